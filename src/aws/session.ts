@@ -1,0 +1,50 @@
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import type { IAMClient } from '@aws-sdk/client-iam';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { KMSClient } from '@aws-sdk/client-kms';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { STSClient } from '@aws-sdk/client-sts';
+
+/** Which side of the pipeline an account plays. */
+export type AccountRole = 'producer' | 'consumer';
+
+/** The SDK clients of one profile in one region. Steps receive only the clients they use. */
+export interface AwsClients {
+  kinesis: KinesisClient;
+  kms: KMSClient;
+  iam: IAMClient;
+  lambda: LambdaClient;
+  logs: CloudWatchLogsClient;
+  sts: STSClient;
+}
+
+/** A profile resolved to an account: who it is, where it works, and its clients. */
+export interface AccountSession {
+  role: AccountRole;
+  profile: string;
+  region: string;
+  accountId: string;
+  /** The caller ARN from STS GetCallerIdentity, shown to the user before anything is created. */
+  callerArn: string;
+  clients: AwsClients;
+}
+
+export interface ConnectOptions {
+  /** `--region`; when absent the profile's region, then AWS_REGION / AWS_DEFAULT_REGION. */
+  region?: string;
+  /** Asked for when a profile needs an MFA code. */
+  mfaCodeProvider?: (mfaSerial: string) => Promise<string>;
+}
+
+/**
+ * Turns profile names into sessions. The real one reads ~/.aws/config and credentials through
+ * @aws-sdk/credential-providers; tests pass one that points clients at the fake cloud.
+ */
+export interface SessionFactory {
+  /** Profile names found in the shared config and credentials files. */
+  listProfiles(): Promise<string[]>;
+  /** The region a profile names, if any, without resolving credentials. */
+  profileRegion(profile: string): Promise<string | undefined>;
+  /** Resolves credentials and calls STS GetCallerIdentity. Throws a UserError that says what to do. */
+  connect(profile: string, role: AccountRole, options: ConnectOptions): Promise<AccountSession>;
+}
