@@ -1,0 +1,87 @@
+import type { Clock } from './clock.js';
+
+/** The phases of a step, named in failures so the user knows how far it got. */
+export type Phase = 'check' | 'apply' | 'wait' | 'undo';
+
+/** Resource ids and ARNs a step produced, persisted in the state file and read by later steps. */
+export type Outputs = Record<string, string>;
+
+/** How a resource came to be part of a deployment. Only `created` is ever undone or deleted. */
+export type Origin = 'created' | 'adopted';
+
+/** What a step's check found. */
+export type CheckResult =
+  /** It exists and matches: nothing to apply. `origin` says whether we made it or took it over. */
+  | { status: 'done'; outputs: Outputs; origin: Origin; detail?: string }
+  /** It does not exist, or does not match and apply will repair it. */
+  | { status: 'missing'; detail?: string }
+  /** Not needed for this deployment (for example encryption on a stream that is already encrypted with our key). */
+  | { status: 'skip'; detail: string };
+
+/** What the engine hands a step. Narrow on purpose: AWS clients are closed over by the step itself. */
+export interface StepContext {
+  clock: Clock;
+  /** Outputs of a step this one depends on (from this run or the state file). Throws if absent. */
+  outputsOf(stepId: string): Outputs;
+  /** What the state file recorded for this step in an earlier run, if anything. */
+  previous?: { outputs: Outputs; origin: Origin };
+  /**
+   * Records outputs before apply has finished, for an apply that makes more than one call:
+   * if a later call fails, the engine knows something exists and undoes it.
+   */
+  record(outputs: Outputs): void;
+  /** Progress shown next to the spinner, e.g. "stream is CREATING". */
+  progress(detail: string): void;
+}
+
+export interface Step {
+  id: string;
+  title: string;
+  /** The account label the step acts in, e.g. "producer" or "consumer". */
+  account: string;
+  dependsOn: string[];
+  check(ctx: StepContext): Promise<CheckResult>;
+  /** The only phase allowed to mutate. Returns the resource ids it made. */
+  apply(ctx: StepContext): Promise<Outputs>;
+  /** Until the resource is ready. Runs after apply, and after a check that found it done but not yet ready. */
+  wait?(ctx: StepContext, outputs: Outputs): Promise<void>;
+  /** Removes what apply made. Absent for steps with nothing to remove. */
+  undo?(ctx: StepContext, outputs: Outputs): Promise<void>;
+}
+
+/** The state of one step in a run, as renderers see it. */
+export enum StepState {
+  /** Not started: waiting for dependencies or a free slot. */
+  Pending = 'pending',
+  /** In check, apply or wait. */
+  Running = 'running',
+  /** Check found it already there and right; no mutating call made. */
+  AlreadyDone = 'already-done',
+  /** Applied by this run and ready. */
+  Created = 'created',
+  /** Not needed for this deployment. */
+  Skipped = 'skipped',
+  /** Check, apply or wait threw. */
+  Failed = 'failed',
+  /** Never started because the run stopped first. */
+  NotRun = 'not-run',
+  /** Created by this run, then removed by rollback. */
+  Undone = 'undone',
+  /** Created by this run; rollback tried and failed, so it is still there. */
+  UndoFailed = 'undo-failed',
+}
+
+export type EngineEvent =
+  | { type: 'step:started'; stepId: string; title: string; account: string }
+  | { type: 'step:checked'; stepId: string; result: CheckResult['status']; detail?: string }
+  | { type: 'step:applied'; stepId: string; outputs: Outputs }
+  | { type: 'step:waiting'; stepId: string; detail: string }
+  | { type: 'step:done'; stepId: string; state: StepState; elapsedMs: number; detail?: string }
+  | { type: 'step:failed'; stepId: string; phase: Phase; error: unknown; elapsedMs: number }
+  | { type: 'step:undoing'; stepId: string; title: string; account: string }
+  | { type: 'step:undone'; stepId: string; elapsedMs: number }
+  | { type: 'step:undo-failed'; stepId: string; error: unknown }
+  | { type: 'run:interrupted' }
+  | { type: 'run:rollback'; steps: string[] };
+
+export type EventListener = (event: EngineEvent) => void;
