@@ -29,7 +29,7 @@ export interface StepContext {
    * Records outputs before apply has finished, for an apply that makes more than one call:
    * if a later call fails, the engine knows something exists and undoes it.
    */
-  record(outputs: Outputs): void;
+  record(outputs: Outputs): Promise<void>;
   /** Progress shown next to the spinner, e.g. "stream is CREATING". */
   progress(detail: string): void;
 }

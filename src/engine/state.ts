@@ -1,0 +1,244 @@
+import { randomBytes } from 'node:crypto';
+import { promises as nodeFs } from 'node:fs';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { UserError } from '../errors.js';
+import type { Origin, Outputs } from './types.js';
+
+/** Bumped when the file's shape changes; a newer file is refused rather than misread. */
+export const STATE_VERSION = 1;
+
+/** What the state file says about one step. */
+export interface StepRecord {
+  origin: Origin | 'skipped';
+  /** `applying` while apply or wait is in flight: the resource may exist without being ready. */
+  phase: 'applying' | 'ready';
+  outputs: Outputs;
+  /** The run that created or adopted it; rollback only undoes its own run's records. */
+  runId: string;
+  updatedAt: string;
+  detail?: string;
+}
+
+export interface AccountRecord {
+  profile: string;
+  accountId: string;
+  region: string;
+}
+
+/** One deployment, as persisted. Holds no credentials. */
+export interface DeploymentState {
+  version: number;
+  name: string;
+  command: string;
+  createdAt: string;
+  updatedAt: string;
+  inputs: Record<string, unknown>;
+  accounts: Record<string, AccountRecord>;
+  steps: Record<string, StepRecord>;
+}
+
+export function newState(name: string, command: string, now: Date): DeploymentState {
+  const at = now.toISOString();
+  return { version: STATE_VERSION, name, command, createdAt: at, updatedAt: at, inputs: {}, accounts: {}, steps: {} };
+}
+
+/** The few fs calls the store makes, injectable so tests can crash it between write and rename. */
+export interface StateFs {
+  readFile(file: string, encoding: 'utf8'): Promise<string>;
+  writeFile(file: string, data: string, options: { mode: number; flag?: string }): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  unlink(file: string): Promise<void>;
+  mkdir(dir: string, options: { recursive: true; mode: number }): Promise<unknown>;
+  readdir(dir: string): Promise<string[]>;
+}
+
+export interface LockHolder {
+  pid: number;
+  host: string;
+  command: string;
+  startedAt: string;
+}
+
+/** Where deployments persist, and how they are persisted. The engine only needs `save`. */
+export interface StateStore {
+  load(name: string): Promise<DeploymentState | undefined>;
+  save(state: DeploymentState): Promise<void>;
+  remove(name: string): Promise<void>;
+  list(): Promise<string[]>;
+  lock(name: string, command: string): Promise<() => Promise<void>>;
+  /** Where a deployment's file lives, for messages. */
+  describe(name: string): string;
+}
+
+const isMissing = (error: unknown) => (error as NodeJS.ErrnoException)?.code === 'ENOENT';
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * One JSON file per deployment in the state directory (`.kds-xacct/<name>.json`), written with
+ * mode 0600 to a temporary file and renamed over the old one, so a crash at any moment leaves
+ * either the old or the new file, never half of one.
+ */
+export class FileStateStore implements StateStore {
+  private writes = Promise.resolve();
+
+  constructor(
+    readonly dir: string,
+    private readonly fs: StateFs = nodeFs,
+    private readonly isAlive: (pid: number) => boolean = processIsAlive,
+  ) {}
+
+  describe(name: string): string {
+    return path.join(this.dir, `${name}.json`);
+  }
+
+  async load(name: string): Promise<DeploymentState | undefined> {
+    const file = this.describe(name);
+    let text: string;
+    try {
+      text = await this.fs.readFile(file, 'utf8');
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new UserError(
+        `The state file ${file} is not valid JSON, so kds-xacct cannot tell what this deployment owns.`,
+        `Restore it from a backup, or move it aside and run \`kds-xacct teardown --name ${name}\` to find resources by their tags. kds-xacct will not overwrite it.`,
+      );
+    }
+    const state = parsed as Partial<DeploymentState>;
+    if (typeof state.version !== 'number' || typeof state.steps !== 'object' || state.name !== name) {
+      throw new UserError(
+        `The state file ${file} does not look like a kds-xacct state file for "${name}".`,
+        'Move it aside if it is not ours. kds-xacct will not overwrite it.',
+      );
+    }
+    if (state.version > STATE_VERSION) {
+      throw new UserError(
+        `The state file ${file} was written by a newer kds-xacct (state version ${state.version}; this one reads ${STATE_VERSION}).`,
+        'Upgrade kds-xacct to manage this deployment. The file was left as it is.',
+      );
+    }
+    return state as DeploymentState;
+  }
+
+  save(state: DeploymentState): Promise<void> {
+    // Saves are queued so two steps finishing together cannot rename over each other out of order.
+    const snapshot = JSON.stringify(state, null, 2) + '\n';
+    const write = this.writes.then(() => this.writeAtomically(this.describe(state.name), snapshot));
+    this.writes = write.catch(() => undefined);
+    return write;
+  }
+
+  private async writeAtomically(file: string, data: string): Promise<void> {
+    await this.fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
+    const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    await this.fs.writeFile(temp, data, { mode: 0o600 });
+    try {
+      await this.fs.rename(temp, file);
+    } catch (error) {
+      await this.fs.unlink(temp).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async remove(name: string): Promise<void> {
+    await this.writes;
+    await this.fs.unlink(this.describe(name)).catch((error: unknown) => {
+      if (!isMissing(error)) throw error;
+    });
+  }
+
+  async list(): Promise<string[]> {
+    try {
+      const files = await this.fs.readdir(this.dir);
+      return files.filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length)).sort();
+    } catch (error) {
+      if (isMissing(error)) return [];
+      throw error;
+    }
+  }
+
+  /**
+   * Takes the deployment's lock file, created exclusively. A lock whose holder process is gone
+   * (same host, dead pid) is stale and broken; a live holder is named in the error.
+   */
+  async lock(name: string, command: string): Promise<() => Promise<void>> {
+    await this.fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
+    const file = path.join(this.dir, `${name}.lock`);
+    const holder: LockHolder = { pid: process.pid, host: hostname(), command, startedAt: new Date().toISOString() };
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        await this.fs.writeFile(file, JSON.stringify(holder) + '\n', { mode: 0o600, flag: 'wx' });
+        return async () => {
+          await this.fs.unlink(file).catch(() => undefined);
+        };
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      const other = await this.readLock(file);
+      if (other && (other.host !== holder.host || this.isAlive(other.pid))) {
+        throw new UserError(
+          `Deployment "${name}" is locked by another run: \`kds-xacct ${other.command}\` (pid ${other.pid} on ${other.host}, since ${other.startedAt}).`,
+          `Wait for it to finish. If that process is gone, delete ${file}.`,
+        );
+      }
+      // The holder is dead (or the file is unreadable): the lock is stale.
+      await this.fs.unlink(file).catch(() => undefined);
+    }
+    throw new UserError(`Could not take the lock ${file}.`, 'Another run may be starting at the same moment; try again.');
+  }
+
+  private async readLock(file: string): Promise<LockHolder | undefined> {
+    try {
+      const holder = JSON.parse(await this.fs.readFile(file, 'utf8')) as LockHolder;
+      return typeof holder.pid === 'number' ? holder : undefined;
+    } catch {
+      // Gone meanwhile, or left half-written by a run that crashed: either way nobody holds it.
+      return undefined;
+    }
+  }
+}
+
+/** Keeps state in memory: for the benchmark, where file I/O would blur virtual time. */
+export class MemoryStateStore implements StateStore {
+  readonly files = new Map<string, string>();
+  private readonly locks = new Set<string>();
+
+  describe(name: string): string {
+    return `memory:${name}`;
+  }
+  async load(name: string): Promise<DeploymentState | undefined> {
+    const text = this.files.get(name);
+    return text === undefined ? undefined : (JSON.parse(text) as DeploymentState);
+  }
+  async save(state: DeploymentState): Promise<void> {
+    this.files.set(state.name, JSON.stringify(state));
+  }
+  async remove(name: string): Promise<void> {
+    this.files.delete(name);
+  }
+  async list(): Promise<string[]> {
+    return [...this.files.keys()].sort();
+  }
+  async lock(name: string): Promise<() => Promise<void>> {
+    if (this.locks.has(name)) throw new UserError(`Deployment "${name}" is locked by another run.`);
+    this.locks.add(name);
+    return async () => {
+      this.locks.delete(name);
+    };
+  }
+}

@@ -1,0 +1,232 @@
+import { describe, expect, it } from 'vitest';
+import { VirtualClock } from '../../src/engine/clock.js';
+import { Interrupt, exitCodeFor, runSteps, validateGraph, type RunOptions } from '../../src/engine/engine.js';
+import { MemoryStateStore, newState, type DeploymentState } from '../../src/engine/state.js';
+import { StepState, type EngineEvent } from '../../src/engine/types.js';
+import { ExitCode } from '../../src/errors.js';
+import { World, syntheticSteps, type SyntheticStep } from './synthetic.js';
+
+// a -> (b, c) -> d, plus an independent e in the other account.
+const diamond: SyntheticStep[] = [
+  { id: 'a', waitMs: 100 },
+  { id: 'b', dependsOn: ['a'], waitMs: 300 },
+  { id: 'c', dependsOn: ['a'], waitMs: 200 },
+  { id: 'd', dependsOn: ['b', 'c'], waitMs: 50 },
+  { id: 'ce', waitMs: 300 },
+];
+
+function harness(specs: SyntheticStep[] = diamond, state?: DeploymentState) {
+  const clock = new VirtualClock();
+  const world = new World();
+  const store = new MemoryStateStore();
+  const events: EngineEvent[] = [];
+  const deployment = state ?? newState('test', 'setup', new Date(clock.now()));
+  const run = (overrides: Partial<RunOptions> = {}) =>
+    runSteps({
+      steps: syntheticSteps(world, clock, specs),
+      state: deployment,
+      save: (s) => store.save(s),
+      clock,
+      runId: `run-${events.length}`,
+      emit: (e) => events.push(e),
+      rollback: true,
+      ...overrides,
+    });
+  return { clock, world, store, events, state: deployment, run };
+}
+
+describe('scheduling', () => {
+  it('runs independent steps concurrently and dependents after their dependencies', async () => {
+    const h = harness();
+    const result = await h.run();
+    expect(result.outcome).toBe('succeeded');
+    expect(exitCodeFor(result)).toBe(ExitCode.Success);
+    const at = (entry: string) => h.world.log.indexOf(entry);
+    const readyAt = (id: string) => Number(h.world.log.find((l) => l.startsWith(`ready:${id}@`))!.split('@')[1]);
+    const appliedAt = (id: string) => Number(h.world.log.find((l) => l.startsWith(`apply:${id}@`))!.split('@')[1]);
+    expect(appliedAt('b')).toBeGreaterThanOrEqual(readyAt('a'));
+    expect(appliedAt('d')).toBeGreaterThanOrEqual(Math.max(readyAt('b'), readyAt('c')));
+    // b and c overlap, and the other account's step runs alongside the whole chain.
+    expect(appliedAt('b')).toBe(appliedAt('c'));
+    expect(appliedAt('ce')).toBe(appliedAt('a'));
+    expect(at('apply:d@' + appliedAt('d'))).toBeGreaterThan(at('ready:b@' + readyAt('b')));
+    // Critical path a(10+100) -> b(10+300) -> d(10+50) = 480 ms of virtual time.
+    expect(h.clock.now() - Date.UTC(2026, 0, 1)).toBe(480);
+    expect(h.world.maxRunning).toBeGreaterThan(1);
+  });
+
+  it('respects the concurrency limit', async () => {
+    const h = harness();
+    await h.run({ concurrency: 1 });
+    expect(h.world.maxRunning).toBe(1);
+    expect(h.clock.now() - Date.UTC(2026, 0, 1)).toBe(5 * 10 + 100 + 300 + 200 + 50 + 300);
+  });
+
+  it('rejects unknown dependencies and cycles before running anything', () => {
+    const world = new World();
+    const clock = new VirtualClock();
+    expect(() => validateGraph(syntheticSteps(world, clock, [{ id: 'a', dependsOn: ['zz'] }]))).toThrow(/unknown step "zz"/);
+    expect(() =>
+      validateGraph(syntheticSteps(world, clock, [{ id: 'a', dependsOn: ['b'] }, { id: 'b', dependsOn: ['a'] }])),
+    ).toThrow(/cycle/);
+  });
+
+  it('emits started, checked, applied, waiting and done for each step', async () => {
+    const h = harness([{ id: 'a' }]);
+    await h.run();
+    expect(h.events.map((e) => e.type)).toEqual(['step:started', 'step:checked', 'step:applied', 'step:done']);
+    expect(h.events.at(-1)).toMatchObject({ state: StepState.Created });
+  });
+});
+
+describe('idempotence', () => {
+  it('a second run of the same plan applies nothing', async () => {
+    const h = harness();
+    await h.run();
+    const appliesAfterFirst = h.world.applies;
+    const second = await h.run();
+    expect(second.outcome).toBe('succeeded');
+    expect(second.applied).toEqual([]);
+    expect(h.world.applies).toBe(appliesAfterFirst);
+    expect(Object.values(second.states).every((s) => s === StepState.AlreadyDone)).toBe(true);
+  });
+
+  it('records created and adopted resources in the state', async () => {
+    const h = harness([{ id: 'a' }, { id: 'b', adopted: true }]);
+    await h.run();
+    expect(h.state.steps.a).toMatchObject({ origin: 'created', phase: 'ready', outputs: { id: 'a' } });
+    expect(h.state.steps.b).toMatchObject({ origin: 'adopted', phase: 'ready' });
+    expect(JSON.parse(h.store.files.get('test')!).steps.a.origin).toBe('created');
+  });
+});
+
+describe('rollback', () => {
+  const ids = diamond.map((s) => s.id);
+  for (const failing of ids) {
+    for (const phase of ['apply', 'wait'] as const) {
+      it(`a failure in ${phase} of ${failing} leaves nothing created`, async () => {
+        const h = harness();
+        (phase === 'apply' ? h.world.failApply : h.world.failWait).add(failing);
+        const result = await h.run();
+        expect(result.outcome).toBe('failed');
+        expect(result.failure).toMatchObject({ phase, step: { id: failing } });
+        expect(exitCodeFor(result)).toBe(ExitCode.Failed);
+        expect([...h.world.resources]).toEqual([]);
+        expect(h.state.steps).toEqual({});
+        expect(result.leftovers).toEqual([]);
+      });
+    }
+  }
+
+  it('undoes in reverse order of creation', async () => {
+    const h = harness();
+    h.world.failWait.add('d');
+    const result = await h.run();
+    const undone = h.world.log.filter((l) => l.startsWith('undo:')).map((l) => l.slice(5));
+    expect(undone).toEqual(result.rolledBack);
+    expect(undone.indexOf('d')).toBeLessThan(undone.indexOf('b'));
+    expect(undone.indexOf('b')).toBeLessThan(undone.indexOf('a'));
+    expect(undone.at(-1)).toBe('a');
+  });
+
+  it('never undoes what a previous run created or what was adopted', async () => {
+    const h = harness([{ id: 'a' }, { id: 'b', adopted: true }, { id: 'c', dependsOn: ['a', 'b'] }]);
+    h.world.failApply.add('c');
+    await h.run({ rollback: false });
+    h.world.failApply.clear();
+    h.world.failWait.add('c');
+    const result = await h.run();
+    expect(result.rolledBack).toEqual(['c']);
+    expect([...h.world.resources].sort()).toEqual(['a', 'b']);
+  });
+
+  it('a failing undo gives exit 3 and lists what is left', async () => {
+    const h = harness();
+    h.world.failWait.add('d');
+    h.world.failUndo.add('b');
+    const result = await h.run();
+    expect(exitCodeFor(result)).toBe(ExitCode.RollbackIncomplete);
+    expect(result.leftovers).toEqual([expect.objectContaining({ stepId: 'b', account: 'producer', outputs: { id: 'b' } })]);
+    expect([...h.world.resources]).toEqual(['b']);
+    expect(Object.keys(h.state.steps)).toEqual(['b']);
+    expect(result.states.b).toBe(StepState.UndoFailed);
+  });
+
+  it('keeps what was created with rollback off, and a re-run resumes where it stopped', async () => {
+    const h = harness();
+    h.world.failApply.add('d');
+    const first = await h.run({ rollback: false });
+    expect(exitCodeFor(first)).toBe(ExitCode.Failed);
+    expect(first.leftovers.map((l) => l.stepId).sort()).toEqual(['a', 'b', 'c', 'ce']);
+    expect([...h.world.resources].sort()).toEqual(['a', 'b', 'c', 'ce']);
+    h.world.failApply.clear();
+    const second = await h.run();
+    expect(second.outcome).toBe('succeeded');
+    expect(second.applied).toEqual(['d']);
+    expect(second.states).toMatchObject({ a: StepState.AlreadyDone, d: StepState.Created });
+  });
+
+  it('undoes a step whose apply recorded a resource and then failed', async () => {
+    const h = harness([]);
+    const undone: string[] = [];
+    const result = await h.run({
+      steps: [
+        {
+          id: 'key',
+          title: 'key and alias',
+          account: 'producer',
+          dependsOn: [],
+          check: async () => ({ status: 'missing' }),
+          async apply(ctx) {
+            await ctx.record({ keyId: 'k-1' });
+            throw new Error('CreateAlias failed');
+          },
+          async undo(_ctx, outputs) {
+            undone.push(outputs.keyId!);
+          },
+        },
+      ],
+    });
+    expect(result.failure?.phase).toBe('apply');
+    expect(undone).toEqual(['k-1']);
+    expect(h.state.steps).toEqual({});
+  });
+});
+
+describe('interruption', () => {
+  it('stops scheduling, lets in-flight steps finish, then rolls back', async () => {
+    const h = harness();
+    const interrupt = new Interrupt();
+    const result = await h.run({
+      interrupt,
+      emit: (e) => {
+        h.events.push(e);
+        if (e.type === 'step:started' && e.stepId === 'b') interrupt.trigger();
+      },
+    });
+    expect(result.outcome).toBe('interrupted');
+    expect(exitCodeFor(result)).toBe(ExitCode.Interrupted);
+    // b and c had started together and finished; d never started.
+    expect(h.world.log).toContain(`ready:b@${Date.UTC(2026, 0, 1) + 110 + 310}`);
+    expect(result.states.d).toBe(StepState.NotRun);
+    expect([...h.world.resources]).toEqual([]);
+    expect(h.events.some((e) => e.type === 'run:interrupted')).toBe(true);
+  });
+
+  it('keeps what exists when interrupted with rollback off', async () => {
+    const h = harness();
+    const interrupt = new Interrupt();
+    interrupt.onTrigger(() => h.events.push({ type: 'run:interrupted' }));
+    const result = await h.run({
+      interrupt,
+      rollback: false,
+      emit: (e) => {
+        if (e.type === 'step:done' && e.stepId === 'a') interrupt.trigger();
+      },
+    });
+    expect(result.outcome).toBe('interrupted');
+    expect(result.leftovers.map((l) => l.stepId).sort()).toEqual(['a', 'ce']);
+    expect(Object.keys(h.state.steps).sort()).toEqual(['a', 'ce']);
+    expect(Object.values(h.state.steps).every((s) => s.phase === 'ready')).toBe(true);
+  });
+});
