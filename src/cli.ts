@@ -1,0 +1,33 @@
+import { systemClock } from './engine/clock.js';
+import { Interrupt } from './engine/engine.js';
+import { FileStateStore } from './engine/state.js';
+import { ExitCode } from './errors.js';
+import { runCli } from './program.js';
+import { createInquirerPrompter } from './prompts.js';
+
+// The only place that exits the process. Everything below throws or returns an exit code.
+const interrupt = new Interrupt();
+process.on('SIGINT', () => {
+  if (interrupt.interrupted) {
+    // Second Ctrl-C: leave now. State files are only ever replaced by rename, so they stay whole.
+    process.stderr.write('\nStopped immediately. Run the same command again to resume or clean up.\n');
+    process.exit(ExitCode.Interrupted);
+  }
+  process.stderr.write('\nStopping at the next safe point (press Ctrl-C again to stop immediately)…\n');
+  interrupt.trigger();
+});
+
+const exitCode = await runCli(process.argv.slice(2), {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  stdoutIsTTY: process.stdout.isTTY === true,
+  stdinIsTTY: process.stdin.isTTY === true,
+  env: process.env,
+  cwd: process.cwd(),
+  clock: systemClock,
+  interrupt,
+  sessions: async () => (await import('./aws/sessions.js')).createSessionFactory(),
+  prompter: createInquirerPrompter,
+  stateStore: (dir) => new FileStateStore(dir),
+});
+process.exit(exitCode);

@@ -1,0 +1,60 @@
+import path from 'node:path';
+import type { SessionFactory } from './aws/session.js';
+import type { Clock } from './engine/clock.js';
+import type { Interrupt } from './engine/engine.js';
+import type { StateStore } from './engine/state.js';
+import type { Prompter } from './prompts.js';
+import type { Reporter, Writer } from './render/reporter.js';
+
+/** The options every command accepts. */
+export interface GlobalOptions {
+  producerProfile?: string;
+  consumerProfile?: string;
+  region?: string;
+  name?: string;
+  stateDir: string;
+  yes: boolean;
+  json: boolean;
+  color: boolean;
+  debug: boolean;
+}
+
+/**
+ * Everything a command touches outside its own logic. `src/cli.ts` wires the real ones; tests
+ * pass a fake cloud's sessions, a virtual clock, scripted prompts and in-memory output.
+ */
+export interface Environment {
+  stdout: Writer;
+  stderr: Writer;
+  stdoutIsTTY: boolean;
+  stdinIsTTY: boolean;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  clock: Clock;
+  interrupt: Interrupt;
+  sessions: () => Promise<SessionFactory>;
+  prompter: () => Promise<Prompter>;
+  stateStore: (dir: string) => StateStore;
+  /** Overrides the renderer chosen from the options, e.g. a RecordingReporter in tests. */
+  reporter?: Reporter;
+}
+
+/** What a command's run function receives. */
+export interface CommandContext {
+  options: GlobalOptions;
+  environment: Environment;
+  reporter: Reporter;
+  /** True when questions can be asked: a terminal on both ends and no `--yes`. */
+  interactive: boolean;
+  store: StateStore;
+}
+
+export function createContext(options: GlobalOptions, environment: Environment, reporter: Reporter): CommandContext {
+  return {
+    options,
+    environment,
+    reporter,
+    interactive: !options.yes && !options.json && environment.stdinIsTTY && environment.stdoutIsTTY,
+    store: environment.stateStore(path.resolve(environment.cwd, options.stateDir)),
+  };
+}
