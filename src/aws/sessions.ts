@@ -3,7 +3,7 @@ import { IAMClient, type IAMClientConfig } from '@aws-sdk/client-iam';
 import { KinesisClient, type KinesisClientConfig } from '@aws-sdk/client-kinesis';
 import { KMSClient, type KMSClientConfig } from '@aws-sdk/client-kms';
 import { LambdaClient, type LambdaClientConfig } from '@aws-sdk/client-lambda';
-import { GetCallerIdentityCommand, STSClient, type STSClientConfig } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient, type AssumeRoleCommandInput, type STSClientConfig } from '@aws-sdk/client-sts';
 import { fromIni } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, Logger } from '@aws-sdk/types';
 import { UserError, errorMessage } from '../errors.js';
@@ -56,7 +56,7 @@ export function createSessionFactory(deps: SessionFactoryDeps = {}): SessionFact
   const env = deps.env ?? process.env;
   const debug = deps.logger;
   const sdkLogger = debug ? createSdkDebugLogger(debug) : undefined;
-  const credentialsFor = deps.credentialsFor ?? defaultCredentialsFor(env, sdkLogger);
+  const credentialsFor: CredentialsFor = deps.credentialsFor ?? defaultCredentialsFor(env, sdkLogger);
   const overrides = deps.clientOverrides ?? {};
 
   let files: Promise<SharedConfigFiles> | undefined;
@@ -65,10 +65,10 @@ export function createSessionFactory(deps: SessionFactoryDeps = {}): SessionFact
   // One provider per profile: six clients and a producer/consumer pair on the same profile share
   // one SSO fetch, one role assumption and, above all, one MFA prompt.
   const providers = new Map<string, AwsCredentialIdentityProvider>();
-  const credentialsOf = (profile: string, options: ConnectOptions, fromEnvironment: boolean): AwsCredentialIdentityProvider => {
+  const credentialsOf = (profile: string, options: ConnectOptions, target: CredentialTarget, fromEnvironment: boolean) => {
     let provider = providers.get(profile);
     if (!provider) {
-      provider = memoizeCredentials(fromEnvironment ? environmentCredentials(env) : credentialsFor(profile, options));
+      provider = memoizeCredentials(fromEnvironment ? environmentCredentials(env) : credentialsFor(profile, options, target));
       providers.set(profile, provider);
     }
     return provider;
@@ -95,7 +95,8 @@ export function createSessionFactory(deps: SessionFactoryDeps = {}): SessionFact
       const endpoints = resolveEndpoints(profile, settings, loaded, env);
       debug?.(describeResolution(profile, role, region, endpoints, fromEnvironment));
 
-      const credentials = credentialsOf(profile, options, fromEnvironment);
+      const target: CredentialTarget = { region: region.value, ...(endpoints.sts && { stsEndpoint: endpoints.sts.url }) };
+      const credentials = credentialsOf(profile, options, target, fromEnvironment);
       const clients = createClients({ profile, region: region.value, credentials, endpoints, logger: sdkLogger, overrides });
 
       let identity;
@@ -259,10 +260,19 @@ function createClients({ profile, region, credentials, endpoints, logger, overri
   };
 }
 
-function defaultCredentialsFor(env: NodeJS.ProcessEnv, logger: Logger | undefined) {
-  return (profile: string, options: ConnectOptions): AwsCredentialIdentityProvider =>
+/** Where the connecting profile's own STS calls go; role assumption follows it. */
+interface CredentialTarget {
+  region: string;
+  stsEndpoint?: string;
+}
+
+type CredentialsFor = (profile: string, options: ConnectOptions, target: CredentialTarget) => AwsCredentialIdentityProvider;
+
+function defaultCredentialsFor(env: NodeJS.ProcessEnv, logger: Logger | undefined): CredentialsFor {
+  return (profile, options, target) =>
     fromIni({
       profile,
+      roleAssumer: assumeRoleVia(target, logger),
       // The same files we read, even when `env` is not process.env.
       ...(env.AWS_SHARED_CREDENTIALS_FILE && { filepath: env.AWS_SHARED_CREDENTIALS_FILE }),
       ...(env.AWS_CONFIG_FILE && { configFilepath: env.AWS_CONFIG_FILE }),
@@ -271,6 +281,36 @@ function defaultCredentialsFor(env: NodeJS.ProcessEnv, logger: Logger | undefine
       ignoreCache: true,
       ...(logger && { logger }),
     });
+}
+
+/**
+ * AssumeRole for role_arn profiles, sent where this profile's STS calls go. The SDK's own role
+ * assumer takes its endpoint from AWS_PROFILE's profile or [default] instead, so a role profile
+ * pointed at a local endpoint would assume its role against another endpoint (or real AWS).
+ */
+function assumeRoleVia(target: CredentialTarget, logger: Logger | undefined) {
+  return async (sourceCredentials: AwsCredentialIdentity, params: AssumeRoleCommandInput): Promise<AwsCredentialIdentity> => {
+    const sts = new STSClient({
+      region: target.region,
+      credentials: sourceCredentials,
+      ...SDK_RETRY,
+      ignoreConfiguredEndpointUrls: true,
+      ...(target.stsEndpoint && { endpoint: target.stsEndpoint }),
+      ...(logger && { logger }),
+    });
+    const { Credentials: assumed, AssumedRoleUser: user } = await sts.send(new AssumeRoleCommand(params));
+    if (!assumed?.AccessKeyId || !assumed.SecretAccessKey) {
+      throw new Error(`STS AssumeRole for ${params.RoleArn} returned no credentials.`);
+    }
+    const accountId = user?.Arn?.split(':')[4];
+    return {
+      accessKeyId: assumed.AccessKeyId,
+      secretAccessKey: assumed.SecretAccessKey,
+      ...(assumed.SessionToken && { sessionToken: assumed.SessionToken }),
+      ...(assumed.Expiration && { expiration: assumed.Expiration }),
+      ...(accountId && { accountId }),
+    };
+  };
 }
 
 /**

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { StartLiveTailCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { ListStreamsCommand } from '@aws-sdk/client-kinesis';
 import { ListKeysCommand } from '@aws-sdk/client-kms';
-import { GetCallerIdentityCommand, STSServiceException } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient, STSServiceException, type AssumeRoleCommandInput } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { connectBoth, createSessionFactory } from '../../src/aws/sessions.js';
@@ -453,6 +453,34 @@ describe('credential failures', () => {
     const error = await userError(factory.connect('mfa', 'producer', {}));
     expect(error.message).toContain('"mfa"');
     expect(error.message).toContain('MFA');
+  });
+
+  it("assumes a role_arn profile's role with the MFA code, at the profile's own STS endpoint", async () => {
+    const temp = files(
+      '[profile role]\nregion = eu-west-1\nendpoint_url = http://localhost:4566\nrole_arn = arn:aws:iam::444444444444:role/Admin\n' +
+        'source_profile = base\nmfa_serial = arn:aws:iam::111111111111:mfa/me\n',
+      '[base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = x\n',
+    );
+    const assumeEndpoints: (string | undefined)[] = [];
+    sts.on(AssumeRoleCommand).callsFake(async (input: AssumeRoleCommandInput, getClient) => {
+      assumeEndpoints.push(await customEndpoint(getClient() as STSClient));
+      expect(input).toMatchObject({ RoleArn: 'arn:aws:iam::444444444444:role/Admin', SerialNumber: 'arn:aws:iam::111111111111:mfa/me', TokenCode: '123456' });
+      return {
+        Credentials: { AccessKeyId: 'AKIDTEST444444444444', SecretAccessKey: 'y', SessionToken: 'z', Expiration: new Date(Date.now() + 3600_000) },
+        AssumedRoleUser: { Arn: 'arn:aws:sts::444444444444:assumed-role/Admin/s', AssumedRoleId: 'AROA:s' },
+      };
+    });
+    const mfaCodeProvider = vi.fn(async () => '123456');
+    const factory = createSessionFactory({ env: temp.env });
+    const session = await factory.connect('role', 'producer', { mfaCodeProvider });
+    expect(session.accountId).toBe('444444444444');
+    expect(mfaCodeProvider).toHaveBeenCalledWith('arn:aws:iam::111111111111:mfa/me');
+    expect(assumeEndpoints).toEqual(['http://localhost:4566/']);
+    // All six clients share the one assumed-role session: one prompt, one AssumeRole.
+    const provider = session.clients.iam.config.credentials as unknown as AwsCredentialIdentityProvider;
+    expect((await provider()).accessKeyId).toBe('AKIDTEST444444444444');
+    expect(mfaCodeProvider).toHaveBeenCalledTimes(1);
+    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(1);
   });
 
   it.each(['ExpiredToken', 'InvalidClientTokenId', 'SignatureDoesNotMatch'])('tells the user to refresh credentials on STS %s', async (code) => {
