@@ -75,6 +75,8 @@ export interface RunOptions {
   rollback: boolean;
   concurrency?: number;
   interrupt?: Interrupt;
+  /** Checks already made while planning; those steps are not checked again. */
+  checked?: ReadonlyMap<string, CheckResult>;
 }
 
 /** Rejects plans with unknown dependencies or cycles before anything runs. */
@@ -101,6 +103,12 @@ export function validateGraph(steps: Step[]): void {
     visited.add(id);
   };
   for (const step of steps) visit(step.id, []);
+}
+
+/** What an earlier run recorded for a step, as a step's context presents it. */
+export function previousRecord(state: DeploymentState, stepId: string): StepContext['previous'] {
+  const record = state.steps[stepId];
+  return record && record.origin !== 'skipped' ? { outputs: record.outputs, origin: record.origin } : undefined;
 }
 
 const finished = new Set([StepState.AlreadyDone, StepState.Created, StepState.Skipped]);
@@ -134,10 +142,9 @@ export async function runSteps(options: RunOptions): Promise<RunResult> {
     createdThisRun.includes(stepId) ? (state.steps[stepId]?.outputs ?? {}) : {};
 
   const contextFor = (step: Step): StepContext => {
-    const previous = state.steps[step.id];
     return {
       clock,
-      previous: previous && previous.origin !== 'skipped' ? { outputs: previous.outputs, origin: previous.origin } : undefined,
+      previous: previousRecord(state, step.id),
       outputsOf(stepId) {
         const found = outputs.get(stepId);
         if (!found) throw new Error(`Step "${step.id}" read outputs of "${stepId}", which has not finished.`);
@@ -161,7 +168,7 @@ export async function runSteps(options: RunOptions): Promise<RunResult> {
     const ctx = contextFor(step);
     let phase: Phase = 'check';
     try {
-      const check: CheckResult = await step.check(ctx);
+      const check: CheckResult = options.checked?.get(step.id) ?? (await step.check(ctx));
       emit({ type: 'step:checked', stepId: step.id, result: check.status, detail: check.detail });
       let result: Outputs;
       let finalState: StepState;

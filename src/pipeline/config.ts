@@ -1,0 +1,173 @@
+import { readFile } from 'node:fs/promises';
+import { UserError } from '../errors.js';
+import {
+  ensureValid,
+  isRuntime,
+  isStartingPosition,
+  validateBatchSize,
+  validateConsumerName,
+  validateDeploymentName,
+  validateFunctionName,
+  validateKmsKeyRef,
+  validateMaximumRecordAgeInSeconds,
+  validateMaximumRetryAttempts,
+  validateRoleName,
+  validateShardCount,
+  validateStreamName,
+  type Runtime,
+  type StartingPosition,
+} from './validate.js';
+
+export type CapacityMode = 'on-demand' | 'provisioned';
+
+/** Every answer setup needs, whether from flags, a --config file or the wizard. */
+export interface SetupAnswers {
+  producerProfile?: string;
+  consumerProfile?: string;
+  region?: string;
+  name?: string;
+  streamName?: string;
+  useExistingStream?: boolean;
+  capacityMode?: CapacityMode;
+  shards?: number;
+  kmsKey?: string;
+  consumerName?: string;
+  roleName?: string;
+  functionName?: string;
+  useExistingFunction?: boolean;
+  runtime?: Runtime;
+  batchSize?: number;
+  startingPosition?: StartingPosition;
+  maxRetries?: number;
+  maxRecordAge?: number;
+  adopt?: boolean;
+}
+
+/** A complete, validated setup configuration. */
+export interface SetupConfig {
+  name: string;
+  streamName: string;
+  useExistingStream: boolean;
+  capacityMode: CapacityMode;
+  shards: number;
+  /** An existing customer managed key; undefined means create one with the deployment's alias. */
+  kmsKey?: string;
+  consumerName: string;
+  roleName: string;
+  functionName: string;
+  useExistingFunction: boolean;
+  runtime: Runtime;
+  esm: {
+    batchSize: number;
+    /** Undefined: TRIM_HORIZON for a new stream, LATEST for an adopted one that may hold data. */
+    startingPosition?: StartingPosition;
+    maxRetries: number;
+    maxRecordAgeSeconds: number;
+  };
+  /** Take over same-named resources that are not ours instead of refusing. */
+  adopt: boolean;
+}
+
+/** The stated defaults of everything but the profiles and the deployment name. */
+export const DEFAULTS = {
+  capacityMode: 'on-demand' as CapacityMode,
+  shards: 1,
+  runtime: 'nodejs22.x' as Runtime,
+  batchSize: 100,
+  // A poison record is retried a few times, bisected, then dropped instead of blocking its shard for a day.
+  maxRetries: 3,
+  maxRecordAgeSeconds: 3600,
+};
+
+/** Each answer's flag, and its JSON type in a --config file. */
+const answerKeys: Record<keyof SetupAnswers, { flag: string; type: 'string' | 'number' | 'boolean' }> = {
+  producerProfile: { flag: '--producer-profile', type: 'string' },
+  consumerProfile: { flag: '--consumer-profile', type: 'string' },
+  region: { flag: '--region', type: 'string' },
+  name: { flag: '--name', type: 'string' },
+  streamName: { flag: '--stream-name', type: 'string' },
+  useExistingStream: { flag: '--use-existing-stream', type: 'boolean' },
+  capacityMode: { flag: '--capacity-mode', type: 'string' },
+  shards: { flag: '--shards', type: 'number' },
+  kmsKey: { flag: '--kms-key', type: 'string' },
+  consumerName: { flag: '--consumer-name', type: 'string' },
+  roleName: { flag: '--role-name', type: 'string' },
+  functionName: { flag: '--function-name', type: 'string' },
+  useExistingFunction: { flag: '--use-existing-function', type: 'boolean' },
+  runtime: { flag: '--runtime', type: 'string' },
+  batchSize: { flag: '--batch-size', type: 'number' },
+  startingPosition: { flag: '--starting-position', type: 'string' },
+  maxRetries: { flag: '--max-retries', type: 'number' },
+  maxRecordAge: { flag: '--max-record-age', type: 'number' },
+  adopt: { flag: '--adopt', type: 'boolean' },
+};
+
+export function flagFor(key: keyof SetupAnswers): string {
+  return answerKeys[key].flag;
+}
+
+/** Reads a `--config` JSON file: keys are the long flags in camelCase. Unknown keys and wrong types are usage errors. */
+export async function loadAnswersFile(file: string): Promise<SetupAnswers> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `is not valid JSON (${(error as Error).message})`;
+    throw new UserError(`--config: ${file} ${reason}.`, 'Pass a JSON object whose keys are the setup flags in camelCase, e.g. {"name": "orders", "streamName": "clicks"}.');
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new UserError(`--config: ${file} must hold a JSON object.`);
+  for (const [key, value] of Object.entries(parsed)) {
+    const expected = answerKeys[key as keyof SetupAnswers]?.type;
+    if (!expected) throw new UserError(`--config: unknown key "${key}" in ${file}.`, `Known keys: ${Object.keys(answerKeys).join(', ')}.`);
+    if (typeof value !== expected) throw new UserError(`--config: "${key}" in ${file} must be a ${expected}.`);
+  }
+  return parsed as SetupAnswers;
+}
+
+/** Flags win over the config file; commander leaves absent flags undefined. */
+export function mergeAnswers(fromFile: SetupAnswers, fromFlags: SetupAnswers): SetupAnswers {
+  const merged: SetupAnswers = { ...fromFile };
+  for (const [key, value] of Object.entries(fromFlags)) if (value !== undefined) (merged as Record<string, unknown>)[key] = value;
+  return merged;
+}
+
+/**
+ * Turns answers into a complete config, filling defaults from the deployment name.
+ * Every value is checked with the same validators the wizard uses, and a bad one names its flag.
+ */
+export function completeConfig(answers: SetupAnswers & { name: string }, defaults: { streamName: string; consumerName: string; roleName: string; functionName: string }): SetupConfig {
+  const check = <T>(validator: (v: T) => string | true, key: keyof SetupAnswers, value: T): T => ensureValid(validator, value, flagFor(key));
+  if (answers.capacityMode !== undefined && answers.capacityMode !== 'on-demand' && answers.capacityMode !== 'provisioned') {
+    throw new UserError(`--capacity-mode: "${answers.capacityMode}" is not a capacity mode. Use on-demand or provisioned.`);
+  }
+  if (answers.runtime !== undefined && !isRuntime(answers.runtime)) throw new UserError(`--runtime: "${answers.runtime}" is not supported. Use nodejs22.x or nodejs24.x.`);
+  if (answers.startingPosition !== undefined && !isStartingPosition(answers.startingPosition)) {
+    throw new UserError(`--starting-position: "${answers.startingPosition}" is not a starting position. Use TRIM_HORIZON or LATEST.`);
+  }
+  if (answers.useExistingStream && !answers.streamName) throw new UserError('--use-existing-stream needs --stream-name: which stream should be used?');
+  if (answers.useExistingFunction && !answers.functionName) throw new UserError('--use-existing-function needs --function-name: which function should be used?');
+  const capacityMode = answers.capacityMode ?? DEFAULTS.capacityMode;
+  if (answers.shards !== undefined && capacityMode === 'on-demand') {
+    throw new UserError('--shards applies to provisioned streams only.', 'Add --capacity-mode provisioned, or drop --shards for an on-demand stream.');
+  }
+  return {
+    name: check(validateDeploymentName, 'name', answers.name),
+    streamName: check(validateStreamName, 'streamName', answers.streamName ?? defaults.streamName),
+    useExistingStream: answers.useExistingStream ?? false,
+    capacityMode,
+    shards: check(validateShardCount, 'shards', answers.shards ?? DEFAULTS.shards) as number,
+    kmsKey: answers.kmsKey === undefined ? undefined : check(validateKmsKeyRef, 'kmsKey', answers.kmsKey),
+    consumerName: check(validateConsumerName, 'consumerName', answers.consumerName ?? defaults.consumerName),
+    roleName: check(validateRoleName, 'roleName', answers.roleName ?? defaults.roleName),
+    functionName: check(validateFunctionName, 'functionName', answers.functionName ?? defaults.functionName),
+    useExistingFunction: answers.useExistingFunction ?? false,
+    runtime: answers.runtime ?? DEFAULTS.runtime,
+    esm: {
+      batchSize: check(validateBatchSize, 'batchSize', answers.batchSize ?? DEFAULTS.batchSize) as number,
+      startingPosition: answers.startingPosition,
+      maxRetries: check(validateMaximumRetryAttempts, 'maxRetries', answers.maxRetries ?? DEFAULTS.maxRetries) as number,
+      maxRecordAgeSeconds: check(validateMaximumRecordAgeInSeconds, 'maxRecordAge', answers.maxRecordAge ?? DEFAULTS.maxRecordAgeSeconds) as number,
+    },
+    adopt: answers.adopt ?? false,
+  };
+}

@@ -1,0 +1,45 @@
+import type { Clock } from '../engine/clock.js';
+import { withRetry } from '../engine/wait.js';
+import { awsErrorCode, errorMessage } from '../errors.js';
+
+/** Throttling as each service spells it. Always worth a retry with backoff. */
+const THROTTLING = new Set([
+  'LimitExceededException',
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'ProvisionedThroughputExceededException',
+]);
+
+export function isThrottling(error: unknown): boolean {
+  return THROTTLING.has(awsErrorCode(error) ?? '');
+}
+
+export function hasCode(error: unknown, ...codes: string[]): boolean {
+  return codes.includes(awsErrorCode(error) ?? '');
+}
+
+/** How long a call keeps retrying throttling and propagation before the step fails. */
+export const RETRY_BUDGET_MS = 3 * 60_000;
+
+/**
+ * Runs one AWS call, retrying throttling and, when `propagating` recognises it, the errors IAM
+ * and KMS give while a new role, policy or grant has not reached every endpoint yet.
+ */
+export function callAws<T>(
+  clock: Clock,
+  call: () => Promise<T>,
+  options: { propagating?: (error: unknown) => boolean; onRetry?: (reason: string) => void } = {},
+): Promise<T> {
+  return withRetry(call, {
+    clock,
+    timeoutMs: RETRY_BUDGET_MS,
+    retryable: (error) => {
+      if (isThrottling(error)) return `throttled (${awsErrorCode(error)}), retrying`;
+      if (options.propagating?.(error)) return `waiting for IAM to propagate: ${errorMessage(error)}`;
+      return undefined;
+    },
+    onRetry: options.onRetry,
+  });
+}

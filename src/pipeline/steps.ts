@@ -1,0 +1,730 @@
+import {
+  CreateStreamCommand,
+  DeleteResourcePolicyCommand,
+  DeleteStreamCommand,
+  DeregisterStreamConsumerCommand,
+  DescribeStreamConsumerCommand,
+  DescribeStreamSummaryCommand,
+  GetResourcePolicyCommand,
+  ListTagsForResourceCommand,
+  PutResourcePolicyCommand,
+  RegisterStreamConsumerCommand,
+  StartStreamEncryptionCommand,
+  StopStreamEncryptionCommand,
+  type StreamDescriptionSummary,
+} from '@aws-sdk/client-kinesis';
+import {
+  CreateAliasCommand,
+  CreateGrantCommand,
+  CreateKeyCommand,
+  DeleteAliasCommand,
+  DescribeKeyCommand,
+  ListGrantsCommand,
+  ListResourceTagsCommand,
+  RevokeGrantCommand,
+  ScheduleKeyDeletionCommand,
+  type KeyMetadata,
+} from '@aws-sdk/client-kms';
+import {
+  CreateRoleCommand,
+  DeleteRoleCommand,
+  DeleteRolePolicyCommand,
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  PutRolePolicyCommand,
+} from '@aws-sdk/client-iam';
+import {
+  CreateEventSourceMappingCommand,
+  CreateFunctionCommand,
+  DeleteEventSourceMappingCommand,
+  DeleteFunctionCommand,
+  GetEventSourceMappingCommand,
+  GetFunctionCommand,
+  GetFunctionConfigurationCommand,
+  ListEventSourceMappingsCommand,
+} from '@aws-sdk/client-lambda';
+import type { AccountSession } from '../aws/session.js';
+import type { Clock } from '../engine/clock.js';
+import type { DeploymentState } from '../engine/state.js';
+import type { Origin, Outputs, Step, StepContext } from '../engine/types.js';
+import { waitFor } from '../engine/wait.js';
+import { UserError, errorMessage } from '../errors.js';
+import { buildHandlerZip, HANDLER_NAME } from './bundle.js';
+import type { SetupConfig } from './config.js';
+import { TAG_DEPLOYMENT, arns, lambdaLogGroupName, type DeploymentNames } from './names.js';
+import {
+  consumerPolicyStatement,
+  consumerRoleInlinePolicy,
+  kmsGrantRequest,
+  lambdaTrustPolicy,
+  mergeStatements,
+  parsePolicy,
+  removeStatements,
+  sameStatements,
+  streamPolicyStatement,
+  type PolicyStatement,
+} from './policies.js';
+import { callAws, hasCode } from './retry.js';
+
+/** How long each asynchronous AWS state change may take before the step fails. */
+const WAIT_TIMEOUT_MS = 10 * 60_000;
+
+/** Step ids, which are also the keys of the state file's `steps`. */
+export const STEP = {
+  kmsKey: 'kms-key',
+  stream: 'stream',
+  encryption: 'stream-encryption',
+  consumer: 'efo-consumer',
+  role: 'role',
+  rolePolicy: 'role-policy',
+  function: 'function',
+  streamPolicy: 'stream-policy',
+  consumerPolicy: 'consumer-policy',
+  grant: 'kms-grant',
+  esm: 'event-source-mapping',
+} as const;
+
+/** What the setup steps share. Each step closes over only what it uses. */
+export interface PipelineContext {
+  config: SetupConfig;
+  names: DeploymentNames;
+  producer: AccountSession;
+  consumer: AccountSession;
+  /** The state file as it was before this run: what is ours even without tags. */
+  previous: DeploymentState;
+  /** Waiting period for a KMS key this run deletes: 7 (the minimum) for a rollback, teardown's choice otherwise. */
+  keyPendingDays: number;
+}
+
+const notFound = (error: unknown) => hasCode(error, 'ResourceNotFoundException', 'NotFoundException', 'NoSuchEntityException', 'NoSuchEntity');
+
+/** Treats "already gone" (and any other end state named by `codes`) as success: undo and teardown must be safe to repeat. */
+async function ignoreMissing(call: () => Promise<unknown>, ...codes: string[]): Promise<void> {
+  try {
+    await call();
+  } catch (error) {
+    if (!notFound(error) && !hasCode(error, ...codes)) throw error;
+  }
+}
+
+function isOurs(ctx: PipelineContext, tags: Record<string, string> | undefined, stepId: string): boolean {
+  return tags?.[TAG_DEPLOYMENT] === ctx.names.deployment || ctx.previous.steps[stepId]?.origin === 'created';
+}
+
+/**
+ * The origin of an existing resource, or a refusal: a same-named resource that is neither in our
+ * state nor tagged for this deployment is only used when the user chose to adopt it.
+ */
+function originOf(ctx: PipelineContext, stepId: string, what: string, tags: Record<string, string> | undefined, flag: string): Origin {
+  if (isOurs(ctx, tags, stepId)) return ctx.previous.steps[stepId]?.origin === 'adopted' ? 'adopted' : 'created';
+  if (ctx.config.adopt) return 'adopted';
+  throw new UserError(
+    `${what} already exists but was not created by kds-xacct for deployment "${ctx.names.deployment}".`,
+    `To use it as it is (it will never be deleted), pass --adopt. To create a new one instead, choose another name with ${flag}.`,
+  );
+}
+
+function waitOptions(ctx: StepContext, what: string) {
+  return { clock: ctx.clock, what, timeoutMs: WAIT_TIMEOUT_MS, onPoll: (detail: string) => ctx.progress(detail) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Producer account
+
+async function describeStream(session: AccountSession, streamName: string): Promise<StreamDescriptionSummary | undefined> {
+  try {
+    const out = await session.clients.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
+    return out.StreamDescriptionSummary;
+  } catch (error) {
+    if (hasCode(error, 'ResourceNotFoundException')) return undefined;
+    throw error;
+  }
+}
+
+async function waitForStream(ctx: StepContext, session: AccountSession, streamName: string, until: (s: StreamDescriptionSummary) => boolean, what: string) {
+  await waitFor(async () => {
+    const summary = await callAws(ctx.clock, () => describeStream(session, streamName));
+    if (!summary) throw new Error(`Stream ${streamName} disappeared while waiting for it to be ${what}.`);
+    return until(summary) ? { done: true, value: summary } : { done: false, detail: `stream is ${summary.StreamStatus}` };
+  }, waitOptions(ctx, `stream ${streamName} to be ${what}`));
+}
+
+async function waitForStreamGone(ctx: StepContext, session: AccountSession, streamName: string) {
+  await waitFor(async () => {
+    const summary = await callAws(ctx.clock, () => describeStream(session, streamName));
+    return summary ? { done: false, detail: `stream is ${summary.StreamStatus}` } : { done: true, value: undefined };
+  }, waitOptions(ctx, `stream ${streamName} to be deleted`));
+}
+
+/** An AWS managed key (alias/aws/kinesis) can never be used from another account: refuse early and say why. */
+export function awsManagedKeyError(streamName: string): UserError {
+  return new UserError(
+    `Stream ${streamName} is encrypted with the AWS managed key alias/aws/kinesis. The policy of an AWS managed key cannot be changed and grants on it cannot name another account, so a consumer in another account can never decrypt its records.`,
+    'Re-encrypt the stream with a customer managed key (aws kinesis start-stream-encryption --encryption-type KMS --key-id <your key>) and pass that key with --kms-key, or use a stream encrypted with a customer managed key.',
+  );
+}
+
+function kmsKeyStep(ctx: PipelineContext): Step {
+  const { producer, names, config } = ctx;
+  const kms = producer.clients.kms;
+  const found = (meta: KeyMetadata) => ({ keyId: meta.KeyId!, keyArn: meta.Arn! });
+  return {
+    id: STEP.kmsKey,
+    title: config.kmsKey ? `KMS key ${config.kmsKey}` : `KMS key ${names.kmsAlias}`,
+    account: 'producer',
+    dependsOn: [],
+    async check(step) {
+      if (config.kmsKey) {
+        let meta: KeyMetadata;
+        try {
+          meta = (await callAws(step.clock, () => kms.send(new DescribeKeyCommand({ KeyId: config.kmsKey })))).KeyMetadata!;
+        } catch (error) {
+          if (!notFound(error)) throw error;
+          throw new UserError(`KMS key ${config.kmsKey} was not found in account ${producer.accountId} (${producer.region}).`, 'Check --kms-key, or leave it out to let kds-xacct create a key.');
+        }
+        if (meta.KeyManager === 'AWS') throw awsManagedKeyError(config.streamName);
+        if (meta.KeyState !== 'Enabled') throw new UserError(`KMS key ${config.kmsKey} is ${meta.KeyState}, not Enabled.`, 'Enable the key or choose another with --kms-key.');
+        return { status: 'done', origin: 'adopted', outputs: found(meta), detail: 'existing customer managed key' };
+      }
+      let meta: KeyMetadata;
+      try {
+        meta = (await callAws(step.clock, () => kms.send(new DescribeKeyCommand({ KeyId: names.kmsAlias })))).KeyMetadata!;
+      } catch (error) {
+        if (notFound(error)) return { status: 'missing' };
+        throw error;
+      }
+      const tags = await callAws(step.clock, () => kms.send(new ListResourceTagsCommand({ KeyId: meta.KeyId })));
+      const origin = originOf(ctx, STEP.kmsKey, `KMS alias ${names.kmsAlias}`, Object.fromEntries((tags.Tags ?? []).map((t) => [t.TagKey!, t.TagValue!])), '--kms-key');
+      return { status: 'done', origin, outputs: { ...found(meta), aliasName: names.kmsAlias } };
+    },
+    async apply(step) {
+      const created = await callAws(step.clock, () =>
+        kms.send(
+          new CreateKeyCommand({
+            Description: `kds-xacct ${names.deployment}: encrypts stream ${config.streamName} for cross-account reads`,
+            KeyUsage: 'ENCRYPT_DECRYPT',
+            Tags: Object.entries(names.tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue })),
+          }),
+        ),
+      );
+      const key = found(created.KeyMetadata!);
+      await step.record(key);
+      await callAws(step.clock, () => kms.send(new CreateAliasCommand({ AliasName: names.kmsAlias, TargetKeyId: key.keyId })));
+      return { ...key, aliasName: names.kmsAlias };
+    },
+    async undo(step, outputs) {
+      if (outputs.aliasName) await ignoreMissing(() => callAws(step.clock, () => kms.send(new DeleteAliasCommand({ AliasName: outputs.aliasName }))));
+      // KMSInvalidStateException: already pending deletion from an earlier attempt, the end state we want.
+      await ignoreMissing(
+        () => callAws(step.clock, () => kms.send(new ScheduleKeyDeletionCommand({ KeyId: outputs.keyId, PendingWindowInDays: ctx.keyPendingDays }))),
+        'KMSInvalidStateException',
+      );
+    },
+  };
+}
+
+function streamStep(ctx: PipelineContext): Step {
+  const { producer, names, config } = ctx;
+  const streamArn = arns.stream(producer.region, producer.accountId, config.streamName);
+  return {
+    id: STEP.stream,
+    title: `stream ${config.streamName}`,
+    account: 'producer',
+    dependsOn: [],
+    async check(step) {
+      const summary = await callAws(step.clock, () => describeStream(producer, config.streamName));
+      if (!summary) {
+        if (config.useExistingStream) {
+          throw new UserError(
+            `Stream ${config.streamName} was not found in account ${producer.accountId} (${producer.region}).`,
+            'Check --stream-name and the region, or leave out --use-existing-stream to create it.',
+          );
+        }
+        return { status: 'missing' };
+      }
+      if (summary.StreamStatus === 'DELETING') {
+        throw new UserError(`Stream ${config.streamName} is being deleted.`, 'Wait until it is gone, then run setup again.');
+      }
+      if (summary.EncryptionType === 'KMS' && summary.KeyId === 'alias/aws/kinesis') throw awsManagedKeyError(config.streamName);
+      const tags = await callAws(step.clock, () => producer.clients.kinesis.send(new ListTagsForResourceCommand({ ResourceARN: summary.StreamARN })));
+      const tagMap = Object.fromEntries((tags.Tags ?? []).map((t) => [t.Key!, t.Value ?? '']));
+      const origin = config.useExistingStream && !isOurs(ctx, tagMap, STEP.stream) ? 'adopted' : originOf(ctx, STEP.stream, `Stream ${config.streamName}`, tagMap, '--stream-name');
+      return {
+        status: 'done',
+        origin,
+        outputs: { streamName: config.streamName, streamArn: summary.StreamARN!, origin },
+        detail: origin === 'adopted' ? `existing ${summary.StreamModeDetails?.StreamMode ?? ''} stream`.replace('  ', ' ') : undefined,
+      };
+    },
+    async apply(step) {
+      await callAws(step.clock, () =>
+        producer.clients.kinesis.send(
+          new CreateStreamCommand({
+            StreamName: config.streamName,
+            StreamModeDetails: { StreamMode: config.capacityMode === 'provisioned' ? 'PROVISIONED' : 'ON_DEMAND' },
+            ...(config.capacityMode === 'provisioned' && { ShardCount: config.shards }),
+            Tags: names.tags,
+          }),
+        ),
+      );
+      return { streamName: config.streamName, streamArn, origin: 'created' };
+    },
+    async wait(step) {
+      await waitForStream(step, producer, config.streamName, (s) => s.StreamStatus === 'ACTIVE', 'ACTIVE');
+    },
+    async undo(step, outputs) {
+      await ignoreMissing(() => callAws(step.clock, () => producer.clients.kinesis.send(new DeleteStreamCommand({ StreamName: outputs.streamName }))));
+      await waitForStreamGone(step, producer, outputs.streamName!);
+    },
+  };
+}
+
+/** Kinesis reports the key as it was given: an id, an ARN or an alias. Any of ours matches. */
+function isKey(keyIdFromStream: string | undefined, key: Outputs): boolean {
+  return keyIdFromStream !== undefined && [key.keyId, key.keyArn, key.aliasName].includes(keyIdFromStream);
+}
+
+function encryptionStep(ctx: PipelineContext): Step {
+  const { producer, config } = ctx;
+  const kinesis = producer.clients.kinesis;
+  return {
+    id: STEP.encryption,
+    title: `SSE-KMS encryption of ${config.streamName}`,
+    account: 'producer',
+    dependsOn: [STEP.stream, STEP.kmsKey],
+    async check(step) {
+      const key = step.outputsOf(STEP.kmsKey);
+      const summary = await callAws(step.clock, () => describeStream(producer, config.streamName));
+      if (summary?.EncryptionType === 'KMS') {
+        if (isKey(summary.KeyId, key)) return { status: 'done', origin: step.previous?.origin ?? 'adopted', outputs: { keyArn: key.keyArn! }, detail: 'already encrypted with the key' };
+        throw new UserError(
+          `Stream ${config.streamName} is encrypted with KMS key ${summary.KeyId}, not ${key.keyArn}.`,
+          `Pass --kms-key ${summary.KeyId} to use the stream's own key; kds-xacct does not re-encrypt a stream in use.`,
+        );
+      }
+      return { status: 'missing', detail: 'the stream is not encrypted; SSE-KMS will be enabled' };
+    },
+    async apply(step) {
+      const key = step.outputsOf(STEP.kmsKey);
+      await callAws(step.clock, () => kinesis.send(new StartStreamEncryptionCommand({ StreamName: config.streamName, EncryptionType: 'KMS', KeyId: key.keyArn })));
+      return { keyArn: key.keyArn!, streamOrigin: step.outputsOf(STEP.stream).origin! };
+    },
+    async wait(step, outputs) {
+      await waitForStream(step, producer, config.streamName, (s) => s.StreamStatus === 'ACTIVE' && isKey(s.KeyId, { keyArn: outputs.keyArn! }), 'ACTIVE and encrypted');
+    },
+    async undo(step, outputs) {
+      // A stream we created goes away whole; only an adopted stream is put back as it was.
+      if (outputs.streamOrigin !== 'adopted') return;
+      await callAws(step.clock, () => kinesis.send(new StopStreamEncryptionCommand({ StreamName: config.streamName, EncryptionType: 'KMS', KeyId: outputs.keyArn })));
+      await waitForStream(step, producer, config.streamName, (s) => s.StreamStatus === 'ACTIVE', 'ACTIVE');
+    },
+  };
+}
+
+function consumerStep(ctx: PipelineContext): Step {
+  const { producer, names, config } = ctx;
+  const kinesis = producer.clients.kinesis;
+  const describe = async (step: StepContext, input: { ConsumerARN: string } | { StreamARN: string; ConsumerName: string }) => {
+    try {
+      return (await callAws(step.clock, () => kinesis.send(new DescribeStreamConsumerCommand(input)))).ConsumerDescription;
+    } catch (error) {
+      if (notFound(error)) return undefined;
+      throw error;
+    }
+  };
+  return {
+    id: STEP.consumer,
+    title: `EFO consumer ${config.consumerName}`,
+    account: 'producer',
+    dependsOn: [STEP.stream, STEP.encryption],
+    async check(step) {
+      const streamArn = arns.stream(producer.region, producer.accountId, config.streamName);
+      const found = await describe(step, { StreamARN: streamArn, ConsumerName: config.consumerName });
+      if (!found) return { status: 'missing' };
+      if (found.ConsumerStatus === 'DELETING') throw new UserError(`EFO consumer ${config.consumerName} is being deregistered.`, 'Wait a minute, then run setup again.');
+      const tags = await callAws(step.clock, () => kinesis.send(new ListTagsForResourceCommand({ ResourceARN: found.ConsumerARN })));
+      const tagMap = Object.fromEntries((tags.Tags ?? []).map((t) => [t.Key!, t.Value ?? '']));
+      const origin = originOf(ctx, STEP.consumer, `EFO consumer ${config.consumerName}`, tagMap, '--consumer-name');
+      return { status: 'done', origin, outputs: { consumerName: config.consumerName, consumerArn: found.ConsumerARN! } };
+    },
+    async apply(step) {
+      const streamArn = step.outputsOf(STEP.stream).streamArn!;
+      const out = await callAws(step.clock, () =>
+        kinesis.send(new RegisterStreamConsumerCommand({ StreamARN: streamArn, ConsumerName: config.consumerName, Tags: names.tags })),
+      );
+      return { consumerName: config.consumerName, consumerArn: out.Consumer!.ConsumerARN! };
+    },
+    async wait(step, outputs) {
+      await waitFor(async () => {
+        const found = await describe(step, { ConsumerARN: outputs.consumerArn! });
+        if (!found) throw new Error(`EFO consumer ${outputs.consumerName} disappeared while waiting for it to be ACTIVE.`);
+        return found.ConsumerStatus === 'ACTIVE' ? { done: true, value: undefined } : { done: false, detail: `consumer is ${found.ConsumerStatus}` };
+      }, waitOptions(step, `EFO consumer ${outputs.consumerName} to be ACTIVE`));
+    },
+    async undo(step, outputs) {
+      await ignoreMissing(() => callAws(step.clock, () => kinesis.send(new DeregisterStreamConsumerCommand({ ConsumerARN: outputs.consumerArn }))));
+      await waitFor(async () => {
+        const found = await describe(step, { ConsumerARN: outputs.consumerArn! });
+        return found ? { done: false, detail: `consumer is ${found.ConsumerStatus}` } : { done: true, value: undefined };
+      }, waitOptions(step, `EFO consumer ${outputs.consumerName} to be deregistered`));
+    },
+  };
+}
+
+/** IAM principals in a fresh policy or grant are rejected until the new role has propagated. */
+const principalNotYetVisible = (error: unknown) =>
+  hasCode(error, 'InvalidArgumentException', 'MalformedPolicyDocumentException', 'InvalidArnException', 'AccessDeniedException') &&
+  /principal|arn|not authorized|access/i.test(errorMessage(error));
+
+/**
+ * Our statements in a resource policy that others may share (PutResourcePolicy replaces it whole):
+ * read, merge by Sid, write back; undo removes only ours and deletes the policy when nothing is left.
+ */
+function resourcePolicyStep(
+  ctx: PipelineContext,
+  spec: { id: string; title: string; dependsOn: string[]; resourceArn: (step: StepContext) => string; statement: (step: StepContext, arn: string) => PolicyStatement },
+): Step {
+  const kinesis = ctx.producer.clients.kinesis;
+  const read = async (step: StepContext, arn: string) =>
+    (await callAws(step.clock, () => kinesis.send(new GetResourcePolicyCommand({ ResourceARN: arn })))).Policy;
+  const merged = async (step: StepContext) => {
+    const arn = spec.resourceArn(step);
+    return { arn, ...mergeStatements(await read(step, arn), [spec.statement(step, arn)], ctx.names.sidPrefix) };
+  };
+  return {
+    id: spec.id,
+    title: spec.title,
+    account: 'producer',
+    dependsOn: spec.dependsOn,
+    async check(step) {
+      const { arn, changed } = await merged(step);
+      if (changed) return { status: 'missing', detail: step.previous ? 'our statement changed or was removed; it will be rewritten' : undefined };
+      return { status: 'done', origin: 'created', outputs: { resourceArn: arn, sid: spec.statement(step, arn).Sid! } };
+    },
+    async apply(step) {
+      const { arn, json } = await merged(step);
+      await callAws(step.clock, () => kinesis.send(new PutResourcePolicyCommand({ ResourceARN: arn, Policy: json })), {
+        propagating: principalNotYetVisible,
+        onRetry: step.progress,
+      });
+      return { resourceArn: arn, sid: spec.statement(step, arn).Sid! };
+    },
+    async undo(step, outputs) {
+      const arn = outputs.resourceArn!;
+      let current: string | undefined;
+      try {
+        current = await read(step, arn);
+      } catch (error) {
+        if (notFound(error)) return;
+        throw error;
+      }
+      if (!parsePolicy(current)?.Statement.some((s) => s['Sid'] === outputs.sid)) return;
+      const remaining = removeStatements(current, [outputs.sid!]);
+      await callAws(step.clock, () =>
+        remaining
+          ? kinesis.send(new PutResourcePolicyCommand({ ResourceARN: arn, Policy: JSON.stringify(remaining) }))
+          : kinesis.send(new DeleteResourcePolicyCommand({ ResourceARN: arn })),
+      );
+    },
+  };
+}
+
+function grantStep(ctx: PipelineContext): Step {
+  const { names } = ctx;
+  const kms = ctx.producer.clients.kms;
+  const request = (step: StepContext) =>
+    kmsGrantRequest({
+      keyId: step.outputsOf(STEP.kmsKey).keyId!,
+      roleArn: step.outputsOf(STEP.role).roleArn!,
+      streamArn: step.outputsOf(STEP.stream).streamArn!,
+      name: names.grantName,
+    });
+  return {
+    id: STEP.grant,
+    title: `KMS grant ${names.grantName}`,
+    account: 'producer',
+    dependsOn: [STEP.kmsKey, STEP.role, STEP.stream],
+    async check(step) {
+      const wanted = request(step);
+      const grants = await callAws(step.clock, () => kms.send(new ListGrantsCommand({ KeyId: wanted.KeyId })));
+      const found = (grants.Grants ?? []).find(
+        (g) =>
+          g.Name === wanted.Name &&
+          g.GranteePrincipal === wanted.GranteePrincipal &&
+          sameStatements(g.Operations ?? [], wanted.Operations) &&
+          g.Constraints?.EncryptionContextSubset?.['aws:kinesis:arn'] === wanted.Constraints?.EncryptionContextSubset?.['aws:kinesis:arn'],
+      );
+      if (!found) return { status: 'missing' };
+      return { status: 'done', origin: 'created', outputs: { keyId: wanted.KeyId!, grantId: found.GrantId! } };
+    },
+    async apply(step) {
+      const wanted = request(step);
+      const out = await callAws(step.clock, () => kms.send(new CreateGrantCommand(wanted)), { propagating: principalNotYetVisible, onRetry: step.progress });
+      return { keyId: wanted.KeyId!, grantId: out.GrantId! };
+    },
+    async undo(step, outputs) {
+      await ignoreMissing(() => callAws(step.clock, () => kms.send(new RevokeGrantCommand({ KeyId: outputs.keyId, GrantId: outputs.grantId }))));
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Consumer account
+
+function roleStep(ctx: PipelineContext): Step {
+  const { consumer, names, config } = ctx;
+  const iam = consumer.clients.iam;
+  return {
+    id: STEP.role,
+    title: config.useExistingFunction ? `execution role of ${config.functionName}` : `role ${config.roleName}`,
+    account: 'consumer',
+    dependsOn: [],
+    async check(step) {
+      if (config.useExistingFunction) {
+        // The function keeps its own role; our inline policy goes on it, and the role is left otherwise alone.
+        const fn = await getFunction(step, ctx);
+        if (!fn) throw new UserError(`Function ${config.functionName} was not found in account ${consumer.accountId} (${consumer.region}).`, 'Check --function-name, or leave out --use-existing-function to deploy the bundled function.');
+        const roleArn = fn.Configuration!.Role!;
+        return { status: 'done', origin: 'adopted', outputs: { roleName: roleArn.split('/').pop()!, roleArn }, detail: 'the function keeps its own role' };
+      }
+      let role;
+      try {
+        role = (await callAws(step.clock, () => iam.send(new GetRoleCommand({ RoleName: config.roleName })))).Role!;
+      } catch (error) {
+        if (notFound(error)) return { status: 'missing' };
+        throw error;
+      }
+      const tags = Object.fromEntries((role.Tags ?? []).map((t) => [t.Key!, t.Value!]));
+      const origin = originOf(ctx, STEP.role, `IAM role ${config.roleName}`, tags, '--role-name');
+      return { status: 'done', origin, outputs: { roleName: role.RoleName!, roleArn: role.Arn! } };
+    },
+    async apply(step) {
+      const out = await callAws(step.clock, () =>
+        iam.send(
+          new CreateRoleCommand({
+            RoleName: config.roleName,
+            AssumeRolePolicyDocument: JSON.stringify(lambdaTrustPolicy()),
+            Description: `kds-xacct ${names.deployment}: runs ${config.functionName}, reading ${config.streamName} in account ${ctx.producer.accountId}`,
+            Tags: Object.entries(names.tags).map(([Key, Value]) => ({ Key, Value })),
+          }),
+        ),
+      );
+      return { roleName: out.Role!.RoleName!, roleArn: out.Role!.Arn! };
+    },
+    async undo(step, outputs) {
+      await ignoreMissing(() => callAws(step.clock, () => iam.send(new DeleteRoleCommand({ RoleName: outputs.roleName }))));
+    },
+  };
+}
+
+function rolePolicyStep(ctx: PipelineContext): Step {
+  const { consumer, producer, names, config } = ctx;
+  const iam = consumer.clients.iam;
+  const policyName = `kds-xacct-${names.deployment}`;
+  // The consumer ARN ends in its creation time, which is unknown until it exists; the identity
+  // policy names every incarnation of our consumer so that this step need not wait for it.
+  const document = (step: StepContext) =>
+    consumerRoleInlinePolicy({
+      streamArn: arns.stream(producer.region, producer.accountId, config.streamName),
+      consumerArn: `${arns.stream(producer.region, producer.accountId, config.streamName)}/consumer/${config.consumerName}:*`,
+      keyArn: step.outputsOf(STEP.kmsKey).keyArn!,
+      logGroupArn: arns.logGroup(consumer.region, consumer.accountId, lambdaLogGroupName(config.functionName)),
+    });
+  return {
+    id: STEP.rolePolicy,
+    title: `inline policy ${policyName}`,
+    account: 'consumer',
+    dependsOn: [STEP.role, STEP.kmsKey],
+    async check(step) {
+      const roleName = step.outputsOf(STEP.role).roleName!;
+      let current: string;
+      try {
+        current = (await callAws(step.clock, () => iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: policyName })))).PolicyDocument!;
+      } catch (error) {
+        if (notFound(error)) return { status: 'missing' };
+        throw error;
+      }
+      const existing = parsePolicy(decodeURIComponent(current));
+      if (!existing || !sameStatements(existing.Statement, document(step).Statement)) return { status: 'missing', detail: 'the policy differs from ours; it will be rewritten' };
+      return { status: 'done', origin: 'created', outputs: { roleName, policyName } };
+    },
+    async apply(step) {
+      const roleName = step.outputsOf(STEP.role).roleName!;
+      await callAws(step.clock, () => iam.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: policyName, PolicyDocument: JSON.stringify(document(step)) })));
+      return { roleName, policyName };
+    },
+    async undo(step, outputs) {
+      await ignoreMissing(() => callAws(step.clock, () => iam.send(new DeleteRolePolicyCommand({ RoleName: outputs.roleName, PolicyName: outputs.policyName }))));
+    },
+  };
+}
+
+async function getFunction(step: StepContext, ctx: PipelineContext) {
+  try {
+    return await callAws(step.clock, () => ctx.consumer.clients.lambda.send(new GetFunctionCommand({ FunctionName: ctx.config.functionName })));
+  } catch (error) {
+    if (notFound(error)) return undefined;
+    throw error;
+  }
+}
+
+/** Lambda's words while a new role has not propagated to it yet. */
+const roleNotYetAssumable = (error: unknown) => hasCode(error, 'InvalidParameterValueException') && /cannot be assumed by Lambda/i.test(errorMessage(error));
+
+function functionStep(ctx: PipelineContext): Step {
+  const { consumer, names, config } = ctx;
+  const lambda = consumer.clients.lambda;
+  return {
+    id: STEP.function,
+    title: `function ${config.functionName}`,
+    account: 'consumer',
+    dependsOn: [STEP.role],
+    async check(step) {
+      const fn = await getFunction(step, ctx);
+      if (!fn) return { status: 'missing' };
+      const outputs = { functionName: fn.Configuration!.FunctionName!, functionArn: fn.Configuration!.FunctionArn! };
+      if (config.useExistingFunction) return { status: 'done', origin: 'adopted', outputs, detail: 'existing function' };
+      return { status: 'done', origin: originOf(ctx, STEP.function, `Function ${config.functionName}`, fn.Tags, '--function-name'), outputs };
+    },
+    async apply(step) {
+      const zip = await buildHandlerZip();
+      const out = await callAws(
+        step.clock,
+        () =>
+          lambda.send(
+            new CreateFunctionCommand({
+              FunctionName: config.functionName,
+              Runtime: config.runtime,
+              Role: step.outputsOf(STEP.role).roleArn,
+              Handler: HANDLER_NAME,
+              Code: { ZipFile: zip },
+              Description: `kds-xacct ${names.deployment}: logs records from ${config.streamName}`,
+              Timeout: 30,
+              MemorySize: 256,
+              Tags: names.tags,
+            }),
+          ),
+        { propagating: roleNotYetAssumable, onRetry: step.progress },
+      );
+      return { functionName: out.FunctionName!, functionArn: out.FunctionArn! };
+    },
+    async wait(step, outputs) {
+      await waitFor(async () => {
+        const conf = await callAws(step.clock, () => lambda.send(new GetFunctionConfigurationCommand({ FunctionName: outputs.functionName })));
+        if (conf.State === 'Failed') throw new Error(`Function ${outputs.functionName} failed to become Active: ${conf.StateReasonCode}: ${conf.StateReason}`);
+        return conf.State === 'Active' ? { done: true, value: undefined } : { done: false, detail: `function is ${conf.State}` };
+      }, waitOptions(step, `function ${outputs.functionName} to be Active`));
+    },
+    async undo(step, outputs) {
+      await ignoreMissing(() => callAws(step.clock, () => lambda.send(new DeleteFunctionCommand({ FunctionName: outputs.functionName }))));
+    },
+  };
+}
+
+/** Lambda validates the role's access to the stream when the mapping is created; fresh policies and grants take a while. */
+const accessNotYetVisible = (error: unknown) =>
+  hasCode(error, 'InvalidParameterValueException') && /access|permission|not authorized|decrypt|assume/i.test(errorMessage(error));
+
+function esmStep(ctx: PipelineContext): Step {
+  const { consumer, names, config } = ctx;
+  const lambda = consumer.clients.lambda;
+  const find = async (step: StepContext, consumerArn: string) => {
+    const out = await callAws(step.clock, () => lambda.send(new ListEventSourceMappingsCommand({ FunctionName: config.functionName, EventSourceArn: consumerArn })));
+    return out.EventSourceMappings?.[0];
+  };
+  const getState = async (step: StepContext, uuid: string) => {
+    try {
+      return await callAws(step.clock, () => lambda.send(new GetEventSourceMappingCommand({ UUID: uuid })));
+    } catch (error) {
+      if (notFound(error)) return undefined;
+      throw error;
+    }
+  };
+  return {
+    id: STEP.esm,
+    title: `event source mapping ${config.functionName} ← ${config.consumerName}`,
+    account: 'consumer',
+    dependsOn: [STEP.stream, STEP.function, STEP.consumer, STEP.rolePolicy, STEP.streamPolicy, STEP.consumerPolicy, STEP.grant],
+    async check(step) {
+      const consumerArn = step.outputsOf(STEP.consumer).consumerArn!;
+      const found = await find(step, consumerArn);
+      if (!found) return { status: 'missing' };
+      return { status: 'done', origin: step.previous?.origin ?? 'created', outputs: { uuid: found.UUID!, eventSourceArn: consumerArn, functionName: config.functionName } };
+    },
+    async apply(step) {
+      const consumerArn = step.outputsOf(STEP.consumer).consumerArn!;
+      const streamAdopted = step.outputsOf(STEP.stream).origin === 'adopted';
+      try {
+        const out = await callAws(
+          step.clock,
+          () =>
+            lambda.send(
+              new CreateEventSourceMappingCommand({
+                FunctionName: config.functionName,
+                EventSourceArn: consumerArn,
+                StartingPosition: config.esm.startingPosition ?? (streamAdopted ? 'LATEST' : 'TRIM_HORIZON'),
+                BatchSize: config.esm.batchSize,
+                BisectBatchOnFunctionError: true,
+                MaximumRetryAttempts: config.esm.maxRetries,
+                MaximumRecordAgeInSeconds: config.esm.maxRecordAgeSeconds,
+                FunctionResponseTypes: ['ReportBatchItemFailures'],
+                Tags: names.tags,
+              }),
+            ),
+          { propagating: accessNotYetVisible, onRetry: step.progress },
+        );
+        return { uuid: out.UUID!, eventSourceArn: consumerArn, functionName: config.functionName };
+      } catch (error) {
+        // An earlier attempt whose answer was lost may have created it: AWS names the existing UUID.
+        const uuid = hasCode(error, 'ResourceConflictException') ? /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/.exec(errorMessage(error))?.[0] : undefined;
+        if (!uuid) throw error;
+        return { uuid, eventSourceArn: consumerArn, functionName: config.functionName };
+      }
+    },
+    async wait(step, outputs) {
+      await waitFor(async () => {
+        const esm = await getState(step, outputs.uuid!);
+        if (!esm) throw new Error(`Event source mapping ${outputs.uuid} disappeared while waiting for it to be Enabled.`);
+        if (esm.State === 'Disabled') throw new Error(`Event source mapping ${outputs.uuid} is Disabled: ${esm.StateTransitionReason}`);
+        return esm.State === 'Enabled' ? { done: true, value: undefined } : { done: false, detail: `mapping is ${esm.State}` };
+      }, waitOptions(step, `event source mapping ${outputs.uuid} to be Enabled`));
+    },
+    async undo(step, outputs) {
+      await ignoreMissing(() => callAws(step.clock, () => lambda.send(new DeleteEventSourceMappingCommand({ UUID: outputs.uuid }))));
+      await waitFor(async () => {
+        const esm = await getState(step, outputs.uuid!);
+        return esm ? { done: false, detail: `mapping is ${esm.State}` } : { done: true, value: undefined };
+      }, waitOptions(step, `event source mapping ${outputs.uuid} to be deleted`));
+    },
+  };
+}
+
+/** Every setup step, as a dependency graph: both accounts progress at once. */
+export function setupSteps(ctx: PipelineContext): Step[] {
+  const { names } = ctx;
+  return [
+    kmsKeyStep(ctx),
+    streamStep(ctx),
+    encryptionStep(ctx),
+    consumerStep(ctx),
+    roleStep(ctx),
+    rolePolicyStep(ctx),
+    functionStep(ctx),
+    resourcePolicyStep(ctx, {
+      id: STEP.streamPolicy,
+      title: `stream policy statement ${names.sids.streamRead}`,
+      dependsOn: [STEP.stream, STEP.role],
+      resourceArn: (step) => step.outputsOf(STEP.stream).streamArn!,
+      statement: (step, arn) => streamPolicyStatement({ sid: names.sids.streamRead, roleArn: step.outputsOf(STEP.role).roleArn!, streamArn: arn }),
+    }),
+    resourcePolicyStep(ctx, {
+      id: STEP.consumerPolicy,
+      title: `consumer policy statement ${names.sids.efoConsume}`,
+      dependsOn: [STEP.consumer, STEP.role],
+      resourceArn: (step) => step.outputsOf(STEP.consumer).consumerArn!,
+      statement: (step, arn) => consumerPolicyStatement({ sid: names.sids.efoConsume, roleArn: step.outputsOf(STEP.role).roleArn!, consumerArn: arn }),
+    }),
+    grantStep(ctx),
+    esmStep(ctx),
+  ];
+}
