@@ -95,6 +95,12 @@ export function describeConnectError(error: unknown, ctx: ConnectErrorContext): 
       `Refresh the credentials of profile "${profile}": aws sso login --profile ${profile} for SSO, new keys with aws configure --profile ${profile}, or new temporary credentials for role or credential_process profiles.`,
     );
   }
+  if (code === 'AccessDenied' && /AssumeRole|MultiFactorAuthentication/.test(message)) {
+    return new UserError(
+      `Profile "${profile}" could not assume its role: ${firstLine(message)}`,
+      `Check role_arn, source_profile and mfa_serial of profile "${profile}", the MFA code, and the role's trust policy.`,
+    );
+  }
   const network = networkCode(error);
   if (network) {
     if (ctx.stsEndpoint) {
@@ -116,7 +122,7 @@ export function describeConnectError(error: unknown, ctx: ConnectErrorContext): 
   }
   if (code) {
     return new UserError(
-      `STS GetCallerIdentity failed for profile "${profile}": ${code}: ${firstLine(message)}`,
+      `AWS refused to identify profile "${profile}" (STS GetCallerIdentity): ${code}: ${firstLine(message)}`,
       'Check the profile and run again with --debug for the request id.',
     );
   }

@@ -8,7 +8,7 @@ import { fromIni } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, Logger } from '@aws-sdk/types';
 import { UserError, errorMessage } from '../errors.js';
 import { describeConnectError } from './connect-errors.js';
-import { createSdkDebugLogger } from './debug-log.js';
+import { createSdkDebugLogger, redactText } from './debug-log.js';
 import { SERVICE_IDS, configuredEndpoint, type ConfiguredEndpoint, type ServiceKey } from './endpoints.js';
 import type { AccountRole, AccountSession, AwsClients, ConnectOptions, SessionFactory } from './session.js';
 import { loadSharedConfig, profileNames, profileSettings, type IniSection, type SharedConfigFiles } from './shared-config.js';
@@ -103,7 +103,7 @@ export function createSessionFactory(deps: SessionFactoryDeps = {}): SessionFact
       try {
         identity = await clients.sts.send(new GetCallerIdentityCommand({}));
       } catch (error) {
-        debug?.(`[aws] profile "${profile}": GetCallerIdentity failed: ${errorMessage(error)}`);
+        debug?.(`[aws] profile "${profile}": GetCallerIdentity failed: ${redactText(errorMessage(error))}`);
         throw describeConnectError(error, { profile, region: region.value, ...(endpoints.sts && { stsEndpoint: endpoints.sts.url }) });
       }
       if (!identity.Account || !identity.Arn) {

@@ -569,3 +569,23 @@ function writeSsoToken(home: string, id: string, token: Record<string, string>):
   writeFileSync(join(dir, `${createHash('sha1').update(id).digest('hex')}.json`), JSON.stringify(token));
 }
 
+
+describe('role assumption failures', () => {
+  it('says the role could not be assumed, not that STS identity failed', async () => {
+    const temp = files(
+      '[profile role]\nregion = eu-west-1\nrole_arn = arn:aws:iam::444444444444:role/Admin\nsource_profile = base\n',
+      '[base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = x\n',
+    );
+    sts.on(AssumeRoleCommand).rejects(
+      new STSServiceException({
+        name: 'AccessDenied',
+        message: 'User: arn:aws:iam::111111111111:user/me is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::444444444444:role/Admin',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 403 },
+      }),
+    );
+    const error = await userError(createSessionFactory({ env: temp.env }).connect('role', 'producer', {}));
+    expect(error.message).toContain('"role" could not assume its role');
+    expect(error.hint).toContain('trust policy');
+  });
+});
