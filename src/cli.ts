@@ -26,7 +26,7 @@ const exitCode = await runCli(process.argv.slice(2), {
   cwd: process.cwd(),
   clock: systemClock,
   interrupt,
-  sessions: async () => (await import('./aws/sessions.js')).createSessionFactory(),
+  sessions: async (logger) => (await import('./aws/sessions.js')).createSessionFactory({ logger }),
   prompter: createInquirerPrompter,
   stateStore: (dir) => new FileStateStore(dir),
 });

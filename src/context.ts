@@ -32,7 +32,8 @@ export interface Environment {
   cwd: string;
   clock: Clock;
   interrupt: Interrupt;
-  sessions: () => Promise<SessionFactory>;
+  /** `debugLog` receives the SDK's requests and how profiles were resolved, redacted, under `--debug`. */
+  sessions: (debugLog?: (line: string) => void) => Promise<SessionFactory>;
   prompter: () => Promise<Prompter>;
   stateStore: (dir: string) => StateStore;
   /** Overrides the renderer chosen from the options, e.g. a RecordingReporter in tests. */
@@ -57,4 +58,9 @@ export function createContext(options: GlobalOptions, environment: Environment, 
     interactive: !options.yes && !options.json && environment.stdinIsTTY && environment.stdoutIsTTY,
     store: environment.stateStore(path.resolve(environment.cwd, options.stateDir)),
   };
+}
+
+/** The session factory, with `--debug` output routed through the command's reporter. */
+export function sessionFactory(ctx: CommandContext): Promise<SessionFactory> {
+  return ctx.environment.sessions(ctx.options.debug ? (line) => ctx.reporter.debug(line) : undefined);
 }

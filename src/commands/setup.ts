@@ -1,7 +1,320 @@
-import type { CommandContext } from '../context.js';
-import { CommandFailedError, ExitCode } from '../errors.js';
+import { ListStreamsCommand } from '@aws-sdk/client-kinesis';
+import { ListAliasesCommand } from '@aws-sdk/client-kms';
+import { ListFunctionsCommand } from '@aws-sdk/client-lambda';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { connectBoth } from '../aws/sessions.js';
+import type { AccountSession } from '../aws/session.js';
+import { sessionFactory, type CommandContext } from '../context.js';
+import { exitCodeFor, runSteps } from '../engine/engine.js';
+import { planSteps, type PlannedStep } from '../engine/plan.js';
+import { newState, type DeploymentState } from '../engine/state.js';
+import { ExitCode, InterruptedError, UserError } from '../errors.js';
+import type { Prompter } from '../prompts.js';
+import { completeConfig, DEFAULTS, flagFor, loadAnswersFile, mergeAnswers, type SetupAnswers, type SetupConfig } from '../pipeline/config.js';
+import { defaultNames } from '../pipeline/names.js';
+import { setupSteps } from '../pipeline/steps.js';
+import {
+  validateBatchSize,
+  validateConsumerName,
+  validateDeploymentName,
+  validateFunctionName,
+  validateMaximumRecordAgeInSeconds,
+  validateMaximumRetryAttempts,
+  validateRegion,
+  validateShardCount,
+  validateStreamName,
+  type StartingPosition,
+} from '../pipeline/validate.js';
+import { describeRunFailure, formatTable, leftoverLines } from './report.js';
 
-// PLACEHOLDER: replaced by the real command in its own issue.
-export async function runSetup(_ctx: CommandContext, _options: Record<string, unknown>): Promise<ExitCode> {
-  throw new CommandFailedError('`setup` is not available yet.', ExitCode.Failed);
+interface SetupFlags extends SetupAnswers {
+  config?: string;
+  rollback: boolean;
+  dryRun?: boolean;
+}
+
+const planWords: Record<PlannedStep['action'], string> = { create: 'create', done: 'already done', adopt: 'adopt (kept on teardown)', skip: 'skip' };
+
+/**
+ * Asks for what flags and --config did not say. With no terminal or with --yes nothing is asked,
+ * and a missing required answer is a usage error naming its flag.
+ */
+class Wizard {
+  private prompter: Prompter | undefined;
+
+  constructor(
+    private readonly ctx: CommandContext,
+    readonly answers: SetupAnswers,
+  ) {}
+
+  private async prompts(): Promise<Prompter> {
+    this.prompter ??= await this.ctx.environment.prompter();
+    return this.prompter;
+  }
+
+  /** The answer if given; otherwise asked (interactive) or a usage error (required) or undefined (has a default). */
+  async ask<K extends keyof SetupAnswers>(key: K, question: (p: Prompter) => Promise<SetupAnswers[K]>, required = false): Promise<SetupAnswers[K]> {
+    if (this.answers[key] !== undefined) return this.answers[key];
+    if (!this.ctx.interactive) {
+      if (required) throw new UserError(`Missing ${flagFor(key)}.`, `Pass ${flagFor(key)} (or put "${key}" in a --config file); with --yes or without a terminal nothing is asked.`);
+      return undefined;
+    }
+    this.answers[key] = await question(await this.prompts());
+    return this.answers[key];
+  }
+
+  async confirm(message: string): Promise<boolean> {
+    return (await this.prompts()).confirm({ message, default: false });
+  }
+
+  mfaCodeProvider(): ((serial: string) => Promise<string>) | undefined {
+    if (!this.ctx.interactive) return undefined;
+    return async (serial) => (await this.prompts()).input({ message: `MFA code for ${serial}:`, validate: (v) => /^\d{6}$/.test(v) || 'Enter the 6-digit code.' });
+  }
+}
+
+async function chooseProfiles(ctx: CommandContext, wizard: Wizard): Promise<void> {
+  const needProfiles = wizard.answers.producerProfile === undefined || wizard.answers.consumerProfile === undefined;
+  const known = needProfiles && ctx.interactive ? await (await sessionFactory(ctx)).listProfiles() : [];
+  const pick = (role: string) => async (p: Prompter) => {
+    const typed = '\u0000type';
+    const choice = await p.select({
+      message: `Profile of the ${role} account:`,
+      choices: [...known.map((name) => ({ name, value: name })), { name: 'Type a profile name…', value: typed }],
+    });
+    return choice === typed ? p.input({ message: `${role} profile name:`, validate: (v) => v.trim() !== '' || 'Enter a profile name.' }) : choice;
+  };
+  await wizard.ask('producerProfile', pick('producer (stream, consumer, KMS key)'), true);
+  await wizard.ask('consumerProfile', pick('consumer (role, function, event source mapping)'), true);
+}
+
+async function connect(ctx: CommandContext, wizard: Wizard) {
+  const factory = await sessionFactory(ctx);
+  const { producerProfile, consumerProfile } = wizard.answers as Required<Pick<SetupAnswers, 'producerProfile' | 'consumerProfile'>>;
+  if (wizard.answers.region !== undefined && validateRegion(wizard.answers.region) !== true) {
+    throw new UserError(`--region: ${validateRegion(wizard.answers.region) as string}`);
+  }
+  const connected = await connectBoth(factory, { producerProfile, consumerProfile, region: wizard.answers.region, mfaCodeProvider: wizard.mfaCodeProvider() });
+  ctx.reporter.info(`Producer account ${connected.producer.accountId} (profile ${producerProfile}, ${connected.producer.callerArn})`);
+  ctx.reporter.info(`Consumer account ${connected.consumer.accountId} (profile ${consumerProfile}, ${connected.consumer.callerArn})`);
+  if (connected.sameAccount) ctx.reporter.warn('Both profiles reach the same account. That works; the policies then grant access within one account.');
+  return connected;
+}
+
+/** Questions 3 to 9: region, name, stream, capacity, key, function, mapping options. */
+async function askTheRest(wizard: Wizard, producer: AccountSession, consumer: AccountSession): Promise<void> {
+  await wizard.ask('region', (p) => p.input({ message: 'Region:', default: producer.region, validate: validateRegion }));
+  await wizard.ask('name', (p) => p.input({ message: 'Deployment name (resource names derive from it):', validate: validateDeploymentName }), true);
+  const defaults = defaultNames(wizard.answers.name!, consumer.accountId);
+
+  if (wizard.answers.streamName === undefined) {
+    await wizard.ask('useExistingStream', async (p) => {
+      const streams = (await producer.clients.kinesis.send(new ListStreamsCommand({ Limit: 100 }))).StreamNames ?? [];
+      const chosen = await p.select<string | undefined>({
+        message: 'Stream:',
+        choices: [{ name: `Create a new stream (${defaults.streamName})`, value: undefined }, ...streams.map((s) => ({ name: `Use existing: ${s}`, value: s }))],
+      });
+      if (chosen === undefined) {
+        wizard.answers.streamName = await p.input({ message: 'New stream name:', default: defaults.streamName, validate: validateStreamName });
+        return false;
+      }
+      wizard.answers.streamName = chosen;
+      return true;
+    });
+  }
+  if (!wizard.answers.useExistingStream) {
+    const mode = await wizard.ask('capacityMode', (p) =>
+      p.select({
+        message: 'Capacity mode:',
+        choices: [
+          { name: 'On-demand (scales by itself, billed per GB)', value: 'on-demand' as const },
+          { name: 'Provisioned (fixed shards, billed per shard hour)', value: 'provisioned' as const },
+        ],
+      }),
+    );
+    if (mode === 'provisioned') {
+      await wizard.ask('shards', async (p) => Number(await p.input({ message: 'Shard count:', default: String(DEFAULTS.shards), validate: validateShardCount })));
+    }
+  }
+
+  await wizard.ask('kmsKey', async (p) => {
+    const aliases = (await producer.clients.kms.send(new ListAliasesCommand({ Limit: 100 }))).Aliases ?? [];
+    const customer = aliases.filter((a) => a.TargetKeyId && !a.AliasName?.startsWith('alias/aws/'));
+    return p.select<string | undefined>({
+      message: 'KMS key for the stream:',
+      choices: [{ name: `Create a new customer managed key (${defaults.kmsAlias})`, value: undefined }, ...customer.map((a) => ({ name: `Use existing: ${a.AliasName}`, value: a.AliasName! }))],
+    });
+  });
+
+  if (wizard.answers.functionName === undefined) {
+    await wizard.ask('useExistingFunction', async (p) => {
+      const functions = (await consumer.clients.lambda.send(new ListFunctionsCommand({ MaxItems: 50 }))).Functions ?? [];
+      const chosen = await p.select<string | undefined>({
+        message: 'Consumer function:',
+        choices: [{ name: `Deploy the bundled consumer (${defaults.functionName})`, value: undefined }, ...functions.map((f) => ({ name: `Use existing: ${f.FunctionName}`, value: f.FunctionName! }))],
+      });
+      if (chosen === undefined) {
+        wizard.answers.functionName = await p.input({ message: 'Function name:', default: defaults.functionName, validate: validateFunctionName });
+        return false;
+      }
+      wizard.answers.functionName = chosen;
+      return true;
+    });
+  }
+  if (!wizard.answers.useExistingFunction) {
+    await wizard.ask('runtime', (p) => p.select({ message: 'Runtime:', choices: [{ name: 'nodejs22.x', value: 'nodejs22.x' as const }, { name: 'nodejs24.x', value: 'nodejs24.x' as const }] }));
+  }
+  await wizard.ask('consumerName', (p) => p.input({ message: 'EFO consumer name:', default: defaults.consumerName, validate: validateConsumerName }));
+
+  await wizard.ask('batchSize', async (p) => Number(await p.input({ message: 'Batch size:', default: String(DEFAULTS.batchSize), validate: validateBatchSize })));
+  await wizard.ask('startingPosition', (p) =>
+    p.select<StartingPosition | undefined>({
+      message: 'Starting position:',
+      choices: [
+        { name: 'Automatic: TRIM_HORIZON for a new stream, LATEST for an existing one', value: undefined },
+        { name: 'TRIM_HORIZON (oldest record kept)', value: 'TRIM_HORIZON' },
+        { name: 'LATEST (only new records)', value: 'LATEST' },
+      ],
+    }),
+  );
+  await wizard.ask('maxRetries', async (p) => Number(await p.input({ message: 'Maximum retry attempts:', default: String(DEFAULTS.maxRetries), validate: validateMaximumRetryAttempts })));
+  await wizard.ask('maxRecordAge', async (p) =>
+    Number(await p.input({ message: 'Maximum record age (seconds, -1 for none):', default: String(DEFAULTS.maxRecordAgeSeconds), validate: validateMaximumRecordAgeInSeconds })),
+  );
+}
+
+function planLines(plan: PlannedStep[], accounts: { producer: AccountSession; consumer: AccountSession }): string {
+  const lines: string[] = [];
+  for (const account of ['producer', 'consumer'] as const) {
+    lines.push(`${account === 'producer' ? 'Producer' : 'Consumer'} account ${accounts[account].accountId} (${accounts[account].region}):`);
+    for (const p of plan.filter((p) => p.step.account === account)) {
+      lines.push(`  ${planWords[p.action].padEnd(24)} ${p.step.title}${p.detail && p.action !== 'create' ? ` (${p.detail})` : p.detail && !p.detail.startsWith('after') ? ` (${p.detail})` : ''}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+function planJson(plan: PlannedStep[]) {
+  return plan.map((p) => ({ step: p.step.id, account: p.step.account, title: p.step.title, action: p.action, detail: p.detail }));
+}
+
+/** A state file belongs to one pair of accounts; another pair is another deployment. */
+function checkSameAccounts(state: DeploymentState, producer: AccountSession, consumer: AccountSession): void {
+  for (const [role, session] of [['producer', producer], ['consumer', consumer]] as const) {
+    const recorded = state.accounts[role];
+    if (recorded && (recorded.accountId !== session.accountId || recorded.region !== session.region)) {
+      throw new UserError(
+        `Deployment "${state.name}" was set up with ${role} account ${recorded.accountId} in ${recorded.region}, but profile ${session.profile} reaches ${session.accountId} in ${session.region}.`,
+        `Use the profile of account ${recorded.accountId} (--${role}-profile), or choose another --name for a new deployment.`,
+      );
+    }
+  }
+}
+
+export async function runSetup(ctx: CommandContext, rawFlags: Record<string, unknown>): Promise<ExitCode> {
+  const { options, reporter, environment, store } = ctx;
+  const flags = rawFlags as unknown as SetupFlags;
+  const fromFile = flags.config ? await loadAnswersFile(path.resolve(environment.cwd, flags.config)) : {};
+  const { config: _config, rollback, dryRun, ...answerFlags } = flags;
+  const wizard = new Wizard(
+    ctx,
+    mergeAnswers(fromFile, {
+      ...answerFlags,
+      producerProfile: options.producerProfile,
+      consumerProfile: options.consumerProfile,
+      region: options.region,
+      name: options.name,
+    }),
+  );
+  // Without a terminal, say what is missing before touching the network.
+  if (!ctx.interactive) {
+    for (const key of ['producerProfile', 'consumerProfile', 'name'] as const) await wizard.ask(key, async () => undefined, true);
+  }
+  if (!ctx.interactive && !options.yes && !dryRun) {
+    throw new UserError('setup needs a confirmation, and there is no terminal to ask.', 'Pass --yes to apply the plan unattended, or --dry-run to only print it.');
+  }
+
+  await chooseProfiles(ctx, wizard);
+  let accounts = await connect(ctx, wizard);
+  await askTheRest(wizard, accounts.producer, accounts.consumer);
+  if (wizard.answers.region !== accounts.producer.region) accounts = await connect(ctx, wizard);
+  const { producer, consumer } = accounts;
+  const names = defaultNames(wizard.answers.name!, consumer.accountId);
+  const config: SetupConfig = completeConfig({ ...wizard.answers, name: wizard.answers.name! }, names);
+  const release = await store.lock(config.name, 'setup');
+  try {
+    const previous = (await store.load(config.name)) ?? newState(config.name, 'setup', new Date(environment.clock.now()));
+    checkSameAccounts(previous, producer, consumer);
+    const pipeline = { config, names: { ...names, streamName: config.streamName, consumerName: config.consumerName, roleName: config.roleName, functionName: config.functionName }, producer, consumer, previous: structuredClone(previous), keyPendingDays: 7 };
+    let plan: PlannedStep[];
+    try {
+      plan = await planSteps(setupSteps(pipeline), previous, environment.clock);
+    } catch (error) {
+      // A same-named resource that is not ours: ask once whether to adopt, then plan again.
+      if (!(error instanceof UserError) || !/--adopt/.test(error.hint ?? '') || !ctx.interactive) throw error;
+      reporter.warn(error.message);
+      if (!(await wizard.confirm('Adopt it? kds-xacct will use it as it is and never delete it.'))) throw new InterruptedError('Not adopted. Nothing was changed.');
+      config.adopt = true;
+      plan = await planSteps(setupSteps(pipeline), previous, environment.clock);
+    }
+    reporter.info(`\nPlan for deployment "${config.name}":\n${planLines(plan, accounts)}`);
+    const toApply = plan.filter((p) => p.action === 'create').length;
+    if (dryRun) {
+      reporter.result({ deployment: config.name, dryRun: true, plan: planJson(plan) });
+      reporter.info('\nDry run: nothing was changed.');
+      return ExitCode.Success;
+    }
+    if (toApply > 0 && ctx.interactive && !(await wizard.confirm(`Apply ${toApply} change(s) in accounts ${producer.accountId} and ${consumer.accountId}?`))) {
+      reporter.info('Nothing was changed.');
+      return ExitCode.Success;
+    }
+    if (environment.interrupt.interrupted) throw new InterruptedError('Interrupted before any change.');
+
+    const state = previous;
+    state.inputs = { ...config, producerProfile: producer.profile, consumerProfile: consumer.profile };
+    state.accounts = {
+      producer: { profile: producer.profile, accountId: producer.accountId, region: producer.region },
+      consumer: { profile: consumer.profile, accountId: consumer.accountId, region: consumer.region },
+    };
+    const result = await runSteps({
+      steps: setupSteps(pipeline),
+      state,
+      save: (s) => store.save(s),
+      clock: environment.clock,
+      runId: randomUUID(),
+      emit: (e) => reporter.event(e),
+      rollback,
+      interrupt: environment.interrupt,
+      checked: new Map(plan.flatMap((p) => (p.check ? [[p.step.id, p.check] as const] : []))),
+    });
+    // Nothing of ours left (a rolled-back first run): no state file either.
+    if (!Object.values(state.steps).some((s) => s.origin === 'created')) await store.remove(config.name);
+
+    const resources = Object.entries(state.steps)
+      .filter(([, s]) => s.origin !== 'skipped')
+      .map(([step, s]) => ({ step, account: plan.find((p) => p.step.id === step)!.step.account, origin: s.origin, outputs: s.outputs }));
+    reporter.result({ deployment: config.name, outcome: result.outcome, applied: result.applied, accounts: state.accounts, resources, leftovers: result.leftovers.map(({ error: _e, ...l }) => l) });
+    if (result.outcome !== 'succeeded') {
+      const failure = describeRunFailure(result, { producer, consumer }, rollback, 'setup');
+      reporter.error(failure.message, failure.hint);
+      for (const line of leftoverLines(result.leftovers)) reporter.info(line);
+      return exitCodeFor(result);
+    }
+    reporter.info(`\nDeployment "${config.name}" is ready${result.applied.length === 0 ? ' (no changes were needed)' : ''}.\n`);
+    reporter.info(formatTable(['account', 'resource', 'origin', 'id / ARN'], resources.map((r) => [r.account, r.step, r.origin, mainId(r.outputs)])));
+    const stateDirFlag = options.stateDir === '.kds-xacct' ? '' : ` --state-dir ${options.stateDir}`;
+    reporter.info(
+      `\nNext:\n  kds-xacct send-test-record --name ${config.name} --producer-profile ${producer.profile}${stateDirFlag} --verify\n` +
+        `  kds-xacct tail-logs --name ${config.name} --consumer-profile ${consumer.profile}${stateDirFlag}`,
+    );
+    return ExitCode.Success;
+  } finally {
+    await release();
+  }
+}
+
+/** The one identifier worth showing for a step's outputs. */
+function mainId(outputs: Record<string, string>): string {
+  return outputs.streamArn ?? outputs.consumerArn ?? outputs.keyArn ?? outputs.roleArn ?? outputs.functionArn ?? outputs.resourceArn ?? outputs.uuid ?? outputs.grantId ?? outputs.policyName ?? '';
 }

@@ -1,0 +1,74 @@
+import type { AccountSession } from '../aws/session.js';
+import type { Leftover, RunResult } from '../engine/engine.js';
+import { WaitTimeoutError } from '../engine/wait.js';
+import { UserError, awsErrorCode, errorMessage } from '../errors.js';
+
+/** Left-aligned columns, for summaries that must read well in a terminal and in a log. */
+export function formatTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+/** What to do about an AWS error code, when there is something specific to say. */
+function hintFor(code: string | undefined, session: AccountSession | undefined): string | undefined {
+  const profile = session ? ` (profile ${session.profile})` : '';
+  switch (code) {
+    case 'AccessDeniedException':
+    case 'AccessDenied':
+    case 'UnauthorizedOperation':
+      return `The credentials${profile} are not allowed to make this call. Grant the permission named above, or use a profile that has it.`;
+    case 'LimitExceededException':
+    case 'ThrottlingException':
+    case 'Throttling':
+    case 'TooManyRequestsException':
+      return 'AWS kept throttling or a service quota was reached. Wait a little and run the same command again; completed steps are not repeated.';
+    case 'ExpiredTokenException':
+    case 'ExpiredToken':
+      return `The session of${profile || ' the profile'} expired. Refresh it (for SSO: aws sso login) and run again.`;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * One message for a failed or interrupted run: which step, in which account, the AWS error code,
+ * what happened to what this run created, and what to do next.
+ */
+export function describeRunFailure(
+  result: RunResult,
+  accounts: Partial<Record<'producer' | 'consumer', AccountSession>>,
+  rollback: boolean,
+  command: string,
+): { message: string; hint: string } {
+  const undoFailed = result.leftovers.some((l) => l.error !== undefined);
+  const aftermath =
+    result.rolledBack.length === 0 && result.leftovers.length === 0
+      ? 'Nothing had been created by this run.'
+      : !rollback
+        ? 'What this run created was kept (--no-rollback).'
+        : undoFailed
+          ? 'The rollback could not remove everything; what is left is listed below.'
+          : 'What this run created was rolled back.';
+  const rerun = `Run \`kds-xacct ${command}\` again to ${rollback && !undoFailed ? 'retry' : 'resume'}.`;
+  if (!result.failure) return { message: `Interrupted. ${aftermath}`, hint: rerun };
+  const { step, phase, cause } = result.failure;
+  const session = accounts[step.account as 'producer' | 'consumer'];
+  const code = awsErrorCode(cause);
+  const where = `${step.account} account${session ? ` ${session.accountId}` : ''}`;
+  const message = `${step.title} failed in the ${where} during ${phase}: ${code ? `${code}: ` : ''}${errorMessage(cause)} ${aftermath}`;
+  const specific =
+    cause instanceof UserError ? cause.hint : cause instanceof WaitTimeoutError ? 'AWS may still finish this in the background.' : hintFor(code, session);
+  return { message, hint: [specific, rerun].filter(Boolean).join(' ') };
+}
+
+/** A line per resource still there after a failure, so nothing is orphaned silently. */
+export function leftoverLines(leftovers: Leftover[]): string[] {
+  if (leftovers.length === 0) return [];
+  return [
+    'Still there:',
+    ...leftovers.map(
+      (l) => `  [${l.account}] ${l.title}: ${Object.values(l.outputs).filter((v) => v.includes(':') || v.length > 8).join(' ') || JSON.stringify(l.outputs)}${l.error ? ` (could not remove: ${errorMessage(l.error)})` : ''}`,
+    ),
+  ];
+}
