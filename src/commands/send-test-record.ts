@@ -303,7 +303,9 @@ async function verifyDelivery(ctx: CommandContext, consumer: AccountSession, log
           new FilterLogEventsCommand({
             logGroupName,
             startTime: windowStart,
-            filterPattern: '?"kds-xacct.record" ?ERROR ?"Task timed out" ?errorType',
+            // Matches the handler's record lines and its record-error lines; other errors are
+            // looked for only if the records do not arrive (see collectFunctionErrors).
+            filterPattern: '"kds-xacct.record"',
             ...(nextToken && { nextToken }),
           }),
         );
@@ -315,8 +317,8 @@ async function verifyDelivery(ctx: CommandContext, consumer: AccountSession, log
           if (match) {
             pending.delete(match.sequenceNumber);
             latencies.push({ index: match.index, sequenceNumber: match.sequenceNumber, latencyMs: (event.timestamp ?? clock.now()) - match.sentAt });
-          } else if (!record && isErrorLine(message) && !seenErrors.has(message)) {
-            seenErrors.add(message);
+          } else if (!record && isErrorLine(message) && !seenErrors.has(message.trimEnd())) {
+            seenErrors.add(message.trimEnd());
             errorLines.push(message.trimEnd());
           }
         }
@@ -345,9 +347,34 @@ interface Diagnostics {
   hints: string[];
 }
 
+/** Error lines the function logged since `from`: a few pages at most, since a busy function logs a lot. */
+async function collectFunctionErrors(consumer: AccountSession, logGroupName: string, from: number, into: string[]): Promise<void> {
+  const seen = new Set(into);
+  let nextToken: string | undefined;
+  let pages = 0;
+  try {
+    do {
+      const page = await consumer.clients.logs.send(
+        new FilterLogEventsCommand({ logGroupName, startTime: from, ...(nextToken && { nextToken }) }),
+      );
+      for (const event of page.events ?? []) {
+        const message = (event.message ?? '').trimEnd();
+        if (isErrorLine(message) && !seen.has(message)) {
+          seen.add(message);
+          into.push(message);
+        }
+      }
+      nextToken = page.nextToken;
+    } while (nextToken && ++pages < 5 && into.length < 20);
+  } catch (error) {
+    if (awsErrorCode(error) !== 'ResourceNotFoundException') throw error;
+  }
+}
+
 /** What to check when records did not arrive: the mapping's state and last result, and the function's errors. */
-async function diagnose(consumer: AccountSession, state: DeploymentState, outcome: VerifyOutcome): Promise<Diagnostics> {
+async function diagnose(consumer: AccountSession, state: DeploymentState, logGroupName: string, from: number, outcome: VerifyOutcome): Promise<Diagnostics> {
   const hints: string[] = [];
+  await collectFunctionErrors(consumer, logGroupName, from, outcome.errorLines);
   const uuid = stepOutput(state, 'event-source-mapping', 'uuid');
   let esm: Diagnostics['eventSourceMapping'];
   if (!uuid) {
@@ -499,7 +526,8 @@ export async function runSendTestRecord(ctx: CommandContext, options: Record<str
     return ExitCode.Interrupted;
   }
 
-  const diagnostics = await diagnose(consumer, state, outcome);
+  const firstSentAt = Math.min(...result.sent.map((r) => r.sentAt));
+  const diagnostics = await diagnose(consumer, state, group.name, firstSentAt - LOG_SKEW_MS, outcome);
   verifyOutput.diagnostics = diagnostics;
   const esm = diagnostics.eventSourceMapping;
   const lines = [

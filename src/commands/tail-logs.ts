@@ -35,6 +35,8 @@ export interface RecordLine {
   sequenceNumber?: string;
   approximateArrivalTimestamp?: number | string;
   data?: unknown;
+  /** `base64` when the payload was not UTF-8 text. */
+  encoding?: string;
   truncated?: boolean;
 }
 
@@ -62,7 +64,7 @@ export function parseRecordLine(message: string): RecordLine | undefined {
   return undefined;
 }
 
-const ERROR_LINE = /\tERROR\t|^ERROR\b|"level":\s*"(?:ERROR|FATAL)"|Task timed out|"errorType"|Runtime\.[A-Za-z]+Error|Unhandled Promise Rejection|Status: (?:error|timeout)|\bUncaught\b/;
+const ERROR_LINE = /"type":\s*"kds-xacct\.record-error"|\tERROR\t|^ERROR\b|"level":\s*"(?:ERROR|FATAL)"|Task timed out|"errorType"|Runtime\.[A-Za-z]+Error|Unhandled Promise Rejection|Status: (?:error|timeout)|\bUncaught\b/;
 
 /** Whether a Lambda log line reports a failure: an ERROR line, a timeout, a runtime error. */
 export function isErrorLine(message: string): boolean {
@@ -171,7 +173,7 @@ class EventPrinter {
       const data = typeof record.data === 'string' ? record.data : JSON.stringify(record.data);
       return (
         `${c.dim(time)} ${c.green('record')} pk=${c.cyan(record.partitionKey ?? '?')} seq=${c.cyan(record.sequenceNumber ?? '?')} ` +
-        `${data}${record.truncated ? c.yellow(' …(truncated)') : ''}`
+        `${record.encoding ? c.dim(`(${record.encoding}) `) : ''}${data}${record.truncated ? c.yellow(' …(truncated)') : ''}`
       );
     }
     return `${c.dim(time)} ${isErrorLine(message) ? c.red(message) : message}`;

@@ -1,0 +1,134 @@
+import { describe, expect, it } from 'vitest';
+import { resolveDeployment } from '../../src/commands/deployment.js';
+import { parseDuration } from '../../src/commands/durations.js';
+import { createContext, type GlobalOptions } from '../../src/context.js';
+import { MemoryStateStore } from '../../src/engine/state.js';
+import { UserError } from '../../src/errors.js';
+import { createHarness, seedDeploymentState, stubSessionFactory } from '../support/command-harness.js';
+
+const accounts = {
+  prod: { accountId: '111111111111', region: 'us-east-1' },
+  analytics: { accountId: '222222222222', region: 'us-east-1' },
+  other: { accountId: '333333333333' },
+};
+
+function setup(flags: Partial<GlobalOptions> = {}) {
+  const store = new MemoryStateStore();
+  const sessions = stubSessionFactory(accounts);
+  const harness = createHarness({ sessions, store });
+  const options: GlobalOptions = { stateDir: '.kds-xacct', yes: false, json: false, color: false, debug: false, ...flags };
+  const ctx = createContext(options, harness.environment, harness.reporter);
+  return { store, sessions, ctx, reporter: harness.reporter };
+}
+
+async function userError(promise: Promise<unknown>): Promise<UserError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(UserError);
+  return error as UserError;
+}
+
+describe('resolveDeployment', () => {
+  it('uses the only state file when no --name is given, and connects only the accounts asked for', async () => {
+    const { store, sessions, ctx } = setup();
+    await seedDeploymentState(store, { name: 'orders' });
+    const d = await resolveDeployment(ctx, ['producer']);
+    expect(d.name).toBe('orders');
+    expect(d.state.steps['stream']?.outputs['streamName']).toBe('orders-stream');
+    expect(d.producer.accountId).toBe('111111111111');
+    expect(d.consumer).toBeUndefined();
+    expect(sessions.connects).toEqual([{ profile: 'prod', role: 'producer', region: 'eu-west-1' }]);
+  });
+
+  it('connects both accounts when both are needed', async () => {
+    const { store, sessions, ctx } = setup();
+    await seedDeploymentState(store);
+    const d = await resolveDeployment(ctx, ['producer', 'consumer']);
+    expect(d.producer.profile).toBe('prod');
+    expect(d.consumer.profile).toBe('analytics');
+    expect(sessions.connects.map((c) => c.role).sort()).toEqual(['consumer', 'producer']);
+  });
+
+  it('asks for --name when there are several deployments, and lists them', async () => {
+    const { store, ctx } = setup();
+    await seedDeploymentState(store, { name: 'orders' });
+    await seedDeploymentState(store, { name: 'clicks' });
+    const error = await userError(resolveDeployment(ctx, ['producer']));
+    expect(error.message).toContain('clicks, orders');
+    expect(error.hint).toContain('--name');
+  });
+
+  it('says to run setup or pass --name when there is no deployment', async () => {
+    const { ctx } = setup();
+    const error = await userError(resolveDeployment(ctx, ['producer']));
+    expect(error.message).toContain('No deployment');
+    expect(error.hint).toContain('kds-xacct setup');
+    expect(error.hint).toContain('--name');
+  });
+
+  it('refuses an unknown --name and names the known ones', async () => {
+    const { store, ctx } = setup({ name: 'nope' });
+    await seedDeploymentState(store, { name: 'orders' });
+    const error = await userError(resolveDeployment(ctx, ['producer']));
+    expect(error.message).toContain('"nope"');
+    expect(error.message).toContain('orders');
+  });
+
+  it('lets flags override the profile and the region of the state', async () => {
+    const { store, sessions, ctx, reporter } = setup({ producerProfile: 'prod', region: 'us-east-1' });
+    await seedDeploymentState(store, { producer: { profile: 'old-prod-profile', accountId: '111111111111' } });
+    const d = await resolveDeployment(ctx, ['producer']);
+    expect(d.producer.profile).toBe('prod');
+    expect(sessions.connects).toEqual([{ profile: 'prod', role: 'producer', region: 'us-east-1' }]);
+    expect(reporter.text).toContain('--region us-east-1 differs');
+  });
+
+  it('refuses a profile that reaches another account than the state records', async () => {
+    const { store, ctx } = setup({ consumerProfile: 'other' });
+    await seedDeploymentState(store);
+    const error = await userError(resolveDeployment(ctx, ['consumer']));
+    expect(error.message).toContain('333333333333');
+    expect(error.message).toContain('222222222222');
+    expect(error.hint).toContain('--consumer-profile');
+  });
+
+  it('reports both failures when neither account can be reached', async () => {
+    const { store, ctx } = setup();
+    await seedDeploymentState(store, { producer: { profile: 'gone-1', accountId: '1' }, consumer: { profile: 'gone-2', accountId: '2' } });
+    const error = await userError(resolveDeployment(ctx, ['producer', 'consumer']));
+    expect(error.message).toContain('gone-1');
+    expect(error.message).toContain('gone-2');
+  });
+
+  it('allows a missing state when asked, taking profiles from the flags', async () => {
+    const { ctx } = setup({ name: 'orders', producerProfile: 'prod' });
+    const d = await resolveDeployment(ctx, ['producer'], { allowMissingState: true });
+    expect(d.state).toBeUndefined();
+    expect(d.producer.accountId).toBe('111111111111');
+  });
+
+  it('names the profile flag when a missing state leaves no profile', async () => {
+    const { ctx } = setup({ name: 'orders' });
+    const error = await userError(resolveDeployment(ctx, ['consumer'], { allowMissingState: true }));
+    expect(error.hint).toContain('--consumer-profile');
+  });
+});
+
+describe('parseDuration', () => {
+  it.each([
+    ['90s', 90_000],
+    ['10m', 600_000],
+    ['2h', 7_200_000],
+    ['1h30m', 5_400_000],
+    ['500ms', 500],
+    ['45', 45_000],
+  ])('%s is %d ms', (text, ms) => {
+    expect(parseDuration(text, '--timeout')).toBe(ms);
+  });
+
+  it.each(['', 'soon', '10 minutes', '5x', 'm10'])('rejects %j naming the flag', (text) => {
+    expect(() => parseDuration(text, '--since')).toThrow(/--since/);
+  });
+});
