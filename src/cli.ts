@@ -5,6 +5,10 @@ import { ExitCode } from './errors.js';
 import { runCli } from './program.js';
 import { createInquirerPrompter } from './prompts.js';
 
+// The SDK warns on every run that its 2027 releases need Node 22; the README says so once instead,
+// and the warning would break the JSON lines that --json writes to stderr.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 // The only place that exits the process. Everything below throws or returns an exit code.
 const interrupt = new Interrupt();
 process.on('SIGINT', () => {

@@ -238,7 +238,7 @@ export async function runSetup(ctx: CommandContext, rawFlags: Record<string, unk
   await chooseProfiles(ctx, wizard);
   let accounts = await connect(ctx, wizard);
   await askTheRest(wizard, accounts.producer, accounts.consumer);
-  if (wizard.answers.region !== accounts.producer.region) accounts = await connect(ctx, wizard);
+  if (wizard.answers.region && wizard.answers.region !== accounts.producer.region) accounts = await connect(ctx, wizard);
   const { producer, consumer } = accounts;
   const names = defaultNames(wizard.answers.name!, consumer.accountId);
   const config: SetupConfig = completeConfig({ ...wizard.answers, name: wizard.answers.name! }, names);
@@ -291,9 +291,11 @@ export async function runSetup(ctx: CommandContext, rawFlags: Record<string, unk
     // Nothing of ours left (a rolled-back first run): no state file either.
     if (!Object.values(state.steps).some((s) => s.origin === 'created')) await store.remove(config.name);
 
-    const resources = Object.entries(state.steps)
-      .filter(([, s]) => s.origin !== 'skipped')
-      .map(([step, s]) => ({ step, account: plan.find((p) => p.step.id === step)!.step.account, origin: s.origin, outputs: s.outputs }));
+    const resources = ['producer', 'consumer'].flatMap((account) =>
+      plan
+        .filter((p) => p.step.account === account && state.steps[p.step.id] && state.steps[p.step.id]!.origin !== 'skipped')
+        .map((p) => ({ step: p.step.id, account, origin: state.steps[p.step.id]!.origin, outputs: state.steps[p.step.id]!.outputs })),
+    );
     reporter.result({ deployment: config.name, outcome: result.outcome, applied: result.applied, accounts: state.accounts, resources, leftovers: result.leftovers.map(({ error: _e, ...l }) => l) });
     if (result.outcome !== 'succeeded') {
       const failure = describeRunFailure(result, { producer, consumer }, rollback, 'setup');

@@ -1,0 +1,30 @@
+import { VirtualClock } from '../../src/engine/clock.js';
+import { MemoryStateStore } from '../../src/engine/state.js';
+import { FakeCloud, type LatencyModel } from '../fake-cloud/index.js';
+import { createHarness, sessionFactoryFor } from './command-harness.js';
+
+export const PRODUCER = '111111111111';
+export const CONSUMER = '222222222222';
+export const REGION = 'eu-west-1';
+
+/**
+ * A producer and a consumer account in the fake cloud, reached through the profiles `prod` and
+ * `analytics` (plus `other-region`, a consumer profile in another region), and a harness that
+ * runs the real CLI against them.
+ */
+export function twoAccounts(options: { latency?: Partial<LatencyModel> } = {}) {
+  const clock = new VirtualClock();
+  const cloud = new FakeCloud({ clock, latency: options.latency });
+  cloud.addAccount(PRODUCER);
+  cloud.addAccount(CONSUMER);
+  cloud.install();
+  const sessions = sessionFactoryFor({
+    prod: { region: REGION, credentials: cloud.credentialsFor(PRODUCER) },
+    analytics: { region: REGION, credentials: cloud.credentialsFor(CONSUMER) },
+    'other-region': { region: 'us-east-1', credentials: cloud.credentialsFor(CONSUMER) },
+  });
+  const store = new MemoryStateStore();
+  const harness = createHarness({ sessions, clock, store });
+  const setup = (...args: string[]) => harness.run('setup', '--producer-profile', 'prod', '--consumer-profile', 'analytics', '--yes', ...args);
+  return { clock, cloud, sessions, store, harness, setup };
+}
