@@ -1,0 +1,188 @@
+import { evaluateAccess } from './access.js';
+import type { FakeCloud } from './fake-cloud.js';
+import { consumerStatus, streamStatus } from './kinesis.js';
+import { effectiveIdentityPolicies, eventSourceAccessProblem, resolveEventSource, roleOf } from './lambda.js';
+import { newLogGroup } from './logs.js';
+import type { EventSourceMapping, KinesisRecord, LambdaFunction, Shard } from './model.js';
+import { phaseNow } from './model.js';
+
+export interface KinesisEventRecord {
+  kinesis: { kinesisSchemaVersion: string; partitionKey: string; sequenceNumber: string; data: string; approximateArrivalTimestamp: number };
+  eventSource: 'aws:kinesis';
+  eventVersion: string;
+  eventID: string;
+  eventName: 'aws:kinesis:record';
+  invokeIdentityArn: string;
+  awsRegion: string;
+  eventSourceARN: string;
+}
+
+export interface KinesisStreamEvent {
+  Records: KinesisEventRecord[];
+}
+
+export type FunctionRuntime = (
+  event: KinesisStreamEvent,
+  log: (line: string) => void,
+  context: { functionName: string; accountId: string; region: string; requestId: string },
+) => Promise<{ batchItemFailures: Array<{ itemIdentifier: string }> } | void>;
+
+/** The stand-in for the bundled handler: one JSON line per record, no failures. */
+export const defaultRuntime: FunctionRuntime = async (event, log) => {
+  for (const r of event.Records) {
+    log(JSON.stringify({ partitionKey: r.kinesis.partitionKey, sequenceNumber: r.kinesis.sequenceNumber, data: Buffer.from(r.kinesis.data, 'base64').toString('utf8') }));
+  }
+};
+
+/** When -1 (retry until the record expires) the fake stops after this many retries, so delivery terminates. */
+export const UNLIMITED_RETRIES_MODELLED_AS = 3;
+
+function initialPosition(esm: EventSourceMapping, shard: Shard): number {
+  if (esm.startingPosition === 'TRIM_HORIZON') return 0;
+  const from = esm.startingPosition === 'AT_TIMESTAMP' ? (esm.startingPositionTimestamp ?? 0) : (esm.latestFrom ?? 0);
+  const i = shard.records.findIndex((r) => r.arrivedAt >= from);
+  return i < 0 ? shard.records.length : i;
+}
+
+/**
+ * Delivers every record that is due by `now` to every Enabled event source mapping, in virtual time:
+ * a record is due `esmDelivery` after max(its arrival, the mapping becoming Enabled). Invocation runs the
+ * function runtime and writes START/END/REPORT plus the runtime's lines to /aws/lambda/<function>,
+ * timestamped when the invocation would have happened.
+ */
+export async function deliverDue(cloud: FakeCloud): Promise<void> {
+  const now = cloud.clock.now();
+  for (const [accountId, account] of cloud.accounts) {
+    for (const [region, rs] of account.regions) {
+      for (const esm of [...rs.esms.values()].sort((a, b) => a.createdAt - b.createdAt)) {
+        if (esm.enabledFrom === undefined || esm.enabledFrom > now) continue;
+        const fnName = esm.functionArn.split(':').pop()!;
+        const fn = rs.functions.get(fnName);
+        if (!fn || fn.arn !== esm.functionArn || phaseNow(fn.phase, now) !== 'Active') continue;
+        const { stream, consumer } = resolveEventSource(cloud, esm.eventSourceArn);
+        if (!stream || !['ACTIVE', 'UPDATING'].includes(streamStatus(stream, now))) continue;
+        if (esm.eventSourceArn.includes('/consumer/') && (!consumer || consumerStatus(consumer, now) !== 'ACTIVE')) continue;
+        const until = esm.enabledUntil ?? Number.POSITIVE_INFINITY;
+        for (const shard of stream.shards) {
+          let pos = esm.positions.get(shard.shardId);
+          if (pos === undefined) {
+            pos = initialPosition(esm, shard);
+            esm.positions.set(shard.shardId, pos);
+          }
+          while (pos < shard.records.length) {
+            const dueAt = (r: KinesisRecord) => Math.max(r.arrivedAt, esm.enabledFrom!) + cloud.latency.esmDelivery;
+            const batch: KinesisRecord[] = [];
+            for (let i = pos; i < shard.records.length && batch.length < esm.batchSize; i++) {
+              const r = shard.records[i]!;
+              const t = dueAt(r);
+              if (t > now || t >= until) break;
+              batch.push(r);
+            }
+            if (batch.length === 0) break;
+            const at = dueAt(batch[batch.length - 1]!);
+            const problem = await eventSourceAccessProblem(cloud, fn, esm.eventSourceArn, at);
+            if (problem) {
+              esm.lastProcessingResult = `PROBLEM: ${problem}`;
+              break;
+            }
+            const fresh = esm.maximumRecordAgeInSeconds === -1 ? batch : batch.filter((r) => at - r.arrivedAt <= esm.maximumRecordAgeInSeconds * 1000);
+            if (fresh.length > 0) await invokeWithRetries(cloud, accountId, region, fn, esm, stream.arn, fresh, at);
+            pos += batch.length;
+            esm.positions.set(shard.shardId, pos);
+          }
+        }
+      }
+    }
+  }
+}
+
+async function invokeWithRetries(cloud: FakeCloud, accountId: string, region: string, fn: LambdaFunction, esm: EventSourceMapping, streamArn: string, records: KinesisRecord[], at: number): Promise<void> {
+  const retries = esm.maximumRetryAttempts === -1 ? UNLIMITED_RETRIES_MODELLED_AS : esm.maximumRetryAttempts;
+  let pending = records;
+  for (let attempt = 0; attempt <= retries && pending.length > 0; attempt++) {
+    const failedFrom = await invoke(cloud, accountId, region, fn, esm, streamArn, pending, at);
+    if (failedFrom === undefined) {
+      esm.lastProcessingResult = 'OK';
+      return;
+    }
+    esm.lastProcessingResult = 'PROBLEM: Function call failed';
+    // With ReportBatchItemFailures, Lambda retries from the lowest failed sequence number.
+    pending = esm.functionResponseTypes.includes('ReportBatchItemFailures') ? pending.slice(failedFrom) : pending;
+  }
+}
+
+/** Runs the function once; returns the index to retry from, or undefined on success. */
+async function invoke(cloud: FakeCloud, accountId: string, region: string, fn: LambdaFunction, esm: EventSourceMapping, streamArn: string, records: KinesisRecord[], at: number): Promise<number | undefined> {
+  const requestId = cloud.ids.uuid();
+  const roleArn = fn.role;
+  const event: KinesisStreamEvent = {
+    Records: records.map((r) => ({
+      kinesis: { kinesisSchemaVersion: '1.0', partitionKey: r.partitionKey, sequenceNumber: r.sequenceNumber, data: Buffer.from(r.data).toString('base64'), approximateArrivalTimestamp: r.arrivedAt / 1000 },
+      eventSource: 'aws:kinesis',
+      eventVersion: '1.0',
+      eventID: `${r.shardId}:${r.sequenceNumber}`,
+      eventName: 'aws:kinesis:record',
+      invokeIdentityArn: roleArn,
+      awsRegion: region,
+      eventSourceARN: streamArn,
+    })),
+  };
+  const stamp = new Date(at).toISOString();
+  const lines: string[] = [`START RequestId: ${requestId} Version: $LATEST\n`];
+  let failedFrom: number | undefined;
+  try {
+    const result = await cloud.runtimeFor(fn.name)(event, (line) => lines.push(`${stamp}\t${requestId}\tINFO\t${line}\n`), { functionName: fn.name, accountId, region, requestId });
+    const failures = result?.batchItemFailures ?? [];
+    if (failures.length > 0 && esm.functionResponseTypes.includes('ReportBatchItemFailures')) {
+      const idx = failures.map((f) => records.findIndex((r) => r.sequenceNumber === f.itemIdentifier)).filter((i) => i >= 0);
+      failedFrom = idx.length > 0 ? Math.min(...idx) : 0;
+    }
+  } catch (e) {
+    const error = e instanceof Error ? e : new Error(String(e));
+    lines.push(`${stamp}\t${requestId}\tERROR\tInvoke Error \t${JSON.stringify({ errorType: error.name, errorMessage: error.message })}\n`);
+    failedFrom = 0;
+  }
+  lines.push(`END RequestId: ${requestId}\n`);
+  lines.push(`REPORT RequestId: ${requestId}\tDuration: 5.00 ms\tBilled Duration: 5 ms\tMemory Size: ${fn.memorySize} MB\tMax Memory Used: 64 MB\t\n`);
+  await writeFunctionLogs(cloud, accountId, region, fn, lines, at);
+  return failedFrom;
+}
+
+/**
+ * Writes as Lambda does with the execution role: the log group is created on first use (logs:CreateLogGroup),
+ * then the lines go to a stream (logs:CreateLogStream, logs:PutLogEvents). Without those permissions the
+ * lines are dropped, as on AWS, and the reason goes to `cloud.diagnostics`.
+ */
+async function writeFunctionLogs(cloud: FakeCloud, accountId: string, region: string, fn: LambdaFunction, lines: string[], at: number): Promise<void> {
+  const rs = cloud.regionState(accountId, region)!;
+  const groupName = `/aws/lambda/${fn.name}`;
+  const groupArn = `arn:aws:logs:${region}:${accountId}:log-group:${groupName}`;
+  const role = roleOf(cloud, fn.role);
+  const identity = role ? effectiveIdentityPolicies(cloud, role, at) : [];
+  const allowed = async (action: string, resources: string[]) => {
+    for (const resource of resources) {
+      const d = await evaluateAccess({ principal: fn.role, action, resource, resourceAccount: accountId, identityPolicies: identity });
+      if (d.allowed) return true;
+    }
+    return false;
+  };
+  let group = rs.logGroups.get(groupName);
+  if (!group) {
+    if (!(await allowed('logs:CreateLogGroup', [groupArn, `${groupArn}:*`]))) {
+      cloud.diagnostics.push(`${new Date(at).toISOString()} ${fn.arn}: role ${fn.role} may not logs:CreateLogGroup ${groupName}; log lines dropped`);
+      return;
+    }
+    group = newLogGroup(accountId, region, groupName, at);
+    rs.logGroups.set(groupName, group);
+  }
+  const day = new Date(at).toISOString().slice(0, 10).replace(/-/g, '/');
+  const streamName = `${day}/[$LATEST]${cloud.streamSuffix(fn.arn)}`;
+  const streamArn = `${groupArn}:log-stream:${streamName}`;
+  if (!(await allowed('logs:CreateLogStream', [streamArn])) || !(await allowed('logs:PutLogEvents', [streamArn]))) {
+    cloud.diagnostics.push(`${new Date(at).toISOString()} ${fn.arn}: role ${fn.role} may not logs:CreateLogStream/PutLogEvents on ${groupName}; log lines dropped`);
+    return;
+  }
+  group.streams.add(streamName);
+  for (const message of lines) cloud.appendLogEvent(group, streamName, message, at);
+}
+

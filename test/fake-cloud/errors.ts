@@ -1,0 +1,64 @@
+import * as cwl from '@aws-sdk/client-cloudwatch-logs';
+import * as iam from '@aws-sdk/client-iam';
+import * as kinesis from '@aws-sdk/client-kinesis';
+import * as kms from '@aws-sdk/client-kms';
+import * as lambda from '@aws-sdk/client-lambda';
+import * as sts from '@aws-sdk/client-sts';
+
+export type ServiceName = 'Kinesis' | 'KMS' | 'IAM' | 'Lambda' | 'CloudWatchLogs' | 'STS';
+
+interface ServiceErrors {
+  module: Record<string, unknown>;
+  base: new (opts: any) => Error;
+  /** The error a 5xx from this service deserialises to. */
+  internal: string;
+  /** The error this service throttles with. */
+  throttling: string;
+}
+
+const services: Record<ServiceName, ServiceErrors> = {
+  Kinesis: { module: kinesis, base: kinesis.KinesisServiceException, internal: 'InternalFailureException', throttling: 'LimitExceededException' },
+  KMS: { module: kms, base: kms.KMSServiceException, internal: 'KMSInternalException', throttling: 'ThrottlingException' },
+  IAM: { module: iam, base: iam.IAMServiceException, internal: 'ServiceFailureException', throttling: 'Throttling' },
+  Lambda: { module: lambda, base: lambda.LambdaServiceException, internal: 'ServiceException', throttling: 'TooManyRequestsException' },
+  CloudWatchLogs: { module: cwl, base: cwl.CloudWatchLogsServiceException, internal: 'ServiceUnavailableException', throttling: 'ThrottlingException' },
+  STS: { module: sts, base: sts.STSServiceException, internal: 'InternalFailure', throttling: 'Throttling' },
+};
+
+/** Codes that are server faults even when the SDK has no class for them. */
+const serverCodes = new Set(['InternalFailure', 'InternalFailureException', 'ServiceUnavailable', 'ServiceUnavailableException', 'ServiceFailureException', 'ServiceException', 'KMSInternalException', 'InternalServerException']);
+const throttlingCodes = new Set(['Throttling', 'ThrottlingException', 'TooManyRequestsException', 'LimitExceededException', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded']);
+
+/**
+ * Builds the error the real SDK would throw for `code`: the modelled exception class when the client
+ * package has one (so `instanceof ResourceNotFoundException` and `error.name` both work), otherwise the
+ * service's base exception with that name, as the SDK does for unmodelled error codes.
+ */
+export function awsError(service: ServiceName, code: string, message: string): Error {
+  const s = services[service];
+  const server = serverCodes.has(code);
+  const status = server ? (code.startsWith('ServiceUnavailable') ? 503 : 500) : throttlingCodes.has(code) ? (service === 'Lambda' ? 429 : 400) : 400;
+  const $metadata = { httpStatusCode: status, requestId: 'fake-request-id', attempts: 1, totalRetryDelay: 0 };
+  const Cls = s.module[code];
+  if (typeof Cls === 'function' && (Cls as { prototype: unknown }).prototype instanceof s.base) {
+    const err = new (Cls as new (opts: any) => Error)({ message, $metadata });
+    // Several SDK exception classes keep the service's capitalised `Message` as well.
+    return err;
+  }
+  return new s.base({ name: code, $fault: server ? 'server' : 'client', message, $metadata });
+}
+
+export function internalErrorCode(service: ServiceName): string {
+  return services[service].internal;
+}
+
+export function throttlingError(service: ServiceName): Error {
+  const code = services[service].throttling;
+  const message =
+    service === 'Kinesis'
+      ? 'Rate exceeded for stream. Limit exceeded for account.'
+      : service === 'Lambda'
+        ? 'Rate exceeded'
+        : 'Rate exceeded';
+  return awsError(service, code, message);
+}

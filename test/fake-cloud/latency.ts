@@ -1,0 +1,68 @@
+/**
+ * How long the fake cloud's asynchronous work takes, in virtual milliseconds.
+ *
+ * The numbers are typical values, not worst cases: the benchmark compares setup's simulated duration
+ * with the critical path these numbers imply, so they should look like a normal day in us-east-1.
+ */
+export interface LatencyModel {
+  /** Kinesis CreateStream: CREATING until ACTIVE. */
+  streamCreate: number;
+  /** Kinesis DeleteStream: DELETING until the stream is gone. */
+  streamDelete: number;
+  /** Kinesis StartStreamEncryption: UPDATING until ACTIVE. */
+  encryption: number;
+  /** Kinesis RegisterStreamConsumer: CREATING until ACTIVE. */
+  consumerCreate: number;
+  /** Kinesis DeregisterStreamConsumer: DELETING until gone. */
+  consumerDelete: number;
+  /** IAM: a new role (and its inline policies) before Lambda can assume it or evaluate them. */
+  iamPropagation: number;
+  /** Lambda CreateFunction: Pending until Active. */
+  functionCreate: number;
+  /** Lambda CreateEventSourceMapping / enabling: Creating/Enabling until Enabled. */
+  esmCreate: number;
+  /** Lambda DeleteEventSourceMapping / disabling: Deleting/Disabling until gone/Disabled. */
+  esmDelete: number;
+  /** Kinesis PutResourcePolicy / DeleteResourcePolicy before the new document is enforced. */
+  policyPropagation: number;
+  /** KMS CreateGrant / RetireGrant / RevokeGrant before the change is enforced. */
+  grantPropagation: number;
+  /** From a record's arrival until an Enabled ESM has invoked the function with it. */
+  esmDelivery: number;
+  /** Every API round trip (0 disables). */
+  apiCall: number;
+}
+
+export const defaultLatency: LatencyModel = {
+  // No documented figure; CreateStream returns CREATING and, in practice, a small stream is ACTIVE in
+  // 10-30 s (the SDK's waitUntilStreamExists polls every 10 s for that reason). Middle of that range.
+  streamCreate: 20_000,
+  // Deletion of a small stream is observed to finish in roughly 10-20 s.
+  streamDelete: 15_000,
+  // StartStreamEncryption API reference: "Updating or applying encryption normally takes a few seconds
+  // to complete, but it can take minutes."
+  encryption: 5_000,
+  // Observed: a newly registered EFO consumer is ACTIVE after about 5-10 s (CloudFormation's consumer
+  // resource reports complete before that, which is why consumer policies fail with "not in ACTIVE status").
+  consumerCreate: 8_000,
+  // Deregistration is observed to take a few seconds.
+  consumerDelete: 5_000,
+  // IAM is eventually consistent; "The role defined for the function cannot be assumed by Lambda" is
+  // commonly seen for ~10 s after CreateRole (tools such as Terraform retry for up to 2 min).
+  iamPropagation: 10_000,
+  // A zip-packaged function without a VPC usually leaves Pending within a few seconds.
+  functionCreate: 3_000,
+  // An EFO Kinesis ESM takes tens of seconds to reach Enabled (design notes: polling can take minutes).
+  esmCreate: 30_000,
+  // ESM deletion is observed to take tens of seconds as well.
+  esmDelete: 20_000,
+  // Resource policies are eventually consistent like IAM; assume the same order of magnitude, a bit less.
+  policyPropagation: 5_000,
+  // KMS docs: a grant can take up to five minutes to be available throughout AWS KMS ("eventual
+  // consistency"); in practice, within a few seconds. Use a few seconds; tests can raise it.
+  grantPropagation: 5_000,
+  // EFO pushes records with ~70 ms propagation; add the Lambda invoke. One second is a round figure.
+  esmDelivery: 1_000,
+  // A same-region HTTPS round trip to an AWS endpoint: tens of milliseconds.
+  apiCall: 50,
+};
