@@ -25,3 +25,164 @@ describe('setup on two fresh accounts', () => {
     expect(second.filter((c) => c.mutating)).toEqual([]);
   });
 });
+
+describe('setup failures roll back', () => {
+  it('counts the mutating calls of a fresh setup', async () => {
+    world = twoAccounts();
+    await world.setup('--name', 'orders');
+    expect(world.cloud.mutatingCalls().filter((c) => !c.error).map((c) => c.command).sort()).toEqual(
+      [
+        'CreateAlias',
+        'CreateEventSourceMapping',
+        'CreateFunction',
+        'CreateGrant',
+        'CreateKey',
+        'CreateRole',
+        'CreateStream',
+        'PutResourcePolicy',
+        'PutResourcePolicy',
+        'PutRolePolicy',
+        'RegisterStreamConsumer',
+        'StartStreamEncryption',
+      ],
+    );
+  });
+
+  const mutatingCallsOfFreshSetup = 12;
+  for (let n = 1; n <= mutatingCallsOfFreshSetup; n++) {
+    it(`a fault at mutating call ${n} leaves both accounts as they were`, async () => {
+      world = twoAccounts();
+      const before = world.cloud.snapshot();
+      world.cloud.failAtMutatingCall(n);
+      const code = await world.setup('--name', 'orders');
+      expect(code).toBe(ExitCode.Failed);
+      expect(world.harness.reporter.text).toMatch(/failed in the (producer|consumer) account \d{12} during apply: \w+: Injected/);
+      expect(world.harness.reporter.text).toContain('What this run created was rolled back.');
+      expect(world.cloud.snapshot()).toEqual(before);
+      expect(await world.store.load('orders')).toBeUndefined();
+    });
+  }
+
+  it('with an adopted stream and function, a fault at each mutating call leaves them as they were', async () => {
+    for (let n = 1; ; n++) {
+      world = twoAccounts();
+      world.cloud.seedStream(PRODUCER, REGION, { name: 'clicks', records: 3, policy: othersPolicy });
+      world.cloud.seedFunction(CONSUMER, REGION, { name: 'clicks-reader' });
+      const before = world.cloud.snapshot();
+      world.cloud.failAtMutatingCall(n);
+      const code = await world.setup('--name', 'clicks', '--stream-name', 'clicks', '--use-existing-stream', '--function-name', 'clicks-reader', '--use-existing-function');
+      world.cloud.restore();
+      if (code === ExitCode.Success) {
+        // Past the last mutating call: every position has been tried.
+        expect(n).toBeGreaterThan(5);
+        break;
+      }
+      expect(code, world.harness.reporter.text).toBe(ExitCode.Failed);
+      expect(world.cloud.snapshot()).toEqual(before);
+    }
+  });
+});
+
+const othersPolicy = {
+  Version: '2012-10-17',
+  Statement: [
+    { Sid: 'AnalyticsTeam', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${PRODUCER}:root` }, Action: ['kinesis:DescribeStreamSummary'], Resource: `arn:aws:kinesis:${REGION}:${PRODUCER}:stream/clicks` },
+  ],
+};
+
+describe('resume and resilience', () => {
+  it('keeps what was created with --no-rollback, and a re-run resumes', async () => {
+    world = twoAccounts();
+    world.cloud.failOn({ command: 'CreateEventSourceMapping' }, { code: 'ServiceException', message: 'boom' });
+    expect(await world.setup('--name', 'orders', '--no-rollback')).toBe(ExitCode.Failed);
+    expect(world.harness.reporter.text).toContain('(--no-rollback)');
+    expect(world.harness.reporter.text).toContain('Still there:');
+    const created = world.cloud.mutatingCalls().length;
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    expect(new Set(world.cloud.mutatingCalls().slice(created).map((c) => c.command))).toEqual(new Set(['CreateEventSourceMapping']));
+  });
+
+  it('survives throttling on every kind of create', async () => {
+    world = twoAccounts();
+    for (const command of ['CreateStream', 'RegisterStreamConsumer', 'CreateFunction', 'CreateRole', 'CreateKey', 'CreateEventSourceMapping', 'PutResourcePolicy']) {
+      world.cloud.throttle(command, 3);
+    }
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    expect(world.cloud.calls.filter((c) => c.error && /Throttl|LimitExceeded|TooManyRequests/.test(c.error)).length).toBeGreaterThanOrEqual(21);
+  });
+
+  it('waits out slow IAM and policy propagation', async () => {
+    world = twoAccounts({ latency: { iamPropagation: 40_000, policyPropagation: 30_000, grantPropagation: 30_000 } });
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    expect(world.cloud.calls.some((c) => c.command === 'CreateFunction' && c.error)).toBe(true);
+  });
+});
+
+describe('bad input fails fast and changes nothing', () => {
+  const both = ['--producer-profile', 'prod', '--consumer-profile', 'analytics'];
+  const cases: Array<{ what: string; args: string[]; seed?: (w: ReturnType<typeof twoAccounts>) => void; message: RegExp }> = [
+    { what: 'the AWS managed key as --kms-key', args: [...both, '--yes', '--name', 'orders', '--kms-key', 'alias/aws/kinesis'], message: /AWS managed key/ },
+    {
+      what: 'an adopted stream encrypted with alias/aws/kinesis',
+      seed: (w) => w.cloud.seedStream(PRODUCER, REGION, { name: 'legacy', encryption: { keyId: 'alias/aws/kinesis' } }),
+      args: [...both, '--yes', '--name', 'orders', '--stream-name', 'legacy', '--use-existing-stream'],
+      message: /alias\/aws\/kinesis[\s\S]*can never decrypt/,
+    },
+    { what: 'profiles in different regions', args: ['--producer-profile', 'prod', '--consumer-profile', 'other-region', '--name', 'orders', '--yes'], message: /region/i },
+    { what: 'an unknown profile', args: ['--producer-profile', 'nope', '--consumer-profile', 'analytics', '--name', 'orders', '--yes'], message: /nope/ },
+    { what: 'no terminal and no --name', args: [...both, '--yes'], message: /Missing --name/ },
+    { what: 'no terminal and no --yes', args: [...both, '--name', 'orders'], message: /--yes/ },
+    { what: 'an invalid deployment name', args: [...both, '--yes', '--name', 'Orders!'], message: /--name/ },
+    { what: 'an invalid stream name', args: [...both, '--yes', '--name', 'orders', '--stream-name', 'has space'], message: /--stream-name/ },
+    { what: '--shards on an on-demand stream', args: [...both, '--yes', '--name', 'orders', '--shards', '4'], message: /provisioned/ },
+    { what: 'a stream to adopt that does not exist', args: [...both, '--yes', '--name', 'orders', '--stream-name', 'ghost', '--use-existing-stream'], message: /ghost was not found/ },
+    {
+      what: 'a same-named role that is not ours',
+      seed: (w) => w.cloud.seedRole(CONSUMER, { name: 'kds-xacct-orders-consumer' }),
+      args: [...both, '--yes', '--name', 'orders'],
+      message: /already exists but was not created by kds-xacct[\s\S]*--adopt/,
+    },
+  ];
+  for (const { what, args, seed, message } of cases) {
+    it(`refuses ${what}`, async () => {
+      world = twoAccounts();
+      seed?.(world);
+      const before = world.cloud.snapshot();
+      expect(await world.harness.run('setup', ...args)).toBe(ExitCode.Usage);
+      expect(world.harness.reporter.text).toMatch(message);
+      expect(world.cloud.mutatingCalls()).toEqual([]);
+      expect(world.cloud.snapshot()).toEqual(before);
+      expect(await world.store.list()).toEqual([]);
+    });
+  }
+});
+
+describe('dry run', () => {
+  it('prints the plan as JSON after read-only calls only', async () => {
+    world = twoAccounts();
+    world.cloud.seedStream(PRODUCER, REGION, { name: 'clicks' });
+    const code = await world.setup('--name', 'orders', '--stream-name', 'clicks', '--use-existing-stream', '--dry-run', '--json');
+    expect(code).toBe(ExitCode.Success);
+    expect(world.cloud.mutatingCalls()).toEqual([]);
+    const [result] = world.harness.reporter.results as Array<{ plan: Array<{ step: string; action: string }> }>;
+    expect(Object.fromEntries(result!.plan.map((p) => [p.step, p.action]))).toMatchObject({ stream: 'adopt', 'stream-encryption': 'create', 'kms-key': 'create', 'event-source-mapping': 'create' });
+  });
+});
+
+describe('adoption', () => {
+  it('adopts a same-named role when told to, and records it as adopted', async () => {
+    world = twoAccounts();
+    world.cloud.seedRole(CONSUMER, { name: 'kds-xacct-orders-consumer' });
+    expect(await world.setup('--name', 'orders', '--adopt')).toBe(ExitCode.Success);
+    expect((await world.store.load('orders'))!.steps.role!.origin).toBe('adopted');
+  });
+
+  it('starts an adopted stream at LATEST and a new one at TRIM_HORIZON', async () => {
+    world = twoAccounts();
+    world.cloud.seedStream(PRODUCER, REGION, { name: 'clicks', records: 5 });
+    expect(await world.setup('--name', 'clicks', '--stream-name', 'clicks', '--use-existing-stream')).toBe(ExitCode.Success);
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    const positions = world.cloud.calls.filter((c) => c.command === 'CreateEventSourceMapping' && !c.error).map((c) => (c.input as { StartingPosition: string }).StartingPosition);
+    expect(positions).toEqual(['LATEST', 'TRIM_HORIZON']);
+  });
+});
