@@ -174,17 +174,20 @@ function kmsKeyStep(ctx: PipelineContext): Step {
     account: 'producer',
     dependsOn: [],
     async check(step) {
-      if (config.kmsKey) {
+      // An adopted stream that is already encrypted keeps its key: kds-xacct never re-encrypts a stream in use.
+      const streamKey = config.useExistingStream && !config.kmsKey ? (await callAws(step.clock, () => describeStream(producer, config.streamName)))?.KeyId : undefined;
+      const existingKey = config.kmsKey ?? streamKey;
+      if (existingKey) {
         let meta: KeyMetadata;
         try {
-          meta = (await callAws(step.clock, () => kms.send(new DescribeKeyCommand({ KeyId: config.kmsKey })))).KeyMetadata!;
+          meta = (await callAws(step.clock, () => kms.send(new DescribeKeyCommand({ KeyId: existingKey })))).KeyMetadata!;
         } catch (error) {
           if (!notFound(error)) throw error;
-          throw new UserError(`KMS key ${config.kmsKey} was not found in account ${producer.accountId} (${producer.region}).`, 'Check --kms-key, or leave it out to let kds-xacct create a key.');
+          throw new UserError(`KMS key ${existingKey} was not found in account ${producer.accountId} (${producer.region}).`, 'Check --kms-key, or leave it out to let kds-xacct create a key.');
         }
         if (meta.KeyManager === 'AWS') throw awsManagedKeyError(config.streamName);
-        if (meta.KeyState !== 'Enabled') throw new UserError(`KMS key ${config.kmsKey} is ${meta.KeyState}, not Enabled.`, 'Enable the key or choose another with --kms-key.');
-        return { status: 'done', origin: 'adopted', outputs: found(meta), detail: 'existing customer managed key' };
+        if (meta.KeyState !== 'Enabled') throw new UserError(`KMS key ${existingKey} is ${meta.KeyState}, not Enabled.`, 'Enable the key or choose another with --kms-key.');
+        return { status: 'done', origin: 'adopted', outputs: found(meta), detail: streamKey ? "the stream's own key" : 'existing customer managed key' };
       }
       let meta: KeyMetadata;
       try {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
-import { CONSUMER, PRODUCER, REGION, twoAccounts } from '../support/two-accounts.js';
+import { CONSUMER, CONSUMER_2, PRODUCER, REGION, twoAccounts } from '../support/two-accounts.js';
 
 let world: ReturnType<typeof twoAccounts>;
 afterEach(() => world?.cloud.restore());
@@ -184,5 +184,31 @@ describe('adoption', () => {
     expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
     const positions = world.cloud.calls.filter((c) => c.command === 'CreateEventSourceMapping' && !c.error).map((c) => (c.input as { StartingPosition: string }).StartingPosition);
     expect(positions).toEqual(['LATEST', 'TRIM_HORIZON']);
+  });
+});
+
+describe('several deployments on one stream', () => {
+  it('keeps each consumer account its own statements, consumer, grant and mapping', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    const code = await world.harness.run(
+      'setup', '--producer-profile', 'prod', '--consumer-profile', 'marketing', '--yes',
+      '--name', 'orders-mkt', '--stream-name', 'orders-stream', '--use-existing-stream',
+    );
+    expect(code, world.harness.reporter.text).toBe(ExitCode.Success);
+    const first = (await world.store.load('orders'))!;
+    const second = (await world.store.load('orders-mkt'))!;
+    expect(second.steps['kms-key']).toMatchObject({ origin: 'adopted', outputs: { keyArn: first.steps['kms-key']!.outputs.keyArn } });
+    expect(second.steps.stream!.origin).toBe('adopted');
+    expect(second.steps['efo-consumer']!.outputs.consumerArn).not.toBe(first.steps['efo-consumer']!.outputs.consumerArn);
+    const stream = (world.cloud.snapshot() as any)[PRODUCER].regions[REGION].streams.find((s: { name: string }) => s.name === 'orders-stream');
+    expect(stream.policy.Statement.map((s: { Principal: { AWS: string } }) => s.Principal.AWS)).toEqual([
+      `arn:aws:iam::${CONSUMER}:role/kds-xacct-orders-consumer`,
+      `arn:aws:iam::${CONSUMER_2}:role/kds-xacct-orders-mkt-consumer`,
+    ]);
+    // A re-run of the first deployment neither drops nor rewrites the second one's statement.
+    const before = world.cloud.calls.length;
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    expect(world.cloud.calls.slice(before).filter((c) => c.mutating)).toEqual([]);
   });
 });

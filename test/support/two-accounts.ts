@@ -6,10 +6,13 @@ import { createHarness, sessionFactoryFor } from './command-harness.js';
 export const PRODUCER = '111111111111';
 export const CONSUMER = '222222222222';
 export const REGION = 'eu-west-1';
+/** A second consumer account, for several deployments on one stream. */
+export const CONSUMER_2 = '333333333333';
 
 /**
  * A producer and a consumer account in the fake cloud, reached through the profiles `prod` and
- * `analytics` (plus `other-region`, a consumer profile in another region), and a harness that
+ * `analytics` (plus `other-region`, a consumer profile in another region, and `marketing`, a second
+ * consumer account), and a harness that
  * runs the real CLI against them.
  */
 export function twoAccounts(options: { latency?: Partial<LatencyModel> } = {}) {
@@ -17,11 +20,13 @@ export function twoAccounts(options: { latency?: Partial<LatencyModel> } = {}) {
   const cloud = new FakeCloud({ clock, latency: options.latency });
   cloud.addAccount(PRODUCER);
   cloud.addAccount(CONSUMER);
+  cloud.addAccount(CONSUMER_2);
   cloud.install();
   const sessions = sessionFactoryFor({
     prod: { region: REGION, credentials: cloud.credentialsFor(PRODUCER) },
     analytics: { region: REGION, credentials: cloud.credentialsFor(CONSUMER) },
     'other-region': { region: 'us-east-1', credentials: cloud.credentialsFor(CONSUMER) },
+    marketing: { region: REGION, credentials: cloud.credentialsFor(CONSUMER_2) },
   });
   const store = new MemoryStateStore();
   const harness = createHarness({ sessions, clock, store });
