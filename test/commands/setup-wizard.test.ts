@@ -1,0 +1,82 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ExitCode, InterruptedError } from '../../src/errors.js';
+import { runCli } from '../../src/program.js';
+import { scriptedPrompter, type ScriptedAnswer } from '../support/scripted-prompter.js';
+import { twoAccounts } from '../support/two-accounts.js';
+
+let world: ReturnType<typeof twoAccounts>;
+afterEach(() => world?.cloud.restore());
+
+/** Runs `setup` as on a terminal, answering the wizard from the script. */
+function wizard(script: ScriptedAnswer[], ...args: string[]) {
+  const prompter = scriptedPrompter(script);
+  const environment = { ...world.harness.environment, stdinIsTTY: true, stdoutIsTTY: true, prompter: async () => prompter };
+  return { prompter, run: () => runCli(['setup', ...args], environment) };
+}
+
+const questions: ScriptedAnswer[] = [
+  [/Profile of the producer/, 'prod'],
+  [/Profile of the consumer/, 'analytics'],
+  [/Region/, undefined],
+  [/Deployment name/, 'orders'],
+  [/^Stream:/, undefined],
+  [/New stream name/, undefined],
+  [/Capacity mode/, 'provisioned'],
+  [/Shard count/, '2'],
+  [/KMS key/, undefined],
+  [/Consumer function/, undefined],
+  [/Function name/, undefined],
+  [/Runtime/, 'nodejs24.x'],
+  [/EFO consumer name/, undefined],
+  [/Batch size/, '50'],
+  [/Starting position/, undefined],
+  [/Maximum retry attempts/, undefined],
+  [/Maximum record age/, undefined],
+];
+
+describe('the setup wizard', () => {
+  it('asks every question in order, shows the plan, and applies after one confirmation', async () => {
+    world = twoAccounts();
+    const { prompter, run } = wizard([...questions, [/Apply 11 change\(s\) in accounts 111111111111 and 222222222222\?/, true]]);
+    expect(await run()).toBe(ExitCode.Success);
+    expect(prompter.asked).toHaveLength(questions.length + 1);
+    const text = world.harness.reporter.text;
+    expect(text.indexOf('Producer account 111111111111')).toBeLessThan(text.indexOf('Plan for deployment "orders"'));
+    const create = world.cloud.calls.find((c) => c.command === 'CreateStream')!.input as Record<string, unknown>;
+    expect(create).toMatchObject({ StreamName: 'orders-stream', ShardCount: 2, StreamModeDetails: { StreamMode: 'PROVISIONED' } });
+    expect(world.cloud.calls.find((c) => c.command === 'CreateFunction')!.input).toMatchObject({ Runtime: 'nodejs24.x' });
+    expect(world.cloud.calls.find((c) => c.command === 'CreateEventSourceMapping')!.input).toMatchObject({ BatchSize: 50, StartingPosition: 'TRIM_HORIZON' });
+  });
+
+  it('changes nothing when the plan is declined', async () => {
+    world = twoAccounts();
+    const { run } = wizard([...questions, [/Apply/, false]]);
+    expect(await run()).toBe(ExitCode.Success);
+    expect(world.cloud.mutatingCalls()).toEqual([]);
+    expect(world.harness.reporter.text).toContain('Nothing was changed.');
+  });
+
+  it('exits 130 and touches nothing on Ctrl-C during the questions', async () => {
+    world = twoAccounts();
+    const before = world.cloud.snapshot();
+    const { run } = wizard([...questions.slice(0, 5), [/New stream name/, new InterruptedError('Cancelled at a prompt. Nothing was changed.')]]);
+    expect(await run()).toBe(ExitCode.Interrupted);
+    expect(world.cloud.mutatingCalls()).toEqual([]);
+    expect(world.cloud.snapshot()).toEqual(before);
+    expect(await world.store.list()).toEqual([]);
+  });
+
+  it('asks only what the flags left open', async () => {
+    world = twoAccounts();
+    const { prompter, run } = wizard(
+      [[/Region/, undefined], [/Batch size/, undefined], [/Starting position/, 'LATEST'], [/Maximum retry/, '5'], [/Maximum record age/, '-1'], [/Apply/, true]],
+      '--producer-profile', 'prod', '--consumer-profile', 'analytics', '--name', 'orders', '--stream-name', 'orders-stream',
+      '--capacity-mode', 'on-demand', '--kms-key', 'alias/kds-xacct/none', '--function-name', 'orders-fn', '--runtime', 'nodejs22.x', '--consumer-name', 'orders-efo',
+    );
+    // The key named does not exist: planning stops with a clear error before the confirmation.
+    expect(await run()).toBe(ExitCode.Usage);
+    expect(prompter.asked.length).toBe(5);
+    expect(world.harness.reporter.text).toContain('KMS key alias/kds-xacct/none was not found');
+    expect(world.cloud.mutatingCalls()).toEqual([]);
+  });
+});
