@@ -156,6 +156,7 @@ class EventPrinter {
   private format(event: TailEvent): string {
     const message = event.message.replace(/\r?\n$/, '');
     const record = parseRecordLine(message);
+    const shown = message.trimEnd();
     const time = new Date(event.timestamp).toISOString();
     if (this.json) {
       return JSON.stringify({
@@ -176,7 +177,7 @@ class EventPrinter {
         `${record.encoding ? c.dim(`(${record.encoding}) `) : ''}${data}${record.truncated ? c.yellow(' …(truncated)') : ''}`
       );
     }
-    return `${c.dim(time)} ${isErrorLine(message) ? c.red(message) : message}`;
+    return `${c.dim(time)} ${isErrorLine(shown) ? c.red(shown) : shown}`;
   }
 }
 
@@ -374,7 +375,7 @@ class LogTail {
 
   /** Follows until Ctrl-C. `historyFrom`: print events from then on first. */
   async follow(historyFrom: number | undefined): Promise<void> {
-    let from = this.clock.now();
+    let from = historyFrom ?? this.clock.now();
     let backfill = historyFrom === undefined ? undefined : () => this.history(historyFrom);
     let failures = 0;
     const delays = backoffDelays({ initialDelayMs: 1_000, maxDelayMs: 10_000 });
@@ -485,8 +486,14 @@ export async function runTailLogs(ctx: CommandContext, options: Record<string, u
   }
 
   ctx.reporter.info(`Following ${group.name} in account ${consumer.accountId} (${consumer.region}). Ctrl-C to stop.`);
-  if (!(await tail.groupExists()) && !(await tail.waitForGroup())) return ExitCode.Success;
-  await tail.follow(since === undefined ? undefined : environment.clock.now() - since);
+  const startedAt = environment.clock.now();
+  let historyFrom = since === undefined ? undefined : startedAt - since;
+  if (!(await tail.groupExists())) {
+    if (!(await tail.waitForGroup())) return ExitCode.Success;
+    // What the first invocations logged while we waited is shown too.
+    historyFrom ??= startedAt;
+  }
+  await tail.follow(historyFrom);
   return ExitCode.Success;
 }
 
