@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { Interrupt } from '../../src/engine/engine.js';
 import { ExitCode } from '../../src/errors.js';
 import { CONSUMER, CONSUMER_2, PRODUCER, REGION, twoAccounts } from '../support/two-accounts.js';
 
@@ -210,5 +211,41 @@ describe('several deployments on one stream', () => {
     const before = world.cloud.calls.length;
     expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
     expect(world.cloud.calls.slice(before).filter((c) => c.mutating)).toEqual([]);
+  });
+});
+
+describe('Ctrl-C during setup', () => {
+  it('finishes the steps in flight, rolls back, and exits 130', async () => {
+    world = twoAccounts();
+    const before = world.cloud.snapshot();
+    const reporter = world.harness.reporter;
+    const event = reporter.event.bind(reporter);
+    reporter.event = (e) => {
+      event(e);
+      if (e.type === 'step:started' && e.stepId === 'efo-consumer') world.harness.interrupt.trigger();
+    };
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Interrupted);
+    const done = reporter.events.filter((e) => e.type === 'step:done').map((e) => e.stepId);
+    expect(done).toContain('efo-consumer');
+    expect(done).not.toContain('event-source-mapping');
+    expect(reporter.events.some((e) => e.type === 'run:rollback')).toBe(true);
+    expect(world.cloud.snapshot()).toEqual(before);
+    expect(await world.store.list()).toEqual([]);
+  });
+
+  it('keeps what exists under --no-rollback, and a re-run completes it', async () => {
+    world = twoAccounts();
+    const reporter = world.harness.reporter;
+    const event = reporter.event.bind(reporter);
+    reporter.event = (e) => {
+      event(e);
+      if (e.type === 'step:done' && e.stepId === 'stream') world.harness.interrupt.trigger();
+    };
+    expect(await world.setup('--name', 'orders', '--no-rollback')).toBe(ExitCode.Interrupted);
+    const kept = Object.keys((await world.store.load('orders'))!.steps);
+    expect(kept).toContain('stream');
+    reporter.event = event;
+    world.harness.environment.interrupt = new Interrupt();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
   });
 });
