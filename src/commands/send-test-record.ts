@@ -180,8 +180,32 @@ interface SendResult {
   failed: FailedRecord[];
 }
 
+/** Write failures the user can act on, worded for them; anything else stays unexpected. */
+function describePutError(error: unknown, stream: StreamRef): unknown {
+  const code = awsErrorCode(error);
+  if (code === 'AccessDeniedException') {
+    return new CommandFailedError(`The producer profile may not write to stream ${stream.name}: ${errorMessage(error)}`, ExitCode.Failed, 'Use a profile allowed kinesis:PutRecord and kinesis:PutRecords on the stream.');
+  }
+  if (code?.startsWith('KMS') && !RETRYABLE_PUT_CODES.has(code)) {
+    return new CommandFailedError(
+      `Kinesis could not encrypt the record with the stream's KMS key (${code}): ${errorMessage(error)}`,
+      ExitCode.Failed,
+      'The key may be disabled, pending deletion, or not usable by this profile. Check it with `kds-xacct status`.',
+    );
+  }
+  return error;
+}
+
 /** Runs one Kinesis request, retrying throttling and server faults with backoff within a time budget. */
-function sendWithRetry<T>(ctx: CommandContext, send: () => Promise<T>): Promise<T> {
+async function sendWithRetry<T>(ctx: CommandContext, stream: StreamRef, send: () => Promise<T>): Promise<T> {
+  try {
+    return await retryKinesis(ctx, send);
+  } catch (error) {
+    throw describePutError(error, stream);
+  }
+}
+
+function retryKinesis<T>(ctx: CommandContext, send: () => Promise<T>): Promise<T> {
   return withRetry(send, {
     clock: ctx.environment.clock,
     timeoutMs: PUT_RETRY_BUDGET_MS,
@@ -192,7 +216,7 @@ function sendWithRetry<T>(ctx: CommandContext, send: () => Promise<T>): Promise<
 
 async function putOne(ctx: CommandContext, kinesis: KinesisClient, stream: StreamRef, record: OutgoingRecord): Promise<SendResult> {
   try {
-    const out = await sendWithRetry(ctx, () =>
+    const out = await sendWithRetry(ctx, stream, () =>
       kinesis.send(
         new PutRecordCommand({
           ...(stream.arn ? { StreamARN: stream.arn } : { StreamName: stream.name }),
@@ -232,7 +256,7 @@ async function putBatch(ctx: CommandContext, kinesis: KinesisClient, stream: Str
       await ctx.environment.clock.sleep(delays.next().value);
     }
     const entries: PutRecordsRequestEntry[] = pending.map((r) => ({ Data: r.data, PartitionKey: r.partitionKey }));
-    const out = await sendWithRetry(ctx, () =>
+    const out = await sendWithRetry(ctx, stream, () =>
       kinesis.send(new PutRecordsCommand({ ...(stream.arn ? { StreamARN: stream.arn } : { StreamName: stream.name }), Records: entries })),
     );
     const at = ctx.environment.clock.now();

@@ -270,6 +270,13 @@ class LogTail {
         );
       } catch (error) {
         if (isMissingGroup(error)) return false;
+        if (awsErrorCode(error) === 'AccessDeniedException') {
+          throw new CommandFailedError(
+            `The consumer profile may not read ${this.group.name}: ${errorMessage(error)}`,
+            ExitCode.Failed,
+            'Use a profile allowed logs:FilterLogEvents (and logs:StartLiveTail) on the log group.',
+          );
+        }
         throw error;
       }
       for (const event of page.events ?? []) {

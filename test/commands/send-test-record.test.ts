@@ -227,3 +227,17 @@ describe('batchRecords', () => {
     expect(batchRecords([rec(MAX_BATCH_BYTES - 1), rec(1, 'kk')]).map((b) => b.length)).toEqual([1, 1]);
   });
 });
+
+describe('send-test-record write errors', () => {
+  it('explains a KMS failure instead of reporting a bug', async () => {
+    const p = await createPipeline();
+    try {
+      p.cloud.failOn({ command: 'PutRecord' }, { code: 'KMSDisabledException', message: 'The key is disabled.' });
+      expect(await p.harness.run('send-test-record')).toBe(ExitCode.Failed);
+      expect(p.harness.reporter.text).toContain("could not encrypt the record with the stream's KMS key (KMSDisabledException)");
+      expect(p.harness.reporter.text).not.toContain('probably a bug');
+    } finally {
+      p.restore();
+    }
+  });
+});
