@@ -337,6 +337,22 @@ describe('FakeCloud', () => {
     expect((await rejection(c.logs.send(new StartLiveTailCommand({ logGroupIdentifiers: [groupArn] })))).name).toBe('UnknownOperationException');
   });
 
+  it('a live tail session ends with SessionTimeoutException after liveTailSessionMs', async () => {
+    cloud.seedLogGroup(CONSUMER, REGION, '/aws/lambda/quiet');
+    cloud.liveTailSessionMs = 3000;
+    const session = await clients(CONSUMER).logs.send(new StartLiveTailCommand({ logGroupIdentifiers: [`arn:aws:logs:${REGION}:${CONSUMER}:log-group:/aws/lambda/quiet`] }));
+    const started = clock.now();
+    const e = await rejection(
+      (async () => {
+        for await (const _ of session.responseStream!) {
+          // drain
+        }
+      })(),
+    );
+    expect(e.name).toBe('SessionTimeoutException');
+    expect(clock.now() - started).toBe(3000);
+  });
+
   it('an unmodelled call fails loudly', async () => {
     const e = await rejection(clients(PRODUCER).kinesis.send(new SubscribeToShardCommand({ ConsumerARN: 'x', ShardId: 'y', StartingPosition: { Type: 'LATEST' } })));
     expect(e.message).toContain('FakeCloud does not model Kinesis.SubscribeToShard');

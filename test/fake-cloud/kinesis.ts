@@ -23,6 +23,7 @@ import {
   RegisterStreamConsumerCommand,
   RemoveTagsFromStreamCommand,
   StartStreamEncryptionCommand,
+  StopStreamEncryptionCommand,
   TagResourceCommand,
   UntagResourceCommand,
 } from '@aws-sdk/client-kinesis';
@@ -368,6 +369,22 @@ export const kinesisModel: ServiceModel = {
         if (problem) throw err(problem.code, problem.message);
         s.encryption = { type: 'KMS', keyId: input.KeyId };
         s.phase = { state: 'UPDATING', until: ctx.now + ctx.cloud.latency.encryption, then: 'ACTIVE' };
+        return {};
+      },
+    },
+    StopStreamEncryption: {
+      command: StopStreamEncryptionCommand,
+      mutating: true,
+      async run(ctx, input) {
+        const s = await findStream(ctx, input, 'StopStreamEncryption');
+        requireOwner(ctx, s, 'StopStreamEncryption');
+        if (input.EncryptionType !== 'KMS') throw err('InvalidArgumentException', 'EncryptionType must be KMS.');
+        if (!input.KeyId) throw err('InvalidArgumentException', 'KeyId is required.');
+        requireStatus(s, ctx.now, ['ACTIVE']);
+        if (s.encryption.type === 'KMS') {
+          s.encryption = { type: 'NONE' };
+          s.phase = { state: 'UPDATING', until: ctx.now + ctx.cloud.latency.encryption, then: 'ACTIVE' };
+        }
         return {};
       },
     },

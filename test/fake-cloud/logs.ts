@@ -54,37 +54,45 @@ function eventView(e: LogEvent) {
   return { logStreamName: e.logStreamName, timestamp: e.timestamp, message: e.message, ingestionTime: e.ingestionTime, eventId: e.eventId };
 }
 
+/**
+ * A Live Tail session covers events ingested from its start until it ends (`liveTailSessionMs` later, then
+ * SessionTimeoutException, as AWS ends sessions after 3 hours). It polls the log store once a virtual
+ * second, only while someone is iterating it, and pushes an update each time, empty or not. Events
+ * ingested before the session started or after it ended are not in it: a client that reconnects must
+ * backfill the gap itself (FilterLogEvents), as with the real service.
+ */
 export function liveTail(cloud: FakeCloud, groups: LogGroup[], input: { logStreamNames?: string[]; logStreamNamePrefixes?: string[]; logEventFilterPattern?: string; logGroupIdentifiers?: string[] }, startedAt: number): AsyncIterable<unknown> {
-  let cursor = cloud.logSequence;
   const deadline = startedAt + cloud.liveTailSessionMs;
+  const yielded = new Set<number>();
   return {
     async *[Symbol.asyncIterator]() {
       yield { sessionStart: { requestId: 'fake-request-id', sessionId: cloud.ids.uuid(), logGroupIdentifiers: input.logGroupIdentifiers, ...(input.logStreamNames ? { logStreamNames: input.logStreamNames } : {}), ...(input.logStreamNamePrefixes ? { logStreamNamePrefixes: input.logStreamNamePrefixes } : {}), logEventFilterPattern: input.logEventFilterPattern ?? '' } };
       for (;;) {
-        // Live Tail pushes an update about once a second, empty or not.
-        await cloud.clock.sleep(1000);
-        if (cloud.clock.now() >= deadline) {
-          throw err('SessionTimeoutException', `Live Tail session has ended after reaching the maximum session duration of ${cloud.liveTailSessionMs / 1000} seconds.`);
-        }
+        await cloud.clock.sleep(Math.max(0, Math.min(1000, deadline - cloud.clock.now())));
         await cloud.materialize();
         const fresh: Array<LogEvent & { group: LogGroup }> = [];
         for (const g of groups) {
           for (const e of g.events) {
-            if (e.seq <= cursor) continue;
+            if (yielded.has(e.seq) || e.ingestionTime < startedAt || e.ingestionTime >= deadline) continue;
             if (input.logStreamNames && !input.logStreamNames.includes(e.logStreamName)) continue;
             if (input.logStreamNamePrefixes && !input.logStreamNamePrefixes.some((p) => e.logStreamName.startsWith(p))) continue;
             if (!matchesFilter(input.logEventFilterPattern, e.message)) continue;
             fresh.push({ ...e, group: g });
           }
         }
-        cursor = cloud.logSequence;
-        fresh.sort((a, b) => a.seq - b.seq);
-        yield {
-          sessionUpdate: {
-            sessionMetadata: { sampled: false },
-            sessionResults: fresh.map((e) => ({ logStreamName: e.logStreamName, logGroupIdentifier: e.group.arn, message: e.message, timestamp: e.timestamp, ingestionTime: e.ingestionTime })),
-          },
-        };
+        for (const e of fresh) yielded.add(e.seq);
+        fresh.sort((a, b) => a.timestamp - b.timestamp || a.seq - b.seq);
+        if (fresh.length > 0 || cloud.clock.now() < deadline) {
+          yield {
+            sessionUpdate: {
+              sessionMetadata: { sampled: false },
+              sessionResults: fresh.map((e) => ({ logStreamName: e.logStreamName, logGroupIdentifier: e.group.arn, message: e.message, timestamp: e.timestamp, ingestionTime: e.ingestionTime })),
+            },
+          };
+        }
+        if (cloud.clock.now() >= deadline) {
+          throw err('SessionTimeoutException', `Live Tail session has ended after reaching the maximum session duration of ${cloud.liveTailSessionMs / 1000} seconds.`);
+        }
       }
     },
   };
