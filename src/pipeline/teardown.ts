@@ -1,0 +1,152 @@
+import type { DeploymentState, StepRecord } from '../engine/state.js';
+import type { Outputs, Step, StepContext } from '../engine/types.js';
+import { STEP } from './steps.js';
+
+/**
+ * State key of the function's log group. Setup never creates it (Lambda does, on first
+ * invocation), so it has no setup step; teardown records it while it runs so that a failed
+ * deletion is retried by the next run even though the function's own record is gone by then.
+ */
+export const LOG_GROUP = 'log-group';
+
+/** What teardown can remove: a setup step, or a resource setup left to AWS (the log group). */
+export type Removable = Pick<Step, 'id' | 'title' | 'account' | 'dependsOn' | 'undo'>;
+
+/** One line of the teardown plan: a resource of the deployment, deleted or kept. */
+export interface PlannedRemoval {
+  stepId: string;
+  account: string;
+  /** What teardown does to it, e.g. "delete stream orders-stream", or the setup title for what is kept. */
+  title: string;
+  outputs: Outputs;
+}
+
+export interface RemovalPlan {
+  /** Records with origin `created`, in the order the removal steps are listed (reverse of setup). */
+  remove: PlannedRemoval[];
+  /** Adopted resources: never deleted, listed so the user sees what stays. */
+  keep: PlannedRemoval[];
+  /** Removals that change nothing by themselves (encryption of a stream that is deleted anyway): not worth a line in the plan. */
+  silent: Set<string>;
+  /** Created records that no step knows how to remove (a newer kds-xacct wrote them): left alone, and keep the state file. */
+  unknown: PlannedRemoval[];
+}
+
+/** Engine step id of the removal of setup step `stepId`; distinct so no one mistakes it for the setup step. */
+export function removalId(stepId: string): string {
+  return `remove:${stepId}`;
+}
+
+/**
+ * What the removal of a record does, in the user's words. The KMS key's line states the waiting
+ * period, because after it the key and everything encrypted with it are gone for good.
+ */
+export function removalTitle(removable: Pick<Removable, 'id' | 'title'>, outputs: Outputs, keyPendingDays: number): string {
+  switch (removable.id) {
+    case STEP.kmsKey:
+      return `schedule deletion of KMS key ${outputs.keyArn ?? outputs.keyId ?? ''}${outputs.aliasName ? ` and delete alias ${outputs.aliasName}` : ''} (deleted after ${keyPendingDays} days)`;
+    case STEP.stream:
+      return `delete stream ${outputs.streamName ?? ''}`;
+    case STEP.encryption:
+      return outputs.streamOrigin === 'adopted'
+        ? `stop SSE-KMS encryption of the adopted stream (kds-xacct enabled it)`
+        : `SSE-KMS encryption (goes with the stream)`;
+    case STEP.consumer:
+      return `deregister EFO consumer ${outputs.consumerName ?? outputs.consumerArn ?? ''}`;
+    case STEP.role:
+      return `delete role ${outputs.roleName ?? ''}`;
+    case STEP.rolePolicy:
+      return `delete inline policy ${outputs.policyName ?? ''} of role ${outputs.roleName ?? ''}`;
+    case STEP.function:
+      return `delete function ${outputs.functionName ?? ''}`;
+    case STEP.streamPolicy:
+      return `remove statement ${outputs.sid ?? ''} from the stream policy`;
+    case STEP.consumerPolicy:
+      return `remove statement ${outputs.sid ?? ''} from the consumer policy`;
+    case STEP.grant:
+      return `revoke ${removable.title}`;
+    case STEP.esm:
+      return `delete ${removable.title} (${outputs.uuid ?? ''})`;
+    case LOG_GROUP:
+      return `delete log group ${outputs.logGroupName ?? ''} (if Lambda created it)`;
+    default:
+      return `remove ${removable.title}`;
+  }
+}
+
+const isCreated = (record: StepRecord | undefined): record is StepRecord => record?.origin === 'created';
+
+/**
+ * Splits a deployment's records into what teardown deletes and what it keeps. Pure: reads the
+ * state only. Listed in reverse setup order, which is roughly the order the removals run in.
+ */
+export function planRemoval(removables: Removable[], state: DeploymentState, keyPendingDays: number): RemovalPlan {
+  const byId = new Map(removables.map((r) => [r.id, r]));
+  const plan: RemovalPlan = { remove: [], keep: [], unknown: [], silent: new Set() };
+  for (const r of [...removables].reverse()) {
+    const record = state.steps[r.id];
+    if (!record || record.origin === 'skipped') continue;
+    if (record.origin === 'adopted') plan.keep.push({ stepId: r.id, account: r.account, title: r.title, outputs: record.outputs });
+    else {
+      plan.remove.push({ stepId: r.id, account: r.account, title: removalTitle(r, record.outputs, keyPendingDays), outputs: record.outputs });
+      if (r.id === STEP.encryption && record.outputs.streamOrigin !== 'adopted') plan.silent.add(r.id);
+    }
+  }
+  for (const [id, record] of Object.entries(state.steps)) {
+    if (!byId.has(id) && isCreated(record)) plan.unknown.push({ stepId: id, account: '?', title: `unknown resource "${id}"`, outputs: record.outputs });
+  }
+  return plan;
+}
+
+/** Every removable that depends on `id`, directly or through others. */
+function dependentsOf(removables: Removable[], id: string): Set<string> {
+  const found = new Set<string>();
+  const queue = [id];
+  while (queue.length > 0) {
+    const current = queue.pop()!;
+    for (const r of removables) {
+      if (r.dependsOn.includes(current) && !found.has(r.id)) {
+        found.add(r.id);
+        queue.push(r.id);
+      }
+    }
+  }
+  return found;
+}
+
+export interface RemovalStepOptions {
+  /** Called after a record's resource is gone: the caller drops the record from the state and saves it. */
+  onRemoved(stepId: string): Promise<void>;
+  /** Runs before the removal of a record, e.g. to refuse deleting a stream others still read. */
+  before?: Partial<Record<string, (ctx: StepContext) => Promise<void>>>;
+  keyPendingDays: number;
+}
+
+/**
+ * The teardown graph, derived from the setup graph: one step per record with origin `created`,
+ * whose apply runs that setup step's own `undo` with the recorded outputs. Dependencies are
+ * reversed, and transitive, so that the removal of X waits for the removal of everything that
+ * was built on X even when a step in between was adopted or skipped: the mapping goes first,
+ * the stream and consumer last, and independent removals in both accounts run at once.
+ */
+export function removalSteps(removables: Removable[], state: DeploymentState, options: RemovalStepOptions): Step[] {
+  const toRemove = removables.filter((r) => isCreated(state.steps[r.id]));
+  const removing = new Set(toRemove.map((r) => r.id));
+  return toRemove.map((r): Step => {
+    const outputs = state.steps[r.id]!.outputs;
+    return {
+      id: removalId(r.id),
+      title: removalTitle(r, outputs, options.keyPendingDays),
+      account: r.account,
+      dependsOn: [...dependentsOf(removables, r.id)].filter((id) => removing.has(id)).map(removalId),
+      // Undo tolerates "already gone", so there is nothing worth reading first.
+      check: async () => ({ status: 'missing' }),
+      async apply(ctx) {
+        await options.before?.[r.id]?.(ctx);
+        await r.undo?.(ctx, outputs);
+        await options.onRemoved(r.id);
+        return {};
+      },
+    };
+  });
+}
