@@ -1,7 +1,106 @@
+import type { AccountSession } from '../aws/session.js';
 import type { CommandContext } from '../context.js';
-import { CommandFailedError, ExitCode } from '../errors.js';
+import { newState, type DeploymentState } from '../engine/state.js';
+import { ExitCode } from '../errors.js';
+import { completeConfig, type SetupConfig } from '../pipeline/config.js';
+import { assessHealth, type HealthReport } from '../pipeline/health.js';
+import { defaultNames } from '../pipeline/names.js';
+import type { PipelineContext } from '../pipeline/steps.js';
+import { resolveDeployment } from './deployment.js';
+import { formatTable } from './report.js';
 
-// PLACEHOLDER: replaced by the real command in its own issue.
-export async function runStatus(_ctx: CommandContext, _options: Record<string, unknown>): Promise<ExitCode> {
-  throw new CommandFailedError('`status` is not available yet.', ExitCode.Failed);
+/**
+ * `kds-xacct status`: the health of one deployment in both accounts. Read-only. Exit 0 when
+ * healthy, 1 when any problem was found; `--json` prints the whole report as one document.
+ */
+export async function runStatus(ctx: CommandContext, _options: Record<string, unknown>): Promise<ExitCode> {
+  const { reporter, environment } = ctx;
+  const deployment = await resolveDeployment(ctx, ['producer', 'consumer'], { allowMissingState: true });
+  const { producer, consumer, name } = deployment;
+  if (!deployment.state) {
+    reporter.warn(`No state file for deployment "${name}" (${deployment.stateFile}); checking the default resource names of that deployment.`);
+  }
+  const state = deployment.state ?? newState(name, 'setup', new Date(environment.clock.now()));
+  const names = defaultNames(name, consumer.accountId);
+  const config = configFromState(state, names);
+  const pipeline: PipelineContext = {
+    config,
+    names: { ...names, streamName: config.streamName, consumerName: config.consumerName, roleName: config.roleName, functionName: config.functionName },
+    producer,
+    consumer,
+    previous: structuredClone(state),
+    keyPendingDays: 7,
+  };
+  const report = await assessHealth(pipeline, { clock: environment.clock, repairCommand: repairCommand(ctx, config, producer, consumer) });
+  reporter.result(report);
+  reporter.info(formatReport(report));
+  return report.healthy ? ExitCode.Success : ExitCode.Failed;
+}
+
+/** The setup inputs the state recorded; the defaults of the deployment name when there is no state. */
+function configFromState(state: DeploymentState, names: ReturnType<typeof defaultNames>): SetupConfig {
+  const { producerProfile: _p, consumerProfile: _c, ...inputs } = state.inputs as Partial<SetupConfig> & Record<string, unknown>;
+  if (typeof inputs.streamName === 'string' && typeof inputs.functionName === 'string' && inputs.esm) return inputs as SetupConfig;
+  return completeConfig({ name: state.name }, names);
+}
+
+/**
+ * The setup command that repairs this deployment: setup asks again for anything not given, so
+ * every name that differs from the defaults is spelled out.
+ */
+function repairCommand(ctx: CommandContext, config: SetupConfig, producer: AccountSession, consumer: AccountSession): string {
+  const defaults = defaultNames(config.name, consumer.accountId);
+  const parts = ['kds-xacct setup', `--name ${config.name}`, `--producer-profile ${producer.profile}`, `--consumer-profile ${consumer.profile}`];
+  if (ctx.options.region) parts.push(`--region ${producer.region}`);
+  if (config.streamName !== defaults.streamName || config.useExistingStream) parts.push(`--stream-name ${config.streamName}`);
+  if (config.useExistingStream) parts.push('--use-existing-stream');
+  if (config.kmsKey) parts.push(`--kms-key ${config.kmsKey}`);
+  if (config.consumerName !== defaults.consumerName) parts.push(`--consumer-name ${config.consumerName}`);
+  if (config.roleName !== defaults.roleName) parts.push(`--role-name ${config.roleName}`);
+  if (config.functionName !== defaults.functionName || config.useExistingFunction) parts.push(`--function-name ${config.functionName}`);
+  if (config.useExistingFunction) parts.push('--use-existing-function');
+  if (config.adopt) parts.push('--adopt');
+  if (ctx.options.stateDir !== '.kds-xacct') parts.push(`--state-dir ${ctx.options.stateDir}`);
+  return parts.join(' ');
+}
+
+const statusWords: Record<HealthReport['resources'][number]['status'], string> = {
+  ok: 'ok',
+  missing: 'MISSING',
+  drifted: 'DRIFTED',
+  unchecked: 'not checked',
+  error: 'CHECK FAILED',
+  skipped: 'skipped',
+};
+
+export function formatReport(report: HealthReport): string {
+  const { producer, consumer } = report.accounts;
+  const lines: string[] = [
+    `Deployment "${report.deployment}": producer account ${producer.accountId} (${producer.region}), consumer account ${consumer.accountId} (${consumer.region})`,
+    '',
+    formatTable(
+      ['account', 'resource', 'origin', 'state', 'check', 'id / detail'],
+      report.resources.map((r) => [r.account, r.step, r.origin ?? '-', r.state ?? '-', statusWords[r.status], r.status === 'ok' ? (r.id ?? r.detail ?? '') : (r.detail ?? r.id ?? '')]),
+    ),
+    '',
+  ];
+  if (report.stream) {
+    const { encryption } = report.stream;
+    lines.push(`Stream encryption: ${encryption.type === 'KMS' ? `KMS with ${encryption.keyId}${encryption.ours ? " (the deployment's key)" : ''}` : 'none'}`);
+  }
+  const esm = report.eventSourceMapping;
+  if (esm) {
+    lines.push(`Event source mapping ${esm.uuid}: ${esm.state ?? '?'}; last processing result: ${esm.lastProcessingResult ?? '-'}; state transition reason: ${esm.stateTransitionReason ?? '-'}`);
+  }
+  const { access } = report;
+  if (!access.checked) lines.push(`Access check: not run, because ${access.reason}.`);
+  else if (access.denied.length === 0) lines.push(`Access check (IAM simulation over the live policies): the role may do all ${access.allowed.length} actions the mapping needs.`);
+  else lines.push(`Access check (IAM simulation over the live policies): ${access.denied.length} of ${access.allowed.length + access.denied.length} needed actions denied: ${access.denied.map((d) => d.action).join(', ')}.`);
+  lines.push('');
+  const errors = report.findings.filter((f) => f.severity === 'error');
+  const warnings = report.findings.filter((f) => f.severity === 'warning');
+  if (report.healthy) lines.push(`Healthy${warnings.length > 0 ? `, with ${warnings.length} warning(s):` : '.'}`);
+  else lines.push(`Not healthy: ${errors.length} problem(s)${warnings.length > 0 ? ` and ${warnings.length} warning(s)` : ''}:`);
+  for (const f of [...errors, ...warnings]) lines.push(`  ${f.severity === 'error' ? '✖' : '!'} [${f.account}] ${f.message}: ${f.fix}`);
+  return lines.join('\n');
 }

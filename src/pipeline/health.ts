@@ -1,0 +1,441 @@
+import { ListRolePoliciesCommand, GetRolePolicyCommand } from '@aws-sdk/client-iam';
+import { DescribeStreamConsumerCommand, DescribeStreamSummaryCommand, GetResourcePolicyCommand } from '@aws-sdk/client-kinesis';
+import { DescribeKeyCommand, GetKeyPolicyCommand, ListGrantsCommand, type GrantListEntry } from '@aws-sdk/client-kms';
+import { GetEventSourceMappingCommand, GetFunctionConfigurationCommand, ListEventSourceMappingsCommand } from '@aws-sdk/client-lambda';
+import type { AccountRole } from '../aws/session.js';
+import type { Clock } from '../engine/clock.js';
+import { planSteps } from '../engine/plan.js';
+import type { CheckResult, Origin, Outputs, Step } from '../engine/types.js';
+import { UserError, awsErrorCode, errorMessage } from '../errors.js';
+import { arns } from './names.js';
+import { checkConsumerAccess, type DeniedAccess } from './policy-check.js';
+import { callAws, hasCode } from './retry.js';
+import { STEP, setupSteps, type PipelineContext } from './steps.js';
+
+/** What status found for one resource (one setup step). */
+export type ResourceStatus =
+  /** Exists and matches what setup would make. */
+  | 'ok'
+  /** Does not exist (setup would create it). */
+  | 'missing'
+  /** Exists, but our statement, policy or grant differs from what setup writes (setup would rewrite it). */
+  | 'drifted'
+  /** Not checked, because something it depends on is missing. */
+  | 'unchecked'
+  /** The check itself failed (no permission, a same-named resource that is not ours, ...). */
+  | 'error'
+  /** Not needed for this deployment. */
+  | 'skipped';
+
+export interface ResourceHealth {
+  step: string;
+  account: AccountRole;
+  title: string;
+  status: ResourceStatus;
+  /** Created by kds-xacct, or adopted (never deleted); from the live check, else the state file. */
+  origin?: Origin;
+  /** The live state AWS reports: ACTIVE, Enabled, PendingDeletion, ... */
+  state?: string;
+  /** The one identifier worth showing. */
+  id?: string;
+  detail?: string;
+}
+
+/** One problem: a one-line diagnosis and what to do about it. */
+export interface Finding {
+  /** `error` makes the deployment unhealthy; `warning` is transient (e.g. still CREATING). */
+  severity: 'error' | 'warning';
+  step: string;
+  account: AccountRole;
+  message: string;
+  fix: string;
+}
+
+export interface EsmHealth {
+  uuid: string;
+  state?: string;
+  stateTransitionReason?: string;
+  lastProcessingResult?: string;
+  eventSourceArn?: string;
+}
+
+export type AccessHealth =
+  | { checked: true; roleArn: string; allowed: string[]; denied: DeniedAccess[] }
+  | { checked: false; reason: string };
+
+export interface HealthReport {
+  deployment: string;
+  healthy: boolean;
+  accounts: Record<AccountRole, { accountId: string; region: string; profile: string }>;
+  resources: ResourceHealth[];
+  stream?: { status?: string; encryption: { type: string; keyId?: string; ours: boolean } };
+  eventSourceMapping?: EsmHealth;
+  access: AccessHealth;
+  findings: Finding[];
+}
+
+export interface HealthOptions {
+  clock: Clock;
+  /** The setup command line that repairs this deployment, quoted in fixes. */
+  repairCommand: string;
+}
+
+const notFound = (error: unknown) => hasCode(error, 'ResourceNotFoundException', 'NotFoundException', 'NoSuchEntityException', 'NoSuchEntity');
+
+type Read<T> = { ok: true; value: T } | { ok: false; missing: boolean; error: unknown };
+
+/** A read that never throws: status reports what it could not read instead of stopping. */
+async function read<T>(clock: Clock, call: () => Promise<T>): Promise<Read<T>> {
+  try {
+    return { ok: true, value: await callAws(clock, call) };
+  } catch (error) {
+    return { ok: false, missing: notFound(error), error };
+  }
+}
+
+const describeError = (error: unknown) => `${awsErrorCode(error) ? `${awsErrorCode(error)}: ` : ''}${errorMessage(error)}`;
+
+/** The one identifier worth showing for a step's outputs. */
+function mainId(outputs: Outputs): string | undefined {
+  return outputs.streamArn ?? outputs.consumerArn ?? outputs.keyArn ?? outputs.roleArn ?? outputs.functionArn ?? outputs.uuid ?? outputs.grantId ?? outputs.sid ?? outputs.policyName;
+}
+
+/** What a policy-like step is called in a diagnosis. */
+const policyWords: Record<string, string> = {
+  [STEP.rolePolicy]: "the role's inline policy",
+  [STEP.streamPolicy]: 'stream policy',
+  [STEP.consumerPolicy]: 'consumer policy',
+  [STEP.grant]: 'KMS key policy and grants',
+};
+
+/**
+ * The health of a deployment: setup's own read-only checks (planSteps over setupSteps) say what
+ * exists and matches, then live reads add what a check does not look at (states, encryption, the
+ * mapping's last result) and an IAM simulation over the live policies says whether the consumer role
+ * can do everything the event source mapping needs. Makes no mutating call.
+ */
+export async function assessHealth(pipeline: PipelineContext, options: HealthOptions): Promise<HealthReport> {
+  const { clock, repairCommand } = options;
+  const { config, producer, consumer, previous } = pipeline;
+  const repair = `run \`${repairCommand}\` again to repair`;
+  const findings: Finding[] = [];
+  const add = (finding: Finding) => findings.push(finding);
+
+  // A check that throws (a permission error, a same-named resource that is not ours) is reported,
+  // and planning goes on: its dependents are then left unchecked rather than hiding every other result.
+  const checkFailures = new Map<string, unknown>();
+  const steps: Step[] = setupSteps(pipeline).map((step) => ({
+    ...step,
+    async check(ctx): Promise<CheckResult> {
+      try {
+        return await step.check(ctx);
+      } catch (error) {
+        checkFailures.set(step.id, error);
+        return { status: 'missing', detail: errorMessage(error) };
+      }
+    },
+  }));
+  const plan = await planSteps(steps, previous, clock);
+  const planned = new Map(plan.map((p) => [p.step.id, p]));
+  const missingIds = new Set(plan.filter((p) => p.action === 'create').map((p) => p.step.id));
+
+  const resources: ResourceHealth[] = plan.map(({ step, action, check }) => {
+    const account = step.account as AccountRole;
+    const recorded = previous.steps[step.id];
+    const recordedOrigin = recorded && recorded.origin !== 'skipped' ? recorded.origin : undefined;
+    const base = { step: step.id, account, title: step.title };
+    const failure = checkFailures.get(step.id);
+    if (failure !== undefined) {
+      add({
+        severity: 'error',
+        step: step.id,
+        account,
+        message: `${step.title} could not be checked: ${describeError(failure)}`,
+        fix: failure instanceof UserError && failure.hint ? failure.hint : `check that profile ${pipeline[account].profile} may read it, then run status again`,
+      });
+      return { ...base, status: 'error', ...(recordedOrigin && { origin: recordedOrigin }), detail: errorMessage(failure) };
+    }
+    if (check?.status === 'done') return { ...base, status: 'ok', origin: check.origin, ...(mainId(check.outputs) && { id: mainId(check.outputs) }), ...(check.detail && { detail: check.detail }) };
+    if (check?.status === 'skip') return { ...base, status: 'skipped', detail: check.detail };
+    if (check?.status === 'missing') {
+      // The checks say "differs" only for what exists: our statements, inline policy and grant.
+      const drifted = check.detail !== undefined;
+      if (drifted) {
+        add({ severity: 'error', step: step.id, account, message: `${step.title} differs from what setup wrote (drift)`, fix: repair });
+      } else if (recordedOrigin === 'adopted') {
+        add({
+          severity: 'error',
+          step: step.id,
+          account,
+          message: `${step.title} is missing; it was adopted, so setup will not recreate it as it was`,
+          fix: `restore it, or ${repair} (which creates a new one where it can)`,
+        });
+      } else {
+        add({ severity: 'error', step: step.id, account, message: `${step.title} is missing${recorded ? ' (setup had made it)' : ''}`, fix: `${repair}: it will be created` });
+      }
+      return { ...base, status: drifted ? 'drifted' : 'missing', ...(recordedOrigin && { origin: recordedOrigin }), ...(check.detail && { detail: check.detail }) };
+    }
+    // Planned as create without a check: something it depends on is missing, so it cannot be right either.
+    const blockers = step.dependsOn.filter((d) => missingIds.has(d) && planned.get(d)?.check !== undefined);
+    return {
+      ...base,
+      status: 'unchecked',
+      ...(recordedOrigin && { origin: recordedOrigin }),
+      detail: `not checked: ${blockers.length > 0 ? blockers.join(', ') : step.dependsOn.filter((d) => missingIds.has(d)).join(', ')} must be repaired first`,
+    };
+  });
+  const byStep = new Map(resources.map((r) => [r.step, r]));
+  const hasFinding = (step: string) => findings.some((f) => f.step === step);
+
+  // Identifiers for the live reads: from this check when it found them, else from the state file, else from names.
+  const outputsOf = (id: string): Outputs => {
+    const check = planned.get(id)?.check;
+    return check?.status === 'done' ? check.outputs : (previous.steps[id]?.outputs ?? {});
+  };
+  const streamArn = outputsOf(STEP.stream).streamArn ?? arns.stream(producer.region, producer.accountId, config.streamName);
+  const consumerArn = outputsOf(STEP.consumer).consumerArn;
+  const keyRef = outputsOf(STEP.kmsKey).keyId ?? config.kmsKey ?? pipeline.names.kmsAlias;
+  const roleName = outputsOf(STEP.role).roleName ?? config.roleName;
+  const roleArn = outputsOf(STEP.role).roleArn ?? arns.role(consumer.region, consumer.accountId, roleName);
+  const esmUuid = outputsOf(STEP.esm).uuid;
+
+  const { kinesis, kms } = producer.clients;
+  const { lambda, iam } = consumer.clients;
+  const [streamRead, consumerRead, keyRead, keyPolicyRead, grantsRead, streamPolicyRead, consumerPolicyRead, functionRead, rolePoliciesRead, esmRead] = await Promise.all([
+    read(clock, () => kinesis.send(new DescribeStreamSummaryCommand({ StreamName: config.streamName }))),
+    consumerArn
+      ? read(clock, () => kinesis.send(new DescribeStreamConsumerCommand({ ConsumerARN: consumerArn })))
+      : read(clock, () => kinesis.send(new DescribeStreamConsumerCommand({ StreamARN: streamArn, ConsumerName: config.consumerName }))),
+    read(clock, () => kms.send(new DescribeKeyCommand({ KeyId: keyRef }))),
+    read(clock, () => kms.send(new GetKeyPolicyCommand({ KeyId: keyRef, PolicyName: 'default' }))),
+    read(clock, () => listGrants(kms, keyRef)),
+    read(clock, () => kinesis.send(new GetResourcePolicyCommand({ ResourceARN: streamArn }))),
+    consumerArn ? read(clock, () => kinesis.send(new GetResourcePolicyCommand({ ResourceARN: consumerArn }))) : Promise.resolve(undefined),
+    read(clock, () => lambda.send(new GetFunctionConfigurationCommand({ FunctionName: config.functionName }))),
+    read(clock, () => rolePolicies(iam, roleName)),
+    esmUuid
+      ? read(clock, () => lambda.send(new GetEventSourceMappingCommand({ UUID: esmUuid })))
+      : consumerArn
+        ? read(clock, async () => {
+            const list = await lambda.send(new ListEventSourceMappingsCommand({ FunctionName: config.functionName, EventSourceArn: consumerArn }));
+            const found = list.EventSourceMappings?.[0];
+            if (!found) throw Object.assign(new Error('no mapping'), { name: 'ResourceNotFoundException', $metadata: {} });
+            return found;
+          })
+        : Promise.resolve(undefined),
+  ]);
+
+  /** A read that failed for a reason other than "not there" is worth a warning: status could not see it. */
+  const unreadable = (r: Read<unknown> | undefined, step: string, account: AccountRole, what: string) => {
+    if (r && !r.ok && !r.missing) {
+      add({ severity: 'warning', step, account, message: `could not read ${what}: ${describeError(r.error)}`, fix: `check that profile ${pipeline[account].profile} may read it, then run status again` });
+    }
+  };
+  const setState = (step: string, state: string | undefined) => {
+    const resource = byStep.get(step);
+    if (resource && state) resource.state = state;
+  };
+
+  // Stream: status and encryption.
+  let stream: HealthReport['stream'];
+  unreadable(streamRead, STEP.stream, 'producer', `stream ${config.streamName}`);
+  if (streamRead.ok) {
+    const summary = streamRead.value.StreamDescriptionSummary;
+    const status = summary?.StreamStatus;
+    setState(STEP.stream, status);
+    const key = outputsOf(STEP.kmsKey);
+    const keyId = summary?.KeyId;
+    const ours = summary?.EncryptionType === 'KMS' && keyId !== undefined && [key.keyId, key.keyArn, key.aliasName, config.kmsKey].includes(keyId);
+    stream = { ...(status && { status }), encryption: { type: summary?.EncryptionType ?? 'NONE', ...(keyId && { keyId }), ours } };
+    setState(STEP.encryption, summary?.EncryptionType === 'KMS' ? 'KMS' : 'NONE');
+    if (status === 'CREATING' || status === 'UPDATING') {
+      add({ severity: 'warning', step: STEP.stream, account: 'producer', message: `stream ${config.streamName} is ${status}`, fix: 'wait a minute and run status again' });
+    } else if (status === 'DELETING') {
+      add({ severity: 'error', step: STEP.stream, account: 'producer', message: `stream ${config.streamName} is being deleted`, fix: `once it is gone, ${repair} (a new stream is created; its data is lost)` });
+    }
+    if (!hasFinding(STEP.encryption)) {
+      if (summary?.EncryptionType !== 'KMS') {
+        add({ severity: 'error', step: STEP.encryption, account: 'producer', message: `stream ${config.streamName} is not encrypted`, fix: repair });
+      } else if (keyId === 'alias/aws/kinesis') {
+        add({
+          severity: 'error',
+          step: STEP.encryption,
+          account: 'producer',
+          message: `stream ${config.streamName} is encrypted with the AWS managed key alias/aws/kinesis, which another account can never use`,
+          fix: 're-encrypt it with a customer managed key (aws kinesis start-stream-encryption --encryption-type KMS --key-id <key>), then run setup with --kms-key <key>',
+        });
+      } else if (!ours && !missingIds.has(STEP.kmsKey)) {
+        add({
+          severity: 'error',
+          step: STEP.encryption,
+          account: 'producer',
+          message: `stream ${config.streamName} is encrypted with KMS key ${keyId}, not the deployment's key ${key.keyArn ?? keyRef}`,
+          fix: `run setup with --kms-key ${keyId} to use the stream's own key`,
+        });
+      }
+    }
+  }
+
+  // EFO consumer.
+  unreadable(consumerRead, STEP.consumer, 'producer', `EFO consumer ${config.consumerName}`);
+  if (consumerRead.ok) {
+    const status = consumerRead.value.ConsumerDescription?.ConsumerStatus;
+    setState(STEP.consumer, status);
+    if (status === 'CREATING') add({ severity: 'warning', step: STEP.consumer, account: 'producer', message: `EFO consumer ${config.consumerName} is CREATING`, fix: 'wait a minute and run status again' });
+    if (status === 'DELETING') add({ severity: 'error', step: STEP.consumer, account: 'producer', message: `EFO consumer ${config.consumerName} is being deregistered`, fix: `once it is gone, ${repair}` });
+  }
+
+  // KMS key.
+  unreadable(keyRead, STEP.kmsKey, 'producer', `KMS key ${keyRef}`);
+  if (keyRead.ok) {
+    const meta = keyRead.value.KeyMetadata;
+    setState(STEP.kmsKey, meta?.KeyState);
+    const profile = `--profile ${producer.profile} --region ${producer.region}`;
+    if (meta?.KeyState === 'PendingDeletion') {
+      add({
+        severity: 'error',
+        step: STEP.kmsKey,
+        account: 'producer',
+        message: `KMS key ${meta.KeyId} is scheduled for deletion: the stream's records become unreadable when it is deleted`,
+        fix: `aws kms cancel-key-deletion --key-id ${meta.KeyId} ${profile} && aws kms enable-key --key-id ${meta.KeyId} ${profile}`,
+      });
+    } else if (meta?.KeyState && meta.KeyState !== 'Enabled') {
+      add({ severity: 'error', step: STEP.kmsKey, account: 'producer', message: `KMS key ${meta.KeyId} is ${meta.KeyState}, not Enabled`, fix: `aws kms enable-key --key-id ${meta.KeyId} ${profile}` });
+    }
+  }
+
+  // Function.
+  unreadable(functionRead, STEP.function, 'consumer', `function ${config.functionName}`);
+  if (functionRead.ok) {
+    const conf = functionRead.value;
+    setState(STEP.function, conf.State);
+    if (conf.State === 'Pending') add({ severity: 'warning', step: STEP.function, account: 'consumer', message: `function ${config.functionName} is Pending`, fix: 'wait a minute and run status again' });
+    else if (conf.State && conf.State !== 'Active') {
+      add({ severity: 'error', step: STEP.function, account: 'consumer', message: `function ${config.functionName} is ${conf.State}${conf.StateReason ? `: ${conf.StateReason}` : ''}`, fix: `see \`aws lambda get-function-configuration --function-name ${config.functionName}\`; an Inactive function wakes on its next invocation` });
+    }
+    if (conf.LastUpdateStatus === 'Failed') {
+      add({ severity: 'error', step: STEP.function, account: 'consumer', message: `the last update of function ${config.functionName} failed: ${conf.LastUpdateStatusReason ?? 'no reason given'}`, fix: 'deploy the function again' });
+    }
+  }
+
+  // Event source mapping: State, StateTransitionReason, LastProcessingResult.
+  let eventSourceMapping: EsmHealth | undefined;
+  unreadable(esmRead, STEP.esm, 'consumer', `event source mapping ${esmUuid ?? ''}`.trim());
+  if (esmRead?.ok) {
+    const esm = esmRead.value;
+    const uuid = esm.UUID ?? esmUuid ?? '';
+    eventSourceMapping = {
+      uuid,
+      ...(esm.State && { state: esm.State }),
+      ...(esm.StateTransitionReason && { stateTransitionReason: esm.StateTransitionReason }),
+      ...(esm.LastProcessingResult && { lastProcessingResult: esm.LastProcessingResult }),
+      ...(esm.EventSourceArn && { eventSourceArn: esm.EventSourceArn }),
+    };
+    setState(STEP.esm, esm.State);
+    const where = `--profile ${consumer.profile} --region ${consumer.region}`;
+    const reason = esm.StateTransitionReason ? ` (${esm.StateTransitionReason})` : '';
+    if (esm.State === 'Disabled') {
+      add({ severity: 'error', step: STEP.esm, account: 'consumer', message: `event source mapping ${uuid} is Disabled${reason}: no records reach the function`, fix: `aws lambda update-event-source-mapping --uuid ${uuid} --enabled ${where}` });
+    } else if (esm.State === 'Disabling' || esm.State === 'Deleting') {
+      add({ severity: 'error', step: STEP.esm, account: 'consumer', message: `event source mapping ${uuid} is ${esm.State}${reason}`, fix: esm.State === 'Deleting' ? `once it is gone, ${repair}` : `aws lambda update-event-source-mapping --uuid ${uuid} --enabled ${where}` });
+    } else if (esm.State && esm.State !== 'Enabled') {
+      add({ severity: 'warning', step: STEP.esm, account: 'consumer', message: `event source mapping ${uuid} is ${esm.State}`, fix: 'wait a minute and run status again' });
+    }
+    if (esm.LastProcessingResult?.startsWith('PROBLEM')) {
+      add({
+        severity: 'error',
+        step: STEP.esm,
+        account: 'consumer',
+        message: `event source mapping ${uuid} last result: ${esm.LastProcessingResult}`,
+        fix: `see the function's errors with \`kds-xacct tail-logs --name ${pipeline.names.deployment} --since 1h --no-follow\`; if it is an access problem, ${repair}`,
+      });
+    }
+  }
+
+  // The live simulation: what the mapping needs, over the policies as they are now.
+  let access: AccessHealth;
+  const missingPolicyInput =
+    !consumerArn ? 'the EFO consumer does not exist'
+    : !rolePoliciesRead.ok ? (rolePoliciesRead.missing ? 'the role does not exist' : `the role's policies could not be read (${describeError(rolePoliciesRead.error)})`)
+    : !streamPolicyRead.ok && !streamPolicyRead.missing ? `the stream policy could not be read (${describeError(streamPolicyRead.error)})`
+    : consumerPolicyRead && !consumerPolicyRead.ok && !consumerPolicyRead.missing ? `the consumer policy could not be read (${describeError(consumerPolicyRead.error)})`
+    : undefined;
+  if (missingPolicyInput) {
+    access = { checked: false, reason: missingPolicyInput };
+  } else {
+    const encrypted = stream?.encryption.type === 'KMS';
+    const keyArn = keyRead.ok ? keyRead.value.KeyMetadata?.Arn : undefined;
+    const result = await checkConsumerAccess({
+      roleArn,
+      rolePolicy: rolePoliciesRead.ok ? rolePoliciesRead.value : [],
+      streamArn,
+      streamPolicy: streamPolicyRead.ok ? streamPolicyRead.value.Policy : undefined,
+      consumerArn: consumerArn!,
+      consumerPolicy: consumerPolicyRead?.ok ? consumerPolicyRead.value.Policy : undefined,
+      ...(encrypted && keyArn && {
+        keyArn,
+        keyPolicy: keyPolicyRead.ok ? keyPolicyRead.value.Policy : undefined,
+        grants: grantsRead.ok ? grantsRead.value : [],
+      }),
+    });
+    access = { checked: true, roleArn, allowed: result.allowed, denied: result.denied };
+    // Group the denials by the policy that should allow them, and attach them to that step's finding.
+    const stepFor = (denied: DeniedAccess): string[] => {
+      const resourceStep = denied.resource === streamArn ? STEP.streamPolicy : denied.resource === consumerArn ? STEP.consumerPolicy : STEP.grant;
+      const blamed: string[] = [];
+      if (/identity policy/.test(denied.reason)) blamed.push(STEP.rolePolicy);
+      if (/resource policy/.test(denied.reason) || blamed.length === 0) blamed.push(resourceStep);
+      return blamed;
+    };
+    const deniedBy = new Map<string, string[]>();
+    for (const denied of result.denied) for (const step of stepFor(denied)) deniedBy.set(step, [...(deniedBy.get(step) ?? []), denied.action]);
+    for (const [step, actions] of deniedBy) {
+      const account: AccountRole = step === STEP.rolePolicy ? 'consumer' : 'producer';
+      const list = [...new Set(actions)].join(', ');
+      const existing = findings.find((f) => f.step === step && f.severity === 'error');
+      if (existing) {
+        existing.message += `; the live check finds ${list} denied`;
+      } else {
+        add({ severity: 'error', step, account, message: `${policyWords[step] ?? step} does not allow ${list} for role ${roleName} (live check)`, fix: repair });
+      }
+    }
+  }
+
+  return {
+    deployment: pipeline.names.deployment,
+    healthy: !findings.some((f) => f.severity === 'error'),
+    accounts: {
+      producer: { accountId: producer.accountId, region: producer.region, profile: producer.profile },
+      consumer: { accountId: consumer.accountId, region: consumer.region, profile: consumer.profile },
+    },
+    resources,
+    ...(stream && { stream }),
+    ...(eventSourceMapping && { eventSourceMapping }),
+    access,
+    findings,
+  };
+}
+
+async function listGrants(kms: PipelineContext['producer']['clients']['kms'], keyId: string): Promise<GrantListEntry[]> {
+  const grants: GrantListEntry[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await kms.send(new ListGrantsCommand({ KeyId: keyId, ...(marker && { Marker: marker }) }));
+    grants.push(...(page.Grants ?? []));
+    marker = page.Truncated ? page.NextMarker : undefined;
+  } while (marker);
+  return grants;
+}
+
+/** Every inline policy of the role, as documents. Managed policies attached to an adopted role are not read. */
+async function rolePolicies(iam: PipelineContext['consumer']['clients']['iam'], roleName: string): Promise<string[]> {
+  const names: string[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await iam.send(new ListRolePoliciesCommand({ RoleName: roleName, ...(marker && { Marker: marker }) }));
+    names.push(...(page.PolicyNames ?? []));
+    marker = page.IsTruncated ? page.Marker : undefined;
+  } while (marker);
+  const documents = await Promise.all(names.map((PolicyName) => iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName }))));
+  return documents.map((d) => decodeURIComponent(d.PolicyDocument ?? ''));
+}

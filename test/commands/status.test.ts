@@ -1,0 +1,243 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ExitCode } from '../../src/errors.js';
+import type { HealthReport } from '../../src/pipeline/health.js';
+import { createHarness } from '../support/command-harness.js';
+import { CONSUMER, PRODUCER, REGION, twoAccounts } from '../support/two-accounts.js';
+
+let world: ReturnType<typeof twoAccounts>;
+afterEach(() => world?.cloud.restore());
+
+async function deployed(): Promise<void> {
+  world = twoAccounts();
+  expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+}
+
+/** Runs status; returns its exit code, its report (reporter.result), its text and the AWS calls it made. */
+async function status(...args: string[]) {
+  const results = world.harness.reporter.results.length;
+  const lines = world.harness.reporter.lines.length;
+  const calls = world.cloud.calls.length;
+  const code = await world.harness.run('status', '--name', 'orders', ...args);
+  const report = world.harness.reporter.results[results] as HealthReport;
+  const text = world.harness.reporter.lines
+    .slice(lines)
+    .filter((l) => l.level !== 'debug')
+    .map((l) => (l.hint ? `${l.text}\n${l.hint}` : l.text))
+    .join('\n');
+  return { code, report, text, calls: world.cloud.calls.slice(calls) };
+}
+
+const stream = () => world.cloud.regionState(PRODUCER, REGION)!.streams.get('orders-stream')!;
+const consumerOf = () => [...stream().consumers.values()][0]!;
+const role = () => world.cloud.account(CONSUMER).roles.get('kds-xacct-orders-consumer')!;
+const consumerRegion = () => world.cloud.regionState(CONSUMER, REGION)!;
+
+type Doc = { Version: string; Statement: Array<Record<string, unknown>> };
+const parse = (json: string | undefined) => JSON.parse(json ?? '{}') as Doc;
+
+describe('status of a healthy deployment', () => {
+  it('reports every resource in both accounts, the mapping, encryption and the live access check, and exits 0', async () => {
+    await deployed();
+    const { code, report, text, calls } = await status();
+    expect(code).toBe(ExitCode.Success);
+    expect(calls.filter((c) => c.mutating)).toEqual([]);
+    expect(report.healthy).toBe(true);
+    expect(report.findings).toEqual([]);
+    expect(report.resources.map((r) => [r.account, r.step, r.status, r.origin])).toEqual([
+      ['producer', 'kms-key', 'ok', 'created'],
+      ['producer', 'stream', 'ok', 'created'],
+      ['producer', 'stream-encryption', 'ok', 'created'],
+      ['producer', 'efo-consumer', 'ok', 'created'],
+      ['consumer', 'role', 'ok', 'created'],
+      ['consumer', 'role-policy', 'ok', 'created'],
+      ['consumer', 'function', 'ok', 'created'],
+      ['producer', 'stream-policy', 'ok', 'created'],
+      ['producer', 'consumer-policy', 'ok', 'created'],
+      ['producer', 'kms-grant', 'ok', 'created'],
+      ['consumer', 'event-source-mapping', 'ok', 'created'],
+    ]);
+    const states = Object.fromEntries(report.resources.map((r) => [r.step, r.state]));
+    expect(states).toMatchObject({ 'kms-key': 'Enabled', stream: 'ACTIVE', 'stream-encryption': 'KMS', 'efo-consumer': 'ACTIVE', function: 'Active', 'event-source-mapping': 'Enabled' });
+    expect(report.stream?.encryption).toMatchObject({ type: 'KMS', ours: true });
+    expect(report.eventSourceMapping).toMatchObject({ state: 'Enabled', stateTransitionReason: 'User action', lastProcessingResult: 'No records processed' });
+    expect(report.access).toMatchObject({ checked: true, denied: [] });
+    expect(report.access.checked && report.access.allowed).toEqual([
+      'kinesis:DescribeStream',
+      'kinesis:DescribeStreamSummary',
+      'kinesis:GetRecords',
+      'kinesis:GetShardIterator',
+      'kinesis:ListShards',
+      'kinesis:DescribeStreamConsumer',
+      'kinesis:SubscribeToShard',
+      'kms:Decrypt',
+    ]);
+    expect(text).toContain('Healthy.');
+    expect(text).toMatch(/consumer\s+event-source-mapping\s+created\s+Enabled\s+ok/);
+  });
+
+  it('prints one JSON document on stdout with --json', async () => {
+    await deployed();
+    const json = createHarness({ sessions: world.sessions, clock: world.clock, store: world.store, realReporter: true });
+    const code = await json.run('status', '--name', 'orders', '--json');
+    expect(code).toBe(ExitCode.Success);
+    const report = JSON.parse(json.stdout.text) as HealthReport;
+    expect(Object.keys(report).sort()).toEqual(['access', 'accounts', 'deployment', 'eventSourceMapping', 'findings', 'healthy', 'resources', 'stream']);
+    expect(report).toMatchObject({
+      deployment: 'orders',
+      healthy: true,
+      accounts: { producer: { accountId: PRODUCER, region: REGION, profile: 'prod' }, consumer: { accountId: CONSUMER, region: REGION, profile: 'analytics' } },
+      findings: [],
+    });
+    expect(report.resources).toHaveLength(11);
+    for (const r of report.resources) expect(Object.keys(r)).toEqual(expect.arrayContaining(['step', 'account', 'title', 'status']));
+    // Logs go to stderr as JSON lines, never into the document.
+    for (const line of json.stderr.lines) expect(() => JSON.parse(line)).not.toThrow();
+  });
+});
+
+describe('status finds drift, and setup repairs it', () => {
+  it('reports our stream policy statement removed by someone else, and a setup re-run puts it back', async () => {
+    await deployed();
+    const others = { Sid: 'AnalyticsTeam', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${PRODUCER}:root` }, Action: ['kinesis:DescribeStreamSummary'], Resource: stream().arn };
+    stream().policy.set(JSON.stringify({ Version: '2012-10-17', Statement: [others] }), world.clock.now());
+
+    const broken = await status();
+    expect(broken.code).toBe(ExitCode.Failed);
+    expect(broken.report.healthy).toBe(false);
+    expect(broken.report.resources.find((r) => r.step === 'stream-policy')?.status).toBe('drifted');
+    expect(broken.report.findings).toHaveLength(1);
+    const [finding] = broken.report.findings;
+    expect(finding).toMatchObject({ severity: 'error', step: 'stream-policy', account: 'producer' });
+    expect(finding!.message).toContain('kinesis:GetRecords');
+    expect(finding!.fix).toBe('run `kds-xacct setup --name orders --producer-profile prod --consumer-profile analytics` again to repair');
+    expect(broken.text).toContain(
+      `✖ [producer] stream policy statement ${finding!.message.split(' ')[3]} differs from what setup wrote (drift); the live check finds kinesis:DescribeStream, kinesis:DescribeStreamSummary, kinesis:GetRecords, kinesis:GetShardIterator, kinesis:ListShards denied: run \`kds-xacct setup --name orders --producer-profile prod --consumer-profile analytics\` again to repair`,
+    );
+    expect(broken.calls.filter((c) => c.mutating)).toEqual([]);
+
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    const repaired = await status();
+    expect(repaired.code).toBe(ExitCode.Success);
+    expect(repaired.report.findings).toEqual([]);
+    // The other statement is kept.
+    expect(parse(stream().policy.current).Statement.map((s) => s['Sid'])).toContain('AnalyticsTeam');
+  });
+
+  it('reports SubscribeToShard missing from our consumer policy statement', async () => {
+    await deployed();
+    const doc = parse(consumerOf().policy.current);
+    for (const s of doc.Statement) s['Action'] = (s['Action'] as string[]).filter((a) => a !== 'kinesis:SubscribeToShard');
+    consumerOf().policy.set(JSON.stringify(doc), world.clock.now());
+
+    const broken = await status();
+    expect(broken.code).toBe(ExitCode.Failed);
+    expect(broken.report.access).toMatchObject({ checked: true, denied: [{ action: 'kinesis:SubscribeToShard' }] });
+    expect(broken.report.findings.map((f) => f.step)).toEqual(['consumer-policy']);
+    expect(broken.report.findings[0]!.message).toMatch(/consumer policy statement .* kinesis:SubscribeToShard denied/);
+
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    expect((await status()).code).toBe(ExitCode.Success);
+  });
+
+  it("reports a changed inline policy on the consumer role, and a setup re-run rewrites it", async () => {
+    await deployed();
+    const current = role().inline.current!;
+    const doc = parse(current['kds-xacct-orders']);
+    doc.Statement = doc.Statement.filter((s) => s['Sid'] !== 'DecryptStreamRecords');
+    role().inline.set({ ...current, 'kds-xacct-orders': JSON.stringify(doc) }, world.clock.now());
+
+    const broken = await status();
+    expect(broken.code).toBe(ExitCode.Failed);
+    expect(broken.report.resources.find((r) => r.step === 'role-policy')?.status).toBe('drifted');
+    expect(broken.report.findings).toHaveLength(1);
+    expect(broken.report.findings[0]).toMatchObject({ step: 'role-policy', account: 'consumer' });
+    expect(broken.report.findings[0]!.message).toContain('kms:Decrypt denied');
+
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    expect((await status()).report.healthy).toBe(true);
+  });
+
+  it('reports a revoked KMS grant', async () => {
+    await deployed();
+    const key = [...world.cloud.regionState(PRODUCER, REGION)!.keys.values()].find((k) => k.keyManager === 'CUSTOMER')!;
+    for (const g of key.grants) g.removedAt = world.clock.now();
+    const broken = await status();
+    expect(broken.code).toBe(ExitCode.Failed);
+    expect(broken.report.resources.find((r) => r.step === 'kms-grant')?.status).toBe('missing');
+    expect(broken.report.findings.map((f) => f.step)).toEqual(['kms-grant']);
+    expect(broken.report.findings[0]!.message).toContain('kms:Decrypt denied');
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    expect((await status()).report.healthy).toBe(true);
+  });
+});
+
+describe('status finds unhealthy resources', () => {
+  it('reports a Disabled event source mapping with its reason and how to enable it', async () => {
+    await deployed();
+    const esm = [...consumerRegion().esms.values()][0]!;
+    esm.phase = { state: 'Disabled', until: Number.NEGATIVE_INFINITY, then: 'Disabled' };
+    esm.stateTransitionReason = 'User action';
+
+    const { code, report, text } = await status();
+    expect(code).toBe(ExitCode.Failed);
+    expect(report.eventSourceMapping).toMatchObject({ uuid: esm.uuid, state: 'Disabled', stateTransitionReason: 'User action' });
+    expect(report.findings).toEqual([
+      expect.objectContaining({ severity: 'error', step: 'event-source-mapping', account: 'consumer', fix: `aws lambda update-event-source-mapping --uuid ${esm.uuid} --enabled --profile analytics --region ${REGION}` }),
+    ]);
+    expect(text).toContain(`event source mapping ${esm.uuid} is Disabled (User action): no records reach the function`);
+  });
+
+  it('reports a failing LastProcessingResult', async () => {
+    await deployed();
+    const esm = [...consumerRegion().esms.values()][0]!;
+    esm.lastProcessingResult = 'PROBLEM: Function call failed';
+    const { code, report } = await status();
+    expect(code).toBe(ExitCode.Failed);
+    expect(report.findings[0]!.message).toContain('PROBLEM: Function call failed');
+    expect(report.findings[0]!.fix).toContain('kds-xacct tail-logs --name orders');
+  });
+
+  it('reports a deleted function as missing, leaves what depends on it unchecked, and setup recreates it', async () => {
+    await deployed();
+    consumerRegion().functions.delete('orders-consumer');
+    const { code, report, text } = await status();
+    expect(code).toBe(ExitCode.Failed);
+    const byStep = Object.fromEntries(report.resources.map((r) => [r.step, r]));
+    expect(byStep['function']).toMatchObject({ status: 'missing', origin: 'created' });
+    expect(byStep['event-source-mapping']).toMatchObject({ status: 'unchecked', detail: 'not checked: function must be repaired first' });
+    expect(report.findings.map((f) => f.step)).toEqual(['function']);
+    expect(text).toContain('function orders-consumer is missing (setup had made it): run `kds-xacct setup --name orders');
+
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    expect((await status()).code).toBe(ExitCode.Success);
+  });
+
+  it('reports a key scheduled for deletion with the commands that cancel it', async () => {
+    await deployed();
+    const key = [...world.cloud.regionState(PRODUCER, REGION)!.keys.values()].find((k) => k.keyManager === 'CUSTOMER')!;
+    key.deletionDate = world.clock.now() + 7 * 86_400_000;
+    key.pendingWindowInDays = 7;
+    const { code, report } = await status();
+    expect(code).toBe(ExitCode.Failed);
+    const finding = report.findings.find((f) => f.step === 'kms-key');
+    expect(finding?.message).toContain('scheduled for deletion');
+    expect(finding?.fix).toContain(`aws kms cancel-key-deletion --key-id ${key.keyId}`);
+  });
+
+  it('without a state file, checks the default names from the flags', async () => {
+    await deployed();
+    await world.store.remove('orders');
+    const { code, report, text } = await status('--producer-profile', 'prod', '--consumer-profile', 'analytics');
+    expect(code).toBe(ExitCode.Success);
+    expect(report.healthy).toBe(true);
+    expect(text).toContain('No state file for deployment "orders"');
+  });
+
+  it('with nothing deployed, reports the missing resources and exits 1', async () => {
+    world = twoAccounts();
+    const { code, report } = await status('--producer-profile', 'prod', '--consumer-profile', 'analytics');
+    expect(code).toBe(ExitCode.Failed);
+    expect(report.access).toEqual({ checked: false, reason: 'the EFO consumer does not exist' });
+    expect(report.resources.filter((r) => r.status === 'missing').map((r) => r.step)).toEqual(['kms-key', 'stream', 'role']);
+  });
+});
