@@ -17,7 +17,7 @@ process.on('SIGINT', () => {
     process.stderr.write('\nStopped immediately. Run the same command again to resume or clean up.\n');
     process.exit(ExitCode.Interrupted);
   }
-  process.stderr.write('\nStopping at the next safe point (press Ctrl-C again to stop immediately)…\n');
+  // Commands say what the first Ctrl-C means for them: a safe stop for setup, the end for tail-logs.
   interrupt.trigger();
 });
 

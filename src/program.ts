@@ -58,6 +58,7 @@ export function createProgram(environment: Environment, outcome: { exitCode: Exi
     .option('--json', 'machine-readable result on stdout, logs as JSON lines on stderr', false)
     .option('--no-color', 'plain output without colours or spinners (NO_COLOR is honoured too)')
     .option('--debug', 'show AWS request ids and error details (credentials redacted)', false)
+    .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError('(add --help for usage)')
     .configureOutput({
       writeOut: (text) => environment.stdout.write(text),

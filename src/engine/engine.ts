@@ -58,8 +58,13 @@ export class Interrupt {
     this.triggered = true;
     for (const listener of this.listeners) listener();
   }
-  onTrigger(listener: () => void): void {
+  /** Calls `listener` on the first Ctrl-C; returns a function that stops listening. */
+  onTrigger(listener: () => void): () => void {
     this.listeners.push(listener);
+    return () => {
+      const index = this.listeners.indexOf(listener);
+      if (index >= 0) this.listeners.splice(index, 1);
+    };
   }
 }
 
@@ -212,6 +217,9 @@ export async function runSteps(options: RunOptions): Promise<RunResult> {
     }
   };
 
+  // Said at once, so the user knows the Ctrl-C was heard while in-flight steps finish.
+  const stopListening = options.interrupt?.onTrigger(() => emit({ type: 'run:interrupted' }));
+
   // Schedule: start every ready step, then wait for any one to settle, until nothing can start.
   const running = new Map<string, Promise<void>>();
   const stopped = () => failure !== undefined || options.interrupt?.interrupted === true;
@@ -229,8 +237,8 @@ export async function runSteps(options: RunOptions): Promise<RunResult> {
   }
   for (const step of steps) if (states[step.id] === StepState.Pending) states[step.id] = StepState.NotRun;
 
+  stopListening?.();
   const interrupted = options.interrupt?.interrupted === true;
-  if (interrupted) emit({ type: 'run:interrupted' });
   const outcome: RunResult['outcome'] = failure ? 'failed' : interrupted ? 'interrupted' : 'succeeded';
   if (outcome === 'succeeded') return { outcome, rolledBack: [], leftovers: [], applied, states };
 

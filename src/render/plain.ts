@@ -36,7 +36,7 @@ export function describeEvent(event: EngineEvent, titles: Map<string, string>): 
     case 'step:undo-failed':
       return `✖ ${title}: could not be removed: ${errorMessage(event.error)}`;
     case 'run:interrupted':
-      return 'Interrupted: no new steps were started.';
+      return 'Interrupted: no new step will start; the steps in flight finish first (press Ctrl-C again to stop at once).';
     case 'run:rollback':
       return event.steps.length ? `Rolling back what this run created (${event.steps.length} step(s))…` : 'Nothing to roll back.';
   }

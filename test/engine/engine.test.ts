@@ -216,7 +216,6 @@ describe('interruption', () => {
   it('keeps what exists when interrupted with rollback off', async () => {
     const h = harness();
     const interrupt = new Interrupt();
-    interrupt.onTrigger(() => h.events.push({ type: 'run:interrupted' }));
     const result = await h.run({
       interrupt,
       rollback: false,
