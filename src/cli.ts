@@ -22,6 +22,7 @@ process.on('SIGINT', () => {
 });
 
 const exitCode = await runCli(process.argv.slice(2), {
+  stdin: process.stdin,
   stdout: process.stdout,
   stderr: process.stderr,
   stdoutIsTTY: process.stdout.isTTY === true,

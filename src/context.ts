@@ -24,6 +24,8 @@ export interface GlobalOptions {
  * pass a fake cloud's sessions, a virtual clock, scripted prompts and in-memory output.
  */
 export interface Environment {
+  /** Read by `send-test-record --file -`. */
+  stdin: AsyncIterable<unknown>;
   stdout: Writer;
   stderr: Writer;
   stdoutIsTTY: boolean;

@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { GetEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import type { AccountSession } from '../aws/session.js';
-import type { CommandContext } from '../context.js';
+import type { CommandContext, Environment } from '../context.js';
 import type { DeploymentState } from '../engine/state.js';
 import { backoffDelays, withRetry } from '../engine/wait.js';
 import { CommandFailedError, ExitCode, UserError, awsErrorCode, errorMessage } from '../errors.js';
@@ -99,7 +99,7 @@ export function batchRecords<T extends { data: Uint8Array; partitionKey: string 
   return batches;
 }
 
-async function readPayload(options: Record<string, unknown>, cwd: string): Promise<Uint8Array | undefined> {
+async function readPayload(options: Record<string, unknown>, environment: Pick<Environment, 'cwd' | 'stdin'>): Promise<Uint8Array | undefined> {
   const data = typeof options.data === 'string' ? options.data : undefined;
   const file = typeof options.file === 'string' ? options.file : undefined;
   if (data !== undefined && file !== undefined) {
@@ -110,10 +110,10 @@ async function readPayload(options: Record<string, unknown>, cwd: string): Promi
   try {
     if (file === '-') {
       const chunks: Buffer[] = [];
-      for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk as Uint8Array));
+      for await (const chunk of environment.stdin) chunks.push(Buffer.from(chunk as Uint8Array));
       return new Uint8Array(Buffer.concat(chunks));
     }
-    return new Uint8Array(await readFile(path.resolve(cwd, file)));
+    return new Uint8Array(await readFile(path.resolve(environment.cwd, file)));
   } catch (error) {
     throw new UserError(`Cannot read --file ${file}: ${errorMessage(error)}`, 'Check the path, or use --file - to read from stdin.');
   }
@@ -444,7 +444,7 @@ export async function runSendTestRecord(ctx: CommandContext, options: Record<str
   const count = typeof options.count === 'number' ? options.count : 1;
   const verify = options.verify === true;
   const timeoutMs = parseDuration(typeof options.timeout === 'string' ? options.timeout : '120s', '--timeout');
-  const payload = await readPayload(options, ctx.environment.cwd);
+  const payload = await readPayload(options, ctx.environment);
   const fixedKey = partitionKeyOf(options);
   if (payload) {
     const bytes = payload.byteLength + Buffer.byteLength(fixedKey ?? randomUUID());

@@ -62,6 +62,17 @@ describe('send-test-record', () => {
     expect(record!.partitionKey).toBe('customer-42');
   });
 
+  it('reads the payload from stdin with --file -', async () => {
+    const p = await start();
+    p.harness.environment.stdin = (async function* () {
+      yield Buffer.from('{"from":');
+      yield Buffer.from('"stdin"}');
+    })();
+    expect(await p.harness.run('send-test-record', '--file', '-')).toBe(ExitCode.Success);
+    const [record] = p.cloud.streamRecords(PRODUCER, REGION, STREAM);
+    expect(new TextDecoder().decode(record!.data)).toBe('{"from":"stdin"}');
+  });
+
   it('prints the records as JSON on stdout under --json', async () => {
     const p = await start();
     const h = createHarness({ sessions: p.sessions, clock: p.clock, store: p.store, realReporter: true });

@@ -39,6 +39,7 @@ export function createHarness(options: HarnessOptions) {
   const interrupt = new Interrupt();
   const store = options.store ?? new MemoryStateStore();
   const environment: Environment = {
+    stdin: (async function* () {})(),
     stdout,
     stderr,
     stdoutIsTTY: options.stdoutIsTTY ?? false,
