@@ -96,17 +96,22 @@ export async function discoverDeployment(name: string, accounts: Accounts, clock
   };
   const inline = state.steps[STEP.role] ? await inlinePolicyOn(names.roleName) : undefined;
 
+  // Mappings are found from either end: our function, or our consumer (by its deterministic name)
+  // on any stream, which also leads to an adopted stream and function with names of their own.
   const mappings = new Map<string, EventSourceMappingConfiguration>();
-  const listMappings = async (input: { FunctionName?: string; EventSourceArn?: string }) => {
-    const out = await ifExists(clock, () => lambda.send(new ListEventSourceMappingsCommand(input)));
-    for (const m of out?.EventSourceMappings ?? []) {
-      if (mappings.has(m.UUID!) || m.State === 'Deleting') continue;
+  const ourConsumerSource = new RegExp(`^arn:[^:]+:kinesis:${producer.region}:${producer.accountId}:stream/[^/]+/consumer/${names.consumerName.replace(/[.]/g, '\\.')}:`);
+  let marker: string | undefined;
+  do {
+    const page = await callAws(clock, () => lambda.send(new ListEventSourceMappingsCommand({ ...(marker && { Marker: marker }) })));
+    for (const m of page.EventSourceMappings ?? []) {
+      const mine = m.FunctionArn?.endsWith(`:function:${names.functionName}`) || ourConsumerSource.test(m.EventSourceArn ?? '');
+      if (!mine || m.State === 'Deleting' || mappings.has(m.UUID!)) continue;
       const arn = m.EventSourceMappingArn ?? `arn:aws:lambda:${consumer.region}:${consumer.accountId}:event-source-mapping:${m.UUID}`;
       const tags = (await ifExists(clock, () => lambda.send(new ListTagsCommand({ Resource: arn }))))?.Tags;
       if (isOursTagged(tags, name)) mappings.set(m.UUID!, m);
     }
-  };
-  if (fn) await listMappings({ FunctionName: names.functionName });
+    marker = page.NextMarker;
+  } while (marker);
 
   // Producer account: the stream is the default one, or the one our mappings or inline policy name.
   const candidates = [
@@ -143,8 +148,6 @@ export async function discoverDeployment(name: string, accounts: Accounts, clock
     record(STEP.consumer, 'created', { consumerName: efo.name, consumerArn: efo.arn });
     const consumerPolicy = (await ifExists(clock, () => kinesis.send(new GetResourcePolicyCommand({ ResourceARN: efo.arn }))))?.Policy;
     if (hasStatements(consumerPolicy, [names.sids.efoConsume])) record(STEP.consumerPolicy, 'created', { resourceArn: efo.arn, sid: names.sids.efoConsume });
-    // Mappings of an adopted function are found from our consumer.
-    await listMappings({ EventSourceArn: efo.arn });
   }
 
   const mapping = [...mappings.values()][0];
