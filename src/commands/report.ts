@@ -56,7 +56,8 @@ export function describeRunFailure(
   const session = accounts[step.account as 'producer' | 'consumer'];
   const code = awsErrorCode(cause);
   const where = `${step.account} account${session ? ` ${session.accountId}` : ''}`;
-  const message = `${step.title} failed in the ${where} during ${phase}: ${code ? `${code}: ` : ''}${errorMessage(cause)} ${aftermath}`;
+  const requestId = (cause as { $metadata?: { requestId?: string } } | undefined)?.$metadata?.requestId;
+  const message = `${step.title} failed in the ${where} during ${phase}: ${code ? `${code}: ` : ''}${errorMessage(cause)}${requestId ? ` (request id ${requestId})` : ''} ${aftermath}`;
   const specific =
     cause instanceof UserError ? cause.hint : cause instanceof WaitTimeoutError ? 'AWS may still finish this in the background.' : hintFor(code, session);
   return { message, hint: [specific, rerun].filter(Boolean).join(' ') };
