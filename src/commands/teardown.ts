@@ -291,7 +291,7 @@ function planText(plan: RemovalPlan, accounts: Accounts, keyPendingDays: number)
 }
 
 function leftoverOf(p: PlannedRemoval): Leftover {
-  return { stepId: p.stepId, title: p.title, account: p.account, outputs: p.outputs };
+  return { stepId: p.stepId, title: p.resource, account: p.account, outputs: p.outputs };
 }
 
 export async function runTeardown(ctx: CommandContext, options: Record<string, unknown>): Promise<ExitCode> {
@@ -435,6 +435,8 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
 
     const remaining = planRemoval(removables, live, keyPendingDays);
     const left = [...remaining.remove, ...remaining.unknown];
+    // Encryption of a stream that is still there is part of that stream, not a resource of its own.
+    const shown = left.filter((p) => !remaining.silent.has(p.stepId));
     if (left.length === 0) await store.remove(name);
     reporter.result({
       deployment: name,
@@ -443,20 +445,20 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
       keyPendingDays,
       removed,
       kept: plan.keep.map(leftoverOf),
-      remaining: left.map(leftoverOf),
+      remaining: shown.map(leftoverOf),
       stateFile: left.length === 0 ? 'removed' : store.describe(name),
     });
 
     if (result.outcome !== 'succeeded') {
       const failure = describeRunFailure({ ...result, leftovers: [], rolledBack: [] }, accounts, false, `teardown --name ${name}`);
       const message = failure.message.replace(/ Nothing had been created by this run\.$/, '').replace(/^Interrupted\. Nothing had been created by this run\.$/, 'Interrupted.');
-      reporter.error(`${message} ${left.length} resource(s) could not be deleted yet; the state file keeps them.`, failure.hint);
-      for (const line of leftoverLines(left.map(leftoverOf))) reporter.info(line);
+      reporter.error(`${message}${/[.!?]$/.test(message) ? '' : '.'} ${shown.length} resource(s) are still there; the state file keeps them.`, failure.hint);
+      for (const line of leftoverLines(shown.map(leftoverOf))) reporter.info(line);
       return exitCodeFor({ ...result, leftovers: [] });
     }
     if (left.length > 0) {
-      reporter.error(`Teardown of "${name}" left ${left.length} resource(s) behind.`, 'See the list below; the state file keeps them.');
-      for (const line of leftoverLines(left.map(leftoverOf))) reporter.info(line);
+      reporter.error(`Teardown of "${name}" left ${shown.length} resource(s) behind.`, 'See the list below; the state file keeps them.');
+      for (const line of leftoverLines(shown.map(leftoverOf))) reporter.info(line);
       return ExitCode.Failed;
     }
     reporter.info(`\nDeployment "${name}" is torn down${plan.keep.length ? '; adopted resources were kept' : ''}. The state file was removed.`);

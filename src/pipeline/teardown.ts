@@ -18,6 +18,8 @@ export interface PlannedRemoval {
   account: string;
   /** What teardown does to it, e.g. "delete stream orders-stream", or the setup title for what is kept. */
   title: string;
+  /** The resource itself, as setup names it: "stream orders-stream". */
+  resource: string;
   outputs: Outputs;
 }
 
@@ -86,14 +88,14 @@ export function planRemoval(removables: Removable[], state: DeploymentState, key
   for (const r of [...removables].reverse()) {
     const record = state.steps[r.id];
     if (!record || record.origin === 'skipped') continue;
-    if (record.origin === 'adopted') plan.keep.push({ stepId: r.id, account: r.account, title: r.title, outputs: record.outputs });
+    if (record.origin === 'adopted') plan.keep.push({ stepId: r.id, account: r.account, title: r.title, resource: r.title, outputs: record.outputs });
     else {
-      plan.remove.push({ stepId: r.id, account: r.account, title: removalTitle(r, record.outputs, keyPendingDays), outputs: record.outputs });
+      plan.remove.push({ stepId: r.id, account: r.account, title: removalTitle(r, record.outputs, keyPendingDays), resource: r.title, outputs: record.outputs });
       if (r.id === STEP.encryption && record.outputs.streamOrigin !== 'adopted') plan.silent.add(r.id);
     }
   }
   for (const [id, record] of Object.entries(state.steps)) {
-    if (!byId.has(id) && isCreated(record)) plan.unknown.push({ stepId: id, account: '?', title: `unknown resource "${id}"`, outputs: record.outputs });
+    if (!byId.has(id) && isCreated(record)) plan.unknown.push({ stepId: id, account: '?', title: `unknown resource "${id}"`, resource: `unknown resource "${id}"`, outputs: record.outputs });
   }
   return plan;
 }

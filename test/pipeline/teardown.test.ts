@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { newState, type DeploymentState } from '../../src/engine/state.js';
+import type { Origin } from '../../src/engine/types.js';
+import { STEP } from '../../src/pipeline/steps.js';
+import { planRemoval, removalId, removalSteps, removalTitle, type Removable } from '../../src/pipeline/teardown.js';
+
+const undone: string[] = [];
+const removable = (id: string, dependsOn: string[], account = 'producer'): Removable => ({
+  id,
+  title: `thing ${id}`,
+  account,
+  dependsOn,
+  undo: async () => {
+    undone.push(id);
+  },
+});
+
+function stateWith(records: Record<string, Origin | 'skipped'>): DeploymentState {
+  const state = newState('orders', 'setup', new Date(0));
+  for (const [id, origin] of Object.entries(records)) state.steps[id] = { origin, phase: 'ready', outputs: { id }, runId: 'r', updatedAt: '' };
+  return state;
+}
+
+// stream <- consumer <- mapping, with the consumer policy in between adopted.
+const graph = [removable('stream', []), removable('consumer', ['stream']), removable('policy', ['consumer']), removable('mapping', ['policy'], 'consumer')];
+
+describe('removal steps', () => {
+  it('reverse the dependencies, transitively through what is not removed', () => {
+    const steps = removalSteps(graph, stateWith({ stream: 'created', consumer: 'created', policy: 'adopted', mapping: 'created' }), { onRemoved: async () => undefined, keyPendingDays: 30 });
+    const deps = Object.fromEntries(steps.map((s) => [s.id, [...s.dependsOn].sort()]));
+    expect(deps).toEqual({
+      [removalId('stream')]: [removalId('consumer'), removalId('mapping')],
+      [removalId('consumer')]: [removalId('mapping')],
+      [removalId('mapping')]: [],
+    });
+  });
+
+  it("only for created records, and each runs the setup step's undo with the recorded outputs, then reports it removed", async () => {
+    undone.length = 0;
+    const removed: string[] = [];
+    const steps = removalSteps(graph, stateWith({ stream: 'adopted', consumer: 'created', policy: 'skipped' }), { onRemoved: async (id) => void removed.push(id), keyPendingDays: 30 });
+    expect(steps.map((s) => s.id)).toEqual([removalId('consumer')]);
+    await steps[0]!.apply({} as never);
+    expect(undone).toEqual(['consumer']);
+    expect(removed).toEqual(['consumer']);
+  });
+
+  it('does not report a removal whose undo failed', async () => {
+    const failing: Removable = { ...removable('stream', []), undo: async () => Promise.reject(new Error('boom')) };
+    const removed: string[] = [];
+    const [step] = removalSteps([failing], stateWith({ stream: 'created' }), { onRemoved: async (id) => void removed.push(id), keyPendingDays: 30 });
+    await expect(step!.apply({} as never)).rejects.toThrow('boom');
+    expect(removed).toEqual([]);
+  });
+});
+
+describe('the removal plan', () => {
+  it('lists created records to delete and adopted ones to keep, and flags records nobody knows', () => {
+    const plan = planRemoval(graph, stateWith({ stream: 'adopted', consumer: 'created', mapping: 'created', 'from-the-future': 'created' }), 30);
+    expect(plan.remove.map((p) => p.stepId)).toEqual(['mapping', 'consumer']);
+    expect(plan.keep.map((p) => p.stepId)).toEqual(['stream']);
+    expect(plan.unknown.map((p) => p.stepId)).toEqual(['from-the-future']);
+  });
+
+  it('states the key waiting period', () => {
+    expect(removalTitle({ id: STEP.kmsKey, title: 'KMS key' }, { keyArn: 'arn:aws:kms:eu-west-1:1:key/k', aliasName: 'alias/kds-xacct/orders' }, 7)).toMatch(/alias\/kds-xacct\/orders.*7 days/);
+  });
+});
