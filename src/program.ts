@@ -2,6 +2,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import pkg from '../package.json' with { type: 'json' };
 import { createContext, type CommandContext, type Environment, type GlobalOptions } from './context.js';
 import { CommandFailedError, ExitCode, InterruptedError, UserError, awsErrorCode, errorMessage } from './errors.js';
+import { StepError } from './engine/engine.js';
 import { createReporter, type Reporter } from './render/reporter.js';
 
 function integer(min: number, max: number) {
@@ -183,13 +184,21 @@ export async function runCli(argv: string[], environment: Environment): Promise<
       color: false,
       debug: argv.includes('--debug'),
     }));
-    return reportError(error, reporter, argv.includes('--debug'));
+    return await reportError(error, reporter, argv.includes('--debug'));
   } finally {
     outcome.reporter?.close();
   }
 }
 
-export function reportError(error: unknown, reporter: Reporter, debug: boolean): ExitCode {
+export async function reportError(error: unknown, reporter: Reporter, debug: boolean): Promise<ExitCode> {
+  if (error instanceof StepError) {
+    // A bad answer found while planning (a missing stream, a name taken) is the user's to fix: exit 2.
+    if (error.cause instanceof UserError) return reportError(error.cause, reporter, debug);
+    const { describeStepError } = await import('./commands/report.js');
+    const { message, hint } = describeStepError(error);
+    reporter.error(message, hint);
+    return ExitCode.Failed;
+  }
   if (error instanceof UserError || error instanceof CommandFailedError) {
     reporter.error(error.message, error.hint);
     return error.exitCode;

@@ -1,5 +1,5 @@
 import type { AccountSession } from '../aws/session.js';
-import type { Leftover, RunResult } from '../engine/engine.js';
+import type { Leftover, RunResult, StepError } from '../engine/engine.js';
 import { WaitTimeoutError } from '../engine/wait.js';
 import { UserError, awsErrorCode, errorMessage } from '../errors.js';
 
@@ -52,15 +52,20 @@ export function describeRunFailure(
           : 'What this run created was rolled back.';
   const rerun = `Run \`kds-xacct ${command}\` again to ${rollback && !undoFailed ? 'retry' : 'resume'}.`;
   if (!result.failure) return { message: `Interrupted. ${aftermath}`, hint: rerun };
-  const { step, phase, cause } = result.failure;
+  const failure = describeStepError(result.failure, accounts);
+  return { message: `${failure.message} ${aftermath}`, hint: [failure.hint, rerun].filter(Boolean).join(' ') };
+}
+
+/** Which step failed, in which account and phase, with the AWS error code, request id and what to do about it. */
+export function describeStepError(error: StepError, accounts: Partial<Record<'producer' | 'consumer', AccountSession>> = {}): { message: string; hint?: string } {
+  const { step, phase, cause } = error;
   const session = accounts[step.account as 'producer' | 'consumer'];
   const code = awsErrorCode(cause);
   const where = `${step.account} account${session ? ` ${session.accountId}` : ''}`;
   const requestId = (cause as { $metadata?: { requestId?: string } } | undefined)?.$metadata?.requestId;
-  const message = `${step.title} failed in the ${where} during ${phase}: ${code ? `${code}: ` : ''}${errorMessage(cause)}${requestId ? ` (request id ${requestId})` : ''} ${aftermath}`;
-  const specific =
-    cause instanceof UserError ? cause.hint : cause instanceof WaitTimeoutError ? 'AWS may still finish this in the background.' : hintFor(code, session);
-  return { message, hint: [specific, rerun].filter(Boolean).join(' ') };
+  const message = `${step.title} failed in the ${where} during ${phase}: ${code ? `${code}: ` : ''}${errorMessage(cause)}${requestId ? ` (request id ${requestId})` : ''}`;
+  const hint = cause instanceof UserError ? cause.hint : cause instanceof WaitTimeoutError ? 'AWS may still finish this in the background.' : hintFor(code, session);
+  return { message, hint };
 }
 
 /** A line per resource still there after a failure, so nothing is orphaned silently. */

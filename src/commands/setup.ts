@@ -6,7 +6,7 @@ import path from 'node:path';
 import { connectBoth } from '../aws/sessions.js';
 import type { AccountSession } from '../aws/session.js';
 import { sessionFactory, type CommandContext } from '../context.js';
-import { exitCodeFor, runSteps } from '../engine/engine.js';
+import { StepError, exitCodeFor, runSteps } from '../engine/engine.js';
 import { planSteps, type PlannedStep } from '../engine/plan.js';
 import { newState, type DeploymentState } from '../engine/state.js';
 import { ExitCode, InterruptedError, UserError } from '../errors.js';
@@ -252,8 +252,9 @@ export async function runSetup(ctx: CommandContext, rawFlags: Record<string, unk
       plan = await planSteps(setupSteps(pipeline), previous, environment.clock);
     } catch (error) {
       // A same-named resource that is not ours: ask once whether to adopt, then plan again.
-      if (!(error instanceof UserError) || !/--adopt/.test(error.hint ?? '') || !ctx.interactive) throw error;
-      reporter.warn(error.message);
+      const conflict = error instanceof StepError && error.cause instanceof UserError && /--adopt/.test(error.cause.hint ?? '') ? error.cause : undefined;
+      if (!conflict || !ctx.interactive) throw error;
+      reporter.warn(conflict.message);
       if (!(await wizard.confirm('Adopt it? kds-xacct will use it as it is and never delete it.'))) throw new InterruptedError('Not adopted. Nothing was changed.');
       config.adopt = true;
       plan = await planSteps(setupSteps(pipeline), previous, environment.clock);

@@ -1,5 +1,5 @@
 import type { Clock } from './clock.js';
-import { previousRecord, validateGraph } from './engine.js';
+import { StepError, previousRecord, validateGraph } from './engine.js';
 import type { DeploymentState } from './state.js';
 import type { CheckResult, Outputs, Step, StepContext } from './types.js';
 
@@ -42,7 +42,9 @@ export async function planSteps(steps: Step[], state: DeploymentState, clock: Cl
           planned.set(step.id, { step, action: 'create', detail: 'after what it depends on is created' });
           return;
         }
-        const check = await step.check(planningContext(step, state, outputs, clock));
+        const check = await step.check(planningContext(step, state, outputs, clock)).catch((error: unknown) => {
+          throw new StepError(step, 'check', error);
+        });
         if (check.status === 'done') outputs.set(step.id, check.outputs);
         if (check.status === 'skip') outputs.set(step.id, {});
         const action: PlannedAction = check.status === 'missing' ? 'create' : check.status === 'skip' ? 'skip' : check.origin === 'adopted' ? 'adopt' : 'done';

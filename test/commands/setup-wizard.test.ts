@@ -80,3 +80,25 @@ describe('the setup wizard', () => {
     expect(world.cloud.mutatingCalls()).toEqual([]);
   });
 });
+
+describe('conflicts found while planning', () => {
+  const flags = ['--producer-profile', 'prod', '--consumer-profile', 'analytics', '--name', 'orders', '--capacity-mode', 'on-demand', '--stream-name', 'orders-stream', '--function-name', 'orders-consumer', '--runtime', 'nodejs22.x', '--consumer-name', 'c', '--batch-size', '100', '--starting-position', 'LATEST', '--max-retries', '3', '--max-record-age', '3600', '--region', 'eu-west-1'];
+
+  it('asks before adopting a same-named resource that is not ours', async () => {
+    world = twoAccounts();
+    world.cloud.seedRole('222222222222', { name: 'kds-xacct-orders-consumer' });
+    const { prompter, run } = wizard([[/KMS key/, undefined], [/Adopt it\?/, true], [/Apply/, true]], ...flags);
+    expect(await run()).toBe(ExitCode.Success);
+    expect(prompter.asked.at(-2)).toMatch(/Adopt it\?/);
+    expect(world.harness.reporter.text).toContain('IAM role kds-xacct-orders-consumer already exists');
+  });
+
+  it('names the step and account of an AWS error while planning', async () => {
+    world = twoAccounts();
+    world.cloud.failOn({ command: 'GetRole' }, { code: 'AccessDeniedException', message: 'not allowed: iam:GetRole' });
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Failed);
+    expect(world.harness.reporter.text).toContain('role kds-xacct-orders-consumer failed in the consumer account during check: AccessDeniedException: not allowed: iam:GetRole');
+    expect(world.harness.reporter.text).toContain('not allowed to make this call');
+    expect(world.cloud.mutatingCalls()).toEqual([]);
+  });
+});
