@@ -187,7 +187,8 @@ function kmsKeyStep(ctx: PipelineContext): Step {
         }
         if (meta.KeyManager === 'AWS') throw awsManagedKeyError(config.streamName);
         if (meta.KeyState !== 'Enabled') throw new UserError(`KMS key ${existingKey} is ${meta.KeyState}, not Enabled.`, 'Enable the key or choose another with --kms-key.');
-        return { status: 'done', origin: 'adopted', outputs: found(meta), detail: streamKey ? "the stream's own key" : 'existing customer managed key' };
+        // keyRef: the stream may name the key by the alias it was given, which DescribeKey does not return.
+        return { status: 'done', origin: 'adopted', outputs: { ...found(meta), keyRef: existingKey }, detail: streamKey ? "the stream's own key" : 'existing customer managed key' };
       }
       let meta: KeyMetadata;
       try {
@@ -284,7 +285,7 @@ function streamStep(ctx: PipelineContext): Step {
 
 /** Kinesis reports the key as it was given: an id, an ARN or an alias. Any of ours matches. */
 function isKey(keyIdFromStream: string | undefined, key: Outputs): boolean {
-  return keyIdFromStream !== undefined && [key.keyId, key.keyArn, key.aliasName].includes(keyIdFromStream);
+  return keyIdFromStream !== undefined && [key.keyId, key.keyArn, key.aliasName, key.keyRef].includes(keyIdFromStream);
 }
 
 function encryptionStep(ctx: PipelineContext): Step {
@@ -312,8 +313,8 @@ function encryptionStep(ctx: PipelineContext): Step {
       await callAws(step.clock, () => kinesis.send(new StartStreamEncryptionCommand({ StreamName: config.streamName, EncryptionType: 'KMS', KeyId: key.keyArn })));
       return { keyArn: key.keyArn!, streamOrigin: step.outputsOf(STEP.stream).origin! };
     },
-    async wait(step, outputs) {
-      await waitForStream(step, producer, config.streamName, (s) => s.StreamStatus === 'ACTIVE' && isKey(s.KeyId, { keyArn: outputs.keyArn! }), 'ACTIVE and encrypted');
+    async wait(step) {
+      await waitForStream(step, producer, config.streamName, (s) => s.StreamStatus === 'ACTIVE' && isKey(s.KeyId, step.outputsOf(STEP.kmsKey)), 'ACTIVE and encrypted');
     },
     async undo(step, outputs) {
       // A stream we created goes away whole; only an adopted stream is put back as it was.

@@ -178,6 +178,18 @@ describe('adoption', () => {
     expect((await world.store.load('orders'))!.steps.role!.origin).toBe('adopted');
   });
 
+  for (const [how, ref] of [['key id', (id: string) => id], ['alias', () => 'alias/clickstream'], ['key ARN', (id: string) => `arn:aws:kms:${REGION}:${PRODUCER}:key/${id}`]] as const) {
+    it(`uses the own key of an adopted stream encrypted by ${how}`, async () => {
+      world = twoAccounts();
+      const keyId = world.cloud.seedKey(PRODUCER, REGION, { alias: 'alias/clickstream' });
+      world.cloud.seedStream(PRODUCER, REGION, { name: 'clicks', encryption: { keyId: ref(keyId) } });
+      expect(await world.setup('--name', 'clicks', '--stream-name', 'clicks', '--use-existing-stream'), world.harness.reporter.text).toBe(ExitCode.Success);
+      const state = (await world.store.load('clicks'))!;
+      expect(state.steps['kms-key']).toMatchObject({ origin: 'adopted', outputs: { keyId } });
+      expect(world.cloud.mutatingCalls().map((c) => c.command)).not.toContain('StartStreamEncryption');
+    });
+  }
+
   it('starts an adopted stream at LATEST and a new one at TRIM_HORIZON', async () => {
     world = twoAccounts();
     world.cloud.seedStream(PRODUCER, REGION, { name: 'clicks', records: 5 });
