@@ -27,7 +27,7 @@ import { callAws, hasCode } from '../pipeline/retry.js';
 import { STEP, setupSteps } from '../pipeline/steps.js';
 import { LOG_GROUP, planRemoval, removalSteps, type PlannedRemoval, type Removable, type RemovalPlan } from '../pipeline/teardown.js';
 import { resolveDeployment, resolveDeploymentName } from './deployment.js';
-import { describeRunFailure, formatTable, leftoverLines } from './report.js';
+import { describeStepError, formatTable, leftoverLines } from './report.js';
 
 interface TeardownFlags {
   keyPendingDays?: number;
@@ -450,9 +450,9 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
     });
 
     if (result.outcome !== 'succeeded') {
-      const failure = describeRunFailure({ ...result, leftovers: [], rolledBack: [] }, accounts, false, `teardown --name ${name}`);
-      const message = failure.message.replace(/ Nothing had been created by this run\.$/, '').replace(/^Interrupted\. Nothing had been created by this run\.$/, 'Interrupted.');
-      reporter.error(`${message}${/[.!?]$/.test(message) ? '' : '.'} ${shown.length} resource(s) are still there; the state file keeps them.`, failure.hint);
+      const failure = result.failure ? describeStepError(result.failure, accounts) : { message: 'Interrupted.', hint: undefined };
+      const rerun = `Run \`kds-xacct teardown --name ${name}\` again to finish.`;
+      reporter.error(`${failure.message}${/[.!?]$/.test(failure.message) ? '' : '.'} ${shown.length} resource(s) are still there; the state file keeps them.`, [failure.hint, rerun].filter(Boolean).join(' '));
       for (const line of leftoverLines(shown.map(leftoverOf))) reporter.info(line);
       return exitCodeFor({ ...result, leftovers: [] });
     }
