@@ -23,7 +23,7 @@ import { CommandFailedError, ExitCode, UserError } from '../errors.js';
 import { completeConfig, type SetupConfig } from '../pipeline/config.js';
 import { TAG_DEPLOYMENT, defaultNames, lambdaLogGroupName, type DeploymentNames } from '../pipeline/names.js';
 import { hasStatements, parsePolicy } from '../pipeline/policies.js';
-import { callAws, hasCode } from '../pipeline/retry.js';
+import { callAws, hasCode, ifExists, isNotFound } from '../pipeline/retry.js';
 import { STEP, setupSteps } from '../pipeline/steps.js';
 import { LOG_GROUP, planRemoval, removalSteps, type PlannedRemoval, type Removable, type RemovalPlan } from '../pipeline/teardown.js';
 import { resolveDeployment, resolveDeploymentName } from './deployment.js';
@@ -36,18 +36,6 @@ interface TeardownFlags {
 }
 
 type Accounts = { producer: AccountSession; consumer: AccountSession };
-
-const notFound = (error: unknown) => hasCode(error, 'ResourceNotFoundException', 'NotFoundException', 'NoSuchEntityException', 'NoSuchEntity');
-
-/** The result of a read, or undefined when the resource does not exist. */
-async function ifExists<T>(clock: Clock, call: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await callAws(clock, call);
-  } catch (error) {
-    if (notFound(error)) return undefined;
-    throw error;
-  }
-}
 
 const isOursTagged = (tags: Record<string, string | undefined> | undefined, deployment: string) => tags?.[TAG_DEPLOYMENT] === deployment;
 
@@ -223,7 +211,7 @@ function logGroupRemovable(consumer: AccountSession): Removable {
       try {
         await callAws(ctx.clock, () => consumer.clients.logs.send(new DeleteLogGroupCommand({ logGroupName: outputs.logGroupName })));
       } catch (error) {
-        if (!notFound(error)) throw error;
+        if (!isNotFound(error)) throw error;
       }
     },
   };
@@ -246,7 +234,7 @@ async function deregisterOthers(ctx: StepContext, producer: AccountSession, stre
     try {
       await callAws(ctx.clock, () => kinesis.send(new DeregisterStreamConsumerCommand({ ConsumerARN: c.ConsumerARN })));
     } catch (error) {
-      if (!notFound(error) && !hasCode(error, 'ResourceInUseException')) throw error;
+      if (!isNotFound(error) && !hasCode(error, 'ResourceInUseException')) throw error;
     }
   }
   await waitFor(

@@ -43,3 +43,18 @@ export function callAws<T>(
     onRetry: options.onRetry,
   });
 }
+
+/** "It does not exist", as each service spells it. */
+export function isNotFound(error: unknown): boolean {
+  return hasCode(error, 'ResourceNotFoundException', 'NotFoundException', 'NoSuchEntityException', 'NoSuchEntity');
+}
+
+/** A read through `callAws`, or undefined when the resource does not exist. */
+export async function ifExists<T>(clock: Clock, call: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await callAws(clock, call);
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}

@@ -64,7 +64,7 @@ import {
   streamPolicyStatement,
   type PolicyStatement,
 } from './policies.js';
-import { callAws, hasCode } from './retry.js';
+import { callAws, hasCode, ifExists, isNotFound } from './retry.js';
 
 /** How long each asynchronous AWS state change may take before the step fails. */
 const WAIT_TIMEOUT_MS = 10 * 60_000;
@@ -96,14 +96,12 @@ export interface PipelineContext {
   keyPendingDays: number;
 }
 
-const notFound = (error: unknown) => hasCode(error, 'ResourceNotFoundException', 'NotFoundException', 'NoSuchEntityException', 'NoSuchEntity');
-
 /** Treats "already gone" (and any other end state named by `codes`) as success: undo and teardown must be safe to repeat. */
 async function ignoreMissing(call: () => Promise<unknown>, ...codes: string[]): Promise<void> {
   try {
     await call();
   } catch (error) {
-    if (!notFound(error) && !hasCode(error, ...codes)) throw error;
+    if (!isNotFound(error) && !hasCode(error, ...codes)) throw error;
   }
 }
 
@@ -178,25 +176,15 @@ function kmsKeyStep(ctx: PipelineContext): Step {
       const streamKey = config.useExistingStream && !config.kmsKey ? (await callAws(step.clock, () => describeStream(producer, config.streamName)))?.KeyId : undefined;
       const existingKey = config.kmsKey ?? streamKey;
       if (existingKey) {
-        let meta: KeyMetadata;
-        try {
-          meta = (await callAws(step.clock, () => kms.send(new DescribeKeyCommand({ KeyId: existingKey })))).KeyMetadata!;
-        } catch (error) {
-          if (!notFound(error)) throw error;
-          throw new UserError(`KMS key ${existingKey} was not found in account ${producer.accountId} (${producer.region}).`, 'Check --kms-key, or leave it out to let kds-xacct create a key.');
-        }
+        const meta = (await ifExists(step.clock, () => kms.send(new DescribeKeyCommand({ KeyId: existingKey }))))?.KeyMetadata;
+        if (!meta) throw new UserError(`KMS key ${existingKey} was not found in account ${producer.accountId} (${producer.region}).`, 'Check --kms-key, or leave it out to let kds-xacct create a key.');
         if (meta.KeyManager === 'AWS') throw awsManagedKeyError(config.streamName);
         if (meta.KeyState !== 'Enabled') throw new UserError(`KMS key ${existingKey} is ${meta.KeyState}, not Enabled.`, 'Enable the key or choose another with --kms-key.');
         // keyRef: the stream may name the key by the alias it was given, which DescribeKey does not return.
         return { status: 'done', origin: 'adopted', outputs: { ...found(meta), keyRef: existingKey }, detail: streamKey ? "the stream's own key" : 'existing customer managed key' };
       }
-      let meta: KeyMetadata;
-      try {
-        meta = (await callAws(step.clock, () => kms.send(new DescribeKeyCommand({ KeyId: names.kmsAlias })))).KeyMetadata!;
-      } catch (error) {
-        if (notFound(error)) return { status: 'missing' };
-        throw error;
-      }
+      const meta = (await ifExists(step.clock, () => kms.send(new DescribeKeyCommand({ KeyId: names.kmsAlias }))))?.KeyMetadata;
+      if (!meta) return { status: 'missing' };
       const tags = await callAws(step.clock, () => kms.send(new ListResourceTagsCommand({ KeyId: meta.KeyId })));
       const origin = originOf(ctx, STEP.kmsKey, `KMS alias ${names.kmsAlias}`, Object.fromEntries((tags.Tags ?? []).map((t) => [t.TagKey!, t.TagValue!])), '--kms-key');
       return { status: 'done', origin, outputs: { ...found(meta), aliasName: names.kmsAlias } };
@@ -328,14 +316,8 @@ function encryptionStep(ctx: PipelineContext): Step {
 function consumerStep(ctx: PipelineContext): Step {
   const { producer, names, config } = ctx;
   const kinesis = producer.clients.kinesis;
-  const describe = async (step: StepContext, input: { ConsumerARN: string } | { StreamARN: string; ConsumerName: string }) => {
-    try {
-      return (await callAws(step.clock, () => kinesis.send(new DescribeStreamConsumerCommand(input)))).ConsumerDescription;
-    } catch (error) {
-      if (notFound(error)) return undefined;
-      throw error;
-    }
-  };
+  const describe = async (step: StepContext, input: { ConsumerARN: string } | { StreamARN: string; ConsumerName: string }) =>
+    (await ifExists(step.clock, () => kinesis.send(new DescribeStreamConsumerCommand(input))))?.ConsumerDescription;
   return {
     id: STEP.consumer,
     title: `EFO consumer ${config.consumerName}`,
@@ -389,8 +371,7 @@ function resourcePolicyStep(
   spec: { id: string; title: string; dependsOn: string[]; resourceArn: (step: StepContext) => string; statement: (step: StepContext, arn: string) => PolicyStatement },
 ): Step {
   const kinesis = ctx.producer.clients.kinesis;
-  const read = async (step: StepContext, arn: string) =>
-    (await callAws(step.clock, () => kinesis.send(new GetResourcePolicyCommand({ ResourceARN: arn })))).Policy;
+  const read = async (step: StepContext, arn: string) => (await ifExists(step.clock, () => kinesis.send(new GetResourcePolicyCommand({ ResourceARN: arn }))))?.Policy;
   const merged = async (step: StepContext) => {
     const arn = spec.resourceArn(step);
     return { arn, ...mergeStatements(await read(step, arn), [spec.statement(step, arn)], ctx.names.sidPrefix) };
@@ -415,13 +396,7 @@ function resourcePolicyStep(
     },
     async undo(step, outputs) {
       const arn = outputs.resourceArn!;
-      let current: string | undefined;
-      try {
-        current = await read(step, arn);
-      } catch (error) {
-        if (notFound(error)) return;
-        throw error;
-      }
+      const current = await read(step, arn);
       if (!parsePolicy(current)?.Statement.some((s) => s['Sid'] === outputs.sid)) return;
       const remaining = removeStatements(current, [outputs.sid!]);
       await callAws(step.clock, () =>
@@ -491,13 +466,8 @@ function roleStep(ctx: PipelineContext): Step {
         const roleArn = fn.Configuration!.Role!;
         return { status: 'done', origin: 'adopted', outputs: { roleName: roleArn.split('/').pop()!, roleArn }, detail: 'the function keeps its own role' };
       }
-      let role;
-      try {
-        role = (await callAws(step.clock, () => iam.send(new GetRoleCommand({ RoleName: config.roleName })))).Role!;
-      } catch (error) {
-        if (notFound(error)) return { status: 'missing' };
-        throw error;
-      }
+      const role = (await ifExists(step.clock, () => iam.send(new GetRoleCommand({ RoleName: config.roleName }))))?.Role;
+      if (!role) return { status: 'missing' };
       const tags = Object.fromEntries((role.Tags ?? []).map((t) => [t.Key!, t.Value!]));
       const origin = originOf(ctx, STEP.role, `IAM role ${config.roleName}`, tags, '--role-name');
       return { status: 'done', origin, outputs: { roleName: role.RoleName!, roleArn: role.Arn! } };
@@ -541,13 +511,8 @@ function rolePolicyStep(ctx: PipelineContext): Step {
     dependsOn: [STEP.role, STEP.kmsKey],
     async check(step) {
       const roleName = step.outputsOf(STEP.role).roleName!;
-      let current: string;
-      try {
-        current = (await callAws(step.clock, () => iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: policyName })))).PolicyDocument!;
-      } catch (error) {
-        if (notFound(error)) return { status: 'missing' };
-        throw error;
-      }
+      const current = (await ifExists(step.clock, () => iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: policyName }))))?.PolicyDocument;
+      if (current === undefined) return { status: 'missing' };
       const existing = parsePolicy(decodeURIComponent(current));
       if (!existing || !sameStatements(existing.Statement, document(step).Statement)) return { status: 'missing', detail: 'the policy differs from ours; it will be rewritten' };
       return { status: 'done', origin: 'created', outputs: { roleName, policyName } };
@@ -563,13 +528,8 @@ function rolePolicyStep(ctx: PipelineContext): Step {
   };
 }
 
-async function getFunction(step: StepContext, ctx: PipelineContext) {
-  try {
-    return await callAws(step.clock, () => ctx.consumer.clients.lambda.send(new GetFunctionCommand({ FunctionName: ctx.config.functionName })));
-  } catch (error) {
-    if (notFound(error)) return undefined;
-    throw error;
-  }
+function getFunction(step: StepContext, ctx: PipelineContext) {
+  return ifExists(step.clock, () => ctx.consumer.clients.lambda.send(new GetFunctionCommand({ FunctionName: ctx.config.functionName })));
 }
 
 /** Lambda's words while a new role has not propagated to it yet. */
@@ -636,14 +596,7 @@ function esmStep(ctx: PipelineContext): Step {
     const out = await callAws(step.clock, () => lambda.send(new ListEventSourceMappingsCommand({ FunctionName: config.functionName, EventSourceArn: consumerArn })));
     return out.EventSourceMappings?.[0];
   };
-  const getState = async (step: StepContext, uuid: string) => {
-    try {
-      return await callAws(step.clock, () => lambda.send(new GetEventSourceMappingCommand({ UUID: uuid })));
-    } catch (error) {
-      if (notFound(error)) return undefined;
-      throw error;
-    }
-  };
+  const getState = (step: StepContext, uuid: string) => ifExists(step.clock, () => lambda.send(new GetEventSourceMappingCommand({ UUID: uuid })));
   return {
     id: STEP.esm,
     title: `event source mapping ${config.functionName} ← ${config.consumerName}`,

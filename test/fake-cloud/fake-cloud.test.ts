@@ -200,6 +200,16 @@ describe('FakeCloud', () => {
     await kinesis.send(new PutResourcePolicyCommand({ ResourceARN: reg.Consumer!.ConsumerARN!, Policy: JSON.stringify(consumerPolicy(role, reg.Consumer!.ConsumerARN!)) }));
   });
 
+  it('registers a consumer only on an ACTIVE stream, not while encryption makes it UPDATING', async () => {
+    const keyId = cloud.seedKey(PRODUCER, REGION);
+    const arn = cloud.seedStream(PRODUCER, REGION, { name: 'orders' });
+    const { kinesis } = clients(PRODUCER);
+    await kinesis.send(new StartStreamEncryptionCommand({ StreamARN: arn, EncryptionType: 'KMS', KeyId: keyId }));
+    expect((await rejection(kinesis.send(new RegisterStreamConsumerCommand({ StreamARN: arn, ConsumerName: 'efo' })))).name).toBe('ResourceInUseException');
+    clock.advance(cloud.latency.encryption);
+    await kinesis.send(new RegisterStreamConsumerCommand({ StreamARN: arn, ConsumerName: 'efo' }));
+  });
+
   it('enforces consumer limits: 5 CREATING at once, names unique', async () => {
     const arn = cloud.seedStream(PRODUCER, REGION, { name: 'busy' });
     const { kinesis } = clients(PRODUCER);

@@ -397,7 +397,8 @@ export const kinesisModel: ServiceModel = {
         if (!name || !/^[a-zA-Z0-9_.-]{1,128}$/.test(name)) throw err('ValidationException', `1 validation error detected: Value '${name}' at 'consumerName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+`);
         const s = await findStream(ctx, input, 'RegisterStreamConsumer');
         requireOwner(ctx, s, 'RegisterStreamConsumer');
-        requireStatus(s, ctx.now, ['ACTIVE', 'UPDATING']);
+        // The API reference: "For successful operation, the resource must be in the ACTIVE state."
+        requireStatus(s, ctx.now, ['ACTIVE']);
         if (s.consumers.has(name)) throw err('ResourceInUseException', `Consumer ${name} under stream ${s.name} already exists for account ${s.accountId}.`);
         if (s.consumers.size >= MAX_CONSUMERS_PER_STREAM) throw err('LimitExceededException', `Consumer limit of ${MAX_CONSUMERS_PER_STREAM} for stream ${s.name} under account ${s.accountId} exceeded.`);
         const creating = [...s.consumers.values()].filter((c) => consumerStatus(c, ctx.now) === 'CREATING').length;
