@@ -20,7 +20,7 @@ import type { Step } from '../src/engine/types.js';
 import { ExitCode } from '../src/errors.js';
 import { completeConfig } from '../src/pipeline/config.js';
 import { defaultNames } from '../src/pipeline/names.js';
-import { STEP, setupSteps, type PipelineContext } from '../src/pipeline/steps.js';
+import { STEP, pipelineContext, setupSteps, type PipelineContext } from '../src/pipeline/steps.js';
 import type { LatencyModel, RecordedCall } from '../test/fake-cloud/index.js';
 import { twoAccounts } from '../test/support/two-accounts.js';
 
@@ -241,16 +241,8 @@ async function timedSetup() {
 /** The pipeline setup.ts builds, from the same sessions, for runs that call the engine directly. */
 async function pipelineFor(world: ReturnType<typeof twoAccounts>): Promise<PipelineContext> {
   const [producer, consumer] = await Promise.all([world.sessions.connect('prod', 'producer', {}), world.sessions.connect('analytics', 'consumer', {})]);
-  const names = defaultNames(NAME, consumer.accountId);
-  const config = completeConfig({ name: NAME }, names);
-  return {
-    config,
-    names: { ...names, streamName: config.streamName, consumerName: config.consumerName, roleName: config.roleName, functionName: config.functionName },
-    producer,
-    consumer,
-    previous: newState(NAME, 'setup', new Date(world.clock.now())),
-    keyPendingDays: 7,
-  };
+  const config = completeConfig({ name: NAME }, defaultNames(NAME, consumer.accountId));
+  return pipelineContext({ config, producer, consumer, previous: newState(NAME, 'setup', new Date(world.clock.now())) });
 }
 
 /**

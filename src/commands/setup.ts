@@ -11,9 +11,9 @@ import { planSteps, type PlannedStep } from '../engine/plan.js';
 import { newState, type DeploymentState } from '../engine/state.js';
 import { ExitCode, InterruptedError, UserError } from '../errors.js';
 import type { Prompter } from '../prompts.js';
-import { completeConfig, DEFAULTS, flagFor, loadAnswersFile, mergeAnswers, type SetupAnswers, type SetupConfig } from '../pipeline/config.js';
+import { completeConfig, DEFAULTS, flagFor, loadAnswersFile, mergeAnswers, recordedAnswers, type SetupAnswers, type SetupConfig } from '../pipeline/config.js';
 import { defaultNames } from '../pipeline/names.js';
-import { setupSteps } from '../pipeline/steps.js';
+import { pipelineContext, setupSteps } from '../pipeline/steps.js';
 import {
   validateBatchSize,
   validateConsumerName,
@@ -217,16 +217,10 @@ export async function runSetup(ctx: CommandContext, rawFlags: Record<string, unk
   const flags = rawFlags as unknown as SetupFlags;
   const fromFile = flags.config ? await loadAnswersFile(path.resolve(environment.cwd, flags.config)) : {};
   const { config: _config, rollback, dryRun, ...answerFlags } = flags;
-  const wizard = new Wizard(
-    ctx,
-    mergeAnswers(fromFile, {
-      ...answerFlags,
-      producerProfile: options.producerProfile,
-      consumerProfile: options.consumerProfile,
-      region: options.region,
-      name: options.name,
-    }),
-  );
+  const given = mergeAnswers(fromFile, { ...answerFlags, producerProfile: options.producerProfile, consumerProfile: options.consumerProfile, region: options.region, name: options.name });
+  // A re-run of a known deployment starts from what it recorded: `setup --name orders --yes` repairs it as it was set up.
+  const recorded = given.name ? ((await store.load(given.name))?.inputs as SetupAnswers | undefined) : undefined;
+  const wizard = new Wizard(ctx, mergeAnswers(recorded ?? {}, given));
   // Without a terminal, say what is missing before touching the network.
   if (!ctx.interactive) {
     for (const key of ['producerProfile', 'consumerProfile', 'name'] as const) await wizard.ask(key, async () => undefined, true);
@@ -240,13 +234,12 @@ export async function runSetup(ctx: CommandContext, rawFlags: Record<string, unk
   await askTheRest(wizard, accounts.producer, accounts.consumer);
   if (wizard.answers.region && wizard.answers.region !== accounts.producer.region) accounts = await connect(ctx, wizard);
   const { producer, consumer } = accounts;
-  const names = defaultNames(wizard.answers.name!, consumer.accountId);
-  const config: SetupConfig = completeConfig({ ...wizard.answers, name: wizard.answers.name! }, names);
+  const config: SetupConfig = completeConfig({ ...wizard.answers, name: wizard.answers.name! }, defaultNames(wizard.answers.name!, consumer.accountId));
   const release = await store.lock(config.name, 'setup');
   try {
     const previous = (await store.load(config.name)) ?? newState(config.name, 'setup', new Date(environment.clock.now()));
     checkSameAccounts(previous, producer, consumer);
-    const pipeline = { config, names: { ...names, streamName: config.streamName, consumerName: config.consumerName, roleName: config.roleName, functionName: config.functionName }, producer, consumer, previous: structuredClone(previous), keyPendingDays: 7 };
+    const pipeline = pipelineContext({ config, producer, consumer, previous });
     let plan: PlannedStep[];
     try {
       plan = await planSteps(setupSteps(pipeline), previous, environment.clock);
@@ -273,7 +266,7 @@ export async function runSetup(ctx: CommandContext, rawFlags: Record<string, unk
     if (environment.interrupt.interrupted) throw new InterruptedError('Interrupted before any change.');
 
     const state = previous;
-    state.inputs = { ...config, producerProfile: producer.profile, consumerProfile: consumer.profile };
+    state.inputs = { ...recordedAnswers(config), producerProfile: producer.profile, consumerProfile: consumer.profile };
     state.accounts = {
       producer: { profile: producer.profile, accountId: producer.accountId, region: producer.region },
       consumer: { profile: consumer.profile, accountId: consumer.accountId, region: consumer.region },

@@ -1,11 +1,9 @@
-import type { AccountSession } from '../aws/session.js';
 import type { CommandContext } from '../context.js';
-import { newState, type DeploymentState } from '../engine/state.js';
+import { newState } from '../engine/state.js';
 import { ExitCode } from '../errors.js';
-import { completeConfig, type SetupConfig } from '../pipeline/config.js';
+import { configFromState } from '../pipeline/config.js';
 import { assessHealth, type HealthReport } from '../pipeline/health.js';
-import { defaultNames } from '../pipeline/names.js';
-import type { PipelineContext } from '../pipeline/steps.js';
+import { pipelineContext } from '../pipeline/steps.js';
 import { resolveDeployment } from './deployment.js';
 import { formatTable } from './report.js';
 
@@ -21,47 +19,17 @@ export async function runStatus(ctx: CommandContext, _options: Record<string, un
     reporter.warn(`No state file for deployment "${name}" (${deployment.stateFile}); checking the default resource names of that deployment.`);
   }
   const state = deployment.state ?? newState(name, 'setup', new Date(environment.clock.now()));
-  const names = defaultNames(name, consumer.accountId);
-  const config = configFromState(state, names);
-  const pipeline: PipelineContext = {
-    config,
-    names: { ...names, streamName: config.streamName, consumerName: config.consumerName, roleName: config.roleName, functionName: config.functionName },
-    producer,
-    consumer,
-    previous: structuredClone(state),
-    keyPendingDays: 7,
-  };
-  const report = await assessHealth(pipeline, { clock: environment.clock, repairCommand: repairCommand(ctx, config, producer, consumer) });
+  const config = configFromState(state, consumer.accountId);
+  const pipeline = pipelineContext({ config, producer, consumer, previous: state });
+  const report = await assessHealth(pipeline, { clock: environment.clock, repairCommand: repairCommand(ctx, name) });
   reporter.result(report);
   reporter.info(formatReport(report));
   return report.healthy ? ExitCode.Success : ExitCode.Failed;
 }
 
-/** The setup inputs the state recorded; the defaults of the deployment name when there is no state. */
-function configFromState(state: DeploymentState, names: ReturnType<typeof defaultNames>): SetupConfig {
-  const { producerProfile: _p, consumerProfile: _c, ...inputs } = state.inputs as Partial<SetupConfig> & Record<string, unknown>;
-  if (typeof inputs.streamName === 'string' && typeof inputs.functionName === 'string' && inputs.esm) return inputs as SetupConfig;
-  return completeConfig({ name: state.name }, names);
-}
-
-/**
- * The setup command that repairs this deployment: setup asks again for anything not given, so
- * every name that differs from the defaults is spelled out.
- */
-function repairCommand(ctx: CommandContext, config: SetupConfig, producer: AccountSession, consumer: AccountSession): string {
-  const defaults = defaultNames(config.name, consumer.accountId);
-  const parts = ['kds-xacct setup', `--name ${config.name}`, `--producer-profile ${producer.profile}`, `--consumer-profile ${consumer.profile}`];
-  if (ctx.options.region) parts.push(`--region ${producer.region}`);
-  if (config.streamName !== defaults.streamName || config.useExistingStream) parts.push(`--stream-name ${config.streamName}`);
-  if (config.useExistingStream) parts.push('--use-existing-stream');
-  if (config.kmsKey) parts.push(`--kms-key ${config.kmsKey}`);
-  if (config.consumerName !== defaults.consumerName) parts.push(`--consumer-name ${config.consumerName}`);
-  if (config.roleName !== defaults.roleName) parts.push(`--role-name ${config.roleName}`);
-  if (config.functionName !== defaults.functionName || config.useExistingFunction) parts.push(`--function-name ${config.functionName}`);
-  if (config.useExistingFunction) parts.push('--use-existing-function');
-  if (config.adopt) parts.push('--adopt');
-  if (ctx.options.stateDir !== '.kds-xacct') parts.push(`--state-dir ${ctx.options.stateDir}`);
-  return parts.join(' ');
+/** The setup command that repairs this deployment: setup starts again from the answers its state file recorded. */
+function repairCommand(ctx: CommandContext, name: string): string {
+  return `kds-xacct setup --name ${name}${ctx.options.stateDir === '.kds-xacct' ? '' : ` --state-dir ${ctx.options.stateDir}`}`;
 }
 
 const statusWords: Record<HealthReport['resources'][number]['status'], string> = {

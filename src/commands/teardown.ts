@@ -20,11 +20,11 @@ import { newState, type DeploymentState } from '../engine/state.js';
 import { StepState, type EngineEvent, type Outputs, type StepContext } from '../engine/types.js';
 import { waitFor } from '../engine/wait.js';
 import { CommandFailedError, ExitCode, UserError } from '../errors.js';
-import { completeConfig, type SetupConfig } from '../pipeline/config.js';
+import { configFromState } from '../pipeline/config.js';
 import { TAG_DEPLOYMENT, defaultNames, lambdaLogGroupName, type DeploymentNames } from '../pipeline/names.js';
 import { hasStatements, parsePolicy } from '../pipeline/policies.js';
 import { callAws, hasCode, ifExists, isNotFound } from '../pipeline/retry.js';
-import { STEP, setupSteps } from '../pipeline/steps.js';
+import { STEP, pipelineContext, setupSteps } from '../pipeline/steps.js';
 import { LOG_GROUP, planRemoval, removalSteps, type PlannedRemoval, type Removable, type RemovalPlan } from '../pipeline/teardown.js';
 import { resolveDeployment, resolveDeploymentName } from './deployment.js';
 import { describeStepError, formatTable, leftoverLines } from './report.js';
@@ -249,17 +249,6 @@ async function deregisterOthers(ctx: StepContext, producer: AccountSession, stre
 // ---------------------------------------------------------------------------------------------
 // The command
 
-/** The setup config as setup recorded it in `state.inputs`, with defaults for anything missing. */
-function configFromInputs(state: DeploymentState, names: DeploymentNames): SetupConfig {
-  const defaults = completeConfig({ name: state.name }, names);
-  const inputs = state.inputs as Partial<SetupConfig>;
-  const config: SetupConfig = { ...defaults };
-  for (const key of Object.keys(defaults) as Array<keyof SetupConfig>) {
-    if (inputs[key] !== undefined) (config as unknown as Record<string, unknown>)[key] = inputs[key];
-  }
-  return config;
-}
-
 function planText(plan: RemovalPlan, accounts: Accounts, keyPendingDays: number): string {
   const lines: string[] = [];
   for (const account of ['producer', 'consumer'] as const) {
@@ -312,16 +301,8 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
       state = await discoverDeployment(name, accounts, clock, new Date(clock.now()));
     }
 
-    const names = defaultNames(name, state.accounts.consumer?.accountId ?? consumer.accountId);
-    const config = configFromInputs(state, names);
-    const pipeline = {
-      config,
-      names: { ...names, streamName: config.streamName, consumerName: config.consumerName, roleName: config.roleName, functionName: config.functionName },
-      producer,
-      consumer,
-      previous: structuredClone(state),
-      keyPendingDays,
-    };
+    const config = configFromState(state, consumer.accountId);
+    const pipeline = pipelineContext({ config, producer, consumer, previous: state, keyPendingDays });
     const removables: Removable[] = [logGroupRemovable(consumer), ...setupSteps(pipeline)];
 
     // The log group is ours when the function was; it is recorded so that a failed deletion is retried.

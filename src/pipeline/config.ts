@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
+import type { DeploymentState } from '../engine/state.js';
 import { UserError } from '../errors.js';
+import { defaultNames } from './names.js';
 import {
   ensureValid,
   isRuntime,
@@ -170,4 +172,27 @@ export function completeConfig(answers: SetupAnswers & { name: string }, default
     },
     adopt: answers.adopt ?? false,
   };
+}
+
+/**
+ * What the state file records of a config: the answers as flags would give them, so that a re-run
+ * (and teardown and status) read them back through `completeConfig`. Adoption is not recorded:
+ * each run decides it again.
+ */
+export function recordedAnswers(config: SetupConfig): SetupAnswers {
+  const { esm, adopt: _adopt, shards, ...rest } = config;
+  return {
+    ...rest,
+    ...(config.capacityMode === 'provisioned' && { shards }),
+    batchSize: esm.batchSize,
+    startingPosition: esm.startingPosition,
+    maxRetries: esm.maxRetries,
+    maxRecordAge: esm.maxRecordAgeSeconds,
+  };
+}
+
+/** The config a state file recorded, completed with the defaults of its deployment name. */
+export function configFromState(state: DeploymentState, consumerAccountId: string): SetupConfig {
+  const { producerProfile: _p, consumerProfile: _c, region: _r, ...answers } = state.inputs as SetupAnswers;
+  return completeConfig({ ...answers, name: state.name }, defaultNames(state.name, consumerAccountId));
 }

@@ -51,7 +51,7 @@ import { waitFor } from '../engine/wait.js';
 import { UserError, errorMessage } from '../errors.js';
 import { buildHandlerZip, HANDLER_NAME } from './bundle.js';
 import type { SetupConfig } from './config.js';
-import { TAG_DEPLOYMENT, arns, lambdaLogGroupName, type DeploymentNames } from './names.js';
+import { TAG_DEPLOYMENT, arns, defaultNames, lambdaLogGroupName, type DeploymentNames } from './names.js';
 import {
   consumerPolicyStatement,
   consumerRoleInlinePolicy,
@@ -95,6 +95,28 @@ export interface PipelineContext {
   /** Waiting period for a KMS key this run deletes: 7 (the minimum) for a rollback, teardown's choice otherwise. */
   keyPendingDays: number;
 }
+
+/** A deployment's step context: names default from the deployment name and are overridden by the config. */
+export function pipelineContext(options: Omit<PipelineContext, 'names' | 'keyPendingDays'> & { keyPendingDays?: number }): PipelineContext {
+  const { config } = options;
+  return {
+    ...options,
+    keyPendingDays: options.keyPendingDays ?? MIN_KEY_PENDING_DAYS,
+    // The steps judge ownership by the state as it was before this run, not as the run changes it.
+    previous: structuredClone(options.previous),
+    names: {
+      ...defaultNames(config.name, options.consumer.accountId),
+      streamName: config.streamName,
+      consumerName: config.consumerName,
+      roleName: config.roleName,
+      functionName: config.functionName,
+      logGroupName: lambdaLogGroupName(config.functionName),
+    },
+  };
+}
+
+/** The shortest waiting period KMS allows: used when a rollback deletes a key made moments ago. */
+export const MIN_KEY_PENDING_DAYS = 7;
 
 /** Treats "already gone" (and any other end state named by `codes`) as success: undo and teardown must be safe to repeat. */
 async function ignoreMissing(call: () => Promise<unknown>, ...codes: string[]): Promise<void> {

@@ -261,3 +261,17 @@ describe('Ctrl-C during setup', () => {
     expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
   });
 });
+
+describe('re-running a deployment', () => {
+  it('starts from the answers the state file recorded', async () => {
+    world = twoAccounts();
+    world.cloud.seedStream(PRODUCER, REGION, { name: 'clicks' });
+    expect(await world.setup('--name', 'clicks', '--stream-name', 'clicks', '--use-existing-stream', '--batch-size', '7')).toBe(ExitCode.Success);
+    const before = world.cloud.calls.length;
+    // No profiles, no stream: everything comes from the state file.
+    expect(await world.harness.run('setup', '--name', 'clicks', '--yes')).toBe(ExitCode.Success);
+    expect(world.harness.reporter.text).toContain('(no changes were needed)');
+    expect(world.cloud.calls.slice(before).filter((c) => c.mutating)).toEqual([]);
+    expect((await world.store.load('clicks'))!.inputs).toMatchObject({ streamName: 'clicks', useExistingStream: true, batchSize: 7, producerProfile: 'prod' });
+  });
+});

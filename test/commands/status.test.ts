@@ -109,9 +109,9 @@ describe('status finds drift, and setup repairs it', () => {
     const [finding] = broken.report.findings;
     expect(finding).toMatchObject({ severity: 'error', step: 'stream-policy', account: 'producer' });
     expect(finding!.message).toContain('kinesis:GetRecords');
-    expect(finding!.fix).toBe('run `kds-xacct setup --name orders --producer-profile prod --consumer-profile analytics` again to repair');
+    expect(finding!.fix).toBe('run `kds-xacct setup --name orders` again to repair');
     expect(broken.text).toContain(
-      `✖ [producer] stream policy statement ${finding!.message.split(' ')[3]} differs from what setup wrote (drift); the live check finds kinesis:DescribeStream, kinesis:DescribeStreamSummary, kinesis:GetRecords, kinesis:GetShardIterator, kinesis:ListShards denied: run \`kds-xacct setup --name orders --producer-profile prod --consumer-profile analytics\` again to repair`,
+      `✖ [producer] stream policy statement ${finding!.message.split(' ')[3]} differs from what setup wrote (drift); the live check finds kinesis:DescribeStream, kinesis:DescribeStreamSummary, kinesis:GetRecords, kinesis:GetShardIterator, kinesis:ListShards denied: run \`kds-xacct setup --name orders\` again to repair`,
     );
     expect(broken.calls.filter((c) => c.mutating)).toEqual([]);
 
