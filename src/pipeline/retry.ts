@@ -1,5 +1,5 @@
 import type { Clock } from '../engine/clock.js';
-import { withRetry } from '../engine/wait.js';
+import { withRetry, type BackoffOptions } from '../engine/wait.js';
 import { awsErrorCode, errorMessage } from '../errors.js';
 
 /** Throttling as each service spells it. Always worth a retry with backoff. */
@@ -30,9 +30,10 @@ export const RETRY_BUDGET_MS = 3 * 60_000;
 export function callAws<T>(
   clock: Clock,
   call: () => Promise<T>,
-  options: { propagating?: (error: unknown) => boolean; onRetry?: (reason: string) => void } = {},
+  options: { propagating?: (error: unknown) => boolean; onRetry?: (reason: string) => void; backoff?: BackoffOptions } = {},
 ): Promise<T> {
   return withRetry(call, {
+    ...options.backoff,
     clock,
     timeoutMs: RETRY_BUDGET_MS,
     retryable: (error) => {

@@ -590,7 +590,9 @@ function functionStep(ctx: PipelineContext): Step {
               Tags: names.tags,
             }),
           ),
-        { propagating: roleNotYetAssumable, onRetry: step.progress },
+        // Slower than the default: IAM takes seconds to propagate, the function is off the critical path,
+        // and every early attempt is a failed mutating call in the user's CloudTrail.
+        { propagating: roleNotYetAssumable, onRetry: step.progress, backoff: { initialDelayMs: 1_000, maxDelayMs: 3_000 } },
       );
       return { functionName: out.FunctionName!, functionArn: out.FunctionArn! };
     },
