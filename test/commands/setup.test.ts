@@ -25,6 +25,14 @@ describe('setup on two fresh accounts', () => {
     const second = world.cloud.calls.slice(before);
     expect(second.filter((c) => c.mutating)).toEqual([]);
   });
+
+  it('builds a pipeline that delivers: a test record reaches the bundled handler in the other account', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    expect(await world.harness.run('send-test-record', '--name', 'orders', '--verify', '--timeout', '60s'), world.harness.reporter.text).toBe(ExitCode.Success);
+    const lines = (await world.cloud.logEvents(CONSUMER, REGION, '/aws/lambda/orders-consumer')).map((e) => e.message);
+    expect(lines.some((l) => l.includes('"type":"kds-xacct.record"'))).toBe(true);
+  });
 });
 
 describe('setup failures roll back', () => {

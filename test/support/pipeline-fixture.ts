@@ -2,7 +2,8 @@ import { KinesisClient, PutRecordCommand, PutResourcePolicyCommand } from '@aws-
 import { CreateEventSourceMappingCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { VirtualClock } from '../../src/engine/clock.js';
 import { MemoryStateStore } from '../../src/engine/state.js';
-import { FakeCloud, type FunctionRuntime } from '../fake-cloud/index.js';
+import { FakeCloud } from '../fake-cloud/index.js';
+import { bundledHandlerRuntime } from './bundled-handler.js';
 import { createHarness, seedDeploymentState, sessionFactoryFor } from './command-harness.js';
 
 export const PRODUCER = '111111111111';
@@ -12,29 +13,6 @@ export const NAME = 'orders';
 export const STREAM = 'orders-stream';
 export const FUNCTION = 'orders-consumer';
 export const LOG_GROUP = `/aws/lambda/${FUNCTION}`;
-
-/** What the bundled handler (src/pipeline/handler) logs: one `kds-xacct.record` JSON line per record. */
-export const bundledHandlerRuntime: FunctionRuntime = async (event, log) => {
-  for (const r of event.Records) {
-    const text = Buffer.from(r.kinesis.data, 'base64').toString('utf8');
-    let data: unknown = text;
-    try {
-      data = JSON.parse(text);
-    } catch {
-      // Not JSON: logged as text, as the handler does.
-    }
-    log(
-      JSON.stringify({
-        type: 'kds-xacct.record',
-        eventId: r.eventID,
-        partitionKey: r.kinesis.partitionKey,
-        sequenceNumber: r.kinesis.sequenceNumber,
-        approximateArrivalTimestamp: new Date(r.kinesis.approximateArrivalTimestamp * 1000).toISOString(),
-        data,
-      }),
-    );
-  }
-};
 
 export interface PipelineOptions {
   /** Create the event source mapping disabled, as after `update-event-source-mapping --no-enabled`. */

@@ -1,6 +1,7 @@
 import { VirtualClock } from '../../src/engine/clock.js';
 import { MemoryStateStore } from '../../src/engine/state.js';
 import { FakeCloud, type LatencyModel } from '../fake-cloud/index.js';
+import { bundledHandlerRuntime } from './bundled-handler.js';
 import { createHarness, sessionFactoryFor } from './command-harness.js';
 
 export const PRODUCER = '111111111111';
@@ -22,6 +23,7 @@ export function twoAccounts(options: { latency?: Partial<LatencyModel> } = {}) {
   cloud.addAccount(CONSUMER);
   cloud.addAccount(CONSUMER_2);
   cloud.install();
+  cloud.setFunctionRuntime(bundledHandlerRuntime);
   const sessions = sessionFactoryFor({
     prod: { region: REGION, credentials: cloud.credentialsFor(PRODUCER) },
     analytics: { region: REGION, credentials: cloud.credentialsFor(CONSUMER) },
