@@ -2,6 +2,7 @@ import type { AccountSession } from '../aws/session.js';
 import type { Leftover, RunResult, StepError } from '../engine/engine.js';
 import { WaitTimeoutError } from '../engine/wait.js';
 import { UserError, awsErrorCode, errorMessage } from '../errors.js';
+import { primaryId } from '../pipeline/steps.js';
 
 /** Left-aligned columns, for summaries that must read well in a terminal and in a log. */
 export function formatTable(header: string[], rows: string[][]): string {
@@ -74,7 +75,7 @@ export function leftoverLines(leftovers: Leftover[]): string[] {
   return [
     'Still there:',
     ...leftovers.map(
-      (l) => `  [${l.account}] ${l.title}: ${Object.values(l.outputs).filter((v) => v.includes(':') || v.length > 8).join(' ') || JSON.stringify(l.outputs)}${l.error ? ` (could not remove: ${errorMessage(l.error)})` : ''}`,
+      (l) => `  [${l.account}] ${l.title}: ${primaryId(l.outputs) ?? JSON.stringify(l.outputs)}${l.error ? ` (could not remove: ${errorMessage(l.error)})` : ''}`,
     ),
   ];
 }

@@ -13,7 +13,7 @@ import { ExitCode, InterruptedError, UserError } from '../errors.js';
 import type { Prompter } from '../prompts.js';
 import { completeConfig, DEFAULTS, flagFor, loadAnswersFile, mergeAnswers, recordedAnswers, type SetupAnswers, type SetupConfig } from '../pipeline/config.js';
 import { defaultNames } from '../pipeline/names.js';
-import { pipelineContext, setupSteps } from '../pipeline/steps.js';
+import { pipelineContext, primaryId, setupSteps } from '../pipeline/steps.js';
 import {
   validateBatchSize,
   validateConsumerName,
@@ -298,7 +298,7 @@ export async function runSetup(ctx: CommandContext, rawFlags: Record<string, unk
       return exitCodeFor(result);
     }
     reporter.info(`\nDeployment "${config.name}" is ready${result.applied.length === 0 ? ' (no changes were needed)' : ''}.\n`);
-    reporter.info(formatTable(['account', 'resource', 'origin', 'id / ARN'], resources.map((r) => [r.account, r.step, r.origin, mainId(r.outputs)])));
+    reporter.info(formatTable(['account', 'resource', 'origin', 'id / ARN'], resources.map((r) => [r.account, r.step, r.origin, primaryId(r.outputs) ?? ''])));
     const stateDirFlag = options.stateDir === '.kds-xacct' ? '' : ` --state-dir ${options.stateDir}`;
     reporter.info(
       `\nNext:\n  kds-xacct send-test-record --name ${config.name} --producer-profile ${producer.profile}${stateDirFlag} --verify\n` +
@@ -308,9 +308,4 @@ export async function runSetup(ctx: CommandContext, rawFlags: Record<string, unk
   } finally {
     await release();
   }
-}
-
-/** The one identifier worth showing for a step's outputs. */
-function mainId(outputs: Record<string, string>): string {
-  return outputs.streamArn ?? outputs.consumerArn ?? outputs.keyArn ?? outputs.roleArn ?? outputs.functionArn ?? outputs.resourceArn ?? outputs.uuid ?? outputs.grantId ?? outputs.policyName ?? '';
 }

@@ -21,10 +21,10 @@ import { StepState, type EngineEvent, type Outputs, type StepContext } from '../
 import { waitFor } from '../engine/wait.js';
 import { CommandFailedError, ExitCode, UserError } from '../errors.js';
 import { configFromState } from '../pipeline/config.js';
-import { TAG_DEPLOYMENT, defaultNames, lambdaLogGroupName, type DeploymentNames } from '../pipeline/names.js';
+import { TAG_DEPLOYMENT, defaultNames, lambdaLogGroupName } from '../pipeline/names.js';
 import { hasStatements, parsePolicy } from '../pipeline/policies.js';
 import { callAws, hasCode, ifExists, isNotFound } from '../pipeline/retry.js';
-import { STEP, pipelineContext, setupSteps } from '../pipeline/steps.js';
+import { STEP, pipelineContext, primaryId, setupSteps } from '../pipeline/steps.js';
 import { LOG_GROUP, planRemoval, removalSteps, type PlannedRemoval, type Removable, type RemovalPlan } from '../pipeline/teardown.js';
 import { resolveDeployment, resolveDeploymentName } from './deployment.js';
 import { describeStepError, formatTable, leftoverLines } from './report.js';
@@ -432,7 +432,7 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
     }
     reporter.info(`\nDeployment "${name}" is torn down${plan.keep.length ? '; adopted resources were kept' : ''}. The state file was removed.`);
     if (removed.includes(STEP.kmsKey)) reporter.info(`The KMS key is pending deletion for ${keyPendingDays} days.`);
-    if (plan.keep.length) reporter.info(formatTable(['account', 'kept', 'id / ARN'], plan.keep.map((p) => [p.account, p.title, Object.values(p.outputs).find((v) => v.startsWith('arn:')) ?? ''])));
+    if (plan.keep.length) reporter.info(formatTable(['account', 'kept', 'id / ARN'], plan.keep.map((p) => [p.account, p.title, primaryId(p.outputs) ?? ''])));
     return ExitCode.Success;
   } finally {
     await release();

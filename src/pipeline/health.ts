@@ -9,8 +9,8 @@ import type { CheckResult, Origin, Outputs, Step } from '../engine/types.js';
 import { UserError, awsErrorCode, errorMessage } from '../errors.js';
 import { arns } from './names.js';
 import { checkConsumerAccess, type DeniedAccess } from './policy-check.js';
-import { callAws, hasCode } from './retry.js';
-import { STEP, setupSteps, type PipelineContext } from './steps.js';
+import { callAws, isNotFound } from './retry.js';
+import { STEP, primaryId, setupSteps, type PipelineContext } from './steps.js';
 
 /** What status found for one resource (one setup step). */
 export type ResourceStatus =
@@ -80,8 +80,6 @@ export interface HealthOptions {
   repairCommand: string;
 }
 
-const notFound = (error: unknown) => hasCode(error, 'ResourceNotFoundException', 'NotFoundException', 'NoSuchEntityException', 'NoSuchEntity');
-
 type Read<T> = { ok: true; value: T } | { ok: false; missing: boolean; error: unknown };
 
 /** A read that never throws: status reports what it could not read instead of stopping. */
@@ -89,16 +87,12 @@ async function read<T>(clock: Clock, call: () => Promise<T>): Promise<Read<T>> {
   try {
     return { ok: true, value: await callAws(clock, call) };
   } catch (error) {
-    return { ok: false, missing: notFound(error), error };
+    return { ok: false, missing: isNotFound(error), error };
   }
 }
 
 const describeError = (error: unknown) => `${awsErrorCode(error) ? `${awsErrorCode(error)}: ` : ''}${errorMessage(error)}`;
 
-/** The one identifier worth showing for a step's outputs. */
-function mainId(outputs: Outputs): string | undefined {
-  return outputs.streamArn ?? outputs.consumerArn ?? outputs.keyArn ?? outputs.roleArn ?? outputs.functionArn ?? outputs.uuid ?? outputs.grantId ?? outputs.sid ?? outputs.policyName;
-}
 
 /** What a policy-like step is called in a diagnosis. */
 const policyWords: Record<string, string> = {
@@ -155,7 +149,7 @@ export async function assessHealth(pipeline: PipelineContext, options: HealthOpt
       });
       return { ...base, status: 'error', ...(recordedOrigin && { origin: recordedOrigin }), detail: errorMessage(failure) };
     }
-    if (check?.status === 'done') return { ...base, status: 'ok', origin: check.origin, ...(mainId(check.outputs) && { id: mainId(check.outputs) }), ...(check.detail && { detail: check.detail }) };
+    if (check?.status === 'done') return { ...base, status: 'ok', origin: check.origin, ...(primaryId(check.outputs) && { id: primaryId(check.outputs) }), ...(check.detail && { detail: check.detail }) };
     if (check?.status === 'skip') return { ...base, status: 'skipped', detail: check.detail };
     if (check?.status === 'missing') {
       // The checks say "differs" only for what exists: our statements, inline policy and grant.

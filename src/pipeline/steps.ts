@@ -44,7 +44,6 @@ import {
   ListEventSourceMappingsCommand,
 } from '@aws-sdk/client-lambda';
 import type { AccountSession } from '../aws/session.js';
-import type { Clock } from '../engine/clock.js';
 import type { DeploymentState } from '../engine/state.js';
 import type { Origin, Outputs, Step, StepContext } from '../engine/types.js';
 import { waitFor } from '../engine/wait.js';
@@ -94,6 +93,11 @@ export interface PipelineContext {
   previous: DeploymentState;
   /** Waiting period for a KMS key this run deletes: 7 (the minimum) for a rollback, teardown's choice otherwise. */
   keyPendingDays: number;
+}
+
+/** The one identifier worth showing for a step's outputs: its ARN, or its id where it has no ARN. */
+export function primaryId(outputs: Outputs): string | undefined {
+  return outputs.streamArn ?? outputs.consumerArn ?? outputs.keyArn ?? outputs.roleArn ?? outputs.functionArn ?? outputs.resourceArn ?? outputs.uuid ?? outputs.grantId ?? outputs.policyName;
 }
 
 /** A deployment's step context: names default from the deployment name and are overridden by the config. */
