@@ -28,8 +28,9 @@ export function createProgram(environment: Environment, outcome: { exitCode: Exi
   const program = new Command('kds-xacct');
 
   const action = (load: () => Promise<Runner>) => async (options: Record<string, unknown>, command: Command) => {
-    const globals = command.optsWithGlobals() as GlobalOptions & Record<string, unknown>;
-    const color = globals.color && !environment.env.NO_COLOR;
+    const raw = command.optsWithGlobals() as Partial<GlobalOptions> & { stateDir: string };
+    const color = raw.color !== false && !environment.env.NO_COLOR;
+    const globals: GlobalOptions = { ...raw, yes: raw.yes === true, json: raw.json === true, debug: raw.debug === true, color };
     const reporter =
       environment.reporter ??
       (await createReporter({
@@ -42,7 +43,7 @@ export function createProgram(environment: Environment, outcome: { exitCode: Exi
       }));
     outcome.reporter = reporter;
     const run = await load();
-    outcome.exitCode = await run(createContext({ ...globals, color }, environment, reporter), options);
+    outcome.exitCode = await run(createContext(globals, environment, reporter), options);
   };
 
   program
@@ -55,10 +56,10 @@ export function createProgram(environment: Environment, outcome: { exitCode: Exi
     .option('--region <region>', 'AWS region for both accounts (default: from the profiles or AWS_REGION)')
     .option('--name <deployment>', 'deployment name; default resource names derive from it, e.g. "orders"')
     .option('--state-dir <dir>', 'where deployment state files live', '.kds-xacct')
-    .option('-y, --yes', 'answer yes to confirmations and ask no questions (for CI)', false)
-    .option('--json', 'machine-readable result on stdout, logs as JSON lines on stderr', false)
+    .option('-y, --yes', 'answer yes to confirmations and ask no questions (for CI)')
+    .option('--json', 'machine-readable result on stdout, logs as JSON lines on stderr')
     .option('--no-color', 'plain output without colours or spinners (NO_COLOR is honoured too)')
-    .option('--debug', 'show AWS request ids and error details (credentials redacted)', false)
+    .option('--debug', 'show AWS request ids and error details (credentials redacted)')
     .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError('(add --help for usage)')
     .configureOutput({
