@@ -1,6 +1,6 @@
-import { ListStreamsCommand } from '@aws-sdk/client-kinesis';
-import { ListAliasesCommand } from '@aws-sdk/client-kms';
-import { ListFunctionsCommand } from '@aws-sdk/client-lambda';
+import { paginateListStreams } from '@aws-sdk/client-kinesis';
+import { paginateListAliases, type AliasListEntry } from '@aws-sdk/client-kms';
+import { paginateListFunctions } from '@aws-sdk/client-lambda';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { connectBoth } from '../aws/sessions.js';
@@ -64,6 +64,27 @@ class Wizard {
     return this.answers[key];
   }
 
+  /**
+   * "Create new" or one of the existing resources, for the stream and the function: sets the name
+   * answer and whether it names an existing resource, unless flags already gave the name.
+   */
+  async chooseNewOrExisting(
+    nameKey: 'streamName' | 'functionName',
+    existingKey: 'useExistingStream' | 'useExistingFunction',
+    question: { message: string; create: string; newName: { message: string; default: string; validate: (v: string) => string | true }; existing: () => Promise<string[]> },
+  ): Promise<void> {
+    if (this.answers[nameKey] !== undefined) return;
+    await this.ask(existingKey, async (p) => {
+      const existing = await question.existing();
+      const chosen = await p.select<string | undefined>({
+        message: question.message,
+        choices: [{ name: question.create, value: undefined }, ...existing.map((name) => ({ name: `Use existing: ${name}`, value: name }))],
+      });
+      this.answers[nameKey] = chosen ?? (await p.input(question.newName));
+      return chosen !== undefined;
+    });
+  }
+
   async confirm(message: string): Promise<boolean> {
     return (await this.prompts()).confirm({ message, default: false });
   }
@@ -108,21 +129,16 @@ async function askTheRest(wizard: Wizard, producer: AccountSession, consumer: Ac
   await wizard.ask('name', (p) => p.input({ message: 'Deployment name (resource names derive from it):', validate: validateDeploymentName }), true);
   const defaults = defaultNames(wizard.answers.name!, consumer.accountId);
 
-  if (wizard.answers.streamName === undefined) {
-    await wizard.ask('useExistingStream', async (p) => {
-      const streams = (await producer.clients.kinesis.send(new ListStreamsCommand({ Limit: 100 }))).StreamNames ?? [];
-      const chosen = await p.select<string | undefined>({
-        message: 'Stream:',
-        choices: [{ name: `Create a new stream (${defaults.streamName})`, value: undefined }, ...streams.map((s) => ({ name: `Use existing: ${s}`, value: s }))],
-      });
-      if (chosen === undefined) {
-        wizard.answers.streamName = await p.input({ message: 'New stream name:', default: defaults.streamName, validate: validateStreamName });
-        return false;
-      }
-      wizard.answers.streamName = chosen;
-      return true;
-    });
-  }
+  await wizard.chooseNewOrExisting('streamName', 'useExistingStream', {
+    message: 'Stream:',
+    create: `Create a new stream (${defaults.streamName})`,
+    newName: { message: 'New stream name:', default: defaults.streamName, validate: validateStreamName },
+    existing: async () => {
+      const names: string[] = [];
+      for await (const page of paginateListStreams({ client: producer.clients.kinesis }, {})) names.push(...(page.StreamNames ?? []));
+      return names;
+    },
+  });
   if (!wizard.answers.useExistingStream) {
     const mode = await wizard.ask('capacityMode', (p) =>
       p.select({
@@ -139,29 +155,26 @@ async function askTheRest(wizard: Wizard, producer: AccountSession, consumer: Ac
   }
 
   await wizard.ask('kmsKey', async (p) => {
-    const aliases = (await producer.clients.kms.send(new ListAliasesCommand({ Limit: 100 }))).Aliases ?? [];
-    const customer = aliases.filter((a) => a.TargetKeyId && !a.AliasName?.startsWith('alias/aws/'));
+    const customer: AliasListEntry[] = [];
+    for await (const page of paginateListAliases({ client: producer.clients.kms }, {})) {
+      customer.push(...(page.Aliases ?? []).filter((a) => a.TargetKeyId && !a.AliasName?.startsWith('alias/aws/')));
+    }
     return p.select<string | undefined>({
       message: 'KMS key for the stream:',
       choices: [{ name: `Create a new customer managed key (${defaults.kmsAlias})`, value: undefined }, ...customer.map((a) => ({ name: `Use existing: ${a.AliasName}`, value: a.AliasName! }))],
     });
   });
 
-  if (wizard.answers.functionName === undefined) {
-    await wizard.ask('useExistingFunction', async (p) => {
-      const functions = (await consumer.clients.lambda.send(new ListFunctionsCommand({ MaxItems: 50 }))).Functions ?? [];
-      const chosen = await p.select<string | undefined>({
-        message: 'Consumer function:',
-        choices: [{ name: `Deploy the bundled consumer (${defaults.functionName})`, value: undefined }, ...functions.map((f) => ({ name: `Use existing: ${f.FunctionName}`, value: f.FunctionName! }))],
-      });
-      if (chosen === undefined) {
-        wizard.answers.functionName = await p.input({ message: 'Function name:', default: defaults.functionName, validate: validateFunctionName });
-        return false;
-      }
-      wizard.answers.functionName = chosen;
-      return true;
-    });
-  }
+  await wizard.chooseNewOrExisting('functionName', 'useExistingFunction', {
+    message: 'Consumer function:',
+    create: `Deploy the bundled consumer (${defaults.functionName})`,
+    newName: { message: 'Function name:', default: defaults.functionName, validate: validateFunctionName },
+    existing: async () => {
+      const names: string[] = [];
+      for await (const page of paginateListFunctions({ client: consumer.clients.lambda }, {})) names.push(...(page.Functions ?? []).map((f) => f.FunctionName!));
+      return names;
+    },
+  });
   if (!wizard.answers.useExistingFunction) {
     await wizard.ask('runtime', (p) => p.select({ message: 'Runtime:', choices: [{ name: 'nodejs22.x', value: 'nodejs22.x' as const }, { name: 'nodejs24.x', value: 'nodejs24.x' as const }] }));
   }

@@ -48,6 +48,25 @@ describe('the setup wizard', () => {
     expect(world.cloud.calls.find((c) => c.command === 'CreateEventSourceMapping')!.input).toMatchObject({ BatchSize: 50, StartingPosition: 'TRIM_HORIZON' });
   });
 
+  it('offers the existing streams, keys and functions, and adopts the ones picked', async () => {
+    world = twoAccounts();
+    world.cloud.seedStream('111111111111', 'eu-west-1', { name: 'clicks' });
+    world.cloud.seedKey('111111111111', 'eu-west-1', { alias: 'alias/team-key' });
+    world.cloud.seedFunction('222222222222', 'eu-west-1', { name: 'clicks-reader' });
+    const { run } = wizard([
+      ...questions.slice(0, 4),
+      [/^Stream:/, 'clicks'],
+      [/KMS key/, 'alias/team-key'],
+      [/Consumer function/, 'clicks-reader'],
+      ...questions.slice(12),
+      [/Apply/, true],
+    ]);
+    expect(await run(), world.harness.reporter.text).toBe(ExitCode.Success);
+    const state = (await world.store.load('orders'))!;
+    expect([state.steps.stream!.origin, state.steps['kms-key']!.origin, state.steps.function!.origin]).toEqual(['adopted', 'adopted', 'adopted']);
+    expect(state.inputs).toMatchObject({ streamName: 'clicks', useExistingStream: true, kmsKey: 'alias/team-key', functionName: 'clicks-reader', useExistingFunction: true });
+  });
+
   it('changes nothing when the plan is declined', async () => {
     world = twoAccounts();
     const { run } = wizard([...questions, [/Apply/, false]]);
