@@ -70,12 +70,14 @@ export function formatDebugLine(level: string, content: unknown[]): string {
 /**
  * An SDK `logger` that writes redacted lines through `write`. The SDK's logger middleware calls
  * `info` after each request (input, output and `metadata.requestId`) and `error` when one fails,
- * so this is what makes request ids visible under `--debug`.
+ * so this is what makes request ids visible under `--debug`. The SDK's own `debug` and `trace`
+ * lines (every config lookup it makes, dozens per client) would drown those and are dropped.
  */
 export function createSdkDebugLogger(write: (line: string) => void): Logger {
   const at =
     (level: string) =>
     (...content: unknown[]): void =>
       write(formatDebugLine(level, content));
-  return { trace: at('trace'), debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+  const ignore = (): void => undefined;
+  return { trace: ignore, debug: ignore, info: at('info'), warn: at('warn'), error: at('error') };
 }

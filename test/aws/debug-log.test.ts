@@ -52,7 +52,7 @@ describe('redact', () => {
 });
 
 describe('createSdkDebugLogger', () => {
-  it('writes one redacted line per SDK log call', () => {
+  it('writes one redacted line per SDK request or error, and drops the SDK\'s own debug chatter', () => {
     const lines: string[] = [];
     const logger = createSdkDebugLogger((line) => lines.push(line));
     logger.info({
@@ -62,7 +62,8 @@ describe('createSdkDebugLogger', () => {
       metadata: { requestId: 'req-1', attempts: 1 },
       credentials: { secretAccessKey: 'shh' },
     });
-    logger.debug('using key AKIAABCDEFGHIJKLMNOP');
+    logger.error('using key AKIAABCDEFGHIJKLMNOP');
+    logger.debug('Not found in ENV: ENV_USE_FIPS_ENDPOINT');
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(/^\[aws info\] /);
     expect(lines[0]).toContain('req-1');
