@@ -55,6 +55,8 @@ class Wizard {
 
   /** The answer if given; otherwise asked (interactive) or a usage error (required) or undefined (has a default). */
   async ask<K extends keyof SetupAnswers>(key: K, question: (p: Prompter) => Promise<SetupAnswers[K]>, required = false): Promise<SetupAnswers[K]> {
+    // Ctrl-C while the wizard was reading lists from AWS: stop before the next question.
+    if (this.ctx.environment.interrupt.interrupted) throw new InterruptedError('Interrupted. Nothing was changed.');
     if (this.answers[key] !== undefined) return this.answers[key];
     if (!this.ctx.interactive) {
       if (required) throw new UserError(`Missing ${flagFor(key)}.`, `Pass ${flagFor(key)} (or put "${key}" in a --config file); with --yes or without a terminal nothing is asked.`);
@@ -89,8 +91,9 @@ class Wizard {
     return (await this.prompts()).confirm({ message, default: false });
   }
 
+  /** An MFA code is asked for whenever there is a terminal, even under --yes: nothing else can supply it. */
   mfaCodeProvider(): ((serial: string) => Promise<string>) | undefined {
-    if (!this.ctx.interactive) return undefined;
+    if (!this.ctx.environment.stdinIsTTY || !this.ctx.environment.stdoutIsTTY) return undefined;
     return async (serial) => (await this.prompts()).input({ message: `MFA code for ${serial}:`, validate: (v) => /^\d{6}$/.test(v) || 'Enter the 6-digit code.' });
   }
 }
@@ -239,7 +242,8 @@ export async function runSetup(ctx: CommandContext, rawFlags: Record<string, unk
     for (const key of ['producerProfile', 'consumerProfile', 'name'] as const) await wizard.ask(key, async () => undefined, true);
   }
   if (!ctx.interactive && !options.yes && !dryRun) {
-    throw new UserError('setup needs a confirmation, and there is no terminal to ask.', 'Pass --yes to apply the plan unattended, or --dry-run to only print it.');
+    const why = options.json ? 'and --json asks no questions' : 'and there is no terminal to ask';
+    throw new UserError(`setup needs a confirmation, ${why}.`, 'Pass --yes to apply the plan unattended, or --dry-run to only print it.');
   }
 
   await chooseProfiles(ctx, wizard);
@@ -305,7 +309,7 @@ export async function runSetup(ctx: CommandContext, rawFlags: Record<string, unk
     );
     reporter.result({ deployment: config.name, outcome: result.outcome, applied: result.applied, accounts: state.accounts, resources, leftovers: result.leftovers.map(({ error: _e, ...l }) => l) });
     if (result.outcome !== 'succeeded') {
-      const failure = describeRunFailure(result, { producer, consumer }, rollback, 'setup');
+      const failure = describeRunFailure(result, { producer, consumer }, rollback, `setup --name ${config.name}`);
       reporter.error(failure.message, failure.hint);
       for (const line of leftoverLines(result.leftovers)) reporter.info(line);
       return exitCodeFor(result);

@@ -206,7 +206,7 @@ function logGroupRemovable(consumer: AccountSession): Removable {
     id: LOG_GROUP,
     title: 'log group',
     account: 'consumer',
-    dependsOn: [STEP.function],
+    dependsOn: [],
     async undo(ctx, outputs) {
       try {
         await callAws(ctx.clock, () => consumer.clients.logs.send(new DeleteLogGroupCommand({ logGroupName: outputs.logGroupName })));

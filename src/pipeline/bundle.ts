@@ -7,7 +7,6 @@ export const HANDLER_FILE = 'index.mjs';
 /** The Lambda `Handler` setting for the bundled function. */
 export const HANDLER_NAME = 'index.handler';
 /** Same as {@link HANDLER_NAME}; the name the steps import. */
-export const HANDLER = HANDLER_NAME;
 
 /** The bundled consumer handler, zipped in memory as `index.mjs`, byte-for-byte reproducible. */
 export async function buildHandlerZip(): Promise<Uint8Array> {

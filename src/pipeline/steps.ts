@@ -57,6 +57,7 @@ import {
   kmsGrantRequest,
   lambdaTrustPolicy,
   mergeStatements,
+  ownSids,
   parsePolicy,
   removeStatements,
   sameStatements,
@@ -140,7 +141,9 @@ function isOurs(ctx: PipelineContext, tags: Record<string, string> | undefined, 
  * state nor tagged for this deployment is only used when the user chose to adopt it.
  */
 function originOf(ctx: PipelineContext, stepId: string, what: string, tags: Record<string, string> | undefined, flag: string): Origin {
-  if (isOurs(ctx, tags, stepId)) return ctx.previous.steps[stepId]?.origin === 'adopted' ? 'adopted' : 'created';
+  // Adopted by an earlier run: the user chose it then, and it stays adopted (and never deleted).
+  if (ctx.previous.steps[stepId]?.origin === 'adopted') return 'adopted';
+  if (isOurs(ctx, tags, stepId)) return 'created';
   if (ctx.config.adopt) return 'adopted';
   throw new UserError(
     `${what} already exists but was not created by kds-xacct for deployment "${ctx.names.deployment}".`,
@@ -320,7 +323,13 @@ function encryptionStep(ctx: PipelineContext): Step {
           `Pass --kms-key ${summary.KeyId} to use the stream's own key; kds-xacct does not re-encrypt a stream in use.`,
         );
       }
-      return { status: 'missing', detail: 'the stream is not encrypted; SSE-KMS will be enabled' };
+      return {
+        status: 'missing',
+        detail:
+          step.outputsOf(STEP.stream).origin === 'adopted'
+            ? "the stream is not encrypted; SSE-KMS will be enabled with the key, after which the stream's existing producers need kms:GenerateDataKey and its other consumers kms:Decrypt on it"
+            : 'the stream is not encrypted; SSE-KMS will be enabled',
+      };
     },
     async apply(step) {
       const key = step.outputsOf(STEP.kmsKey);
@@ -383,10 +392,12 @@ function consumerStep(ctx: PipelineContext): Step {
   };
 }
 
-/** IAM principals in a fresh policy or grant are rejected until the new role has propagated. */
+/**
+ * IAM principals in a fresh policy or grant are rejected as invalid until the new role has
+ * propagated. AccessDenied is not among these: a caller without a permission will not get it by waiting.
+ */
 const principalNotYetVisible = (error: unknown) =>
-  hasCode(error, 'InvalidArgumentException', 'MalformedPolicyDocumentException', 'InvalidArnException', 'AccessDeniedException') &&
-  /principal|arn|not authorized|access/i.test(errorMessage(error));
+  hasCode(error, 'InvalidArgumentException', 'MalformedPolicyDocumentException', 'InvalidArnException') && /principal|arn/i.test(errorMessage(error));
 
 /**
  * Our statements in a resource policy that others may share (PutResourcePolicy replaces it whole):
@@ -423,8 +434,9 @@ function resourcePolicyStep(
     async undo(step, outputs) {
       const arn = outputs.resourceArn!;
       const current = await read(step, arn);
-      if (!parsePolicy(current)?.Statement.some((s) => s['Sid'] === outputs.sid)) return;
-      const remaining = removeStatements(current, [outputs.sid!]);
+      const ours = ownSids(ctx.names.sidPrefix);
+      if (!parsePolicy(current)?.Statement.some((s) => ours.includes(s['Sid'] as string))) return;
+      const remaining = removeStatements(current, ours);
       await callAws(step.clock, () =>
         remaining
           ? kinesis.send(new PutResourcePolicyCommand({ ResourceARN: arn, Policy: JSON.stringify(remaining) }))
@@ -604,7 +616,8 @@ function functionStep(ctx: PipelineContext): Step {
       await waitFor(async () => {
         const conf = await callAws(step.clock, () => lambda.send(new GetFunctionConfigurationCommand({ FunctionName: outputs.functionName })));
         if (conf.State === 'Failed') throw new Error(`Function ${outputs.functionName} failed to become Active: ${conf.StateReasonCode}: ${conf.StateReason}`);
-        return conf.State === 'Active' ? { done: true, value: undefined } : { done: false, detail: `function is ${conf.State}` };
+        // Inactive: an idle adopted function that Lambda has parked; the first event wakes it.
+        return conf.State === 'Active' || conf.State === 'Inactive' ? { done: true, value: undefined } : { done: false, detail: `function is ${conf.State}` };
       }, waitOptions(step, `function ${outputs.functionName} to be Active`));
     },
     async undo(step, outputs) {

@@ -116,6 +116,16 @@ function dependentsOf(removables: Removable[], id: string): Set<string> {
   return found;
 }
 
+/**
+ * Orders the reversed setup graph does not give: the key outlives the stream it encrypts (a stream
+ * that fails to delete must stay readable), and the log group outlives the mapping and function
+ * that write to it (or Lambda recreates it).
+ */
+const REMOVE_AFTER: Record<string, string[]> = {
+  [STEP.kmsKey]: [STEP.stream],
+  [LOG_GROUP]: [STEP.esm, STEP.function],
+};
+
 export interface RemovalStepOptions {
   /** Called after a record's resource is gone: the caller drops the record from the state and saves it. */
   onRemoved(stepId: string): Promise<void>;
@@ -140,7 +150,7 @@ export function removalSteps(removables: Removable[], state: DeploymentState, op
       id: removalId(r.id),
       title: removalTitle(r, outputs, options.keyPendingDays),
       account: r.account,
-      dependsOn: [...dependentsOf(removables, r.id)].filter((id) => removing.has(id)).map(removalId),
+      dependsOn: [...dependentsOf(removables, r.id), ...(REMOVE_AFTER[r.id] ?? [])].filter((id) => removing.has(id)).map(removalId),
       // Undo tolerates "already gone", so there is nothing worth reading first.
       check: async () => ({ status: 'missing' }),
       async apply(ctx) {

@@ -51,6 +51,7 @@ describe('teardown after a full setup', () => {
     expect(at('DeregisterStreamConsumer')).toBeGreaterThan(at('DeleteEventSourceMapping'));
     expect(at('DeleteStream')).toBeGreaterThan(at('DeregisterStreamConsumer'));
     expect(at('ScheduleKeyDeletion')).toBeGreaterThan(at('RevokeGrant'));
+    expect(at('ScheduleKeyDeletion')).toBeGreaterThan(at('DeleteStream'));
     // Deletions are waited for: the ESM, consumer and stream were gone before success was reported.
     const snapshot = world.cloud.snapshot() as Record<string, any>;
     expect(snapshot[PRODUCER].regions[REGION]).toBeUndefined();
@@ -65,11 +66,25 @@ describe('teardown after a full setup', () => {
       world = twoAccounts();
       expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
       world.cloud.seedLogGroup(CONSUMER, REGION, '/aws/lambda/orders-consumer');
+      const start = world.cloud.calls.length;
       expect(await teardown(world, '--name', 'orders', ...(keep ? ['--keep-logs'] : []))).toBe(ExitCode.Success);
       const groups = [...world.cloud.regionState(CONSUMER, REGION)!.logGroups.keys()];
       expect(groups).toEqual(keep ? ['/aws/lambda/orders-consumer'] : []);
+      const done = commands(world, start);
+      // Last: while the mapping or the function exist, Lambda could write to the group again.
+      if (!keep) expect(done.indexOf('DeleteLogGroup')).toBeGreaterThan(Math.max(done.indexOf('DeleteFunction'), done.indexOf('DeleteEventSourceMapping')));
       world.cloud.restore();
     }
+  });
+
+  it('keeps the key while the stream it encrypts could not be deleted', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    world.cloud.failOn({ command: 'DeleteStream' }, { code: 'ResourceInUseException', message: 'Stream orders-stream is busy' });
+    const start = world.cloud.calls.length;
+    expect(await teardown(world, '--name', 'orders')).toBe(ExitCode.Failed);
+    expect(commands(world, start)).not.toContain('ScheduleKeyDeletion');
+    expect(Object.keys((await world.store.load('orders'))!.steps).sort()).toEqual(['kms-key', 'stream']);
   });
 
   it('passes --key-pending-days to ScheduleKeyDeletion', async () => {
