@@ -3,6 +3,7 @@ import pkg from '../package.json' with { type: 'json' };
 import { createContext, type CommandContext, type Environment, type GlobalOptions } from './context.js';
 import { CommandFailedError, ExitCode, InterruptedError, UserError, awsErrorCode, errorMessage } from './errors.js';
 import { StepError } from './engine/engine.js';
+import { ensureValid, validateDeploymentName } from './pipeline/validate.js';
 import { createReporter, type Reporter } from './render/reporter.js';
 
 function integer(min: number, max: number) {
@@ -31,6 +32,8 @@ export function createProgram(environment: Environment, outcome: { exitCode: Exi
     const raw = command.optsWithGlobals() as Partial<GlobalOptions> & { stateDir: string };
     const color = raw.color !== false && !environment.env.NO_COLOR;
     const globals: GlobalOptions = { ...raw, yes: raw.yes === true, json: raw.json === true, debug: raw.debug === true, color };
+    // The name becomes a file name in the state directory: check it before anything reads or writes.
+    if (globals.name !== undefined) ensureValid(validateDeploymentName, globals.name, '--name');
     const reporter =
       environment.reporter ??
       (await createReporter({
@@ -177,7 +180,7 @@ export async function runCli(argv: string[], environment: Environment): Promise<
       // Help and version "errors" are successes; everything commander rejects is a usage error.
       return error.exitCode === 0 ? ExitCode.Success : ExitCode.Usage;
     }
-    const reporter = outcome.reporter ?? (await createReporter({
+    const reporter = outcome.reporter ?? environment.reporter ?? (await createReporter({
       stdout: environment.stdout,
       stderr: environment.stderr,
       isTTY: false,

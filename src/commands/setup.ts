@@ -237,9 +237,10 @@ export async function runSetup(ctx: CommandContext, rawFlags: Record<string, unk
   // A re-run of a known deployment starts from what it recorded: `setup --name orders --yes` repairs it as it was set up.
   const recorded = given.name ? ((await store.load(given.name))?.inputs as SetupAnswers | undefined) : undefined;
   const wizard = new Wizard(ctx, mergeAnswers(recorded ?? {}, given));
-  // Without a terminal, say what is missing before touching the network.
+  // Without a terminal the answers are final: say what is missing or wrong before touching the network.
   if (!ctx.interactive) {
     for (const key of ['producerProfile', 'consumerProfile', 'name'] as const) await wizard.ask(key, async () => undefined, true);
+    completeConfig({ ...wizard.answers, name: wizard.answers.name! }, defaultNames(wizard.answers.name!, '000000000000'));
   }
   if (!ctx.interactive && !options.yes && !dryRun) {
     const why = options.json ? 'and --json asks no questions' : 'and there is no terminal to ask';

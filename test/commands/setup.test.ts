@@ -283,3 +283,39 @@ describe('re-running a deployment', () => {
     expect((await world.store.load('clicks'))!.inputs).toMatchObject({ streamName: 'clicks', useExistingStream: true, batchSize: 7, producerProfile: 'prod' });
   });
 });
+
+describe('fast failures', () => {
+  it('rejects a bad flag value before resolving any profile', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders', '--max-record-age', '5')).toBe(ExitCode.Usage);
+    expect(world.cloud.calls).toEqual([]);
+  });
+
+  it('rejects a --name that is not a deployment name in every command, before any file is touched', async () => {
+    world = twoAccounts();
+    for (const command of ['setup', 'teardown', 'status', 'send-test-record', 'tail-logs']) {
+      expect(await world.harness.run(command, '--name', '../x', '--yes')).toBe(ExitCode.Usage);
+    }
+    expect(world.harness.reporter.text).toContain('--name');
+    expect(world.cloud.calls).toEqual([]);
+  });
+
+  it('does not retry an access denial as if IAM were still propagating', async () => {
+    world = twoAccounts();
+    world.cloud.failOn({ command: 'PutResourcePolicy' }, { code: 'AccessDeniedException', message: 'User is not authorized to perform: kinesis:PutResourcePolicy' }, 1000);
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Failed);
+    expect(world.cloud.calls.filter((c) => c.command === 'PutResourcePolicy').length).toBe(1);
+  });
+});
+
+describe('re-running an adopted deployment', () => {
+  it('keeps what the first run adopted without asking again', async () => {
+    world = twoAccounts();
+    world.cloud.seedRole(CONSUMER, { name: 'kds-xacct-orders-consumer' });
+    expect(await world.setup('--name', 'orders', '--adopt')).toBe(ExitCode.Success);
+    const before = world.cloud.calls.length;
+    expect(await world.setup('--name', 'orders'), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(world.cloud.calls.slice(before).filter((c) => c.mutating)).toEqual([]);
+    expect((await world.store.load('orders'))!.steps.role!.origin).toBe('adopted');
+  });
+});
