@@ -9,7 +9,7 @@ import {
   ListTagsForResourceCommand,
   type Consumer,
 } from '@aws-sdk/client-kinesis';
-import { DescribeKeyCommand, ListGrantsCommand, ListResourceTagsCommand } from '@aws-sdk/client-kms';
+import { DescribeKeyCommand, ListResourceTagsCommand } from '@aws-sdk/client-kms';
 import { GetFunctionCommand, ListEventSourceMappingsCommand, ListTagsCommand, type EventSourceMappingConfiguration } from '@aws-sdk/client-lambda';
 import { randomUUID } from 'node:crypto';
 import type { AccountSession } from '../aws/session.js';
@@ -24,7 +24,7 @@ import { configFromState } from '../pipeline/config.js';
 import { TAG_DEPLOYMENT, defaultNames, lambdaLogGroupName } from '../pipeline/names.js';
 import { hasStatements, parsePolicy } from '../pipeline/policies.js';
 import { callAws, hasCode, ifExists, isNotFound } from '../pipeline/retry.js';
-import { STEP, pipelineContext, primaryId, setupSteps } from '../pipeline/steps.js';
+import { STEP, listGrants, pipelineContext, primaryId, setupSteps } from '../pipeline/steps.js';
 import { LOG_GROUP, planRemoval, removalSteps, type PlannedRemoval, type Removable, type RemovalPlan } from '../pipeline/teardown.js';
 import { resolveDeployment, resolveDeploymentName } from './deployment.js';
 import { describeStepError, formatTable, leftoverLines } from './report.js';
@@ -179,7 +179,7 @@ export async function discoverDeployment(name: string, accounts: Accounts, clock
   // A grant by our name is only looked for once something else of this deployment was found.
   if (grantKeyId && Object.keys(state.steps).length > 0) {
     const keyId = grantKeyId;
-    const grants = (await ifExists(clock, () => kms.send(new ListGrantsCommand({ KeyId: keyId }))))?.Grants ?? [];
+    const grants = (await ifExists(clock, () => listGrants(clock, kms, keyId))) ?? [];
     const grant = grants.find((g) => g.Name === names.grantName);
     if (grant) record(STEP.grant, 'created', { keyId, grantId: grant.GrantId! });
   }

@@ -1,6 +1,6 @@
 import { ListRolePoliciesCommand, GetRolePolicyCommand } from '@aws-sdk/client-iam';
 import { DescribeStreamConsumerCommand, DescribeStreamSummaryCommand, GetResourcePolicyCommand } from '@aws-sdk/client-kinesis';
-import { DescribeKeyCommand, GetKeyPolicyCommand, ListGrantsCommand, type GrantListEntry } from '@aws-sdk/client-kms';
+import { DescribeKeyCommand, GetKeyPolicyCommand } from '@aws-sdk/client-kms';
 import { GetEventSourceMappingCommand, GetFunctionConfigurationCommand, ListEventSourceMappingsCommand } from '@aws-sdk/client-lambda';
 import type { AccountRole } from '../aws/session.js';
 import type { Clock } from '../engine/clock.js';
@@ -10,7 +10,7 @@ import { UserError, awsErrorCode, errorMessage } from '../errors.js';
 import { arns } from './names.js';
 import { checkConsumerAccess, type DeniedAccess } from './policy-check.js';
 import { callAws, isNotFound } from './retry.js';
-import { STEP, primaryId, setupSteps, type PipelineContext } from './steps.js';
+import { STEP, listGrants, primaryId, setupSteps, type PipelineContext } from './steps.js';
 
 /** What status found for one resource (one setup step). */
 export type ResourceStatus =
@@ -202,7 +202,7 @@ export async function assessHealth(pipeline: PipelineContext, options: HealthOpt
       : read(clock, () => kinesis.send(new DescribeStreamConsumerCommand({ StreamARN: streamArn, ConsumerName: config.consumerName }))),
     read(clock, () => kms.send(new DescribeKeyCommand({ KeyId: keyRef }))),
     read(clock, () => kms.send(new GetKeyPolicyCommand({ KeyId: keyRef, PolicyName: 'default' }))),
-    read(clock, () => listGrants(kms, keyRef)),
+    read(clock, () => listGrants(clock, kms, keyRef)),
     read(clock, () => kinesis.send(new GetResourcePolicyCommand({ ResourceARN: streamArn }))),
     consumerArn ? read(clock, () => kinesis.send(new GetResourcePolicyCommand({ ResourceARN: consumerArn }))) : Promise.resolve(undefined),
     read(clock, () => lambda.send(new GetFunctionConfigurationCommand({ FunctionName: config.functionName }))),
@@ -408,17 +408,6 @@ export async function assessHealth(pipeline: PipelineContext, options: HealthOpt
     access,
     findings,
   };
-}
-
-async function listGrants(kms: PipelineContext['producer']['clients']['kms'], keyId: string): Promise<GrantListEntry[]> {
-  const grants: GrantListEntry[] = [];
-  let marker: string | undefined;
-  do {
-    const page = await kms.send(new ListGrantsCommand({ KeyId: keyId, ...(marker && { Marker: marker }) }));
-    grants.push(...(page.Grants ?? []));
-    marker = page.Truncated ? page.NextMarker : undefined;
-  } while (marker);
-  return grants;
 }
 
 /** Every inline policy of the role, as documents. Managed policies attached to an adopted role are not read. */

@@ -23,7 +23,9 @@ import {
   ListResourceTagsCommand,
   RevokeGrantCommand,
   ScheduleKeyDeletionCommand,
+  type GrantListEntry,
   type KeyMetadata,
+  type KMSClient,
 } from '@aws-sdk/client-kms';
 import {
   CreateRoleCommand,
@@ -44,6 +46,7 @@ import {
   ListEventSourceMappingsCommand,
 } from '@aws-sdk/client-lambda';
 import type { AccountSession } from '../aws/session.js';
+import type { Clock } from '../engine/clock.js';
 import type { DeploymentState } from '../engine/state.js';
 import type { Origin, Outputs, Step, StepContext } from '../engine/types.js';
 import { waitFor } from '../engine/wait.js';
@@ -446,6 +449,18 @@ function resourcePolicyStep(
   };
 }
 
+/** Every grant on a key, optionally only those of one grantee: ListGrants returns 50 a page. */
+export async function listGrants(clock: Clock, kms: KMSClient, keyId: string, granteePrincipal?: string): Promise<GrantListEntry[]> {
+  const grants: GrantListEntry[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await callAws(clock, () => kms.send(new ListGrantsCommand({ KeyId: keyId, ...(granteePrincipal && { GranteePrincipal: granteePrincipal }), ...(marker && { Marker: marker }) })));
+    grants.push(...(page.Grants ?? []));
+    marker = page.Truncated ? page.NextMarker : undefined;
+  } while (marker);
+  return grants;
+}
+
 function grantStep(ctx: PipelineContext): Step {
   const { names } = ctx;
   const kms = ctx.producer.clients.kms;
@@ -463,8 +478,8 @@ function grantStep(ctx: PipelineContext): Step {
     dependsOn: [STEP.kmsKey, STEP.role, STEP.stream],
     async check(step) {
       const wanted = request(step);
-      const grants = await callAws(step.clock, () => kms.send(new ListGrantsCommand({ KeyId: wanted.KeyId })));
-      const found = (grants.Grants ?? []).find(
+      const grants = await listGrants(step.clock, kms, wanted.KeyId!, wanted.GranteePrincipal);
+      const found = grants.find(
         (g) =>
           g.Name === wanted.Name &&
           g.GranteePrincipal === wanted.GranteePrincipal &&

@@ -1,3 +1,4 @@
+import { CreateGrantCommand, KMSClient } from '@aws-sdk/client-kms';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Interrupt } from '../../src/engine/engine.js';
 import { ExitCode } from '../../src/errors.js';
@@ -317,5 +318,22 @@ describe('re-running an adopted deployment', () => {
     expect(await world.setup('--name', 'orders'), world.harness.reporter.text).toBe(ExitCode.Success);
     expect(world.cloud.calls.slice(before).filter((c) => c.mutating)).toEqual([]);
     expect((await world.store.load('orders'))!.steps.role!.origin).toBe('adopted');
+  });
+});
+
+describe('a key shared by many', () => {
+  it('finds our grant among more than one page of grants, so a re-run changes nothing', async () => {
+    world = twoAccounts();
+    const keyId = world.cloud.seedKey(PRODUCER, REGION, { alias: 'alias/shared' });
+    const kms = new KMSClient({ region: REGION, credentials: world.cloud.credentialsFor(PRODUCER) });
+    for (let i = 0; i < 60; i++) {
+      await kms.send(new CreateGrantCommand({ KeyId: keyId, GranteePrincipal: `arn:aws:iam::${PRODUCER}:root`, Operations: ['Decrypt'], Name: `other-${i}` }));
+    }
+    expect(await world.setup('--name', 'orders', '--kms-key', 'alias/shared')).toBe(ExitCode.Success);
+    const before = world.cloud.calls.length;
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    expect(world.cloud.calls.slice(before).filter((c) => c.mutating)).toEqual([]);
+    // status reads every grant of the key, ours being on the second page.
+    expect(await world.harness.run('status', '--name', 'orders'), world.harness.reporter.text).toBe(ExitCode.Success);
   });
 });

@@ -375,7 +375,11 @@ export const kmsModel: ServiceModel = {
       async run(ctx, input) {
         const key = await findKey(ctx, input.KeyId, 'ListGrants');
         const grants = key.grants.filter((g) => g.removedAt === undefined && (!input.GrantId || g.grantId === input.GrantId) && (!input.GranteePrincipal || g.granteePrincipal === input.GranteePrincipal));
-        return { Grants: grants.map((g) => grantView(key, g)), Truncated: false };
+        // Pages of Limit (default 50, as KMS); the marker is the index of the next grant.
+        const from = input.Marker ? Number(input.Marker) : 0;
+        const to = from + (input.Limit ?? 50);
+        const truncated = to < grants.length;
+        return { Grants: grants.slice(from, to).map((g) => grantView(key, g)), Truncated: truncated, ...(truncated && { NextMarker: String(to) }) };
       },
     },
     RetireGrant: {
