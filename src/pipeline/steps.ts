@@ -222,16 +222,24 @@ function kmsKeyStep(ctx: PipelineContext): Step {
       return { status: 'done', origin, outputs: { ...found(meta), aliasName: names.kmsAlias } };
     },
     async apply(step) {
-      const created = await callAws(step.clock, () =>
-        kms.send(
-          new CreateKeyCommand({
-            Description: `kds-xacct ${names.deployment}: encrypts stream ${config.streamName} for cross-account reads`,
-            KeyUsage: 'ENCRYPT_DECRYPT',
-            Tags: Object.entries(names.tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue })),
-          }),
-        ),
-      );
-      const key = found(created.KeyMetadata!);
+      // A key an earlier run created before its alias failed is ours: give it the alias rather than leak it.
+      const earlier = step.previous?.outputs.keyId;
+      const leftover = earlier ? (await ifExists(step.clock, () => kms.send(new DescribeKeyCommand({ KeyId: earlier }))))?.KeyMetadata : undefined;
+      const meta =
+        leftover?.KeyState === 'Enabled'
+          ? leftover
+          : (
+              await callAws(step.clock, () =>
+                kms.send(
+                  new CreateKeyCommand({
+                    Description: `kds-xacct ${names.deployment}: encrypts stream ${config.streamName} for cross-account reads`,
+                    KeyUsage: 'ENCRYPT_DECRYPT',
+                    Tags: Object.entries(names.tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue })),
+                  }),
+                ),
+              )
+            ).KeyMetadata!;
+      const key = found(meta);
       await step.record(key);
       await callAws(step.clock, () => kms.send(new CreateAliasCommand({ AliasName: names.kmsAlias, TargetKeyId: key.keyId })));
       return { ...key, aliasName: names.kmsAlias };

@@ -112,6 +112,16 @@ describe('resume and resilience', () => {
     expect(new Set(world.cloud.mutatingCalls().slice(created).map((c) => c.command))).toEqual(new Set(['CreateEventSourceMapping']));
   });
 
+  it('gives a key left without its alias by a failed run the alias, instead of creating another', async () => {
+    world = twoAccounts();
+    world.cloud.failOn({ command: 'CreateAlias' }, { code: 'KMSInternalException', message: 'boom' });
+    expect(await world.setup('--name', 'orders', '--no-rollback')).toBe(ExitCode.Failed);
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    expect(world.cloud.calls.filter((c) => c.command === 'CreateKey' && !c.error)).toHaveLength(1);
+    const keyId = (await world.store.load('orders'))!.steps['kms-key']!.outputs.keyId;
+    expect(world.cloud.calls.find((c) => c.command === 'CreateAlias' && !c.error)!.input).toMatchObject({ TargetKeyId: keyId });
+  });
+
   it('survives throttling on every kind of create', async () => {
     world = twoAccounts();
     for (const command of ['CreateStream', 'RegisterStreamConsumer', 'CreateFunction', 'CreateRole', 'CreateKey', 'CreateEventSourceMapping', 'PutResourcePolicy']) {
