@@ -34,7 +34,7 @@ interface SetupFlags extends SetupAnswers {
   dryRun?: boolean;
 }
 
-const planWords: Record<PlannedStep['action'], string> = { create: 'create', done: 'already done', adopt: 'adopt (kept on teardown)', skip: 'skip' };
+const planWords: Record<PlannedStep['action'], string> = { create: 'create', update: 'update', done: 'already done', adopt: 'adopt (kept on teardown)', skip: 'skip' };
 
 /**
  * Asks for what flags and --config did not say. With no terminal or with --yes nothing is asked,
@@ -271,7 +271,7 @@ export async function runSetup(ctx: CommandContext, rawFlags: Record<string, unk
       plan = await planSteps(setupSteps(pipeline), previous, environment.clock);
     }
     reporter.info(`\nPlan for deployment "${config.name}":\n${planLines(plan, accounts)}`);
-    const toApply = plan.filter((p) => p.action === 'create').length;
+    const toApply = plan.filter((p) => p.action === 'create' || p.action === 'update').length;
     if (dryRun) {
       reporter.result({ deployment: config.name, dryRun: true, plan: planJson(plan) });
       reporter.info('\nDry run: nothing was changed.');

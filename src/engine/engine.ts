@@ -116,7 +116,7 @@ export function previousRecord(state: DeploymentState, stepId: string): StepCont
   return record && record.origin !== 'skipped' ? { outputs: record.outputs, origin: record.origin } : undefined;
 }
 
-const finished = new Set([StepState.AlreadyDone, StepState.Created, StepState.Skipped]);
+const finished = new Set([StepState.AlreadyDone, StepState.Created, StepState.Updated, StepState.Skipped]);
 
 /**
  * Runs a plan's steps as a dependency graph: every step whose dependencies are finished starts,
@@ -191,6 +191,14 @@ export async function runSteps(options: RunOptions): Promise<RunResult> {
         if (!known || known.origin !== check.origin || JSON.stringify(known.outputs) !== JSON.stringify(result)) {
           await persist(step.id, { origin: check.origin, phase: 'applying', outputs: result, runId: known?.runId ?? runId });
         }
+      } else if (check.status === 'update') {
+        // Changed in place: it stays what it was (created earlier, or adopted) and no rollback removes it.
+        phase = 'apply';
+        result = { ...check.outputs, ...(await step.apply(ctx)) };
+        await persist(step.id, { origin: check.origin, phase: 'applying', outputs: result, runId: state.steps[step.id]?.runId ?? runId });
+        applied.push(step.id);
+        emit({ type: 'step:applied', stepId: step.id, outputs: result });
+        finalState = StepState.Updated;
       } else {
         phase = 'apply';
         const made = await step.apply(ctx);

@@ -7,6 +7,8 @@ import type { CheckResult, Outputs, Step, StepContext } from './types.js';
 export type PlannedAction =
   /** Check found it missing, or a dependency will be created first: apply will run. */
   | 'create'
+  /** Exists and is ours, but differs: apply changes it in place. */
+  | 'update'
   /** Exists, matches, and was created by kds-xacct: nothing to do. */
   | 'done'
   /** Exists, matches, and is someone else's: used as it is, never deleted. */
@@ -45,9 +47,10 @@ export async function planSteps(steps: Step[], state: DeploymentState, clock: Cl
         const check = await step.check(planningContext(step, state, outputs, clock)).catch((error: unknown) => {
           throw new StepError(step, 'check', error);
         });
-        if (check.status === 'done') outputs.set(step.id, check.outputs);
+        if (check.status === 'done' || check.status === 'update') outputs.set(step.id, check.outputs);
         if (check.status === 'skip') outputs.set(step.id, {});
-        const action: PlannedAction = check.status === 'missing' ? 'create' : check.status === 'skip' ? 'skip' : check.origin === 'adopted' ? 'adopt' : 'done';
+        const action: PlannedAction =
+          check.status === 'missing' ? 'create' : check.status === 'update' ? 'update' : check.status === 'skip' ? 'skip' : check.origin === 'adopted' ? 'adopt' : 'done';
         planned.set(step.id, { step, action, detail: check.detail, check });
       }),
     );

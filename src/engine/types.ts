@@ -13,8 +13,10 @@ export type Origin = 'created' | 'adopted';
 export type CheckResult =
   /** It exists and matches: nothing to apply. `origin` says whether we made it or took it over. */
   | { status: 'done'; outputs: Outputs; origin: Origin; detail?: string }
-  /** It does not exist, or does not match and apply will repair it. */
+  /** It does not exist: apply creates it, and a rollback of this run removes it. */
   | { status: 'missing'; detail?: string }
+  /** It exists and is ours, but differs from the config: apply changes it in place, and a rollback leaves that change. */
+  | { status: 'update'; outputs: Outputs; origin: Origin; detail: string }
   /** Not needed for this deployment (for example encryption on a stream that is already encrypted with our key). */
   | { status: 'skip'; detail: string };
 
@@ -59,6 +61,8 @@ export enum StepState {
   AlreadyDone = 'already-done',
   /** Applied by this run and ready. */
   Created = 'created',
+  /** Existed, and was changed in place by this run to match the config. */
+  Updated = 'updated',
   /** Not needed for this deployment. */
   Skipped = 'skipped',
   /** Check, apply or wait threw. */

@@ -151,6 +151,10 @@ export async function assessHealth(pipeline: PipelineContext, options: HealthOpt
     }
     if (check?.status === 'done') return { ...base, status: 'ok', origin: check.origin, ...(primaryId(check.outputs) && { id: primaryId(check.outputs) }), ...(check.detail && { detail: check.detail }) };
     if (check?.status === 'skip') return { ...base, status: 'skipped', detail: check.detail };
+    if (check?.status === 'update') {
+      add({ severity: 'error', step: step.id, account, message: `${step.title} differs from what setup wrote (drift): ${check.detail}`, fix: repair });
+      return { ...base, status: 'drifted', origin: check.origin, detail: check.detail };
+    }
     if (check?.status === 'missing') {
       // The checks say "differs" only for what exists: our statements, inline policy and grant.
       const drifted = check.detail !== undefined;
@@ -184,7 +188,7 @@ export async function assessHealth(pipeline: PipelineContext, options: HealthOpt
   // Identifiers for the live reads: from this check when it found them, else from the state file, else from names.
   const outputsOf = (id: string): Outputs => {
     const check = planned.get(id)?.check;
-    return check?.status === 'done' ? check.outputs : (previous.steps[id]?.outputs ?? {});
+    return check?.status === 'done' || check?.status === 'update' ? check.outputs : (previous.steps[id]?.outputs ?? {});
   };
   const streamArn = outputsOf(STEP.stream).streamArn ?? arns.stream(producer.region, producer.accountId, config.streamName);
   const consumerArn = outputsOf(STEP.consumer).consumerArn;
@@ -328,11 +332,10 @@ export async function assessHealth(pipeline: PipelineContext, options: HealthOpt
     setState(STEP.esm, esm.State);
     const where = `--profile ${consumer.profile} --region ${consumer.region}`;
     const reason = esm.StateTransitionReason ? ` (${esm.StateTransitionReason})` : '';
-    if (esm.State === 'Disabled') {
-      add({ severity: 'error', step: STEP.esm, account: 'consumer', message: `event source mapping ${uuid} is Disabled${reason}: no records reach the function`, fix: `aws lambda update-event-source-mapping --uuid ${uuid} --enabled ${where}` });
-    } else if (esm.State === 'Disabling' || esm.State === 'Deleting') {
+    // Disabled is drift that the mapping's own check reports, and setup re-enables.
+    if (esm.State === 'Disabling' || esm.State === 'Deleting') {
       add({ severity: 'error', step: STEP.esm, account: 'consumer', message: `event source mapping ${uuid} is ${esm.State}${reason}`, fix: esm.State === 'Deleting' ? `once it is gone, ${repair}` : `aws lambda update-event-source-mapping --uuid ${uuid} --enabled ${where}` });
-    } else if (esm.State && esm.State !== 'Enabled') {
+    } else if (esm.State && esm.State !== 'Enabled' && esm.State !== 'Disabled') {
       add({ severity: 'warning', step: STEP.esm, account: 'consumer', message: `event source mapping ${uuid} is ${esm.State}`, fix: 'wait a minute and run status again' });
     }
     if (esm.LastProcessingResult?.startsWith('PROBLEM')) {

@@ -44,6 +44,11 @@ import {
   GetFunctionCommand,
   GetFunctionConfigurationCommand,
   ListEventSourceMappingsCommand,
+  UpdateEventSourceMappingCommand,
+  UpdateFunctionCodeCommand,
+  UpdateFunctionConfigurationCommand,
+  type EventSourceMappingConfiguration,
+  type FunctionConfiguration,
 } from '@aws-sdk/client-lambda';
 import type { AccountSession } from '../aws/session.js';
 import type { Clock } from '../engine/clock.js';
@@ -51,7 +56,7 @@ import type { DeploymentState } from '../engine/state.js';
 import type { Origin, Outputs, Step, StepContext } from '../engine/types.js';
 import { waitFor } from '../engine/wait.js';
 import { UserError, errorMessage } from '../errors.js';
-import { buildHandlerZip, HANDLER_NAME } from './bundle.js';
+import { buildHandlerZip, codeSha256, HANDLER_NAME } from './bundle.js';
 import type { SetupConfig } from './config.js';
 import { TAG_DEPLOYMENT, arns, defaultNames, lambdaLogGroupName, type DeploymentNames } from './names.js';
 import {
@@ -281,11 +286,20 @@ function streamStep(ctx: PipelineContext): Step {
       const tags = await callAws(step.clock, () => producer.clients.kinesis.send(new ListTagsForResourceCommand({ ResourceARN: summary.StreamARN })));
       const tagMap = Object.fromEntries((tags.Tags ?? []).map((t) => [t.Key!, t.Value ?? '']));
       const origin = config.useExistingStream && !isOurs(ctx, tagMap, STEP.stream) ? 'adopted' : originOf(ctx, STEP.stream, `Stream ${config.streamName}`, tagMap, '--stream-name');
+      const mode = summary.StreamModeDetails?.StreamMode;
+      const wanted = config.capacityMode === 'provisioned' ? 'PROVISIONED' : 'ON_DEMAND';
+      const capacityDiffers = origin === 'created' && (mode !== wanted || (wanted === 'PROVISIONED' && summary.OpenShardCount !== config.shards));
       return {
         status: 'done',
         origin,
         outputs: { streamName: config.streamName, streamArn: summary.StreamARN!, origin },
-        detail: origin === 'adopted' ? `existing ${summary.StreamModeDetails?.StreamMode ?? ''} stream`.replace('  ', ' ') : undefined,
+        // Resharding a stream in use is the user's decision (aws kinesis update-stream-mode / update-shard-count), not setup's.
+        detail:
+          origin === 'adopted'
+            ? `existing ${mode ?? ''} stream`.replace('  ', ' ')
+            : capacityDiffers
+              ? `it is ${mode}${mode === 'PROVISIONED' ? ` with ${summary.OpenShardCount} shards` : ''}; kds-xacct does not change the capacity of an existing stream`
+              : undefined,
       };
     },
     async apply(step) {
@@ -414,33 +428,59 @@ const principalNotYetVisible = (error: unknown) =>
  * Our statements in a resource policy that others may share (PutResourcePolicy replaces it whole):
  * read, merge by Sid, write back; undo removes only ours and deletes the policy when nothing is left.
  */
+/** How long a write to a shared policy is given before it is read back: about one API round trip of another writer. */
+const POLICY_SETTLE_MS = 1_000;
+const POLICY_WRITE_ATTEMPTS = 5;
+
 function resourcePolicyStep(
   ctx: PipelineContext,
-  spec: { id: string; title: string; dependsOn: string[]; resourceArn: (step: StepContext) => string; statement: (step: StepContext, arn: string) => PolicyStatement },
+  spec: {
+    id: string;
+    title: string;
+    dependsOn: string[];
+    resourceArn: (step: StepContext) => string;
+    statement: (step: StepContext, arn: string) => PolicyStatement;
+    /** Other deployments write to this policy too (the stream's): read back after writing, in case one of them just replaced it. */
+    shared: boolean;
+  },
 ): Step {
   const kinesis = ctx.producer.clients.kinesis;
   const read = async (step: StepContext, arn: string) => (await ifExists(step.clock, () => kinesis.send(new GetResourcePolicyCommand({ ResourceARN: arn }))))?.Policy;
-  const merged = async (step: StepContext) => {
-    const arn = spec.resourceArn(step);
-    return { arn, ...mergeStatements(await read(step, arn), [spec.statement(step, arn)], ctx.names.sidPrefix) };
-  };
+  const outputsFor = (step: StepContext, arn: string) => ({ resourceArn: arn, sid: spec.statement(step, arn).Sid! });
   return {
     id: spec.id,
     title: spec.title,
     account: 'producer',
     dependsOn: spec.dependsOn,
     async check(step) {
-      const { arn, changed } = await merged(step);
-      if (changed) return { status: 'missing', detail: step.previous ? 'our statement changed or was removed; it will be rewritten' : undefined };
-      return { status: 'done', origin: 'created', outputs: { resourceArn: arn, sid: spec.statement(step, arn).Sid! } };
+      const arn = spec.resourceArn(step);
+      const statement = spec.statement(step, arn);
+      const current = await read(step, arn);
+      if (!mergeStatements(current, [statement], ctx.names.sidPrefix).changed) return { status: 'done', origin: 'created', outputs: outputsFor(step, arn) };
+      if (parsePolicy(current)?.Statement.some((s) => s['Sid'] === statement.Sid)) {
+        return { status: 'update', origin: 'created', outputs: outputsFor(step, arn), detail: 'our statement differs from what setup writes; it will be rewritten' };
+      }
+      return { status: 'missing', detail: step.previous ? 'our statement was removed; it will be put back' : undefined };
     },
     async apply(step) {
-      const { arn, json } = await merged(step);
-      await callAws(step.clock, () => kinesis.send(new PutResourcePolicyCommand({ ResourceARN: arn, Policy: json })), {
-        propagating: principalNotYetVisible,
-        onRetry: step.progress,
-      });
-      return { resourceArn: arn, sid: spec.statement(step, arn).Sid! };
+      const arn = spec.resourceArn(step);
+      const statement = spec.statement(step, arn);
+      // PutResourcePolicy replaces the whole policy: two deployments writing one stream's policy at the
+      // same moment can each drop the other's statement. Read it back, and merge again until ours holds.
+      for (let attempt = 1; ; attempt++) {
+        const { json } = mergeStatements(await read(step, arn), [statement], ctx.names.sidPrefix);
+        await callAws(step.clock, () => kinesis.send(new PutResourcePolicyCommand({ ResourceARN: arn, Policy: json })), {
+          propagating: principalNotYetVisible,
+          onRetry: step.progress,
+        });
+        if (!spec.shared) return outputsFor(step, arn);
+        await step.clock.sleep(POLICY_SETTLE_MS);
+        if (parsePolicy(await read(step, arn))?.Statement.some((s) => s['Sid'] === statement.Sid)) return outputsFor(step, arn);
+        if (attempt === POLICY_WRITE_ATTEMPTS) {
+          throw new Error(`Statement ${statement.Sid} keeps disappearing from the resource policy of ${arn}: something else keeps replacing the policy. Run setup again once that is done.`);
+        }
+        step.progress('another writer replaced the policy; merging again');
+      }
     },
     async undo(step, outputs) {
       const arn = outputs.resourceArn!;
@@ -575,7 +615,9 @@ function rolePolicyStep(ctx: PipelineContext): Step {
       const current = (await ifExists(step.clock, () => iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: policyName }))))?.PolicyDocument;
       if (current === undefined) return { status: 'missing' };
       const existing = parsePolicy(decodeURIComponent(current));
-      if (!existing || !sameStatements(existing.Statement, document(step).Statement)) return { status: 'missing', detail: 'the policy differs from ours; it will be rewritten' };
+      if (!existing || !sameStatements(existing.Statement, document(step).Statement)) {
+        return { status: 'update', origin: 'created', outputs: { roleName, policyName }, detail: 'the policy differs from what setup writes; it will be rewritten' };
+      }
       return { status: 'done', origin: 'created', outputs: { roleName, policyName } };
     },
     async apply(step) {
@@ -599,6 +641,28 @@ const roleNotYetAssumable = (error: unknown) => hasCode(error, 'InvalidParameter
 function functionStep(ctx: PipelineContext): Step {
   const { consumer, names, config } = ctx;
   const lambda = consumer.clients.lambda;
+  const functionDifferences = async (conf: FunctionConfiguration): Promise<string[]> => [
+    ...(conf.Runtime !== config.runtime ? [`runtime is ${conf.Runtime}, the config says ${config.runtime}`] : []),
+    ...(conf.CodeSha256 !== codeSha256(await buildHandlerZip()) ? ['its code is not the bundled handler of this kds-xacct'] : []),
+  ];
+  /** Lambda takes one update at a time: each waits for the previous to finish. */
+  const waitForUpdate = (step: StepContext) =>
+    waitFor(async () => {
+      const conf = await callAws(step.clock, () => lambda.send(new GetFunctionConfigurationCommand({ FunctionName: config.functionName })));
+      if (conf.LastUpdateStatus === 'Failed') throw new Error(`Updating function ${config.functionName} failed: ${conf.LastUpdateStatusReason}`);
+      return conf.LastUpdateStatus === 'InProgress' ? { done: false, detail: 'function update in progress' } : { done: true, value: undefined };
+    }, waitOptions(step, `function ${config.functionName} to finish updating`));
+  const updateFunction = async (step: StepContext, conf: FunctionConfiguration) => {
+    const zip = await buildHandlerZip();
+    if (conf.CodeSha256 !== codeSha256(zip)) {
+      await callAws(step.clock, () => lambda.send(new UpdateFunctionCodeCommand({ FunctionName: config.functionName, ZipFile: zip })));
+      await waitForUpdate(step);
+    }
+    if (conf.Runtime !== config.runtime) {
+      await callAws(step.clock, () => lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: config.functionName, Runtime: config.runtime })));
+      await waitForUpdate(step);
+    }
+  };
   return {
     id: STEP.function,
     title: `function ${config.functionName}`,
@@ -609,9 +673,18 @@ function functionStep(ctx: PipelineContext): Step {
       if (!fn) return { status: 'missing' };
       const outputs = { functionName: fn.Configuration!.FunctionName!, functionArn: fn.Configuration!.FunctionArn! };
       if (config.useExistingFunction) return { status: 'done', origin: 'adopted', outputs, detail: 'existing function' };
-      return { status: 'done', origin: originOf(ctx, STEP.function, `Function ${config.functionName}`, fn.Tags, '--function-name'), outputs };
+      const origin = originOf(ctx, STEP.function, `Function ${config.functionName}`, fn.Tags, '--function-name');
+      // Only the bundled function we deployed is kept in line with the config; an adopted one is the user's.
+      const differences = origin === 'created' ? await functionDifferences(fn.Configuration!) : [];
+      if (differences.length > 0) return { status: 'update', origin, outputs, detail: differences.join('; ') };
+      return { status: 'done', origin, outputs };
     },
     async apply(step) {
+      const existing = (await getFunction(step, ctx))?.Configuration;
+      if (existing) {
+        await updateFunction(step, existing);
+        return { functionName: existing.FunctionName!, functionArn: existing.FunctionArn! };
+      }
       const zip = await buildHandlerZip();
       const out = await callAws(
         step.clock,
@@ -661,6 +734,21 @@ function esmStep(ctx: PipelineContext): Step {
     return out.EventSourceMappings?.[0];
   };
   const getState = (step: StepContext, uuid: string) => ifExists(step.clock, () => lambda.send(new GetEventSourceMappingCommand({ UUID: uuid })));
+  /** The settings an existing mapping can be brought back to (the starting position is fixed at creation). */
+  const settings = {
+    BatchSize: config.esm.batchSize,
+    BisectBatchOnFunctionError: true,
+    MaximumRetryAttempts: config.esm.maxRetries,
+    MaximumRecordAgeInSeconds: config.esm.maxRecordAgeSeconds,
+    FunctionResponseTypes: ['ReportBatchItemFailures' as const],
+  };
+  const differences = (esm: EventSourceMappingConfiguration): string[] => [
+    ...(['BatchSize', 'BisectBatchOnFunctionError', 'MaximumRetryAttempts', 'MaximumRecordAgeInSeconds'] as const)
+      .filter((key) => esm[key] !== settings[key])
+      .map((key) => `${key} is ${String(esm[key])}, the config says ${String(settings[key])}`),
+    ...(esm.FunctionResponseTypes?.includes('ReportBatchItemFailures') ? [] : ['ReportBatchItemFailures is off']),
+    ...(esm.State === 'Disabled' ? [`it is Disabled (${esm.StateTransitionReason ?? 'no reason given'})`] : []),
+  ];
   return {
     id: STEP.esm,
     title: `event source mapping ${config.functionName} ← ${config.consumerName}`,
@@ -670,10 +758,18 @@ function esmStep(ctx: PipelineContext): Step {
       const consumerArn = step.outputsOf(STEP.consumer).consumerArn!;
       const found = await find(step, consumerArn);
       if (!found) return { status: 'missing' };
-      return { status: 'done', origin: step.previous?.origin ?? 'created', outputs: { uuid: found.UUID!, eventSourceArn: consumerArn, functionName: config.functionName } };
+      const outputs = { uuid: found.UUID!, eventSourceArn: consumerArn, functionName: config.functionName };
+      const origin = step.previous?.origin ?? 'created';
+      const changes = differences(found);
+      return changes.length > 0 ? { status: 'update', origin, outputs, detail: changes.join('; ') } : { status: 'done', origin, outputs };
     },
     async apply(step) {
       const consumerArn = step.outputsOf(STEP.consumer).consumerArn!;
+      const existing = await find(step, consumerArn);
+      if (existing) {
+        await callAws(step.clock, () => lambda.send(new UpdateEventSourceMappingCommand({ UUID: existing.UUID, ...settings, Enabled: true })));
+        return { uuid: existing.UUID!, eventSourceArn: consumerArn, functionName: config.functionName };
+      }
       const streamAdopted = step.outputsOf(STEP.stream).origin === 'adopted';
       try {
         const out = await callAws(
@@ -684,11 +780,7 @@ function esmStep(ctx: PipelineContext): Step {
                 FunctionName: config.functionName,
                 EventSourceArn: consumerArn,
                 StartingPosition: config.esm.startingPosition ?? (streamAdopted ? 'LATEST' : 'TRIM_HORIZON'),
-                BatchSize: config.esm.batchSize,
-                BisectBatchOnFunctionError: true,
-                MaximumRetryAttempts: config.esm.maxRetries,
-                MaximumRecordAgeInSeconds: config.esm.maxRecordAgeSeconds,
-                FunctionResponseTypes: ['ReportBatchItemFailures'],
+                ...settings,
                 Tags: names.tags,
               }),
             ),
@@ -737,6 +829,7 @@ export function setupSteps(ctx: PipelineContext): Step[] {
       dependsOn: [STEP.stream, STEP.role],
       resourceArn: (step) => step.outputsOf(STEP.stream).streamArn!,
       statement: (step, arn) => streamPolicyStatement({ sid: names.sids.streamRead, roleArn: step.outputsOf(STEP.role).roleArn!, streamArn: arn }),
+      shared: true,
     }),
     resourcePolicyStep(ctx, {
       id: STEP.consumerPolicy,
@@ -744,6 +837,9 @@ export function setupSteps(ctx: PipelineContext): Step[] {
       dependsOn: [STEP.consumer, STEP.role],
       resourceArn: (step) => step.outputsOf(STEP.consumer).consumerArn!,
       statement: (step, arn) => consumerPolicyStatement({ sid: names.sids.efoConsume, roleArn: step.outputsOf(STEP.role).roleArn!, consumerArn: arn }),
+      // The consumer is this deployment's own; an adopted one with other writers is rare enough to not
+      // cost every setup a read-back on its critical path.
+      shared: false,
     }),
     grantStep(ctx),
     esmStep(ctx),

@@ -4,6 +4,7 @@ import { formatDuration, type OutputOptions, type Reporter } from './reporter.js
 
 const doneWords: Partial<Record<StepState, string>> = {
   [StepState.Created]: 'created',
+  [StepState.Updated]: 'updated',
   [StepState.AlreadyDone]: 'already done',
   [StepState.Skipped]: 'skipped',
 };

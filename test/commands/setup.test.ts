@@ -1,3 +1,5 @@
+import { GetRolePolicyCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { GetEventSourceMappingCommand, LambdaClient, UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import { CreateGrantCommand, KMSClient } from '@aws-sdk/client-kms';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Interrupt } from '../../src/engine/engine.js';
@@ -345,5 +347,67 @@ describe('a key shared by many', () => {
     expect(world.cloud.calls.slice(before).filter((c) => c.mutating)).toEqual([]);
     // status reads every grant of the key, ours being on the second page.
     expect(await world.harness.run('status', '--name', 'orders'), world.harness.reporter.text).toBe(ExitCode.Success);
+  });
+});
+
+describe('changes on a re-run', () => {
+  const updates = (w: ReturnType<typeof twoAccounts>, from: number) => w.cloud.calls.slice(from).filter((c) => c.mutating && !c.error).map((c) => c.command);
+
+  it('updates the mapping in place when its settings change, and re-enables it', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    const uuid = (await world.store.load('orders'))!.steps['event-source-mapping']!.outputs.uuid!;
+    const lambda = new LambdaClient({ region: REGION, credentials: world.cloud.credentialsFor(CONSUMER) });
+    await lambda.send(new UpdateEventSourceMappingCommand({ UUID: uuid, Enabled: false }));
+    world.clock.advance(60_000);
+    const before = world.cloud.calls.length;
+    expect(await world.setup('--name', 'orders', '--batch-size', '500')).toBe(ExitCode.Success);
+    expect(updates(world, before)).toEqual(['UpdateEventSourceMapping']);
+    expect(world.cloud.calls.at(-1)!.command).toBe('GetEventSourceMapping');
+    const esm = await lambda.send(new GetEventSourceMappingCommand({ UUID: uuid }));
+    expect(esm).toMatchObject({ BatchSize: 500, State: 'Enabled' });
+    expect(world.harness.reporter.text).toMatch(/update\s+event source mapping/);
+    expect((await world.store.load('orders'))!.steps['event-source-mapping']).toMatchObject({ origin: 'created', outputs: { uuid } });
+  });
+
+  it('updates the runtime and the code of the bundled function it deployed', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    world.cloud.regionState(CONSUMER, REGION)!.functions.get('orders-consumer')!.codeSha256 = 'b2xkZXI=';
+    const before = world.cloud.calls.length;
+    expect(await world.setup('--name', 'orders', '--runtime', 'nodejs24.x')).toBe(ExitCode.Success);
+    expect(updates(world, before)).toEqual(['UpdateFunctionCode', 'UpdateFunctionConfiguration']);
+    expect(world.cloud.regionState(CONSUMER, REGION)!.functions.get('orders-consumer')!.runtime).toBe('nodejs24.x');
+  });
+
+  it('a rollback leaves what the run only changed in place', async () => {
+    world = twoAccounts();
+    world.cloud.failOn({ command: 'CreateEventSourceMapping' }, { code: 'ServiceException', message: 'boom' });
+    expect(await world.setup('--name', 'orders', '--no-rollback')).toBe(ExitCode.Failed);
+    const iam = new IAMClient({ region: REGION, credentials: world.cloud.credentialsFor(CONSUMER) });
+    await iam.send(new PutRolePolicyCommand({ RoleName: 'kds-xacct-orders-consumer', PolicyName: 'kds-xacct-orders', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'logs:PutLogEvents', Resource: '*' }] }) }));
+    world.cloud.failOn({ command: 'CreateEventSourceMapping' }, { code: 'ServiceException', message: 'boom again' });
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Failed);
+    const state = (await world.store.load('orders'))!;
+    expect(state.steps['role-policy']).toMatchObject({ origin: 'created' });
+    const policy = await iam.send(new GetRolePolicyCommand({ RoleName: 'kds-xacct-orders-consumer', PolicyName: 'kds-xacct-orders' }));
+    expect(decodeURIComponent(policy.PolicyDocument!)).toContain('kinesis:SubscribeToShard');
+  });
+
+  it('two deployments writing one stream policy at the same moment both keep their statements', async () => {
+    world = twoAccounts();
+    const keyId = world.cloud.seedKey(PRODUCER, REGION, { alias: 'alias/shared' });
+    world.cloud.seedStream(PRODUCER, REGION, { name: 'shared', encryption: { keyId: `arn:aws:kms:${REGION}:${PRODUCER}:key/${keyId}` } });
+    const adopt = ['--stream-name', 'shared', '--use-existing-stream', '--yes'];
+    const codes = await Promise.all([
+      world.harness.run('setup', '--producer-profile', 'prod', '--consumer-profile', 'analytics', '--name', 'orders', ...adopt),
+      world.harness.run('setup', '--producer-profile', 'prod', '--consumer-profile', 'marketing', '--name', 'orders-mkt', ...adopt),
+    ]);
+    expect(codes, world.harness.reporter.text).toEqual([ExitCode.Success, ExitCode.Success]);
+    const policy = JSON.parse(world.cloud.regionState(PRODUCER, REGION)!.streams.get('shared')!.policy.current!);
+    expect(policy.Statement.map((s: { Principal: { AWS: string } }) => s.Principal.AWS).sort()).toEqual([
+      `arn:aws:iam::${CONSUMER}:role/kds-xacct-orders-consumer`,
+      `arn:aws:iam::${CONSUMER_2}:role/kds-xacct-orders-mkt-consumer`,
+    ]);
   });
 });

@@ -172,7 +172,7 @@ describe('status finds drift, and setup repairs it', () => {
 });
 
 describe('status finds unhealthy resources', () => {
-  it('reports a Disabled event source mapping with its reason and how to enable it', async () => {
+  it('reports a Disabled event source mapping with its reason, and setup enables it again', async () => {
     await deployed();
     const esm = [...consumerRegion().esms.values()][0]!;
     esm.phase = { state: 'Disabled', until: Number.NEGATIVE_INFINITY, then: 'Disabled' };
@@ -182,9 +182,12 @@ describe('status finds unhealthy resources', () => {
     expect(code).toBe(ExitCode.Failed);
     expect(report.eventSourceMapping).toMatchObject({ uuid: esm.uuid, state: 'Disabled', stateTransitionReason: 'User action' });
     expect(report.findings).toEqual([
-      expect.objectContaining({ severity: 'error', step: 'event-source-mapping', account: 'consumer', fix: `aws lambda update-event-source-mapping --uuid ${esm.uuid} --enabled --profile analytics --region ${REGION}` }),
+      expect.objectContaining({ severity: 'error', step: 'event-source-mapping', account: 'consumer', fix: 'run `kds-xacct setup --name orders` again to repair' }),
     ]);
-    expect(text).toContain(`event source mapping ${esm.uuid} is Disabled (User action): no records reach the function`);
+    expect(text).toContain('differs from what setup wrote (drift): it is Disabled (User action)');
+    // And setup does repair it: the mapping is enabled again.
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    expect((await status()).code).toBe(ExitCode.Success);
   });
 
   it('reports a failing LastProcessingResult', async () => {

@@ -14,6 +14,8 @@ import {
   TagResourceCommand,
   UntagResourceCommand,
   UpdateEventSourceMappingCommand,
+  UpdateFunctionCodeCommand,
+  UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
 import { evaluateAccess } from './access.js';
 import type { CallContext, ServiceModel } from './context.js';
@@ -54,6 +56,17 @@ function findFunction(ctx: CallContext, ref: string | undefined): LambdaFunction
   return fn;
 }
 
+/** Lambda refuses a second update while one is InProgress, and updates only settled functions. */
+function startUpdate(ctx: CallContext, ref: string | undefined): LambdaFunction {
+  const fn = findFunction(ctx, ref);
+  if (phaseNow(fn.phase, ctx.now) === 'Pending' || (fn.updatingUntil !== undefined && fn.updatingUntil > ctx.now)) {
+    throw err('ResourceConflictException', `The operation cannot be performed at this time. An update is in progress for resource: ${fn.arn}`);
+  }
+  fn.revision++;
+  fn.updatingUntil = ctx.now + ctx.cloud.latency.functionCreate;
+  return fn;
+}
+
 function iso(ms: number): string {
   return new Date(ms).toISOString().replace('Z', '+0000');
 }
@@ -78,7 +91,7 @@ export function functionConfiguration(fn: LambdaFunction, now: number) {
     RevisionId: `${fn.revision.toString(16).padStart(8, '0')}-0000-4000-8000-000000000000`,
     State: state,
     ...(state === 'Pending' ? { StateReason: 'The function is being created.', StateReasonCode: 'Creating' } : {}),
-    LastUpdateStatus: 'Successful',
+    LastUpdateStatus: fn.updatingUntil !== undefined && fn.updatingUntil > now ? 'InProgress' : 'Successful',
     PackageType: fn.packageType,
     Architectures: fn.architectures,
     EphemeralStorage: { Size: 512 },
@@ -237,6 +250,31 @@ export const lambdaModel: ServiceModel = {
           revision: 1,
         };
         rs.functions.set(name, fn);
+        return functionConfiguration(fn, ctx.now);
+      },
+    },
+    UpdateFunctionCode: {
+      command: UpdateFunctionCodeCommand,
+      mutating: true,
+      run(ctx, input) {
+        const fn = startUpdate(ctx, input.FunctionName);
+        const zip: Uint8Array | undefined = input.ZipFile;
+        if (!zip) throw err('InvalidParameterValueException', 'Please provide a source for function code.');
+        fn.codeSize = zip.byteLength;
+        fn.codeSha256 = createHash('sha256').update(zip).digest('base64');
+        return functionConfiguration(fn, ctx.now);
+      },
+    },
+    UpdateFunctionConfiguration: {
+      command: UpdateFunctionConfigurationCommand,
+      mutating: true,
+      run(ctx, input) {
+        const fn = startUpdate(ctx, input.FunctionName);
+        if (input.Runtime !== undefined) fn.runtime = input.Runtime;
+        if (input.Handler !== undefined) fn.handler = input.Handler;
+        if (input.Timeout !== undefined) fn.timeout = input.Timeout;
+        if (input.MemorySize !== undefined) fn.memorySize = input.MemorySize;
+        if (input.Description !== undefined) fn.description = input.Description;
         return functionConfiguration(fn, ctx.now);
       },
     },

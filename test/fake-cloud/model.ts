@@ -176,6 +176,8 @@ export interface LambdaFunction {
   phase: Phase;
   tags: Record<string, string>;
   revision: number;
+  /** Until when an UpdateFunctionCode or UpdateFunctionConfiguration is InProgress. */
+  updatingUntil?: number;
 }
 
 export interface EventSourceMapping {
