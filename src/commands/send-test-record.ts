@@ -9,16 +9,17 @@ import {
   type KinesisClient,
   type PutRecordsRequestEntry,
 } from '@aws-sdk/client-kinesis';
-import { GetEventSourceMappingCommand } from '@aws-sdk/client-lambda';
+import { GetEventSourceMappingCommand, paginateListEventSourceMappings } from '@aws-sdk/client-lambda';
 import type { AccountSession } from '../aws/session.js';
 import type { CommandContext, Environment } from '../context.js';
-import type { DeploymentState } from '../engine/state.js';
 import { backoffDelays, withRetry } from '../engine/wait.js';
 import { CommandFailedError, ExitCode, UserError, awsErrorCode, errorMessage } from '../errors.js';
+import { callAws, hasCode, ifExists, isNotFound, isThrottling } from '../pipeline/retry.js';
+import { STEP } from '../pipeline/steps.js';
 import { formatDuration } from '../render/reporter.js';
-import { requireStepOutput, resolveDeployment, stepOutput } from './deployment.js';
+import { connectAccount, requireStepOutput, resolveDeployment, resolveDeploymentName, stepOutput } from './deployment.js';
 import { parseDuration } from './durations.js';
-import { isErrorLine, lambdaLogGroup, parseRecordLine } from './tail-logs.js';
+import { functionLogGroup, isErrorLine, parseRecordLine } from './tail-logs.js';
 
 /** Kinesis limits: a record's data plus its partition key, and one PutRecords request. */
 export const MAX_RECORD_BYTES = 1024 * 1024;
@@ -37,16 +38,14 @@ const LOG_LOOKBACK_MS = 2 * 60_000;
 /** Lines printed per list before "... and N more". */
 const MAX_LINES = 50;
 
-const RETRYABLE_PUT_CODES = new Set([
-  'ProvisionedThroughputExceededException',
-  'LimitExceededException',
-  'ThrottlingException',
-  'KMSThrottlingException',
-  'InternalFailure',
-  'InternalFailureException',
-  'ServiceUnavailable',
-  'ServiceUnavailableException',
-]);
+/**
+ * Besides throttling, the errors a write is worth repeating after: KMS throttling the stream's key,
+ * and Kinesis's own server faults. Unlike the setup steps' calls, a write retries these too, because
+ * nothing was changed when they happen and the user only wants the record stored.
+ */
+const TRANSIENT_PUT_CODES = ['KMSThrottlingException', 'InternalFailure', 'InternalFailureException', 'ServiceUnavailable', 'ServiceUnavailableException'];
+
+const isTransientPutError = (error: unknown): boolean => isThrottling(error) || hasCode(error, ...TRANSIENT_PUT_CODES);
 
 /** A record to send: its bytes, partition key, and our id when we wrote the payload. */
 export interface OutgoingRecord {
@@ -77,6 +76,25 @@ interface StreamRef {
   name: string;
   arn?: string | undefined;
 }
+
+/** With --verify: the consumer account, the function whose logs to watch, and its mapping when the state records it. */
+interface Watch {
+  consumer: AccountSession;
+  functionName: string;
+  mappingUuid?: string | undefined;
+}
+
+/** What the command works on: from the deployment's state file, from flags, or both. */
+interface Target {
+  /** The deployment, when one was named or found; undefined when every value came from flags. */
+  deployment?: string | undefined;
+  producer: AccountSession;
+  stream: StreamRef;
+  watch?: Watch | undefined;
+}
+
+/** The `--name …` to repeat in a suggested command, or nothing when no deployment is involved. */
+const nameFlag = (deployment: string | undefined) => (deployment ? ` --name ${deployment}` : '');
 
 const recordBytes = (r: { data: Uint8Array; partitionKey: string }) => r.data.byteLength + Buffer.byteLength(r.partitionKey);
 
@@ -129,14 +147,14 @@ function partitionKeyOf(options: Record<string, unknown>): string | undefined {
 }
 
 /** The default payload: one small JSON document per record, with an id that shows up in the consumer's logs. */
-function testRecord(index: number, count: number, deployment: string, producer: AccountSession, now: number): { id: string; data: Uint8Array } {
+function testRecord(index: number, count: number, origin: string, producer: AccountSession, now: number): { id: string; data: Uint8Array } {
   const id = randomUUID();
   const body = {
     id,
     source: 'kds-xacct send-test-record',
     sentAt: new Date(now).toISOString(),
     producerAccountId: producer.accountId,
-    message: count === 1 ? `Test record from kds-xacct (deployment ${deployment}).` : `Test record ${index + 1} of ${count} from kds-xacct (deployment ${deployment}).`,
+    message: count === 1 ? `Test record from kds-xacct (${origin}).` : `Test record ${index + 1} of ${count} from kds-xacct (${origin}).`,
   };
   return { id, data: new TextEncoder().encode(JSON.stringify(body)) };
 }
@@ -148,30 +166,34 @@ function tooLarge(bytes: number): UserError {
   );
 }
 
-/** Checks that the stream exists and takes writes, with a message that says what to do when not. */
-async function checkStream(kinesis: KinesisClient, stream: StreamRef, producer: AccountSession, deployment: string): Promise<void> {
-  let status: string | undefined;
-  try {
-    const summary = await kinesis.send(new DescribeStreamSummaryCommand(stream.arn ? { StreamARN: stream.arn } : { StreamName: stream.name }));
-    status = summary.StreamDescriptionSummary?.StreamStatus;
-  } catch (error) {
-    if (awsErrorCode(error) === 'ResourceNotFoundException') {
-      throw new CommandFailedError(
-        `Stream ${stream.name} does not exist in the producer account ${producer.accountId} (${producer.region}).`,
-        ExitCode.Failed,
-        `It may have been deleted. Run \`kds-xacct status --name ${deployment}\` to see what is left, or \`kds-xacct setup --name ${deployment}\` to create it again.`,
-      );
-    }
-    throw error;
+/**
+ * Checks that the stream exists and takes writes, with a message that says what to do when not.
+ * Returns its ARN, by which a mapping that reads it is found.
+ */
+async function checkStream(ctx: CommandContext, stream: StreamRef, producer: AccountSession, deployment: string | undefined): Promise<string | undefined> {
+  const summary = (
+    await ifExists(ctx.environment.clock, () =>
+      producer.clients.kinesis.send(new DescribeStreamSummaryCommand(stream.arn ? { StreamARN: stream.arn } : { StreamName: stream.name })),
+    )
+  )?.StreamDescriptionSummary;
+  if (!summary) {
+    throw new CommandFailedError(
+      `Stream ${stream.name} does not exist in the producer account ${producer.accountId} (${producer.region}).`,
+      ExitCode.Failed,
+      deployment
+        ? `It may have been deleted. Run \`kds-xacct status --name ${deployment}\` to see what is left, or \`kds-xacct setup --name ${deployment}\` to create it again.`
+        : 'Check --stream-name, and that the producer profile and --region point at the account and region of the stream.',
+    );
   }
+  const status = summary.StreamStatus;
   // UPDATING (resharding, encryption) still takes writes.
-  if (status === 'ACTIVE' || status === 'UPDATING') return;
+  if (status === 'ACTIVE' || status === 'UPDATING') return summary.StreamARN ?? stream.arn;
   const what =
     status === 'CREATING' ? 'is still being created' : status === 'DELETING' ? 'is being deleted' : `is ${status ?? 'in an unknown state'}`;
   throw new CommandFailedError(
     `Stream ${stream.name} ${what}; it takes records only when ACTIVE.`,
     ExitCode.Failed,
-    status === 'CREATING' ? 'Wait a few seconds and try again.' : `Run \`kds-xacct status --name ${deployment}\` to see its state.`,
+    status === 'CREATING' ? 'Wait a few seconds and try again.' : `Run \`kds-xacct status${nameFlag(deployment)}\` to see its state.`,
   );
 }
 
@@ -186,7 +208,7 @@ function describePutError(error: unknown, stream: StreamRef): unknown {
   if (code === 'AccessDeniedException') {
     return new CommandFailedError(`The producer profile may not write to stream ${stream.name}: ${errorMessage(error)}`, ExitCode.Failed, 'Use a profile allowed kinesis:PutRecord and kinesis:PutRecords on the stream.');
   }
-  if (code?.startsWith('KMS') && !RETRYABLE_PUT_CODES.has(code)) {
+  if (code?.startsWith('KMS') && !isTransientPutError(error)) {
     return new CommandFailedError(
       `Kinesis could not encrypt the record with the stream's KMS key (${code}): ${errorMessage(error)}`,
       ExitCode.Failed,
@@ -196,22 +218,27 @@ function describePutError(error: unknown, stream: StreamRef): unknown {
   return error;
 }
 
-/** Runs one Kinesis request, retrying throttling and server faults with backoff within a time budget. */
+/**
+ * Runs one write request, retrying throttling and server faults with backoff within a time budget.
+ * An error retrying cannot fix is thrown, worded for the user; a transient one that outlasted the
+ * budget is thrown as it is, for the caller to report the records as failed.
+ */
 async function sendWithRetry<T>(ctx: CommandContext, stream: StreamRef, send: () => Promise<T>): Promise<T> {
   try {
-    return await retryKinesis(ctx, send);
+    return await withRetry(send, {
+      clock: ctx.environment.clock,
+      timeoutMs: PUT_RETRY_BUDGET_MS,
+      retryable: (error) => (isTransientPutError(error) ? awsErrorCode(error) : undefined),
+      onRetry: (reason) => ctx.reporter.debug(`Kinesis: ${reason}; retrying`),
+    });
   } catch (error) {
-    throw describePutError(error, stream);
+    throw isTransientPutError(error) ? error : describePutError(error, stream);
   }
 }
 
-function retryKinesis<T>(ctx: CommandContext, send: () => Promise<T>): Promise<T> {
-  return withRetry(send, {
-    clock: ctx.environment.clock,
-    timeoutMs: PUT_RETRY_BUDGET_MS,
-    retryable: (error) => (RETRYABLE_PUT_CODES.has(awsErrorCode(error) ?? '') ? awsErrorCode(error) : undefined),
-    onRetry: (reason) => ctx.reporter.debug(`Kinesis: ${reason}; retrying`),
-  });
+/** A record whose request failed as a whole, for longer than the retry budget. */
+function failedBy(record: OutgoingRecord, error: unknown): FailedRecord {
+  return { index: record.index, partitionKey: record.partitionKey, errorCode: awsErrorCode(error) ?? 'Unknown', errorMessage: errorMessage(error) };
 }
 
 async function putOne(ctx: CommandContext, kinesis: KinesisClient, stream: StreamRef, record: OutgoingRecord): Promise<SendResult> {
@@ -235,15 +262,16 @@ async function putOne(ctx: CommandContext, kinesis: KinesisClient, stream: Strea
     };
     return { sent: [sent], failed: [] };
   } catch (error) {
-    const code = awsErrorCode(error);
-    if (!code || !RETRYABLE_PUT_CODES.has(code)) throw error;
-    return { sent: [], failed: [{ index: record.index, partitionKey: record.partitionKey, errorCode: code, errorMessage: errorMessage(error) }] };
+    if (!isTransientPutError(error)) throw error;
+    return { sent: [], failed: [failedBy(record, error)] };
   }
 }
 
 /**
  * Sends a batch with PutRecords. A partial failure leaves some entries with an ErrorCode (mostly
  * throttling): those are sent again with backoff, and what still fails after PUT_ATTEMPTS is returned.
+ * A request that fails as a whole for longer than its retry budget fails the entries it carried: the
+ * entries stored by earlier attempts stay sent, and the caller goes on with the next batch.
  */
 async function putBatch(ctx: CommandContext, kinesis: KinesisClient, stream: StreamRef, batch: OutgoingRecord[]): Promise<SendResult> {
   const sent: SentRecord[] = [];
@@ -256,9 +284,17 @@ async function putBatch(ctx: CommandContext, kinesis: KinesisClient, stream: Str
       await ctx.environment.clock.sleep(delays.next().value);
     }
     const entries: PutRecordsRequestEntry[] = pending.map((r) => ({ Data: r.data, PartitionKey: r.partitionKey }));
-    const out = await sendWithRetry(ctx, stream, () =>
-      kinesis.send(new PutRecordsCommand({ ...(stream.arn ? { StreamARN: stream.arn } : { StreamName: stream.name }), Records: entries })),
-    );
+    let out;
+    try {
+      out = await sendWithRetry(ctx, stream, () =>
+        kinesis.send(new PutRecordsCommand({ ...(stream.arn ? { StreamARN: stream.arn } : { StreamName: stream.name }), Records: entries })),
+      );
+    } catch (error) {
+      if (!isTransientPutError(error)) throw error;
+      ctx.reporter.debug(`PutRecords kept failing (${awsErrorCode(error)}) for ${PUT_RETRY_BUDGET_MS / 1000}s; ${pending.length} record(s) of this batch not sent`);
+      failed = pending.map((record) => failedBy(record, error));
+      break;
+    }
     const at = ctx.environment.clock.now();
     const retry: OutgoingRecord[] = [];
     failed = [];
@@ -321,6 +357,7 @@ async function verifyDelivery(ctx: CommandContext, consumer: AccountSession, log
   for (;;) {
     const pollStartedAt = clock.now();
     let nextToken: string | undefined;
+    let complete = true;
     try {
       do {
         const page = await consumer.clients.logs.send(
@@ -349,12 +386,18 @@ async function verifyDelivery(ctx: CommandContext, consumer: AccountSession, log
         nextToken = page.nextToken;
       } while (nextToken);
     } catch (error) {
-      // The function creates its log group on its first invocation.
-      if (awsErrorCode(error) !== 'ResourceNotFoundException') throw error;
-      if (!waitingNoted) ctx.reporter.debug(`${logGroupName} does not exist yet: the function has not run yet.`);
-      waitingNoted = true;
+      if (isThrottling(error)) {
+        // The next poll reads this poll's whole window again.
+        complete = false;
+        ctx.reporter.debug(`FilterLogEvents throttled (${awsErrorCode(error)}); trying again at the next poll.`);
+      } else {
+        // The function creates its log group on its first invocation.
+        if (!isNotFound(error)) throw error;
+        if (!waitingNoted) ctx.reporter.debug(`${logGroupName} does not exist yet: the function has not run yet.`);
+        waitingNoted = true;
+      }
     }
-    windowStart = Math.max(windowStart, pollStartedAt - LOG_LOOKBACK_MS);
+    if (complete) windowStart = Math.max(windowStart, pollStartedAt - LOG_LOOKBACK_MS);
 
     const missing = [...pending.values()];
     if (missing.length === 0) return { ok: true, interrupted: false, latencies, missing, errorLines };
@@ -372,14 +415,14 @@ interface Diagnostics {
 }
 
 /** Error lines the function logged since `from`: a few pages at most, since a busy function logs a lot. */
-async function collectFunctionErrors(consumer: AccountSession, logGroupName: string, from: number, into: string[]): Promise<void> {
+async function collectFunctionErrors(ctx: CommandContext, consumer: AccountSession, logGroupName: string, from: number, into: string[]): Promise<void> {
   const seen = new Set(into);
   let nextToken: string | undefined;
   let pages = 0;
   try {
     do {
-      const page = await consumer.clients.logs.send(
-        new FilterLogEventsCommand({ logGroupName, startTime: from, ...(nextToken && { nextToken }) }),
+      const page = await callAws(ctx.environment.clock, () =>
+        consumer.clients.logs.send(new FilterLogEventsCommand({ logGroupName, startTime: from, ...(nextToken && { nextToken }) })),
       );
       for (const event of page.events ?? []) {
         const message = (event.message ?? '').trimEnd();
@@ -391,21 +434,47 @@ async function collectFunctionErrors(consumer: AccountSession, logGroupName: str
       nextToken = page.nextToken;
     } while (nextToken && ++pages < 5 && into.length < 20);
   } catch (error) {
-    if (awsErrorCode(error) !== 'ResourceNotFoundException') throw error;
+    if (!isNotFound(error)) throw error;
   }
 }
 
+/**
+ * The mapping that feeds `functionName` from the stream: read from the stream itself (shared
+ * throughput) or through an enhanced fan-out consumer of it, whose ARN starts with the stream's.
+ */
+async function findMapping(ctx: CommandContext, consumer: AccountSession, functionName: string, streamArn: string | undefined): Promise<string | undefined> {
+  if (!streamArn) return undefined;
+  const pages = paginateListEventSourceMappings({ client: consumer.clients.lambda }, { FunctionName: functionName });
+  try {
+    for await (const page of pages) {
+      const mapping = page.EventSourceMappings?.find((m) => m.EventSourceArn === streamArn || m.EventSourceArn?.startsWith(`${streamArn}/consumer/`));
+      if (mapping?.UUID) return mapping.UUID;
+    }
+  } catch (error) {
+    // A function that does not exist has no mapping; the diagnosis says so.
+    if (!isNotFound(error)) throw error;
+  }
+  ctx.reporter.debug(`No event source mapping of ${functionName} reads ${streamArn}.`);
+  return undefined;
+}
+
 /** What to check when records did not arrive: the mapping's state and last result, and the function's errors. */
-async function diagnose(consumer: AccountSession, state: DeploymentState, logGroupName: string, from: number, outcome: VerifyOutcome): Promise<Diagnostics> {
+async function diagnose(ctx: CommandContext, target: Target, watch: Watch, streamArn: string | undefined, logGroupName: string, from: number, outcome: VerifyOutcome): Promise<Diagnostics> {
+  const { deployment } = target;
+  const { consumer, functionName } = watch;
+  const { clock } = ctx.environment;
   const hints: string[] = [];
-  await collectFunctionErrors(consumer, logGroupName, from, outcome.errorLines);
-  const uuid = stepOutput(state, 'event-source-mapping', 'uuid');
+  await collectFunctionErrors(ctx, consumer, logGroupName, from, outcome.errorLines);
+  const uuid = watch.mappingUuid ?? (await findMapping(ctx, consumer, functionName, streamArn));
   let esm: Diagnostics['eventSourceMapping'];
   if (!uuid) {
-    hints.push(`No event source mapping is recorded for deployment "${state.name}": run \`kds-xacct setup --name ${state.name}\` to create it.`);
+    hints.push(
+      `No event source mapping connects function ${functionName} to stream ${target.stream.name} in account ${consumer.accountId} (${consumer.region}): ` +
+        (deployment ? `run \`kds-xacct setup --name ${deployment}\` to create it.` : 'check --function-name and --stream-name, or create the pipeline with `kds-xacct setup`.'),
+    );
   } else {
     try {
-      const mapping = await consumer.clients.lambda.send(new GetEventSourceMappingCommand({ UUID: uuid }));
+      const mapping = await callAws(clock, () => consumer.clients.lambda.send(new GetEventSourceMappingCommand({ UUID: uuid })));
       esm = {
         uuid,
         ...(mapping.State && { state: mapping.State }),
@@ -418,14 +487,15 @@ async function diagnose(consumer: AccountSession, state: DeploymentState, logGro
         hints.push(`The event source mapping is still ${mapping.State}; a new mapping can take minutes to start polling. Try again with a longer --timeout.`);
       }
       if (mapping.LastProcessingResult?.startsWith('PROBLEM')) {
-        hints.push('The mapping reports a problem reading the stream: check the stream and consumer policies, the KMS grant and the role with `kds-xacct status`.');
+        hints.push(`The mapping reports a problem reading the stream: check the stream and consumer policies, the KMS grant and the role with \`kds-xacct status${nameFlag(deployment)}\`.`);
       } else if (mapping.LastProcessingResult === 'No records processed' && mapping.State === 'Enabled') {
         hints.push('The mapping has processed no records yet: a mapping that starts at LATEST skips records sent before it was enabled.');
       }
     } catch (error) {
+      // Reported as part of the diagnosis: the records' absence is the failure being explained.
       esm = { uuid, error: `${awsErrorCode(error) ?? 'error'}: ${errorMessage(error)}` };
-      if (awsErrorCode(error) === 'ResourceNotFoundException') {
-        hints.push(`The event source mapping ${uuid} no longer exists: run \`kds-xacct setup --name ${state.name}\` to create it again.`);
+      if (isNotFound(error)) {
+        hints.push(`The event source mapping ${uuid} no longer exists: run \`kds-xacct setup${nameFlag(deployment)}\` to create it again.`);
       }
     }
   }
@@ -437,6 +507,76 @@ function limitLines<T>(items: readonly T[], render: (item: T) => string): string
   const lines = items.slice(0, MAX_LINES).map(render);
   if (items.length > MAX_LINES) lines.push(`  … and ${items.length - MAX_LINES} more (--json lists them all)`);
   return lines;
+}
+
+const flagValue = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
+
+/**
+ * The stream to write to and, with --verify, the function to watch. Flags win over the state file.
+ * When flags name everything and --name is not given, no state file is read at all.
+ */
+async function resolveTarget(ctx: CommandContext, options: Record<string, unknown>, verify: boolean): Promise<Target> {
+  const streamFlag = flagValue(options.streamName);
+  const functionFlag = flagValue(options.functionName);
+  const { producerProfile, consumerProfile, name } = ctx.options;
+  const missing = [
+    ...(producerProfile ? [] : ['--producer-profile']),
+    ...(streamFlag ? [] : ['--stream-name']),
+    ...(verify && !consumerProfile ? ['--consumer-profile'] : []),
+    ...(verify && !functionFlag ? ['--function-name'] : []),
+  ];
+
+  if (missing.length === 0 && !name && streamFlag) {
+    const producer = await connectAccount(ctx, 'producer');
+    const watch = verify && functionFlag ? { consumer: await connectAccount(ctx, 'consumer'), functionName: functionFlag } : undefined;
+    return { producer, stream: { name: streamFlag }, watch };
+  }
+
+  const withoutState = `Without a deployment, pass ${missing.join(', ')} (and --region if the profiles name none).`;
+  if (!name) {
+    try {
+      await resolveDeploymentName(ctx);
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      throw new UserError(error.message, [error.hint, withoutState].filter(Boolean).join('\n'));
+    }
+  }
+  // With --name, a missing state file is fine when the flags give every value.
+  const resolveOptions = { allowMissingState: missing.length === 0 };
+  const resolved = verify ? await resolveDeployment(ctx, ['producer', 'consumer'], resolveOptions) : await resolveDeployment(ctx, ['producer'], resolveOptions);
+  const { state } = resolved;
+  const recorded = (flag: string | undefined, step: string, key: string): string => {
+    if (flag) return flag;
+    if (state) return requireStepOutput(state, step, key);
+    throw new UserError(`Deployment "${resolved.name}" has no state file (${resolved.stateFile}).`, withoutState);
+  };
+
+  const recordedStream = stepOutput(state, STEP.stream, 'streamName');
+  const streamName = recorded(streamFlag, STEP.stream, 'streamName');
+  // The recorded ARN and mapping belong to the recorded stream and function only.
+  const sameStream = streamName === recordedStream;
+  const stream: StreamRef = { name: streamName, arn: sameStream ? stepOutput(state, STEP.stream, 'streamArn') : undefined };
+  let watch: Watch | undefined;
+  if (resolved.consumer) {
+    const recordedFunction = stepOutput(state, STEP.esm, 'functionName') ?? stepOutput(state, STEP.function, 'functionName');
+    const functionName = functionFlag ?? recordedFunction ?? recorded(undefined, STEP.function, 'functionName');
+    const mappingUuid = sameStream && functionName === recordedFunction ? stepOutput(state, STEP.esm, 'uuid') : undefined;
+    watch = { consumer: resolved.consumer, functionName, mappingUuid };
+  }
+  return { deployment: resolved.name, producer: resolved.producer, stream, watch };
+}
+
+/** Why records could not be sent, and what to do, from the error codes they failed with. */
+function failureHint(failed: readonly FailedRecord[]): string {
+  const codes = new Set(failed.map((f) => f.errorCode));
+  const hints: string[] = [];
+  if ([...codes].some((code) => /Throughput|Throttl|LimitExceeded/.test(code))) {
+    hints.push("The stream is throttling writes. Send fewer records at once, or raise the stream's capacity (on-demand mode or more shards).");
+  }
+  if ([...codes].some((code) => /InternalFailure|ServiceUnavailable/.test(code))) {
+    hints.push('Kinesis kept failing on its side: send the records again in a few minutes, and check the AWS Health Dashboard if it persists.');
+  }
+  return hints.length > 0 ? hints.join('\n') : 'Send the records again; run with --debug to see each attempt.';
 }
 
 export async function runSendTestRecord(ctx: CommandContext, options: Record<string, unknown>): Promise<ExitCode> {
@@ -451,17 +591,17 @@ export async function runSendTestRecord(ctx: CommandContext, options: Record<str
     if (bytes > MAX_RECORD_BYTES) throw tooLarge(bytes);
   }
 
-  const deployment = verify ? await resolveDeployment(ctx, ['producer', 'consumer']) : await resolveDeployment(ctx, ['producer']);
-  const { name, state, producer } = deployment;
-  const stream: StreamRef = { name: requireStepOutput(state, 'stream', 'streamName'), arn: stepOutput(state, 'stream', 'streamArn') };
+  const target = await resolveTarget(ctx, options, verify);
+  const { deployment, producer, stream } = target;
   const kinesis = producer.clients.kinesis;
-  await checkStream(kinesis, stream, producer, name);
+  const streamArn = await checkStream(ctx, stream, producer, deployment);
 
   const now = ctx.environment.clock.now();
+  const origin = deployment ? `deployment ${deployment}` : `stream ${stream.name}`;
   const records: OutgoingRecord[] = Array.from({ length: count }, (_, index) => {
     const partitionKey = fixedKey ?? randomUUID();
     if (payload) return { index, partitionKey, data: payload };
-    const { id, data } = testRecord(index, count, name, producer, now);
+    const { id, data } = testRecord(index, count, origin, producer, now);
     return { index, id, partitionKey, data };
   });
   const oversized = records.find((r) => recordBytes(r) > MAX_RECORD_BYTES);
@@ -493,8 +633,8 @@ export async function runSendTestRecord(ctx: CommandContext, options: Record<str
     }
   }
   const output: Record<string, unknown> = {
-    deployment: name,
-    stream: { name: stream.name, ...(stream.arn && { arn: stream.arn }) },
+    ...(deployment && { deployment }),
+    stream: { name: stream.name, ...(streamArn && { arn: streamArn }) },
     producerAccountId: producer.accountId,
     records: result.sent.map((r) => ({ ...r, sentAt: new Date(r.sentAt).toISOString() })),
     failed: result.failed,
@@ -502,22 +642,22 @@ export async function runSendTestRecord(ctx: CommandContext, options: Record<str
 
   if (result.failed.length > 0) {
     ctx.reporter.error(
-      `${result.failed.length} of ${count} record(s) could not be sent after ${PUT_ATTEMPTS} attempts:\n` +
+      `${result.failed.length} of ${count} record(s) could not be sent, even after retrying:\n` +
         limitLines(result.failed, (f) => `  #${f.index + 1} partition key ${f.partitionKey}: ${f.errorCode}: ${f.errorMessage}`).join('\n'),
-      'The stream is throttling writes. Send fewer records at once, or raise the stream\'s capacity (on-demand mode or more shards).',
+      failureHint(result.failed),
     );
     ctx.reporter.result(output);
     return ExitCode.Failed;
   }
 
-  if (!verify) {
+  const { watch } = target;
+  if (!watch) {
     ctx.reporter.result(output);
     return ExitCode.Success;
   }
 
-  const consumer = deployment.consumer!;
-  const functionName = stepOutput(state, 'event-source-mapping', 'functionName') ?? requireStepOutput(state, 'function', 'functionName');
-  const group = lambdaLogGroup(functionName, consumer);
+  const { consumer, functionName } = watch;
+  const group = functionLogGroup(functionName, consumer);
   const outcome = await verifyDelivery(ctx, consumer, group.name, result.sent, timeoutMs);
   outcome.latencies.sort((a, b) => a.index - b.index);
   const verifyOutput: Record<string, unknown> = {
@@ -551,7 +691,7 @@ export async function runSendTestRecord(ctx: CommandContext, options: Record<str
   }
 
   const firstSentAt = Math.min(...result.sent.map((r) => r.sentAt));
-  const diagnostics = await diagnose(consumer, state, group.name, firstSentAt - LOG_SKEW_MS, outcome);
+  const diagnostics = await diagnose(ctx, target, watch, streamArn, group.name, firstSentAt - LOG_SKEW_MS, outcome);
   verifyOutput.diagnostics = diagnostics;
   const esm = diagnostics.eventSourceMapping;
   const lines = [
@@ -567,10 +707,10 @@ export async function runSendTestRecord(ctx: CommandContext, options: Record<str
       ? [`  Function errors in ${group.name}:`, ...diagnostics.functionErrors.slice(0, 10).map((l) => `    ${l}`)]
       : [`  No function errors were logged in ${group.name}.`]),
   ];
-  ctx.reporter.error(
-    lines.join('\n'),
-    [...diagnostics.hints, `Follow the function's logs with \`kds-xacct tail-logs --name ${name}\`, and check the pipeline with \`kds-xacct status --name ${name}\`.`].join('\n'),
-  );
+  const follow = deployment
+    ? `Follow the function's logs with \`kds-xacct tail-logs --name ${deployment}\`, and check the pipeline with \`kds-xacct status --name ${deployment}\`.`
+    : `Follow the function's logs with \`kds-xacct tail-logs --consumer-profile ${consumer.profile} --region ${consumer.region} --function ${functionName}\`.`;
+  ctx.reporter.error(lines.join('\n'), [...diagnostics.hints, follow].join('\n'));
   ctx.reporter.result(output);
   return ExitCode.Failed;
 }

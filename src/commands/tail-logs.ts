@@ -8,9 +8,13 @@ import {
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { AccountSession } from '../aws/session.js';
 import type { CommandContext } from '../context.js';
+import type { Clock } from '../engine/clock.js';
 import type { Interrupt } from '../engine/engine.js';
 import { backoffDelays } from '../engine/wait.js';
 import { CommandFailedError, ExitCode, UserError, awsErrorCode, errorMessage } from '../errors.js';
+import { arns, lambdaLogGroupName } from '../pipeline/names.js';
+import { callAws, hasCode, isNotFound, isThrottling } from '../pipeline/retry.js';
+import { STEP } from '../pipeline/steps.js';
 import type { Writer } from '../render/reporter.js';
 import { connectAccount, requireStepOutput, resolveDeployment, resolveDeploymentName, stepOutput } from './deployment.js';
 import { parseDuration } from './durations.js';
@@ -86,10 +90,9 @@ export interface LogGroupRef {
   arn: string;
 }
 
-export function lambdaLogGroup(functionName: string, session: Pick<AccountSession, 'region' | 'accountId' | 'callerArn'>): LogGroupRef {
-  const name = `/aws/lambda/${functionName}`;
-  const partition = session.callerArn.split(':')[1] || 'aws';
-  return { name, arn: `arn:${partition}:logs:${session.region}:${session.accountId}:log-group:${name}` };
+export function functionLogGroup(functionName: string, session: Pick<AccountSession, 'region' | 'accountId'>): LogGroupRef {
+  const name = lambdaLogGroupName(functionName);
+  return { name, arn: arns.logGroup(session.region, session.accountId, name) };
 }
 
 /** Resolves when Ctrl-C is pressed; lets every wait end early. */
@@ -116,6 +119,11 @@ class StopSignal {
   }
 }
 const STOPPED = Symbol('stopped');
+
+/** Ends a read's retries at Ctrl-C; never escapes LogTail. */
+class StoppedWhileRetrying extends Error {
+  override name = 'StoppedWhileRetrying';
+}
 
 /**
  * Prints each event once. Live Tail events carry no event id, so an event is known by its stream,
@@ -203,13 +211,12 @@ type OpenResult = { kind: 'live'; session: LiveSession } | { kind: 'unavailable'
 function liveTailUnavailableReason(error: unknown): string | undefined {
   const code = awsErrorCode(error) ?? (error as { code?: string } | undefined)?.code ?? (error as Error | undefined)?.name;
   const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
-  if (code === 'ResourceNotFoundException') return undefined;
-  if (code === 'AbortError') return undefined;
+  if (isNotFound(error) || code === 'AbortError') return undefined;
   return `${code ?? 'error'}${status ? ` (HTTP ${status})` : ''}: ${errorMessage(error)}`;
 }
 
-const isMissingGroup = (error: unknown) => awsErrorCode(error) === 'ResourceNotFoundException';
-const isThrottling = (error: unknown) => ['ThrottlingException', 'LimitExceededException', 'ServiceUnavailableException'].includes(awsErrorCode(error) ?? '');
+/** Errors after which the next poll is simply tried again. */
+const isPassingFault = (error: unknown) => isThrottling(error) || hasCode(error, 'ServiceUnavailableException');
 
 /** Follows one log group: history with FilterLogEvents, then Live Tail, or polling when Live Tail is unavailable. */
 class LogTail {
@@ -230,13 +237,36 @@ class LogTail {
     return this.stop.race(this.clock.sleep(ms));
   }
 
+  /** The clock for retries: its sleeps end at Ctrl-C. */
+  private readonly retryClock: Clock = {
+    now: () => this.clock.now(),
+    sleep: async (ms) => {
+      await this.sleep(ms);
+    },
+  };
+
+  /**
+   * One read, retrying throttling as every AWS call does, but not past Ctrl-C: the backoff ends when
+   * it is pressed, and no request is sent after it (StoppedWhileRetrying is thrown instead).
+   */
+  private read<T>(send: () => Promise<T>): Promise<T> {
+    return callAws(this.retryClock, () => (this.stop.stopped ? Promise.reject(new StoppedWhileRetrying()) : send()));
+  }
+
+  /** Whether the log group exists; false too when Ctrl-C ends the lookup. */
   async groupExists(): Promise<boolean> {
     let nextToken: string | undefined;
-    do {
-      const page = await this.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: this.group.name, ...(nextToken && { nextToken }) }));
-      if (page.logGroups?.some((g) => g.logGroupName === this.group.name)) return true;
-      nextToken = page.nextToken;
-    } while (nextToken);
+    try {
+      do {
+        const request = new DescribeLogGroupsCommand({ logGroupNamePrefix: this.group.name, ...(nextToken && { nextToken }) });
+        const page = await this.read(() => this.logs.send(request));
+        if (page.logGroups?.some((g) => g.logGroupName === this.group.name)) return true;
+        nextToken = page.nextToken;
+      } while (nextToken);
+    } catch (error) {
+      if (error instanceof StoppedWhileRetrying) return false;
+      throw error;
+    }
     return false;
   }
 
@@ -260,16 +290,16 @@ class LogTail {
       if (this.stop.stopped) return true;
       let page;
       try {
-        page = await this.logs.send(
-          new FilterLogEventsCommand({
-            logGroupName: this.group.name,
-            startTime,
-            ...(this.filter && { filterPattern: this.filter }),
-            ...(nextToken && { nextToken }),
-          }),
-        );
+        const request = new FilterLogEventsCommand({
+          logGroupName: this.group.name,
+          startTime,
+          ...(this.filter && { filterPattern: this.filter }),
+          ...(nextToken && { nextToken }),
+        });
+        page = await this.read(() => this.logs.send(request));
       } catch (error) {
-        if (isMissingGroup(error)) return false;
+        if (error instanceof StoppedWhileRetrying) return true;
+        if (isNotFound(error)) return false;
         if (awsErrorCode(error) === 'AccessDeniedException') {
           throw new CommandFailedError(
             `The consumer profile may not read ${this.group.name}: ${errorMessage(error)}`,
@@ -306,7 +336,7 @@ class LogTail {
         { abortSignal: AbortSignal.any([this.stop.signal, local.signal]) },
       );
     } catch (error) {
-      if (isMissingGroup(error)) return { kind: 'missing' };
+      if (isNotFound(error)) return { kind: 'missing' };
       if (this.stop.stopped) {
         return { kind: 'live', session: { sink: () => {}, started: false, done: Promise.resolve({ reason: 'stopped' }), close: () => {} } };
       }
@@ -437,8 +467,8 @@ class LogTail {
           continue;
         }
       } catch (error) {
-        if (!isThrottling(error)) throw error;
-        this.ctx.reporter.debug(`FilterLogEvents throttled (${awsErrorCode(error)}); trying again at the next poll.`);
+        if (!isPassingFault(error)) throw error;
+        this.ctx.reporter.debug(`FilterLogEvents failed (${awsErrorCode(error)}); trying again at the next poll.`);
       }
       windowStart = Math.max(from, pollStartedAt - POLL_LOOKBACK_MS);
       await this.sleep(POLL_INTERVAL_MS);
@@ -466,7 +496,7 @@ async function resolveTarget(ctx: CommandContext, functionFlag: string | undefin
     return { consumer, functionName: functionFlag };
   }
   const { consumer, state } = await resolveDeployment(ctx, ['consumer']);
-  const functionName = stepOutput(state, 'event-source-mapping', 'functionName') ?? requireStepOutput(state, 'function', 'functionName');
+  const functionName = stepOutput(state, STEP.esm, 'functionName') ?? requireStepOutput(state, STEP.function, 'functionName');
   return { consumer, functionName };
 }
 
@@ -477,7 +507,7 @@ export async function runTailLogs(ctx: CommandContext, options: Record<string, u
   const functionFlag = typeof options.function === 'string' ? options.function : undefined;
 
   const { consumer, functionName } = await resolveTarget(ctx, functionFlag);
-  const group = lambdaLogGroup(functionName, consumer);
+  const group = functionLogGroup(functionName, consumer);
   const { environment } = ctx;
   const printer = new EventPrinter(environment.stdout, ctx.options.json, ctx.options.color && environment.stdoutIsTTY, group.name);
   const stop = new StopSignal(environment.interrupt);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { batchRecords, MAX_BATCH_BYTES } from '../../src/commands/send-test-record.js';
+import { MemoryStateStore } from '../../src/engine/state.js';
 import { ExitCode } from '../../src/errors.js';
 import { createHarness } from '../support/command-harness.js';
 import { CONSUMER, createPipeline, FUNCTION, PRODUCER, REGION, STREAM, type Pipeline } from '../support/pipeline-fixture.js';
@@ -250,5 +251,125 @@ describe('send-test-record write errors', () => {
     } finally {
       p.restore();
     }
+  });
+});
+
+describe('send-test-record when a whole PutRecords request keeps failing', () => {
+  it('lists that batch as failed, still sends the other batches, and exits 1', async () => {
+    const p = await start();
+    // Every request for the first batch (500 records) fails for longer than the retry budget.
+    p.cloud.failOn({ command: 'PutRecords', when: (input: { Records: unknown[] }) => input.Records.length === 500 }, { code: 'InternalFailure', message: 'We encountered an internal error.' }, 10_000);
+    const startedAt = p.clock.now();
+    expect(await p.harness.run('send-test-record', '--count', '600')).toBe(ExitCode.Failed);
+    expect(p.clock.now() - startedAt).toBeGreaterThanOrEqual(30_000);
+
+    const text = p.harness.reporter.text;
+    expect(text).not.toContain('probably a bug');
+    expect(text).toContain('500 of 600 record(s) could not be sent');
+    expect(text).toContain('InternalFailure');
+    const result = lastResult(p);
+    expect(result.failed.map((f) => f.index)).toEqual(Array.from({ length: 500 }, (_, i) => i));
+    expect(result.failed.every((f) => f.errorCode === 'InternalFailure')).toBe(true);
+    // The second batch went through, and its records are printed with their shard and sequence number.
+    const stored = p.cloud.streamRecords(PRODUCER, REGION, STREAM);
+    expect(stored).toHaveLength(100);
+    expect(result.records.map((r) => r.index)).toEqual(Array.from({ length: 100 }, (_, i) => 500 + i));
+    expect(result.records.map((r) => r.sequenceNumber).sort()).toEqual(stored.map((r) => r.sequenceNumber).sort());
+    expect(text).toContain(`#501 shard ${result.records[0]!.shardId} sequence ${result.records[0]!.sequenceNumber}`);
+  });
+
+  it('lists the entries still pending when a retry request keeps being throttled', async () => {
+    const p = await start();
+    p.cloud.failRecords(2);
+    // The first request stores 8 of 10; every later request (the retry of the other 2) is throttled.
+    p.cloud.failOn({ command: 'PutRecords', when: (input: { Records: unknown[] }) => input.Records.length === 2 }, { code: 'ProvisionedThroughputExceededException' }, 10_000);
+    expect(await p.harness.run('send-test-record', '--count', '10')).toBe(ExitCode.Failed);
+    const result = lastResult(p);
+    expect(result.records).toHaveLength(8);
+    expect(result.failed).toHaveLength(2);
+    expect(result.failed.every((f) => f.errorCode === 'ProvisionedThroughputExceededException')).toBe(true);
+    expect(p.harness.reporter.text).toContain('2 of 10 record(s) could not be sent');
+    expect(p.harness.reporter.text).not.toContain('probably a bug');
+  });
+
+  it('keeps the clear message of an error that retrying cannot fix', async () => {
+    const p = await start();
+    p.cloud.failOn({ command: 'PutRecords' }, { code: 'AccessDeniedException', message: 'User is not authorized to perform kinesis:PutRecords' }, 10_000);
+    expect(await p.harness.run('send-test-record', '--count', '3')).toBe(ExitCode.Failed);
+    expect(p.harness.reporter.text).toContain(`The producer profile may not write to stream ${STREAM}`);
+    expect(p.harness.reporter.text).not.toContain('probably a bug');
+    expect(putCalls(p, 'PutRecords')).toHaveLength(1);
+  });
+});
+
+describe('send-test-record with every value given as a flag', () => {
+  /** A harness on the same fake cloud and profiles, with no state file at all. */
+  function withoutState(p: Pipeline) {
+    return createHarness({ sessions: p.sessions, clock: p.clock, store: new MemoryStateStore() });
+  }
+  const producerFlags = ['--producer-profile', 'prod', '--region', REGION, '--stream-name', STREAM];
+  const consumerFlags = ['--consumer-profile', 'analytics', '--function-name', FUNCTION];
+
+  it('sends with only --producer-profile, --region and --stream-name', async () => {
+    const p = await start();
+    const h = withoutState(p);
+    expect(await h.run('send-test-record', ...producerFlags)).toBe(ExitCode.Success);
+    const stored = p.cloud.streamRecords(PRODUCER, REGION, STREAM);
+    expect(stored).toHaveLength(1);
+    expect(h.reporter.text).toContain(`shard ${stored[0]!.shardId} sequence ${stored[0]!.sequenceNumber}`);
+    expect((h.reporter.results.at(-1) as { deployment?: string }).deployment).toBeUndefined();
+  });
+
+  it('--verify with --consumer-profile and --function-name', async () => {
+    const p = await start();
+    const h = withoutState(p);
+    expect(await h.run('send-test-record', ...producerFlags, ...consumerFlags, '--count', '2', '--verify')).toBe(ExitCode.Success);
+    expect(h.reporter.text).toContain('Verified: all 2 record(s) reached the consumer function.');
+  });
+
+  it('--verify without a state file finds the event source mapping for its diagnosis', async () => {
+    const p = await start({ esmEnabled: false });
+    const h = withoutState(p);
+    expect(await h.run('send-test-record', ...producerFlags, ...consumerFlags, '--verify', '--timeout', '30s')).toBe(ExitCode.Failed);
+    expect(h.reporter.text).toContain(`Event source mapping ${p.esmUuid}: State Disabled`);
+    expect(h.reporter.text).toContain(`aws lambda update-event-source-mapping --uuid ${p.esmUuid} --enabled`);
+  });
+
+  it('--stream-name overrides the deployment\'s stream', async () => {
+    const p = await start();
+    p.cloud.seedStream(PRODUCER, REGION, { name: 'other-stream', shards: 1, mode: 'PROVISIONED' });
+    expect(await p.harness.run('send-test-record', '--stream-name', 'other-stream', '--data', 'elsewhere')).toBe(ExitCode.Success);
+    expect(p.cloud.streamRecords(PRODUCER, REGION, STREAM)).toHaveLength(0);
+    const [record] = p.cloud.streamRecords(PRODUCER, REGION, 'other-stream');
+    expect(new TextDecoder().decode(record!.data)).toBe('elsewhere');
+  });
+
+  it('--function-name overrides the function whose logs --verify watches', async () => {
+    const p = await start();
+    const startedAt = p.clock.now();
+    expect(await p.harness.run('send-test-record', '--function-name', 'someone-else', '--verify', '--timeout', '10s')).toBe(ExitCode.Failed);
+    expect(p.clock.now() - startedAt).toBeLessThan(20_000);
+    expect(p.harness.reporter.text).toContain('did not appear in /aws/lambda/someone-else within 10.0s');
+    expect(p.harness.reporter.text).toContain('No event source mapping connects function someone-else');
+  });
+
+  it('without a state file, says which flags are missing', async () => {
+    const p = await start();
+    const h = withoutState(p);
+    expect(await h.run('send-test-record', '--producer-profile', 'prod', '--verify')).toBe(ExitCode.Usage);
+    expect(h.reporter.text).toContain('--stream-name');
+    expect(h.reporter.text).toContain('--consumer-profile');
+    expect(h.reporter.text).toContain('--function-name');
+    expect(putCalls(p, 'PutRecord')).toHaveLength(0);
+  });
+});
+
+describe('send-test-record --verify and CloudWatch Logs throttling', () => {
+  it('keeps watching when FilterLogEvents is throttled', async () => {
+    const p = await start();
+    p.cloud.throttle('FilterLogEvents', 3);
+    expect(await p.harness.run('send-test-record', '--verify')).toBe(ExitCode.Success);
+    expect(p.harness.reporter.text).toContain('Verified: all 1 record(s) reached the consumer function.');
+    expect(p.cloud.calls.filter((c) => c.command === 'FilterLogEvents' && c.error === 'ThrottlingException').length).toBe(3);
   });
 });

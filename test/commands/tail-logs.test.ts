@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { isErrorLine, parseRecordLine } from '../../src/commands/tail-logs.js';
+import { functionLogGroup, isErrorLine, parseRecordLine } from '../../src/commands/tail-logs.js';
 import { MemoryStateStore } from '../../src/engine/state.js';
 import { ExitCode } from '../../src/errors.js';
 import { createHarness } from '../support/command-harness.js';
@@ -167,6 +167,33 @@ describe('tail-logs', () => {
     expect(p.cloud.calls.some((c) => c.command === 'StartLiveTail')).toBe(false);
   });
 
+  it('retries throttled reads of the log group instead of failing', async () => {
+    const p = await start();
+    await p.putRecord('{"n":1}', 'a');
+    await p.clock.sleep(5_000);
+    p.cloud.throttle('FilterLogEvents', 2);
+    expect(await p.harness.run('tail-logs', '--no-follow', '--since', '1h')).toBe(ExitCode.Success);
+    expect(printedRecords(p.harness.stdout.text)).toEqual(['{"n":1}']);
+    expect(p.cloud.calls.filter((c) => c.command === 'FilterLogEvents' && c.error === 'ThrottlingException')).toHaveLength(2);
+  });
+
+  it('Ctrl-C ends the retries of a throttled read at once', async () => {
+    const p = await start();
+    p.cloud.liveTailUnavailable = true;
+    await p.putRecord('{"n":1}', 'a');
+    await p.clock.sleep(5_000);
+    await p.cloud.logEvents(CONSUMER, REGION, LOG_GROUP);
+    p.cloud.throttle('FilterLogEvents', 100_000);
+    const startedAt = p.clock.now();
+    const running = p.harness.run('tail-logs', '--since', '10m');
+    await p.clock.sleep(5_000);
+    p.harness.interrupt.trigger();
+    const calls = p.cloud.calls.filter((c) => c.command === 'FilterLogEvents').length;
+    expect(await running).toBe(ExitCode.Success);
+    expect(p.clock.now() - startedAt).toBeLessThan(10_000);
+    expect(p.cloud.calls.filter((c) => c.command === 'FilterLogEvents').length).toBe(calls);
+  });
+
   it('--json prints one JSON object per event', async () => {
     const p = await start();
     await p.putRecord('{"n":1}', 'a');
@@ -259,5 +286,14 @@ describe('parseRecordLine', () => {
     expect(isErrorLine('2026-01-01T00:00:00.000Z req Task timed out after 3.00 seconds')).toBe(true);
     expect(isErrorLine('{"type":"kds-xacct.record-error","error":"x"}')).toBe(true);
     expect(isErrorLine('REPORT RequestId: 1\tDuration: 5.00 ms')).toBe(false);
+  });
+});
+
+describe('functionLogGroup', () => {
+  it("names a function's log group and its ARN in the region's partition", () => {
+    expect(functionLogGroup('orders-consumer', { region: 'cn-north-1', accountId: '123456789012' })).toEqual({
+      name: '/aws/lambda/orders-consumer',
+      arn: 'arn:aws-cn:logs:cn-north-1:123456789012:log-group:/aws/lambda/orders-consumer',
+    });
   });
 });

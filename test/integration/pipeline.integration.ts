@@ -8,19 +8,25 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
-import { KinesisClient, ListStreamsCommand, ListTagsForResourceCommand, DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
-import { DescribeKeyCommand, KMSClient, ListAliasesCommand } from '@aws-sdk/client-kms';
-import { GetFunctionCommand, LambdaClient, ListEventSourceMappingsCommand, ListFunctionsCommand, ListTagsCommand } from '@aws-sdk/client-lambda';
-import { fromIni } from '@aws-sdk/credential-providers';
+import { paginateDescribeLogGroups } from '@aws-sdk/client-cloudwatch-logs';
+import { ListRoleTagsCommand, paginateListRoles } from '@aws-sdk/client-iam';
+import { DescribeStreamSummaryCommand, ListTagsForResourceCommand, paginateListStreams, type StreamSummary } from '@aws-sdk/client-kinesis';
+import { DescribeKeyCommand, ListResourceTagsCommand, paginateListAliases, paginateListKeys } from '@aws-sdk/client-kms';
+import { ListTagsCommand, paginateListEventSourceMappings, paginateListFunctions } from '@aws-sdk/client-lambda';
 import { describe, expect, it } from 'vitest';
+import type { AccountSession } from '../../src/aws/session.js';
+import { createSessionFactory } from '../../src/aws/sessions.js';
+import { systemClock } from '../../src/engine/clock.js';
+import { TAG_DEPLOYMENT, arns, defaultNames, lambdaLogGroupName } from '../../src/pipeline/names.js';
+import { hasCode, ifExists } from '../../src/pipeline/retry.js';
+import { STEP } from '../../src/pipeline/steps.js';
 import { integrationConfig, type IntegrationConfig } from './config.js';
 
 const { config, skipped } = integrationConfig();
 
 const bin = path.resolve(import.meta.dirname, '../../bin/kds-xacct.js');
-const TAG_DEPLOYMENT = 'kds-xacct:deployment';
+/** Resources made before the run began cannot carry its unique deployment name; this allows for clock skew. */
+const CLOCK_SKEW_MS = 10 * 60_000;
 
 interface Run {
   code: number | null;
@@ -56,82 +62,127 @@ function resultOf(label: string, run: Run): Record<string, any> {
   }
 }
 
-function clients(cfg: IntegrationConfig, profile: string) {
-  // AWS_ENDPOINT_URL (if set) is honoured by the SDK itself, as it is by the binary.
-  const common = { region: cfg.region, credentials: fromIni({ profile }) };
-  return {
-    kinesis: new KinesisClient(common),
-    kms: new KMSClient(common),
-    lambda: new LambdaClient(common),
-    iam: new IAMClient(common),
-    logs: new CloudWatchLogsClient(common),
-  };
+/**
+ * Both accounts' clients, built as the binary builds them: from the profiles, with their region and
+ * their endpoints (`endpoint_url` in the profile, AWS_ENDPOINT_URL and the per-service variables), so
+ * that against an emulator the leftovers are looked for in the emulator, not in real AWS.
+ */
+async function connectBoth(cfg: IntegrationConfig): Promise<{ producer: AccountSession; consumer: AccountSession }> {
+  const factory = createSessionFactory();
+  const producer = await factory.connect(cfg.producerProfile, 'producer', { region: cfg.region });
+  const consumer = await factory.connect(cfg.consumerProfile, 'consumer', { region: cfg.region });
+  return { producer, consumer };
 }
 
-const gone = (error: unknown) => ['ResourceNotFoundException', 'NotFoundException', 'NoSuchEntityException', 'NoSuchEntity'].includes((error as Error).name);
+const tagged = (tags: Record<string, string | undefined> | undefined, name: string) => tags?.[TAG_DEPLOYMENT] === name;
+const tagList = (tags: Array<{ Key?: string | undefined; Value?: string | undefined }> | undefined) => Object.fromEntries((tags ?? []).map((t) => [t.Key ?? '', t.Value]));
+/** Whether a resource created (or last modified) at `when` may be this run's; an unknown date may. */
+const since = (when: Date | string | undefined, startedAt: number) => {
+  const at = when === undefined ? Number.NaN : new Date(when).getTime();
+  return Number.isNaN(at) || at >= startedAt - CLOCK_SKEW_MS;
+};
 
-async function exists(call: () => Promise<unknown>): Promise<boolean> {
-  try {
-    await call();
-    return true;
-  } catch (error) {
-    if (gone(error)) return false;
-    throw error;
-  }
+interface Known {
+  streamName?: string | undefined;
+  streamArn?: string | undefined;
+  keyId?: string | undefined;
+  consumerArn?: string | undefined;
+  functionName?: string | undefined;
+  roleName?: string | undefined;
 }
 
 /**
- * Everything of the deployment still in either account, found by its tag and by its names. A KMS key
- * can only be scheduled for deletion, so a key in PendingDeletion does not count.
+ * Everything of the deployment still in either account, found by its deployment tag and by its
+ * names. Every listing is read to its last page. A KMS key can only be scheduled for deletion, so a
+ * key in PendingDeletion does not count. `startedAt`: when the run began; what is older than that
+ * cannot carry this run's unique name, so its tags are not read (one call per resource).
  */
-async function leftovers(cfg: IntegrationConfig, name: string, known: Record<string, string | undefined>): Promise<string[]> {
-  const producer = clients(cfg, cfg.producerProfile);
-  const consumer = clients(cfg, cfg.consumerProfile);
+async function leftovers(cfg: IntegrationConfig, name: string, known: Known, startedAt: number): Promise<string[]> {
+  const { producer, consumer } = await connectBoth(cfg);
+  const defaults = defaultNames(name, consumer.accountId);
+  const streamName = known.streamName ?? defaults.streamName;
+  const functionName = known.functionName ?? defaults.functionName;
+  const roleName = known.roleName ?? defaults.roleName;
   const left: string[] = [];
 
-  const streams: string[] = [];
-  let next: string | undefined;
-  do {
-    const page = await producer.kinesis.send(new ListStreamsCommand({ ...(next && { NextToken: next }), Limit: 100 }));
-    streams.push(...(page.StreamNames ?? []));
-    next = page.HasMoreStreams ? page.NextToken : undefined;
-  } while (next && streams.length < 1000);
-  for (const stream of streams) {
-    const summary = await producer.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream })).catch((e: unknown) => (gone(e) ? undefined : Promise.reject(e)));
-    if (!summary || summary.StreamDescriptionSummary?.StreamStatus === 'DELETING') continue;
-    const tags = await producer.kinesis.send(new ListTagsForResourceCommand({ ResourceARN: summary.StreamDescriptionSummary!.StreamARN }));
-    if (stream === known.streamName || tags.Tags?.some((t) => t.Key === TAG_DEPLOYMENT && t.Value === name)) left.push(`producer: stream ${stream}`);
+  // Producer: streams, the key alias, keys.
+  const { kinesis, kms } = producer.clients;
+  for await (const page of paginateListStreams({ client: kinesis }, {})) {
+    const summaries = new Map((page.StreamSummaries ?? []).map((s) => [s.StreamName, s]));
+    for (const stream of page.StreamNames ?? []) {
+      const summary: Pick<StreamSummary, 'StreamARN' | 'StreamStatus' | 'StreamCreationTimestamp'> | undefined =
+        summaries.get(stream) ?? (await ifExists(systemClock, () => kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream }))))?.StreamDescriptionSummary;
+      if (!summary || summary.StreamStatus === 'DELETING') continue;
+      if (stream === streamName) {
+        left.push(`producer: stream ${stream}`);
+      } else if (since(summary.StreamCreationTimestamp, startedAt)) {
+        const tags = await ifExists(systemClock, () => kinesis.send(new ListTagsForResourceCommand({ ResourceARN: summary.StreamARN ?? arns.stream(producer.region, producer.accountId, stream) })));
+        if (tagged(tagList(tags?.Tags), name)) left.push(`producer: stream ${stream} (tagged)`);
+      }
+    }
   }
-  const aliases = (await producer.kms.send(new ListAliasesCommand({ Limit: 100 }))).Aliases ?? [];
-  for (const alias of aliases.filter((a) => a.AliasName === `alias/kds-xacct/${name}`)) left.push(`producer: KMS alias ${alias.AliasName}`);
-  if (known.keyId) {
-    const meta = (await producer.kms.send(new DescribeKeyCommand({ KeyId: known.keyId }))).KeyMetadata;
-    if (meta && meta.KeyState !== 'PendingDeletion') left.push(`producer: KMS key ${known.keyId} is ${meta.KeyState}, not PendingDeletion`);
+  for await (const page of paginateListAliases({ client: kms }, {})) {
+    for (const alias of page.Aliases ?? []) if (alias.AliasName === defaults.kmsAlias) left.push(`producer: KMS alias ${alias.AliasName}`);
+  }
+  const keyIds = new Set(known.keyId ? [known.keyId] : []);
+  for await (const page of paginateListKeys({ client: kms }, {})) {
+    for (const key of page.Keys ?? []) {
+      if (!key.KeyId || keyIds.has(key.KeyId)) continue;
+      let tags;
+      try {
+        tags = await ifExists(systemClock, () => kms.send(new ListResourceTagsCommand({ KeyId: key.KeyId })));
+      } catch (error) {
+        // A key whose policy does not let this account read it was not made by kds-xacct, whose keys keep the default policy.
+        if (hasCode(error, 'AccessDeniedException')) continue;
+        throw error;
+      }
+      if (tagged(Object.fromEntries((tags?.Tags ?? []).map((t) => [t.TagKey ?? '', t.TagValue])), name)) keyIds.add(key.KeyId);
+    }
+  }
+  for (const keyId of keyIds) {
+    const meta = (await ifExists(systemClock, () => kms.send(new DescribeKeyCommand({ KeyId: keyId }))))?.KeyMetadata;
+    if (meta && meta.KeyState !== 'PendingDeletion') left.push(`producer: KMS key ${keyId} is ${meta.KeyState}, not PendingDeletion`);
   }
 
-  const functionName = known.functionName ?? `${name}-consumer`;
-  if (await exists(() => consumer.lambda.send(new GetFunctionCommand({ FunctionName: functionName })))) left.push(`consumer: function ${functionName}`);
-  const functions = (await consumer.lambda.send(new ListFunctionsCommand({ MaxItems: 50 }))).Functions ?? [];
-  for (const fn of functions) {
-    const tags = await consumer.lambda.send(new ListTagsCommand({ Resource: fn.FunctionArn }));
-    if (tags.Tags?.[TAG_DEPLOYMENT] === name && fn.FunctionName !== functionName) left.push(`consumer: function ${fn.FunctionName}`);
+  // Consumer: functions, mappings, roles, the log group.
+  const { lambda, iam, logs } = consumer.clients;
+  for await (const page of paginateListFunctions({ client: lambda }, {})) {
+    for (const fn of page.Functions ?? []) {
+      if (fn.FunctionName === functionName) {
+        left.push(`consumer: function ${fn.FunctionName}`);
+      } else if (fn.FunctionArn && since(fn.LastModified, startedAt)) {
+        const tags = await ifExists(systemClock, () => lambda.send(new ListTagsCommand({ Resource: fn.FunctionArn })));
+        if (tagged(tags?.Tags, name)) left.push(`consumer: function ${fn.FunctionName} (tagged)`);
+      }
+    }
   }
   // Unfiltered: a mapping outlives its function, and a filter by a deleted function's name finds nothing.
-  const mappings = [];
-  let marker: string | undefined;
-  do {
-    const page = await consumer.lambda.send(new ListEventSourceMappingsCommand({ ...(marker && { Marker: marker }) }));
-    mappings.push(...(page.EventSourceMappings ?? []));
-    marker = page.NextMarker;
-  } while (marker);
-  for (const m of mappings) {
-    if (m.State === 'Deleting') continue;
-    if (m.FunctionArn?.endsWith(`:function:${functionName}`) || (known.consumerArn && m.EventSourceArn === known.consumerArn)) left.push(`consumer: event source mapping ${m.UUID}`);
+  const streamArn = known.streamArn;
+  for await (const page of paginateListEventSourceMappings({ client: lambda }, {})) {
+    for (const m of page.EventSourceMappings ?? []) {
+      if (m.State === 'Deleting') continue;
+      const ours =
+        m.FunctionArn?.endsWith(`:function:${functionName}`) ||
+        (known.consumerArn !== undefined && m.EventSourceArn === known.consumerArn) ||
+        (streamArn !== undefined && (m.EventSourceArn === streamArn || m.EventSourceArn?.startsWith(`${streamArn}/consumer/`)));
+      if (ours) left.push(`consumer: event source mapping ${m.UUID}`);
+    }
   }
-  const roleName = known.roleName ?? `kds-xacct-${name}-consumer`;
-  if (await exists(() => consumer.iam.send(new GetRoleCommand({ RoleName: roleName })))) left.push(`consumer: IAM role ${roleName}`);
-  const groups = (await consumer.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: `/aws/lambda/${functionName}` }))).logGroups ?? [];
-  for (const g of groups.filter((g) => g.logGroupName === `/aws/lambda/${functionName}`)) left.push(`consumer: log group ${g.logGroupName}`);
+  for await (const page of paginateListRoles({ client: iam }, {})) {
+    for (const role of page.Roles ?? []) {
+      if (!role.RoleName) continue;
+      if (role.RoleName === roleName) {
+        left.push(`consumer: IAM role ${role.RoleName}`);
+      } else if (since(role.CreateDate, startedAt)) {
+        const tags = await ifExists(systemClock, () => iam.send(new ListRoleTagsCommand({ RoleName: role.RoleName })));
+        if (tagged(tagList(tags?.Tags), name)) left.push(`consumer: IAM role ${role.RoleName} (tagged)`);
+      }
+    }
+  }
+  const logGroupName = lambdaLogGroupName(functionName);
+  for await (const page of paginateDescribeLogGroups({ client: logs }, { logGroupNamePrefix: logGroupName })) {
+    for (const g of page.logGroups ?? []) if (g.logGroupName === logGroupName) left.push(`consumer: log group ${g.logGroupName}`);
+  }
   return left;
 }
 
@@ -144,7 +195,8 @@ function output(result: Record<string, any> | undefined, step: string, key: stri
 describe.skipIf(!config)(`kds-xacct against two accounts${skipped ? ' (skipped: see the message above)' : ''}`, () => {
   it('sets up, reports healthy, delivers a record, changes nothing on a re-run, and tears down without leftovers', { timeout: 6 * (config?.commandTimeoutMs ?? 0) + 10 * 60_000 }, async () => {
     const cfg = config!;
-    const name = `it-${Date.now().toString(36)}-${randomBytes(2).toString('hex')}`;
+    const startedAt = Date.now();
+    const name = `it-${startedAt.toString(36)}-${randomBytes(2).toString('hex')}`;
     const cwd = mkdtempSync(path.join(tmpdir(), 'kds-xacct-it-'));
     const accounts = ['--producer-profile', cfg.producerProfile, '--consumer-profile', cfg.consumerProfile, '--region', cfg.region];
     const step = (what: string) => console.log(`[${new Date().toISOString()}] ${name}: ${what}`);
@@ -179,13 +231,19 @@ describe.skipIf(!config)(`kds-xacct against two accounts${skipped ? ' (skipped: 
       try {
         teardown = await kdsXacct(cfg, cwd, ['teardown', ...accounts, '--name', name, '--yes', '--json', '--key-pending-days', '7']);
         step('listing both accounts for leftovers');
-        left = await leftovers(cfg, name, {
-          streamName: output(setup, 'stream', 'streamName'),
-          keyId: output(setup, 'kms-key', 'keyId'),
-          consumerArn: output(setup, 'efo-consumer', 'consumerArn'),
-          functionName: output(setup, 'function', 'functionName'),
-          roleName: output(setup, 'role', 'roleName'),
-        });
+        left = await leftovers(
+          cfg,
+          name,
+          {
+            streamName: output(setup, STEP.stream, 'streamName'),
+            streamArn: output(setup, STEP.stream, 'streamArn'),
+            keyId: output(setup, STEP.kmsKey, 'keyId'),
+            consumerArn: output(setup, STEP.consumer, 'consumerArn'),
+            functionName: output(setup, STEP.function, 'functionName'),
+            roleName: output(setup, STEP.role, 'roleName'),
+          },
+          startedAt,
+        );
       } catch (error) {
         cleanupError = error;
       }
