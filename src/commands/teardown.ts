@@ -276,7 +276,8 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
   const flags = options as TeardownFlags;
   const keyPendingDays = flags.keyPendingDays ?? 30;
   if (!ctx.interactive && !ctx.options.yes) {
-    throw new UserError('teardown deletes resources and needs a confirmation, and there is no terminal to ask.', 'Pass --yes to delete unattended.');
+    const why = ctx.options.json ? 'and --json asks no questions' : 'and there is no terminal to ask';
+    throw new UserError(`teardown deletes resources and needs a confirmation, ${why}.`, 'Pass --yes to delete unattended.');
   }
 
   const name = await resolveDeploymentName(ctx);

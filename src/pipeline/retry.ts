@@ -12,8 +12,12 @@ const THROTTLING = new Set([
   'ProvisionedThroughputExceededException',
 ]);
 
+/**
+ * Throttling is worth a retry; a quota (Kinesis and KMS use LimitExceededException for both, e.g.
+ * 20 consumers per stream, the account's shard limit) is not, and says so in its message.
+ */
 export function isThrottling(error: unknown): boolean {
-  return THROTTLING.has(awsErrorCode(error) ?? '');
+  return THROTTLING.has(awsErrorCode(error) ?? '') && !/limit of \d+|would exceed|quota/i.test(errorMessage(error));
 }
 
 export function hasCode(error: unknown, ...codes: string[]): boolean {

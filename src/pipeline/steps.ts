@@ -319,7 +319,10 @@ function streamStep(ctx: PipelineContext): Step {
       await waitForStream(step, producer, config.streamName, (s) => s.StreamStatus === 'ACTIVE', 'ACTIVE');
     },
     async undo(step, outputs) {
-      await ignoreMissing(() => callAws(step.clock, () => producer.clients.kinesis.send(new DeleteStreamCommand({ StreamName: outputs.streamName }))));
+      // Already DELETING (an earlier run was stopped while waiting): only the wait is left.
+      if ((await callAws(step.clock, () => describeStream(producer, outputs.streamName!)))?.StreamStatus !== 'DELETING') {
+        await ignoreMissing(() => callAws(step.clock, () => producer.clients.kinesis.send(new DeleteStreamCommand({ StreamName: outputs.streamName }))));
+      }
       await waitForStreamGone(step, producer, outputs.streamName!);
     },
   };
@@ -803,7 +806,9 @@ function esmStep(ctx: PipelineContext): Step {
       }, waitOptions(step, `event source mapping ${outputs.uuid} to be Enabled`));
     },
     async undo(step, outputs) {
-      await ignoreMissing(() => callAws(step.clock, () => lambda.send(new DeleteEventSourceMappingCommand({ UUID: outputs.uuid }))));
+      if ((await getState(step, outputs.uuid!))?.State !== 'Deleting') {
+        await ignoreMissing(() => callAws(step.clock, () => lambda.send(new DeleteEventSourceMappingCommand({ UUID: outputs.uuid }))));
+      }
       await waitFor(async () => {
         const esm = await getState(step, outputs.uuid!);
         return esm ? { done: false, detail: `mapping is ${esm.State}` } : { done: true, value: undefined };

@@ -411,3 +411,13 @@ describe('changes on a re-run', () => {
     ]);
   });
 });
+
+describe('quotas', () => {
+  it('does not retry a hard quota as if it were throttling: 20 consumers on a stream', async () => {
+    world = twoAccounts();
+    world.cloud.seedStream(PRODUCER, REGION, { name: 'busy', consumers: Array.from({ length: 20 }, (_, i) => `app-${i}`) });
+    expect(await world.setup('--name', 'orders', '--stream-name', 'busy', '--use-existing-stream')).toBe(ExitCode.Failed);
+    expect(world.cloud.calls.filter((c) => c.command === 'RegisterStreamConsumer')).toHaveLength(1);
+    expect(world.harness.reporter.text).toMatch(/LimitExceededException: Consumer limit of 20/);
+  });
+});

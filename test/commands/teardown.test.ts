@@ -1,4 +1,5 @@
 import { KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
+import { DeleteEventSourceMappingCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
 import type { Prompter } from '../../src/prompts.js';
@@ -85,6 +86,17 @@ describe('teardown after a full setup', () => {
     expect(await teardown(world, '--name', 'orders')).toBe(ExitCode.Failed);
     expect(commands(world, start)).not.toContain('ScheduleKeyDeletion');
     expect(Object.keys((await world.store.load('orders'))!.steps).sort()).toEqual(['kms-key', 'stream']);
+  });
+
+  it('finishes a deletion an earlier run started: a DELETING stream and a Deleting mapping are only waited for', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    const state = (await world.store.load('orders'))!;
+    const lambda = new LambdaClient({ region: REGION, credentials: world.cloud.credentialsFor(CONSUMER) });
+    await lambda.send(new DeleteEventSourceMappingCommand({ UUID: state.steps['event-source-mapping']!.outputs.uuid }));
+    const start = world.cloud.calls.length;
+    expect(await teardown(world, '--name', 'orders'), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(world.cloud.calls.slice(start).filter((c) => c.command === 'DeleteEventSourceMapping')).toEqual([]);
   });
 
   it('passes --key-pending-days to ScheduleKeyDeletion', async () => {
