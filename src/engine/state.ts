@@ -48,6 +48,7 @@ export interface StateFs {
   readFile(file: string, encoding: 'utf8'): Promise<string>;
   writeFile(file: string, data: string, options: { mode: number; flag?: string }): Promise<void>;
   rename(from: string, to: string): Promise<void>;
+  link(existing: string, to: string): Promise<void>;
   unlink(file: string): Promise<void>;
   mkdir(dir: string, options: { recursive: true; mode: number }): Promise<unknown>;
   readdir(dir: string): Promise<string[]>;
@@ -180,7 +181,7 @@ export class FileStateStore implements StateStore {
     await this.fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
     const file = path.join(this.dir, `${name}.lock`);
     const holder: LockHolder = { pid: process.pid, host: hostname(), command, startedAt: new Date().toISOString() };
-    for (let attempt = 0; attempt < 2; attempt++) {
+    for (let attempt = 0; attempt < 3; attempt++) {
       try {
         await this.fs.writeFile(file, JSON.stringify(holder) + '\n', { mode: 0o600, flag: 'wx' });
         return async () => {
@@ -189,27 +190,48 @@ export class FileStateStore implements StateStore {
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
-      const other = await this.readLock(file);
+      const seen = await this.fs.readFile(file, 'utf8').catch((error: unknown) => {
+        if (isMissing(error)) return undefined;
+        throw error;
+      });
+      if (seen === undefined) continue;
+      const other = parseHolder(seen);
       if (other && (other.host !== holder.host || this.isAlive(other.pid))) {
         throw new UserError(
           `Deployment "${name}" is locked by another run: \`kds-xacct ${other.command}\` (pid ${other.pid} on ${other.host}, since ${other.startedAt}).`,
           `Wait for it to finish. If that process is gone, delete ${file}.`,
         );
       }
-      // The holder is dead (or the file is unreadable): the lock is stale.
-      await this.fs.unlink(file).catch(() => undefined);
+      await this.breakStaleLock(file, seen);
     }
     throw new UserError(`Could not take the lock ${file}.`, 'Another run may be starting at the same moment; try again.');
   }
 
-  private async readLock(file: string): Promise<LockHolder | undefined> {
+  /**
+   * Moves a dead holder's lock aside, then makes sure what moved is the lock judged stale: another
+   * run breaking the same lock may have written its own fresh one in between, and that one goes back.
+   */
+  private async breakStaleLock(file: string, stale: string): Promise<void> {
+    const aside = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.stale`;
     try {
-      const holder = JSON.parse(await this.fs.readFile(file, 'utf8')) as LockHolder;
-      return typeof holder.pid === 'number' ? holder : undefined;
-    } catch {
-      // Gone meanwhile, or left half-written by a run that crashed: either way nobody holds it.
-      return undefined;
+      await this.fs.rename(file, aside);
+    } catch (error) {
+      if (isMissing(error)) return;
+      throw error;
     }
+    const moved = await this.fs.readFile(aside, 'utf8').catch(() => undefined);
+    if (moved !== stale) await this.fs.link(aside, file).catch(() => undefined);
+    await this.fs.unlink(aside).catch(() => undefined);
+  }
+}
+
+/** The holder a lock file names, or undefined when it is half-written by a run that crashed. */
+function parseHolder(text: string): LockHolder | undefined {
+  try {
+    const holder = JSON.parse(text) as LockHolder;
+    return typeof holder.pid === 'number' ? holder : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -113,6 +113,25 @@ describe('deployment lock', () => {
     await release();
   });
 
+  it('puts back a fresh lock another run wrote while this one was breaking the same stale lock', async () => {
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    const file = path.join(dir, 'orders.lock');
+    await fs.writeFile(file, JSON.stringify({ pid: dead, host: hostname(), command: 'setup', startedAt: '2026-01-01T00:00:00Z' }));
+    const fresh = JSON.stringify({ pid: process.ppid, host: hostname(), command: 'teardown', startedAt: '2026-01-01T00:00:01Z' });
+    // The other run broke the stale lock and wrote its own just before this one moves "the stale lock" aside.
+    const racing: StateFs = {
+      ...fs,
+      readdir: (d) => fs.readdir(d),
+      rename: async (from, to) => {
+        if (from === file) await fs.writeFile(file, fresh);
+        await fs.rename(from, to);
+      },
+    };
+    await expect(new FileStateStore(dir, racing).lock('orders', 'setup')).rejects.toThrow(/locked by another run: `kds-xacct teardown`/);
+    expect(await fs.readFile(file, 'utf8')).toBe(fresh);
+    expect((await fs.readdir(dir)).filter((f) => f.endsWith('.stale'))).toEqual([]);
+  });
+
   it('does not break a lock held from another host', async () => {
     await fs.writeFile(
       path.join(dir, 'orders.lock'),
