@@ -400,6 +400,7 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
       runId: randomUUID(),
       emit: (event) => reporter.event(asRemovalEvent(event)),
       rollback: false,
+      continueAfterFailure: true,
       interrupt: environment.interrupt,
     });
 

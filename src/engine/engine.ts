@@ -80,6 +80,11 @@ export interface RunOptions {
   rollback: boolean;
   concurrency?: number;
   interrupt?: Interrupt;
+  /**
+   * After a failure, keep running the steps that do not depend on the failed one (teardown deletes
+   * all it can); by default nothing new starts, so that the rollback has less to undo.
+   */
+  continueAfterFailure?: boolean;
   /** Checks already made while planning; those steps are not checked again. */
   checked?: ReadonlyMap<string, CheckResult>;
 }
@@ -230,7 +235,8 @@ export async function runSteps(options: RunOptions): Promise<RunResult> {
 
   // Schedule: start every ready step, then wait for any one to settle, until nothing can start.
   const running = new Map<string, Promise<void>>();
-  const stopped = () => failure !== undefined || options.interrupt?.interrupted === true;
+  // Dependents of a failed step never become ready: a failed dependency is not finished.
+  const stopped = () => (failure !== undefined && !options.continueAfterFailure) || options.interrupt?.interrupted === true;
   for (;;) {
     if (!stopped()) {
       for (const step of steps) {

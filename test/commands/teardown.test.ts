@@ -78,6 +78,18 @@ describe('teardown after a full setup', () => {
     }
   });
 
+  it('deletes everything that does not hang on a deletion that failed', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    world.cloud.failOn({ command: 'DeleteFunction' }, { code: 'ServiceException', message: 'boom' });
+    const start = world.cloud.calls.length;
+    expect(await teardown(world, '--name', 'orders')).toBe(ExitCode.Failed);
+    expect(commands(world, start)).toEqual(expect.arrayContaining(['DeleteStream', 'ScheduleKeyDeletion', 'DeleteRolePolicy']));
+    // The role waits for its function; the state keeps both for the re-run.
+    expect(Object.keys((await world.store.load('orders'))!.steps).sort()).toEqual(['function', 'log-group', 'role']);
+    expect(await teardown(world, '--name', 'orders')).toBe(ExitCode.Success);
+  });
+
   it('keeps the key while the stream it encrypts could not be deleted', async () => {
     world = twoAccounts();
     expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);

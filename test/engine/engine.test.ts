@@ -193,6 +193,17 @@ describe('rollback', () => {
   });
 });
 
+describe('continuing after a failure', () => {
+  it('runs what does not depend on the failed step, and nothing that does', async () => {
+    const h = harness();
+    h.world.failApply.add('b');
+    const result = await h.run({ rollback: false, continueAfterFailure: true });
+    expect(result.outcome).toBe('failed');
+    expect(result.failure?.step.id).toBe('b');
+    expect(result.states).toMatchObject({ a: StepState.Created, b: StepState.Failed, c: StepState.Created, ce: StepState.Created, d: StepState.NotRun });
+  });
+});
+
 describe('interruption', () => {
   it('stops scheduling, lets in-flight steps finish, then rolls back', async () => {
     const h = harness();
