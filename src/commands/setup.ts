@@ -13,7 +13,7 @@ import { ExitCode, InterruptedError, UserError } from '../errors.js';
 import type { Prompter } from '../prompts.js';
 import { completeConfig, DEFAULTS, flagFor, loadAnswersFile, mergeAnswers, recordedAnswers, type SetupAnswers, type SetupConfig } from '../pipeline/config.js';
 import { defaultNames } from '../pipeline/names.js';
-import { pipelineContext, primaryId, setupSteps } from '../pipeline/steps.js';
+import { NotOursError, pipelineContext, primaryId, setupSteps } from '../pipeline/steps.js';
 import {
   validateBatchSize,
   validateConsumerName,
@@ -258,17 +258,18 @@ export async function runSetup(ctx: CommandContext, rawFlags: Record<string, unk
     const previous = (await store.load(config.name)) ?? newState(config.name, 'setup', new Date(environment.clock.now()));
     checkSameAccounts(previous, producer, consumer);
     const pipeline = pipelineContext({ config, producer, consumer, previous });
-    let plan: PlannedStep[];
-    try {
-      plan = await planSteps(setupSteps(pipeline), previous, environment.clock);
-    } catch (error) {
-      // A same-named resource that is not ours: ask once whether to adopt, then plan again.
-      const conflict = error instanceof StepError && error.cause instanceof UserError && /--adopt/.test(error.cause.hint ?? '') ? error.cause : undefined;
-      if (!conflict || !ctx.interactive) throw error;
-      reporter.warn(conflict.message);
-      if (!(await wizard.confirm('Adopt it? kds-xacct will use it as it is and never delete it.'))) throw new InterruptedError('Not adopted. Nothing was changed.');
-      config.adopt = true;
-      plan = await planSteps(setupSteps(pipeline), previous, environment.clock);
+    let plan: PlannedStep[] | undefined;
+    while (!plan) {
+      try {
+        plan = await planSteps(setupSteps(pipeline), previous, environment.clock);
+      } catch (error) {
+        // A same-named resource that is not ours: ask about each one, then plan again.
+        const conflict = error instanceof StepError && error.cause instanceof NotOursError ? error.cause : undefined;
+        if (!conflict || !ctx.interactive) throw error;
+        reporter.warn(conflict.message);
+        if (!(await wizard.confirm('Adopt it? kds-xacct will use it as it is and never delete it.'))) throw new InterruptedError('Not adopted. Nothing was changed.');
+        pipeline.adopted.add(conflict.stepId);
+      }
     }
     reporter.info(`\nPlan for deployment "${config.name}":\n${planLines(plan, accounts)}`);
     const toApply = plan.filter((p) => p.action === 'create' || p.action === 'update').length;

@@ -102,6 +102,8 @@ export interface PipelineContext {
   previous: DeploymentState;
   /** Waiting period for a KMS key this run deletes: 7 (the minimum) for a rollback, teardown's choice otherwise. */
   keyPendingDays: number;
+  /** Steps whose same-named, not-ours resource the user chose to adopt in this run (all of them under --adopt). */
+  adopted: Set<string>;
 }
 
 /** The one identifier worth showing for a step's outputs: its ARN, or its id where it has no ARN. */
@@ -110,11 +112,12 @@ export function primaryId(outputs: Outputs): string | undefined {
 }
 
 /** A deployment's step context: names default from the deployment name and are overridden by the config. */
-export function pipelineContext(options: Omit<PipelineContext, 'names' | 'keyPendingDays'> & { keyPendingDays?: number }): PipelineContext {
+export function pipelineContext(options: Omit<PipelineContext, 'names' | 'keyPendingDays' | 'adopted'> & { keyPendingDays?: number }): PipelineContext {
   const { config } = options;
   return {
     ...options,
     keyPendingDays: options.keyPendingDays ?? MIN_KEY_PENDING_DAYS,
+    adopted: new Set(),
     // The steps judge ownership by the state as it was before this run, not as the run changes it.
     previous: structuredClone(options.previous),
     names: {
@@ -152,11 +155,20 @@ function originOf(ctx: PipelineContext, stepId: string, what: string, tags: Reco
   // Adopted by an earlier run: the user chose it then, and it stays adopted (and never deleted).
   if (ctx.previous.steps[stepId]?.origin === 'adopted') return 'adopted';
   if (isOurs(ctx, tags, stepId)) return 'created';
-  if (ctx.config.adopt) return 'adopted';
-  throw new UserError(
-    `${what} already exists but was not created by kds-xacct for deployment "${ctx.names.deployment}".`,
-    `To use it as it is (it will never be deleted), pass --adopt. To create a new one instead, choose another name with ${flag}.`,
-  );
+  if (ctx.config.adopt || ctx.adopted.has(stepId)) return 'adopted';
+  throw new NotOursError(stepId, `${what} already exists but was not created by kds-xacct for deployment "${ctx.names.deployment}".`, flag);
+}
+
+/** A same-named resource that is neither in our state nor tagged for this deployment: used only if the user says so. */
+export class NotOursError extends UserError {
+  override name = 'NotOursError';
+  constructor(
+    readonly stepId: string,
+    message: string,
+    flag: string,
+  ) {
+    super(message, `To use it as it is (it will never be deleted), pass --adopt. To create a new one instead, choose another name with ${flag}.`);
+  }
 }
 
 function waitOptions(ctx: StepContext, what: string) {

@@ -103,13 +103,17 @@ describe('the setup wizard', () => {
 describe('conflicts found while planning', () => {
   const flags = ['--producer-profile', 'prod', '--consumer-profile', 'analytics', '--name', 'orders', '--capacity-mode', 'on-demand', '--stream-name', 'orders-stream', '--function-name', 'orders-consumer', '--runtime', 'nodejs22.x', '--consumer-name', 'c', '--batch-size', '100', '--starting-position', 'LATEST', '--max-retries', '3', '--max-record-age', '3600', '--region', 'eu-west-1'];
 
-  it('asks before adopting a same-named resource that is not ours', async () => {
+  it('asks about each same-named resource that is not ours before adopting it', async () => {
     world = twoAccounts();
     world.cloud.seedRole('222222222222', { name: 'kds-xacct-orders-consumer' });
-    const { prompter, run } = wizard([[/KMS key/, undefined], [/Adopt it\?/, true], [/Apply/, true]], ...flags);
-    expect(await run()).toBe(ExitCode.Success);
-    expect(prompter.asked.at(-2)).toMatch(/Adopt it\?/);
+    world.cloud.seedFunction('222222222222', 'eu-west-1', { name: 'orders-consumer', role: 'arn:aws:iam::222222222222:role/kds-xacct-orders-consumer' });
+    const { prompter, run } = wizard([[/KMS key/, undefined], [/Adopt it\?/, true], [/Adopt it\?/, true], [/Apply/, true]], ...flags);
+    expect(await run(), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(prompter.asked.filter((q) => /Adopt it\?/.test(q))).toHaveLength(2);
     expect(world.harness.reporter.text).toContain('IAM role kds-xacct-orders-consumer already exists');
+    expect(world.harness.reporter.text).toContain('Function orders-consumer already exists');
+    const state = (await world.store.load('orders'))!;
+    expect([state.steps.role!.origin, state.steps.function!.origin]).toEqual(['adopted', 'adopted']);
   });
 
   it('names the step and account of an AWS error while planning', async () => {
