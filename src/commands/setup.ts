@@ -205,7 +205,7 @@ function planLines(plan: PlannedStep[], accounts: { producer: AccountSession; co
   for (const account of ['producer', 'consumer'] as const) {
     lines.push(`${account === 'producer' ? 'Producer' : 'Consumer'} account ${accounts[account].accountId} (${accounts[account].region}):`);
     for (const p of plan.filter((p) => p.step.account === account)) {
-      lines.push(`  ${planWords[p.action].padEnd(24)} ${p.step.title}${p.detail && p.action !== 'create' ? ` (${p.detail})` : p.detail && !p.detail.startsWith('after') ? ` (${p.detail})` : ''}`);
+      lines.push(`  ${planWords[p.action].padEnd(24)} ${p.step.title}${p.detail ? ` (${p.detail})` : ''}`);
     }
   }
   return lines.join('\n');

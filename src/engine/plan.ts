@@ -41,7 +41,7 @@ export async function planSteps(steps: Step[], state: DeploymentState, clock: Cl
     await Promise.all(
       ready.map(async (step) => {
         if (step.dependsOn.some((d) => planned.get(d)!.action === 'create')) {
-          planned.set(step.id, { step, action: 'create', detail: 'after what it depends on is created' });
+          planned.set(step.id, { step, action: 'create' });
           return;
         }
         const check = await step.check(planningContext(step, state, outputs, clock)).catch((error: unknown) => {
