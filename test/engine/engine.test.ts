@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/engine/clock.js';
 import { Interrupt, exitCodeFor, runSteps, validateGraph, type RunOptions } from '../../src/engine/engine.js';
+import { planSteps } from '../../src/engine/plan.js';
 import { MemoryStateStore, newState, type DeploymentState } from '../../src/engine/state.js';
 import { StepState, type EngineEvent } from '../../src/engine/types.js';
 import { ExitCode } from '../../src/errors.js';
@@ -238,5 +239,43 @@ describe('interruption', () => {
     expect(result.leftovers.map((l) => l.stepId).sort()).toEqual(['a', 'ce']);
     expect(Object.keys(h.state.steps).sort()).toEqual(['a', 'ce']);
     expect(Object.values(h.state.steps).every((s) => s.phase === 'ready')).toBe(true);
+  });
+});
+
+describe('planning', () => {
+  it('checks in dependency order, and plans dependents of what is missing as create without checking them', async () => {
+    const clock = new VirtualClock();
+    const world = new World();
+    world.resources.add('a');
+    const steps = syntheticSteps(world, clock, [{ id: 'a' }, { id: 'b', dependsOn: ['a'] }, { id: 'c', dependsOn: ['b'] }, { id: 'cx', adopted: true }]);
+    const checked: string[] = [];
+    const counted = steps.map((s) => ({ ...s, check: (ctx: Parameters<typeof s.check>[0]) => (checked.push(s.id), s.check(ctx)) }));
+    const plan = await planSteps(counted, newState('t', 'setup', new Date(0)), clock);
+    expect(plan.map((p) => [p.step.id, p.action])).toEqual([['a', 'done'], ['b', 'create'], ['c', 'create'], ['cx', 'adopt']]);
+    expect(checked.sort()).toEqual(['a', 'b', 'cx']);
+    expect(plan.find((p) => p.step.id === 'c')!.check).toBeUndefined();
+    expect(world.applies).toBe(0);
+  });
+});
+
+describe('changes in place', () => {
+  it('applies an update, keeps the record as it was, and a rollback leaves it', async () => {
+    const h = harness([{ id: 'a' }, { id: 'b', dependsOn: ['a'] }]);
+    await h.run();
+    const updated: string[] = [];
+    const [a, b] = syntheticSteps(h.world, h.clock, [{ id: 'a' }, { id: 'b', dependsOn: ['a'] }]);
+    const drifted = {
+      ...a!,
+      check: async () => ({ status: 'update' as const, origin: 'created' as const, outputs: { id: 'a' }, detail: 'differs' }),
+      apply: async () => (updated.push('a'), {}),
+    };
+    h.world.failWait.add('b');
+    h.world.resources.delete('b');
+    const result = await h.run({ steps: [drifted, b!] });
+    expect(updated).toEqual(['a']);
+    expect(result.states.a).toBe(StepState.Updated);
+    expect(result.rolledBack).toEqual(['b']);
+    expect(h.state.steps.a).toMatchObject({ origin: 'created', runId: 'run-0' });
+    expect([...h.world.resources]).toEqual(['a']);
   });
 });
