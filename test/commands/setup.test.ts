@@ -23,6 +23,29 @@ describe('setup on two fresh accounts', () => {
       producer: { profile: 'prod', accountId: PRODUCER, region: REGION },
       consumer: { profile: 'analytics', accountId: CONSUMER, region: REGION },
     });
+    // The right things in the right accounts, with the right properties.
+    const tags = { 'kds-xacct:deployment': 'orders', 'managed-by': 'kds-xacct' };
+    const snapshot = world.cloud.snapshot() as any;
+    const producer = snapshot[PRODUCER].regions[REGION];
+    const consumer = snapshot[CONSUMER].regions[REGION];
+    const keyId = state!.steps['kms-key']!.outputs.keyId;
+    expect(producer.streams).toEqual([
+      expect.objectContaining({ name: 'orders-stream', status: 'ACTIVE', mode: 'ON_DEMAND', tags, encryption: { type: 'KMS', keyId: expect.stringContaining(keyId!) } }),
+    ]);
+    expect(producer.streams[0].consumers).toEqual([expect.objectContaining({ name: `orders-${CONSUMER}-efo`, status: 'ACTIVE', tags })]);
+    expect(producer.keys[0].grants).toEqual([
+      expect.objectContaining({ grantee: `arn:aws:iam::${CONSUMER}:role/kds-xacct-orders-consumer`, operations: ['Decrypt'], constraints: { EncryptionContextSubset: { 'aws:kinesis:arn': `arn:aws:kinesis:${REGION}:${PRODUCER}:stream/orders-stream` } } }),
+    ]);
+    expect(producer.aliases).toEqual([expect.objectContaining({ name: 'alias/kds-xacct/orders' })]);
+    expect(consumer.functions).toEqual([expect.objectContaining({ name: 'orders-consumer', runtime: 'nodejs22.x', handler: 'index.handler', state: 'Active', tags })]);
+    expect(consumer.eventSourceMappings).toEqual([
+      expect.objectContaining({ eventSourceArn: `arn:aws:kinesis:${REGION}:${PRODUCER}:stream/orders-stream/consumer/orders-${CONSUMER}-efo:<ts>`, state: 'Enabled', startingPosition: 'TRIM_HORIZON', tags }),
+    ]);
+    expect(snapshot[CONSUMER].iam.roles).toEqual([
+      expect.objectContaining({ name: 'kds-xacct-orders-consumer', trust: expect.objectContaining({ Statement: [expect.objectContaining({ Principal: { Service: 'lambda.amazonaws.com' } })] }) }),
+    ]);
+    expect(snapshot[PRODUCER].iam.roles).toEqual([]);
+
     const before = world.cloud.calls.length;
     expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
     const second = world.cloud.calls.slice(before);
