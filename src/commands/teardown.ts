@@ -297,9 +297,13 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
     const clock = environment.clock;
     let state = await store.load(name);
     const discovered = !state;
-    if (!state) {
-      reporter.info(`No state file for deployment "${name}": looking for its resources by their tags and names.`);
-      state = await discoverDeployment(name, accounts, clock, new Date(clock.now()));
+    if (!state) reporter.info(`No state file for deployment "${name}": looking for its resources by their tags and names.`);
+    const found = await discoverDeployment(name, accounts, clock, new Date(clock.now()));
+    if (!state) state = found;
+    else {
+      // What a run created but had no time to record (a second Ctrl-C right after a create) still
+      // carries our tag: it is deleted too, rather than left behind.
+      for (const [id, record] of Object.entries(found.steps)) if (record.origin === 'created' && !state.steps[id]) state.steps[id] = record;
     }
 
     const config = configFromState(state, consumer.accountId);

@@ -269,6 +269,20 @@ describe('failures and resuming', () => {
   });
 });
 
+describe('a state file that missed something', () => {
+  it('also deletes what carries our tag but was never recorded (a second Ctrl-C right after a create)', async () => {
+    world = twoAccounts();
+    const before = world.cloud.snapshot();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    const state = (await world.store.load('orders'))!;
+    delete state.steps.role;
+    delete state.steps.function;
+    await world.store.save(state);
+    expect(await teardown(world, '--name', 'orders'), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(world.cloud.snapshot()).toEqual(before);
+  });
+});
+
 describe('lost state file', () => {
   it('finds the resources by tags and names and removes them', async () => {
     world = twoAccounts();
