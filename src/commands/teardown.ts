@@ -3,13 +3,11 @@ import { GetRoleCommand, GetRolePolicyCommand } from '@aws-sdk/client-iam';
 import {
   DeregisterStreamConsumerCommand,
   DescribeStreamConsumerCommand,
-  DescribeStreamSummaryCommand,
   GetResourcePolicyCommand,
   ListStreamConsumersCommand,
-  ListTagsForResourceCommand,
   type Consumer,
 } from '@aws-sdk/client-kinesis';
-import { DescribeKeyCommand, ListResourceTagsCommand } from '@aws-sdk/client-kms';
+import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { GetFunctionCommand, ListEventSourceMappingsCommand, ListTagsCommand, type EventSourceMappingConfiguration } from '@aws-sdk/client-lambda';
 import { randomUUID } from 'node:crypto';
 import type { AccountSession } from '../aws/session.js';
@@ -24,7 +22,7 @@ import { configFromState } from '../pipeline/config.js';
 import { TAG_DEPLOYMENT, defaultNames, lambdaLogGroupName } from '../pipeline/names.js';
 import { hasStatements, parsePolicy } from '../pipeline/policies.js';
 import { callAws, hasCode, ifExists, isNotFound } from '../pipeline/retry.js';
-import { STEP, listGrants, pipelineContext, primaryId, setupSteps } from '../pipeline/steps.js';
+import { STEP, describeStream, kinesisTags, kmsKeyTags, listGrants, pipelineContext, primaryId, setupSteps } from '../pipeline/steps.js';
 import { LOG_GROUP, planRemoval, removalSteps, type PlannedRemoval, type Removable, type RemovalPlan } from '../pipeline/teardown.js';
 import { resolveDeployment, resolveDeploymentName } from './deployment.js';
 import { describeStepError, formatTable, leftoverLines } from './report.js';
@@ -110,15 +108,13 @@ export async function discoverDeployment(name: string, accounts: Accounts, clock
   let stream: { name: string; arn: string; ours: boolean; keyId?: string } | undefined;
   let efo: { name: string; arn: string } | undefined;
   for (const candidate of candidates) {
-    const summary = (await ifExists(clock, () => kinesis.send(new DescribeStreamSummaryCommand({ StreamName: candidate }))))?.StreamDescriptionSummary;
+    const summary = await describeStream(clock, producer, candidate);
     if (!summary || summary.StreamStatus === 'DELETING') continue;
-    const tags = (await ifExists(clock, () => kinesis.send(new ListTagsForResourceCommand({ ResourceARN: summary.StreamARN }))))?.Tags ?? [];
-    const ours = isOursTagged(Object.fromEntries(tags.map((t) => [t.Key!, t.Value])), name);
+    const ours = isOursTagged(await kinesisTags(clock, kinesis, summary.StreamARN!), name);
     const found = (await ifExists(clock, () => kinesis.send(new DescribeStreamConsumerCommand({ StreamARN: summary.StreamARN, ConsumerName: names.consumerName }))))?.ConsumerDescription;
     let consumerOurs = false;
     if (found && found.ConsumerStatus !== 'DELETING') {
-      const ctags = (await ifExists(clock, () => kinesis.send(new ListTagsForResourceCommand({ ResourceARN: found.ConsumerARN }))))?.Tags ?? [];
-      consumerOurs = isOursTagged(Object.fromEntries(ctags.map((t) => [t.Key!, t.Value])), name);
+      consumerOurs = isOursTagged(await kinesisTags(clock, kinesis, found.ConsumerARN!), name);
     }
     const named = candidate !== names.streamName;
     if (!ours && !consumerOurs && !named) continue;
@@ -160,8 +156,7 @@ export async function discoverDeployment(name: string, accounts: Accounts, clock
   const ourKey = await keyOf(names.kmsAlias);
   let grantKeyId: string | undefined;
   if (ourKey) {
-    const tags = (await ifExists(clock, () => kms.send(new ListResourceTagsCommand({ KeyId: ourKey.KeyId }))))?.Tags ?? [];
-    if (isOursTagged(Object.fromEntries(tags.map((t) => [t.TagKey!, t.TagValue])), name)) {
+    if (isOursTagged(await kmsKeyTags(clock, kms, ourKey.KeyId!), name)) {
       record(STEP.kmsKey, 'created', { keyId: ourKey.KeyId!, keyArn: ourKey.Arn!, aliasName: names.kmsAlias });
       grantKeyId = ourKey.KeyId!;
     }

@@ -11,6 +11,7 @@ import {
   RegisterStreamConsumerCommand,
   StartStreamEncryptionCommand,
   StopStreamEncryptionCommand,
+  type KinesisClient,
   type StreamDescriptionSummary,
 } from '@aws-sdk/client-kinesis';
 import {
@@ -178,19 +179,26 @@ function waitOptions(ctx: StepContext, what: string) {
 // ---------------------------------------------------------------------------------------------
 // Producer account
 
-async function describeStream(session: AccountSession, streamName: string): Promise<StreamDescriptionSummary | undefined> {
-  try {
-    const out = await session.clients.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
-    return out.StreamDescriptionSummary;
-  } catch (error) {
-    if (hasCode(error, 'ResourceNotFoundException')) return undefined;
-    throw error;
-  }
+/** The stream's summary, or undefined when there is no such stream. */
+export async function describeStream(clock: Clock, session: AccountSession, streamName: string): Promise<StreamDescriptionSummary | undefined> {
+  return (await ifExists(clock, () => session.clients.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName }))))?.StreamDescriptionSummary;
+}
+
+/** The tags of a Kinesis stream or consumer, as a map; empty when it is gone. */
+export async function kinesisTags(clock: Clock, kinesis: KinesisClient, arn: string): Promise<Record<string, string>> {
+  const tags = (await ifExists(clock, () => kinesis.send(new ListTagsForResourceCommand({ ResourceARN: arn }))))?.Tags ?? [];
+  return Object.fromEntries(tags.map((t) => [t.Key!, t.Value ?? '']));
+}
+
+/** The tags of a KMS key, as a map; empty when it is gone. */
+export async function kmsKeyTags(clock: Clock, kms: KMSClient, keyId: string): Promise<Record<string, string>> {
+  const tags = (await ifExists(clock, () => kms.send(new ListResourceTagsCommand({ KeyId: keyId }))))?.Tags ?? [];
+  return Object.fromEntries(tags.map((t) => [t.TagKey!, t.TagValue ?? '']));
 }
 
 async function waitForStream(ctx: StepContext, session: AccountSession, streamName: string, until: (s: StreamDescriptionSummary) => boolean, what: string) {
   await waitFor(async () => {
-    const summary = await callAws(ctx.clock, () => describeStream(session, streamName));
+    const summary = await describeStream(ctx.clock, session, streamName);
     if (!summary) throw new Error(`Stream ${streamName} disappeared while waiting for it to be ${what}.`);
     return until(summary) ? { done: true, value: summary } : { done: false, detail: `stream is ${summary.StreamStatus}` };
   }, waitOptions(ctx, `stream ${streamName} to be ${what}`));
@@ -198,7 +206,7 @@ async function waitForStream(ctx: StepContext, session: AccountSession, streamNa
 
 async function waitForStreamGone(ctx: StepContext, session: AccountSession, streamName: string) {
   await waitFor(async () => {
-    const summary = await callAws(ctx.clock, () => describeStream(session, streamName));
+    const summary = await describeStream(ctx.clock, session, streamName);
     return summary ? { done: false, detail: `stream is ${summary.StreamStatus}` } : { done: true, value: undefined };
   }, waitOptions(ctx, `stream ${streamName} to be deleted`));
 }
@@ -222,7 +230,7 @@ function kmsKeyStep(ctx: PipelineContext): Step {
     dependsOn: [],
     async check(step) {
       // An adopted stream that is already encrypted keeps its key: kds-xacct never re-encrypts a stream in use.
-      const streamKey = config.useExistingStream && !config.kmsKey ? (await callAws(step.clock, () => describeStream(producer, config.streamName)))?.KeyId : undefined;
+      const streamKey = config.useExistingStream && !config.kmsKey ? (await describeStream(step.clock, producer, config.streamName))?.KeyId : undefined;
       const existingKey = config.kmsKey ?? streamKey;
       if (existingKey) {
         const meta = (await ifExists(step.clock, () => kms.send(new DescribeKeyCommand({ KeyId: existingKey }))))?.KeyMetadata;
@@ -234,8 +242,7 @@ function kmsKeyStep(ctx: PipelineContext): Step {
       }
       const meta = (await ifExists(step.clock, () => kms.send(new DescribeKeyCommand({ KeyId: names.kmsAlias }))))?.KeyMetadata;
       if (!meta) return { status: 'missing' };
-      const tags = await callAws(step.clock, () => kms.send(new ListResourceTagsCommand({ KeyId: meta.KeyId })));
-      const origin = originOf(ctx, STEP.kmsKey, `KMS alias ${names.kmsAlias}`, Object.fromEntries((tags.Tags ?? []).map((t) => [t.TagKey!, t.TagValue!])), '--kms-key');
+      const origin = originOf(ctx, STEP.kmsKey, `KMS alias ${names.kmsAlias}`, await kmsKeyTags(step.clock, kms, meta.KeyId!), '--kms-key');
       return { status: 'done', origin, outputs: { ...found(meta), aliasName: names.kmsAlias } };
     },
     async apply(step) {
@@ -281,7 +288,7 @@ function streamStep(ctx: PipelineContext): Step {
     account: 'producer',
     dependsOn: [],
     async check(step) {
-      const summary = await callAws(step.clock, () => describeStream(producer, config.streamName));
+      const summary = await describeStream(step.clock, producer, config.streamName);
       if (!summary) {
         if (config.useExistingStream) {
           throw new UserError(
@@ -295,8 +302,7 @@ function streamStep(ctx: PipelineContext): Step {
         throw new UserError(`Stream ${config.streamName} is being deleted.`, 'Wait until it is gone, then run setup again.');
       }
       if (summary.EncryptionType === 'KMS' && summary.KeyId === 'alias/aws/kinesis') throw awsManagedKeyError(config.streamName);
-      const tags = await callAws(step.clock, () => producer.clients.kinesis.send(new ListTagsForResourceCommand({ ResourceARN: summary.StreamARN })));
-      const tagMap = Object.fromEntries((tags.Tags ?? []).map((t) => [t.Key!, t.Value ?? '']));
+      const tagMap = await kinesisTags(step.clock, producer.clients.kinesis, summary.StreamARN!);
       const origin = config.useExistingStream && !isOurs(ctx, tagMap, STEP.stream) ? 'adopted' : originOf(ctx, STEP.stream, `Stream ${config.streamName}`, tagMap, '--stream-name');
       const mode = summary.StreamModeDetails?.StreamMode;
       const wanted = config.capacityMode === 'provisioned' ? 'PROVISIONED' : 'ON_DEMAND';
@@ -332,7 +338,7 @@ function streamStep(ctx: PipelineContext): Step {
     },
     async undo(step, outputs) {
       // Already DELETING (an earlier run was stopped while waiting): only the wait is left.
-      if ((await callAws(step.clock, () => describeStream(producer, outputs.streamName!)))?.StreamStatus !== 'DELETING') {
+      if ((await describeStream(step.clock, producer, outputs.streamName!))?.StreamStatus !== 'DELETING') {
         await ignoreMissing(() => callAws(step.clock, () => producer.clients.kinesis.send(new DeleteStreamCommand({ StreamName: outputs.streamName }))));
       }
       await waitForStreamGone(step, producer, outputs.streamName!);
@@ -355,7 +361,7 @@ function encryptionStep(ctx: PipelineContext): Step {
     dependsOn: [STEP.stream, STEP.kmsKey],
     async check(step) {
       const key = step.outputsOf(STEP.kmsKey);
-      const summary = await callAws(step.clock, () => describeStream(producer, config.streamName));
+      const summary = await describeStream(step.clock, producer, config.streamName);
       if (summary?.EncryptionType === 'KMS') {
         if (isKey(summary.KeyId, key)) return { status: 'done', origin: step.previous?.origin ?? 'adopted', outputs: { keyArn: key.keyArn! }, detail: 'already encrypted with the key' };
         throw new UserError(
@@ -403,8 +409,7 @@ function consumerStep(ctx: PipelineContext): Step {
       const found = await describe(step, { StreamARN: streamArn, ConsumerName: config.consumerName });
       if (!found) return { status: 'missing' };
       if (found.ConsumerStatus === 'DELETING') throw new UserError(`EFO consumer ${config.consumerName} is being deregistered.`, 'Wait a minute, then run setup again.');
-      const tags = await callAws(step.clock, () => kinesis.send(new ListTagsForResourceCommand({ ResourceARN: found.ConsumerARN })));
-      const tagMap = Object.fromEntries((tags.Tags ?? []).map((t) => [t.Key!, t.Value ?? '']));
+      const tagMap = await kinesisTags(step.clock, kinesis, found.ConsumerARN!);
       const origin = originOf(ctx, STEP.consumer, `EFO consumer ${config.consumerName}`, tagMap, '--consumer-name');
       return { status: 'done', origin, outputs: { consumerName: config.consumerName, consumerArn: found.ConsumerARN! } };
     },
