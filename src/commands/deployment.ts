@@ -1,5 +1,5 @@
 import type { AccountRole, AccountSession } from '../aws/session.js';
-import type { CommandContext } from '../context.js';
+import { sessionFactory, type CommandContext } from '../context.js';
 import type { AccountRecord, DeploymentState } from '../engine/state.js';
 import { UserError } from '../errors.js';
 
@@ -128,7 +128,7 @@ export async function connectAccount(ctx: CommandContext, role: AccountRole, opt
     );
   }
 
-  const factory = await ctx.environment.sessions();
+  const factory = await sessionFactory(ctx);
   const session = await factory.connect(profile, role, region ? { region } : {});
   if (recorded?.accountId && session.accountId !== recorded.accountId) {
     throw new UserError(
