@@ -85,7 +85,7 @@ export function createProgram(environment: Environment, outcome: { exitCode: Exi
     .command('setup')
     .summary('create and connect the stream, consumer, key, role, function and event source mapping')
     .description(
-      'Ask for two profiles, a region, a deployment name and options; show the plan per account; and after one confirmation create (or adopt) every resource in both accounts. Safe to re-run: what exists and is right is left alone. On failure, what this run created is rolled back unless --no-rollback is given.',
+      'Ask for two profiles, a region, a deployment name and options; show the plan per account; and after one confirmation create (or adopt) every resource in both accounts. Safe to re-run: it starts from the answers the deployment recorded, leaves alone what exists and is right, and puts right what kds-xacct made that has drifted. On failure, what this run created is rolled back unless --no-rollback is given.',
     )
     .option('--config <file>', 'JSON file with answers to every question (keys as the long flags in camelCase)')
     .option('--stream-name <name>', 'stream name (default: <name>-stream)')
