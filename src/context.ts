@@ -4,7 +4,7 @@ import type { Clock } from './engine/clock.js';
 import type { Interrupt } from './engine/engine.js';
 import type { StateStore } from './engine/state.js';
 import type { Prompter } from './prompts.js';
-import type { Reporter, Writer } from './render/reporter.js';
+import type { Reporter, Writer } from './render/types.js';
 
 /** The options every command accepts. */
 export interface GlobalOptions {

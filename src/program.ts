@@ -4,7 +4,8 @@ import { createContext, type CommandContext, type Environment, type GlobalOption
 import { CommandFailedError, ExitCode, InterruptedError, UserError, awsErrorCode, errorMessage } from './errors.js';
 import { StepError } from './engine/engine.js';
 import { ensureValid, validateDeploymentName } from './pipeline/validate.js';
-import { createReporter, type Reporter } from './render/reporter.js';
+import { createReporter } from './render/reporter.js';
+import type { Reporter } from './render/types.js';
 
 function integer(min: number, max: number) {
   return (value: string): number => {

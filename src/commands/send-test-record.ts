@@ -16,7 +16,7 @@ import { backoffDelays, withRetry } from '../engine/wait.js';
 import { CommandFailedError, ExitCode, UserError, awsErrorCode, errorMessage } from '../errors.js';
 import { callAws, hasCode, ifExists, isNotFound, isThrottling } from '../pipeline/retry.js';
 import { STEP } from '../pipeline/steps.js';
-import { formatDuration } from '../render/reporter.js';
+import { formatDuration } from '../render/types.js';
 import { connectAccount, requireStepOutput, resolveDeployment, resolveDeploymentName, stepOutput } from './deployment.js';
 import { parseDuration } from './durations.js';
 import { functionLogGroup, isErrorLine, parseRecordLine } from './tail-logs.js';

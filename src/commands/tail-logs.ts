@@ -15,7 +15,7 @@ import { CommandFailedError, ExitCode, UserError, awsErrorCode, errorMessage } f
 import { arns, lambdaLogGroupName } from '../pipeline/names.js';
 import { callAws, hasCode, isNotFound, isThrottling } from '../pipeline/retry.js';
 import { STEP } from '../pipeline/steps.js';
-import type { Writer } from '../render/reporter.js';
+import type { Writer } from '../render/types.js';
 import { connectAccount, requireStepOutput, resolveDeployment, resolveDeploymentName, stepOutput } from './deployment.js';
 import { parseDuration } from './durations.js';
 

@@ -1,6 +1,6 @@
 import { errorMessage, awsErrorCode } from '../errors.js';
 import type { EngineEvent } from '../engine/types.js';
-import type { OutputOptions, Reporter } from './reporter.js';
+import type { OutputOptions, Reporter } from './types.js';
 
 /** `--json`: every event and message as a JSON line on stderr, the result as one document on stdout. */
 export class JsonReporter implements Reporter {

@@ -1,6 +1,6 @@
 import { errorMessage } from '../errors.js';
 import { StepState, type EngineEvent } from '../engine/types.js';
-import { formatDuration, type OutputOptions, type Reporter } from './reporter.js';
+import { formatDuration, type OutputOptions, type Reporter } from './types.js';
 
 const doneWords: Partial<Record<StepState, string>> = {
   [StepState.Created]: 'created',

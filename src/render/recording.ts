@@ -1,5 +1,5 @@
 import type { EngineEvent } from '../engine/types.js';
-import type { Reporter } from './reporter.js';
+import type { Reporter } from './types.js';
 
 /** Keeps everything it is given, for tests and the benchmark to inspect. */
 export class RecordingReporter implements Reporter {

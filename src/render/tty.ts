@@ -2,7 +2,7 @@ import { Chalk } from 'chalk';
 import ora, { type Ora } from 'ora';
 import { StepState, type EngineEvent } from '../engine/types.js';
 import { describeEvent } from './plain.js';
-import { formatDuration, type OutputOptions, type Reporter } from './reporter.js';
+import { formatDuration, type OutputOptions, type Reporter } from './types.js';
 
 /**
  * A colour terminal: one ora spinner naming every step in flight with its elapsed time, and a

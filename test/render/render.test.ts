@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { StepState, type EngineEvent } from '../../src/engine/types.js';
-import { createReporter, formatDuration, type OutputOptions } from '../../src/render/reporter.js';
+import { createReporter } from '../../src/render/reporter.js';
+import { formatDuration, type OutputOptions } from '../../src/render/types.js';
 import { Output } from '../support/command-harness.js';
 
 const events: EngineEvent[] = [
