@@ -20,7 +20,8 @@ import type { Step } from '../src/engine/types.js';
 import { ExitCode } from '../src/errors.js';
 import { completeConfig } from '../src/pipeline/config.js';
 import { defaultNames } from '../src/pipeline/names.js';
-import { STEP, pipelineContext, setupSteps, type PipelineContext } from '../src/pipeline/steps.js';
+import { STEP, pipelineContext, type PipelineContext } from '../src/pipeline/steps/context.js';
+import { setupSteps } from '../src/pipeline/steps/index.js';
 import type { LatencyModel, RecordedCall } from '../test/fake-cloud/index.js';
 import { twoAccounts } from '../test/support/two-accounts.js';
 

@@ -2,7 +2,7 @@ import type { AccountSession } from '../aws/session.js';
 import type { Leftover, RunResult, StepError } from '../engine/engine.js';
 import { WaitTimeoutError } from '../engine/wait.js';
 import { UserError, awsErrorCode, errorMessage } from '../errors.js';
-import { primaryId } from '../pipeline/steps.js';
+import { primaryId } from '../pipeline/steps/context.js';
 
 /** Left-aligned columns, for summaries that must read well in a terminal and in a log. */
 export function formatTable(header: string[], rows: string[][]): string {

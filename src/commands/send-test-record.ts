@@ -15,7 +15,7 @@ import type { CommandContext, Environment } from '../context.js';
 import { backoffDelays, withRetry } from '../engine/wait.js';
 import { CommandFailedError, ExitCode, UserError, awsErrorCode, errorMessage } from '../errors.js';
 import { callAws, hasCode, ifExists, isNotFound, isThrottling } from '../pipeline/retry.js';
-import { STEP } from '../pipeline/steps.js';
+import { STEP } from '../pipeline/steps/context.js';
 import { formatDuration } from '../render/types.js';
 import { connectAccount, requireStepOutput, resolveDeployment, resolveDeploymentName, stepOutput } from './deployment.js';
 import { parseDuration } from './durations.js';

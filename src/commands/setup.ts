@@ -13,7 +13,9 @@ import { ExitCode, InterruptedError, UserError } from '../errors.js';
 import type { Prompter } from '../prompts.js';
 import { completeConfig, DEFAULTS, flagFor, loadAnswersFile, mergeAnswers, recordedAnswers, type SetupAnswers, type SetupConfig } from '../pipeline/config.js';
 import { defaultNames } from '../pipeline/names.js';
-import { NotOursError, pipelineContext, primaryId, setupSteps } from '../pipeline/steps.js';
+import { NotOursError } from '../pipeline/steps/shared.js';
+import { pipelineContext, primaryId } from '../pipeline/steps/context.js';
+import { setupSteps } from '../pipeline/steps/index.js';
 import {
   validateBatchSize,
   validateConsumerName,

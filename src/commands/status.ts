@@ -3,7 +3,7 @@ import { newState } from '../engine/state.js';
 import { ExitCode } from '../errors.js';
 import { configFromState } from '../pipeline/config.js';
 import { assessHealth, type HealthReport } from '../pipeline/health.js';
-import { pipelineContext } from '../pipeline/steps.js';
+import { pipelineContext } from '../pipeline/steps/context.js';
 import { resolveDeployment } from './deployment.js';
 import { formatTable } from './report.js';
 

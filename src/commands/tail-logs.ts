@@ -14,7 +14,7 @@ import { backoffDelays } from '../engine/wait.js';
 import { CommandFailedError, ExitCode, UserError, awsErrorCode, errorMessage } from '../errors.js';
 import { arns, lambdaLogGroupName } from '../pipeline/names.js';
 import { callAws, hasCode, isNotFound, isThrottling } from '../pipeline/retry.js';
-import { STEP } from '../pipeline/steps.js';
+import { STEP } from '../pipeline/steps/context.js';
 import type { Writer } from '../render/types.js';
 import { connectAccount, requireStepOutput, resolveDeployment, resolveDeploymentName, stepOutput } from './deployment.js';
 import { parseDuration } from './durations.js';

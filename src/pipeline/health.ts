@@ -10,7 +10,9 @@ import { UserError, awsErrorCode, errorMessage } from '../errors.js';
 import { arns } from './names.js';
 import { checkConsumerAccess, type DeniedAccess } from './policy-check.js';
 import { callAws, isNotFound } from './retry.js';
-import { STEP, listGrants, primaryId, setupSteps, type PipelineContext } from './steps.js';
+import { STEP, primaryId, type PipelineContext } from './steps/context.js';
+import { listGrants } from './lookups.js';
+import { setupSteps } from './steps/index.js';
 
 /** What status found for one resource (one setup step). */
 export type ResourceStatus =

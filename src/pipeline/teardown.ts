@@ -1,6 +1,6 @@
 import type { DeploymentState, StepRecord } from '../engine/state.js';
 import type { Outputs, Step, StepContext } from '../engine/types.js';
-import { STEP } from './steps.js';
+import { STEP } from './steps/context.js';
 
 /**
  * State key of the function's log group. Setup never creates it (Lambda does, on first

@@ -19,7 +19,7 @@ import { createSessionFactory } from '../../src/aws/sessions.js';
 import { systemClock } from '../../src/engine/clock.js';
 import { TAG_DEPLOYMENT, arns, defaultNames, lambdaLogGroupName } from '../../src/pipeline/names.js';
 import { hasCode, ifExists } from '../../src/pipeline/retry.js';
-import { STEP } from '../../src/pipeline/steps.js';
+import { STEP } from '../../src/pipeline/steps/context.js';
 import { integrationConfig, type IntegrationConfig } from './config.js';
 
 const { config, skipped } = integrationConfig();

@@ -1,0 +1,41 @@
+import { DescribeStreamSummaryCommand, ListTagsForResourceCommand, type KinesisClient, type StreamDescriptionSummary } from '@aws-sdk/client-kinesis';
+import { ListGrantsCommand, ListResourceTagsCommand, type GrantListEntry, type KMSClient } from '@aws-sdk/client-kms';
+import { GetFunctionCommand } from '@aws-sdk/client-lambda';
+import type { AccountSession } from '../aws/session.js';
+import type { Clock } from '../engine/clock.js';
+import type { StepContext } from '../engine/types.js';
+import { callAws, ifExists } from './retry.js';
+import type { PipelineContext } from './steps/context.js';
+
+/** The stream's summary, or undefined when there is no such stream. */
+export async function describeStream(clock: Clock, session: AccountSession, streamName: string): Promise<StreamDescriptionSummary | undefined> {
+  return (await ifExists(clock, () => session.clients.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName }))))?.StreamDescriptionSummary;
+}
+
+/** The tags of a Kinesis stream or consumer, as a map; empty when it is gone. */
+export async function kinesisTags(clock: Clock, kinesis: KinesisClient, arn: string): Promise<Record<string, string>> {
+  const tags = (await ifExists(clock, () => kinesis.send(new ListTagsForResourceCommand({ ResourceARN: arn }))))?.Tags ?? [];
+  return Object.fromEntries(tags.map((t) => [t.Key!, t.Value ?? '']));
+}
+
+/** The tags of a KMS key, as a map; empty when it is gone. */
+export async function kmsKeyTags(clock: Clock, kms: KMSClient, keyId: string): Promise<Record<string, string>> {
+  const tags = (await ifExists(clock, () => kms.send(new ListResourceTagsCommand({ KeyId: keyId }))))?.Tags ?? [];
+  return Object.fromEntries(tags.map((t) => [t.TagKey!, t.TagValue ?? '']));
+}
+
+/** Every grant on a key, optionally only those of one grantee: ListGrants returns 50 a page. */
+export async function listGrants(clock: Clock, kms: KMSClient, keyId: string, granteePrincipal?: string): Promise<GrantListEntry[]> {
+  const grants: GrantListEntry[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await callAws(clock, () => kms.send(new ListGrantsCommand({ KeyId: keyId, ...(granteePrincipal && { GranteePrincipal: granteePrincipal }), ...(marker && { Marker: marker }) })));
+    grants.push(...(page.Grants ?? []));
+    marker = page.Truncated ? page.NextMarker : undefined;
+  } while (marker);
+  return grants;
+}
+
+export function getFunction(step: StepContext, ctx: PipelineContext) {
+  return ifExists(step.clock, () => ctx.consumer.clients.lambda.send(new GetFunctionCommand({ FunctionName: ctx.config.functionName })));
+}

@@ -1,0 +1,97 @@
+import { CreateFunctionCommand, DeleteFunctionCommand, GetFunctionConfigurationCommand, UpdateFunctionCodeCommand, UpdateFunctionConfigurationCommand, type FunctionConfiguration } from '@aws-sdk/client-lambda';
+import type { Step, StepContext } from '../../engine/types.js';
+import { waitFor } from '../../engine/wait.js';
+import { errorMessage } from '../../errors.js';
+import { buildHandlerZip, codeSha256, HANDLER_NAME } from '../bundle.js';
+import { callAws, hasCode } from '../retry.js';
+import { STEP, type PipelineContext, waitOptions } from './context.js';
+import { ignoreMissing, originOf } from './shared.js';
+import { getFunction } from '../lookups.js';
+
+/** Lambda's words while a new role has not propagated to it yet. */
+const roleNotYetAssumable = (error: unknown) => hasCode(error, 'InvalidParameterValueException') && /cannot be assumed by Lambda/i.test(errorMessage(error));
+
+/** The consumer function: the bundled handler, kept in line with the config, or an existing function adopted. */
+export function functionStep(ctx: PipelineContext): Step {
+  const { consumer, names, config } = ctx;
+  const lambda = consumer.clients.lambda;
+  const functionDifferences = async (conf: FunctionConfiguration): Promise<string[]> => [
+    ...(conf.Runtime !== config.runtime ? [`runtime is ${conf.Runtime}, the config says ${config.runtime}`] : []),
+    ...(conf.CodeSha256 !== codeSha256(await buildHandlerZip()) ? ['its code is not the bundled handler of this kds-xacct'] : []),
+  ];
+  /** Lambda takes one update at a time: each waits for the previous to finish. */
+  const waitForUpdate = (step: StepContext) =>
+    waitFor(async () => {
+      const conf = await callAws(step.clock, () => lambda.send(new GetFunctionConfigurationCommand({ FunctionName: config.functionName })));
+      if (conf.LastUpdateStatus === 'Failed') throw new Error(`Updating function ${config.functionName} failed: ${conf.LastUpdateStatusReason}`);
+      return conf.LastUpdateStatus === 'InProgress' ? { done: false, detail: 'function update in progress' } : { done: true, value: undefined };
+    }, waitOptions(step, `function ${config.functionName} to finish updating`));
+  const updateFunction = async (step: StepContext, conf: FunctionConfiguration) => {
+    const zip = await buildHandlerZip();
+    if (conf.CodeSha256 !== codeSha256(zip)) {
+      await callAws(step.clock, () => lambda.send(new UpdateFunctionCodeCommand({ FunctionName: config.functionName, ZipFile: zip })));
+      await waitForUpdate(step);
+    }
+    if (conf.Runtime !== config.runtime) {
+      await callAws(step.clock, () => lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: config.functionName, Runtime: config.runtime })));
+      await waitForUpdate(step);
+    }
+  };
+  return {
+    id: STEP.function,
+    title: `function ${config.functionName}`,
+    account: 'consumer',
+    dependsOn: [STEP.role],
+    async check(step) {
+      const fn = await getFunction(step, ctx);
+      if (!fn) return { status: 'missing' };
+      const outputs = { functionName: fn.Configuration!.FunctionName!, functionArn: fn.Configuration!.FunctionArn! };
+      if (config.useExistingFunction) return { status: 'done', origin: 'adopted', outputs, detail: 'existing function' };
+      const origin = originOf(ctx, STEP.function, `Function ${config.functionName}`, fn.Tags, '--function-name');
+      // Only the bundled function we deployed is kept in line with the config; an adopted one is the user's.
+      const differences = origin === 'created' ? await functionDifferences(fn.Configuration!) : [];
+      if (differences.length > 0) return { status: 'update', origin, outputs, detail: differences.join('; ') };
+      return { status: 'done', origin, outputs };
+    },
+    async apply(step) {
+      const existing = (await getFunction(step, ctx))?.Configuration;
+      if (existing) {
+        await updateFunction(step, existing);
+        return { functionName: existing.FunctionName!, functionArn: existing.FunctionArn! };
+      }
+      const zip = await buildHandlerZip();
+      const out = await callAws(
+        step.clock,
+        () =>
+          lambda.send(
+            new CreateFunctionCommand({
+              FunctionName: config.functionName,
+              Runtime: config.runtime,
+              Role: step.outputsOf(STEP.role).roleArn,
+              Handler: HANDLER_NAME,
+              Code: { ZipFile: zip },
+              Description: `kds-xacct ${names.deployment}: logs records from ${config.streamName}`,
+              Timeout: 30,
+              MemorySize: 256,
+              Tags: names.tags,
+            }),
+          ),
+        // Slower than the default: IAM takes seconds to propagate, the function is off the critical path,
+        // and every early attempt is a failed mutating call in the user's CloudTrail.
+        { propagating: roleNotYetAssumable, onRetry: step.progress, backoff: { initialDelayMs: 1_000, maxDelayMs: 3_000 } },
+      );
+      return { functionName: out.FunctionName!, functionArn: out.FunctionArn! };
+    },
+    async wait(step, outputs) {
+      await waitFor(async () => {
+        const conf = await callAws(step.clock, () => lambda.send(new GetFunctionConfigurationCommand({ FunctionName: outputs.functionName })));
+        if (conf.State === 'Failed') throw new Error(`Function ${outputs.functionName} failed to become Active: ${conf.StateReasonCode}: ${conf.StateReason}`);
+        // Inactive: an idle adopted function that Lambda has parked; the first event wakes it.
+        return conf.State === 'Active' || conf.State === 'Inactive' ? { done: true, value: undefined } : { done: false, detail: `function is ${conf.State}` };
+      }, waitOptions(step, `function ${outputs.functionName} to be Active`));
+    },
+    async undo(step, outputs) {
+      await ignoreMissing(() => callAws(step.clock, () => lambda.send(new DeleteFunctionCommand({ FunctionName: outputs.functionName }))));
+    },
+  };
+}

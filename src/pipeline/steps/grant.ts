@@ -1,0 +1,47 @@
+import { CreateGrantCommand, RevokeGrantCommand } from '@aws-sdk/client-kms';
+import type { Step, StepContext } from '../../engine/types.js';
+import { kmsGrantRequest, sameStatements } from '../policies.js';
+import { callAws } from '../retry.js';
+import { STEP, type PipelineContext } from './context.js';
+import { ignoreMissing, principalNotYetVisible } from './shared.js';
+import { listGrants } from '../lookups.js';
+
+/** The KMS grant that lets the consumer role decrypt this stream's records, and nothing else. */
+export function grantStep(ctx: PipelineContext): Step {
+  const { names } = ctx;
+  const kms = ctx.producer.clients.kms;
+  const request = (step: StepContext) =>
+    kmsGrantRequest({
+      keyId: step.outputsOf(STEP.kmsKey).keyId!,
+      roleArn: step.outputsOf(STEP.role).roleArn!,
+      streamArn: step.outputsOf(STEP.stream).streamArn!,
+      name: names.grantName,
+    });
+  return {
+    id: STEP.grant,
+    title: `KMS grant ${names.grantName}`,
+    account: 'producer',
+    dependsOn: [STEP.kmsKey, STEP.role, STEP.stream],
+    async check(step) {
+      const wanted = request(step);
+      const grants = await listGrants(step.clock, kms, wanted.KeyId!, wanted.GranteePrincipal);
+      const found = grants.find(
+        (g) =>
+          g.Name === wanted.Name &&
+          g.GranteePrincipal === wanted.GranteePrincipal &&
+          sameStatements(g.Operations ?? [], wanted.Operations) &&
+          g.Constraints?.EncryptionContextSubset?.['aws:kinesis:arn'] === wanted.Constraints?.EncryptionContextSubset?.['aws:kinesis:arn'],
+      );
+      if (!found) return { status: 'missing' };
+      return { status: 'done', origin: 'created', outputs: { keyId: wanted.KeyId!, grantId: found.GrantId! } };
+    },
+    async apply(step) {
+      const wanted = request(step);
+      const out = await callAws(step.clock, () => kms.send(new CreateGrantCommand(wanted)), { propagating: principalNotYetVisible, onRetry: step.progress });
+      return { keyId: wanted.KeyId!, grantId: out.GrantId! };
+    },
+    async undo(step, outputs) {
+      await ignoreMissing(() => callAws(step.clock, () => kms.send(new RevokeGrantCommand({ KeyId: outputs.keyId, GrantId: outputs.grantId }))));
+    },
+  };
+}

@@ -1,0 +1,107 @@
+import { DeleteResourcePolicyCommand, GetResourcePolicyCommand, PutResourcePolicyCommand } from '@aws-sdk/client-kinesis';
+import type { Step, StepContext } from '../../engine/types.js';
+import { consumerPolicyStatement, mergeStatements, ownSids, parsePolicy, removeStatements, streamPolicyStatement, type PolicyStatement } from '../policies.js';
+import { callAws, ifExists } from '../retry.js';
+import { STEP, type PipelineContext } from './context.js';
+import { principalNotYetVisible } from './shared.js';
+
+/** How long a write to a shared policy is given before it is read back: about one API round trip of another writer. */
+const POLICY_SETTLE_MS = 1_000;
+const POLICY_WRITE_ATTEMPTS = 5;
+
+/**
+ * Our statements in a resource policy that others may share (PutResourcePolicy replaces it whole):
+ * read, merge by Sid, write back; undo removes only ours and deletes the policy when nothing is left.
+ */
+function resourcePolicyStep(
+  ctx: PipelineContext,
+  spec: {
+    id: string;
+    title: string;
+    dependsOn: string[];
+    resourceArn: (step: StepContext) => string;
+    statement: (step: StepContext, arn: string) => PolicyStatement;
+    /** Other deployments write to this policy too (the stream's): read back after writing, in case one of them just replaced it. */
+    shared: boolean;
+  },
+): Step {
+  const kinesis = ctx.producer.clients.kinesis;
+  const read = async (step: StepContext, arn: string) => (await ifExists(step.clock, () => kinesis.send(new GetResourcePolicyCommand({ ResourceARN: arn }))))?.Policy;
+  const outputsFor = (step: StepContext, arn: string) => ({ resourceArn: arn, sid: spec.statement(step, arn).Sid! });
+  return {
+    id: spec.id,
+    title: spec.title,
+    account: 'producer',
+    dependsOn: spec.dependsOn,
+    async check(step) {
+      const arn = spec.resourceArn(step);
+      const statement = spec.statement(step, arn);
+      const current = await read(step, arn);
+      if (!mergeStatements(current, [statement], ctx.names.sidPrefix).changed) return { status: 'done', origin: 'created', outputs: outputsFor(step, arn) };
+      if (parsePolicy(current)?.Statement.some((s) => s['Sid'] === statement.Sid)) {
+        return { status: 'update', origin: 'created', outputs: outputsFor(step, arn), detail: 'our statement differs from what setup writes; it will be rewritten' };
+      }
+      return { status: 'missing', detail: step.previous ? 'our statement was removed; it will be put back' : undefined };
+    },
+    async apply(step) {
+      const arn = spec.resourceArn(step);
+      const statement = spec.statement(step, arn);
+      // PutResourcePolicy replaces the whole policy: two deployments writing one stream's policy at the
+      // same moment can each drop the other's statement. Read it back, and merge again until ours holds.
+      for (let attempt = 1; ; attempt++) {
+        const { json } = mergeStatements(await read(step, arn), [statement], ctx.names.sidPrefix);
+        await callAws(step.clock, () => kinesis.send(new PutResourcePolicyCommand({ ResourceARN: arn, Policy: json })), {
+          propagating: principalNotYetVisible,
+          onRetry: step.progress,
+        });
+        if (!spec.shared) return outputsFor(step, arn);
+        await step.clock.sleep(POLICY_SETTLE_MS);
+        if (parsePolicy(await read(step, arn))?.Statement.some((s) => s['Sid'] === statement.Sid)) return outputsFor(step, arn);
+        if (attempt === POLICY_WRITE_ATTEMPTS) {
+          throw new Error(`Statement ${statement.Sid} keeps disappearing from the resource policy of ${arn}: something else keeps replacing the policy. Run setup again once that is done.`);
+        }
+        step.progress('another writer replaced the policy; merging again');
+      }
+    },
+    async undo(step, outputs) {
+      const arn = outputs.resourceArn!;
+      const current = await read(step, arn);
+      const ours = ownSids(ctx.names.sidPrefix);
+      if (!parsePolicy(current)?.Statement.some((s) => ours.includes(s['Sid'] as string))) return;
+      const remaining = removeStatements(current, ours);
+      await callAws(step.clock, () =>
+        remaining
+          ? kinesis.send(new PutResourcePolicyCommand({ ResourceARN: arn, Policy: JSON.stringify(remaining) }))
+          : kinesis.send(new DeleteResourcePolicyCommand({ ResourceARN: arn })),
+      );
+    },
+  };
+}
+
+/** The stream's policy: DescribeStream, GetRecords and the other read actions for the consumer role. */
+export function streamPolicyStep(ctx: PipelineContext): Step {
+  const { names } = ctx;
+  return resourcePolicyStep(ctx, {
+    id: STEP.streamPolicy,
+    title: `stream policy statement ${names.sids.streamRead}`,
+    dependsOn: [STEP.stream, STEP.role],
+    resourceArn: (step) => step.outputsOf(STEP.stream).streamArn!,
+    statement: (step, arn) => streamPolicyStatement({ sid: names.sids.streamRead, roleArn: step.outputsOf(STEP.role).roleArn!, streamArn: arn }),
+    shared: true,
+  });
+}
+
+/** The EFO consumer's policy: DescribeStreamConsumer and SubscribeToShard for the consumer role. */
+export function consumerPolicyStep(ctx: PipelineContext): Step {
+  const { names } = ctx;
+  return resourcePolicyStep(ctx, {
+    id: STEP.consumerPolicy,
+    title: `consumer policy statement ${names.sids.efoConsume}`,
+    dependsOn: [STEP.consumer, STEP.role],
+    resourceArn: (step) => step.outputsOf(STEP.consumer).consumerArn!,
+    statement: (step, arn) => consumerPolicyStatement({ sid: names.sids.efoConsume, roleArn: step.outputsOf(STEP.role).roleArn!, consumerArn: arn }),
+    // The consumer is this deployment's own; an adopted one with other writers is rare enough to not
+    // cost every setup a read-back on its critical path.
+    shared: false,
+  });
+}

@@ -1,0 +1,47 @@
+import { DeleteRolePolicyCommand, GetRolePolicyCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import type { Step, StepContext } from '../../engine/types.js';
+import { arns, lambdaLogGroupName } from '../names.js';
+import { consumerRoleInlinePolicy, parsePolicy, sameStatements } from '../policies.js';
+import { callAws, ifExists } from '../retry.js';
+import { STEP, type PipelineContext } from './context.js';
+import { ignoreMissing } from './shared.js';
+
+/** The role's scoped inline policy: read the stream and consumer, decrypt with the key, write the function's logs. */
+export function rolePolicyStep(ctx: PipelineContext): Step {
+  const { consumer, producer, names, config } = ctx;
+  const iam = consumer.clients.iam;
+  const policyName = `kds-xacct-${names.deployment}`;
+  // The consumer ARN ends in its creation time, which is unknown until it exists; the identity
+  // policy names every incarnation of our consumer so that this step need not wait for it.
+  const document = (step: StepContext) =>
+    consumerRoleInlinePolicy({
+      streamArn: arns.stream(producer.region, producer.accountId, config.streamName),
+      consumerArn: `${arns.stream(producer.region, producer.accountId, config.streamName)}/consumer/${config.consumerName}:*`,
+      keyArn: step.outputsOf(STEP.kmsKey).keyArn!,
+      logGroupArn: arns.logGroup(consumer.region, consumer.accountId, lambdaLogGroupName(config.functionName)),
+    });
+  return {
+    id: STEP.rolePolicy,
+    title: `inline policy ${policyName}`,
+    account: 'consumer',
+    dependsOn: [STEP.role, STEP.kmsKey],
+    async check(step) {
+      const roleName = step.outputsOf(STEP.role).roleName!;
+      const current = (await ifExists(step.clock, () => iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: policyName }))))?.PolicyDocument;
+      if (current === undefined) return { status: 'missing' };
+      const existing = parsePolicy(decodeURIComponent(current));
+      if (!existing || !sameStatements(existing.Statement, document(step).Statement)) {
+        return { status: 'update', origin: 'created', outputs: { roleName, policyName }, detail: 'the policy differs from what setup writes; it will be rewritten' };
+      }
+      return { status: 'done', origin: 'created', outputs: { roleName, policyName } };
+    },
+    async apply(step) {
+      const roleName = step.outputsOf(STEP.role).roleName!;
+      await callAws(step.clock, () => iam.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: policyName, PolicyDocument: JSON.stringify(document(step)) })));
+      return { roleName, policyName };
+    },
+    async undo(step, outputs) {
+      await ignoreMissing(() => callAws(step.clock, () => iam.send(new DeleteRolePolicyCommand({ RoleName: outputs.roleName, PolicyName: outputs.policyName }))));
+    },
+  };
+}
