@@ -8,7 +8,6 @@ import { StepState, type EngineEvent } from '../engine/types.js';
 import { CommandFailedError, ExitCode, UserError } from '../errors.js';
 import { configFromState } from '../pipeline/config.js';
 import { discoverDeployment } from '../pipeline/discover.js';
-import { lambdaLogGroupName } from '../pipeline/names.js';
 import { STEP, pipelineContext, primaryId, setupSteps } from '../pipeline/steps.js';
 import {
   LOG_GROUP,
@@ -17,6 +16,7 @@ import {
   logGroupRemovable,
   otherConsumers,
   planRemoval,
+  recordLogGroup,
   removalSteps,
   type PlannedRemoval,
   type Removable,
@@ -94,18 +94,8 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
     const pipeline = pipelineContext({ config, producer, consumer, previous: state, keyPendingDays });
     const removables: Removable[] = [logGroupRemovable(consumer), ...setupSteps(pipeline)];
 
-    // The log group is ours when the function was; it is recorded so that a failed deletion is retried.
-    const fnRecord = state.steps[STEP.function];
     if (flags.keepLogs) delete state.steps[LOG_GROUP];
-    else if (fnRecord?.origin === 'created' && !state.steps[LOG_GROUP]) {
-      state.steps[LOG_GROUP] = {
-        origin: 'created',
-        phase: 'ready',
-        outputs: { logGroupName: lambdaLogGroupName(fnRecord.outputs.functionName ?? config.functionName) },
-        runId: fnRecord.runId,
-        updatedAt: new Date(clock.now()).toISOString(),
-      };
-    }
+    else recordLogGroup(state, config.functionName, new Date(clock.now()));
 
     const plan = planRemoval(removables, state, keyPendingDays);
     if (plan.remove.length === 0) {

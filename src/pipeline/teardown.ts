@@ -6,6 +6,7 @@ import type { DeploymentState, StepRecord } from '../engine/state.js';
 import type { Outputs, Step, StepContext } from '../engine/types.js';
 import { waitFor } from '../engine/wait.js';
 import { UserError } from '../errors.js';
+import { lambdaLogGroupName } from './names.js';
 import { callAws, hasCode, ifExists, isNotFound } from './retry.js';
 import { STEP } from './steps.js';
 
@@ -168,6 +169,19 @@ export function removalSteps(removables: Removable[], state: DeploymentState, op
       },
     };
   });
+}
+
+/** The log group is ours when the function was; it is recorded so that a failed deletion is retried. */
+export function recordLogGroup(state: DeploymentState, defaultFunctionName: string, now: Date): void {
+  const fnRecord = state.steps[STEP.function];
+  if (fnRecord?.origin !== 'created' || state.steps[LOG_GROUP]) return;
+  state.steps[LOG_GROUP] = {
+    origin: 'created',
+    phase: 'ready',
+    outputs: { logGroupName: lambdaLogGroupName(fnRecord.outputs.functionName ?? defaultFunctionName) },
+    runId: fnRecord.runId,
+    updatedAt: now.toISOString(),
+  };
 }
 
 /** The log group as a removal: one that is already gone counts as removed. */
