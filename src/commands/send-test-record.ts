@@ -19,7 +19,8 @@ import { STEP } from '../pipeline/steps.js';
 import { formatDuration } from '../render/types.js';
 import { connectAccount, requireStepOutput, resolveDeployment, resolveDeploymentName, stepOutput } from './deployment.js';
 import { parseDuration } from './durations.js';
-import { functionLogGroup, isErrorLine, parseRecordLine } from './tail-logs.js';
+import { functionLogGroup } from '../logs/events.js';
+import { isErrorLine, parseRecordLine } from '../logs/record-lines.js';
 
 /** Kinesis limits: a record's data plus its partition key, and one PutRecords request. */
 export const MAX_RECORD_BYTES = 1024 * 1024;
