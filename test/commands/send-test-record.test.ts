@@ -3,9 +3,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryStateStore } from '../../src/engine/state.js';
-// Loaded up front: the program imports the command lazily, and loading it takes real time that the
-// virtual clock does not wait for, so a test's first sleeps could pass before the command starts.
-import '../../src/commands/send-test-record.js';
 import { ExitCode } from '../../src/errors.js';
 import { MAX_BATCH_BYTES } from '../../src/records/put-records.js';
 import { createHarness } from '../support/command-harness.js';

@@ -1,8 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryStateStore } from '../../src/engine/state.js';
-// Loaded up front: the program imports the command lazily, and loading it takes real time that the
-// virtual clock does not wait for, so a test's first sleeps could pass before the command starts.
-import '../../src/commands/tail-logs.js';
 import { ExitCode } from '../../src/errors.js';
 import { createHarness } from '../support/command-harness.js';
 import { CONSUMER, createPipeline, LOG_GROUP, REGION, type Pipeline } from '../support/pipeline-fixture.js';
