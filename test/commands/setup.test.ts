@@ -444,3 +444,30 @@ describe('quotas', () => {
     expect(world.harness.reporter.text).toMatch(/LimitExceededException: Consumer limit of 20/);
   });
 });
+
+describe('resource policies and a stream that is changing state', () => {
+  const streamPolicyWrites = (w: ReturnType<typeof twoAccounts>, stream: string) =>
+    w.cloud.calls.filter((c) => c.command === 'PutResourcePolicy' && (c.input as { ResourceARN: string }).ResourceARN === `arn:aws:kinesis:${REGION}:${PRODUCER}:stream/${stream}`);
+
+  it('writes the stream policy of a new stream once StartStreamEncryption has finished, not while the stream is UPDATING', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders'), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(streamPolicyWrites(world, 'orders-stream').map((c) => c.error ?? 'ok')).toEqual(['ok']);
+  });
+
+  it("waits while someone else's reshard keeps an adopted stream UPDATING, and writes again after a write that raced a state change", async () => {
+    world = twoAccounts();
+    const keyId = world.cloud.seedKey(PRODUCER, REGION, { alias: 'alias/clicks' });
+    world.cloud.seedStream(PRODUCER, REGION, { name: 'clicks', encryption: { keyId: `arn:aws:kms:${REGION}:${PRODUCER}:key/${keyId}` } });
+    const reshardedUntil = world.clock.now() + 120_000;
+    world.cloud.regionState(PRODUCER, REGION)!.streams.get('clicks')!.phase = { state: 'UPDATING', until: reshardedUntil, then: 'ACTIVE' };
+    world.cloud.failOn(
+      { command: 'PutResourcePolicy', when: (input) => !input.ResourceARN.includes('/consumer/') },
+      { code: 'ResourceInUseException', message: `Stream clicks under account ${PRODUCER} not ACTIVE, instead in state UPDATING` },
+    );
+    expect(await world.setup('--name', 'clicks', '--stream-name', 'clicks', '--use-existing-stream'), world.harness.reporter.text).toBe(ExitCode.Success);
+    const writes = streamPolicyWrites(world, 'clicks');
+    expect(writes.map((c) => c.error ?? 'ok')).toEqual(['ResourceInUseException', 'ok']);
+    expect(writes[0]!.at).toBeGreaterThanOrEqual(reshardedUntil);
+  });
+});

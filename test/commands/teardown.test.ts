@@ -160,6 +160,40 @@ describe('adopted resources', () => {
   });
 });
 
+describe('an adopted stream that setup encrypted', () => {
+  it('removes our statement before StopStreamEncryption makes the stream UPDATING, even when the policy calls are throttled', async () => {
+    // A consumer that deregisters at once lets StopStreamEncryption run as early as it can.
+    world = twoAccounts({ latency: { consumerDelete: 0 } });
+    world.cloud.seedRole(PRODUCER, { name: 'audit' });
+    world.cloud.seedStream(PRODUCER, REGION, { name: 'clicks', records: 2, policy: othersPolicy });
+    const before = world.cloud.snapshot();
+    expect(await world.setup('--name', 'clicks', '--stream-name', 'clicks', '--use-existing-stream')).toBe(ExitCode.Success);
+    const start = world.cloud.calls.length;
+    world.cloud.throttle('PutResourcePolicy', 2);
+    expect(await teardown(world, '--name', 'clicks'), world.harness.reporter.text).toBe(ExitCode.Success);
+    const done = commands(world, start);
+    expect(done.indexOf('PutResourcePolicy')).toBeLessThan(done.indexOf('StopStreamEncryption'));
+    expect(world.cloud.snapshot()).toEqual(before);
+  });
+});
+
+describe('an adopted stream that someone else reshards', () => {
+  it('waits until the stream is ACTIVE again before removing our statement', async () => {
+    world = twoAccounts();
+    const { setupArgs } = brownfield(world);
+    const policyBefore = streamPolicyText(world, 'clicks');
+    expect(await world.setup(...setupArgs), world.harness.reporter.text).toBe(ExitCode.Success);
+    const reshardedUntil = world.clock.now() + 5 * 60_000;
+    world.cloud.regionState(PRODUCER, REGION)!.streams.get('clicks')!.phase = { state: 'UPDATING', until: reshardedUntil, then: 'ACTIVE' };
+    const start = world.cloud.calls.length;
+    expect(await teardown(world, '--name', 'clicks'), world.harness.reporter.text).toBe(ExitCode.Success);
+    const writes = world.cloud.calls.slice(start).filter((c) => c.command === 'PutResourcePolicy');
+    expect(writes.map((c) => c.error ?? 'ok')).toEqual(['ok']);
+    expect(writes[0]!.at).toBeGreaterThanOrEqual(reshardedUntil);
+    expect(streamPolicyText(world, 'clicks')).toBe(policyBefore);
+  });
+});
+
 describe('several deployments on one stream', () => {
   async function twoDeployments() {
     world = twoAccounts();

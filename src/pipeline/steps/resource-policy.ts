@@ -1,8 +1,9 @@
-import { DeleteResourcePolicyCommand, GetResourcePolicyCommand, PutResourcePolicyCommand } from '@aws-sdk/client-kinesis';
+import { DeleteResourcePolicyCommand, DescribeStreamConsumerCommand, DescribeStreamSummaryCommand, GetResourcePolicyCommand, PutResourcePolicyCommand } from '@aws-sdk/client-kinesis';
 import type { Step, StepContext } from '../../engine/types.js';
+import { waitFor, withRetry } from '../../engine/wait.js';
 import { consumerPolicyStatement, mergeStatements, ownSids, parsePolicy, removeStatements, streamPolicyStatement, type PolicyStatement } from '../policies.js';
-import { callAws, ifExists } from '../retry.js';
-import { STEP, type PipelineContext } from './context.js';
+import { RETRY_BUDGET_MS, callAws, hasCode, ifExists } from '../retry.js';
+import { STEP, type PipelineContext, waitOptions } from './context.js';
 import { principalNotYetVisible } from './shared.js';
 
 /** How long a write to a shared policy is given before it is read back: about one API round trip of another writer. */
@@ -19,7 +20,11 @@ function resourcePolicyStep(
     id: string;
     title: string;
     dependsOn: string[];
+    /** What the policy is attached to, in progress lines: "stream", "consumer". */
+    resource: string;
     resourceArn: (step: StepContext) => string;
+    /** The resource's status (ACTIVE, UPDATING, ...), or undefined when it is gone. */
+    status: (step: StepContext, arn: string) => Promise<string | undefined>;
     statement: (step: StepContext, arn: string) => PolicyStatement;
     /** Other deployments write to this policy too (the stream's): read back after writing, in case one of them just replaced it. */
     shared: boolean;
@@ -28,6 +33,31 @@ function resourcePolicyStep(
   const kinesis = ctx.producer.clients.kinesis;
   const read = async (step: StepContext, arn: string) => (await ifExists(step.clock, () => kinesis.send(new GetResourcePolicyCommand({ ResourceARN: arn }))))?.Policy;
   const outputsFor = (step: StepContext, arn: string) => ({ resourceArn: arn, sid: spec.statement(step, arn).Sid! });
+  const untilActive = (step: StepContext, arn: string) =>
+    waitFor(async () => {
+      const status = await spec.status(step, arn);
+      if (status === undefined) throw new Error(`The ${spec.resource} ${arn} disappeared while waiting for it to be ACTIVE.`);
+      return status === 'ACTIVE' ? { done: true, value: undefined } : { done: false, detail: `${spec.resource} is ${status}` };
+    }, waitOptions(step, `${spec.resource} ${arn} to be ACTIVE`));
+  /**
+   * Kinesis writes a resource policy only while its stream or consumer is ACTIVE (ResourceInUseException
+   * otherwise). Setup orders its own state changes before these writes, but an adopted stream can be
+   * UPDATING for minutes while someone else reshards it, and can start to between our look and our
+   * write: wait for ACTIVE, and wait again after a refusal.
+   */
+  const whileActive = <T>(step: StepContext, arn: string, write: () => Promise<T>): Promise<T> =>
+    withRetry(
+      async () => {
+        await untilActive(step, arn);
+        return write();
+      },
+      {
+        clock: step.clock,
+        timeoutMs: RETRY_BUDGET_MS,
+        retryable: (error) => (hasCode(error, 'ResourceInUseException') ? `the ${spec.resource} changed state before the policy was written; waiting for it to be ACTIVE again` : undefined),
+        onRetry: step.progress,
+      },
+    );
   return {
     id: spec.id,
     title: spec.title,
@@ -50,10 +80,12 @@ function resourcePolicyStep(
       // same moment can each drop the other's statement. Read it back, and merge again until ours holds.
       for (let attempt = 1; ; attempt++) {
         const { json } = mergeStatements(await read(step, arn), [statement], ctx.names.sidPrefix);
-        await callAws(step.clock, () => kinesis.send(new PutResourcePolicyCommand({ ResourceARN: arn, Policy: json })), {
-          propagating: principalNotYetVisible,
-          onRetry: step.progress,
-        });
+        await whileActive(step, arn, () =>
+          callAws(step.clock, () => kinesis.send(new PutResourcePolicyCommand({ ResourceARN: arn, Policy: json })), {
+            propagating: principalNotYetVisible,
+            onRetry: step.progress,
+          }),
+        );
         if (!spec.shared) return outputsFor(step, arn);
         await step.clock.sleep(POLICY_SETTLE_MS);
         if (parsePolicy(await read(step, arn))?.Statement.some((s) => s['Sid'] === statement.Sid)) return outputsFor(step, arn);
@@ -69,10 +101,12 @@ function resourcePolicyStep(
       const ours = ownSids(ctx.names.sidPrefix);
       if (!parsePolicy(current)?.Statement.some((s) => ours.includes(s['Sid'] as string))) return;
       const remaining = removeStatements(current, ours);
-      await callAws(step.clock, () =>
-        remaining
-          ? kinesis.send(new PutResourcePolicyCommand({ ResourceARN: arn, Policy: JSON.stringify(remaining) }))
-          : kinesis.send(new DeleteResourcePolicyCommand({ ResourceARN: arn })),
+      await whileActive(step, arn, () =>
+        callAws(step.clock, () =>
+          remaining
+            ? kinesis.send(new PutResourcePolicyCommand({ ResourceARN: arn, Policy: JSON.stringify(remaining) }))
+            : kinesis.send(new DeleteResourcePolicyCommand({ ResourceARN: arn })),
+        ),
       );
     },
   };
@@ -81,11 +115,16 @@ function resourcePolicyStep(
 /** The stream's policy: DescribeStream, GetRecords and the other read actions for the consumer role. */
 export function streamPolicyStep(ctx: PipelineContext): Step {
   const { names } = ctx;
+  const kinesis = ctx.producer.clients.kinesis;
   return resourcePolicyStep(ctx, {
     id: STEP.streamPolicy,
     title: `stream policy statement ${names.sids.streamRead}`,
-    dependsOn: [STEP.stream, STEP.role],
+    // After the encryption change, which keeps the stream UPDATING; teardown, in reverse, removes the
+    // statement before StopStreamEncryption does the same to an adopted stream.
+    dependsOn: [STEP.stream, STEP.encryption, STEP.role],
+    resource: 'stream',
     resourceArn: (step) => step.outputsOf(STEP.stream).streamArn!,
+    status: async (step, arn) => (await ifExists(step.clock, () => kinesis.send(new DescribeStreamSummaryCommand({ StreamARN: arn }))))?.StreamDescriptionSummary?.StreamStatus,
     statement: (step, arn) => streamPolicyStatement({ sid: names.sids.streamRead, roleArn: step.outputsOf(STEP.role).roleArn!, streamArn: arn }),
     shared: true,
   });
@@ -94,11 +133,14 @@ export function streamPolicyStep(ctx: PipelineContext): Step {
 /** The EFO consumer's policy: DescribeStreamConsumer and SubscribeToShard for the consumer role. */
 export function consumerPolicyStep(ctx: PipelineContext): Step {
   const { names } = ctx;
+  const kinesis = ctx.producer.clients.kinesis;
   return resourcePolicyStep(ctx, {
     id: STEP.consumerPolicy,
     title: `consumer policy statement ${names.sids.efoConsume}`,
     dependsOn: [STEP.consumer, STEP.role],
+    resource: 'consumer',
     resourceArn: (step) => step.outputsOf(STEP.consumer).consumerArn!,
+    status: async (step, arn) => (await ifExists(step.clock, () => kinesis.send(new DescribeStreamConsumerCommand({ ConsumerARN: arn }))))?.ConsumerDescription?.ConsumerStatus,
     statement: (step, arn) => consumerPolicyStatement({ sid: names.sids.efoConsume, roleArn: step.outputsOf(STEP.role).roleArn!, consumerArn: arn }),
     // The consumer is this deployment's own; an adopted one with other writers is rare enough to not
     // cost every setup a read-back on its critical path.
