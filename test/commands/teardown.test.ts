@@ -194,6 +194,18 @@ describe('an adopted stream that someone else reshards', () => {
   });
 });
 
+describe('an event source mapping that is changing state', () => {
+  it('a teardown right after a setup stopped during the mapping wait deletes the mapping once it has settled', async () => {
+    world = twoAccounts();
+    const before = world.cloud.snapshot();
+    world.cloud.failOn({ command: 'GetEventSourceMapping' }, { code: 'ServiceException', message: 'boom' });
+    expect(await world.setup('--name', 'orders', '--no-rollback')).toBe(ExitCode.Failed);
+    expect(await teardown(world, '--name', 'orders'), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(world.cloud.snapshot()).toEqual(before);
+    expect(await world.store.load('orders')).toBeUndefined();
+  });
+});
+
 describe('several deployments on one stream', () => {
   async function twoDeployments() {
     world = twoAccounts();
