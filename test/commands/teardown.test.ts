@@ -204,6 +204,16 @@ describe('an event source mapping that is changing state', () => {
     expect(world.cloud.snapshot()).toEqual(before);
     expect(await world.store.load('orders')).toBeUndefined();
   });
+
+  it('waits again when the mapping starts another change between our look and our delete', async () => {
+    world = twoAccounts();
+    const before = world.cloud.snapshot();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    world.cloud.failOn({ command: 'DeleteEventSourceMapping' }, { code: 'ResourceInUseException', message: 'Cannot delete the event source mapping because it is in use. Current state: Updating' });
+    expect(await teardown(world, '--name', 'orders'), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(world.cloud.calls.filter((c) => c.command === 'DeleteEventSourceMapping').map((c) => c.error ?? 'ok')).toEqual(['ResourceInUseException', 'ok']);
+    expect(world.cloud.snapshot()).toEqual(before);
+  });
 });
 
 describe('several deployments on one stream', () => {
