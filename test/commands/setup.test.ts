@@ -461,14 +461,15 @@ describe('resource policies and a stream that is changing state', () => {
     world.cloud.seedStream(PRODUCER, REGION, { name: 'clicks', encryption: { keyId: `arn:aws:kms:${REGION}:${PRODUCER}:key/${keyId}` } });
     const reshardedUntil = world.clock.now() + 120_000;
     world.cloud.regionState(PRODUCER, REGION)!.streams.get('clicks')!.phase = { state: 'UPDATING', until: reshardedUntil, then: 'ACTIVE' };
-    world.cloud.failOn(
-      { command: 'PutResourcePolicy', when: (input) => !input.ResourceARN.includes('/consumer/') },
-      { code: 'ResourceInUseException', message: `Stream clicks under account ${PRODUCER} not ACTIVE, instead in state UPDATING` },
-    );
+    const toConsumer = (input: { ResourceARN: string }) => input.ResourceARN.includes('/consumer/');
+    world.cloud.failOn({ command: 'PutResourcePolicy', when: (input) => !toConsumer(input) }, { code: 'ResourceInUseException', message: `Stream clicks under account ${PRODUCER} not ACTIVE, instead in state UPDATING` });
+    world.cloud.failOn({ command: 'PutResourcePolicy', when: toConsumer }, { code: 'ResourceInUseException', message: 'Consumer is not in ACTIVE status.' });
     expect(await world.setup('--name', 'clicks', '--stream-name', 'clicks', '--use-existing-stream'), world.harness.reporter.text).toBe(ExitCode.Success);
     const writes = streamPolicyWrites(world, 'clicks');
     expect(writes.map((c) => c.error ?? 'ok')).toEqual(['ResourceInUseException', 'ok']);
     expect(writes[0]!.at).toBeGreaterThanOrEqual(reshardedUntil);
+    const consumerWrites = world.cloud.calls.filter((c) => c.command === 'PutResourcePolicy' && toConsumer(c.input as { ResourceARN: string }));
+    expect(consumerWrites.map((c) => c.error ?? 'ok')).toEqual(['ResourceInUseException', 'ok']);
   });
 });
 

@@ -1,14 +1,16 @@
 import { DeleteResourcePolicyCommand, DescribeStreamConsumerCommand, DescribeStreamSummaryCommand, GetResourcePolicyCommand, PutResourcePolicyCommand } from '@aws-sdk/client-kinesis';
 import type { Step, StepContext } from '../../engine/types.js';
-import { waitFor, withRetry } from '../../engine/wait.js';
+import { waitFor } from '../../engine/wait.js';
 import { consumerPolicyStatement, mergeStatements, ownSids, parsePolicy, removeStatements, streamPolicyStatement, type PolicyStatement } from '../policies.js';
-import { RETRY_BUDGET_MS, callAws, hasCode, ifExists } from '../retry.js';
+import { callAws, hasCode, ifExists } from '../retry.js';
 import { STEP, type PipelineContext, waitOptions } from './context.js';
 import { principalNotYetVisible } from './shared.js';
 
 /** How long a write to a shared policy is given before it is read back: about one API round trip of another writer. */
 const POLICY_SETTLE_MS = 1_000;
 const POLICY_WRITE_ATTEMPTS = 5;
+/** Refusals in a row, each followed by a wait for ACTIVE, before a write gives up: more is not a passing state change. */
+const ACTIVE_WRITE_ATTEMPTS = 5;
 
 /**
  * Our statements in a resource policy that others may share (PutResourcePolicy replaces it whole):
@@ -41,23 +43,20 @@ function resourcePolicyStep(
     }, waitOptions(step, `${spec.resource} ${arn} to be ACTIVE`));
   /**
    * Kinesis writes a resource policy only while its stream or consumer is ACTIVE (ResourceInUseException
-   * otherwise). Setup orders its own state changes before these writes, but an adopted stream can be
-   * UPDATING for minutes while someone else reshards it, and can start to between our look and our
-   * write: wait for ACTIVE, and wait again after a refusal.
+   * otherwise). Setup makes its own state changes before these writes, so a refusal is someone else's:
+   * an adopted stream stays UPDATING for minutes while it is resharded. Wait for ACTIVE, then write again.
    */
-  const whileActive = <T>(step: StepContext, arn: string, write: () => Promise<T>): Promise<T> =>
-    withRetry(
-      async () => {
+  const whileActive = async <T>(step: StepContext, arn: string, write: () => Promise<T>): Promise<T> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await write();
+      } catch (error) {
+        if (!hasCode(error, 'ResourceInUseException') || attempt === ACTIVE_WRITE_ATTEMPTS) throw error;
+        step.progress(`the ${spec.resource} is not ACTIVE; waiting for it before writing the policy`);
         await untilActive(step, arn);
-        return write();
-      },
-      {
-        clock: step.clock,
-        timeoutMs: RETRY_BUDGET_MS,
-        retryable: (error) => (hasCode(error, 'ResourceInUseException') ? `the ${spec.resource} changed state before the policy was written; waiting for it to be ACTIVE again` : undefined),
-        onRetry: step.progress,
-      },
-    );
+      }
+    }
+  };
   return {
     id: spec.id,
     title: spec.title,
