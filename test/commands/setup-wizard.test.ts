@@ -37,7 +37,7 @@ const questions: ScriptedAnswer[] = [
 describe('the setup wizard', () => {
   it('asks every question in order, shows the plan, and applies after one confirmation', async () => {
     world = twoAccounts();
-    const { prompter, run } = wizard([...questions, [/Apply 11 change\(s\) in accounts 111111111111 and 222222222222\?/, true]]);
+    const { prompter, run } = wizard([...questions, [/Apply 12 change\(s\) in accounts 111111111111 and 222222222222\?/, true]]);
     expect(await run()).toBe(ExitCode.Success);
     expect(prompter.asked).toHaveLength(questions.length + 1);
     const text = world.harness.reporter.text;

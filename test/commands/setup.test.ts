@@ -17,7 +17,7 @@ describe('setup on two fresh accounts', () => {
     expect(code).toBe(ExitCode.Success);
     const state = await world.store.load('orders');
     expect(Object.keys(state!.steps).sort()).toEqual(
-      ['consumer-policy', 'efo-consumer', 'event-source-mapping', 'function', 'kms-grant', 'kms-key', 'role', 'role-policy', 'stream', 'stream-encryption', 'stream-policy'],
+      ['consumer-policy', 'efo-consumer', 'event-source-mapping', 'function', 'kms-grant', 'kms-key', 'log-group', 'role', 'role-policy', 'stream', 'stream-encryption', 'stream-policy'],
     );
     expect(state!.accounts).toEqual({
       producer: { profile: 'prod', accountId: PRODUCER, region: REGION },
@@ -38,6 +38,7 @@ describe('setup on two fresh accounts', () => {
     ]);
     expect(producer.aliases).toEqual([expect.objectContaining({ name: 'alias/kds-xacct/orders' })]);
     expect(consumer.functions).toEqual([expect.objectContaining({ name: 'orders-consumer', runtime: 'nodejs22.x', handler: 'index.handler', state: 'Active', tags })]);
+    expect(consumer.logGroups).toEqual([{ name: '/aws/lambda/orders-consumer', retentionInDays: 30, tags }]);
     expect(consumer.eventSourceMappings).toEqual([
       expect.objectContaining({ eventSourceArn: `arn:aws:kinesis:${REGION}:${PRODUCER}:stream/orders-stream/consumer/orders-${CONSUMER}-efo:<ts>`, state: 'Enabled', startingPosition: 'TRIM_HORIZON', tags }),
     ]);
@@ -72,10 +73,12 @@ describe('setup failures roll back', () => {
         'CreateFunction',
         'CreateGrant',
         'CreateKey',
+        'CreateLogGroup',
         'CreateRole',
         'CreateStream',
         'PutResourcePolicy',
         'PutResourcePolicy',
+        'PutRetentionPolicy',
         'PutRolePolicy',
         'RegisterStreamConsumer',
         'StartStreamEncryption',
@@ -83,7 +86,7 @@ describe('setup failures roll back', () => {
     );
   });
 
-  const mutatingCallsOfFreshSetup = 12;
+  const mutatingCallsOfFreshSetup = 14;
   for (let n = 1; n <= mutatingCallsOfFreshSetup; n++) {
     it(`a fault at mutating call ${n} leaves both accounts as they were`, async () => {
       world = twoAccounts();
@@ -442,5 +445,78 @@ describe('quotas', () => {
     expect(await world.setup('--name', 'orders', '--stream-name', 'busy', '--use-existing-stream')).toBe(ExitCode.Failed);
     expect(world.cloud.calls.filter((c) => c.command === 'RegisterStreamConsumer')).toHaveLength(1);
     expect(world.harness.reporter.text).toMatch(/LimitExceededException: Consumer limit of 20/);
+  });
+});
+
+describe("the function's log group", () => {
+  const GROUP = '/aws/lambda/orders-consumer';
+  const group = (w: ReturnType<typeof twoAccounts>, name = GROUP) => w.cloud.regionState(CONSUMER, REGION)!.logGroups.get(name);
+  const logCalls = (w: ReturnType<typeof twoAccounts>, from = 0) =>
+    w.cloud.calls.slice(from).filter((c) => c.mutating && !c.error && ['CreateLogGroup', 'PutRetentionPolicy', 'DeleteLogGroup'].includes(c.command)).map((c) => c.command);
+
+  it('is made by setup, tagged, with the stated default retention, before anything invokes the function', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    expect(group(world)).toMatchObject({ retentionInDays: 30, tags: { 'kds-xacct:deployment': 'orders', 'managed-by': 'kds-xacct' } });
+    const mutating = world.cloud.mutatingCalls().map((c) => c.command);
+    expect(mutating.indexOf('PutRetentionPolicy')).toBeLessThan(mutating.indexOf('CreateEventSourceMapping'));
+    expect((await world.store.load('orders'))!.steps['log-group']).toMatchObject({ origin: 'created', outputs: { logGroupName: GROUP, logGroupArn: `arn:aws:logs:${REGION}:${CONSUMER}:log-group:${GROUP}` } });
+  });
+
+  it('a re-run puts back the retention of the group it made', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    group(world)!.retentionInDays = 3653;
+    const before = world.cloud.calls.length;
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    expect(world.harness.reporter.text).toMatch(/update\s+log group \/aws\/lambda\/orders-consumer \(its logs are kept 3653 days, the config says 30 days\)/);
+    expect(world.cloud.calls.slice(before).filter((c) => c.mutating && !c.error).map((c) => c.command)).toEqual(['PutRetentionPolicy']);
+    expect(group(world)!.retentionInDays).toBe(30);
+  });
+
+  it("adopts an adopted function's existing group as it is: never expiring stays never expiring", async () => {
+    world = twoAccounts();
+    world.cloud.seedFunction(CONSUMER, REGION, { name: 'clicks-reader' });
+    world.cloud.seedLogGroup(CONSUMER, REGION, '/aws/lambda/clicks-reader');
+    expect(await world.setup('--name', 'clicks', '--function-name', 'clicks-reader', '--use-existing-function')).toBe(ExitCode.Success);
+    expect(world.harness.reporter.text).toMatch(/adopt \(kept on teardown\)\s+log group \/aws\/lambda\/clicks-reader \(existing log group, kept as it is: its logs never expire\)/);
+    expect(logCalls(world)).toEqual([]);
+    expect(group(world, '/aws/lambda/clicks-reader')).toMatchObject({ tags: {} });
+    expect(group(world, '/aws/lambda/clicks-reader')!.retentionInDays).toBeUndefined();
+    expect((await world.store.load('clicks'))!.steps['log-group']!.origin).toBe('adopted');
+  });
+
+  it('makes the group of an adopted function that has none yet, as its own', async () => {
+    world = twoAccounts();
+    world.cloud.seedFunction(CONSUMER, REGION, { name: 'clicks-reader' });
+    expect(await world.setup('--name', 'clicks', '--function-name', 'clicks-reader', '--use-existing-function')).toBe(ExitCode.Success);
+    expect(logCalls(world)).toEqual(['CreateLogGroup', 'PutRetentionPolicy']);
+    expect(group(world, '/aws/lambda/clicks-reader')).toMatchObject({ retentionInDays: 30, tags: { 'kds-xacct:deployment': 'clicks' } });
+    expect((await world.store.load('clicks'))!.steps['log-group']!.origin).toBe('created');
+  });
+
+  it('refuses a same-named group that is not ours for a new function, and adopts it as it is under --adopt', async () => {
+    world = twoAccounts();
+    world.cloud.seedLogGroup(CONSUMER, REGION, GROUP, { retentionInDays: 7 });
+    const before = world.cloud.snapshot();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Usage);
+    expect(world.harness.reporter.text).toMatch(/Log group \/aws\/lambda\/orders-consumer already exists but was not created by kds-xacct[\s\S]*--adopt/);
+    expect(world.cloud.snapshot()).toEqual(before);
+    expect(await world.setup('--name', 'orders', '--adopt')).toBe(ExitCode.Success);
+    expect(group(world)).toMatchObject({ retentionInDays: 7, tags: {} });
+    expect(logCalls(world)).toEqual([]);
+  });
+
+  it('adopts the group Lambda made for a function an earlier kds-xacct deployed, before setup made groups itself', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    const state = (await world.store.load('orders'))!;
+    delete state.steps['log-group'];
+    await world.store.save(state);
+    Object.assign(group(world)!, { tags: {}, retentionInDays: undefined });
+    const before = world.cloud.calls.length;
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    expect(logCalls(world, before)).toEqual([]);
+    expect((await world.store.load('orders'))!.steps['log-group']!.origin).toBe('adopted');
   });
 });
