@@ -6,7 +6,8 @@ import { callAws } from '../retry.js';
 import { STEP, type PipelineContext } from './context.js';
 import { NotOursError, ignoreMissing, isOurs, originOf } from './shared.js';
 
-const keptFor = (days: number | undefined) => (days === undefined ? 'never expire' : `are kept ${days} days`);
+const daysText = (days: number) => `${days} day${days === 1 ? '' : 's'}`;
+const keptFor = (days: number | undefined) => (days === undefined ? 'never expire' : `are kept ${daysText(days)}`);
 
 /**
  * The function's log group, made by setup rather than left to Lambda: tagged, with a retention period
@@ -35,7 +36,7 @@ export function logGroupStep(ctx: PipelineContext): Step {
       const origin: Origin = functionExisted && !isOurs(ctx, tags, STEP.logGroup) ? 'adopted' : originOf(ctx, STEP.logGroup, what, tags, '--function-name');
       if (origin === 'adopted') return { status: 'done', origin, outputs, detail: `existing log group, kept as it is: its logs ${keptFor(group.retentionInDays)}` };
       if (group.retentionInDays !== config.logRetentionDays) {
-        return { status: 'update', origin, outputs, detail: `its logs ${keptFor(group.retentionInDays)}, the config says ${config.logRetentionDays} days` };
+        return { status: 'update', origin, outputs, detail: `its logs ${keptFor(group.retentionInDays)}, the config says ${daysText(config.logRetentionDays)}` };
       }
       return { status: 'done', origin, outputs };
     },
