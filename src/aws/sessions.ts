@@ -1,31 +1,23 @@
-import { CloudWatchLogsClient, type CloudWatchLogsClientConfig } from '@aws-sdk/client-cloudwatch-logs';
-import { IAMClient, type IAMClientConfig } from '@aws-sdk/client-iam';
-import { KinesisClient, type KinesisClientConfig } from '@aws-sdk/client-kinesis';
-import { KMSClient, type KMSClientConfig } from '@aws-sdk/client-kms';
-import { LambdaClient, type LambdaClientConfig } from '@aws-sdk/client-lambda';
-import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient, type AssumeRoleCommandInput, type STSClientConfig } from '@aws-sdk/client-sts';
-import { fromIni } from '@aws-sdk/credential-providers';
-import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, Logger } from '@aws-sdk/types';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { UserError, errorMessage } from '../errors.js';
+import { createClients, type ClientOverrides, type ResolvedEndpoints } from './clients.js';
 import { describeConnectError } from './connect-errors.js';
+import {
+  defaultCredentialsFor,
+  environmentCredentials,
+  environmentCredentialsApply,
+  memoizeCredentials,
+  type CredentialTarget,
+  type CredentialsFor,
+} from './credentials.js';
 import { createSdkDebugLogger, redactText } from './debug-log.js';
-import { SERVICE_IDS, configuredEndpoint, type ConfiguredEndpoint, type ServiceKey } from './endpoints.js';
-import type { AccountRole, AccountSession, AwsClients, ConnectOptions, SessionFactory } from './session.js';
+import { SERVICE_IDS, configuredEndpoint, type ServiceKey } from './endpoints.js';
+import type { AccountRole, AccountSession, ConnectOptions, SessionFactory } from './session.js';
 import { loadSharedConfig, profileNames, profileSettings, type IniSection, type SharedConfigFiles } from './shared-config.js';
 
 export { createSdkDebugLogger, redact, redactText } from './debug-log.js';
 export type { SharedConfigFiles } from './shared-config.js';
-
-/** Per-client settings that replace ours; `all` applies to every client first. Mostly for tests. */
-export interface ClientOverrides {
-  all?: { maxAttempts?: number; retryMode?: string; logger?: Logger };
-  kinesis?: Partial<KinesisClientConfig>;
-  kms?: Partial<KMSClientConfig>;
-  iam?: Partial<IAMClientConfig>;
-  lambda?: Partial<LambdaClientConfig>;
-  logs?: Partial<CloudWatchLogsClientConfig>;
-  sts?: Partial<STSClientConfig>;
-}
 
 export interface SessionFactoryDeps {
   /** Defaults to process.env. Also decides which files are read (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE). */
@@ -38,16 +30,6 @@ export interface SessionFactoryDeps {
   /** `--debug` output: how region and endpoints were chosen, and every SDK request, redacted. */
   logger?: (line: string) => void;
 }
-
-/**
- * The SDK's standard retry mode with its default 3 attempts. Our own retry layer handles
- * throttling and propagation delays with its own budget; SDK retries underneath it multiply, so
- * they stay short and bounded.
- */
-const SDK_RETRY = { maxAttempts: 3, retryMode: 'standard' } as const;
-
-/** Refresh memoized credentials this long before they expire, as the SDK does for its own cache. */
-const CREDENTIAL_REFRESH_WINDOW_MS = 5 * 60_000;
 
 /** What the SDK accepts as a region (a host label); catches typos such as "eu west 1" early. */
 const REGION_NAME = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
@@ -206,8 +188,6 @@ function resolveRegion(profile: string, settings: IniSection, options: ConnectOp
   );
 }
 
-type ResolvedEndpoints = Partial<Record<ServiceKey, ConfiguredEndpoint>>;
-
 function resolveEndpoints(profile: string, settings: IniSection, files: SharedConfigFiles, env: NodeJS.ProcessEnv): ResolvedEndpoints {
   const endpoints: ResolvedEndpoints = {};
   for (const service of Object.keys(SERVICE_IDS) as ServiceKey[]) {
@@ -215,143 +195,6 @@ function resolveEndpoints(profile: string, settings: IniSection, files: SharedCo
     if (endpoint) endpoints[service] = endpoint;
   }
   return endpoints;
-}
-
-interface ClientSettings {
-  profile: string;
-  region: string;
-  credentials: AwsCredentialIdentityProvider;
-  endpoints: ResolvedEndpoints;
-  logger: Logger | undefined;
-  overrides: ClientOverrides;
-}
-
-function createClients({ profile, region, credentials, endpoints, logger, overrides }: ClientSettings): AwsClients {
-  const common = {
-    region,
-    credentials,
-    // `profile` makes the clients read the chosen profile's other settings (FIPS, dual-stack, app id).
-    profile,
-    ...SDK_RETRY,
-    // We resolved endpoints for this profile above. Without this the SDK would add its own
-    // choice, read from AWS_PROFILE's profile or [default], to every client with no endpoint.
-    ignoreConfiguredEndpointUrls: true,
-    ...(logger && { logger }),
-    ...overrides.all,
-  };
-  const endpointOf = (service: ServiceKey) => {
-    const endpoint = endpoints[service];
-    return endpoint ? { endpoint: endpoint.url } : {};
-  };
-  return {
-    kinesis: new KinesisClient({ ...common, ...endpointOf('kinesis'), ...overrides.kinesis }),
-    kms: new KMSClient({ ...common, ...endpointOf('kms'), ...overrides.kms }),
-    iam: new IAMClient({ ...common, ...endpointOf('iam'), ...overrides.iam }),
-    lambda: new LambdaClient({ ...common, ...endpointOf('lambda'), ...overrides.lambda }),
-    logs: new CloudWatchLogsClient({
-      ...common,
-      ...endpointOf('logs'),
-      // StartLiveTail prepends a host prefix ("stream-" in this SDK version) that a custom
-      // endpoint such as localhost does not have.
-      ...(endpoints.logs && { disableHostPrefix: true }),
-      ...overrides.logs,
-    }),
-    sts: new STSClient({ ...common, ...endpointOf('sts'), ...overrides.sts }),
-  };
-}
-
-/** Where the connecting profile's own STS calls go; role assumption follows it. */
-interface CredentialTarget {
-  region: string;
-  stsEndpoint?: string;
-}
-
-type CredentialsFor = (profile: string, options: ConnectOptions, target: CredentialTarget) => AwsCredentialIdentityProvider;
-
-function defaultCredentialsFor(env: NodeJS.ProcessEnv, logger: Logger | undefined): CredentialsFor {
-  return (profile, options, target) =>
-    fromIni({
-      profile,
-      roleAssumer: assumeRoleVia(target, logger),
-      // The same files we read, even when `env` is not process.env.
-      ...(env.AWS_SHARED_CREDENTIALS_FILE && { filepath: env.AWS_SHARED_CREDENTIALS_FILE }),
-      ...(env.AWS_CONFIG_FILE && { configFilepath: env.AWS_CONFIG_FILE }),
-      ...(options.mfaCodeProvider && { mfaCodeProvider: options.mfaCodeProvider }),
-      // Read the files afresh: the SDK otherwise caches them for the life of the process.
-      ignoreCache: true,
-      ...(logger && { logger }),
-    });
-}
-
-/**
- * AssumeRole for role_arn profiles, sent where this profile's STS calls go. The SDK's own role
- * assumer takes its endpoint from AWS_PROFILE's profile or [default] instead, so a role profile
- * pointed at a local endpoint would assume its role against another endpoint (or real AWS).
- */
-function assumeRoleVia(target: CredentialTarget, logger: Logger | undefined) {
-  return async (sourceCredentials: AwsCredentialIdentity, params: AssumeRoleCommandInput): Promise<AwsCredentialIdentity> => {
-    const sts = new STSClient({
-      region: target.region,
-      credentials: sourceCredentials,
-      ...SDK_RETRY,
-      ignoreConfiguredEndpointUrls: true,
-      ...(target.stsEndpoint && { endpoint: target.stsEndpoint }),
-      ...(logger && { logger }),
-    });
-    const { Credentials: assumed, AssumedRoleUser: user } = await sts.send(new AssumeRoleCommand(params));
-    if (!assumed?.AccessKeyId || !assumed.SecretAccessKey) {
-      throw new Error(`STS AssumeRole for ${params.RoleArn} returned no credentials.`);
-    }
-    const accountId = user?.Arn?.split(':')[4];
-    return {
-      accessKeyId: assumed.AccessKeyId,
-      secretAccessKey: assumed.SecretAccessKey,
-      ...(assumed.SessionToken && { sessionToken: assumed.SessionToken }),
-      ...(assumed.Expiration && { expiration: assumed.Expiration }),
-      ...(accountId && { accountId }),
-    };
-  };
-}
-
-/**
- * Environment credentials stand in only for `default`, and only when no file defines it: CI jobs
- * that export AWS_ACCESS_KEY_ID and name no profile. A named profile always means that profile.
- */
-function environmentCredentialsApply(profile: string, env: NodeJS.ProcessEnv): boolean {
-  return profile === 'default' && Boolean(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY);
-}
-
-function environmentCredentials(env: NodeJS.ProcessEnv): AwsCredentialIdentityProvider {
-  const credentials: AwsCredentialIdentity = {
-    accessKeyId: env.AWS_ACCESS_KEY_ID ?? '',
-    secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? '',
-    ...(env.AWS_SESSION_TOKEN && { sessionToken: env.AWS_SESSION_TOKEN }),
-    ...(env.AWS_CREDENTIAL_EXPIRATION && { expiration: new Date(env.AWS_CREDENTIAL_EXPIRATION) }),
-  };
-  return async () => credentials;
-}
-
-/**
- * Shares one in-flight resolution between concurrent callers and keeps the result until shortly
- * before it expires. A failure is not kept, so the next call tries again.
- */
-function memoizeCredentials(provider: AwsCredentialIdentityProvider): AwsCredentialIdentityProvider {
-  let resolved: AwsCredentialIdentity | undefined;
-  let inFlight: Promise<AwsCredentialIdentity> | undefined;
-  const fresh = (credentials: AwsCredentialIdentity) =>
-    !credentials.expiration || credentials.expiration.getTime() - Date.now() > CREDENTIAL_REFRESH_WINDOW_MS;
-  return (identityProperties) => {
-    if (resolved && fresh(resolved)) return Promise.resolve(resolved);
-    inFlight ??= provider(identityProperties)
-      .then((credentials) => {
-        resolved = credentials;
-        return credentials;
-      })
-      .finally(() => {
-        inFlight = undefined;
-      });
-    return inFlight;
-  };
 }
 
 function oneAtATime<R>(fn: (arg: string) => Promise<R>): (arg: string) => Promise<R> {

@@ -5,76 +5,15 @@ import { GetEventSourceMappingCommand, GetFunctionConfigurationCommand, ListEven
 import type { AccountRole } from '../aws/session.js';
 import type { Clock } from '../engine/clock.js';
 import { planSteps } from '../engine/plan.js';
-import type { CheckResult, Origin, Outputs, Step } from '../engine/types.js';
+import type { CheckResult, Outputs, Step } from '../engine/types.js';
 import { UserError, awsErrorCode, errorMessage } from '../errors.js';
+import type { AccessHealth, EsmHealth, Finding, HealthReport, ResourceHealth } from './health-report.js';
 import { arns } from './names.js';
 import { checkConsumerAccess, type DeniedAccess } from './policy-check.js';
 import { callAws, isNotFound } from './retry.js';
 import { STEP, primaryId, type PipelineContext } from './steps/context.js';
 import { listGrants } from './lookups.js';
 import { setupSteps } from './steps/index.js';
-
-/** What status found for one resource (one setup step). */
-export type ResourceStatus =
-  /** Exists and matches what setup would make. */
-  | 'ok'
-  /** Does not exist (setup would create it). */
-  | 'missing'
-  /** Exists, but our statement, policy or grant differs from what setup writes (setup would rewrite it). */
-  | 'drifted'
-  /** Not checked, because something it depends on is missing. */
-  | 'unchecked'
-  /** The check itself failed (no permission, a same-named resource that is not ours, ...). */
-  | 'error'
-  /** Not needed for this deployment. */
-  | 'skipped';
-
-export interface ResourceHealth {
-  step: string;
-  account: AccountRole;
-  title: string;
-  status: ResourceStatus;
-  /** Created by kds-xacct, or adopted (never deleted); from the live check, else the state file. */
-  origin?: Origin;
-  /** The live state AWS reports: ACTIVE, Enabled, PendingDeletion, ... */
-  state?: string;
-  /** The one identifier worth showing. */
-  id?: string;
-  detail?: string;
-}
-
-/** One problem: a one-line diagnosis and what to do about it. */
-export interface Finding {
-  /** `error` makes the deployment unhealthy; `warning` is transient (e.g. still CREATING). */
-  severity: 'error' | 'warning';
-  step: string;
-  account: AccountRole;
-  message: string;
-  fix: string;
-}
-
-export interface EsmHealth {
-  uuid: string;
-  state?: string;
-  stateTransitionReason?: string;
-  lastProcessingResult?: string;
-  eventSourceArn?: string;
-}
-
-export type AccessHealth =
-  | { checked: true; roleArn: string; allowed: string[]; denied: DeniedAccess[] }
-  | { checked: false; reason: string };
-
-export interface HealthReport {
-  deployment: string;
-  healthy: boolean;
-  accounts: Record<AccountRole, { accountId: string; region: string; profile: string }>;
-  resources: ResourceHealth[];
-  stream?: { status?: string; encryption: { type: string; keyId?: string; ours: boolean } };
-  eventSourceMapping?: EsmHealth;
-  access: AccessHealth;
-  findings: Finding[];
-}
 
 export interface HealthOptions {
   clock: Clock;
@@ -94,7 +33,6 @@ async function read<T>(clock: Clock, call: () => Promise<T>): Promise<Read<T>> {
 }
 
 const describeError = (error: unknown) => `${awsErrorCode(error) ? `${awsErrorCode(error)}: ` : ''}${errorMessage(error)}`;
-
 
 /** What a policy-like step is called in a diagnosis. */
 const policyWords: Record<string, string> = {

@@ -1,5 +1,13 @@
+import { DeleteLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { DeregisterStreamConsumerCommand, ListStreamConsumersCommand, type Consumer } from '@aws-sdk/client-kinesis';
+import type { AccountSession } from '../aws/session.js';
+import type { Clock } from '../engine/clock.js';
 import type { DeploymentState, StepRecord } from '../engine/state.js';
 import type { Outputs, Step, StepContext } from '../engine/types.js';
+import { waitFor } from '../engine/wait.js';
+import { UserError } from '../errors.js';
+import { lambdaLogGroupName } from './names.js';
+import { callAws, hasCode, ifExists, isNotFound } from './retry.js';
 import { STEP } from './steps/context.js';
 
 /**
@@ -161,4 +169,79 @@ export function removalSteps(removables: Removable[], state: DeploymentState, op
       },
     };
   });
+}
+
+/** The log group is ours when the function was; it is recorded so that a failed deletion is retried. */
+export function recordLogGroup(state: DeploymentState, defaultFunctionName: string, now: Date): void {
+  const fnRecord = state.steps[STEP.function];
+  if (fnRecord?.origin !== 'created' || state.steps[LOG_GROUP]) return;
+  state.steps[LOG_GROUP] = {
+    origin: 'created',
+    phase: 'ready',
+    outputs: { logGroupName: lambdaLogGroupName(fnRecord.outputs.functionName ?? defaultFunctionName) },
+    runId: fnRecord.runId,
+    updatedAt: now.toISOString(),
+  };
+}
+
+/** The log group as a removal: one that is already gone counts as removed. */
+export function logGroupRemovable(consumer: AccountSession): Removable {
+  return {
+    id: LOG_GROUP,
+    title: 'log group',
+    account: 'consumer',
+    dependsOn: [],
+    async undo(ctx, outputs) {
+      try {
+        await callAws(ctx.clock, () => consumer.clients.logs.send(new DeleteLogGroupCommand({ logGroupName: outputs.logGroupName })));
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+      }
+    },
+  };
+}
+
+/** Consumers on the stream that are not ours and not already on their way out. */
+export async function otherConsumers(clock: Clock, producer: AccountSession, streamArn: string, ourConsumerArn: string | undefined): Promise<Consumer[]> {
+  const out = await ifExists(clock, () => producer.clients.kinesis.send(new ListStreamConsumersCommand({ StreamARN: streamArn })));
+  return (out?.Consumers ?? []).filter((c) => c.ConsumerARN !== ourConsumerArn && c.ConsumerStatus !== 'DELETING');
+}
+
+export function consumerList(consumers: Consumer[]): string {
+  return consumers.map((c) => `  ${c.ConsumerName} (${c.ConsumerStatus}) ${c.ConsumerARN}`).join('\n');
+}
+
+/** Deregisters the other consumers (the user asked for it) and waits until they are gone, so DeleteStream can succeed. */
+async function deregisterOthers(ctx: StepContext, producer: AccountSession, streamArn: string, consumers: Consumer[]): Promise<void> {
+  const kinesis = producer.clients.kinesis;
+  for (const c of consumers) {
+    try {
+      await callAws(ctx.clock, () => kinesis.send(new DeregisterStreamConsumerCommand({ ConsumerARN: c.ConsumerARN })));
+    } catch (error) {
+      if (!isNotFound(error) && !hasCode(error, 'ResourceInUseException')) throw error;
+    }
+  }
+  await waitFor(
+    async () => {
+      const left = (await ifExists(ctx.clock, () => kinesis.send(new ListStreamConsumersCommand({ StreamARN: streamArn }))))?.Consumers ?? [];
+      return left.length === 0 ? { done: true, value: undefined } : { done: false, detail: `${left.length} consumer(s) deregistering` };
+    },
+    { clock: ctx.clock, what: `the consumers of ${streamArn} to be deregistered`, timeoutMs: 10 * 60_000, onPoll: (d) => ctx.progress(d) },
+  );
+}
+
+/**
+ * Runs right before our stream is deleted: consumers registered since the plan was shown block
+ * the deletion too, unless the user allowed deregistering them.
+ */
+export function guardStreamDeletion(state: DeploymentState, producer: AccountSession, deregister: boolean): (ctx: StepContext) => Promise<void> {
+  return async (stepCtx) => {
+    const arn = state.steps[STEP.stream]!.outputs.streamArn!;
+    const left = await otherConsumers(stepCtx.clock, producer, arn, undefined);
+    if (left.length === 0) return;
+    if (!deregister) {
+      throw new UserError(`Stream ${state.steps[STEP.stream]!.outputs.streamName} has other consumers:\n${consumerList(left)}`, 'Pass --delete-stream-with-consumers to deregister them and delete the stream anyway.');
+    }
+    await deregisterOthers(stepCtx, producer, arn, left);
+  };
 }

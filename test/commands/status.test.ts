@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
-import type { HealthReport } from '../../src/pipeline/health.js';
+import type { HealthReport } from '../../src/pipeline/health-report.js';
 import { createHarness } from '../support/command-harness.js';
 import { CONSUMER, PRODUCER, REGION, twoAccounts } from '../support/two-accounts.js';
 

@@ -1,0 +1,73 @@
+import { CloudWatchLogsClient, type CloudWatchLogsClientConfig } from '@aws-sdk/client-cloudwatch-logs';
+import { IAMClient, type IAMClientConfig } from '@aws-sdk/client-iam';
+import { KinesisClient, type KinesisClientConfig } from '@aws-sdk/client-kinesis';
+import { KMSClient, type KMSClientConfig } from '@aws-sdk/client-kms';
+import { LambdaClient, type LambdaClientConfig } from '@aws-sdk/client-lambda';
+import { STSClient, type STSClientConfig } from '@aws-sdk/client-sts';
+import type { AwsCredentialIdentityProvider, Logger } from '@aws-sdk/types';
+import type { ConfiguredEndpoint, ServiceKey } from './endpoints.js';
+import type { AwsClients } from './session.js';
+
+/** Per-client settings that replace ours; `all` applies to every client first. Mostly for tests. */
+export interface ClientOverrides {
+  all?: { maxAttempts?: number; retryMode?: string; logger?: Logger };
+  kinesis?: Partial<KinesisClientConfig>;
+  kms?: Partial<KMSClientConfig>;
+  iam?: Partial<IAMClientConfig>;
+  lambda?: Partial<LambdaClientConfig>;
+  logs?: Partial<CloudWatchLogsClientConfig>;
+  sts?: Partial<STSClientConfig>;
+}
+
+/**
+ * The SDK's standard retry mode with its default 3 attempts. Our own retry layer handles
+ * throttling and propagation delays with its own budget; SDK retries underneath it multiply, so
+ * they stay short and bounded.
+ */
+export const SDK_RETRY = { maxAttempts: 3, retryMode: 'standard' } as const;
+
+export type ResolvedEndpoints = Partial<Record<ServiceKey, ConfiguredEndpoint>>;
+
+interface ClientSettings {
+  profile: string;
+  region: string;
+  credentials: AwsCredentialIdentityProvider;
+  endpoints: ResolvedEndpoints;
+  logger: Logger | undefined;
+  overrides: ClientOverrides;
+}
+
+/** The clients of one session: the profile's credentials, region and endpoints, and short SDK retries. */
+export function createClients({ profile, region, credentials, endpoints, logger, overrides }: ClientSettings): AwsClients {
+  const common = {
+    region,
+    credentials,
+    // `profile` makes the clients read the chosen profile's other settings (FIPS, dual-stack, app id).
+    profile,
+    ...SDK_RETRY,
+    // The session factory resolved endpoints for this profile. Without this the SDK would add its own
+    // choice, read from AWS_PROFILE's profile or [default], to every client with no endpoint.
+    ignoreConfiguredEndpointUrls: true,
+    ...(logger && { logger }),
+    ...overrides.all,
+  };
+  const endpointOf = (service: ServiceKey) => {
+    const endpoint = endpoints[service];
+    return endpoint ? { endpoint: endpoint.url } : {};
+  };
+  return {
+    kinesis: new KinesisClient({ ...common, ...endpointOf('kinesis'), ...overrides.kinesis }),
+    kms: new KMSClient({ ...common, ...endpointOf('kms'), ...overrides.kms }),
+    iam: new IAMClient({ ...common, ...endpointOf('iam'), ...overrides.iam }),
+    lambda: new LambdaClient({ ...common, ...endpointOf('lambda'), ...overrides.lambda }),
+    logs: new CloudWatchLogsClient({
+      ...common,
+      ...endpointOf('logs'),
+      // StartLiveTail prepends a host prefix ("stream-" in this SDK version) that a custom
+      // endpoint such as localhost does not have.
+      ...(endpoints.logs && { disableHostPrefix: true }),
+      ...overrides.logs,
+    }),
+    sts: new STSClient({ ...common, ...endpointOf('sts'), ...overrides.sts }),
+  };
+}

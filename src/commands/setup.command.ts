@@ -1,0 +1,39 @@
+import { Option, type Command } from 'commander';
+import { examples, integer, type CommandAction } from './definition.js';
+
+export function defineSetupCommand(program: Command, action: CommandAction): Command {
+  return program
+    .command('setup')
+    .summary('create and connect the stream, consumer, key, role, function and event source mapping')
+    .description(
+      'Ask for two profiles, a region, a deployment name and options; show the plan per account; and after one confirmation create (or adopt) every resource in both accounts. Safe to re-run: it starts from the answers the deployment recorded, leaves alone what exists and is right, and puts right what kds-xacct made that has drifted. On failure, what this run created is rolled back unless --no-rollback is given.',
+    )
+    .option('--config <file>', 'JSON file with answers to every question (keys as the long flags in camelCase)')
+    .option('--stream-name <name>', 'stream name (default: <name>-stream)')
+    .option('--use-existing-stream', 'adopt an existing stream with --stream-name instead of creating one')
+    .addOption(new Option('--capacity-mode <mode>', 'stream capacity mode').choices(['on-demand', 'provisioned']))
+    .option('--shards <n>', 'shard count for a provisioned stream', integer(1, 10_000))
+    .option('--kms-key <key>', 'use this existing customer managed key (id, ARN, alias/name or alias ARN) instead of creating one')
+    .option('--consumer-name <name>', 'EFO consumer name')
+    .option('--role-name <name>', 'execution role name in the consumer account')
+    .option('--function-name <name>', 'Lambda function name')
+    .option('--use-existing-function', 'adopt an existing function with --function-name instead of deploying the bundled one')
+    .addOption(new Option('--runtime <runtime>', 'runtime of the bundled function').choices(['nodejs22.x', 'nodejs24.x']))
+    .option('--batch-size <n>', 'event source mapping batch size', integer(1, 10_000))
+    .addOption(new Option('--starting-position <position>', 'where a new mapping starts reading').choices(['TRIM_HORIZON', 'LATEST']))
+    .option('--max-retries <n>', 'MaximumRetryAttempts of the mapping (-1 for unlimited)', integer(-1, 10_000))
+    .option('--max-record-age <seconds>', 'MaximumRecordAgeInSeconds of the mapping (-1, or 60 to 604800)', integer(-1, 604_800))
+    .option('--adopt', 'take over resources that already exist with our names but are not ours')
+    .option('--no-rollback', 'keep what was created when a step fails, so a re-run resumes')
+    .option('--dry-run', 'print the plan after read-only calls, and change nothing')
+    .addHelpText(
+      'after',
+      examples(
+        'kds-xacct setup',
+        'kds-xacct setup --producer-profile prod --consumer-profile analytics --name orders --yes',
+        'kds-xacct setup --name orders --stream-name clickstream --use-existing-stream --dry-run',
+        'kds-xacct setup --config pipeline.json --yes --json',
+      ),
+    )
+    .action(action(async () => (await import('./setup.js')).runSetup));
+}

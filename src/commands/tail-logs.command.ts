@@ -1,0 +1,17 @@
+import type { Command } from 'commander';
+import { examples, type CommandAction } from './definition.js';
+
+export function defineTailLogsCommand(program: Command, action: CommandAction): Command {
+  return program
+    .command('tail-logs')
+    .summary("follow the consumer function's logs (consumer account)")
+    .description(
+      "Follow the consumer function's CloudWatch log group with Live Tail (falling back to polling), showing the bundled handler's record lines readably. Ctrl-C ends it.",
+    )
+    .option('--since <duration>', 'show history from this long ago first, e.g. 10m or 2h')
+    .option('--no-follow', 'print what is there and exit')
+    .option('--filter <pattern>', 'CloudWatch Logs filter pattern')
+    .option('--function <name>', 'tail this function instead of the deployment\'s')
+    .addHelpText('after', examples('kds-xacct tail-logs --name orders', 'kds-xacct tail-logs --name orders --since 10m --no-follow'))
+    .action(action(async () => (await import('./tail-logs.js')).runTailLogs));
+}
