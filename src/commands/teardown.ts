@@ -11,13 +11,10 @@ import { discoverDeployment } from '../pipeline/discover.js';
 import { STEP, pipelineContext, primaryId } from '../pipeline/steps/context.js';
 import { setupSteps } from '../pipeline/steps/index.js';
 import {
-  LOG_GROUP,
   consumerList,
   guardStreamDeletion,
-  logGroupRemovable,
   otherConsumers,
   planRemoval,
-  recordLogGroup,
   removalSteps,
   type PlannedRemoval,
   type Removable,
@@ -93,10 +90,15 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
 
     const config = configFromState(state, consumer.accountId);
     const pipeline = pipelineContext({ config, producer, consumer, previous: state, keyPendingDays });
-    const removables: Removable[] = [logGroupRemovable(consumer), ...setupSteps(pipeline)];
+    const removables: Removable[] = setupSteps(pipeline);
 
-    if (flags.keepLogs) delete state.steps[LOG_GROUP];
-    else recordLogGroup(state, config.functionName, new Date(clock.now()));
+    // --keep-logs: the log group setup made stays, and leaves the deployment's records. It keeps its tags,
+    // so a later setup of this deployment takes it up again (and a later teardown finds it).
+    const keptLogs = flags.keepLogs && state.steps[STEP.logGroup]?.origin === 'created' ? state.steps[STEP.logGroup] : undefined;
+    if (keptLogs) {
+      delete state.steps[STEP.logGroup];
+      reporter.info(`--keep-logs: log group ${keptLogs.outputs.logGroupName} is kept.`);
+    }
 
     const plan = planRemoval(removables, state, keyPendingDays);
     if (plan.remove.length === 0) {

@@ -1,6 +1,9 @@
 import { GetRolePolicyCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { GetEventSourceMappingCommand, LambdaClient, UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import { CreateGrantCommand, KMSClient } from '@aws-sdk/client-kms';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Interrupt } from '../../src/engine/engine.js';
 import { ExitCode } from '../../src/errors.js';
@@ -461,6 +464,32 @@ describe("the function's log group", () => {
     const mutating = world.cloud.mutatingCalls().map((c) => c.command);
     expect(mutating.indexOf('PutRetentionPolicy')).toBeLessThan(mutating.indexOf('CreateEventSourceMapping'));
     expect((await world.store.load('orders'))!.steps['log-group']).toMatchObject({ origin: 'created', outputs: { logGroupName: GROUP, logGroupArn: `arn:aws:logs:${REGION}:${CONSUMER}:log-group:${GROUP}` } });
+  });
+
+  it('takes the retention from --log-retention-days or --config, and refuses a period CloudWatch Logs does not accept', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders', '--log-retention-days', '10')).toBe(ExitCode.Usage);
+    expect(world.harness.stderr.text).toMatch(/CloudWatch Logs cannot keep logs for 10 days\. Use one of the periods CloudWatch Logs accepts: 1, 3, 5, 7, 14, 30/);
+    const dir = await mkdtemp(join(tmpdir(), 'kds-xacct-'));
+    try {
+      const config = async (answers: object) => {
+        const file = join(dir, `${Object.values(answers).join('-')}.json`);
+        await writeFile(file, JSON.stringify(answers));
+        return file;
+      };
+      expect(await world.setup('--name', 'orders', '--config', await config({ logRetentionDays: 10 }))).toBe(ExitCode.Usage);
+      expect(world.harness.reporter.text).toContain('--log-retention-days: CloudWatch Logs cannot keep logs for 10 days.');
+      expect(world.cloud.calls).toEqual([]);
+      expect(await world.setup('--name', 'orders', '--config', await config({ logRetentionDays: 90 }))).toBe(ExitCode.Success);
+      expect(group(world)!.retentionInDays).toBe(90);
+    } finally {
+      await rm(dir, { recursive: true });
+    }
+    // A re-run starts from the recorded answers; a flag changes them.
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    expect(group(world)!.retentionInDays).toBe(90);
+    expect(await world.setup('--name', 'orders', '--log-retention-days', '7')).toBe(ExitCode.Success);
+    expect(group(world)!.retentionInDays).toBe(7);
   });
 
   it('a re-run puts back the retention of the group it made', async () => {
