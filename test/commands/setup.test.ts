@@ -524,6 +524,23 @@ describe("the function's log group", () => {
     expect((await world.store.load('clicks'))!.steps['log-group']!.origin).toBe('created');
   });
 
+  it('never takes over a group that someone else made between the plan and the apply', async () => {
+    world = twoAccounts();
+    world.cloud.seedFunction(CONSUMER, REGION, { name: 'clicks-reader' });
+    let reads = 0;
+    // The second look is the apply's: Lambda has made the group for the adopted function by then.
+    const appears = () => {
+      if (++reads === 2) world.cloud.seedLogGroup(CONSUMER, REGION, '/aws/lambda/clicks-reader');
+      return false;
+    };
+    world.cloud.failOn({ command: 'DescribeLogGroups', when: appears }, { code: 'unused' });
+    expect(await world.setup('--name', 'clicks', '--function-name', 'clicks-reader', '--use-existing-function')).toBe(ExitCode.Failed);
+    expect(world.harness.reporter.text).toContain('Log group /aws/lambda/clicks-reader already exists but was not created by kds-xacct');
+    expect(logCalls(world)).toEqual([]);
+    expect(group(world, '/aws/lambda/clicks-reader')).toMatchObject({ tags: {} });
+    expect(group(world, '/aws/lambda/clicks-reader')!.retentionInDays).toBeUndefined();
+  });
+
   it('refuses a same-named group that is not ours for a new function, and adopts it as it is under --adopt', async () => {
     world = twoAccounts();
     world.cloud.seedLogGroup(CONSUMER, REGION, GROUP, { retentionInDays: 7 });
