@@ -1,88 +1,21 @@
-import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import {
-  DescribeStreamSummaryCommand,
-  PutRecordCommand,
-  PutRecordsCommand,
-  type KinesisClient,
-  type PutRecordsRequestEntry,
-} from '@aws-sdk/client-kinesis';
-import { GetEventSourceMappingCommand, paginateListEventSourceMappings } from '@aws-sdk/client-lambda';
 import type { AccountSession } from '../aws/session.js';
 import type { CommandContext, Environment } from '../context.js';
-import { backoffDelays, withRetry } from '../engine/wait.js';
-import { CommandFailedError, ExitCode, UserError, awsErrorCode, errorMessage } from '../errors.js';
-import { callAws, hasCode, ifExists, isNotFound, isThrottling } from '../pipeline/retry.js';
+import { ExitCode, UserError, errorMessage } from '../errors.js';
+import { functionLogGroup } from '../logs/events.js';
 import { STEP } from '../pipeline/steps/context.js';
+import { diagnose, type Watch } from '../records/diagnose.js';
+import { MAX_PARTITION_KEY_CHARS, putRecords, sendFailureHint } from '../records/put-records.js';
+import { checkStreamWritable, type StreamRef } from '../records/stream.js';
+import { buildRecords, checkPayloadSize } from '../records/test-records.js';
+import { latencySpread, logSearchStart, verifyDelivery } from '../records/verify.js';
 import { formatDuration } from '../render/types.js';
 import { connectAccount, requireStepOutput, resolveDeployment, resolveDeploymentName, stepOutput } from './deployment.js';
 import { parseDuration } from './durations.js';
-import { functionLogGroup, isErrorLine, parseRecordLine } from './tail-logs.js';
 
-/** Kinesis limits: a record's data plus its partition key, and one PutRecords request. */
-export const MAX_RECORD_BYTES = 1024 * 1024;
-export const MAX_BATCH_RECORDS = 500;
-export const MAX_BATCH_BYTES = 5 * 1024 * 1024;
-const MAX_PARTITION_KEY_CHARS = 256;
-
-/** Entries a partial PutRecords failure leaves are sent again this many times at most. */
-const PUT_ATTEMPTS = 6;
-/** Time budget for one request's throttling retries. */
-const PUT_RETRY_BUDGET_MS = 30_000;
-/** Records are looked for in the logs from a little before the send, for clock skew. */
-const LOG_SKEW_MS = 60_000;
-/** Later polls look back this far only: long enough for CloudWatch's ingestion delay. */
-const LOG_LOOKBACK_MS = 2 * 60_000;
 /** Lines printed per list before "... and N more". */
 const MAX_LINES = 50;
-
-/**
- * Besides throttling, the errors a write is worth repeating after: KMS throttling the stream's key,
- * and Kinesis's own server faults. Unlike the setup steps' calls, a write retries these too, because
- * nothing was changed when they happen and the user only wants the record stored.
- */
-const TRANSIENT_PUT_CODES = ['KMSThrottlingException', 'InternalFailure', 'InternalFailureException', 'ServiceUnavailable', 'ServiceUnavailableException'];
-
-const isTransientPutError = (error: unknown): boolean => isThrottling(error) || hasCode(error, ...TRANSIENT_PUT_CODES);
-
-/** A record to send: its bytes, partition key, and our id when we wrote the payload. */
-export interface OutgoingRecord {
-  index: number;
-  id?: string;
-  partitionKey: string;
-  data: Uint8Array;
-}
-
-export interface SentRecord {
-  index: number;
-  id?: string;
-  partitionKey: string;
-  shardId: string;
-  sequenceNumber: string;
-  /** Epoch ms of the request that stored it. */
-  sentAt: number;
-}
-
-export interface FailedRecord {
-  index: number;
-  partitionKey: string;
-  errorCode: string;
-  errorMessage: string;
-}
-
-interface StreamRef {
-  name: string;
-  arn?: string | undefined;
-}
-
-/** With --verify: the consumer account, the function whose logs to watch, and its mapping when the state records it. */
-interface Watch {
-  consumer: AccountSession;
-  functionName: string;
-  mappingUuid?: string | undefined;
-}
 
 /** What the command works on: from the deployment's state file, from flags, or both. */
 interface Target {
@@ -91,30 +24,6 @@ interface Target {
   producer: AccountSession;
   stream: StreamRef;
   watch?: Watch | undefined;
-}
-
-/** The `--name …` to repeat in a suggested command, or nothing when no deployment is involved. */
-const nameFlag = (deployment: string | undefined) => (deployment ? ` --name ${deployment}` : '');
-
-const recordBytes = (r: { data: Uint8Array; partitionKey: string }) => r.data.byteLength + Buffer.byteLength(r.partitionKey);
-
-/** Splits records into PutRecords requests of at most 500 records and 5 MiB (data plus partition keys). */
-export function batchRecords<T extends { data: Uint8Array; partitionKey: string }>(records: readonly T[]): T[][] {
-  const batches: T[][] = [];
-  let current: T[] = [];
-  let bytes = 0;
-  for (const record of records) {
-    const size = recordBytes(record);
-    if (current.length > 0 && (current.length >= MAX_BATCH_RECORDS || bytes + size > MAX_BATCH_BYTES)) {
-      batches.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(record);
-    bytes += size;
-  }
-  if (current.length > 0) batches.push(current);
-  return batches;
 }
 
 async function readPayload(options: Record<string, unknown>, environment: Pick<Environment, 'cwd' | 'stdin'>): Promise<Uint8Array | undefined> {
@@ -144,363 +53,6 @@ function partitionKeyOf(options: Record<string, unknown>): string | undefined {
     throw new UserError(`--partition-key must be 1 to ${MAX_PARTITION_KEY_CHARS} characters long (it is ${key.length}).`);
   }
   return key;
-}
-
-/** The default payload: one small JSON document per record, with an id that shows up in the consumer's logs. */
-function testRecord(index: number, count: number, origin: string, producer: AccountSession, now: number): { id: string; data: Uint8Array } {
-  const id = randomUUID();
-  const body = {
-    id,
-    source: 'kds-xacct send-test-record',
-    sentAt: new Date(now).toISOString(),
-    producerAccountId: producer.accountId,
-    message: count === 1 ? `Test record from kds-xacct (${origin}).` : `Test record ${index + 1} of ${count} from kds-xacct (${origin}).`,
-  };
-  return { id, data: new TextEncoder().encode(JSON.stringify(body)) };
-}
-
-function tooLarge(bytes: number): UserError {
-  return new UserError(
-    `The record is ${bytes} bytes with its partition key; Kinesis accepts at most ${MAX_RECORD_BYTES} bytes (1 MiB) per record.`,
-    'Send a smaller payload.',
-  );
-}
-
-/**
- * Checks that the stream exists and takes writes, with a message that says what to do when not.
- * Returns its ARN, by which a mapping that reads it is found.
- */
-async function checkStream(ctx: CommandContext, stream: StreamRef, producer: AccountSession, deployment: string | undefined): Promise<string | undefined> {
-  const summary = (
-    await ifExists(ctx.environment.clock, () =>
-      producer.clients.kinesis.send(new DescribeStreamSummaryCommand(stream.arn ? { StreamARN: stream.arn } : { StreamName: stream.name })),
-    )
-  )?.StreamDescriptionSummary;
-  if (!summary) {
-    throw new CommandFailedError(
-      `Stream ${stream.name} does not exist in the producer account ${producer.accountId} (${producer.region}).`,
-      ExitCode.Failed,
-      deployment
-        ? `It may have been deleted. Run \`kds-xacct status --name ${deployment}\` to see what is left, or \`kds-xacct setup --name ${deployment}\` to create it again.`
-        : 'Check --stream-name, and that the producer profile and --region point at the account and region of the stream.',
-    );
-  }
-  const status = summary.StreamStatus;
-  // UPDATING (resharding, encryption) still takes writes.
-  if (status === 'ACTIVE' || status === 'UPDATING') return summary.StreamARN ?? stream.arn;
-  const what =
-    status === 'CREATING' ? 'is still being created' : status === 'DELETING' ? 'is being deleted' : `is ${status ?? 'in an unknown state'}`;
-  throw new CommandFailedError(
-    `Stream ${stream.name} ${what}; it takes records only when ACTIVE.`,
-    ExitCode.Failed,
-    status === 'CREATING' ? 'Wait a few seconds and try again.' : `Run \`kds-xacct status${nameFlag(deployment)}\` to see its state.`,
-  );
-}
-
-interface SendResult {
-  sent: SentRecord[];
-  failed: FailedRecord[];
-}
-
-/** Write failures the user can act on, worded for them; anything else stays unexpected. */
-function describePutError(error: unknown, stream: StreamRef): unknown {
-  const code = awsErrorCode(error);
-  if (code === 'AccessDeniedException') {
-    return new CommandFailedError(`The producer profile may not write to stream ${stream.name}: ${errorMessage(error)}`, ExitCode.Failed, 'Use a profile allowed kinesis:PutRecord and kinesis:PutRecords on the stream.');
-  }
-  if (code?.startsWith('KMS') && !isTransientPutError(error)) {
-    return new CommandFailedError(
-      `Kinesis could not encrypt the record with the stream's KMS key (${code}): ${errorMessage(error)}`,
-      ExitCode.Failed,
-      'The key may be disabled, pending deletion, or not usable by this profile. Check it with `kds-xacct status`.',
-    );
-  }
-  return error;
-}
-
-/**
- * Runs one write request, retrying throttling and server faults with backoff within a time budget.
- * An error retrying cannot fix is thrown, worded for the user; a transient one that outlasted the
- * budget is thrown as it is, for the caller to report the records as failed.
- */
-async function sendWithRetry<T>(ctx: CommandContext, stream: StreamRef, send: () => Promise<T>): Promise<T> {
-  try {
-    return await withRetry(send, {
-      clock: ctx.environment.clock,
-      timeoutMs: PUT_RETRY_BUDGET_MS,
-      retryable: (error) => (isTransientPutError(error) ? awsErrorCode(error) : undefined),
-      onRetry: (reason) => ctx.reporter.debug(`Kinesis: ${reason}; retrying`),
-    });
-  } catch (error) {
-    throw isTransientPutError(error) ? error : describePutError(error, stream);
-  }
-}
-
-/** A record whose request failed as a whole, for longer than the retry budget. */
-function failedBy(record: OutgoingRecord, error: unknown): FailedRecord {
-  return { index: record.index, partitionKey: record.partitionKey, errorCode: awsErrorCode(error) ?? 'Unknown', errorMessage: errorMessage(error) };
-}
-
-async function putOne(ctx: CommandContext, kinesis: KinesisClient, stream: StreamRef, record: OutgoingRecord): Promise<SendResult> {
-  try {
-    const out = await sendWithRetry(ctx, stream, () =>
-      kinesis.send(
-        new PutRecordCommand({
-          ...(stream.arn ? { StreamARN: stream.arn } : { StreamName: stream.name }),
-          Data: record.data,
-          PartitionKey: record.partitionKey,
-        }),
-      ),
-    );
-    const sent: SentRecord = {
-      index: record.index,
-      ...(record.id && { id: record.id }),
-      partitionKey: record.partitionKey,
-      shardId: out.ShardId ?? '',
-      sequenceNumber: out.SequenceNumber ?? '',
-      sentAt: ctx.environment.clock.now(),
-    };
-    return { sent: [sent], failed: [] };
-  } catch (error) {
-    if (!isTransientPutError(error)) throw error;
-    return { sent: [], failed: [failedBy(record, error)] };
-  }
-}
-
-/**
- * Sends a batch with PutRecords. A partial failure leaves some entries with an ErrorCode (mostly
- * throttling): those are sent again with backoff, and what still fails after PUT_ATTEMPTS is returned.
- * A request that fails as a whole for longer than its retry budget fails the entries it carried: the
- * entries stored by earlier attempts stay sent, and the caller goes on with the next batch.
- */
-async function putBatch(ctx: CommandContext, kinesis: KinesisClient, stream: StreamRef, batch: OutgoingRecord[]): Promise<SendResult> {
-  const sent: SentRecord[] = [];
-  let pending = batch;
-  let failed: FailedRecord[] = [];
-  const delays = backoffDelays({ initialDelayMs: 500, maxDelayMs: 5_000, factor: 2 });
-  for (let attempt = 1; attempt <= PUT_ATTEMPTS && pending.length > 0; attempt++) {
-    if (attempt > 1) {
-      ctx.reporter.debug(`PutRecords: ${pending.length} record(s) failed (${[...new Set(failed.map((f) => f.errorCode))].join(', ')}); sending them again`);
-      await ctx.environment.clock.sleep(delays.next().value);
-    }
-    const entries: PutRecordsRequestEntry[] = pending.map((r) => ({ Data: r.data, PartitionKey: r.partitionKey }));
-    let out;
-    try {
-      out = await sendWithRetry(ctx, stream, () =>
-        kinesis.send(new PutRecordsCommand({ ...(stream.arn ? { StreamARN: stream.arn } : { StreamName: stream.name }), Records: entries })),
-      );
-    } catch (error) {
-      if (!isTransientPutError(error)) throw error;
-      ctx.reporter.debug(`PutRecords kept failing (${awsErrorCode(error)}) for ${PUT_RETRY_BUDGET_MS / 1000}s; ${pending.length} record(s) of this batch not sent`);
-      failed = pending.map((record) => failedBy(record, error));
-      break;
-    }
-    const at = ctx.environment.clock.now();
-    const retry: OutgoingRecord[] = [];
-    failed = [];
-    pending.forEach((record, i) => {
-      const result = out.Records?.[i];
-      if (result?.SequenceNumber && !result.ErrorCode) {
-        sent.push({
-          index: record.index,
-          ...(record.id && { id: record.id }),
-          partitionKey: record.partitionKey,
-          shardId: result.ShardId ?? '',
-          sequenceNumber: result.SequenceNumber,
-          sentAt: at,
-        });
-      } else {
-        retry.push(record);
-        failed.push({
-          index: record.index,
-          partitionKey: record.partitionKey,
-          errorCode: result?.ErrorCode ?? 'Unknown',
-          errorMessage: result?.ErrorMessage ?? 'PutRecords returned no result for this record.',
-        });
-      }
-    });
-    pending = retry;
-  }
-  return { sent, failed };
-}
-
-interface VerifyOutcome {
-  ok: boolean;
-  interrupted: boolean;
-  latencies: Array<{ index: number; sequenceNumber: string; latencyMs: number }>;
-  missing: SentRecord[];
-  errorLines: string[];
-}
-
-/**
- * Watches the consumer function's log group until every sent sequence number has been logged by
- * the handler, or the timeout passes. Sequence numbers identify records whatever their payload.
- */
-async function verifyDelivery(ctx: CommandContext, consumer: AccountSession, logGroupName: string, sent: SentRecord[], timeoutMs: number): Promise<VerifyOutcome> {
-  const { clock, interrupt } = ctx.environment;
-  const pending = new Map(sent.map((r) => [r.sequenceNumber, r]));
-  const latencies: VerifyOutcome['latencies'] = [];
-  const errorLines: string[] = [];
-  const seenErrors = new Set<string>();
-  const firstSentAt = Math.min(...sent.map((r) => r.sentAt));
-  const deadline = clock.now() + timeoutMs;
-  const delays = backoffDelays({ initialDelayMs: 1_000, maxDelayMs: 5_000 });
-  let windowStart = firstSentAt - LOG_SKEW_MS;
-  let waitingNoted = false;
-
-  ctx.reporter.info(`Waiting up to ${formatDuration(timeoutMs)} for ${sent.length === 1 ? 'the record' : `${sent.length} records`} to appear in ${logGroupName}…`);
-  const stopped = new Promise<'stopped'>((resolve) => {
-    if (interrupt.interrupted) resolve('stopped');
-    interrupt.onTrigger(() => resolve('stopped'));
-  });
-
-  for (;;) {
-    const pollStartedAt = clock.now();
-    let nextToken: string | undefined;
-    let complete = true;
-    try {
-      do {
-        const page = await consumer.clients.logs.send(
-          new FilterLogEventsCommand({
-            logGroupName,
-            startTime: windowStart,
-            // Matches the handler's record lines and its record-error lines; other errors are
-            // looked for only if the records do not arrive (see collectFunctionErrors).
-            filterPattern: '"kds-xacct.record"',
-            ...(nextToken && { nextToken }),
-          }),
-        );
-        for (const event of page.events ?? []) {
-          const message = event.message ?? '';
-          const record = parseRecordLine(message);
-          const sequenceNumber = record?.sequenceNumber ?? record?.eventId?.split(':').pop();
-          const match = sequenceNumber ? pending.get(sequenceNumber) : undefined;
-          if (match) {
-            pending.delete(match.sequenceNumber);
-            latencies.push({ index: match.index, sequenceNumber: match.sequenceNumber, latencyMs: (event.timestamp ?? clock.now()) - match.sentAt });
-          } else if (!record && isErrorLine(message) && !seenErrors.has(message.trimEnd())) {
-            seenErrors.add(message.trimEnd());
-            errorLines.push(message.trimEnd());
-          }
-        }
-        nextToken = page.nextToken;
-      } while (nextToken);
-    } catch (error) {
-      if (isThrottling(error)) {
-        // The next poll reads this poll's whole window again.
-        complete = false;
-        ctx.reporter.debug(`FilterLogEvents throttled (${awsErrorCode(error)}); trying again at the next poll.`);
-      } else {
-        // The function creates its log group on its first invocation.
-        if (!isNotFound(error)) throw error;
-        if (!waitingNoted) ctx.reporter.debug(`${logGroupName} does not exist yet: the function has not run yet.`);
-        waitingNoted = true;
-      }
-    }
-    if (complete) windowStart = Math.max(windowStart, pollStartedAt - LOG_LOOKBACK_MS);
-
-    const missing = [...pending.values()];
-    if (missing.length === 0) return { ok: true, interrupted: false, latencies, missing, errorLines };
-    const remaining = deadline - clock.now();
-    if (remaining <= 0 || interrupt.interrupted) return { ok: false, interrupted: interrupt.interrupted, latencies, missing, errorLines };
-    const woke = await Promise.race([clock.sleep(Math.min(delays.next().value, remaining)), stopped]);
-    if (woke === 'stopped') return { ok: false, interrupted: true, latencies, missing, errorLines };
-  }
-}
-
-interface Diagnostics {
-  eventSourceMapping?: { uuid: string; state?: string; stateTransitionReason?: string; lastProcessingResult?: string; error?: string };
-  functionErrors: string[];
-  hints: string[];
-}
-
-/** Error lines the function logged since `from`: a few pages at most, since a busy function logs a lot. */
-async function collectFunctionErrors(ctx: CommandContext, consumer: AccountSession, logGroupName: string, from: number, into: string[]): Promise<void> {
-  const seen = new Set(into);
-  let nextToken: string | undefined;
-  let pages = 0;
-  try {
-    do {
-      const page = await callAws(ctx.environment.clock, () =>
-        consumer.clients.logs.send(new FilterLogEventsCommand({ logGroupName, startTime: from, ...(nextToken && { nextToken }) })),
-      );
-      for (const event of page.events ?? []) {
-        const message = (event.message ?? '').trimEnd();
-        if (isErrorLine(message) && !seen.has(message)) {
-          seen.add(message);
-          into.push(message);
-        }
-      }
-      nextToken = page.nextToken;
-    } while (nextToken && ++pages < 5 && into.length < 20);
-  } catch (error) {
-    if (!isNotFound(error)) throw error;
-  }
-}
-
-/**
- * The mapping that feeds `functionName` from the stream: read from the stream itself (shared
- * throughput) or through an enhanced fan-out consumer of it, whose ARN starts with the stream's.
- */
-async function findMapping(ctx: CommandContext, consumer: AccountSession, functionName: string, streamArn: string | undefined): Promise<string | undefined> {
-  if (!streamArn) return undefined;
-  const pages = paginateListEventSourceMappings({ client: consumer.clients.lambda }, { FunctionName: functionName });
-  try {
-    for await (const page of pages) {
-      const mapping = page.EventSourceMappings?.find((m) => m.EventSourceArn === streamArn || m.EventSourceArn?.startsWith(`${streamArn}/consumer/`));
-      if (mapping?.UUID) return mapping.UUID;
-    }
-  } catch (error) {
-    // A function that does not exist has no mapping; the diagnosis says so.
-    if (!isNotFound(error)) throw error;
-  }
-  ctx.reporter.debug(`No event source mapping of ${functionName} reads ${streamArn}.`);
-  return undefined;
-}
-
-/** What to check when records did not arrive: the mapping's state and last result, and the function's errors. */
-async function diagnose(ctx: CommandContext, target: Target, watch: Watch, streamArn: string | undefined, logGroupName: string, from: number, outcome: VerifyOutcome): Promise<Diagnostics> {
-  const { deployment } = target;
-  const { consumer, functionName } = watch;
-  const { clock } = ctx.environment;
-  const hints: string[] = [];
-  await collectFunctionErrors(ctx, consumer, logGroupName, from, outcome.errorLines);
-  const uuid = watch.mappingUuid ?? (await findMapping(ctx, consumer, functionName, streamArn));
-  let esm: Diagnostics['eventSourceMapping'];
-  if (!uuid) {
-    hints.push(
-      `No event source mapping connects function ${functionName} to stream ${target.stream.name} in account ${consumer.accountId} (${consumer.region}): ` +
-        (deployment ? `run \`kds-xacct setup --name ${deployment}\` to create it.` : 'check --function-name and --stream-name, or create the pipeline with `kds-xacct setup`.'),
-    );
-  } else {
-    try {
-      const mapping = await callAws(clock, () => consumer.clients.lambda.send(new GetEventSourceMappingCommand({ UUID: uuid })));
-      esm = {
-        uuid,
-        ...(mapping.State && { state: mapping.State }),
-        ...(mapping.StateTransitionReason && { stateTransitionReason: mapping.StateTransitionReason }),
-        ...(mapping.LastProcessingResult && { lastProcessingResult: mapping.LastProcessingResult }),
-      };
-      if (mapping.State === 'Disabled' || mapping.State === 'Disabling') {
-        hints.push(`The event source mapping is ${mapping.State}, so the function receives nothing. Enable it: aws lambda update-event-source-mapping --uuid ${uuid} --enabled`);
-      } else if (mapping.State === 'Creating' || mapping.State === 'Enabling' || mapping.State === 'Updating') {
-        hints.push(`The event source mapping is still ${mapping.State}; a new mapping can take minutes to start polling. Try again with a longer --timeout.`);
-      }
-      if (mapping.LastProcessingResult?.startsWith('PROBLEM')) {
-        hints.push(`The mapping reports a problem reading the stream: check the stream and consumer policies, the KMS grant and the role with \`kds-xacct status${nameFlag(deployment)}\`.`);
-      } else if (mapping.LastProcessingResult === 'No records processed' && mapping.State === 'Enabled') {
-        hints.push('The mapping has processed no records yet: a mapping that starts at LATEST skips records sent before it was enabled.');
-      }
-    } catch (error) {
-      // Reported as part of the diagnosis: the records' absence is the failure being explained.
-      esm = { uuid, error: `${awsErrorCode(error) ?? 'error'}: ${errorMessage(error)}` };
-      if (isNotFound(error)) {
-        hints.push(`The event source mapping ${uuid} no longer exists: run \`kds-xacct setup${nameFlag(deployment)}\` to create it again.`);
-      }
-    }
-  }
-  if (outcome.errorLines.length > 0) hints.push('The function logged errors (above): fix them, and the mapping retries the records.');
-  return { ...(esm && { eventSourceMapping: esm }), functionErrors: outcome.errorLines, hints };
 }
 
 function limitLines<T>(items: readonly T[], render: (item: T) => string): string[] {
@@ -566,19 +118,6 @@ async function resolveTarget(ctx: CommandContext, options: Record<string, unknow
   return { deployment: resolved.name, producer: resolved.producer, stream, watch };
 }
 
-/** Why records could not be sent, and what to do, from the error codes they failed with. */
-function failureHint(failed: readonly FailedRecord[]): string {
-  const codes = new Set(failed.map((f) => f.errorCode));
-  const hints: string[] = [];
-  if ([...codes].some((code) => /Throughput|Throttl|LimitExceeded/.test(code))) {
-    hints.push("The stream is throttling writes. Send fewer records at once, or raise the stream's capacity (on-demand mode or more shards).");
-  }
-  if ([...codes].some((code) => /InternalFailure|ServiceUnavailable/.test(code))) {
-    hints.push('Kinesis kept failing on its side: send the records again in a few minutes, and check the AWS Health Dashboard if it persists.');
-  }
-  return hints.length > 0 ? hints.join('\n') : 'Send the records again; run with --debug to see each attempt.';
-}
-
 export async function runSendTestRecord(ctx: CommandContext, options: Record<string, unknown>): Promise<ExitCode> {
   // Everything that can be wrong with the flags is checked before any account is contacted.
   const count = typeof options.count === 'number' ? options.count : 1;
@@ -586,43 +125,22 @@ export async function runSendTestRecord(ctx: CommandContext, options: Record<str
   const timeoutMs = parseDuration(typeof options.timeout === 'string' ? options.timeout : '120s', '--timeout');
   const payload = await readPayload(options, ctx.environment);
   const fixedKey = partitionKeyOf(options);
-  if (payload) {
-    const bytes = payload.byteLength + Buffer.byteLength(fixedKey ?? randomUUID());
-    if (bytes > MAX_RECORD_BYTES) throw tooLarge(bytes);
-  }
+  if (payload) checkPayloadSize(payload, fixedKey);
 
   const target = await resolveTarget(ctx, options, verify);
   const { deployment, producer, stream } = target;
-  const kinesis = producer.clients.kinesis;
-  const streamArn = await checkStream(ctx, stream, producer, deployment);
+  const { clock, interrupt } = ctx.environment;
+  const streamArn = await checkStreamWritable(clock, stream, producer, deployment);
 
-  const now = ctx.environment.clock.now();
-  const origin = deployment ? `deployment ${deployment}` : `stream ${stream.name}`;
-  const records: OutgoingRecord[] = Array.from({ length: count }, (_, index) => {
-    const partitionKey = fixedKey ?? randomUUID();
-    if (payload) return { index, partitionKey, data: payload };
-    const { id, data } = testRecord(index, count, origin, producer, now);
-    return { index, id, partitionKey, data };
+  const records = buildRecords({
+    count,
+    payload,
+    partitionKey: fixedKey,
+    origin: deployment ? `deployment ${deployment}` : `stream ${stream.name}`,
+    producerAccountId: producer.accountId,
+    now: clock.now(),
   });
-  const oversized = records.find((r) => recordBytes(r) > MAX_RECORD_BYTES);
-  if (oversized) throw tooLarge(recordBytes(oversized));
-
-  const result: SendResult = { sent: [], failed: [] };
-  if (count === 1) {
-    const one = await putOne(ctx, kinesis, stream, records[0]!);
-    result.sent.push(...one.sent);
-    result.failed.push(...one.failed);
-  } else {
-    const batches = batchRecords(records);
-    ctx.reporter.debug(`Sending ${count} records in ${batches.length} PutRecords request(s).`);
-    for (const batch of batches) {
-      const out = await putBatch(ctx, kinesis, stream, batch);
-      result.sent.push(...out.sent);
-      result.failed.push(...out.failed);
-    }
-  }
-  result.sent.sort((a, b) => a.index - b.index);
-  result.failed.sort((a, b) => a.index - b.index);
+  const result = await putRecords({ clock, reporter: ctx.reporter }, producer.clients.kinesis, stream, records);
 
   if (result.sent.length > 0) {
     ctx.reporter.info(
@@ -644,7 +162,7 @@ export async function runSendTestRecord(ctx: CommandContext, options: Record<str
     ctx.reporter.error(
       `${result.failed.length} of ${count} record(s) could not be sent, even after retrying:\n` +
         limitLines(result.failed, (f) => `  #${f.index + 1} partition key ${f.partitionKey}: ${f.errorCode}: ${f.errorMessage}`).join('\n'),
-      failureHint(result.failed),
+      sendFailureHint(result.failed),
     );
     ctx.reporter.result(output);
     return ExitCode.Failed;
@@ -658,8 +176,8 @@ export async function runSendTestRecord(ctx: CommandContext, options: Record<str
 
   const { consumer, functionName } = watch;
   const group = functionLogGroup(functionName, consumer);
-  const outcome = await verifyDelivery(ctx, consumer, group.name, result.sent, timeoutMs);
-  outcome.latencies.sort((a, b) => a.index - b.index);
+  ctx.reporter.info(`Waiting up to ${formatDuration(timeoutMs)} for ${result.sent.length === 1 ? 'the record' : `${result.sent.length} records`} to appear in ${group.name}…`);
+  const outcome = await verifyDelivery({ clock, interrupt, reporter: ctx.reporter }, consumer.clients.logs, group.name, result.sent, timeoutMs);
   const verifyOutput: Record<string, unknown> = {
     ok: outcome.ok,
     logGroup: group.name,
@@ -674,9 +192,8 @@ export async function runSendTestRecord(ctx: CommandContext, options: Record<str
       ctx.reporter.info(line);
     }
     if (outcome.latencies.length > 1) {
-      const sorted = outcome.latencies.map((l) => l.latencyMs).sort((a, b) => a - b);
-      const median = sorted[Math.floor(sorted.length / 2)]!;
-      ctx.reporter.info(`  min ${formatDuration(sorted[0]!)}, median ${formatDuration(median)}, max ${formatDuration(sorted[sorted.length - 1]!)}`);
+      const { min, median, max } = latencySpread(outcome.latencies);
+      ctx.reporter.info(`  min ${formatDuration(min)}, median ${formatDuration(median)}, max ${formatDuration(max)}`);
     }
   }
   if (outcome.ok) {
@@ -690,8 +207,11 @@ export async function runSendTestRecord(ctx: CommandContext, options: Record<str
     return ExitCode.Interrupted;
   }
 
-  const firstSentAt = Math.min(...result.sent.map((r) => r.sentAt));
-  const diagnostics = await diagnose(ctx, target, watch, streamArn, group.name, firstSentAt - LOG_SKEW_MS, outcome);
+  const diagnostics = await diagnose(
+    { clock, reporter: ctx.reporter },
+    { deployment, streamName: stream.name, streamArn, watch, logGroupName: group.name, from: logSearchStart(result.sent) },
+    outcome,
+  );
   verifyOutput.diagnostics = diagnostics;
   const esm = diagnostics.eventSourceMapping;
   const lines = [

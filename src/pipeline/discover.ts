@@ -67,7 +67,7 @@ export async function discoverDeployment(name: string, accounts: Record<AccountR
     for (const m of page.EventSourceMappings ?? []) {
       const mine = m.FunctionArn?.endsWith(`:function:${names.functionName}`) || ourConsumerSource.test(m.EventSourceArn ?? '');
       if (!mine || m.State === 'Deleting' || mappings.has(m.UUID!)) continue;
-      const arn = m.EventSourceMappingArn ?? `arn:aws:lambda:${consumer.region}:${consumer.accountId}:event-source-mapping:${m.UUID}`;
+      const arn = m.EventSourceMappingArn ?? arns.eventSourceMapping(consumer.region, consumer.accountId, m.UUID!);
       const tags = (await ifExists(clock, () => lambda.send(new ListTagsCommand({ Resource: arn }))))?.Tags;
       if (isOursTagged(tags, name)) mappings.set(m.UUID!, m);
     }

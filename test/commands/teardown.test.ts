@@ -179,6 +179,57 @@ describe('adopted resources', () => {
   });
 });
 
+describe('the key of an adopted stream that setup encrypted', () => {
+  // StopStreamEncryption API reference: records written before it stay encrypted, so the key must outlive the stream's retention.
+  const adoptClicks = (retentionHours: number) => {
+    world = twoAccounts();
+    world.cloud.seedStream(PRODUCER, REGION, { name: 'clicks', records: 2, retentionHours });
+    return world.setup('--name', 'clicks', '--stream-name', 'clicks', '--use-existing-stream');
+  };
+  const scheduled = () => world.cloud.calls.filter((c) => c.command === 'ScheduleKeyDeletion' && !c.error);
+
+  it("waits at least the stream's retention before deleting the key, and says so in the plan", async () => {
+    expect(await adoptClicks(240)).toBe(ExitCode.Success);
+    expect(await teardown(world, '--name', 'clicks', '--key-pending-days', '7')).toBe(ExitCode.Success);
+    expect(scheduled().map((c) => c.input)).toEqual([expect.objectContaining({ PendingWindowInDays: 10 })]);
+    const text = world.harness.reporter.text;
+    expect(text).toContain('keeps records for 240 hours');
+    expect(text).toContain('its deletion waits at least 10 days');
+  });
+
+  it('changes nothing without a decision when the retention is longer than any waiting period', async () => {
+    expect(await adoptClicks(1000)).toBe(ExitCode.Success);
+    const before = world.cloud.snapshot();
+    const start = world.cloud.calls.length;
+    expect(await teardown(world, '--name', 'clicks')).toBe(ExitCode.Usage);
+    expect(world.harness.reporter.text).toContain('--keep-key');
+    expect(commands(world, start)).toEqual([]);
+    expect(world.cloud.snapshot()).toEqual(before);
+  });
+
+  it('--keep-key keeps the key and its alias, and removes everything else', async () => {
+    expect(await adoptClicks(1000)).toBe(ExitCode.Success);
+    const keyId = (await world.store.load('clicks'))!.steps['kms-key']!.outputs.keyId!;
+    expect(await teardown(world, '--name', 'clicks', '--keep-key')).toBe(ExitCode.Success);
+    expect(scheduled()).toEqual([]);
+    const done = commands(world);
+    expect(done).toContain('StopStreamEncryption');
+    expect(done).toContain('RevokeGrant');
+    expect(done).not.toContain('DeleteAlias');
+    expect(world.harness.reporter.text).toContain(`aws kms schedule-key-deletion --key-id ${keyId}`);
+    expect(await world.store.load('clicks')).toBeUndefined();
+  });
+
+  it('a rollback leaves such a key in place and lists it, rather than make records unreadable', async () => {
+    world = twoAccounts();
+    world.cloud.seedStream(PRODUCER, REGION, { name: 'clicks', records: 2, retentionHours: 1000 });
+    world.cloud.failOn({ command: 'CreateEventSourceMapping' }, { code: 'ServiceException', message: 'boom' });
+    expect(await world.setup('--name', 'clicks', '--stream-name', 'clicks', '--use-existing-stream')).toBe(ExitCode.RollbackIncomplete);
+    expect(scheduled()).toEqual([]);
+    expect(world.harness.reporter.text).toContain('still decrypts records of stream clicks');
+  });
+});
+
 describe('several deployments on one stream', () => {
   async function twoDeployments() {
     world = twoAccounts();

@@ -8,6 +8,13 @@ import { MemoryStateStore, newState, type DeploymentState, type StateStore } fro
 import type { ExitCode } from '../../src/errors.js';
 import { runCli } from '../../src/program.js';
 import { RecordingReporter } from '../../src/render/recording.js';
+// Loaded up front: the program imports each command lazily, and loading one takes real time that the
+// virtual clock does not wait for, so a test's first sleeps could pass before the command starts.
+import '../../src/commands/setup.js';
+import '../../src/commands/teardown.js';
+import '../../src/commands/send-test-record.js';
+import '../../src/commands/tail-logs.js';
+import '../../src/commands/status.js';
 
 /** Collects what a command writes. */
 export class Output {

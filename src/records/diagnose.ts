@@ -1,0 +1,125 @@
+import { FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { GetEventSourceMappingCommand, paginateListEventSourceMappings } from '@aws-sdk/client-lambda';
+import type { AccountSession } from '../aws/session.js';
+import type { Clock } from '../engine/clock.js';
+import { awsErrorCode, errorMessage } from '../errors.js';
+import { isErrorLine } from '../logs/record-lines.js';
+import { callAws, isNotFound } from '../pipeline/retry.js';
+import type { Reporter } from '../render/types.js';
+import { nameFlag } from './stream.js';
+import type { VerifyOutcome } from './verify.js';
+
+/** With --verify: the consumer account, the function whose logs to watch, and its mapping when the state records it. */
+export interface Watch {
+  consumer: AccountSession;
+  functionName: string;
+  mappingUuid?: string | undefined;
+}
+
+/** The records that did not arrive: where they were sent, and where they were looked for. */
+export interface Undelivered {
+  deployment: string | undefined;
+  streamName: string;
+  streamArn: string | undefined;
+  watch: Watch;
+  logGroupName: string;
+  /** Where the function's error lines are looked for from. */
+  from: number;
+}
+
+export interface Diagnostics {
+  eventSourceMapping?: { uuid: string; state?: string; stateTransitionReason?: string; lastProcessingResult?: string; error?: string };
+  functionErrors: string[];
+  hints: string[];
+}
+
+type DiagnoseDeps = { clock: Clock; reporter: Pick<Reporter, 'debug'> };
+
+/** Error lines the function logged since `from`: a few pages at most, since a busy function logs a lot. */
+async function collectFunctionErrors(clock: Clock, consumer: AccountSession, logGroupName: string, from: number, into: string[]): Promise<void> {
+  const seen = new Set(into);
+  let nextToken: string | undefined;
+  let pages = 0;
+  try {
+    do {
+      const page = await callAws(clock, () =>
+        consumer.clients.logs.send(new FilterLogEventsCommand({ logGroupName, startTime: from, ...(nextToken && { nextToken }) })),
+      );
+      for (const event of page.events ?? []) {
+        const message = (event.message ?? '').trimEnd();
+        if (isErrorLine(message) && !seen.has(message)) {
+          seen.add(message);
+          into.push(message);
+        }
+      }
+      nextToken = page.nextToken;
+    } while (nextToken && ++pages < 5 && into.length < 20);
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+}
+
+/**
+ * The mapping that feeds `functionName` from the stream: read from the stream itself (shared
+ * throughput) or through an enhanced fan-out consumer of it, whose ARN starts with the stream's.
+ */
+async function findMapping(deps: DiagnoseDeps, consumer: AccountSession, functionName: string, streamArn: string | undefined): Promise<string | undefined> {
+  if (!streamArn) return undefined;
+  const pages = paginateListEventSourceMappings({ client: consumer.clients.lambda }, { FunctionName: functionName });
+  try {
+    for await (const page of pages) {
+      const mapping = page.EventSourceMappings?.find((m) => m.EventSourceArn === streamArn || m.EventSourceArn?.startsWith(`${streamArn}/consumer/`));
+      if (mapping?.UUID) return mapping.UUID;
+    }
+  } catch (error) {
+    // A function that does not exist has no mapping; the diagnosis says so.
+    if (!isNotFound(error)) throw error;
+  }
+  deps.reporter.debug(`No event source mapping of ${functionName} reads ${streamArn}.`);
+  return undefined;
+}
+
+/** What to check when records did not arrive: the mapping's state and last result, and the function's errors. */
+export async function diagnose(deps: DiagnoseDeps, target: Undelivered, outcome: VerifyOutcome): Promise<Diagnostics> {
+  const { deployment, watch } = target;
+  const { consumer, functionName } = watch;
+  const { clock } = deps;
+  const hints: string[] = [];
+  await collectFunctionErrors(clock, consumer, target.logGroupName, target.from, outcome.errorLines);
+  const uuid = watch.mappingUuid ?? (await findMapping(deps, consumer, functionName, target.streamArn));
+  let esm: Diagnostics['eventSourceMapping'];
+  if (!uuid) {
+    hints.push(
+      `No event source mapping connects function ${functionName} to stream ${target.streamName} in account ${consumer.accountId} (${consumer.region}): ` +
+        (deployment ? `run \`kds-xacct setup --name ${deployment}\` to create it.` : 'check --function-name and --stream-name, or create the pipeline with `kds-xacct setup`.'),
+    );
+  } else {
+    try {
+      const mapping = await callAws(clock, () => consumer.clients.lambda.send(new GetEventSourceMappingCommand({ UUID: uuid })));
+      esm = {
+        uuid,
+        ...(mapping.State && { state: mapping.State }),
+        ...(mapping.StateTransitionReason && { stateTransitionReason: mapping.StateTransitionReason }),
+        ...(mapping.LastProcessingResult && { lastProcessingResult: mapping.LastProcessingResult }),
+      };
+      if (mapping.State === 'Disabled' || mapping.State === 'Disabling') {
+        hints.push(`The event source mapping is ${mapping.State}, so the function receives nothing. Enable it: aws lambda update-event-source-mapping --uuid ${uuid} --enabled`);
+      } else if (mapping.State === 'Creating' || mapping.State === 'Enabling' || mapping.State === 'Updating') {
+        hints.push(`The event source mapping is still ${mapping.State}; a new mapping can take minutes to start polling. Try again with a longer --timeout.`);
+      }
+      if (mapping.LastProcessingResult?.startsWith('PROBLEM')) {
+        hints.push(`The mapping reports a problem reading the stream: check the stream and consumer policies, the KMS grant and the role with \`kds-xacct status${nameFlag(deployment)}\`.`);
+      } else if (mapping.LastProcessingResult === 'No records processed' && mapping.State === 'Enabled') {
+        hints.push('The mapping has processed no records yet: a mapping that starts at LATEST skips records sent before it was enabled.');
+      }
+    } catch (error) {
+      // Reported as part of the diagnosis: the records' absence is the failure being explained.
+      esm = { uuid, error: `${awsErrorCode(error) ?? 'error'}: ${errorMessage(error)}` };
+      if (isNotFound(error)) {
+        hints.push(`The event source mapping ${uuid} no longer exists: run \`kds-xacct setup${nameFlag(deployment)}\` to create it again.`);
+      }
+    }
+  }
+  if (outcome.errorLines.length > 0) hints.push('The function logged errors (above): fix them, and the mapping retries the records.');
+  return { ...(esm && { eventSourceMapping: esm }), functionErrors: outcome.errorLines, hints };
+}
