@@ -57,6 +57,7 @@ function setupCosts(L: LatencyModel): Record<string, StepCost> {
     [STEP.consumer]: { calls: 1, settle: L.consumerCreate, gates: [] },
     [STEP.role]: { calls: 1, settle: 0, gates: [] },
     [STEP.rolePolicy]: { calls: 1, settle: 0, gates: [] },
+    [STEP.logGroup]: { calls: 2, settle: 0, gates: [] },
     [STEP.function]: { calls: 1, settle: L.functionCreate, gates: [{ after: STEP.role, propagation: L.iamPropagation }] },
     [STEP.streamPolicy]: { calls: 2, settle: 0, gates: [] },
     [STEP.consumerPolicy]: { calls: 2, settle: 0, gates: [] },
@@ -200,13 +201,14 @@ function countCalls(calls: RecordedCall[]): CallCount {
 
 /** The fewest calls a fresh setup can make; the reads are the ones a safe, re-runnable setup cannot skip. */
 const SETUP_MINIMUM = {
-  mutating: ['CreateKey', 'CreateAlias', 'CreateStream', 'StartStreamEncryption', 'RegisterStreamConsumer', 'CreateRole', 'PutRolePolicy', 'CreateFunction', 'PutResourcePolicy (stream)', 'PutResourcePolicy (consumer)', 'CreateGrant', 'CreateEventSourceMapping'],
+  mutating: ['CreateKey', 'CreateAlias', 'CreateStream', 'StartStreamEncryption', 'RegisterStreamConsumer', 'CreateRole', 'PutRolePolicy', 'CreateLogGroup', 'PutRetentionPolicy', 'CreateFunction', 'PutResourcePolicy (stream)', 'PutResourcePolicy (consumer)', 'CreateGrant', 'CreateEventSourceMapping'],
   readOnly: [
     'GetCallerIdentity (producer)',
     'GetCallerIdentity (consumer)',
     'DescribeKey (alias: exists?)',
     'DescribeStreamSummary (exists?)',
     'GetRole (exists?)',
+    'DescribeLogGroups (exists?)',
     'GetResourcePolicy (stream: merge, never drop others)',
     'GetResourcePolicy (consumer: merge)',
     'DescribeStreamSummary (one poll: ACTIVE)',

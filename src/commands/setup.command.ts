@@ -1,5 +1,13 @@
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { DEFAULTS } from '../pipeline/config.js';
+import { validateLogRetentionDays } from '../pipeline/validate.js';
 import { examples, integer, type CommandAction } from './definition.js';
+
+function logRetentionDays(value: string): number {
+  const valid = validateLogRetentionDays(value);
+  if (valid !== true) throw new InvalidArgumentError(valid);
+  return Number(value);
+}
 
 export function defineSetupCommand(program: Command, action: CommandAction): Command {
   return program
@@ -19,6 +27,7 @@ export function defineSetupCommand(program: Command, action: CommandAction): Com
     .option('--function-name <name>', 'Lambda function name')
     .option('--use-existing-function', 'adopt an existing function with --function-name instead of deploying the bundled one')
     .addOption(new Option('--runtime <runtime>', 'runtime of the bundled function').choices(['nodejs22.x', 'nodejs24.x']))
+    .option('--log-retention-days <days>', `how long the log group setup makes for the function keeps logs (default: ${DEFAULTS.logRetentionDays}; an existing group keeps its own)`, logRetentionDays)
     .option('--batch-size <n>', 'event source mapping batch size', integer(1, 10_000))
     .addOption(new Option('--starting-position <position>', 'where a new mapping starts reading').choices(['TRIM_HORIZON', 'LATEST']))
     .option('--max-retries <n>', 'MaximumRetryAttempts of the mapping (-1 for unlimited)', integer(-1, 10_000))

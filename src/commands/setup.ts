@@ -21,6 +21,7 @@ import {
   validateConsumerName,
   validateDeploymentName,
   validateFunctionName,
+  validateLogRetentionDays,
   validateMaximumRecordAgeInSeconds,
   validateMaximumRetryAttempts,
   validateRegion,
@@ -128,7 +129,7 @@ async function connect(ctx: CommandContext, wizard: Wizard) {
   return connected;
 }
 
-/** Questions 3 to 9: region, name, stream, capacity, key, function, mapping options. */
+/** Questions 3 to 9: region, name, stream, capacity, key, function, log retention, mapping options. */
 async function askTheRest(wizard: Wizard, producer: AccountSession, consumer: AccountSession): Promise<void> {
   await wizard.ask('region', (p) => p.input({ message: 'Region:', default: producer.region, validate: validateRegion }));
   await wizard.ask('name', (p) => p.input({ message: 'Deployment name (resource names derive from it):', validate: validateDeploymentName }), true);
@@ -183,6 +184,9 @@ async function askTheRest(wizard: Wizard, producer: AccountSession, consumer: Ac
   if (!wizard.answers.useExistingFunction) {
     await wizard.ask('runtime', (p) => p.select({ message: 'Runtime:', choices: [{ name: 'nodejs22.x', value: 'nodejs22.x' as const }, { name: 'nodejs24.x', value: 'nodejs24.x' as const }] }));
   }
+  await wizard.ask('logRetentionDays', async (p) =>
+    Number(await p.input({ message: "Days to keep the function's logs (if setup makes its log group):", default: String(DEFAULTS.logRetentionDays), validate: validateLogRetentionDays })),
+  );
   await wizard.ask('consumerName', (p) => p.input({ message: 'EFO consumer name:', default: defaults.consumerName, validate: validateConsumerName }));
 
   await wizard.ask('batchSize', async (p) => Number(await p.input({ message: 'Batch size:', default: String(DEFAULTS.batchSize), validate: validateBatchSize })));

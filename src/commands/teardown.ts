@@ -12,13 +12,10 @@ import { STEP, pipelineContext, primaryId } from '../pipeline/steps/context.js';
 import { setupSteps } from '../pipeline/steps/index.js';
 import { MAX_KEY_PENDING_DAYS, recordsOutlive, type RecordsOutlive } from '../pipeline/steps/kms-key.js';
 import {
-  LOG_GROUP,
   consumerList,
   guardStreamDeletion,
-  logGroupRemovable,
   otherConsumers,
   planRemoval,
-  recordLogGroup,
   removalSteps,
   type PlannedRemoval,
   type Removable,
@@ -139,10 +136,15 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
     }
     const keyDays = Math.max(keyPendingDays, outlive?.days ?? 0);
     const pipeline = pipelineContext({ config, producer, consumer, previous: state, keyPendingDays });
-    const removables: Removable[] = [logGroupRemovable(consumer), ...setupSteps(pipeline)];
+    const removables: Removable[] = setupSteps(pipeline);
 
-    if (flags.keepLogs) delete state.steps[LOG_GROUP];
-    else recordLogGroup(state, config.functionName, new Date(clock.now()));
+    // --keep-logs: the log group setup made stays, and leaves the deployment's records. It keeps its tags,
+    // so a later setup of this deployment takes it up again (and a later teardown finds it).
+    const keptLogs = flags.keepLogs && state.steps[STEP.logGroup]?.origin === 'created' ? state.steps[STEP.logGroup] : undefined;
+    if (keptLogs) {
+      delete state.steps[STEP.logGroup];
+      reporter.info(`--keep-logs: log group ${keptLogs.outputs.logGroupName} is kept.`);
+    }
 
     const plan = planRemoval(removables, state, keyDays);
     if (plan.remove.length === 0) {

@@ -11,6 +11,7 @@ import {
   validateDeploymentName,
   validateFunctionName,
   validateKmsKeyRef,
+  validateLogRetentionDays,
   validateMaximumRecordAgeInSeconds,
   validateMaximumRetryAttempts,
   validateRoleName,
@@ -38,6 +39,7 @@ export interface SetupAnswers {
   functionName?: string;
   useExistingFunction?: boolean;
   runtime?: Runtime;
+  logRetentionDays?: number;
   batchSize?: number;
   startingPosition?: StartingPosition;
   maxRetries?: number;
@@ -59,6 +61,8 @@ export interface SetupConfig {
   functionName: string;
   useExistingFunction: boolean;
   runtime: Runtime;
+  /** How long the log group setup creates keeps the function's logs; an adopted log group keeps its own. */
+  logRetentionDays: number;
   esm: {
     batchSize: number;
     /** Undefined: TRIM_HORIZON for a new stream, LATEST for an adopted one that may hold data. */
@@ -75,6 +79,8 @@ export const DEFAULTS = {
   capacityMode: 'on-demand' as CapacityMode,
   shards: 1,
   runtime: 'nodejs22.x' as Runtime,
+  // Lambda's own log groups never expire, and every day of logs is billed: a month covers most investigations.
+  logRetentionDays: 30,
   batchSize: 100,
   // A poison record is retried a few times, bisected, then dropped instead of blocking its shard for a day.
   maxRetries: 3,
@@ -97,6 +103,7 @@ const answerKeys: Record<keyof SetupAnswers, { flag: string; type: 'string' | 'n
   functionName: { flag: '--function-name', type: 'string' },
   useExistingFunction: { flag: '--use-existing-function', type: 'boolean' },
   runtime: { flag: '--runtime', type: 'string' },
+  logRetentionDays: { flag: '--log-retention-days', type: 'number' },
   batchSize: { flag: '--batch-size', type: 'number' },
   startingPosition: { flag: '--starting-position', type: 'string' },
   maxRetries: { flag: '--max-retries', type: 'number' },
@@ -164,6 +171,7 @@ export function completeConfig(answers: SetupAnswers & { name: string }, default
     functionName: check(validateFunctionName, 'functionName', answers.functionName ?? defaults.functionName),
     useExistingFunction: answers.useExistingFunction ?? false,
     runtime: answers.runtime ?? DEFAULTS.runtime,
+    logRetentionDays: check(validateLogRetentionDays, 'logRetentionDays', answers.logRetentionDays ?? DEFAULTS.logRetentionDays) as number,
     esm: {
       batchSize: check(validateBatchSize, 'batchSize', answers.batchSize ?? DEFAULTS.batchSize) as number,
       startingPosition: answers.startingPosition,

@@ -7,10 +7,10 @@ import type { AccountRole, AccountSession } from '../aws/session.js';
 import type { Clock } from '../engine/clock.js';
 import { newState, type DeploymentState } from '../engine/state.js';
 import type { Outputs } from '../engine/types.js';
-import { TAG_DEPLOYMENT, arns, defaultNames } from './names.js';
+import { TAG_DEPLOYMENT, arns, defaultNames, lambdaLogGroupName } from './names.js';
 import { hasStatements, parsePolicy } from './policies.js';
 import { callAws, ifExists } from './retry.js';
-import { describeStream, kinesisTags, kmsKeyTags, listGrants } from './lookups.js';
+import { describeStream, kinesisTags, kmsKeyTags, listGrants, logGroupTags } from './lookups.js';
 import { STEP } from './steps/context.js';
 
 const isOursTagged = (tags: Record<string, string | undefined> | undefined, deployment: string) => tags?.[TAG_DEPLOYMENT] === deployment;
@@ -125,6 +125,11 @@ export async function discoverDeployment(name: string, accounts: Record<AccountR
       }
     }
   }
+
+  // The log group of whichever function the deployment has: ours only by its tag, never by its name.
+  const logGroupName = lambdaLogGroupName(state.steps[STEP.function]?.outputs.functionName ?? names.functionName);
+  const logGroupArn = arns.logGroup(consumer.region, consumer.accountId, logGroupName);
+  if (isOursTagged(await logGroupTags(clock, consumer.clients.logs, logGroupArn), name)) record(STEP.logGroup, 'created', { logGroupName, logGroupArn });
 
   // The key: ours by alias and tag, or the adopted key the stream is encrypted with (for our grant).
   const keyOf = async (keyId: string) => (await ifExists(clock, () => kms.send(new DescribeKeyCommand({ KeyId: keyId }))))?.KeyMetadata;

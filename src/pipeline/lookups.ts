@@ -1,3 +1,4 @@
+import { DescribeLogGroupsCommand, ListTagsForResourceCommand as ListLogTagsCommand, type CloudWatchLogsClient, type LogGroup } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeStreamSummaryCommand, ListTagsForResourceCommand, type KinesisClient, type StreamDescriptionSummary } from '@aws-sdk/client-kinesis';
 import { ListGrantsCommand, ListResourceTagsCommand, type GrantListEntry, type KMSClient } from '@aws-sdk/client-kms';
 import { GetFunctionCommand } from '@aws-sdk/client-lambda';
@@ -22,6 +23,23 @@ export async function kinesisTags(clock: Clock, kinesis: KinesisClient, arn: str
 export async function kmsKeyTags(clock: Clock, kms: KMSClient, keyId: string): Promise<Record<string, string>> {
   const tags = (await ifExists(clock, () => kms.send(new ListResourceTagsCommand({ KeyId: keyId }))))?.Tags ?? [];
   return Object.fromEntries(tags.map((t) => [t.TagKey!, t.TagValue ?? '']));
+}
+
+/** A log group by its exact name, or undefined: DescribeLogGroups matches a prefix, a page at a time. */
+export async function describeLogGroup(clock: Clock, logs: CloudWatchLogsClient, logGroupName: string): Promise<LogGroup | undefined> {
+  let nextToken: string | undefined;
+  do {
+    const page = await callAws(clock, () => logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: logGroupName, ...(nextToken && { nextToken }) })));
+    const found = page.logGroups?.find((g) => g.logGroupName === logGroupName);
+    if (found) return found;
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return undefined;
+}
+
+/** The tags of a log group, as a map; empty when it is gone. ListTagsForResource takes the ARN without the trailing `:*`. */
+export async function logGroupTags(clock: Clock, logs: CloudWatchLogsClient, logGroupArn: string): Promise<Record<string, string>> {
+  return (await ifExists(clock, () => logs.send(new ListLogTagsCommand({ resourceArn: logGroupArn }))))?.tags ?? {};
 }
 
 /** Every grant on a key, optionally only those of one grantee: ListGrants returns 50 a page. */

@@ -54,7 +54,10 @@ export const CONSUMER_ACTIONS = ['kinesis:DescribeStreamConsumer', 'kinesis:Subs
 /** Kinesis server-side encryption puts the stream ARN in the KMS encryption context under this key. */
 export const KINESIS_ENCRYPTION_CONTEXT_KEY = 'aws:kinesis:arn';
 
-export const LOG_GROUP_ACTIONS = ['logs:CreateLogGroup'] as const;
+/**
+ * What Lambda calls to write the function's logs into the group setup made. Both are authorised against
+ * `<log-group-arn>:log-stream:<stream>`, so the policy names `<log-group-arn>:*`: the bare group ARN matches nothing.
+ */
 export const LOG_STREAM_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents'] as const;
 
 // ---------------------------------------------------------------------------------------
@@ -160,7 +163,6 @@ export function consumerRoleInlinePolicy(input: {
         StringEquals: { [`kms:EncryptionContext:${KINESIS_ENCRYPTION_CONTEXT_KEY}`]: input.streamArn },
       },
     },
-    { Sid: 'CreateLogGroup', Effect: 'Allow', Action: [...LOG_GROUP_ACTIONS], Resource: input.logGroupArn },
     { Sid: 'WriteLogs', Effect: 'Allow', Action: [...LOG_STREAM_ACTIONS], Resource: `${input.logGroupArn}:*` },
   ]);
 }

@@ -1,4 +1,3 @@
-import { DeleteLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DeregisterStreamConsumerCommand, ListStreamConsumersCommand, type Consumer } from '@aws-sdk/client-kinesis';
 import type { AccountSession } from '../aws/session.js';
 import type { Clock } from '../engine/clock.js';
@@ -6,18 +5,10 @@ import type { DeploymentState, StepRecord } from '../engine/state.js';
 import type { Outputs, Step, StepContext } from '../engine/types.js';
 import { waitFor } from '../engine/wait.js';
 import { UserError } from '../errors.js';
-import { lambdaLogGroupName } from './names.js';
 import { callAws, hasCode, ifExists, isNotFound } from './retry.js';
 import { STEP } from './steps/context.js';
 
-/**
- * State key of the function's log group. Setup never creates it (Lambda does, on first
- * invocation), so it has no setup step; teardown records it while it runs so that a failed
- * deletion is retried by the next run even though the function's own record is gone by then.
- */
-export const LOG_GROUP = 'log-group';
-
-/** What teardown can remove: a setup step, or a resource setup left to AWS (the log group). */
+/** What teardown can remove: a setup step, of which it runs the undo. */
 export type Removable = Pick<Step, 'id' | 'title' | 'account' | 'dependsOn' | 'undo'>;
 
 /** One line of the teardown plan: a resource of the deployment, deleted or kept. */
@@ -77,8 +68,8 @@ export function removalTitle(removable: Pick<Removable, 'id' | 'title'>, outputs
       return `revoke ${removable.title}`;
     case STEP.esm:
       return `delete ${removable.title} (${outputs.uuid ?? ''})`;
-    case LOG_GROUP:
-      return `delete log group ${outputs.logGroupName ?? ''} (if Lambda created it)`;
+    case STEP.logGroup:
+      return `delete log group ${outputs.logGroupName ?? ''}`;
     default:
       return `remove ${removable.title}`;
   }
@@ -126,12 +117,12 @@ function dependentsOf(removables: Removable[], id: string): Set<string> {
 
 /**
  * Orders the reversed setup graph does not give: the key outlives the stream it encrypts (a stream
- * that fails to delete must stay readable), and the log group outlives the mapping and function
- * that write to it (or Lambda recreates it).
+ * that fails to delete must stay readable), and the log group outlives the function that writes to
+ * it (the mapping that invokes it is already gone first).
  */
 const REMOVE_AFTER: Record<string, string[]> = {
   [STEP.kmsKey]: [STEP.stream],
-  [LOG_GROUP]: [STEP.esm, STEP.function],
+  [STEP.logGroup]: [STEP.function],
 };
 
 export interface RemovalStepOptions {
@@ -169,36 +160,6 @@ export function removalSteps(removables: Removable[], state: DeploymentState, op
       },
     };
   });
-}
-
-/** The log group is ours when the function was; it is recorded so that a failed deletion is retried. */
-export function recordLogGroup(state: DeploymentState, defaultFunctionName: string, now: Date): void {
-  const fnRecord = state.steps[STEP.function];
-  if (fnRecord?.origin !== 'created' || state.steps[LOG_GROUP]) return;
-  state.steps[LOG_GROUP] = {
-    origin: 'created',
-    phase: 'ready',
-    outputs: { logGroupName: lambdaLogGroupName(fnRecord.outputs.functionName ?? defaultFunctionName) },
-    runId: fnRecord.runId,
-    updatedAt: now.toISOString(),
-  };
-}
-
-/** The log group as a removal: one that is already gone counts as removed. */
-export function logGroupRemovable(consumer: AccountSession): Removable {
-  return {
-    id: LOG_GROUP,
-    title: 'log group',
-    account: 'consumer',
-    dependsOn: [],
-    async undo(ctx, outputs) {
-      try {
-        await callAws(ctx.clock, () => consumer.clients.logs.send(new DeleteLogGroupCommand({ logGroupName: outputs.logGroupName })));
-      } catch (error) {
-        if (!isNotFound(error)) throw error;
-      }
-    },
-  };
 }
 
 /** Consumers on the stream that are not ours and not already on their way out. */

@@ -19,6 +19,8 @@ export const MAXIMUM_RECORD_AGE_MAX = 604_800;
 export const STARTING_POSITIONS = ['TRIM_HORIZON', 'LATEST'] as const;
 export type StartingPosition = (typeof STARTING_POSITIONS)[number];
 export const RUNTIMES = ['nodejs22.x', 'nodejs24.x'] as const;
+/** The only retention periods CloudWatch Logs accepts (PutRetentionPolicy), in days. */
+export const LOG_RETENTION_DAYS: readonly number[] = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 export type Runtime = (typeof RUNTIMES)[number];
 
 // ---------------------------------------------------------------------------------------
@@ -232,6 +234,16 @@ export function validateMaximumRecordAgeInSeconds(value: NumericInput): Validati
   }
   if (n === -1 || (n >= MAXIMUM_RECORD_AGE_MIN && n <= MAXIMUM_RECORD_AGE_MAX)) return true;
   return `The maximum record age ${n} is out of range. ${allowed}`;
+}
+
+export function validateLogRetentionDays(value: NumericInput): Validation {
+  const allowed = `Use one of the periods CloudWatch Logs accepts: ${LOG_RETENTION_DAYS.join(', ')} days.`;
+  const n = toInteger(value);
+  if (n === undefined) {
+    return value === undefined || value === '' ? `The log retention is missing. ${allowed}` : `The log retention "${value}" is not a whole number of days. ${allowed}`;
+  }
+  if (!LOG_RETENTION_DAYS.includes(n)) return `CloudWatch Logs cannot keep logs for ${n} days. ${allowed}`;
+  return true;
 }
 
 export function validateStartingPosition(value: string): Validation {

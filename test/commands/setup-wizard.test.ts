@@ -27,6 +27,7 @@ const questions: ScriptedAnswer[] = [
   [/Consumer function/, undefined],
   [/Function name/, undefined],
   [/Runtime/, 'nodejs24.x'],
+  [/Days to keep the function's logs/, '14'],
   [/EFO consumer name/, undefined],
   [/Batch size/, '50'],
   [/Starting position/, undefined],
@@ -37,7 +38,7 @@ const questions: ScriptedAnswer[] = [
 describe('the setup wizard', () => {
   it('asks every question in order, shows the plan, and applies after one confirmation', async () => {
     world = twoAccounts();
-    const { prompter, run } = wizard([...questions, [/Apply 11 change\(s\) in accounts 111111111111 and 222222222222\?/, true]]);
+    const { prompter, run } = wizard([...questions, [/Apply 12 change\(s\) in accounts 111111111111 and 222222222222\?/, true]]);
     expect(await run()).toBe(ExitCode.Success);
     expect(prompter.asked).toHaveLength(questions.length + 1);
     const text = world.harness.reporter.text;
@@ -45,6 +46,8 @@ describe('the setup wizard', () => {
     const create = world.cloud.calls.find((c) => c.command === 'CreateStream')!.input as Record<string, unknown>;
     expect(create).toMatchObject({ StreamName: 'orders-stream', ShardCount: 2, StreamModeDetails: { StreamMode: 'PROVISIONED' } });
     expect(world.cloud.calls.find((c) => c.command === 'CreateFunction')!.input).toMatchObject({ Runtime: 'nodejs24.x' });
+    expect(world.cloud.calls.find((c) => c.command === 'PutRetentionPolicy')!.input).toMatchObject({ logGroupName: '/aws/lambda/orders-consumer', retentionInDays: 14 });
+    expect((await world.store.load('orders'))!.inputs).toMatchObject({ logRetentionDays: 14 });
     expect(world.cloud.calls.find((c) => c.command === 'CreateEventSourceMapping')!.input).toMatchObject({ BatchSize: 50, StartingPosition: 'TRIM_HORIZON' });
   });
 
@@ -88,20 +91,20 @@ describe('the setup wizard', () => {
   it('asks only what the flags left open', async () => {
     world = twoAccounts();
     const { prompter, run } = wizard(
-      [[/Region/, undefined], [/Batch size/, undefined], [/Starting position/, 'LATEST'], [/Maximum retry/, '5'], [/Maximum record age/, '-1'], [/Apply/, true]],
+      [[/Region/, undefined], [/Days to keep/, undefined], [/Batch size/, undefined], [/Starting position/, 'LATEST'], [/Maximum retry/, '5'], [/Maximum record age/, '-1'], [/Apply/, true]],
       '--producer-profile', 'prod', '--consumer-profile', 'analytics', '--name', 'orders', '--stream-name', 'orders-stream',
       '--capacity-mode', 'on-demand', '--kms-key', 'alias/kds-xacct/none', '--function-name', 'orders-fn', '--runtime', 'nodejs22.x', '--consumer-name', 'orders-efo',
     );
     // The key named does not exist: planning stops with a clear error before the confirmation.
     expect(await run()).toBe(ExitCode.Usage);
-    expect(prompter.asked.length).toBe(5);
+    expect(prompter.asked.length).toBe(6);
     expect(world.harness.reporter.text).toContain('KMS key alias/kds-xacct/none was not found');
     expect(world.cloud.mutatingCalls()).toEqual([]);
   });
 });
 
 describe('conflicts found while planning', () => {
-  const flags = ['--producer-profile', 'prod', '--consumer-profile', 'analytics', '--name', 'orders', '--capacity-mode', 'on-demand', '--stream-name', 'orders-stream', '--function-name', 'orders-consumer', '--runtime', 'nodejs22.x', '--consumer-name', 'c', '--batch-size', '100', '--starting-position', 'LATEST', '--max-retries', '3', '--max-record-age', '3600', '--region', 'eu-west-1'];
+  const flags = ['--producer-profile', 'prod', '--consumer-profile', 'analytics', '--name', 'orders', '--capacity-mode', 'on-demand', '--stream-name', 'orders-stream', '--function-name', 'orders-consumer', '--runtime', 'nodejs22.x', '--log-retention-days', '30', '--consumer-name', 'c', '--batch-size', '100', '--starting-position', 'LATEST', '--max-retries', '3', '--max-record-age', '3600', '--region', 'eu-west-1'];
 
   it('asks about each same-named resource that is not ours before adopting it', async () => {
     world = twoAccounts();

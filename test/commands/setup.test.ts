@@ -1,6 +1,9 @@
 import { GetRolePolicyCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { CreateEventSourceMappingCommand, DeleteEventSourceMappingCommand, GetEventSourceMappingCommand, LambdaClient, UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import { CreateGrantCommand, KMSClient } from '@aws-sdk/client-kms';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Interrupt } from '../../src/engine/engine.js';
 import { ExitCode } from '../../src/errors.js';
@@ -17,7 +20,7 @@ describe('setup on two fresh accounts', () => {
     expect(code).toBe(ExitCode.Success);
     const state = await world.store.load('orders');
     expect(Object.keys(state!.steps).sort()).toEqual(
-      ['consumer-policy', 'efo-consumer', 'event-source-mapping', 'function', 'kms-grant', 'kms-key', 'role', 'role-policy', 'stream', 'stream-encryption', 'stream-policy'],
+      ['consumer-policy', 'efo-consumer', 'event-source-mapping', 'function', 'kms-grant', 'kms-key', 'log-group', 'role', 'role-policy', 'stream', 'stream-encryption', 'stream-policy'],
     );
     expect(state!.accounts).toEqual({
       producer: { profile: 'prod', accountId: PRODUCER, region: REGION },
@@ -38,6 +41,7 @@ describe('setup on two fresh accounts', () => {
     ]);
     expect(producer.aliases).toEqual([expect.objectContaining({ name: 'alias/kds-xacct/orders' })]);
     expect(consumer.functions).toEqual([expect.objectContaining({ name: 'orders-consumer', runtime: 'nodejs22.x', handler: 'index.handler', state: 'Active', tags })]);
+    expect(consumer.logGroups).toEqual([{ name: '/aws/lambda/orders-consumer', retentionInDays: 30, tags }]);
     expect(consumer.eventSourceMappings).toEqual([
       expect.objectContaining({ eventSourceArn: `arn:aws:kinesis:${REGION}:${PRODUCER}:stream/orders-stream/consumer/orders-${CONSUMER}-efo:<ts>`, state: 'Enabled', startingPosition: 'TRIM_HORIZON', tags }),
     ]);
@@ -72,10 +76,12 @@ describe('setup failures roll back', () => {
         'CreateFunction',
         'CreateGrant',
         'CreateKey',
+        'CreateLogGroup',
         'CreateRole',
         'CreateStream',
         'PutResourcePolicy',
         'PutResourcePolicy',
+        'PutRetentionPolicy',
         'PutRolePolicy',
         'RegisterStreamConsumer',
         'StartStreamEncryption',
@@ -83,7 +89,7 @@ describe('setup failures roll back', () => {
     );
   });
 
-  const mutatingCallsOfFreshSetup = 12;
+  const mutatingCallsOfFreshSetup = 14;
   for (let n = 1; n <= mutatingCallsOfFreshSetup; n++) {
     it(`a fault at mutating call ${n} leaves both accounts as they were`, async () => {
       world = twoAccounts();
@@ -530,5 +536,121 @@ describe('a mapping made by hand on our function and consumer', () => {
     expect(world.harness.reporter.text).toMatch(/keep event source mapping/);
     expect(world.cloud.calls.filter((c) => c.command === 'DeleteEventSourceMapping')).toEqual([]);
     expect((await lambda.send(new GetEventSourceMappingCommand({ UUID: handMade.UUID }))).UUID).toBe(handMade.UUID);
+  });
+});
+
+describe("the function's log group", () => {
+  const GROUP = '/aws/lambda/orders-consumer';
+  const group = (w: ReturnType<typeof twoAccounts>, name = GROUP) => w.cloud.regionState(CONSUMER, REGION)!.logGroups.get(name);
+  const logCalls = (w: ReturnType<typeof twoAccounts>, from = 0) =>
+    w.cloud.calls.slice(from).filter((c) => c.mutating && !c.error && ['CreateLogGroup', 'PutRetentionPolicy', 'DeleteLogGroup'].includes(c.command)).map((c) => c.command);
+
+  it('is made by setup, tagged, with the stated default retention, before anything invokes the function', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    expect(group(world)).toMatchObject({ retentionInDays: 30, tags: { 'kds-xacct:deployment': 'orders', 'managed-by': 'kds-xacct' } });
+    const mutating = world.cloud.mutatingCalls().map((c) => c.command);
+    expect(mutating.indexOf('PutRetentionPolicy')).toBeLessThan(mutating.indexOf('CreateEventSourceMapping'));
+    expect((await world.store.load('orders'))!.steps['log-group']).toMatchObject({ origin: 'created', outputs: { logGroupName: GROUP, logGroupArn: `arn:aws:logs:${REGION}:${CONSUMER}:log-group:${GROUP}` } });
+  });
+
+  it('takes the retention from --log-retention-days or --config, and refuses a period CloudWatch Logs does not accept', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders', '--log-retention-days', '10')).toBe(ExitCode.Usage);
+    expect(world.harness.stderr.text).toMatch(/CloudWatch Logs cannot keep logs for 10 days\. Use one of the periods CloudWatch Logs accepts: 1, 3, 5, 7, 14, 30/);
+    const dir = await mkdtemp(join(tmpdir(), 'kds-xacct-'));
+    try {
+      const config = async (answers: object) => {
+        const file = join(dir, `${Object.values(answers).join('-')}.json`);
+        await writeFile(file, JSON.stringify(answers));
+        return file;
+      };
+      expect(await world.setup('--name', 'orders', '--config', await config({ logRetentionDays: 10 }))).toBe(ExitCode.Usage);
+      expect(world.harness.reporter.text).toContain('--log-retention-days: CloudWatch Logs cannot keep logs for 10 days.');
+      expect(world.cloud.calls).toEqual([]);
+      expect(await world.setup('--name', 'orders', '--config', await config({ logRetentionDays: 90 }))).toBe(ExitCode.Success);
+      expect(group(world)!.retentionInDays).toBe(90);
+    } finally {
+      await rm(dir, { recursive: true });
+    }
+    // A re-run starts from the recorded answers; a flag changes them.
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    expect(group(world)!.retentionInDays).toBe(90);
+    expect(await world.setup('--name', 'orders', '--log-retention-days', '7')).toBe(ExitCode.Success);
+    expect(group(world)!.retentionInDays).toBe(7);
+  });
+
+  it('a re-run puts back the retention of the group it made', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    group(world)!.retentionInDays = 3653;
+    const before = world.cloud.calls.length;
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    expect(world.harness.reporter.text).toMatch(/update\s+log group \/aws\/lambda\/orders-consumer \(its logs are kept 3653 days, the config says 30 days\)/);
+    expect(world.cloud.calls.slice(before).filter((c) => c.mutating && !c.error).map((c) => c.command)).toEqual(['PutRetentionPolicy']);
+    expect(group(world)!.retentionInDays).toBe(30);
+  });
+
+  it("adopts an adopted function's existing group as it is: never expiring stays never expiring", async () => {
+    world = twoAccounts();
+    world.cloud.seedFunction(CONSUMER, REGION, { name: 'clicks-reader' });
+    world.cloud.seedLogGroup(CONSUMER, REGION, '/aws/lambda/clicks-reader');
+    expect(await world.setup('--name', 'clicks', '--function-name', 'clicks-reader', '--use-existing-function')).toBe(ExitCode.Success);
+    expect(world.harness.reporter.text).toMatch(/adopt \(kept on teardown\)\s+log group \/aws\/lambda\/clicks-reader \(existing log group, kept as it is: its logs never expire\)/);
+    expect(logCalls(world)).toEqual([]);
+    expect(group(world, '/aws/lambda/clicks-reader')).toMatchObject({ tags: {} });
+    expect(group(world, '/aws/lambda/clicks-reader')!.retentionInDays).toBeUndefined();
+    expect((await world.store.load('clicks'))!.steps['log-group']!.origin).toBe('adopted');
+  });
+
+  it('makes the group of an adopted function that has none yet, as its own', async () => {
+    world = twoAccounts();
+    world.cloud.seedFunction(CONSUMER, REGION, { name: 'clicks-reader' });
+    expect(await world.setup('--name', 'clicks', '--function-name', 'clicks-reader', '--use-existing-function')).toBe(ExitCode.Success);
+    expect(logCalls(world)).toEqual(['CreateLogGroup', 'PutRetentionPolicy']);
+    expect(group(world, '/aws/lambda/clicks-reader')).toMatchObject({ retentionInDays: 30, tags: { 'kds-xacct:deployment': 'clicks' } });
+    expect((await world.store.load('clicks'))!.steps['log-group']!.origin).toBe('created');
+  });
+
+  it('never takes over a group that someone else made between the plan and the apply', async () => {
+    world = twoAccounts();
+    world.cloud.seedFunction(CONSUMER, REGION, { name: 'clicks-reader' });
+    let reads = 0;
+    // The second look is the apply's: Lambda has made the group for the adopted function by then.
+    const appears = () => {
+      if (++reads === 2) world.cloud.seedLogGroup(CONSUMER, REGION, '/aws/lambda/clicks-reader');
+      return false;
+    };
+    world.cloud.failOn({ command: 'DescribeLogGroups', when: appears }, { code: 'unused' });
+    expect(await world.setup('--name', 'clicks', '--function-name', 'clicks-reader', '--use-existing-function')).toBe(ExitCode.Failed);
+    expect(world.harness.reporter.text).toContain('Log group /aws/lambda/clicks-reader already exists but was not created by kds-xacct');
+    expect(logCalls(world)).toEqual([]);
+    expect(group(world, '/aws/lambda/clicks-reader')).toMatchObject({ tags: {} });
+    expect(group(world, '/aws/lambda/clicks-reader')!.retentionInDays).toBeUndefined();
+  });
+
+  it('refuses a same-named group that is not ours for a new function, and adopts it as it is under --adopt', async () => {
+    world = twoAccounts();
+    world.cloud.seedLogGroup(CONSUMER, REGION, GROUP, { retentionInDays: 7 });
+    const before = world.cloud.snapshot();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Usage);
+    expect(world.harness.reporter.text).toMatch(/Log group \/aws\/lambda\/orders-consumer already exists but was not created by kds-xacct[\s\S]*--adopt/);
+    expect(world.cloud.snapshot()).toEqual(before);
+    expect(await world.setup('--name', 'orders', '--adopt')).toBe(ExitCode.Success);
+    expect(group(world)).toMatchObject({ retentionInDays: 7, tags: {} });
+    expect(logCalls(world)).toEqual([]);
+  });
+
+  it('adopts the group Lambda made for a function an earlier kds-xacct deployed, before setup made groups itself', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    const state = (await world.store.load('orders'))!;
+    delete state.steps['log-group'];
+    await world.store.save(state);
+    Object.assign(group(world)!, { tags: {}, retentionInDays: undefined });
+    const before = world.cloud.calls.length;
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    expect(logCalls(world, before)).toEqual([]);
+    expect((await world.store.load('orders'))!.steps['log-group']!.origin).toBe('adopted');
   });
 });

@@ -50,6 +50,7 @@ describe('status of a healthy deployment', () => {
       ['producer', 'efo-consumer', 'ok', 'created'],
       ['consumer', 'role', 'ok', 'created'],
       ['consumer', 'role-policy', 'ok', 'created'],
+      ['consumer', 'log-group', 'ok', 'created'],
       ['consumer', 'function', 'ok', 'created'],
       ['producer', 'stream-policy', 'ok', 'created'],
       ['producer', 'consumer-policy', 'ok', 'created'],
@@ -88,7 +89,7 @@ describe('status of a healthy deployment', () => {
       accounts: { producer: { accountId: PRODUCER, region: REGION, profile: 'prod' }, consumer: { accountId: CONSUMER, region: REGION, profile: 'analytics' } },
       findings: [],
     });
-    expect(report.resources).toHaveLength(11);
+    expect(report.resources).toHaveLength(12);
     for (const r of report.resources) expect(Object.keys(r)).toEqual(expect.arrayContaining(['step', 'account', 'title', 'status']));
     // Logs go to stderr as JSON lines, never into the document.
     for (const line of json.stderr.lines) expect(() => JSON.parse(line)).not.toThrow();
@@ -215,6 +216,37 @@ describe('status finds unhealthy resources', () => {
     expect((await status()).code).toBe(ExitCode.Success);
   });
 
+  it('reports a deleted log group as missing, and setup makes it again', async () => {
+    await deployed();
+    consumerRegion().logGroups.delete('/aws/lambda/orders-consumer');
+    const { code, report, text } = await status();
+    expect(code).toBe(ExitCode.Failed);
+    expect(report.resources.find((r) => r.step === 'log-group')).toMatchObject({ status: 'missing', origin: 'created' });
+    expect(report.findings.map((f) => f.step)).toEqual(['log-group']);
+    expect(text).toContain('log group /aws/lambda/orders-consumer is missing (setup had made it)');
+
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    expect((await status()).code).toBe(ExitCode.Success);
+    expect(consumerRegion().logGroups.get('/aws/lambda/orders-consumer')).toMatchObject({ retentionInDays: 30 });
+  });
+
+  it("reports a changed retention of our log group as drift, but never an adopted group's", async () => {
+    await deployed();
+    consumerRegion().logGroups.get('/aws/lambda/orders-consumer')!.retentionInDays = 1;
+    const { code, report } = await status();
+    expect(code).toBe(ExitCode.Failed);
+    expect(report.findings).toEqual([
+      expect.objectContaining({ step: 'log-group', message: 'log group /aws/lambda/orders-consumer differs from what setup wrote (drift): its logs are kept 1 day, the config says 30 days' }),
+    ]);
+
+    world.cloud.seedFunction(CONSUMER, REGION, { name: 'clicks-reader' });
+    world.cloud.seedLogGroup(CONSUMER, REGION, '/aws/lambda/clicks-reader', { retentionInDays: 1 });
+    expect(await world.setup('--name', 'clicks', '--function-name', 'clicks-reader', '--use-existing-function')).toBe(ExitCode.Success);
+    const adopted = await world.harness.run('status', '--name', 'clicks');
+    expect(adopted).toBe(ExitCode.Success);
+    expect((world.harness.reporter.results.at(-1) as HealthReport).resources.find((r) => r.step === 'log-group')).toMatchObject({ status: 'ok', origin: 'adopted' });
+  });
+
   it('reports a key scheduled for deletion with the commands that cancel it', async () => {
     await deployed();
     const key = [...world.cloud.regionState(PRODUCER, REGION)!.keys.values()].find((k) => k.keyManager === 'CUSTOMER')!;
@@ -241,6 +273,6 @@ describe('status finds unhealthy resources', () => {
     const { code, report } = await status('--producer-profile', 'prod', '--consumer-profile', 'analytics');
     expect(code).toBe(ExitCode.Failed);
     expect(report.access).toEqual({ checked: false, reason: 'the EFO consumer does not exist' });
-    expect(report.resources.filter((r) => r.status === 'missing').map((r) => r.step)).toEqual(['kms-key', 'stream', 'role']);
+    expect(report.resources.filter((r) => r.status === 'missing').map((r) => r.step)).toEqual(['kms-key', 'stream', 'role', 'log-group']);
   });
 });

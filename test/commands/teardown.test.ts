@@ -62,20 +62,39 @@ describe('teardown after a full setup', () => {
     expect(world.harness.reporter.events.filter((e) => e.type === 'step:undone').length).toBeGreaterThan(10);
   });
 
-  it('deletes the log group Lambda created, unless --keep-logs', async () => {
+  it('deletes the log group setup made, after the mapping and the function, unless --keep-logs', async () => {
     for (const keep of [false, true]) {
       world = twoAccounts();
       expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
-      world.cloud.seedLogGroup(CONSUMER, REGION, '/aws/lambda/orders-consumer');
       const start = world.cloud.calls.length;
       expect(await teardown(world, '--name', 'orders', ...(keep ? ['--keep-logs'] : []))).toBe(ExitCode.Success);
-      const groups = [...world.cloud.regionState(CONSUMER, REGION)!.logGroups.keys()];
-      expect(groups).toEqual(keep ? ['/aws/lambda/orders-consumer'] : []);
+      const groups = [...world.cloud.regionState(CONSUMER, REGION)!.logGroups.values()];
+      expect(groups.map((g) => g.name)).toEqual(keep ? ['/aws/lambda/orders-consumer'] : []);
       const done = commands(world, start);
-      // Last: while the mapping or the function exist, Lambda could write to the group again.
-      if (!keep) expect(done.indexOf('DeleteLogGroup')).toBeGreaterThan(Math.max(done.indexOf('DeleteFunction'), done.indexOf('DeleteEventSourceMapping')));
+      if (keep) {
+        expect(done).not.toContain('DeleteLogGroup');
+        expect(world.harness.reporter.text).toContain('--keep-logs: log group /aws/lambda/orders-consumer is kept.');
+        expect(await world.store.load('orders')).toBeUndefined();
+      } else {
+        expect(world.harness.reporter.text).toContain('- delete log group /aws/lambda/orders-consumer');
+        // While the mapping or the function exist, Lambda could write to the group again.
+        expect(done.indexOf('DeleteLogGroup')).toBeGreaterThan(Math.max(done.indexOf('DeleteFunction'), done.indexOf('DeleteEventSourceMapping')));
+      }
       world.cloud.restore();
     }
+  });
+
+  it("never deletes a log group setup did not make: an adopted function's keeps its logs and retention", async () => {
+    world = twoAccounts();
+    const { setupArgs } = brownfield(world);
+    world.cloud.seedLogGroup(CONSUMER, REGION, '/aws/lambda/clicks-reader', { retentionInDays: 365 });
+    const before = world.cloud.snapshot();
+    expect(await world.setup(...setupArgs)).toBe(ExitCode.Success);
+    const start = world.cloud.calls.length;
+    expect(await teardown(world, '--name', 'clicks')).toBe(ExitCode.Success);
+    expect(commands(world, start)).not.toContain('DeleteLogGroup');
+    expect(world.harness.reporter.text).toContain('= keep log group /aws/lambda/clicks-reader (adopted');
+    expect(world.cloud.snapshot()).toEqual(before);
   });
 
   it('deletes everything that does not hang on a deletion that failed', async () => {
@@ -324,7 +343,6 @@ describe('failures and resuming', () => {
       world = twoAccounts();
       const before = world.cloud.snapshot();
       expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
-      world.cloud.seedLogGroup(CONSUMER, REGION, '/aws/lambda/orders-consumer');
       world.cloud.failAtMutatingCall(n);
       const code = await teardown(world, '--name', 'orders');
       if (code === ExitCode.Success) {

@@ -152,6 +152,11 @@ async function invoke(cloud: FakeCloud, accountId: string, region: string, fn: L
  * Writes as Lambda does with the execution role: the log group is created on first use (logs:CreateLogGroup),
  * then the lines go to a stream (logs:CreateLogStream, logs:PutLogEvents). Without those permissions the
  * lines are dropped, as on AWS, and the reason goes to `cloud.diagnostics`.
+ *
+ * All three are authorised against a log-stream ARN (CreateLogGroup's with an empty stream name), never the
+ * bare log-group ARN: Lambda's CreateLogGroup is denied on `…:log-group:/aws/lambda/FN:log-stream:` (the CloudTrail record in
+ * aws-solutions/instance-scheduler-on-aws#578), which is why the CloudWatch Logs API reference (LogGroup.arn)
+ * says to name log groups with a trailing `:*` in IAM policies.
  */
 async function writeFunctionLogs(cloud: FakeCloud, accountId: string, region: string, fn: LambdaFunction, lines: string[], at: number): Promise<void> {
   const rs = cloud.regionState(accountId, region)!;
@@ -159,16 +164,11 @@ async function writeFunctionLogs(cloud: FakeCloud, accountId: string, region: st
   const groupArn = `arn:aws:logs:${region}:${accountId}:log-group:${groupName}`;
   const role = roleOf(cloud, fn.role);
   const identity = role ? effectiveIdentityPolicies(cloud, role, at) : [];
-  const allowed = async (action: string, resources: string[]) => {
-    for (const resource of resources) {
-      const d = await evaluateAccess({ principal: fn.role, action, resource, resourceAccount: accountId, identityPolicies: identity });
-      if (d.allowed) return true;
-    }
-    return false;
-  };
+  const allowed = async (action: string, resource: string) =>
+    (await evaluateAccess({ principal: fn.role, action, resource, resourceAccount: accountId, identityPolicies: identity })).allowed;
   let group = rs.logGroups.get(groupName);
   if (!group) {
-    if (!(await allowed('logs:CreateLogGroup', [groupArn, `${groupArn}:*`]))) {
+    if (!(await allowed('logs:CreateLogGroup', `${groupArn}:log-stream:`))) {
       cloud.diagnostics.push(`${new Date(at).toISOString()} ${fn.arn}: role ${fn.role} may not logs:CreateLogGroup ${groupName}; log lines dropped`);
       return;
     }
@@ -178,7 +178,7 @@ async function writeFunctionLogs(cloud: FakeCloud, accountId: string, region: st
   const day = new Date(at).toISOString().slice(0, 10).replace(/-/g, '/');
   const streamName = `${day}/[$LATEST]${cloud.streamSuffix(fn.arn)}`;
   const streamArn = `${groupArn}:log-stream:${streamName}`;
-  if (!(await allowed('logs:CreateLogStream', [streamArn])) || !(await allowed('logs:PutLogEvents', [streamArn]))) {
+  if (!(await allowed('logs:CreateLogStream', streamArn)) || !(await allowed('logs:PutLogEvents', streamArn))) {
     cloud.diagnostics.push(`${new Date(at).toISOString()} ${fn.arn}: role ${fn.role} may not logs:CreateLogStream/PutLogEvents on ${groupName}; log lines dropped`);
     return;
   }

@@ -1,4 +1,12 @@
-import { CloudWatchLogsClient, FilterLogEventsCommand, StartLiveTailCommand } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  CloudWatchLogsClient,
+  CreateLogGroupCommand,
+  DescribeLogGroupsCommand,
+  FilterLogEventsCommand,
+  ListTagsForResourceCommand,
+  PutRetentionPolicyCommand,
+  StartLiveTailCommand,
+} from '@aws-sdk/client-cloudwatch-logs';
 import { CreateRoleCommand, DeleteRoleCommand, DeleteRolePolicyCommand, GetRolePolicyCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import {
   CreateStreamCommand,
@@ -84,7 +92,7 @@ beforeEach(() => {
 afterEach(() => cloud.restore());
 
 /** Builds the whole pipeline the way setup will, returning the ARNs. */
-async function buildPipeline(opts: { grant?: boolean; policies?: boolean } = {}) {
+async function buildPipeline(opts: { grant?: boolean; policies?: boolean; logStatements?: object[] } = {}) {
   const p = clients(PRODUCER);
   const c = clients(CONSUMER);
   const key = await p.kms.send(new CreateKeyCommand({ Description: 'orders', Tags: [{ TagKey: 'managed-by', TagValue: 'kds-xacct' }] }));
@@ -111,7 +119,9 @@ async function buildPipeline(opts: { grant?: boolean; policies?: boolean } = {})
           { Effect: 'Allow', Action: ['kinesis:DescribeStream', 'kinesis:DescribeStreamSummary', 'kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:ListShards'], Resource: streamArn },
           { Effect: 'Allow', Action: ['kinesis:DescribeStreamConsumer', 'kinesis:SubscribeToShard'], Resource: consumerArn },
           { Effect: 'Allow', Action: 'kms:Decrypt', Resource: keyArn, Condition: { StringEquals: { 'kms:EncryptionContext:aws:kinesis:arn': streamArn } } },
-          { Effect: 'Allow', Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'], Resource: `arn:aws:logs:${REGION}:${CONSUMER}:log-group:/aws/lambda/orders-consumer:*` },
+          ...(opts.logStatements ?? [
+            { Effect: 'Allow', Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'], Resource: `arn:aws:logs:${REGION}:${CONSUMER}:log-group:/aws/lambda/orders-consumer:*` },
+          ]),
         ],
       }),
     }),
@@ -326,6 +336,47 @@ describe('FakeCloud', () => {
     expect((await c.lambda.send(new GetEventSourceMappingCommand({ UUID: esm.UUID }))).LastProcessingResult).toBe('OK');
     const filtered = await c.logs.send(new FilterLogEventsCommand({ logGroupName: '/aws/lambda/orders-consumer', filterPattern: 'hello' }));
     expect(filtered.events).toHaveLength(1);
+  });
+
+  it("authorises Lambda's CreateLogGroup on …:log-stream:, so a grant on the bare log-group ARN creates no group", async () => {
+    const groupName = '/aws/lambda/orders-consumer';
+    const groupArn = `arn:aws:logs:${REGION}:${CONSUMER}:log-group:${groupName}`;
+    const { p, c, streamArn, consumerArn } = await buildPipeline({
+      logStatements: [
+        { Effect: 'Allow', Action: 'logs:CreateLogGroup', Resource: groupArn },
+        { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: `${groupArn}:*` },
+      ],
+    });
+    const esm = await c.lambda.send(new CreateEventSourceMappingCommand({ FunctionName: 'orders-consumer', EventSourceArn: consumerArn, StartingPosition: 'TRIM_HORIZON' }));
+    await until(() => c.lambda.send(new GetEventSourceMappingCommand({ UUID: esm.UUID })), (r) => r.State === 'Enabled');
+    await p.kinesis.send(new PutRecordCommand({ StreamARN: streamArn, PartitionKey: 'k', Data: new TextEncoder().encode('lost') }));
+    await clock.sleep(cloud.latency.esmDelivery);
+    expect(await cloud.logEvents(CONSUMER, REGION, groupName)).toEqual([]);
+    expect(cloud.regionState(CONSUMER, REGION)!.logGroups.has(groupName)).toBe(false);
+    expect(cloud.diagnostics.join('\n')).toContain(`may not logs:CreateLogGroup ${groupName}`);
+
+    // Once the group exists, the stream permissions on `<group ARN>:*` are all Lambda needs.
+    cloud.seedLogGroup(CONSUMER, REGION, groupName);
+    await p.kinesis.send(new PutRecordCommand({ StreamARN: streamArn, PartitionKey: 'k', Data: new TextEncoder().encode('kept') }));
+    await clock.sleep(cloud.latency.esmDelivery);
+    const messages = (await cloud.logEvents(CONSUMER, REGION, groupName)).map((e) => e.message);
+    expect(messages.some((m) => m.includes('kept'))).toBe(true);
+    expect(messages.some((m) => m.includes('lost'))).toBe(false);
+  });
+
+  it('PutRetentionPolicy takes only the documented periods; ListTagsForResource takes the log group ARN without :*', async () => {
+    const { logs } = clients(CONSUMER);
+    const groupArn = `arn:aws:logs:${REGION}:${CONSUMER}:log-group:/aws/lambda/fn`;
+    await logs.send(new CreateLogGroupCommand({ logGroupName: '/aws/lambda/fn', tags: { team: 'data' } }));
+    expect((await rejection(logs.send(new CreateLogGroupCommand({ logGroupName: '/aws/lambda/fn' })))).name).toBe('ResourceAlreadyExistsException');
+    const bad = await rejection(logs.send(new PutRetentionPolicyCommand({ logGroupName: '/aws/lambda/fn', retentionInDays: 10 })));
+    expect(bad.name).toBe('InvalidParameterException');
+    expect(bad.message).toContain("Value '10' at 'retentionInDays'");
+    await logs.send(new PutRetentionPolicyCommand({ logGroupName: '/aws/lambda/fn', retentionInDays: 14 }));
+    const described = await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: '/aws/lambda/fn' }));
+    expect(described.logGroups).toEqual([expect.objectContaining({ logGroupName: '/aws/lambda/fn', retentionInDays: 14, logGroupArn: groupArn, arn: `${groupArn}:*` })]);
+    expect((await logs.send(new ListTagsForResourceCommand({ resourceArn: groupArn }))).tags).toEqual({ team: 'data' });
+    expect((await rejection(logs.send(new ListTagsForResourceCommand({ resourceArn: `${groupArn}:*` })))).name).toBe('InvalidParameterException');
   });
 
   it('live tail yields new events in virtual time and can be made unavailable', async () => {

@@ -366,10 +366,13 @@ export class FakeCloud {
     return functionArn(accountId, region, opts.name);
   }
 
-  /** An existing log group. */
-  seedLogGroup(accountId: string, region: string, name: string): void {
+  /** An existing log group; without `retentionInDays` its events never expire, as CreateLogGroup leaves them. */
+  seedLogGroup(accountId: string, region: string, name: string, opts: { retentionInDays?: number; tags?: Record<string, string> } = {}): void {
     this.addAccount(accountId);
-    this.regionState(accountId, region)!.logGroups.set(name, newLogGroup(accountId, region, name, this.clock.now()));
+    const group = newLogGroup(accountId, region, name, this.clock.now());
+    Object.assign(group.tags, opts.tags ?? {});
+    if (opts.retentionInDays !== undefined) group.retentionInDays = opts.retentionInDays;
+    this.regionState(accountId, region)!.logGroups.set(name, group);
   }
 
   // ------------------------------------------------------------------ direct reads for assertions

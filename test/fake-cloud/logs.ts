@@ -4,6 +4,7 @@ import {
   DeleteLogGroupCommand,
   DescribeLogGroupsCommand,
   FilterLogEventsCommand,
+  ListTagsForResourceCommand,
   PutRetentionPolicyCommand,
   StartLiveTailCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
@@ -14,6 +15,9 @@ import type { LogEvent, LogGroup } from './model.js';
 import { parseArn } from './model.js';
 
 const err = (code: string, message: string): Error => awsError('CloudWatchLogs', code, message);
+
+/** The only retention periods PutRetentionPolicy accepts (its API reference, retentionInDays). */
+export const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
 export function newLogGroup(accountId: string, region: string, name: string, now: number): LogGroup {
   return { name, arn: `arn:aws:logs:${region}:${accountId}:log-group:${name}`, createdAt: now, tags: {}, streams: new Set(), events: [] };
@@ -130,6 +134,9 @@ export const logsModel: ServiceModel = {
       mutating: true,
       run(ctx, input) {
         const g = groupByIdentifier(ctx, input.logGroupName);
+        if (!RETENTION_DAYS.includes(input.retentionInDays)) {
+          throw err('InvalidParameterException', `1 validation error detected: Value '${input.retentionInDays}' at 'retentionInDays' failed to satisfy constraint: Member must satisfy enum value set: [${RETENTION_DAYS.join(', ')}]`);
+        }
         g.retentionInDays = input.retentionInDays;
         return {};
       },
@@ -153,6 +160,17 @@ export const logsModel: ServiceModel = {
             logGroupClass: 'STANDARD',
           })),
         };
+      },
+    },
+    ListTagsForResource: {
+      command: ListTagsForResourceCommand,
+      mutating: false,
+      run(ctx, input) {
+        // The API reference: a log group's ARN here is `arn:aws:logs:Region:account-id:log-group:log-group-name`,
+        // without the trailing `:*` (LogGroup.logGroupArn). Destinations are not modelled.
+        const arn: string = input.resourceArn ?? '';
+        if (!/:log-group:[^:*]+$/.test(arn)) throw err('InvalidParameterException', `FakeCloud models ListTagsForResource only on a log group ARN without a trailing :*, not ${arn}.`);
+        return { tags: { ...groupByIdentifier(ctx, arn).tags } };
       },
     },
     FilterLogEvents: {

@@ -86,7 +86,7 @@ describe('policy documents', () => {
     });
   });
 
-  it('role inline policy: scoped to this stream, consumer, key and log group', () => {
+  it('role inline policy: scoped to this stream, consumer, key and log group, with no logs:CreateLogGroup (setup makes the group)', () => {
     const policy = consumerRoleInlinePolicy({
       streamArn: STREAM,
       consumerArn: CONSUMER,
@@ -104,7 +104,6 @@ describe('policy documents', () => {
         Resource: KEY,
         Condition: { StringEquals: { 'kms:EncryptionContext:aws:kinesis:arn': STREAM } },
       },
-      { Sid: 'CreateLogGroup', Effect: 'Allow', Action: ['logs:CreateLogGroup'], Resource: LOG_GROUP },
       {
         Sid: 'WriteLogs',
         Effect: 'Allow',

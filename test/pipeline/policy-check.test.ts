@@ -229,17 +229,19 @@ describe('simulateAccess', () => {
     }
   });
 
-  it('allows the role its own log group and nothing else in Logs', async () => {
+  it("allows the role to write to its own log group's streams, as AWS authorises them, and nothing else in Logs", async () => {
     const logStream = `${LOG_GROUP}:log-stream:2024/01/01/[$LATEST]abc`;
     const allowed = async (action: string, resourceArn: string) =>
       (await simulateAccess({ ...request, action, resourceArn })).allowed;
-    expect(await allowed('logs:CreateLogGroup', LOG_GROUP)).toBe(true);
     expect(await allowed('logs:CreateLogStream', logStream)).toBe(true);
     expect(await allowed('logs:PutLogEvents', logStream)).toBe(true);
+    // Setup makes the group; Lambda's own CreateLogGroup is authorised on `…:log-stream:` (aws-solutions/instance-scheduler-on-aws#578).
+    expect(await allowed('logs:CreateLogGroup', `${LOG_GROUP}:log-stream:`)).toBe(false);
+    expect(await allowed('logs:CreateLogGroup', LOG_GROUP)).toBe(false);
     const otherGroup = arns.logGroup(REGION, CONSUMER_ACCOUNT, '/aws/lambda/other');
-    expect(await allowed('logs:CreateLogGroup', otherGroup)).toBe(false);
     expect(await allowed('logs:PutLogEvents', `${otherGroup}:log-stream:x`)).toBe(false);
-    expect(await allowed('logs:DeleteLogGroup', LOG_GROUP)).toBe(false);
+    expect(await allowed('logs:DeleteLogGroup', `${LOG_GROUP}:*`)).toBe(false);
+    expect(await allowed('logs:PutRetentionPolicy', `${LOG_GROUP}:*`)).toBe(false);
   });
 });
 

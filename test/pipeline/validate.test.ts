@@ -15,6 +15,7 @@ import {
   validateDeploymentName,
   validateFunctionName,
   validateKmsKeyRef,
+  validateLogRetentionDays,
   validateMaximumRecordAgeInSeconds,
   validateMaximumRetryAttempts,
   validateRegion,
@@ -237,6 +238,15 @@ describe('numbers', () => {
     expect(validateMaximumRecordAgeInSeconds(59)).toMatch(/out of range/);
     expect(validateMaximumRecordAgeInSeconds(604_801)).toMatch(/out of range/);
     expect(validateMaximumRecordAgeInSeconds('1h')).toMatch(/not a whole number/);
+  });
+
+  it('log retention: only the periods CloudWatch Logs accepts', () => {
+    for (const days of [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]) expect(validateLogRetentionDays(days), String(days)).toBe(true);
+    expect(validateLogRetentionDays('30')).toBe(true);
+    expect(validateLogRetentionDays(10)).toMatch(/cannot keep logs for 10 days.*1, 3, 5, 7, 14, 30/);
+    expect(validateLogRetentionDays(0)).toMatch(/cannot keep logs for 0 days/);
+    expect(validateLogRetentionDays('1m')).toMatch(/not a whole number of days/);
+    expect(validateLogRetentionDays(undefined)).toMatch(/missing/);
   });
 });
 

@@ -15,6 +15,7 @@ export const STEP = {
   consumer: 'efo-consumer',
   role: 'role',
   rolePolicy: 'role-policy',
+  logGroup: 'log-group',
   function: 'function',
   streamPolicy: 'stream-policy',
   consumerPolicy: 'consumer-policy',
@@ -38,7 +39,7 @@ export interface PipelineContext {
 
 /** The one identifier worth showing for a step's outputs: its ARN, or its id where it has no ARN. */
 export function primaryId(outputs: Outputs): string | undefined {
-  return outputs.streamArn ?? outputs.consumerArn ?? outputs.keyArn ?? outputs.roleArn ?? outputs.functionArn ?? outputs.resourceArn ?? outputs.uuid ?? outputs.grantId ?? outputs.policyName;
+  return outputs.streamArn ?? outputs.consumerArn ?? outputs.keyArn ?? outputs.roleArn ?? outputs.functionArn ?? outputs.logGroupArn ?? outputs.resourceArn ?? outputs.uuid ?? outputs.grantId ?? outputs.policyName;
 }
 
 /** A deployment's step context: names default from the deployment name and are overridden by the config. */

@@ -10,6 +10,7 @@ import { encryptionStep } from './encryption.js';
 import { consumerStep } from './consumer.js';
 import { roleStep } from './role.js';
 import { rolePolicyStep } from './role-policy.js';
+import { logGroupStep } from './log-group.js';
 import { functionStep } from './function.js';
 import { consumerPolicyStep, streamPolicyStep } from './resource-policy.js';
 import { grantStep } from './grant.js';
@@ -24,6 +25,7 @@ export function setupSteps(ctx: PipelineContext): Step[] {
     consumerStep(ctx),
     roleStep(ctx),
     rolePolicyStep(ctx),
+    logGroupStep(ctx),
     functionStep(ctx),
     streamPolicyStep(ctx),
     consumerPolicyStep(ctx),

@@ -78,7 +78,8 @@ export function esmStep(ctx: PipelineContext): Step {
     id: STEP.esm,
     title: `event source mapping ${config.functionName} ← ${config.consumerName}`,
     account: 'consumer',
-    dependsOn: [STEP.stream, STEP.function, STEP.consumer, STEP.rolePolicy, STEP.streamPolicy, STEP.consumerPolicy, STEP.grant],
+    // The log group too: the role may not create it, so records delivered before it exists lose their log lines.
+    dependsOn: [STEP.stream, STEP.function, STEP.consumer, STEP.rolePolicy, STEP.streamPolicy, STEP.consumerPolicy, STEP.grant, STEP.logGroup],
     async check(step) {
       const consumerArn = step.outputsOf(STEP.consumer).consumerArn!;
       const found = await find(step, consumerArn);

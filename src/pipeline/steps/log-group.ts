@@ -1,0 +1,58 @@
+import { CreateLogGroupCommand, DeleteLogGroupCommand, PutRetentionPolicyCommand } from '@aws-sdk/client-cloudwatch-logs';
+import type { Origin, Step, StepContext } from '../../engine/types.js';
+import { describeLogGroup, logGroupTags } from '../lookups.js';
+import { arns } from '../names.js';
+import { callAws } from '../retry.js';
+import { STEP, type PipelineContext } from './context.js';
+import { NotOursError, ignoreMissing, isOurs, originOf } from './shared.js';
+
+const daysText = (days: number) => `${days} day${days === 1 ? '' : 's'}`;
+const keptFor = (days: number | undefined) => (days === undefined ? 'never expire' : `are kept ${daysText(days)}`);
+
+/**
+ * The function's log group, made by setup rather than left to Lambda: tagged, with a retention period
+ * (Lambda's own groups never expire), and the role then needs no logs:CreateLogGroup. The group of a
+ * function that existed before this run is the user's, or Lambda made it: adopted as it is, retention
+ * and all.
+ */
+export function logGroupStep(ctx: PipelineContext): Step {
+  const { consumer, names, config } = ctx;
+  const logs = consumer.clients.logs;
+  const logGroupName = names.logGroupName;
+  const outputs = { logGroupName, logGroupArn: arns.logGroup(consumer.region, consumer.accountId, logGroupName) };
+  const what = `Log group ${logGroupName}`;
+  /** An adopted function's, or one an earlier kds-xacct deployed before it made log groups itself. */
+  const functionExisted = config.useExistingFunction || ctx.previous.steps[STEP.function] !== undefined;
+  const tagsOf = (step: StepContext) => logGroupTags(step.clock, logs, outputs.logGroupArn);
+  return {
+    id: STEP.logGroup,
+    title: `log group ${logGroupName}`,
+    account: 'consumer',
+    dependsOn: [],
+    async check(step) {
+      const group = await describeLogGroup(step.clock, logs, logGroupName);
+      if (!group) return { status: 'missing' };
+      const tags = await tagsOf(step);
+      const origin: Origin = functionExisted && !isOurs(ctx, tags, STEP.logGroup) ? 'adopted' : originOf(ctx, STEP.logGroup, what, tags, '--function-name');
+      if (origin === 'adopted') return { status: 'done', origin, outputs, detail: `existing log group, kept as it is: its logs ${keptFor(group.retentionInDays)}` };
+      if (group.retentionInDays !== config.logRetentionDays) {
+        return { status: 'update', origin, outputs, detail: `its logs ${keptFor(group.retentionInDays)}, the config says ${daysText(config.logRetentionDays)}` };
+      }
+      return { status: 'done', origin, outputs };
+    },
+    async apply(step) {
+      if (!(await describeLogGroup(step.clock, logs, logGroupName))) {
+        await callAws(step.clock, () => logs.send(new CreateLogGroupCommand({ logGroupName, tags: names.tags })));
+        await step.record(outputs);
+      } else if (!isOurs(ctx, await tagsOf(step), STEP.logGroup)) {
+        // Made by someone else since the check (Lambda, for an adopted function): never ours to change.
+        throw new NotOursError(STEP.logGroup, `${what} already exists but was not created by kds-xacct for deployment "${names.deployment}".`, '--function-name');
+      }
+      await callAws(step.clock, () => logs.send(new PutRetentionPolicyCommand({ logGroupName, retentionInDays: config.logRetentionDays })));
+      return outputs;
+    },
+    async undo(step, recorded) {
+      await ignoreMissing(() => callAws(step.clock, () => logs.send(new DeleteLogGroupCommand({ logGroupName: recorded.logGroupName }))));
+    },
+  };
+}
