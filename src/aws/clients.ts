@@ -5,8 +5,9 @@ import { KMSClient, type KMSClientConfig } from '@aws-sdk/client-kms';
 import { LambdaClient, type LambdaClientConfig } from '@aws-sdk/client-lambda';
 import { STSClient, type STSClientConfig } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentityProvider, Logger } from '@aws-sdk/types';
-import type { ConfiguredEndpoint, ServiceKey } from './endpoints.js';
-import type { AwsClients } from './session.js';
+import { SERVICE_IDS, type ConfiguredEndpoint, type ServiceKey } from './endpoints.js';
+import type { AccountRole, AwsClients } from './session.js';
+import { unreachableEndpointPlugin } from './unreachable.js';
 
 /** Per-client settings that replace ours; `all` applies to every client first. Mostly for tests. */
 export interface ClientOverrides {
@@ -29,6 +30,7 @@ export const SDK_RETRY = { maxAttempts: 3, retryMode: 'standard' } as const;
 export type ResolvedEndpoints = Partial<Record<ServiceKey, ConfiguredEndpoint>>;
 
 interface ClientSettings {
+  account: AccountRole;
   profile: string;
   region: string;
   credentials: AwsCredentialIdentityProvider;
@@ -38,7 +40,7 @@ interface ClientSettings {
 }
 
 /** The clients of one session: the profile's credentials, region and endpoints, and short SDK retries. */
-export function createClients({ profile, region, credentials, endpoints, logger, overrides }: ClientSettings): AwsClients {
+export function createClients({ account, profile, region, credentials, endpoints, logger, overrides }: ClientSettings): AwsClients {
   const common = {
     region,
     credentials,
@@ -55,7 +57,7 @@ export function createClients({ profile, region, credentials, endpoints, logger,
     const endpoint = endpoints[service];
     return endpoint ? { endpoint: endpoint.url } : {};
   };
-  return {
+  const clients: AwsClients = {
     kinesis: new KinesisClient({ ...common, ...endpointOf('kinesis'), ...overrides.kinesis }),
     kms: new KMSClient({ ...common, ...endpointOf('kms'), ...overrides.kms }),
     iam: new IAMClient({ ...common, ...endpointOf('iam'), ...overrides.iam }),
@@ -70,4 +72,9 @@ export function createClients({ profile, region, credentials, endpoints, logger,
     }),
     sts: new STSClient({ ...common, ...endpointOf('sts'), ...overrides.sts }),
   };
+  for (const service of Object.keys(clients) as ServiceKey[]) {
+    const configured = endpoints[service];
+    clients[service].middlewareStack.use(unreachableEndpointPlugin({ account, profile, region, service: SERVICE_IDS[service], ...(configured && { configured }) }));
+  }
+  return clients;
 }

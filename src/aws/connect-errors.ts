@@ -129,7 +129,8 @@ export function describeConnectError(error: unknown, ctx: ConnectErrorContext): 
   return new Error(`Could not connect with profile "${profile}": ${message}`, { cause: error });
 }
 
-function networkCode(error: unknown): string | undefined {
+/** The network failure behind an error (a Node system error code, or "timed out"), if that is what it is. */
+export function networkCode(error: unknown): string | undefined {
   // Node's system errors carry `code`; the SDK sometimes nests the original under `cause`.
   for (let current: unknown = error, depth = 0; current instanceof Error && depth < 4; current = current.cause, depth++) {
     const code = (current as { code?: unknown }).code;

@@ -79,7 +79,7 @@ export function createSessionFactory(deps: SessionFactoryDeps = {}): SessionFact
 
       const target: CredentialTarget = { region: region.value, ...(endpoints.sts && { stsEndpoint: endpoints.sts.url }) };
       const credentials = credentialsOf(profile, options, target, fromEnvironment);
-      const clients = createClients({ profile, region: region.value, credentials, endpoints, logger: sdkLogger, overrides });
+      const clients = createClients({ account: role, profile, region: region.value, credentials, endpoints, logger: sdkLogger, overrides });
 
       let identity;
       try {

@@ -9,6 +9,7 @@ export function defineTeardownCommand(program: Command, action: CommandAction): 
       'Delete what setup created for a deployment, in reverse order: the event source mapping first, the stream and consumer last, the KMS key scheduled for deletion. Adopted resources are kept; only what kds-xacct added to them (policy statements, grant, mapping) is removed. Without a state file, resources are found by their tags and names.',
     )
     .option('--key-pending-days <days>', 'waiting period before the KMS key is deleted', integer(7, 30), 30)
+    .option('--keep-key', 'keep the KMS key setup created (needed when an adopted stream keeps records longer than 30 days)')
     .option('--keep-logs', "keep the function's CloudWatch log group")
     .option('--delete-stream-with-consumers', 'delete our stream even if other consumers are registered on it')
     .addHelpText('after', examples('kds-xacct teardown --name orders', 'kds-xacct teardown --name orders --yes --key-pending-days 7'))

@@ -3,13 +3,14 @@ import { randomUUID } from 'node:crypto';
 import type { AccountSession } from '../aws/session.js';
 import type { CommandContext } from '../context.js';
 import { exitCodeFor, runSteps, type Leftover } from '../engine/engine.js';
-import { newState } from '../engine/state.js';
+import { newState, type DeploymentState } from '../engine/state.js';
 import { StepState, type EngineEvent } from '../engine/types.js';
 import { CommandFailedError, ExitCode, UserError } from '../errors.js';
 import { configFromState } from '../pipeline/config.js';
 import { discoverDeployment } from '../pipeline/discover.js';
 import { STEP, pipelineContext, primaryId } from '../pipeline/steps/context.js';
 import { setupSteps } from '../pipeline/steps/index.js';
+import { MAX_KEY_PENDING_DAYS, recordsOutlive, type RecordsOutlive } from '../pipeline/steps/kms-key.js';
 import {
   LOG_GROUP,
   consumerList,
@@ -28,13 +29,14 @@ import { describeStepError, formatTable, leftoverLines } from './report.js';
 
 interface TeardownFlags {
   keyPendingDays?: number;
+  keepKey?: boolean;
   keepLogs?: boolean;
   deleteStreamWithConsumers?: boolean;
 }
 
 type Accounts = { producer: AccountSession; consumer: AccountSession };
 
-function planText(plan: RemovalPlan, accounts: Accounts, keyPendingDays: number): string {
+function planText(plan: RemovalPlan, accounts: Accounts, keyPendingDays: number, outlive: RecordsOutlive | undefined): string {
   const lines: string[] = [];
   for (const account of ['producer', 'consumer'] as const) {
     const remove = plan.remove.filter((p) => p.account === account && !plan.silent.has(p.stepId));
@@ -46,10 +48,48 @@ function planText(plan: RemovalPlan, accounts: Accounts, keyPendingDays: number)
   }
   if (plan.remove.some((p) => p.stepId === STEP.kmsKey)) {
     lines.push(
-      `\nThe KMS key is scheduled for deletion with a ${keyPendingDays}-day waiting period (--key-pending-days). Until then it can be restored with \`aws kms cancel-key-deletion\`; after that, data encrypted with it can never be decrypted again.`,
+      `\nThe KMS key is scheduled for deletion with a ${keyPendingDays}-day waiting period${outlive && outlive.days >= keyPendingDays ? '' : ' (--key-pending-days)'}. Until then it can be restored with \`aws kms cancel-key-deletion\`; after that, data encrypted with it can never be decrypted again.`,
+    );
+  }
+  if (outlive) {
+    lines.push(
+      `Stream ${outlive.streamName} is not ours and keeps records for ${outlive.retentionHours} hours. Records written while kds-xacct's key encrypted it stay encrypted with that key after encryption is turned off, so the key ${plan.remove.some((p) => p.stepId === STEP.kmsKey) ? `must outlive them: its deletion waits at least ${outlive.days} days.` : 'is kept.'}`,
     );
   }
   return lines.join('\n');
+}
+
+/**
+ * Whether our key may be deleted, decided before anything changes: a key that encrypted an adopted
+ * stream must outlive the records it encrypted. Up to 30 days of retention, a longer waiting period
+ * covers them; beyond that only keeping the key does, and that is the user's decision. A kept key
+ * leaves the plan (its grant is still revoked).
+ */
+async function keyDecision(
+  ctx: CommandContext,
+  flags: TeardownFlags,
+  state: DeploymentState,
+  adoptedStream: string | undefined,
+  producer: AccountSession,
+): Promise<{ outlive?: RecordsOutlive; declined?: true }> {
+  const key = state.steps[STEP.kmsKey];
+  if (key?.origin !== 'created') return {};
+  const outlive = adoptedStream ? await recordsOutlive(ctx.environment.clock, producer, adoptedStream) : undefined;
+  let keep = flags.keepKey === true;
+  if (!keep && outlive && outlive.days > MAX_KEY_PENDING_DAYS) {
+    const why = `Stream ${outlive.streamName} is not ours and keeps records for ${outlive.retentionHours} hours (${outlive.days} days). Records written while kds-xacct's KMS key encrypted it stay encrypted with that key, and KMS deletes a key at most ${MAX_KEY_PENDING_DAYS} days after it is scheduled, so deleting the key would make them unreadable.`;
+    if (!ctx.interactive) throw new UserError(`${why} Nothing was deleted.`, `Pass --keep-key to keep the key (it costs about $1 a month until you delete it), or shorten the stream's retention to ${MAX_KEY_PENDING_DAYS} days or less first (aws kinesis decrease-stream-retention-period).`);
+    ctx.reporter.warn(why);
+    keep = await (await ctx.environment.prompter()).confirm({ message: `Keep KMS key ${key.outputs.keyId} so that those records stay readable?`, default: true });
+    if (!keep) return { declined: true };
+  }
+  if (keep) {
+    ctx.reporter.info(
+      `KMS key ${key.outputs.keyArn ?? key.outputs.keyId}${key.outputs.aliasName ? ` (${key.outputs.aliasName})` : ''} is kept${flags.keepKey ? ' (--keep-key)' : ''}. Once it encrypts nothing you need, delete it: aws kms schedule-key-deletion --key-id ${key.outputs.keyId} --pending-window-in-days 7`,
+    );
+    delete state.steps[STEP.kmsKey];
+  }
+  return outlive ? { outlive } : {};
 }
 
 function leftoverOf(p: PlannedRemoval): Leftover {
@@ -92,13 +132,19 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
     }
 
     const config = configFromState(state, consumer.accountId);
+    const { outlive, declined } = await keyDecision(ctx, flags, state, config.useExistingStream ? config.streamName : undefined, producer);
+    if (declined) {
+      reporter.info(`Nothing was deleted. Shorten the stream's retention to ${MAX_KEY_PENDING_DAYS} days or less (aws kinesis decrease-stream-retention-period) and run teardown again, or keep the key.`);
+      return ExitCode.Success;
+    }
+    const keyDays = Math.max(keyPendingDays, outlive?.days ?? 0);
     const pipeline = pipelineContext({ config, producer, consumer, previous: state, keyPendingDays });
     const removables: Removable[] = [logGroupRemovable(consumer), ...setupSteps(pipeline)];
 
     if (flags.keepLogs) delete state.steps[LOG_GROUP];
     else recordLogGroup(state, config.functionName, new Date(clock.now()));
 
-    const plan = planRemoval(removables, state, keyPendingDays);
+    const plan = planRemoval(removables, state, keyDays);
     if (plan.remove.length === 0) {
       if (discovered) {
         reporter.info(
@@ -128,7 +174,7 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
       }
     }
 
-    reporter.info(`\nTeardown of deployment "${name}"${discovered ? ' (found by tags and names)' : ''}:\n${planText(plan, accounts, keyPendingDays)}`);
+    reporter.info(`\nTeardown of deployment "${name}"${discovered ? ' (found by tags and names)' : ''}:\n${planText(plan, accounts, keyDays, outlive)}`);
     if (others.length > 0) reporter.warn(`--delete-stream-with-consumers: these consumers of stream ${streamRecord!.outputs.streamName} will be deregistered too:\n${consumerList(others)}`);
     if (plan.unknown.length > 0) reporter.warn(`The state records resources this version of kds-xacct does not know; they are left alone: ${plan.unknown.map((p) => p.stepId).join(', ')}.`);
     if (ctx.interactive) {
@@ -150,7 +196,7 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
     await store.save(live);
     const removed: string[] = [];
     const steps = removalSteps(removables, live, {
-      keyPendingDays,
+      keyPendingDays: keyDays,
       async onRemoved(stepId) {
         delete live.steps[stepId];
         live.updatedAt = new Date(clock.now()).toISOString();
@@ -173,7 +219,7 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
       interrupt: environment.interrupt,
     });
 
-    const remaining = planRemoval(removables, live, keyPendingDays);
+    const remaining = planRemoval(removables, live, keyDays);
     const left = [...remaining.remove, ...remaining.unknown];
     // Encryption of a stream that is still there is part of that stream, not a resource of its own.
     const shown = left.filter((p) => !remaining.silent.has(p.stepId));
@@ -182,7 +228,7 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
       deployment: name,
       outcome: result.outcome === 'succeeded' && left.length > 0 ? 'incomplete' : result.outcome,
       discovered,
-      keyPendingDays,
+      keyPendingDays: keyDays,
       removed,
       kept: plan.keep.map(leftoverOf),
       remaining: shown.map(leftoverOf),
@@ -202,7 +248,7 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
       return ExitCode.Failed;
     }
     reporter.info(`\nDeployment "${name}" is torn down${plan.keep.length ? '; adopted resources were kept' : ''}. The state file was removed.`);
-    if (removed.includes(STEP.kmsKey)) reporter.info(`The KMS key is pending deletion for ${keyPendingDays} days.`);
+    if (removed.includes(STEP.kmsKey)) reporter.info(`The KMS key is pending deletion for ${keyDays} days.`);
     if (plan.keep.length) reporter.info(formatTable(['account', 'kept', 'id / ARN'], plan.keep.map((p) => [p.account, p.title, primaryId(p.outputs) ?? ''])));
     return ExitCode.Success;
   } finally {

@@ -7,7 +7,7 @@ import type { AccountRole, AccountSession } from '../aws/session.js';
 import type { Clock } from '../engine/clock.js';
 import { newState, type DeploymentState } from '../engine/state.js';
 import type { Outputs } from '../engine/types.js';
-import { TAG_DEPLOYMENT, defaultNames } from './names.js';
+import { TAG_DEPLOYMENT, arns, defaultNames } from './names.js';
 import { hasStatements, parsePolicy } from './policies.js';
 import { callAws, ifExists } from './retry.js';
 import { describeStream, functionTags, kinesisTags, kmsKeyTags, listGrants } from './lookups.js';
@@ -67,7 +67,7 @@ export async function discoverDeployment(name: string, accounts: Record<AccountR
     for (const m of page.EventSourceMappings ?? []) {
       const mine = m.FunctionArn?.endsWith(`:function:${names.functionName}`) || ourConsumerSource.test(m.EventSourceArn ?? '');
       if (!mine || m.State === 'Deleting' || mappings.has(m.UUID!)) continue;
-      const arn = m.EventSourceMappingArn ?? `arn:aws:lambda:${consumer.region}:${consumer.accountId}:event-source-mapping:${m.UUID}`;
+      const arn = m.EventSourceMappingArn ?? arns.eventSourceMapping(consumer.region, consumer.accountId, m.UUID!);
       const tags = (await ifExists(clock, () => lambda.send(new ListTagsCommand({ Resource: arn }))))?.Tags;
       if (isOursTagged(tags, name)) mappings.set(m.UUID!, m);
     }

@@ -142,6 +142,8 @@ export const arns = {
     `arn:${partitionOf(region)}:kms:${region}:${accountId}:${alias}`,
   kmsKey: (region: string, accountId: string, keyId: string): string =>
     `arn:${partitionOf(region)}:kms:${region}:${accountId}:key/${keyId}`,
+  eventSourceMapping: (region: string, accountId: string, uuid: string): string =>
+    `arn:${partitionOf(region)}:lambda:${region}:${accountId}:event-source-mapping:${uuid}`,
   accountRoot: (region: string, accountId: string): string =>
     `arn:${partitionOf(region)}:iam::${accountId}:root`,
 } as const;

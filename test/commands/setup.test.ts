@@ -1,5 +1,5 @@
 import { GetRolePolicyCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
-import { GetEventSourceMappingCommand, LambdaClient, UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
+import { CreateEventSourceMappingCommand, DeleteEventSourceMappingCommand, GetEventSourceMappingCommand, LambdaClient, UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import { KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { CreateGrantCommand, KMSClient } from '@aws-sdk/client-kms';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -519,5 +519,93 @@ describe('quotas', () => {
     expect(await world.setup('--name', 'orders', '--stream-name', 'busy', '--use-existing-stream')).toBe(ExitCode.Failed);
     expect(world.cloud.calls.filter((c) => c.command === 'RegisterStreamConsumer')).toHaveLength(1);
     expect(world.harness.reporter.text).toMatch(/LimitExceededException: Consumer limit of 20/);
+  });
+});
+
+describe('resource policies and a stream that is changing state', () => {
+  const streamPolicyWrites = (w: ReturnType<typeof twoAccounts>, stream: string) =>
+    w.cloud.calls.filter((c) => c.command === 'PutResourcePolicy' && (c.input as { ResourceARN: string }).ResourceARN === `arn:aws:kinesis:${REGION}:${PRODUCER}:stream/${stream}`);
+
+  it('writes the stream policy of a new stream once StartStreamEncryption has finished, not while the stream is UPDATING', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders'), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(streamPolicyWrites(world, 'orders-stream').map((c) => c.error ?? 'ok')).toEqual(['ok']);
+  });
+
+  it("waits while someone else's reshard keeps an adopted stream UPDATING, and writes again after a write that raced a state change", async () => {
+    world = twoAccounts();
+    const keyId = world.cloud.seedKey(PRODUCER, REGION, { alias: 'alias/clicks' });
+    world.cloud.seedStream(PRODUCER, REGION, { name: 'clicks', encryption: { keyId: `arn:aws:kms:${REGION}:${PRODUCER}:key/${keyId}` } });
+    const reshardedUntil = world.clock.now() + 120_000;
+    world.cloud.regionState(PRODUCER, REGION)!.streams.get('clicks')!.phase = { state: 'UPDATING', until: reshardedUntil, then: 'ACTIVE' };
+    const toConsumer = (input: { ResourceARN: string }) => input.ResourceARN.includes('/consumer/');
+    world.cloud.failOn({ command: 'PutResourcePolicy', when: (input) => !toConsumer(input) }, { code: 'ResourceInUseException', message: `Stream clicks under account ${PRODUCER} not ACTIVE, instead in state UPDATING` });
+    world.cloud.failOn({ command: 'PutResourcePolicy', when: toConsumer }, { code: 'ResourceInUseException', message: 'Consumer is not in ACTIVE status.' });
+    expect(await world.setup('--name', 'clicks', '--stream-name', 'clicks', '--use-existing-stream'), world.harness.reporter.text).toBe(ExitCode.Success);
+    const writes = streamPolicyWrites(world, 'clicks');
+    expect(writes.map((c) => c.error ?? 'ok')).toEqual(['ResourceInUseException', 'ok']);
+    expect(writes[0]!.at).toBeGreaterThanOrEqual(reshardedUntil);
+    const consumerWrites = world.cloud.calls.filter((c) => c.command === 'PutResourcePolicy' && toConsumer(c.input as { ResourceARN: string }));
+    expect(consumerWrites.map((c) => c.error ?? 'ok')).toEqual(['ResourceInUseException', 'ok']);
+  });
+});
+
+describe('an event source mapping that is changing state', () => {
+  const lambdaOf = (w: ReturnType<typeof twoAccounts>) => new LambdaClient({ region: REGION, credentials: w.cloud.credentialsFor(CONSUMER) });
+
+  it('rolls back a mapping whose wait failed while it was still Creating, and leaves nothing behind', async () => {
+    world = twoAccounts();
+    const before = world.cloud.snapshot();
+    world.cloud.failOn({ command: 'GetEventSourceMapping' }, { code: 'ServiceException', message: 'boom' });
+    expect(await world.setup('--name', 'orders'), world.harness.reporter.text).toBe(ExitCode.Failed);
+    expect(world.harness.reporter.text).toContain('What this run created was rolled back.');
+    expect(world.cloud.snapshot()).toEqual(before);
+    expect(await world.store.load('orders')).toBeUndefined();
+  });
+
+  it('a re-run after a setup stopped during the mapping wait changes the mapping once it has settled', async () => {
+    world = twoAccounts();
+    world.cloud.failOn({ command: 'GetEventSourceMapping' }, { code: 'ServiceException', message: 'boom' });
+    expect(await world.setup('--name', 'orders', '--no-rollback')).toBe(ExitCode.Failed);
+    const uuid = (await world.store.load('orders'))!.steps['event-source-mapping']!.outputs.uuid!;
+    expect((await lambdaOf(world).send(new GetEventSourceMappingCommand({ UUID: uuid }))).State).toBe('Creating');
+    expect(await world.setup('--name', 'orders', '--batch-size', '50'), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(await lambdaOf(world).send(new GetEventSourceMappingCommand({ UUID: uuid }))).toMatchObject({ BatchSize: 50, State: 'Enabled' });
+  });
+
+  it('a re-run while the mapping of an interrupted teardown is still Deleting waits for it to go and creates it again', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    const old = (await world.store.load('orders'))!.steps['event-source-mapping']!.outputs.uuid!;
+    await lambdaOf(world).send(new DeleteEventSourceMappingCommand({ UUID: old }));
+    expect(await world.setup('--name', 'orders'), world.harness.reporter.text).toBe(ExitCode.Success);
+    const uuid = (await world.store.load('orders'))!.steps['event-source-mapping']!.outputs.uuid!;
+    expect(uuid).not.toBe(old);
+    expect((await lambdaOf(world).send(new GetEventSourceMappingCommand({ UUID: uuid }))).State).toBe('Enabled');
+  });
+});
+
+describe('a mapping made by hand on our function and consumer', () => {
+  it('is refused unless adopted, and an adopted one is kept by teardown', async () => {
+    world = twoAccounts();
+    world.cloud.failOn({ command: 'CreateEventSourceMapping' }, { code: 'ServiceException', message: 'boom' });
+    expect(await world.setup('--name', 'orders', '--no-rollback')).toBe(ExitCode.Failed);
+    const consumerArn = (await world.store.load('orders'))!.steps['efo-consumer']!.outputs.consumerArn!;
+    const lambda = new LambdaClient({ region: REGION, credentials: world.cloud.credentialsFor(CONSUMER) });
+    world.clock.advance(60_000);
+    const handMade = await lambda.send(new CreateEventSourceMappingCommand({ FunctionName: 'orders-consumer', EventSourceArn: consumerArn, StartingPosition: 'LATEST' }));
+    world.clock.advance(world.cloud.latency.esmCreate);
+
+    const before = world.cloud.calls.length;
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Usage);
+    expect(world.harness.reporter.text).toMatch(/[Ee]vent source mapping [\s\S]*already exists but was not created by kds-xacct[\s\S]*--adopt/);
+    expect(world.cloud.calls.slice(before).filter((c) => c.mutating)).toEqual([]);
+
+    expect(await world.setup('--name', 'orders', '--adopt'), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect((await world.store.load('orders'))!.steps['event-source-mapping']).toMatchObject({ origin: 'adopted', outputs: { uuid: handMade.UUID } });
+    expect(await world.harness.run('teardown', '--name', 'orders', '--yes'), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(world.harness.reporter.text).toMatch(/keep event source mapping/);
+    expect(world.cloud.calls.filter((c) => c.command === 'DeleteEventSourceMapping')).toEqual([]);
+    expect((await lambda.send(new GetEventSourceMappingCommand({ UUID: handMade.UUID }))).UUID).toBe(handMade.UUID);
   });
 });

@@ -160,6 +160,113 @@ describe('adopted resources', () => {
   });
 });
 
+describe('the key of an adopted stream that setup encrypted', () => {
+  // StopStreamEncryption API reference: records written before it stay encrypted, so the key must outlive the stream's retention.
+  const adoptClicks = (retentionHours: number) => {
+    world = twoAccounts();
+    world.cloud.seedStream(PRODUCER, REGION, { name: 'clicks', records: 2, retentionHours });
+    return world.setup('--name', 'clicks', '--stream-name', 'clicks', '--use-existing-stream');
+  };
+  const scheduled = () => world.cloud.calls.filter((c) => c.command === 'ScheduleKeyDeletion' && !c.error);
+
+  it("waits at least the stream's retention before deleting the key, and says so in the plan", async () => {
+    expect(await adoptClicks(240)).toBe(ExitCode.Success);
+    expect(await teardown(world, '--name', 'clicks', '--key-pending-days', '7')).toBe(ExitCode.Success);
+    expect(scheduled().map((c) => c.input)).toEqual([expect.objectContaining({ PendingWindowInDays: 10 })]);
+    const text = world.harness.reporter.text;
+    expect(text).toContain('keeps records for 240 hours');
+    expect(text).toContain('its deletion waits at least 10 days');
+  });
+
+  it('changes nothing without a decision when the retention is longer than any waiting period', async () => {
+    expect(await adoptClicks(1000)).toBe(ExitCode.Success);
+    const before = world.cloud.snapshot();
+    const start = world.cloud.calls.length;
+    expect(await teardown(world, '--name', 'clicks')).toBe(ExitCode.Usage);
+    expect(world.harness.reporter.text).toContain('--keep-key');
+    expect(commands(world, start)).toEqual([]);
+    expect(world.cloud.snapshot()).toEqual(before);
+  });
+
+  it('--keep-key keeps the key and its alias, and removes everything else', async () => {
+    expect(await adoptClicks(1000)).toBe(ExitCode.Success);
+    const keyId = (await world.store.load('clicks'))!.steps['kms-key']!.outputs.keyId!;
+    expect(await teardown(world, '--name', 'clicks', '--keep-key')).toBe(ExitCode.Success);
+    expect(scheduled()).toEqual([]);
+    const done = commands(world);
+    expect(done).toContain('StopStreamEncryption');
+    expect(done).toContain('RevokeGrant');
+    expect(done).not.toContain('DeleteAlias');
+    expect(world.harness.reporter.text).toContain(`aws kms schedule-key-deletion --key-id ${keyId}`);
+    expect(await world.store.load('clicks')).toBeUndefined();
+  });
+
+  it('a rollback leaves such a key in place and lists it, rather than make records unreadable', async () => {
+    world = twoAccounts();
+    world.cloud.seedStream(PRODUCER, REGION, { name: 'clicks', records: 2, retentionHours: 1000 });
+    world.cloud.failOn({ command: 'CreateEventSourceMapping' }, { code: 'ServiceException', message: 'boom' });
+    expect(await world.setup('--name', 'clicks', '--stream-name', 'clicks', '--use-existing-stream')).toBe(ExitCode.RollbackIncomplete);
+    expect(scheduled()).toEqual([]);
+    expect(world.harness.reporter.text).toContain('still decrypts records of stream clicks');
+  });
+});
+
+describe('an adopted stream that setup encrypted', () => {
+  it('removes our statement before StopStreamEncryption makes the stream UPDATING, even when the policy calls are throttled', async () => {
+    // A consumer that deregisters at once lets StopStreamEncryption run as early as it can.
+    world = twoAccounts({ latency: { consumerDelete: 0 } });
+    world.cloud.seedRole(PRODUCER, { name: 'audit' });
+    world.cloud.seedStream(PRODUCER, REGION, { name: 'clicks', records: 2, policy: othersPolicy });
+    const before = world.cloud.snapshot();
+    expect(await world.setup('--name', 'clicks', '--stream-name', 'clicks', '--use-existing-stream')).toBe(ExitCode.Success);
+    const start = world.cloud.calls.length;
+    world.cloud.throttle('PutResourcePolicy', 2);
+    expect(await teardown(world, '--name', 'clicks'), world.harness.reporter.text).toBe(ExitCode.Success);
+    const done = commands(world, start);
+    expect(done.indexOf('PutResourcePolicy')).toBeLessThan(done.indexOf('StopStreamEncryption'));
+    expect(world.cloud.snapshot()).toEqual(before);
+  });
+});
+
+describe('an adopted stream that someone else reshards', () => {
+  it('waits until the stream is ACTIVE again before removing our statement', async () => {
+    world = twoAccounts();
+    const { setupArgs } = brownfield(world);
+    const policyBefore = streamPolicyText(world, 'clicks');
+    expect(await world.setup(...setupArgs), world.harness.reporter.text).toBe(ExitCode.Success);
+    const reshardedUntil = world.clock.now() + 5 * 60_000;
+    world.cloud.regionState(PRODUCER, REGION)!.streams.get('clicks')!.phase = { state: 'UPDATING', until: reshardedUntil, then: 'ACTIVE' };
+    const start = world.cloud.calls.length;
+    expect(await teardown(world, '--name', 'clicks'), world.harness.reporter.text).toBe(ExitCode.Success);
+    const writes = world.cloud.calls.slice(start).filter((c) => c.command === 'PutResourcePolicy');
+    expect(writes.map((c) => c.error ?? 'ok')).toEqual(['ResourceInUseException', 'ok']);
+    expect(writes[1]!.at).toBeGreaterThanOrEqual(reshardedUntil);
+    expect(streamPolicyText(world, 'clicks')).toBe(policyBefore);
+  });
+});
+
+describe('an event source mapping that is changing state', () => {
+  it('a teardown right after a setup stopped during the mapping wait deletes the mapping once it has settled', async () => {
+    world = twoAccounts();
+    const before = world.cloud.snapshot();
+    world.cloud.failOn({ command: 'GetEventSourceMapping' }, { code: 'ServiceException', message: 'boom' });
+    expect(await world.setup('--name', 'orders', '--no-rollback')).toBe(ExitCode.Failed);
+    expect(await teardown(world, '--name', 'orders'), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(world.cloud.snapshot()).toEqual(before);
+    expect(await world.store.load('orders')).toBeUndefined();
+  });
+
+  it('waits again when the mapping starts another change between our look and our delete', async () => {
+    world = twoAccounts();
+    const before = world.cloud.snapshot();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    world.cloud.failOn({ command: 'DeleteEventSourceMapping' }, { code: 'ResourceInUseException', message: 'Cannot delete the event source mapping because it is in use. Current state: Updating' });
+    expect(await teardown(world, '--name', 'orders'), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(world.cloud.calls.filter((c) => c.command === 'DeleteEventSourceMapping').map((c) => c.error ?? 'ok')).toEqual(['ResourceInUseException', 'ok']);
+    expect(world.cloud.snapshot()).toEqual(before);
+  });
+});
+
 describe('several deployments on one stream', () => {
   async function twoDeployments() {
     world = twoAccounts();

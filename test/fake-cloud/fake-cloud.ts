@@ -286,7 +286,7 @@ export class FakeCloud {
   seedStream(
     accountId: string,
     region: string,
-    opts: { name: string; shards?: number; mode?: 'ON_DEMAND' | 'PROVISIONED'; encryption?: 'NONE' | { keyId: string }; records?: number; policy?: object; tags?: Record<string, string>; consumers?: string[] },
+    opts: { name: string; shards?: number; mode?: 'ON_DEMAND' | 'PROVISIONED'; encryption?: 'NONE' | { keyId: string }; records?: number; policy?: object; tags?: Record<string, string>; consumers?: string[]; retentionHours?: number },
   ): string {
     this.addAccount(accountId);
     const rs = this.regionState(accountId, region)!;
@@ -295,6 +295,7 @@ export class FakeCloud {
     const past = this.clock.now() - 86_400_000;
     const stream = createStreamState({ accountId, region, name: opts.name, mode, shards: opts.shards ?? (mode === 'ON_DEMAND' ? 4 : 1), now: past, activeAt: past, ...(opts.tags ? { tags: opts.tags } : {}) });
     if (opts.encryption && opts.encryption !== 'NONE') stream.encryption = { type: 'KMS', keyId: opts.encryption.keyId };
+    if (opts.retentionHours) stream.retentionHours = opts.retentionHours;
     if (opts.policy) stream.policy.set(JSON.stringify(opts.policy), Number.NEGATIVE_INFINITY);
     for (const c of opts.consumers ?? []) {
       const epoch = Math.floor(past / 1000);

@@ -462,14 +462,7 @@ export const kinesisModel: ServiceModel = {
         if (target.stream.accountId !== ctx.accountId) requireOwner(ctx, target.stream, 'PutResourcePolicy');
         const doc = validatePolicyDocument(input.Policy);
         validatePrincipalsExist(ctx, doc);
-        if (target.consumer) {
-          const status = consumerStatus(target.consumer, ctx.now);
-          if (status !== 'ACTIVE') {
-            throw err('ResourceInUseException', `Consumer ${target.consumer.name} with creation timestamp ${Math.floor(target.consumer.createdAt / 1000)} under stream ${target.stream.name} and account ${target.stream.accountId} is not in ACTIVE status.`);
-          }
-        } else {
-          requireStatus(target.stream, ctx.now, ['ACTIVE', 'UPDATING']);
-        }
+        requirePolicyTargetActive(target, ctx.now);
         target.policy.set(doc, ctx.now);
         return {};
       },
@@ -480,6 +473,7 @@ export const kinesisModel: ServiceModel = {
       async run(ctx, input) {
         const target = await policyTarget(ctx, input.ResourceARN, 'DeleteResourcePolicy');
         requireOwner(ctx, target.stream, 'DeleteResourcePolicy');
+        requirePolicyTargetActive(target, ctx.now);
         if (target.policy.current === undefined) throw err('ResourceNotFoundException', `No resource policy found for resource ${input.ResourceARN}.`);
         target.policy.set(undefined, ctx.now);
         return {};
@@ -653,6 +647,19 @@ async function policyTarget(ctx: CallContext, arn: string | undefined, action: s
   const stream = await findStream(ctx, { StreamARN: arn }, action);
   if (stream.accountId !== ctx.accountId) requireOwner(ctx, stream, action);
   return { stream, policy: stream.policy };
+}
+
+/**
+ * PutResourcePolicy and DeleteResourcePolicy API references: ResourceInUseException, "for successful
+ * operation, the resource must be in the ACTIVE state". For a stream ARN that is the stream (not while
+ * StartStreamEncryption, StopStreamEncryption or a reshard makes it UPDATING); for a consumer ARN the
+ * consumer, with the message seen on AWS (cloudformation-coverage-roadmap#2442).
+ */
+function requirePolicyTargetActive(target: { stream: Stream; consumer?: Consumer }, now: number): void {
+  if (!target.consumer) return requireStatus(target.stream, now, ['ACTIVE']);
+  if (consumerStatus(target.consumer, now) !== 'ACTIVE') {
+    throw err('ResourceInUseException', `Consumer ${target.consumer.name} with creation timestamp ${Math.floor(target.consumer.createdAt / 1000)} under stream ${target.stream.name} and account ${target.stream.accountId} is not in ACTIVE status.`);
+  }
 }
 
 function validateRecord(data: unknown, partitionKey: unknown, field: string): void {

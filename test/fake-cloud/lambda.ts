@@ -103,6 +103,19 @@ export function esmState(esm: EventSourceMapping, now: number): string | null {
   return phaseNow(esm.phase, now);
 }
 
+/**
+ * Lambda's ResourceInUseException for an update or delete of a mapping that is changing state. The API
+ * reference gives examples (an update while Creating, a delete while Updating); the fake refuses every
+ * transitional state of EventSourceMappingConfiguration.State, the strictest reading of that list.
+ */
+function requireSettledEsm(esm: EventSourceMapping, now: number, action: 'update' | 'delete'): string {
+  const state = esmState(esm, now)!;
+  if (state !== 'Enabled' && state !== 'Disabled') {
+    throw err('ResourceInUseException', `Cannot ${action} the event source mapping because it is in use. Current state: ${state}`);
+  }
+  return state;
+}
+
 function esmView(ctx: CallContext, esm: EventSourceMapping) {
   return {
     UUID: esm.uuid,
@@ -386,13 +399,16 @@ export const lambdaModel: ServiceModel = {
         if (problem) throw err('InvalidParameterValueException', problem);
         const enabled = input.Enabled !== false;
         const settleAt = ctx.now + ctx.cloud.latency.esmCreate;
+        // A new enabled mapping is Creating, then Enabling, then Enabled (the states terraform-provider-aws
+        // waits through after CreateEventSourceMapping); the API reference gives no durations, so half each.
+        const creatingUntil = ctx.now + ctx.cloud.latency.esmCreate / 2;
         const esm: EventSourceMapping = {
           uuid: ctx.cloud.ids.uuid(),
           functionArn: fn.arn,
           eventSourceArn: source,
           createdAt: ctx.now,
           lastModified: ctx.now,
-          phase: { state: 'Creating', until: settleAt, then: enabled ? 'Enabled' : 'Disabled' },
+          phase: { state: 'Creating', until: creatingUntil, then: enabled ? { state: 'Enabling', until: settleAt, then: 'Enabled' } : 'Disabled' },
           batchSize,
           maximumBatchingWindowInSeconds: int(input.MaximumBatchingWindowInSeconds, 0, 0, 300, 'MaximumBatchingWindowInSeconds'),
           parallelizationFactor,
@@ -438,10 +454,7 @@ export const lambdaModel: ServiceModel = {
       mutating: true,
       async run(ctx, input) {
         const esm = findEsm(ctx, input.UUID);
-        const state = esmState(esm, ctx.now)!;
-        if (!['Enabled', 'Disabled'].includes(state)) {
-          throw err('ResourceInUseException', `Cannot update the event source mapping because it is in use. Current state: ${state}`);
-        }
+        const state = requireSettledEsm(esm, ctx.now, 'update');
         if (input.FunctionName) {
           const fn = findFunction(ctx, input.FunctionName);
           esm.functionArn = fn.arn;
@@ -473,8 +486,7 @@ export const lambdaModel: ServiceModel = {
       mutating: true,
       run(ctx, input) {
         const esm = findEsm(ctx, input.UUID);
-        const state = esmState(esm, ctx.now);
-        if (state === 'Deleting') throw err('ResourceInUseException', `Cannot delete the event source mapping because it is in use. Current state: ${state}`);
+        requireSettledEsm(esm, ctx.now, 'delete');
         esm.phase = { state: 'Deleting', until: ctx.now + ctx.cloud.latency.esmDelete, then: null };
         esm.enabledUntil = Math.min(esm.enabledUntil ?? ctx.now, ctx.now);
         esm.lastModified = ctx.now;

@@ -2,16 +2,18 @@ import { createHash } from 'node:crypto';
 
 /**
  * A resource's asynchronous state, computed from the clock rather than driven by timers: the resource is
- * in `state` until `until`, then in `then` (null: the resource no longer exists).
+ * in `state` until `until`, then in `then` (null: the resource no longer exists), or in a further phase
+ * when it passes through more than one transitional state (an event source mapping: Creating, Enabling).
  */
 export interface Phase {
   state: string;
   until: number;
-  then: string | null;
+  then: string | null | Phase;
 }
 
 export function phaseNow(p: Phase, now: number): string | null {
-  return now >= p.until ? p.then : p.state;
+  if (now < p.until) return p.state;
+  return typeof p.then === 'object' && p.then !== null ? phaseNow(p.then, now) : p.then;
 }
 
 /** A settled phase: the resource is in `state` from now on. */

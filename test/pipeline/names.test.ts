@@ -158,5 +158,7 @@ describe('partitions and ARNs', () => {
     );
     expect(arns.kmsKey('us-gov-west-1', '111111111111', 'k')).toBe('arn:aws-us-gov:kms:us-gov-west-1:111111111111:key/k');
     expect(arns.accountRoot('us-east-1', '111111111111')).toBe('arn:aws:iam::111111111111:root');
+    // teardown's discovery builds this one when ListEventSourceMappings leaves out the mapping's ARN.
+    expect(arns.eventSourceMapping('cn-northwest-1', CONSUMER, 'u-1')).toBe('arn:aws-cn:lambda:cn-northwest-1:222222222222:event-source-mapping:u-1');
   });
 });

@@ -1,4 +1,6 @@
 import { CreateAliasCommand, CreateKeyCommand, DeleteAliasCommand, DescribeKeyCommand, ScheduleKeyDeletionCommand, type KeyMetadata } from '@aws-sdk/client-kms';
+import type { AccountSession } from '../../aws/session.js';
+import type { Clock } from '../../engine/clock.js';
 import type { Step } from '../../engine/types.js';
 import { UserError } from '../../errors.js';
 import { callAws, ifExists } from '../retry.js';
@@ -12,6 +14,29 @@ export function awsManagedKeyError(streamName: string): UserError {
     `Stream ${streamName} is encrypted with the AWS managed key alias/aws/kinesis. The policy of an AWS managed key cannot be changed and grants on it cannot name another account, so a consumer in another account can never decrypt its records.`,
     'Re-encrypt the stream with a customer managed key (aws kinesis start-stream-encryption --encryption-type KMS --key-id <your key>) and pass that key with --kms-key, or use a stream encrypted with a customer managed key.',
   );
+}
+
+/** The longest waiting period ScheduleKeyDeletion accepts (KMS API reference: 7 to 30 days). */
+export const MAX_KEY_PENDING_DAYS = 30;
+
+/** How long a key that encrypted an adopted stream must outlive its records. */
+export interface RecordsOutlive {
+  streamName: string;
+  retentionHours: number;
+  /** The shortest waiting period that covers the retention; above MAX_KEY_PENDING_DAYS no deletion can. */
+  days: number;
+}
+
+/**
+ * StopStreamEncryption leaves the records written before it encrypted (StopStreamEncryption API
+ * reference), and they stay readable only while the key exists, until the stream's retention period
+ * has passed. A key we created on an adopted stream encrypted other people's records; a stream we
+ * created goes away whole, with its records, so only an adopted one matters.
+ */
+export async function recordsOutlive(clock: Clock, producer: AccountSession, streamName: string): Promise<RecordsOutlive | undefined> {
+  const retentionHours = (await describeStream(clock, producer, streamName))?.RetentionPeriodHours;
+  if (retentionHours === undefined) return undefined;
+  return { streamName, retentionHours, days: Math.ceil(retentionHours / 24) };
 }
 
 /** The customer managed key that encrypts the stream: created with its alias, or an existing one adopted. */
@@ -65,10 +90,18 @@ export function kmsKeyStep(ctx: PipelineContext): Step {
       return { ...key, aliasName: names.kmsAlias };
     },
     async undo(step, outputs) {
+      const outlive = config.useExistingStream ? await recordsOutlive(step.clock, producer, config.streamName) : undefined;
+      if (outlive && outlive.days > MAX_KEY_PENDING_DAYS) {
+        throw new UserError(
+          `KMS key ${outputs.keyId} still decrypts records of stream ${outlive.streamName}, which keeps them for ${outlive.retentionHours} hours: longer than the ${MAX_KEY_PENDING_DAYS}-day maximum waiting period, so deleting the key would make them unreadable. The key was not scheduled for deletion.`,
+          `Keep the key until those records have expired (kds-xacct teardown --keep-key), or shorten the stream's retention first (aws kinesis decrease-stream-retention-period).`,
+        );
+      }
       if (outputs.aliasName) await ignoreMissing(() => callAws(step.clock, () => kms.send(new DeleteAliasCommand({ AliasName: outputs.aliasName }))));
+      const days = Math.max(ctx.keyPendingDays, outlive?.days ?? 0);
       // KMSInvalidStateException: already pending deletion from an earlier attempt, the end state we want.
       await ignoreMissing(
-        () => callAws(step.clock, () => kms.send(new ScheduleKeyDeletionCommand({ KeyId: outputs.keyId, PendingWindowInDays: ctx.keyPendingDays }))),
+        () => callAws(step.clock, () => kms.send(new ScheduleKeyDeletionCommand({ KeyId: outputs.keyId, PendingWindowInDays: days }))),
         'KMSInvalidStateException',
       );
     },

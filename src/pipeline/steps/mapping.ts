@@ -1,10 +1,18 @@
-import { CreateEventSourceMappingCommand, DeleteEventSourceMappingCommand, GetEventSourceMappingCommand, ListEventSourceMappingsCommand, UpdateEventSourceMappingCommand, type EventSourceMappingConfiguration } from '@aws-sdk/client-lambda';
+import {
+  CreateEventSourceMappingCommand,
+  DeleteEventSourceMappingCommand,
+  GetEventSourceMappingCommand,
+  ListEventSourceMappingsCommand,
+  ListTagsCommand,
+  UpdateEventSourceMappingCommand,
+  type EventSourceMappingConfiguration,
+} from '@aws-sdk/client-lambda';
 import type { Step, StepContext } from '../../engine/types.js';
-import { waitFor } from '../../engine/wait.js';
+import { waitFor, withRetry } from '../../engine/wait.js';
 import { errorMessage } from '../../errors.js';
-import { callAws, hasCode, ifExists } from '../retry.js';
+import { RETRY_BUDGET_MS, callAws, hasCode, ifExists } from '../retry.js';
 import { STEP, type PipelineContext, waitOptions } from './context.js';
-import { ignoreMissing } from './shared.js';
+import { ignoreMissing, originOf } from './shared.js';
 
 /** Lambda validates the role's access to the stream when the mapping is created; fresh policies and grants take a while. */
 const accessNotYetVisible = (error: unknown) =>
@@ -19,6 +27,38 @@ export function esmStep(ctx: PipelineContext): Step {
     return out.EventSourceMappings?.[0];
   };
   const getState = (step: StepContext, uuid: string) => ifExists(step.clock, () => lambda.send(new GetEventSourceMappingCommand({ UUID: uuid })));
+  const tagsOf = async (step: StepContext, esm: EventSourceMappingConfiguration) =>
+    esm.EventSourceMappingArn ? (await ifExists(step.clock, () => lambda.send(new ListTagsCommand({ Resource: esm.EventSourceMappingArn }))))?.Tags : undefined;
+  const untilGone = (step: StepContext, uuid: string) =>
+    waitFor(async () => {
+      const esm = await getState(step, uuid);
+      return esm ? { done: false, detail: `mapping is ${esm.State}` } : { done: true, value: undefined };
+    }, waitOptions(step, `event source mapping ${uuid} to be deleted`));
+  /**
+   * Runs `change` once the mapping is Enabled or Disabled, and says whether it did: Lambda refuses an
+   * update or a delete while a mapping is Creating, Enabling, Disabling, Updating or Deleting
+   * (ResourceInUseException), which is what it is right after a create, an update, or a run that was
+   * stopped. A mapping that is gone, or goes while we wait, needs no change. If it starts another
+   * transition between our look and our call, wait for it again.
+   */
+  const whenSettled = (step: StepContext, uuid: string, change: () => Promise<unknown>): Promise<boolean> =>
+    withRetry(
+      async () => {
+        const esm = await waitFor(async () => {
+          const found = await getState(step, uuid);
+          return !found || found.State === 'Enabled' || found.State === 'Disabled' ? { done: true, value: found } : { done: false, detail: `mapping is ${found.State}` };
+        }, waitOptions(step, `event source mapping ${uuid} to be Enabled or Disabled`));
+        if (!esm) return false;
+        await change();
+        return true;
+      },
+      {
+        clock: step.clock,
+        timeoutMs: RETRY_BUDGET_MS,
+        retryable: (error) => (hasCode(error, 'ResourceInUseException') ? `mapping ${uuid} started another change; waiting for it to settle` : undefined),
+        onRetry: step.progress,
+      },
+    );
   /** The settings an existing mapping can be brought back to (the starting position is fixed at creation). */
   const settings = {
     BatchSize: config.esm.batchSize,
@@ -43,17 +83,25 @@ export function esmStep(ctx: PipelineContext): Step {
       const consumerArn = step.outputsOf(STEP.consumer).consumerArn!;
       const found = await find(step, consumerArn);
       if (!found) return { status: 'missing' };
+      if (found.State === 'Deleting') return { status: 'missing', detail: `mapping ${found.UUID} is still being deleted; a new one is created once it is gone` };
       const outputs = { uuid: found.UUID!, eventSourceArn: consumerArn, functionName: config.functionName };
-      const origin = step.previous?.origin ?? 'created';
+      const origin = originOf(ctx, STEP.esm, `Event source mapping ${found.UUID} (${config.functionName} ← ${config.consumerName})`, await tagsOf(step, found), '--consumer-name');
       const changes = differences(found);
+      // Only a mapping we made is kept in line with the config; an adopted one is the user's.
+      if (origin === 'adopted') return { status: 'done', origin, outputs, ...(changes.length > 0 && { detail: `kept as it is: ${changes.join('; ')}` }) };
       return changes.length > 0 ? { status: 'update', origin, outputs, detail: changes.join('; ') } : { status: 'done', origin, outputs };
     },
     async apply(step) {
       const consumerArn = step.outputsOf(STEP.consumer).consumerArn!;
       const existing = await find(step, consumerArn);
-      if (existing) {
-        await callAws(step.clock, () => lambda.send(new UpdateEventSourceMappingCommand({ UUID: existing.UUID, ...settings, Enabled: true })));
-        return { uuid: existing.UUID!, eventSourceArn: consumerArn, functionName: config.functionName };
+      // One left Deleting by a stopped teardown or rollback is waited out rather than mistaken for
+      // ours: CreateEventSourceMapping would refuse a second mapping and name the old one's UUID.
+      if (existing?.State === 'Deleting') await untilGone(step, existing.UUID!);
+      else if (existing) {
+        const updated = await whenSettled(step, existing.UUID!, () =>
+          callAws(step.clock, () => lambda.send(new UpdateEventSourceMappingCommand({ UUID: existing.UUID, ...settings, Enabled: true }))),
+        );
+        if (updated) return { uuid: existing.UUID!, eventSourceArn: consumerArn, functionName: config.functionName };
       }
       const streamAdopted = step.outputsOf(STEP.stream).origin === 'adopted';
       try {
@@ -88,13 +136,9 @@ export function esmStep(ctx: PipelineContext): Step {
       }, waitOptions(step, `event source mapping ${outputs.uuid} to be Enabled`));
     },
     async undo(step, outputs) {
-      if ((await getState(step, outputs.uuid!))?.State !== 'Deleting') {
-        await ignoreMissing(() => callAws(step.clock, () => lambda.send(new DeleteEventSourceMappingCommand({ UUID: outputs.uuid }))));
-      }
-      await waitFor(async () => {
-        const esm = await getState(step, outputs.uuid!);
-        return esm ? { done: false, detail: `mapping is ${esm.State}` } : { done: true, value: undefined };
-      }, waitOptions(step, `event source mapping ${outputs.uuid} to be deleted`));
+      // Already Deleting (an earlier run was stopped while waiting): whenSettled waits it out.
+      await whenSettled(step, outputs.uuid!, () => ignoreMissing(() => callAws(step.clock, () => lambda.send(new DeleteEventSourceMappingCommand({ UUID: outputs.uuid })))));
+      await untilGone(step, outputs.uuid!);
     },
   };
 }

@@ -1,13 +1,16 @@
-import { DeleteResourcePolicyCommand, GetResourcePolicyCommand, PutResourcePolicyCommand } from '@aws-sdk/client-kinesis';
+import { DeleteResourcePolicyCommand, DescribeStreamConsumerCommand, DescribeStreamSummaryCommand, GetResourcePolicyCommand, PutResourcePolicyCommand } from '@aws-sdk/client-kinesis';
 import type { Step, StepContext } from '../../engine/types.js';
+import { waitFor } from '../../engine/wait.js';
 import { consumerPolicyStatement, mergeStatements, ownSids, parsePolicy, removeStatements, streamPolicyStatement, type PolicyStatement } from '../policies.js';
-import { callAws, ifExists } from '../retry.js';
-import { STEP, type PipelineContext } from './context.js';
+import { callAws, hasCode, ifExists } from '../retry.js';
+import { STEP, type PipelineContext, waitOptions } from './context.js';
 import { principalNotYetVisible } from './shared.js';
 
 /** How long a write to a shared policy is given before it is read back: about one API round trip of another writer. */
 const POLICY_SETTLE_MS = 1_000;
 const POLICY_WRITE_ATTEMPTS = 5;
+/** Refusals in a row, each followed by a wait for ACTIVE, before a write gives up: more is not a passing state change. */
+const ACTIVE_WRITE_ATTEMPTS = 5;
 
 /**
  * Our statements in a resource policy that others may share (PutResourcePolicy replaces it whole):
@@ -19,7 +22,11 @@ function resourcePolicyStep(
     id: string;
     title: string;
     dependsOn: string[];
+    /** What the policy is attached to, in progress lines: "stream", "consumer". */
+    resource: string;
     resourceArn: (step: StepContext) => string;
+    /** The resource's status (ACTIVE, UPDATING, ...), or undefined when it is gone. */
+    status: (step: StepContext, arn: string) => Promise<string | undefined>;
     statement: (step: StepContext, arn: string) => PolicyStatement;
     /** Other deployments write to this policy too (the stream's): read back after writing, in case one of them just replaced it. */
     shared: boolean;
@@ -28,6 +35,28 @@ function resourcePolicyStep(
   const kinesis = ctx.producer.clients.kinesis;
   const read = async (step: StepContext, arn: string) => (await ifExists(step.clock, () => kinesis.send(new GetResourcePolicyCommand({ ResourceARN: arn }))))?.Policy;
   const outputsFor = (step: StepContext, arn: string) => ({ resourceArn: arn, sid: spec.statement(step, arn).Sid! });
+  const untilActive = (step: StepContext, arn: string) =>
+    waitFor(async () => {
+      const status = await spec.status(step, arn);
+      if (status === undefined) throw new Error(`The ${spec.resource} ${arn} disappeared while waiting for it to be ACTIVE.`);
+      return status === 'ACTIVE' ? { done: true, value: undefined } : { done: false, detail: `${spec.resource} is ${status}` };
+    }, waitOptions(step, `${spec.resource} ${arn} to be ACTIVE`));
+  /**
+   * Kinesis writes a resource policy only while its stream or consumer is ACTIVE (ResourceInUseException
+   * otherwise). Setup makes its own state changes before these writes, so a refusal is someone else's:
+   * an adopted stream stays UPDATING for minutes while it is resharded. Wait for ACTIVE, then write again.
+   */
+  const whileActive = async <T>(step: StepContext, arn: string, write: () => Promise<T>): Promise<T> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await write();
+      } catch (error) {
+        if (!hasCode(error, 'ResourceInUseException') || attempt === ACTIVE_WRITE_ATTEMPTS) throw error;
+        step.progress(`the ${spec.resource} is not ACTIVE; waiting for it before writing the policy`);
+        await untilActive(step, arn);
+      }
+    }
+  };
   return {
     id: spec.id,
     title: spec.title,
@@ -50,10 +79,12 @@ function resourcePolicyStep(
       // same moment can each drop the other's statement. Read it back, and merge again until ours holds.
       for (let attempt = 1; ; attempt++) {
         const { json } = mergeStatements(await read(step, arn), [statement], ctx.names.sidPrefix);
-        await callAws(step.clock, () => kinesis.send(new PutResourcePolicyCommand({ ResourceARN: arn, Policy: json })), {
-          propagating: principalNotYetVisible,
-          onRetry: step.progress,
-        });
+        await whileActive(step, arn, () =>
+          callAws(step.clock, () => kinesis.send(new PutResourcePolicyCommand({ ResourceARN: arn, Policy: json })), {
+            propagating: principalNotYetVisible,
+            onRetry: step.progress,
+          }),
+        );
         if (!spec.shared) return outputsFor(step, arn);
         await step.clock.sleep(POLICY_SETTLE_MS);
         if (parsePolicy(await read(step, arn))?.Statement.some((s) => s['Sid'] === statement.Sid)) return outputsFor(step, arn);
@@ -69,10 +100,12 @@ function resourcePolicyStep(
       const ours = ownSids(ctx.names.sidPrefix);
       if (!parsePolicy(current)?.Statement.some((s) => ours.includes(s['Sid'] as string))) return;
       const remaining = removeStatements(current, ours);
-      await callAws(step.clock, () =>
-        remaining
-          ? kinesis.send(new PutResourcePolicyCommand({ ResourceARN: arn, Policy: JSON.stringify(remaining) }))
-          : kinesis.send(new DeleteResourcePolicyCommand({ ResourceARN: arn })),
+      await whileActive(step, arn, () =>
+        callAws(step.clock, () =>
+          remaining
+            ? kinesis.send(new PutResourcePolicyCommand({ ResourceARN: arn, Policy: JSON.stringify(remaining) }))
+            : kinesis.send(new DeleteResourcePolicyCommand({ ResourceARN: arn })),
+        ),
       );
     },
   };
@@ -81,11 +114,16 @@ function resourcePolicyStep(
 /** The stream's policy: DescribeStream, GetRecords and the other read actions for the consumer role. */
 export function streamPolicyStep(ctx: PipelineContext): Step {
   const { names } = ctx;
+  const kinesis = ctx.producer.clients.kinesis;
   return resourcePolicyStep(ctx, {
     id: STEP.streamPolicy,
     title: `stream policy statement ${names.sids.streamRead}`,
-    dependsOn: [STEP.stream, STEP.role],
+    // After the encryption change, which keeps the stream UPDATING; teardown, in reverse, removes the
+    // statement before StopStreamEncryption does the same to an adopted stream.
+    dependsOn: [STEP.stream, STEP.encryption, STEP.role],
+    resource: 'stream',
     resourceArn: (step) => step.outputsOf(STEP.stream).streamArn!,
+    status: async (step, arn) => (await ifExists(step.clock, () => kinesis.send(new DescribeStreamSummaryCommand({ StreamARN: arn }))))?.StreamDescriptionSummary?.StreamStatus,
     statement: (step, arn) => streamPolicyStatement({ sid: names.sids.streamRead, roleArn: step.outputsOf(STEP.role).roleArn!, streamArn: arn }),
     shared: true,
   });
@@ -94,11 +132,14 @@ export function streamPolicyStep(ctx: PipelineContext): Step {
 /** The EFO consumer's policy: DescribeStreamConsumer and SubscribeToShard for the consumer role. */
 export function consumerPolicyStep(ctx: PipelineContext): Step {
   const { names } = ctx;
+  const kinesis = ctx.producer.clients.kinesis;
   return resourcePolicyStep(ctx, {
     id: STEP.consumerPolicy,
     title: `consumer policy statement ${names.sids.efoConsume}`,
     dependsOn: [STEP.consumer, STEP.role],
+    resource: 'consumer',
     resourceArn: (step) => step.outputsOf(STEP.consumer).consumerArn!,
+    status: async (step, arn) => (await ifExists(step.clock, () => kinesis.send(new DescribeStreamConsumerCommand({ ConsumerARN: arn }))))?.ConsumerDescription?.ConsumerStatus,
     statement: (step, arn) => consumerPolicyStatement({ sid: names.sids.efoConsume, roleArn: step.outputsOf(STEP.role).roleArn!, consumerArn: arn }),
     // The consumer is this deployment's own; an adopted one with other writers is rare enough to not
     // cost every setup a read-back on its critical path.
