@@ -211,6 +211,18 @@ describe('resume and resilience', () => {
     expect(error.hint).toContain('it can take up to 15 minutes');
     expect(world.cloud.snapshot()).toEqual(before);
   });
+
+  it('gives up on a grantee role KMS keeps refusing after 15 minutes, naming what it waited for', async () => {
+    world = twoAccounts();
+    const role = `arn:aws:iam::${CONSUMER}:role/kds-xacct-orders-consumer`;
+    world.cloud.failOn({ command: 'CreateGrant' }, { code: 'InvalidArnException', message: `ARN does not refer to a valid principal: ${role}` }, 1000);
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Failed);
+    const error = world.harness.reporter.lines.find((l) => l.level === 'error')!;
+    expect(error.text).toContain(
+      `KMS grant kds-xacct-orders-${CONSUMER} failed in the producer account ${PRODUCER} during apply: Gave up after 15m00s waiting for IAM to make the new role known to KMS; the last answer was InvalidArnException: ARN does not refer to a valid principal: ${role}`,
+    );
+    expect(world.cloud.calls.filter((c) => c.command === 'CreateGrant').length).toBeLessThan(120);
+  });
 });
 
 describe('bad input fails fast and changes nothing', () => {
