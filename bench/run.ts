@@ -41,7 +41,8 @@ const root = path.resolve(import.meta.dirname, '..');
  *    GetResourcePolicy then PutResourcePolicy, because Put replaces the whole policy);
  *  - `settle`: AWS's asynchronous work after the last call until the step's waiter can see it ready;
  *  - `gates`: propagation the step's (last) mutating call must wait for, counted from the effect of
- *    another step's last call (Lambda refuses a role, or an ESM's access, until it has propagated).
+ *    another step's last call (Lambda refuses a role, or an ESM's access, and KMS a grant to a role,
+ *    until it has propagated; the grant's own propagation gates no setup call, only the first read).
  */
 interface StepCost {
   calls: number;
@@ -61,7 +62,7 @@ function setupCosts(L: LatencyModel): Record<string, StepCost> {
     [STEP.function]: { calls: 1, settle: L.functionCreate, gates: [{ after: STEP.role, propagation: L.iamPropagation }] },
     [STEP.streamPolicy]: { calls: 2, settle: 0, gates: [] },
     [STEP.consumerPolicy]: { calls: 2, settle: 0, gates: [] },
-    [STEP.grant]: { calls: 1, settle: 0, gates: [] },
+    [STEP.grant]: { calls: 1, settle: 0, gates: [{ after: STEP.role, propagation: L.iamPropagation }] },
     [STEP.esm]: {
       calls: 1,
       settle: L.esmCreate,
@@ -70,7 +71,6 @@ function setupCosts(L: LatencyModel): Record<string, StepCost> {
         { after: STEP.rolePolicy, propagation: L.iamPropagation },
         { after: STEP.streamPolicy, propagation: L.policyPropagation },
         { after: STEP.consumerPolicy, propagation: L.policyPropagation },
-        { after: STEP.grant, propagation: L.grantPropagation },
       ],
     },
   };

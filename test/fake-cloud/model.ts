@@ -211,6 +211,8 @@ export interface EventSourceMapping {
   latestFrom?: number;
   /** Next record index to deliver, per shard id. */
   positions: Map<string, number>;
+  /** When a read that failed (access, KMS) is next tried, per shard id. */
+  readRetryAt?: Map<string, number>;
 }
 
 // ---------------------------------------------------------------- Logs
