@@ -35,11 +35,14 @@ export function defineSetupCommand(program: Command, action: CommandAction): Com
     .option('--adopt', 'take over resources that already exist with our names but are not ours')
     .option('--no-rollback', 'keep what was created when a step fails, so a re-run resumes')
     .option('--dry-run', 'print the plan after read-only calls, and change nothing')
+    .addOption(new Option('--verify', "end with a round trip: send one test record and wait until it is in the function's logs, as send-test-record --verify does").conflicts('dryRun'))
+    .option('--verify-timeout <duration>', 'how long --verify waits for the record, e.g. 90s or 10m', '5m')
     .addHelpText(
       'after',
       examples(
         'kds-xacct setup',
         'kds-xacct setup --producer-profile prod --consumer-profile analytics --name orders --yes',
+        'kds-xacct setup --name orders --yes --verify',
         'kds-xacct setup --name orders --stream-name clickstream --use-existing-stream --dry-run',
         'kds-xacct setup --config pipeline.json --yes --json',
       ),

@@ -14,6 +14,8 @@ export interface Watch {
   consumer: AccountSession;
   functionName: string;
   mappingUuid?: string | undefined;
+  /** When the KMS grant the mapping reads with was created: a new one takes minutes to work. */
+  grantCreatedAt?: number | undefined;
 }
 
 /** The records that did not arrive: where they were sent, and where they were looked for. */
