@@ -1,4 +1,3 @@
-import { evaluateAccess } from './access.js';
 import type { FakeCloud } from './fake-cloud.js';
 import { consumerStatus, streamStatus } from './kinesis.js';
 import { effectiveIdentityPolicies, eventSourceAccessProblem, resolveEventSource, roleOf } from './lambda.js';
@@ -161,7 +160,7 @@ async function writeFunctionLogs(cloud: FakeCloud, accountId: string, region: st
   const identity = role ? effectiveIdentityPolicies(cloud, role, at) : [];
   const allowed = async (action: string, resources: string[]) => {
     for (const resource of resources) {
-      const d = await evaluateAccess({ principal: fn.role, action, resource, resourceAccount: accountId, identityPolicies: identity });
+      const d = await cloud.evaluateAccess({ principal: fn.role, action, resource, resourceAccount: accountId, identityPolicies: identity });
       if (d.allowed) return true;
     }
     return false;

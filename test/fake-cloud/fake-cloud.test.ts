@@ -31,6 +31,7 @@ import {
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/engine/clock.js';
+import { iamSimulateAccess } from '../support/iam-simulate-access.js';
 import { FakeCloud } from './index.js';
 
 const PRODUCER = '111111111111';
@@ -75,7 +76,7 @@ const trustLambda = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect
 
 beforeEach(() => {
   clock = new VirtualClock();
-  cloud = new FakeCloud({ clock });
+  cloud = new FakeCloud({ clock, access: iamSimulateAccess });
   cloud.addAccount(PRODUCER);
   cloud.addAccount(CONSUMER);
   cloud.install();

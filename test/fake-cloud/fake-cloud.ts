@@ -1,5 +1,6 @@
 import { type AwsStub, mockClient } from 'aws-sdk-client-mock';
 import type { Clock } from '../../src/engine/clock.js';
+import type { AccessDecision, AccessEvaluator, AccessRequest } from './access.js';
 import type { CallContext, ServiceModel } from './context.js';
 import { type FunctionRuntime, defaultRuntime, deliverDue } from './delivery.js';
 import { type ServiceName, awsError, internalErrorCode, throttlingError } from './errors.js';
@@ -9,6 +10,7 @@ import { kmsModel, newKey } from './kms.js';
 import { functionArn, lambdaModel } from './lambda.js';
 import { type LatencyModel, defaultLatency } from './latency.js';
 import { logsModel, newLogGroup } from './logs.js';
+import { shippedAccessEvaluator } from './policy-evaluator.js';
 import { type AccountState, IdSource, type KinesisRecord, type LogEvent, type LogGroup, type RegionState, type Tag, Versioned, newRegionState, phaseNow } from './model.js';
 import { stsModel } from './sts.js';
 
@@ -73,9 +75,18 @@ export class FakeCloud {
   private streamSuffixes = new Map<string, string>();
   private logSeq = 0;
 
-  constructor(opts: { clock: Clock; latency?: Partial<LatencyModel> }) {
+  private readonly access: AccessEvaluator;
+
+  /** `access` judges IAM and resource policies; by default the evaluator that ships with the sandbox. */
+  constructor(opts: { clock: Clock; latency?: Partial<LatencyModel>; access?: AccessEvaluator }) {
     this.clock = opts.clock;
     this.latency = { ...defaultLatency, ...(opts.latency ?? {}) };
+    this.access = opts.access ?? shippedAccessEvaluator;
+  }
+
+  /** @internal how every modelled service decides whether a request is allowed. */
+  evaluateAccess(req: AccessRequest): Promise<AccessDecision> {
+    return this.access(req);
   }
 
   // ------------------------------------------------------------------ accounts and credentials
