@@ -1,4 +1,3 @@
-import { type AwsStub, mockClient } from 'aws-sdk-client-mock';
 import type { Clock } from '../../src/engine/clock.js';
 import type { AccessDecision, AccessEvaluator, AccessRequest } from './access.js';
 import type { CallContext, ServiceModel } from './context.js';
@@ -11,6 +10,7 @@ import { functionArn, lambdaModel } from './lambda.js';
 import { type LatencyModel, defaultLatency } from './latency.js';
 import { logsModel, newLogGroup } from './logs.js';
 import { shippedAccessEvaluator } from './policy-evaluator.js';
+import { type SdkCall, type SdkClient, attachClient, installOnClientClasses } from './sdk-adapter.js';
 import { type AccountState, IdSource, type KinesisRecord, type LogEvent, type LogGroup, type RegionState, type Tag, Versioned, newRegionState, phaseNow } from './model.js';
 import { stsModel } from './sts.js';
 
@@ -43,7 +43,7 @@ function bareCommand(name: string): string {
 }
 
 /**
- * A stateful, multi-account AWS fake behind aws-sdk-client-mock. See README.md in this folder.
+ * A stateful, multi-account AWS fake behind the real SDK clients (sdk-adapter.ts). See README.md in this folder.
  *
  * Everything asynchronous (CREATING -> ACTIVE, propagation, record delivery) is computed from the
  * injected clock when it is observed; nothing runs in the background.
@@ -63,7 +63,7 @@ export class FakeCloud {
   /** How long a Live Tail session lasts before it ends with SessionTimeoutException (AWS: 3 hours). */
   liveTailSessionMs = 3 * 60 * 60 * 1000;
 
-  private stubs: Array<AwsStub<any, any, any>> = [];
+  private uninstall: (() => void) | undefined;
   private faults: FaultRule[] = [];
   private throttles = new Map<string, number>();
   private mutatingFailAt: { n: number; code?: string } | undefined;
@@ -120,39 +120,37 @@ export class FakeCloud {
     return rs;
   }
 
-  // ------------------------------------------------------------------ mocking
+  // ------------------------------------------------------------------ SDK clients
 
+  /** Answers every call of every SDK client instance from this cloud, until `restore()`; idempotent. */
   install(): void {
-    if (this.stubs.length > 0) return;
-    for (const model of MODELS) {
-      const stub = mockClient(model.client as any) as AwsStub<any, any, any>;
-      stub.callsFake((input: unknown) => {
-        const cmd = (stub.send.lastCall?.args[0] as { constructor?: { name?: string } } | undefined)?.constructor?.name;
-        const what = cmd ? `${model.service}.${bareCommand(cmd)}` : `${model.service}Client with input ${JSON.stringify(input)}`;
-        throw new Error(`FakeCloud does not model ${what} (unmodelled call on ${model.service}Client with input ${JSON.stringify(input)})`);
-      });
-      for (const [name, op] of Object.entries(model.operations)) {
-        stub.on(op.command as any).callsFake((input: unknown, getClient: () => any) => {
-          // getClient() returns the client of the most recent send(): read it before any await.
-          const client = getClient();
-          return this.dispatch(model, name, input, client);
-        });
-      }
-      this.stubs.push(stub);
-    }
+    this.uninstall ??= installOnClientClasses(
+      MODELS.map((m) => m.client),
+      (call) => this.handle(call),
+    );
   }
 
   restore(): void {
-    for (const s of this.stubs) s.restore();
-    this.stubs = [];
+    this.uninstall?.();
+    this.uninstall = undefined;
   }
 
-  private async dispatch(model: ServiceModel, command: string, input: any, client: any): Promise<unknown> {
-    const op = model.operations[command]!;
-    const creds = (await client.config.credentials()) as { accessKeyId?: string };
-    const region = (await client.config.region()) as string;
-    const key = creds?.accessKeyId ?? '';
-    const accountId = key.startsWith(ACCESS_KEY_PREFIX) ? key.slice(ACCESS_KEY_PREFIX.length) : '';
+  /** Answers this one client's calls from this cloud, installed or not. */
+  attach<C extends SdkClient>(client: C): C {
+    return attachClient(client, (call) => this.handle(call));
+  }
+
+  /** Runs one SDK call against the model: the single path every attached or installed client takes. */
+  async handle(sdkCall: SdkCall): Promise<object> {
+    const model = MODELS.find((m) => `${m.service}Client` === sdkCall.clientName);
+    const command = bareCommand(sdkCall.commandName);
+    const op = model?.operations[command];
+    if (!model || !op) {
+      const service = model?.service ?? sdkCall.clientName.replace(/Client$/, '');
+      throw new Error(`FakeCloud does not model ${service}.${command} (unmodelled call on ${sdkCall.clientName} with input ${JSON.stringify(sdkCall.input)})`);
+    }
+    const { input, region, accessKeyId } = sdkCall as SdkCall & { input: any };
+    const accountId = accessKeyId.startsWith(ACCESS_KEY_PREFIX) ? accessKeyId.slice(ACCESS_KEY_PREFIX.length) : '';
     const call: RecordedCall = { accountId, region, service: model.service, command, input, mutating: op.mutating, at: this.clock.now() };
     this.calls.push(call);
     try {

@@ -74,7 +74,7 @@ export interface ProfileSpec {
 
 /**
  * The real session factory, reading profiles from an injected config instead of ~/.aws, with
- * injected credentials. Clients are real SDK clients, so aws-sdk-client-mock (the fake cloud) sees them.
+ * injected credentials. Clients are real SDK clients, so an installed fake cloud answers them.
  */
 export function sessionFactoryFor(profiles: Record<string, ProfileSpec>): SessionFactory {
   return createSessionFactory({
