@@ -35,6 +35,27 @@ interface FaultRule {
   remaining: number;
 }
 
+/**
+ * Everything a cloud needs to carry on where another left off (persistence.ts turns it into JSON): the
+ * accounts with every resource, the counters behind ids and log event order, and the faults still armed.
+ * Not in it: `calls`, a log for assertions about this process; and what the constructor and
+ * `setFunctionRuntime` configure (clock, latency, access evaluator, runtimes).
+ */
+export interface CloudState {
+  accounts: Map<string, AccountState>;
+  idsIssued: number;
+  logSequence: number;
+  streamSuffixes: Map<string, string>;
+  diagnostics: string[];
+  faults: Array<Omit<FaultRule, 'when'>>;
+  throttles: Map<string, number>;
+  mutatingFailAt?: { n: number; code?: string };
+  mutatingSeen: number;
+  recordFailures: number;
+  liveTailUnavailable: boolean | { code: string; message: string };
+  liveTailSessionMs: number;
+}
+
 const MODELS: ServiceModel[] = [stsModel, kinesisModel, kmsModel, iamModel, lambdaModel, logsModel];
 const ACCESS_KEY_PREFIX = 'AKIAFAKE';
 
@@ -118,6 +139,44 @@ export class FakeCloud {
       a.regions.set(region, rs);
     }
     return rs;
+  }
+
+  // ------------------------------------------------------------------ persistence
+
+  /** The cloud's state, by reference: encode it (persistence.ts) before the cloud changes again. */
+  exportState(): CloudState {
+    if (this.faults.some((f) => f.remaining > 0 && f.when)) throw new Error('FakeCloud: a fault armed with a `when` predicate cannot be persisted');
+    return {
+      accounts: this.accounts,
+      idsIssued: this.ids.issued,
+      logSequence: this.logSeq,
+      streamSuffixes: this.streamSuffixes,
+      diagnostics: this.diagnostics,
+      faults: this.faults.filter((f) => f.remaining > 0),
+      throttles: this.throttles,
+      ...(this.mutatingFailAt ? { mutatingFailAt: this.mutatingFailAt } : {}),
+      mutatingSeen: this.mutatingSeen,
+      recordFailures: this.recordFailures,
+      liveTailUnavailable: this.liveTailUnavailable,
+      liveTailSessionMs: this.liveTailSessionMs,
+    };
+  }
+
+  /** Replaces this cloud's state with `state`, which it takes over. */
+  importState(state: CloudState): void {
+    this.accounts.clear();
+    for (const [id, account] of state.accounts) this.accounts.set(id, account);
+    this.ids.resume(state.idsIssued);
+    this.logSeq = state.logSequence;
+    this.streamSuffixes = state.streamSuffixes;
+    this.diagnostics.splice(0, this.diagnostics.length, ...state.diagnostics);
+    this.faults = state.faults;
+    this.throttles = state.throttles;
+    this.mutatingFailAt = state.mutatingFailAt;
+    this.mutatingSeen = state.mutatingSeen;
+    this.recordFailures = state.recordFailures;
+    this.liveTailUnavailable = state.liveTailUnavailable;
+    this.liveTailSessionMs = state.liveTailSessionMs;
   }
 
   // ------------------------------------------------------------------ SDK clients
