@@ -32,6 +32,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/engine/clock.js';
 import { iamSimulateAccess } from '../support/iam-simulate-access.js';
+import { rejection } from '../support/rejection.js';
 import { FakeCloud } from './index.js';
 
 const PRODUCER = '111111111111';
@@ -61,15 +62,6 @@ async function until<T>(read: () => Promise<T>, done: (v: T) => boolean, limitMs
     if (clock.now() - start > limitMs) throw new Error('timed out waiting in virtual time');
     await clock.sleep(1000);
   }
-}
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected the call to fail');
 }
 
 const trustLambda = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] });

@@ -2,7 +2,7 @@ import type { CloudState, FakeCloud } from './fake-cloud.js';
 import { Versioned } from './model.js';
 
 /** Bumped when the encoding changes; an image from a newer version is refused rather than misread. */
-export const CLOUD_IMAGE_VERSION = 1;
+const CLOUD_IMAGE_VERSION = 1;
 const KIND = 'kds-xacct fake cloud';
 
 /** A cloud's whole state as JSON-safe data (see `CloudState` for what that covers). */

@@ -111,7 +111,7 @@ export function installOnClientClasses(classes: ReadonlyArray<new (config: any) 
 }
 
 /** A request handler for clients that must never reach the network: being called at all is a bug. */
-export const refusingRequestHandler = {
+const refusingRequestHandler = {
   handle(): never {
     throw new Error('FakeCloud: an attached SDK client tried to send an HTTP request. Nothing may leave this machine.');
   },

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { VirtualClock } from '../../src/engine/clock.js';
 import { FakeCloud } from '../fake-cloud/index.js';
 import { attachedClients } from '../fake-cloud/sdk-adapter.js';
+import { rejection } from '../support/rejection.js';
 
 const ACCOUNT = '111111111111';
 const REGION = 'eu-west-1';
@@ -22,15 +23,6 @@ function newCloud(): FakeCloud {
   const cloud = new FakeCloud({ clock: new VirtualClock(), latency: { apiCall: 0 } });
   cloud.addAccount(ACCOUNT);
   return cloud;
-}
-
-async function rejection(p: Promise<unknown>): Promise<Error & { $metadata?: { httpStatusCode?: number }; $fault?: string }> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected the call to fail');
 }
 
 const clouds: FakeCloud[] = [];
