@@ -42,10 +42,10 @@ interface ResolvedAuth {
  * attached client never opens a socket, and the SDK's own retries do not run: a throttling error reaches the
  * caller on its first attempt, so the product's own retries are what gets exercised.
  */
-function dispatchMiddleware(handle: () => SdkCallHandler | undefined): SerializeMiddleware<any, any> {
+function dispatchMiddleware(current: () => SdkCallHandler | undefined): SerializeMiddleware<any, any> {
   return (next: SerializeHandler<any, any>, context) =>
     async (args: SerializeHandlerArguments<any>): Promise<SerializeHandlerOutput<any>> => {
-      const handler = handle();
+      const handler = current();
       if (!handler) return next(args);
       const auth = (context as Record<string, unknown>)[SMITHY_CONTEXT] as ResolvedAuth | undefined;
       const accessKeyId = auth?.selectedHttpAuthScheme?.identity?.accessKeyId;
@@ -58,10 +58,10 @@ function dispatchMiddleware(handle: () => SdkCallHandler | undefined): Serialize
     };
 }
 
-function dispatchPlugin(handle: () => SdkCallHandler | undefined): Pluggable<any, any> {
+function dispatchPlugin(current: () => SdkCallHandler | undefined): Pluggable<any, any> {
   return {
     applyToStack(stack) {
-      stack.addRelativeTo(dispatchMiddleware(handle), { name: MIDDLEWARE_NAME, relation: 'after', toMiddleware: 'httpAuthSchemeMiddleware', override: true });
+      stack.addRelativeTo(dispatchMiddleware(current), { name: MIDDLEWARE_NAME, relation: 'after', toMiddleware: 'httpAuthSchemeMiddleware', override: true });
     },
   };
 }
