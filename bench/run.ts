@@ -323,7 +323,7 @@ const mark = (ok: boolean) => (ok ? 'met' : 'MISSED');
 async function main(): Promise<void> {
   const out = (line = '') => process.stdout.write(line + '\n');
 
-  // setup, several times (waiters jitter their polls at random). aws-sdk-client-mock stubs the client
+  // setup, several times (waiters jitter their polls at random). FakeCloud.install() answers for the client
   // classes globally, so each fake world is finished and restored before the next one is made.
   const first = await timedSetup();
   const { world } = first;
