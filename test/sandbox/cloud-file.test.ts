@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.js';
-import { CloudFile } from '../fake-cloud/cloud-file.js';
+import { CloudFile } from '../../src/sandbox/cloud-file.js';
 
 const scratch = () => mkdtemp(path.join(tmpdir(), 'kds-xacct-cloud-file-'));
 

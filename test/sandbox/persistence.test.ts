@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/engine/clock.js';
 import { ExitCode } from '../../src/errors.js';
-import { FakeCloud } from '../fake-cloud/index.js';
-import { Versioned } from '../fake-cloud/model.js';
-import { cloudImage, decodeValue, encodeValue, restoreCloudImage } from '../fake-cloud/persistence.js';
-import { bundledHandlerRuntime } from '../support/bundled-handler.js';
+import { FakeCloud } from '../../src/sandbox/index.js';
+import { Versioned } from '../../src/sandbox/model.js';
+import { cloudImage, decodeValue, encodeValue, restoreCloudImage } from '../../src/sandbox/persistence.js';
+import { bundledHandlerRuntime } from '../../src/sandbox/bundled-handler.js';
 import { iamSimulateAccess } from '../support/iam-simulate-access.js';
 import { CONSUMER, PRODUCER, REGION, twoAccounts } from '../support/two-accounts.js';
 

@@ -12,7 +12,7 @@ import {
   streamPolicyStatement,
 } from '../../src/pipeline/policies.js';
 import { grantAsStatement } from '../../src/pipeline/policy-check.js';
-import { type AccessRequest, adminPolicy, shippedAccessEvaluator } from '../fake-cloud/index.js';
+import { type AccessRequest, adminPolicy, shippedAccessEvaluator } from '../../src/sandbox/index.js';
 import { iamSimulateAccess } from '../support/iam-simulate-access.js';
 
 const REGION = 'eu-west-1';

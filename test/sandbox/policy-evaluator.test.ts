@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type AccessRequest, adminPolicy, evaluatePolicies } from '../fake-cloud/index.js';
+import { type AccessRequest, adminPolicy, evaluatePolicies } from '../../src/sandbox/index.js';
 
 const PRODUCER = '111111111111';
 const CONSUMER = '222222222222';

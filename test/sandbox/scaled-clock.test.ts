@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ScaledClock } from '../fake-cloud/scaled-clock.js';
+import { ScaledClock } from '../../src/sandbox/scaled-clock.js';
 import { ManualWall } from '../support/manual-wall.js';
 
 describe('ScaledClock', () => {

@@ -3,8 +3,8 @@ import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient, Kines
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { VirtualClock } from '../../src/engine/clock.js';
-import { FakeCloud } from '../fake-cloud/index.js';
-import { attachedClients } from '../fake-cloud/sdk-adapter.js';
+import { FakeCloud } from '../../src/sandbox/index.js';
+import { attachedClients } from '../../src/sandbox/sdk-adapter.js';
 import { rejection } from '../support/rejection.js';
 
 const ACCOUNT = '111111111111';

@@ -1,9 +1,9 @@
 import { simulateAccess } from '../../src/pipeline/policy-check.js';
-import type { AccessEvaluator } from '../fake-cloud/index.js';
+import type { AccessEvaluator } from '../../src/sandbox/index.js';
 
 /**
  * The full IAM simulator as the fake cloud's access evaluator. It is AGPL, so it stays in the tests
- * and never reaches the sandbox, which ships its own evaluator (fake-cloud/policy-evaluator.ts).
+ * and never reaches the sandbox, which ships its own evaluator (src/sandbox/policy-evaluator.ts).
  */
 export const iamSimulateAccess: AccessEvaluator = async (req) => {
   const decision = await simulateAccess({

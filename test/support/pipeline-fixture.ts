@@ -2,8 +2,8 @@ import { KinesisClient, PutRecordCommand, PutResourcePolicyCommand } from '@aws-
 import { CreateEventSourceMappingCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { VirtualClock } from '../../src/engine/clock.js';
 import { MemoryStateStore } from '../../src/engine/state.js';
-import { FakeCloud } from '../fake-cloud/index.js';
-import { bundledHandlerRuntime } from './bundled-handler.js';
+import { FakeCloud } from '../../src/sandbox/index.js';
+import { bundledHandlerRuntime } from '../../src/sandbox/bundled-handler.js';
 import { createHarness, seedDeploymentState, sessionFactoryFor } from './command-harness.js';
 import { iamSimulateAccess } from './iam-simulate-access.js';
 

@@ -1,7 +1,7 @@
 import { VirtualClock } from '../../src/engine/clock.js';
 import { MemoryStateStore } from '../../src/engine/state.js';
-import { FakeCloud, type LatencyModel } from '../fake-cloud/index.js';
-import { bundledHandlerRuntime } from './bundled-handler.js';
+import { FakeCloud, type LatencyModel } from '../../src/sandbox/index.js';
+import { bundledHandlerRuntime } from '../../src/sandbox/bundled-handler.js';
 import { createHarness, sessionFactoryFor } from './command-harness.js';
 import { iamSimulateAccess } from './iam-simulate-access.js';
 

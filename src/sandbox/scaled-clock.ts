@@ -1,4 +1,4 @@
-import { type Clock, systemClock } from '../../src/engine/clock.js';
+import { type Clock, systemClock } from '../engine/clock.js';
 
 /**
  * Where sandbox time stood at one wall-clock moment and how fast it runs from there. Saved with the

@@ -5,7 +5,7 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { MiddlewareStack, Pluggable, SerializeHandler, SerializeHandlerArguments, SerializeHandlerOutput, SerializeMiddleware } from '@aws-sdk/types';
-import type { AwsClients } from '../../src/aws/session.js';
+import type { AwsClients } from '../aws/session.js';
 
 /** One SDK call as the model sees it: which client and command, the input, and who sent it where. */
 export interface SdkCall {

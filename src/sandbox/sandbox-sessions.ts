@@ -1,6 +1,6 @@
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import type { SessionFactory } from '../../src/aws/session.js';
-import { UserError } from '../../src/errors.js';
+import type { SessionFactory } from '../aws/session.js';
+import { UserError } from '../errors.js';
 import type { Sandbox } from './sandbox.js';
 
 /** A sandbox profile: the account it signs in to and its region. */

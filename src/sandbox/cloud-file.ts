@@ -1,7 +1,7 @@
 import { promises as nodeFs } from 'node:fs';
 import path from 'node:path';
-import { type StateFs, takeLockFile, writeFileAtomically } from '../../src/engine/state.js';
-import { UserError } from '../../src/errors.js';
+import { type StateFs, takeLockFile, writeFileAtomically } from '../engine/state.js';
+import { UserError } from '../errors.js';
 
 export interface CloudFileOptions {
   fs?: StateFs;

@@ -1,4 +1,4 @@
-import type { Clock } from '../../src/engine/clock.js';
+import type { Clock } from '../engine/clock.js';
 import type { AccessDecision, AccessEvaluator, AccessRequest } from './access.js';
 import type { CallContext, ServiceModel } from './context.js';
 import { type FunctionRuntime, defaultRuntime, deliverDue } from './delivery.js';

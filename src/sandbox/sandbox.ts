@@ -1,6 +1,6 @@
-import type { AwsClients } from '../../src/aws/session.js';
-import type { Clock } from '../../src/engine/clock.js';
-import { UserError } from '../../src/errors.js';
+import type { AwsClients } from '../aws/session.js';
+import type { Clock } from '../engine/clock.js';
+import { UserError } from '../errors.js';
 import type { AccessEvaluator } from './access.js';
 import { CloudFile } from './cloud-file.js';
 import type { FunctionRuntime } from './delivery.js';

@@ -43,7 +43,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/engine/clock.js';
 import { iamSimulateAccess } from '../support/iam-simulate-access.js';
 import { rejection } from '../support/rejection.js';
-import { FakeCloud } from './index.js';
+import { FakeCloud } from '../../src/sandbox/index.js';
 
 const PRODUCER = '111111111111';
 const CONSUMER = '222222222222';
