@@ -4,9 +4,22 @@ module.exports = {
     {
       name: 'no-circular',
       severity: 'error',
-      comment: 'Arrows point one way: a module never imports, directly or through others, a module that imports it.',
+      comment: 'Arrows point one way: a module never imports, directly or through others, a module that imports it. Type-only imports are erased at build time and do not count.',
       from: {},
-      to: { circular: true },
+      to: { circular: true, viaOnly: { dependencyTypesNot: ['type-only'] } },
+    },
+    {
+      name: 'no-dev-dependency-at-run-time',
+      severity: 'error',
+      comment: 'What ships runs without dev dependencies: test libraries, the IAM simulator and the build tools stay out of src/.',
+      from: { path: '^src/' },
+      to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'no-test-code-at-run-time',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { path: '^test/' },
     },
   ],
   options: {

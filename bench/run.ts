@@ -22,7 +22,7 @@ import { completeConfig } from '../src/pipeline/config.js';
 import { defaultNames } from '../src/pipeline/names.js';
 import { STEP, pipelineContext, type PipelineContext } from '../src/pipeline/steps/context.js';
 import { setupSteps } from '../src/pipeline/steps/index.js';
-import type { LatencyModel, RecordedCall } from '../test/fake-cloud/index.js';
+import type { LatencyModel, RecordedCall } from '../src/sandbox/index.js';
 import { twoAccounts } from '../test/support/two-accounts.js';
 
 const RUNS = 5;
@@ -369,7 +369,7 @@ const mark = (ok: boolean) => (ok ? 'met' : 'MISSED');
 async function main(): Promise<void> {
   const out = (line = '') => process.stdout.write(line + '\n');
 
-  // setup, several times (waiters jitter their polls at random). aws-sdk-client-mock stubs the client
+  // setup, several times (waiters jitter their polls at random). FakeCloud.install() answers for the client
   // classes globally, so each fake world is finished and restored before the next one is made.
   const first = await timedSetup();
   const { world } = first;
@@ -432,7 +432,7 @@ async function main(): Promise<void> {
   ];
   const overshoot = () => criticalWaits.reduce((n, [, ms]) => n + pollOvershoot(ms, a), 0);
 
-  out('kds-xacct benchmark (fake cloud, virtual time; latency model: test/fake-cloud/latency.ts)');
+  out('kds-xacct benchmark (fake cloud, virtual time; latency model: src/sandbox/latency.ts)');
   out(`  latency: ${Object.entries(latency).map(([k, v]) => `${k} ${v / 1000}s`).join(', ')}`);
   out();
   out(`setup (${RUNS} runs, median; waiters jitter their polls)`);

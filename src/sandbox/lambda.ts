@@ -17,7 +17,6 @@ import {
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
-import { evaluateAccess } from './access.js';
 import type { CallContext, ServiceModel } from './context.js';
 import { awsError } from './errors.js';
 import type { FakeCloud } from './fake-cloud.js';
@@ -187,7 +186,7 @@ export async function eventSourceAccessProblem(cloud: FakeCloud, fn: LambdaFunct
   const roleAccount = parseArn(role.arn)!.account;
   const check = async (action: string, resource: string, policy: string | undefined) =>
     (
-      await evaluateAccess({
+      await cloud.evaluateAccess({
         principal: role.arn,
         action: `kinesis:${action}`,
         resource,

@@ -18,7 +18,7 @@ import {
   TagResourceCommand,
   UntagResourceCommand,
 } from '@aws-sdk/client-kms';
-import { adminPolicy, evaluateAccess, grantAllows } from './access.js';
+import { adminPolicy, grantAllows } from './access.js';
 import type { CallContext, ServiceModel } from './context.js';
 import { awsError } from './errors.js';
 import type { FakeCloud } from './fake-cloud.js';
@@ -118,7 +118,7 @@ async function findKey(ctx: CallContext, id: string | undefined, action: string)
   const key = lookupKey(ctx.cloud, accountId, arn?.region ?? ctx.region, id, ctx.now);
   if (!key) throw err('NotFoundException', notFoundMessage(ctx, id));
   if (accountId !== ctx.accountId) {
-    const decision = await evaluateAccess({ principal: ctx.principal, action: `kms:${action}`, resource: key.arn, resourceAccount: accountId, identityPolicies: [{ name: 'admin', policy: adminPolicy }], resourcePolicy: JSON.parse(key.policy) });
+    const decision = await ctx.cloud.evaluateAccess({ principal: ctx.principal, action: `kms:${action}`, resource: key.arn, resourceAccount: accountId, identityPolicies: [{ name: 'admin', policy: adminPolicy }], resourcePolicy: JSON.parse(key.policy) });
     if (!decision.allowed) throw awsError('KMS', 'AccessDeniedException', `User: ${ctx.principal} is not authorized to perform: kms:${action} on resource: ${key.arn} because no resource-based policy allows the kms:${action} action`);
   }
   return key;
@@ -223,7 +223,7 @@ export async function kinesisDecryptError(cloud: FakeCloud, stream: Stream, role
   if (key.keyManager === 'AWS' && roleAccount !== stream.accountId) return denied;
   const context = { 'aws:kinesis:arn': stream.arn };
   if (grantAllows(key.grants, roleArn, 'Decrypt', context, now, cloud.latency.grantPropagation)) return undefined;
-  const decision = await evaluateAccess({
+  const decision = await cloud.evaluateAccess({
     principal: roleArn,
     action: 'kms:Decrypt',
     resource: key.arn,

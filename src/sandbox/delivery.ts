@@ -1,4 +1,3 @@
-import { evaluateAccess } from './access.js';
 import type { FakeCloud } from './fake-cloud.js';
 import { consumerStatus, streamStatus } from './kinesis.js';
 import { effectiveIdentityPolicies, recordReadProblem, resolveEventSource, roleOf } from './lambda.js';
@@ -192,7 +191,7 @@ async function writeFunctionLogs(cloud: FakeCloud, accountId: string, region: st
   const role = roleOf(cloud, fn.role);
   const identity = role ? effectiveIdentityPolicies(cloud, role, at) : [];
   const allowed = async (action: string, resource: string) =>
-    (await evaluateAccess({ principal: fn.role, action, resource, resourceAccount: accountId, identityPolicies: identity })).allowed;
+    (await cloud.evaluateAccess({ principal: fn.role, action, resource, resourceAccount: accountId, identityPolicies: identity })).allowed;
   let group = rs.logGroups.get(groupName);
   if (!group) {
     if (!(await allowed('logs:CreateLogGroup', `${groupArn}:log-stream:`))) {

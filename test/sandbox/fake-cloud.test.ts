@@ -41,7 +41,9 @@ import {
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/engine/clock.js';
-import { FakeCloud } from './index.js';
+import { iamSimulateAccess } from '../support/iam-simulate-access.js';
+import { rejection } from '../support/rejection.js';
+import { FakeCloud } from '../../src/sandbox/index.js';
 
 const PRODUCER = '111111111111';
 const CONSUMER = '222222222222';
@@ -72,20 +74,11 @@ async function until<T>(read: () => Promise<T>, done: (v: T) => boolean, limitMs
   }
 }
 
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected the call to fail');
-}
-
 const trustLambda = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
 
 beforeEach(() => {
   clock = new VirtualClock();
-  cloud = new FakeCloud({ clock });
+  cloud = new FakeCloud({ clock, access: iamSimulateAccess });
   cloud.addAccount(PRODUCER);
   cloud.addAccount(CONSUMER);
   cloud.install();
