@@ -10,7 +10,13 @@ export function defineStatusCommand(program: Command, action: CommandAction): Co
     )
     .addHelpText(
       'after',
-      `${examples('kds-xacct status --name orders', 'kds-xacct status --name orders --json')}\n\nstatus runs no IAM policy simulation: it compares our own statements exactly and reports what Lambda itself reports when it reads the stream, which accounts for every policy, grant and SCP. Statements others add (a Deny, say) show up there once Lambda reads.`,
+      `${examples('kds-xacct status --name orders', 'kds-xacct status --name orders --json')}
+status runs no IAM policy simulation. It compares kds-xacct's own statements
+exactly, and passes on what Lambda reports when it reads the stream, which
+weighs every policy, grant and SCP: a Deny someone else added shows there.
+A KMS access problem within 5 minutes of the grant is a warning: a new grant
+takes up to 5 minutes to work, and Lambda retries meanwhile.
+`,
     )
     .action(action(async () => (await import('./status.js')).runStatus));
 }
