@@ -330,7 +330,7 @@ export async function runSetup(ctx: CommandContext, rawFlags: Record<string, unk
         : `\nDeployment "${config.name}" is ready${result.applied.length === 0 ? ' (no changes were needed)' : ''}.\n`,
     );
     reporter.info(formatTable(['account', 'resource', 'origin', 'id / ARN'], resources.map((r) => [r.account, r.step, r.origin, primaryId(r.outputs) ?? ''])));
-    const stateDirFlag = options.stateDir === '.kds-xacct' ? '' : ` --state-dir ${options.stateDir}`;
+    const stateDirFlag = options.sandbox ? ' --sandbox' : options.stateDir === '.kds-xacct' ? '' : ` --state-dir ${options.stateDir}`;
     reporter.info(
       `\nNext:\n  kds-xacct send-test-record --name ${config.name} --producer-profile ${producer.profile}${stateDirFlag} --verify\n` +
         `  kds-xacct tail-logs --name ${config.name} --consumer-profile ${consumer.profile}${stateDirFlag}`,
