@@ -4,17 +4,22 @@ module.exports = {
     {
       name: 'no-circular',
       severity: 'error',
-      comment: 'Arrows point one way: a module never imports, directly or through others, a module that imports it.',
+      comment: 'Arrows point one way: a module never imports, directly or through others, a module that imports it. Type-only imports are erased at build time and do not count.',
       from: {},
-      to: { circular: true },
+      to: { circular: true, viaOnly: { dependencyTypesNot: ['type-only'] } },
     },
     {
       name: 'no-dev-dependency-at-run-time',
       severity: 'error',
-      comment:
-        'src/ is what users install: it may not import a devDependency, which `npm install kds-xacct` leaves out. The AGPL IAM simulator above all: it is for tests only (test/support/policy-check.ts).',
+      comment: 'What ships runs without dev dependencies: test libraries, the IAM simulator and the build tools stay out of src/.',
       from: { path: '^src/' },
-      to: { dependencyTypes: ['npm-dev'] },
+      to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'no-test-code-at-run-time',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { path: '^test/' },
     },
     {
       name: 'resolvable',
@@ -28,8 +33,8 @@ module.exports = {
     tsConfig: { fileName: 'tsconfig.json' },
     tsPreCompilationDeps: true,
     doNotFollow: { path: 'node_modules' },
-    // Without these, a package that declares only `exports` (the IAM simulator does) is not resolved, so
-    // its dependency type is unknown and the rule above would never see it.
+    // Without these, a package that declares only `exports` (the AGPL IAM simulator does) is not resolved,
+    // so its dependency type is unknown and no-dev-dependency-at-run-time would never see it.
     enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'] },
   },
 };

@@ -23,7 +23,7 @@ import { completeConfig } from '../src/pipeline/config.js';
 import { defaultNames } from '../src/pipeline/names.js';
 import { STEP, pipelineContext, type PipelineContext } from '../src/pipeline/steps/context.js';
 import { setupSteps } from '../src/pipeline/steps/index.js';
-import type { LatencyModel, RecordedCall } from '../test/fake-cloud/index.js';
+import type { LatencyModel, RecordedCall } from '../src/sandbox/index.js';
 import { twoAccounts } from '../test/support/two-accounts.js';
 import { productionFootprint } from './footprint.js';
 
@@ -43,7 +43,8 @@ const root = path.resolve(import.meta.dirname, '..');
  *    GetResourcePolicy then PutResourcePolicy, because Put replaces the whole policy);
  *  - `settle`: AWS's asynchronous work after the last call until the step's waiter can see it ready;
  *  - `gates`: propagation the step's (last) mutating call must wait for, counted from the effect of
- *    another step's last call (Lambda refuses a role, or an ESM's access, until it has propagated).
+ *    another step's last call (Lambda refuses a role, or an ESM's access, and KMS a grant to a role,
+ *    until it has propagated; the grant's own propagation gates no setup call, only the first read).
  */
 interface StepCost {
   calls: number;
@@ -63,7 +64,7 @@ function setupCosts(L: LatencyModel): Record<string, StepCost> {
     [STEP.function]: { calls: 1, settle: L.functionCreate, gates: [{ after: STEP.role, propagation: L.iamPropagation }] },
     [STEP.streamPolicy]: { calls: 2, settle: 0, gates: [] },
     [STEP.consumerPolicy]: { calls: 2, settle: 0, gates: [] },
-    [STEP.grant]: { calls: 1, settle: 0, gates: [] },
+    [STEP.grant]: { calls: 1, settle: 0, gates: [{ after: STEP.role, propagation: L.iamPropagation }] },
     [STEP.esm]: {
       calls: 1,
       settle: L.esmCreate,
@@ -72,7 +73,6 @@ function setupCosts(L: LatencyModel): Record<string, StepCost> {
         { after: STEP.rolePolicy, propagation: L.iamPropagation },
         { after: STEP.streamPolicy, propagation: L.policyPropagation },
         { after: STEP.consumerPolicy, propagation: L.policyPropagation },
-        { after: STEP.grant, propagation: L.grantPropagation },
       ],
     },
   };
@@ -326,7 +326,7 @@ const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 async function main(): Promise<void> {
   const out = (line = '') => process.stdout.write(line + '\n');
 
-  // setup, several times (waiters jitter their polls at random). aws-sdk-client-mock stubs the client
+  // setup, several times (waiters jitter their polls at random). FakeCloud.install() answers for the client
   // classes globally, so each fake world is finished and restored before the next one is made.
   const first = await timedSetup();
   const { world } = first;
@@ -385,7 +385,7 @@ async function main(): Promise<void> {
   ];
   const overshoot = () => criticalWaits.reduce((n, [, ms]) => n + pollOvershoot(ms, a), 0);
 
-  out('kds-xacct benchmark (fake cloud, virtual time; latency model: test/fake-cloud/latency.ts)');
+  out('kds-xacct benchmark (fake cloud, virtual time; latency model: src/sandbox/latency.ts)');
   out(`  latency: ${Object.entries(latency).map(([k, v]) => `${k} ${v / 1000}s`).join(', ')}`);
   out();
   out(`setup (${RUNS} runs, median; waiters jitter their polls)`);

@@ -14,7 +14,7 @@ import type { Prompter } from '../prompts.js';
 import { completeConfig, DEFAULTS, flagFor, loadAnswersFile, mergeAnswers, recordedAnswers, type SetupAnswers, type SetupConfig } from '../pipeline/config.js';
 import { defaultNames } from '../pipeline/names.js';
 import { NotOursError } from '../pipeline/steps/shared.js';
-import { pipelineContext, primaryId } from '../pipeline/steps/context.js';
+import { STEP, pipelineContext, primaryId } from '../pipeline/steps/context.js';
 import { setupSteps } from '../pipeline/steps/index.js';
 import {
   validateBatchSize,
@@ -322,9 +322,15 @@ export async function runSetup(ctx: CommandContext, rawFlags: Record<string, unk
       for (const line of leftoverLines(result.leftovers)) reporter.info(line);
       return exitCodeFor(result);
     }
-    reporter.info(`\nDeployment "${config.name}" is ready${result.applied.length === 0 ? ' (no changes were needed)' : ''}.\n`);
+    // Lambda cannot pass the grant token, so a new grant helps its reads only once KMS has propagated it
+    // (CreateGrant API reference: usually less than five minutes); no API call says when that is.
+    reporter.info(
+      result.applied.includes(STEP.grant)
+        ? `\nDeployment "${config.name}" is set up. Its KMS grant is new: AWS can take up to five minutes to put it into effect, and until then the mapping cannot decrypt records. Lambda keeps them and retries, so none is lost.\n`
+        : `\nDeployment "${config.name}" is ready${result.applied.length === 0 ? ' (no changes were needed)' : ''}.\n`,
+    );
     reporter.info(formatTable(['account', 'resource', 'origin', 'id / ARN'], resources.map((r) => [r.account, r.step, r.origin, primaryId(r.outputs) ?? ''])));
-    const stateDirFlag = options.stateDir === '.kds-xacct' ? '' : ` --state-dir ${options.stateDir}`;
+    const stateDirFlag = options.sandbox ? ' --sandbox' : options.stateDir === '.kds-xacct' ? '' : ` --state-dir ${options.stateDir}`;
     reporter.info(
       `\nNext:\n  kds-xacct send-test-record --name ${config.name} --producer-profile ${producer.profile}${stateDirFlag} --verify\n` +
         `  kds-xacct tail-logs --name ${config.name} --consumer-profile ${consumer.profile}${stateDirFlag}`,

@@ -139,21 +139,9 @@ export class FileStateStore implements StateStore {
   save(state: DeploymentState): Promise<void> {
     // Saves are queued so two steps finishing together cannot rename over each other out of order.
     const snapshot = JSON.stringify(state, null, 2) + '\n';
-    const write = this.writes.then(() => this.writeAtomically(this.describe(state.name), snapshot));
+    const write = this.writes.then(() => writeFileAtomically(this.fs, this.dir, this.describe(state.name), snapshot));
     this.writes = write.catch(() => undefined);
     return write;
-  }
-
-  private async writeAtomically(file: string, data: string): Promise<void> {
-    await this.fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    await this.fs.writeFile(temp, data, { mode: 0o600 });
-    try {
-      await this.fs.rename(temp, file);
-    } catch (error) {
-      await this.fs.unlink(temp).catch(() => undefined);
-      throw error;
-    }
   }
 
   async remove(name: string): Promise<void> {
@@ -173,56 +161,86 @@ export class FileStateStore implements StateStore {
     }
   }
 
-  /**
-   * Takes the deployment's lock file, created exclusively. A lock whose holder process is gone
-   * (same host, dead pid) is stale and broken; a live holder is named in the error.
-   */
+  /** Takes the deployment's lock (see `takeLockFile`); a live holder is named in the error. */
   async lock(name: string, command: string): Promise<() => Promise<void>> {
     await this.fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
     const file = path.join(this.dir, `${name}.lock`);
-    const holder: LockHolder = { pid: process.pid, host: hostname(), command, startedAt: new Date().toISOString() };
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        await this.fs.writeFile(file, JSON.stringify(holder) + '\n', { mode: 0o600, flag: 'wx' });
-        return async () => {
-          await this.fs.unlink(file).catch(() => undefined);
-        };
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      }
-      const seen = await this.fs.readFile(file, 'utf8').catch((error: unknown) => {
-        if (isMissing(error)) return undefined;
-        throw error;
-      });
-      if (seen === undefined) continue;
-      const other = parseHolder(seen);
-      if (other && (other.host !== holder.host || this.isAlive(other.pid))) {
-        throw new UserError(
-          `Deployment "${name}" is locked by another run: \`kds-xacct ${other.command}\` (pid ${other.pid} on ${other.host}, since ${other.startedAt}).`,
-          `Wait for it to finish. If that process is gone, delete ${file}.`,
-        );
-      }
-      await this.breakStaleLock(file, seen);
+    const attempt = await takeLockFile(this.fs, file, command, this.isAlive);
+    if ('release' in attempt) return attempt.release;
+    if (attempt.heldBy) {
+      const other = attempt.heldBy;
+      throw new UserError(
+        `Deployment "${name}" is locked by another run: \`kds-xacct ${other.command}\` (pid ${other.pid} on ${other.host}, since ${other.startedAt}).`,
+        `Wait for it to finish. If that process is gone, delete ${file}.`,
+      );
     }
     throw new UserError(`Could not take the lock ${file}.`, 'Another run may be starting at the same moment; try again.');
   }
+}
 
-  /**
-   * Moves a dead holder's lock aside, then makes sure what moved is the lock judged stale: another
-   * run breaking the same lock may have written its own fresh one in between, and that one goes back.
-   */
-  private async breakStaleLock(file: string, stale: string): Promise<void> {
-    const aside = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.stale`;
-    try {
-      await this.fs.rename(file, aside);
-    } catch (error) {
-      if (isMissing(error)) return;
-      throw error;
-    }
-    const moved = await this.fs.readFile(aside, 'utf8').catch(() => undefined);
-    if (moved !== stale) await this.fs.link(aside, file).catch(() => undefined);
-    await this.fs.unlink(aside).catch(() => undefined);
+/**
+ * Writes `data` to a temporary file with mode 0600 and renames it over `file`, so a crash at any
+ * moment leaves either the old or the new file, never half of one.
+ */
+export async function writeFileAtomically(fs: StateFs, dir: string, file: string, data: string): Promise<void> {
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  await fs.writeFile(temp, data, { mode: 0o600 });
+  try {
+    await fs.rename(temp, file);
+  } catch (error) {
+    await fs.unlink(temp).catch(() => undefined);
+    throw error;
   }
+}
+
+/** Either the lock is ours (and this releases it), or a live holder has it, or others kept racing for it. */
+export type LockAttempt = { release: () => Promise<void> } | { heldBy?: LockHolder };
+
+/**
+ * Creates the lock file exclusively, naming this process as its holder. A lock whose holder process
+ * is gone (same host, dead pid) is stale and broken; a live holder, or one on another host, keeps it.
+ */
+export async function takeLockFile(fs: StateFs, file: string, command: string, isAlive: (pid: number) => boolean = processIsAlive): Promise<LockAttempt> {
+  const holder: LockHolder = { pid: process.pid, host: hostname(), command, startedAt: new Date().toISOString() };
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      await fs.writeFile(file, JSON.stringify(holder) + '\n', { mode: 0o600, flag: 'wx' });
+      return {
+        release: async () => {
+          await fs.unlink(file).catch(() => undefined);
+        },
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const seen = await fs.readFile(file, 'utf8').catch((error: unknown) => {
+      if (isMissing(error)) return undefined;
+      throw error;
+    });
+    if (seen === undefined) continue;
+    const other = parseHolder(seen);
+    if (other && (other.host !== holder.host || isAlive(other.pid))) return { heldBy: other };
+    await breakStaleLock(fs, file, seen);
+  }
+  return {};
+}
+
+/**
+ * Moves a dead holder's lock aside, then makes sure what moved is the lock judged stale: another
+ * run breaking the same lock may have written its own fresh one in between, and that one goes back.
+ */
+async function breakStaleLock(fs: StateFs, file: string, stale: string): Promise<void> {
+  const aside = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.stale`;
+  try {
+    await fs.rename(file, aside);
+  } catch (error) {
+    if (isMissing(error)) return;
+    throw error;
+  }
+  const moved = await fs.readFile(aside, 'utf8').catch(() => undefined);
+  if (moved !== stale) await fs.link(aside, file).catch(() => undefined);
+  await fs.unlink(aside).catch(() => undefined);
 }
 
 /** The holder a lock file names, or undefined when it is half-written by a run that crashed. */

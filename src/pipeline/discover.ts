@@ -10,7 +10,7 @@ import type { Outputs } from '../engine/types.js';
 import { TAG_DEPLOYMENT, arns, defaultNames, lambdaLogGroupName } from './names.js';
 import { hasStatements, parsePolicy } from './policies.js';
 import { callAws, ifExists } from './retry.js';
-import { describeStream, kinesisTags, kmsKeyTags, listGrants, logGroupTags } from './lookups.js';
+import { describeStream, functionTags, kinesisTags, kmsKeyTags, listGrants, logGroupTags } from './lookups.js';
 import { STEP } from './steps/context.js';
 
 const isOursTagged = (tags: Record<string, string | undefined> | undefined, deployment: string) => tags?.[TAG_DEPLOYMENT] === deployment;
@@ -47,7 +47,7 @@ export async function discoverDeployment(name: string, accounts: Record<AccountR
   const roleTags = Object.fromEntries((role?.Tags ?? []).map((t) => [t.Key!, t.Value]));
   if (role && isOursTagged(roleTags, name)) record(STEP.role, 'created', { roleName: role.RoleName!, roleArn: role.Arn! });
   const fn = await ifExists(clock, () => lambda.send(new GetFunctionCommand({ FunctionName: names.functionName })));
-  if (fn && isOursTagged(fn.Tags, name)) record(STEP.function, 'created', { functionName: fn.Configuration!.FunctionName!, functionArn: fn.Configuration!.FunctionArn! });
+  if (fn && isOursTagged(await functionTags(clock, consumer, fn.Configuration!.FunctionArn!), name)) record(STEP.function, 'created', { functionName: fn.Configuration!.FunctionName!, functionArn: fn.Configuration!.FunctionArn! });
 
   const inlinePolicyOn = async (roleName: string) => {
     const doc = (await ifExists(clock, () => iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: policyName }))))?.PolicyDocument;

@@ -1,11 +1,12 @@
 import { DescribeLogGroupsCommand, ListTagsForResourceCommand as ListLogTagsCommand, type CloudWatchLogsClient, type LogGroup } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeStreamSummaryCommand, ListTagsForResourceCommand, type KinesisClient, type StreamDescriptionSummary } from '@aws-sdk/client-kinesis';
 import { ListGrantsCommand, ListResourceTagsCommand, type GrantListEntry, type KMSClient } from '@aws-sdk/client-kms';
-import { GetFunctionCommand } from '@aws-sdk/client-lambda';
+import { GetFunctionCommand, ListTagsCommand } from '@aws-sdk/client-lambda';
 import type { AccountSession } from '../aws/session.js';
 import type { Clock } from '../engine/clock.js';
 import type { StepContext } from '../engine/types.js';
-import { callAws, ifExists } from './retry.js';
+import { ExitCode, UserError, errorMessage } from '../errors.js';
+import { callAws, hasCode, ifExists } from './retry.js';
 import type { PipelineContext } from './steps/context.js';
 
 /** The stream's summary, or undefined when there is no such stream. */
@@ -56,4 +57,22 @@ export async function listGrants(clock: Clock, kms: KMSClient, keyId: string, gr
 
 export function getFunction(step: StepContext, ctx: PipelineContext) {
   return ifExists(step.clock, () => ctx.consumer.clients.lambda.send(new GetFunctionCommand({ FunctionName: ctx.config.functionName })));
+}
+
+/**
+ * A function's tags, as a map; empty when it is gone. GetFunction returns tags only to a caller with an
+ * explicit allow for lambda:ListTags (GetFunction API reference), and leaves them out silently otherwise,
+ * which would make our own function look like someone else's: ask ListTags, which says when it is denied.
+ */
+export async function functionTags(clock: Clock, session: AccountSession, functionArn: string): Promise<Record<string, string>> {
+  try {
+    return (await ifExists(clock, () => session.clients.lambda.send(new ListTagsCommand({ Resource: functionArn }))))?.Tags ?? {};
+  } catch (error) {
+    if (!hasCode(error, 'AccessDeniedException')) throw error;
+    throw new UserError(
+      `Profile ${session.profile} may not read the tags of function ${functionArn} (lambda:ListTags): ${errorMessage(error)}`,
+      `kds-xacct reads a function's tags to tell the function it created from anyone else's. Allow lambda:ListTags on ${functionArn} for profile ${session.profile}, or use a profile that has it.`,
+      ExitCode.Failed,
+    );
+  }
 }

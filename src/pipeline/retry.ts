@@ -1,6 +1,7 @@
 import type { Clock } from '../engine/clock.js';
 import { withRetry, type BackoffOptions } from '../engine/wait.js';
-import { awsErrorCode, errorMessage } from '../errors.js';
+import { ExitCode, UserError, awsErrorCode, errorMessage } from '../errors.js';
+import { formatDuration } from '../render/types.js';
 
 /** Throttling as each service spells it. Always worth a retry with backoff. */
 const THROTTLING = new Set([
@@ -24,29 +25,68 @@ export function hasCode(error: unknown, ...codes: string[]): boolean {
   return codes.includes(awsErrorCode(error) ?? '');
 }
 
-/** How long a call keeps retrying throttling and propagation before the step fails. */
+/** How long a call keeps retrying throttling before the step fails. */
 export const RETRY_BUDGET_MS = 3 * 60_000;
 
 /**
- * Runs one AWS call, retrying throttling and, when `propagating` recognises it, the errors IAM
- * and KMS give while a new role, policy or grant has not reached every endpoint yet.
+ * How long a call keeps retrying while a new role, policy or grant propagates. terraform-provider-aws#44517
+ * reports Lambda still refusing a new role ("cannot be assumed by Lambda") after 5 minutes 30 seconds, and an
+ * AWS Support answer of up to 15 minutes; the CreateGrant API reference gives grants "usually less than five
+ * minutes". 15 minutes covers all of these.
  */
-export function callAws<T>(
+export const PROPAGATION_BUDGET_MS = 15 * 60_000;
+
+/**
+ * Propagation usually takes seconds, so retries start quickly; a slow one can take many minutes, so they
+ * back off to one call every 10 s: about a hundred calls in the whole budget instead of one a second.
+ */
+const PROPAGATION_BACKOFF: BackoffOptions = { maxDelayMs: 10_000 };
+
+/** Every propagation retry has run out of budget: says what was awaited for how long, and the last AWS error. */
+export class PropagationTimeoutError extends UserError {
+  override name = 'PropagationTimeoutError';
+  constructor(what: string, elapsedMs: number, cause: unknown) {
+    super(
+      `Gave up after ${formatDuration(elapsedMs)} waiting for ${what}; the last answer was ${awsErrorCode(cause) ?? 'an error'}: ${errorMessage(cause)}`,
+      'AWS propagates new roles, policies and grants within seconds on most days, but it can take up to 15 minutes. If the role still exists and is unchanged, wait a few minutes.',
+      ExitCode.Failed,
+    );
+    this.cause = cause;
+  }
+}
+
+/**
+ * Runs one AWS call, retrying throttling and, when `propagating` recognises it, the errors IAM and KMS
+ * give while a new role, policy or grant has not reached every endpoint yet. Progress names what is
+ * awaited (`waitingFor`), the attempt and the time spent, since such a wait can take minutes.
+ */
+export async function callAws<T>(
   clock: Clock,
   call: () => Promise<T>,
-  options: { propagating?: (error: unknown) => boolean; onRetry?: (reason: string) => void; backoff?: BackoffOptions } = {},
+  options: { propagating?: (error: unknown) => boolean; waitingFor?: string; onRetry?: (reason: string) => void; backoff?: BackoffOptions } = {},
 ): Promise<T> {
-  return withRetry(call, {
-    ...options.backoff,
-    clock,
-    timeoutMs: RETRY_BUDGET_MS,
-    retryable: (error) => {
-      if (isThrottling(error)) return `throttled (${awsErrorCode(error)}), retrying`;
-      if (options.propagating?.(error)) return `waiting for IAM to propagate: ${errorMessage(error)}`;
-      return undefined;
-    },
-    onRetry: options.onRetry,
-  });
+  const { propagating } = options;
+  const waitingFor = options.waitingFor ?? 'IAM to propagate a new role or policy';
+  const started = clock.now();
+  let attempts = 1;
+  try {
+    return await withRetry(call, {
+      ...(propagating && PROPAGATION_BACKOFF),
+      ...options.backoff,
+      clock,
+      timeoutMs: propagating ? PROPAGATION_BUDGET_MS : RETRY_BUDGET_MS,
+      retryable: (error) => {
+        attempts++;
+        if (isThrottling(error)) return `throttled (${awsErrorCode(error)}), retrying`;
+        if (propagating?.(error)) return `waiting for ${waitingFor} (can take minutes): attempt ${attempts}, ${formatDuration(clock.now() - started)} so far`;
+        return undefined;
+      },
+      onRetry: options.onRetry,
+    });
+  } catch (error) {
+    if (propagating?.(error)) throw new PropagationTimeoutError(waitingFor, clock.now() - started, error);
+    throw error;
+  }
 }
 
 /** "It does not exist", as each service spells it. */

@@ -1,5 +1,6 @@
 import { GetRolePolicyCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { CreateEventSourceMappingCommand, DeleteEventSourceMappingCommand, GetEventSourceMappingCommand, LambdaClient, UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
+import { KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { CreateGrantCommand, KMSClient } from '@aws-sdk/client-kms';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,7 +17,7 @@ describe('setup on two fresh accounts', () => {
   it('creates the whole pipeline and a second run changes nothing', async () => {
     world = twoAccounts();
     const code = await world.setup('--name', 'orders');
-    expect(world.harness.reporter.text).toContain('ready');
+    expect(world.harness.reporter.text).toContain('Deployment "orders" is set up.');
     expect(code).toBe(ExitCode.Success);
     const state = await world.store.load('orders');
     expect(Object.keys(state!.steps).sort()).toEqual(
@@ -62,6 +63,30 @@ describe('setup on two fresh accounts', () => {
     expect(await world.harness.run('send-test-record', '--name', 'orders', '--verify', '--timeout', '60s'), world.harness.reporter.text).toBe(ExitCode.Success);
     const lines = (await world.cloud.logEvents(CONSUMER, REGION, '/aws/lambda/orders-consumer')).map((e) => e.message);
     expect(lines.some((l) => l.includes('"type":"kds-xacct.record"'))).toBe(true);
+  });
+});
+
+describe('a new KMS grant', () => {
+  it('is not called ready: the first record waits for the grant, named in LastProcessingResult, then arrives', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    expect(world.harness.reporter.text).toContain('Deployment "orders" is set up. Its KMS grant is new: AWS can take up to five minutes to put it into effect');
+    expect(world.harness.reporter.text).not.toContain('is ready');
+
+    const uuid = (await world.store.load('orders'))!.steps['event-source-mapping']!.outputs.uuid!;
+    const lambda = new LambdaClient({ region: REGION, credentials: world.cloud.credentialsFor(CONSUMER) });
+    const kinesis = new KinesisClient({ region: REGION, credentials: world.cloud.credentialsFor(PRODUCER) });
+    await kinesis.send(new PutRecordCommand({ StreamName: 'orders-stream', PartitionKey: 'k', Data: new TextEncoder().encode('{"first":true}') }));
+    await world.clock.sleep(2 * world.cloud.latency.esmDelivery);
+    expect((await lambda.send(new GetEventSourceMappingCommand({ UUID: uuid }))).LastProcessingResult).toMatch(/^PROBLEM: KMSAccessDeniedException: User arn:aws:iam::222222222222:role\/kds-xacct-orders-consumer is not authorized to decrypt records in stream /);
+    const logs = () => world.cloud.logEvents(CONSUMER, REGION, '/aws/lambda/orders-consumer');
+    expect((await logs()).some((e) => e.message.includes('first'))).toBe(false);
+
+    await world.clock.sleep(world.cloud.latency.grantPropagation);
+    expect((await logs()).some((e) => e.message.includes('first'))).toBe(true);
+    expect((await lambda.send(new GetEventSourceMappingCommand({ UUID: uuid }))).LastProcessingResult).toBe('OK');
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    expect(world.harness.reporter.text).toContain('Deployment "orders" is ready (no changes were needed).');
   });
 });
 
@@ -166,6 +191,43 @@ describe('resume and resilience', () => {
     world = twoAccounts({ latency: { iamPropagation: 40_000, policyPropagation: 30_000, grantPropagation: 30_000 } });
     expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
     expect(world.cloud.calls.some((c) => c.command === 'CreateFunction' && c.error)).toBe(true);
+  });
+
+  it('waits out a new role taking as long as AWS is reported to take (over 5.5 minutes) to reach Lambda and KMS, saying what it waits for', async () => {
+    world = twoAccounts({ latency: { iamPropagation: 6 * 60_000 } });
+    expect(await world.setup('--name', 'orders'), world.harness.reporter.text).toBe(ExitCode.Success);
+    const failed = (command: string) => world.cloud.calls.filter((c) => c.command === command && c.error);
+    expect(new Set(failed('CreateFunction').map((c) => c.error))).toEqual(new Set(['InvalidParameterValueException']));
+    expect(new Set(failed('CreateGrant').map((c) => c.error))).toEqual(new Set(['InvalidArnException']));
+    // Slow propagation is polled every 10 s at most, not every second.
+    expect(failed('CreateGrant').length).toBeLessThan(60);
+    const waiting = world.harness.reporter.events.flatMap((e) => (e.type === 'step:waiting' ? [e.detail] : []));
+    expect(waiting).toContainEqual(expect.stringMatching(/^waiting for IAM to propagate the new role to Lambda \(can take minutes\): attempt \d+, [1-5]m\d\ds so far$/));
+    expect(waiting).toContainEqual(expect.stringMatching(/^waiting for IAM to make the new role known to KMS \(can take minutes\): attempt \d+, [1-5]m\d\ds so far$/));
+  });
+
+  it('gives up on a new role after 15 minutes with an error that says what it waited for, and rolls back', async () => {
+    world = twoAccounts({ latency: { iamPropagation: 20 * 60_000 } });
+    const before = world.cloud.snapshot();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Failed);
+    const error = world.harness.reporter.lines.find((l) => l.level === 'error')!;
+    expect(error.text).toContain(
+      `function orders-consumer failed in the consumer account ${CONSUMER} during apply: Gave up after 15m00s waiting for IAM to propagate the new role to Lambda; the last answer was InvalidParameterValueException: The role defined for the function cannot be assumed by Lambda.`,
+    );
+    expect(error.hint).toContain('it can take up to 15 minutes');
+    expect(world.cloud.snapshot()).toEqual(before);
+  });
+
+  it('gives up on a grantee role KMS keeps refusing after 15 minutes, naming what it waited for', async () => {
+    world = twoAccounts();
+    const role = `arn:aws:iam::${CONSUMER}:role/kds-xacct-orders-consumer`;
+    world.cloud.failOn({ command: 'CreateGrant' }, { code: 'InvalidArnException', message: `ARN does not refer to a valid principal: ${role}` }, 1000);
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Failed);
+    const error = world.harness.reporter.lines.find((l) => l.level === 'error')!;
+    expect(error.text).toContain(
+      `KMS grant kds-xacct-orders-${CONSUMER} failed in the producer account ${PRODUCER} during apply: Gave up after 15m00s waiting for IAM to make the new role known to KMS; the last answer was InvalidArnException: ARN does not refer to a valid principal: ${role}`,
+    );
+    expect(world.cloud.calls.filter((c) => c.command === 'CreateGrant').length).toBeLessThan(120);
   });
 });
 
@@ -438,6 +500,33 @@ describe('changes on a re-run', () => {
       `arn:aws:iam::${CONSUMER}:role/kds-xacct-orders-consumer`,
       `arn:aws:iam::${CONSUMER_2}:role/kds-xacct-orders-mkt-consumer`,
     ]);
+  });
+});
+
+describe('function tags', () => {
+  it('recognises its own function by the tags ListTags returns when the state file is lost', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    await world.store.remove('orders');
+    const before = world.cloud.calls.length;
+    expect(await world.setup('--name', 'orders'), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(world.cloud.calls.slice(before).filter((c) => c.mutating)).toEqual([]);
+    expect((await world.store.load('orders'))!.steps.function!.origin).toBe('created');
+  });
+
+  it('says which permission is missing when ListTags is denied', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    await world.store.remove('orders');
+    const fn = `arn:aws:lambda:${REGION}:${CONSUMER}:function:orders-consumer`;
+    world.cloud.failOn(
+      { command: 'ListTags', accountId: CONSUMER },
+      { code: 'AccessDeniedException', message: `User: arn:aws:iam::${CONSUMER}:user/fake is not authorized to perform: lambda:ListTags on resource: ${fn} because no identity-based policy allows the lambda:ListTags action` },
+      10,
+    );
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Failed);
+    expect(world.harness.reporter.text).toContain(`Profile analytics may not read the tags of function ${fn} (lambda:ListTags): User: arn:aws:iam::${CONSUMER}:user/fake is not authorized`);
+    expect(world.harness.reporter.text).toContain(`Allow lambda:ListTags on ${fn} for profile analytics, or use a profile that has it.`);
   });
 });
 

@@ -421,6 +421,22 @@ describe('lost state file', () => {
     expect(await world.store.load('orders')).toBeUndefined();
   });
 
+  it('says which permission is missing when it may not read the function\'s tags, and deletes nothing', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    await world.store.remove('orders');
+    const fn = `arn:aws:lambda:${REGION}:${CONSUMER}:function:orders-consumer`;
+    world.cloud.failOn(
+      { command: 'ListTags', accountId: CONSUMER, when: (input: { Resource?: string }) => input.Resource === fn },
+      { code: 'AccessDeniedException', message: `User: arn:aws:iam::${CONSUMER}:user/fake is not authorized to perform: lambda:ListTags on resource: ${fn} because no identity-based policy allows the lambda:ListTags action` },
+    );
+    const before = world.cloud.mutatingCalls().length;
+    expect(await teardown(world, '--name', 'orders', ...profiles)).toBe(ExitCode.Failed);
+    expect(world.harness.reporter.text).toContain(`Profile analytics may not read the tags of function ${fn} (lambda:ListTags)`);
+    expect(world.harness.reporter.text).toContain(`Allow lambda:ListTags on ${fn} for profile analytics`);
+    expect(world.cloud.mutatingCalls().length).toBe(before);
+  });
+
   it('finds what was added to an adopted stream and function, and keeps them', async () => {
     world = twoAccounts();
     const { setupArgs } = brownfield(world);

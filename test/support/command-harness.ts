@@ -2,7 +2,7 @@ import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import { createSessionFactory } from '../../src/aws/sessions.js';
 import type { AccountRole, AccountSession, AwsClients, SessionFactory } from '../../src/aws/session.js';
 import type { Environment } from '../../src/context.js';
-import { VirtualClock } from '../../src/engine/clock.js';
+import { type Clock, VirtualClock } from '../../src/engine/clock.js';
 import { Interrupt } from '../../src/engine/engine.js';
 import { MemoryStateStore, newState, type DeploymentState, type StateStore } from '../../src/engine/state.js';
 import type { ExitCode } from '../../src/errors.js';
@@ -30,7 +30,7 @@ export class Output {
 
 export interface HarnessOptions {
   sessions: SessionFactory;
-  clock?: VirtualClock;
+  clock?: Clock;
   store?: StateStore;
   stdoutIsTTY?: boolean;
   /** Use the real renderer chosen from the flags instead of a RecordingReporter (to see --json output). */
@@ -39,7 +39,7 @@ export interface HarnessOptions {
 
 /** Runs the real commander program in process, with a virtual clock, in-memory state and recorded output. */
 export function createHarness(options: HarnessOptions) {
-  const clock = options.clock ?? new VirtualClock();
+  const clock: Clock = options.clock ?? new VirtualClock();
   const stdout = new Output();
   const stderr = new Output();
   const reporter = new RecordingReporter();
@@ -81,7 +81,7 @@ export interface ProfileSpec {
 
 /**
  * The real session factory, reading profiles from an injected config instead of ~/.aws, with
- * injected credentials. Clients are real SDK clients, so aws-sdk-client-mock (the fake cloud) sees them.
+ * injected credentials. Clients are real SDK clients, so an installed fake cloud answers them.
  */
 export function sessionFactoryFor(profiles: Record<string, ProfileSpec>): SessionFactory {
   return createSessionFactory({

@@ -2,9 +2,10 @@ import { KinesisClient, PutRecordCommand, PutResourcePolicyCommand } from '@aws-
 import { CreateEventSourceMappingCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { VirtualClock } from '../../src/engine/clock.js';
 import { MemoryStateStore } from '../../src/engine/state.js';
-import { FakeCloud } from '../fake-cloud/index.js';
-import { bundledHandlerRuntime } from './bundled-handler.js';
+import { FakeCloud } from '../../src/sandbox/index.js';
+import { bundledHandlerRuntime } from '../../src/sandbox/bundled-handler.js';
 import { createHarness, seedDeploymentState, sessionFactoryFor } from './command-harness.js';
+import { iamSimulateAccess } from './iam-simulate-access.js';
 
 export const PRODUCER = '111111111111';
 export const CONSUMER = '222222222222';
@@ -29,7 +30,7 @@ export interface PipelineOptions {
  */
 export async function createPipeline(options: PipelineOptions = {}) {
   const clock = new VirtualClock();
-  const cloud = new FakeCloud({ clock });
+  const cloud = new FakeCloud({ clock, access: iamSimulateAccess });
   cloud.install();
   cloud.addAccount(PRODUCER);
   cloud.addAccount(CONSUMER);

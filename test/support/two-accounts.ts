@@ -1,8 +1,9 @@
 import { VirtualClock } from '../../src/engine/clock.js';
 import { MemoryStateStore } from '../../src/engine/state.js';
-import { FakeCloud, type LatencyModel } from '../fake-cloud/index.js';
-import { bundledHandlerRuntime } from './bundled-handler.js';
+import { FakeCloud, type LatencyModel } from '../../src/sandbox/index.js';
+import { bundledHandlerRuntime } from '../../src/sandbox/bundled-handler.js';
 import { createHarness, sessionFactoryFor } from './command-harness.js';
+import { iamSimulateAccess } from './iam-simulate-access.js';
 
 export const PRODUCER = '111111111111';
 export const CONSUMER = '222222222222';
@@ -18,7 +19,7 @@ export const CONSUMER_2 = '333333333333';
  */
 export function twoAccounts(options: { latency?: Partial<LatencyModel> } = {}) {
   const clock = new VirtualClock();
-  const cloud = new FakeCloud({ clock, latency: options.latency });
+  const cloud = new FakeCloud({ clock, latency: options.latency, access: iamSimulateAccess });
   cloud.addAccount(PRODUCER);
   cloud.addAccount(CONSUMER);
   cloud.addAccount(CONSUMER_2);

@@ -6,7 +6,7 @@ import { buildHandlerZip, codeSha256, HANDLER_NAME } from '../bundle.js';
 import { callAws, hasCode } from '../retry.js';
 import { STEP, type PipelineContext, waitOptions } from './context.js';
 import { ignoreMissing, originOf } from './shared.js';
-import { getFunction } from '../lookups.js';
+import { functionTags, getFunction } from '../lookups.js';
 
 /** Lambda's words while a new role has not propagated to it yet. */
 const roleNotYetAssumable = (error: unknown) => hasCode(error, 'InvalidParameterValueException') && /cannot be assumed by Lambda/i.test(errorMessage(error));
@@ -47,7 +47,10 @@ export function functionStep(ctx: PipelineContext): Step {
       if (!fn) return { status: 'missing' };
       const outputs = { functionName: fn.Configuration!.FunctionName!, functionArn: fn.Configuration!.FunctionArn! };
       if (config.useExistingFunction) return { status: 'done', origin: 'adopted', outputs, detail: 'existing function' };
-      const origin = originOf(ctx, STEP.function, `Function ${config.functionName}`, fn.Tags, '--function-name');
+      // The state file already says whose it is; only a function it does not record needs its tags read.
+      const recorded = ctx.previous.steps[STEP.function]?.origin;
+      const tags = recorded === 'created' || recorded === 'adopted' ? undefined : await functionTags(step.clock, consumer, outputs.functionArn);
+      const origin = originOf(ctx, STEP.function, `Function ${config.functionName}`, tags, '--function-name');
       // Only the bundled function we deployed is kept in line with the config; an adopted one is the user's.
       const differences = origin === 'created' ? await functionDifferences(fn.Configuration!) : [];
       if (differences.length > 0) return { status: 'update', origin, outputs, detail: differences.join('; ') };
@@ -78,7 +81,7 @@ export function functionStep(ctx: PipelineContext): Step {
           ),
         // Slower than the default: IAM takes seconds to propagate, the function is off the critical path,
         // and every early attempt is a failed mutating call in the user's CloudTrail.
-        { propagating: roleNotYetAssumable, onRetry: step.progress, backoff: { initialDelayMs: 1_000, maxDelayMs: 3_000 } },
+        { propagating: roleNotYetAssumable, waitingFor: 'IAM to propagate the new role to Lambda', onRetry: step.progress, backoff: { initialDelayMs: 1_000 } },
       );
       return { functionName: out.FunctionName!, functionArn: out.FunctionArn! };
     },

@@ -37,7 +37,8 @@ export function grantStep(ctx: PipelineContext): Step {
     },
     async apply(step) {
       const wanted = request(step);
-      const out = await callAws(step.clock, () => kms.send(new CreateGrantCommand(wanted)), { propagating: principalNotYetVisible, onRetry: step.progress });
+      // KMS answers InvalidArnException for a role IAM has not shown it yet (terraform-provider-aws retries the same).
+      const out = await callAws(step.clock, () => kms.send(new CreateGrantCommand(wanted)), { propagating: principalNotYetVisible, waitingFor: 'IAM to make the new role known to KMS', onRetry: step.progress });
       return { keyId: wanted.KeyId!, grantId: out.GrantId! };
     },
     async undo(step, outputs) {

@@ -21,7 +21,7 @@ export interface Operation {
 
 export interface ServiceModel {
   service: ServiceName;
-  /** The SDK client class to mock. */
+  /** The SDK client class whose calls this model answers (`${service}Client`, as the SDK names it). */
   client: new (config: any) => unknown;
   operations: Record<string, Operation>;
 }

@@ -17,13 +17,12 @@ import {
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
-import { evaluateAccess } from './access.js';
 import type { CallContext, ServiceModel } from './context.js';
 import { awsError } from './errors.js';
 import type { FakeCloud } from './fake-cloud.js';
 import { trustsLambda } from './iam.js';
 import { consumerStatus, parseConsumerArn, streamStatus } from './kinesis.js';
-import { decryptAllowed } from './kms.js';
+import { kinesisDecryptError } from './kms.js';
 import type { Consumer, EventSourceMapping, LambdaFunction, Role, Stream } from './model.js';
 import { parseArn, phaseNow } from './model.js';
 
@@ -172,9 +171,10 @@ export function roleOf(cloud: FakeCloud, arn: string): Role | undefined {
 }
 
 /**
- * What Lambda checks before it can read a stream with the function's execution role: every read action
- * on the stream and (EFO) consumer, with identity and resource policies as enforced now, then kms:Decrypt
- * when the stream is encrypted. Returns the failure message, or undefined when access is complete.
+ * What CreateEventSourceMapping checks of the function's execution role: every read action on the stream
+ * and (EFO) consumer, with identity and resource policies as enforced now. Returns the failure message, or
+ * undefined when access is complete. It does not check kms:Decrypt: Kinesis decrypts with the role's KMS
+ * permissions only when records are read (`recordReadProblem`).
  */
 export async function eventSourceAccessProblem(cloud: FakeCloud, fn: LambdaFunction, eventSourceArn: string, now: number): Promise<string | undefined> {
   const { stream, consumer, streamArn } = resolveEventSource(cloud, eventSourceArn);
@@ -186,7 +186,7 @@ export async function eventSourceAccessProblem(cloud: FakeCloud, fn: LambdaFunct
   const roleAccount = parseArn(role.arn)!.account;
   const check = async (action: string, resource: string, policy: string | undefined) =>
     (
-      await evaluateAccess({
+      await cloud.evaluateAccess({
         principal: role.arn,
         action: `kinesis:${action}`,
         resource,
@@ -210,9 +210,22 @@ export async function eventSourceAccessProblem(cloud: FakeCloud, fn: LambdaFunct
       }
     }
   }
-  const kms = await decryptAllowed(cloud, stream, role.arn, identity, now);
-  if (!kms.allowed) return `Cannot access stream ${streamArn}: records are encrypted and ${kms.reason}. Please ensure the role can perform kms:Decrypt on the stream's KMS key.`;
   return undefined;
+}
+
+/**
+ * Why a read of the mapping's records fails at `now`: what CreateEventSourceMapping checks, then the KMS
+ * error Kinesis gives the role for an encrypted stream. Lambda has no grant token to pass, so a new grant
+ * helps only once it is in effect (CreateGrant API reference: up to five minutes).
+ */
+export async function recordReadProblem(cloud: FakeCloud, fn: LambdaFunction, eventSourceArn: string, now: number): Promise<string | undefined> {
+  const access = await eventSourceAccessProblem(cloud, fn, eventSourceArn, now);
+  if (access) return access;
+  const { stream } = resolveEventSource(cloud, eventSourceArn);
+  const role = roleOf(cloud, fn.role);
+  if (!stream || !role) return undefined;
+  const kms = await kinesisDecryptError(cloud, stream, role.arn, effectiveIdentityPolicies(cloud, role, now), now);
+  return kms && `${kms.code}: ${kms.message}`;
 }
 
 function int(v: unknown, def: number, min: number, max: number, field: string): number {
@@ -299,7 +312,9 @@ export const lambdaModel: ServiceModel = {
         return {
           Configuration: functionConfiguration(fn, ctx.now),
           Code: { RepositoryType: 'S3', Location: `https://awslambda-${ctx.region}-tasks.s3.${ctx.region}.amazonaws.com/snapshots/${ctx.accountId}/${fn.name}` },
-          ...(Object.keys(fn.tags).length ? { Tags: { ...fn.tags } } : {}),
+          // No Tags: GetFunction returns them only to a caller with an explicit allow for lambda:ListTags
+          // (GetFunction API reference). The fake does not model the caller's own permissions, so it answers
+          // as to a caller without that allow, and tags are read with ListTags, as they must be on AWS.
         };
       },
     },
@@ -377,6 +392,8 @@ export const lambdaModel: ServiceModel = {
         const maximumRecordAgeInSeconds = int(input.MaximumRecordAgeInSeconds, -1, -1, 604_800, 'MaximumRecordAgeInSeconds');
         if (maximumRecordAgeInSeconds !== -1 && maximumRecordAgeInSeconds < 60) throw err('InvalidParameterValueException', 'MaximumRecordAgeInSeconds must be -1 or between 60 and 604800.');
         const parallelizationFactor = int(input.ParallelizationFactor, 1, 1, 10, 'ParallelizationFactor');
+        // Lambda validates the role's Kinesis permissions here, but not kms:Decrypt: a missing or new grant
+        // shows only in LastProcessingResult once reads start.
         const problem = await eventSourceAccessProblem(ctx.cloud, fn, source, ctx.now);
         if (problem) throw err('InvalidParameterValueException', problem);
         const enabled = input.Enabled !== false;

@@ -27,7 +27,7 @@ import {
   TagResourceCommand,
   UntagResourceCommand,
 } from '@aws-sdk/client-kinesis';
-import { adminPolicy, evaluateAccess } from './access.js';
+import { adminPolicy } from './access.js';
 import type { CallContext, ServiceModel } from './context.js';
 import { awsError } from './errors.js';
 import { resolveKeyForUse } from './kms.js';
@@ -98,7 +98,7 @@ async function authorizeCrossAccount(ctx: CallContext, action: string, resource:
   if (!shareable.has(action)) throw denied(`kinesis:${action} cannot be shared through a resource-based policy`);
   const doc = policy?.effective(ctx.now, ctx.cloud.latency.policyPropagation);
   if (!doc) throw denied(`no resource-based policy allows the kinesis:${action} action`);
-  const decision = await evaluateAccess({
+  const decision = await ctx.cloud.evaluateAccess({
     principal: ctx.principal,
     action: `kinesis:${action}`,
     resource,

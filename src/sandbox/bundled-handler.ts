@@ -2,8 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { HANDLER_SOURCE } from '../../src/pipeline/handler/source.js';
-import type { FunctionRuntime, KinesisStreamEvent } from '../fake-cloud/index.js';
+import { HANDLER_SOURCE } from '../pipeline/handler/source.js';
+import type { FunctionRuntime, KinesisStreamEvent } from './index.js';
 
 type Handler = (event: KinesisStreamEvent) => Promise<{ batchItemFailures: Array<{ itemIdentifier: string }> }>;
 

@@ -18,7 +18,7 @@ import {
   TagResourceCommand,
   UntagResourceCommand,
 } from '@aws-sdk/client-kms';
-import { adminPolicy, evaluateAccess, grantAllows } from './access.js';
+import { adminPolicy, grantAllows } from './access.js';
 import type { CallContext, ServiceModel } from './context.js';
 import { awsError } from './errors.js';
 import type { FakeCloud } from './fake-cloud.js';
@@ -118,10 +118,26 @@ async function findKey(ctx: CallContext, id: string | undefined, action: string)
   const key = lookupKey(ctx.cloud, accountId, arn?.region ?? ctx.region, id, ctx.now);
   if (!key) throw err('NotFoundException', notFoundMessage(ctx, id));
   if (accountId !== ctx.accountId) {
-    const decision = await evaluateAccess({ principal: ctx.principal, action: `kms:${action}`, resource: key.arn, resourceAccount: accountId, identityPolicies: [{ name: 'admin', policy: adminPolicy }], resourcePolicy: JSON.parse(key.policy) });
+    const decision = await ctx.cloud.evaluateAccess({ principal: ctx.principal, action: `kms:${action}`, resource: key.arn, resourceAccount: accountId, identityPolicies: [{ name: 'admin', policy: adminPolicy }], resourcePolicy: JSON.parse(key.policy) });
     if (!decision.allowed) throw awsError('KMS', 'AccessDeniedException', `User: ${ctx.principal} is not authorized to perform: kms:${action} on resource: ${key.arn} because no resource-based policy allows the kms:${action} action`);
   }
   return key;
+}
+
+/**
+ * Whether KMS can resolve a grantee role yet. It asks IAM, which shows a new role only once it has propagated:
+ * until then CreateGrant fails with InvalidArnException (terraform-provider-aws, internal/service/kms/grant.go,
+ * retries exactly that: "a newly created IAM Role doesn't show up and causes an InvalidArnException to be
+ * thrown"; the message is KMS's as Lambda relays it in public reports: "KMS Exception: InvalidArnException KMS
+ * Message: ARN does not refer to a valid principal: arn:…"). Principals in accounts the fake does not hold are
+ * taken as they are.
+ */
+function principalVisible(ctx: CallContext, principal: string): boolean {
+  const arn = parseArn(principal);
+  const account = arn && ctx.cloud.accounts.get(arn.account);
+  if (!arn || arn.service !== 'iam' || !account || !arn.resource.startsWith('role/')) return true;
+  const role = account.roles.get(arn.resource.split('/').pop()!);
+  return role !== undefined && role.arn === principal && role.createdAt + ctx.cloud.latency.iamPropagation <= ctx.now;
 }
 
 function requireUsable(key: Key): void {
@@ -186,23 +202,28 @@ function validateJsonPolicy(doc: unknown): string {
 }
 
 /**
- * Whether `roleArn` (with these identity policies) may kms:Decrypt records of `stream` through Kinesis, as
- * Lambda's poller does. A grant to the role with the stream's encryption context is enough on its own;
- * otherwise the key policy must allow it, and, across accounts, the identity policy too. The AWS managed
- * key can never be used from another account: its key policy is limited to the owning account.
+ * The error Kinesis gives `roleArn` (with these identity policies) when it reads records of `stream` and must
+ * decrypt them with the role's permissions, as Lambda's poller does; undefined when it may. A grant to the role
+ * with the stream's encryption context is enough on its own, once it is in effect; otherwise the key policy must
+ * allow it, and, across accounts, the identity policy too. The AWS managed key can never be used from another
+ * account: its key policy is limited to the owning account.
+ *
+ * Codes: the KMS* exceptions of the Kinesis GetRecords and SubscribeToShard API references. The access-denied
+ * message follows the one Kinesis is seen to return ("User … is not authorized to decrypt records in stream …",
+ * quoted in spring-cloud-stream-binder-aws-kinesis#188), with the role ARN where Kinesis names the role session.
  */
-export async function decryptAllowed(cloud: FakeCloud, stream: Stream, roleArn: string, identityPolicies: Array<{ name: string; policy: unknown }>, now: number): Promise<{ allowed: boolean; reason: string }> {
-  if (stream.encryption.type !== 'KMS' || !stream.encryption.keyId) return { allowed: true, reason: 'not encrypted' };
+export async function kinesisDecryptError(cloud: FakeCloud, stream: Stream, roleArn: string, identityPolicies: Array<{ name: string; policy: unknown }>, now: number): Promise<{ code: string; message: string } | undefined> {
+  if (stream.encryption.type !== 'KMS' || !stream.encryption.keyId) return undefined;
   const key = lookupKey(cloud, stream.accountId, stream.region, stream.encryption.keyId, now);
-  if (!key) return { allowed: false, reason: `KMS key ${stream.encryption.keyId} not found` };
-  if (key.deletionDate !== undefined || key.disabled) return { allowed: false, reason: `KMS key ${key.arn} is ${state(key)}` };
+  if (!key) return { code: 'KMSNotFoundException', message: `Key ${stream.encryption.keyId} does not exist or is not accessible.` };
+  if (key.deletionDate !== undefined) return { code: 'KMSInvalidStateException', message: `${key.arn} is pending deletion.` };
+  if (key.disabled) return { code: 'KMSDisabledException', message: `${key.arn} is disabled.` };
+  const denied = { code: 'KMSAccessDeniedException', message: `User ${roleArn} is not authorized to decrypt records in stream ${stream.arn}.` };
   const roleAccount = parseArn(roleArn)?.account ?? '';
-  if (key.keyManager === 'AWS' && roleAccount !== stream.accountId) {
-    return { allowed: false, reason: `the stream is encrypted with the AWS managed key ${key.arn} (alias/aws/kinesis), which cannot be used from another account` };
-  }
+  if (key.keyManager === 'AWS' && roleAccount !== stream.accountId) return denied;
   const context = { 'aws:kinesis:arn': stream.arn };
-  if (grantAllows(key.grants, roleArn, 'Decrypt', context, now, cloud.latency.grantPropagation)) return { allowed: true, reason: 'grant' };
-  const decision = await evaluateAccess({
+  if (grantAllows(key.grants, roleArn, 'Decrypt', context, now, cloud.latency.grantPropagation)) return undefined;
+  const decision = await cloud.evaluateAccess({
     principal: roleArn,
     action: 'kms:Decrypt',
     resource: key.arn,
@@ -217,7 +238,7 @@ export async function decryptAllowed(cloud: FakeCloud, stream: Stream, roleArn: 
       'aws:PrincipalAccount': roleAccount,
     },
   });
-  return decision.allowed ? { allowed: true, reason: 'key policy' } : { allowed: false, reason: `${roleArn} is not allowed kms:Decrypt on ${key.arn} by a grant or by the key policy and its identity policy (${decision.detail})` };
+  return decision.allowed ? undefined : denied;
 }
 
 export const kmsModel: ServiceModel = {
@@ -343,6 +364,7 @@ export const kmsModel: ServiceModel = {
         const key = await findKey(ctx, input.KeyId, 'CreateGrant');
         requireUsable(key);
         if (!input.GranteePrincipal) throw err('ValidationException', "1 validation error detected: Value null at 'granteePrincipal' failed to satisfy constraint: Member must not be null");
+        if (!principalVisible(ctx, input.GranteePrincipal)) throw err('InvalidArnException', `ARN does not refer to a valid principal: ${input.GranteePrincipal}`);
         const ops: string[] = input.Operations ?? [];
         if (ops.length === 0 || ops.some((o) => !GRANT_OPERATIONS.has(o))) throw err('ValidationException', `1 validation error detected: Value '[${ops.join(', ')}]' at 'operations' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set]`);
         if (key.keyManager === 'AWS') throw err('NotAuthorizedException', 'Grants cannot be created on AWS managed keys by customers.');

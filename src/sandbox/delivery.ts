@@ -1,7 +1,6 @@
-import { evaluateAccess } from './access.js';
 import type { FakeCloud } from './fake-cloud.js';
 import { consumerStatus, streamStatus } from './kinesis.js';
-import { effectiveIdentityPolicies, eventSourceAccessProblem, resolveEventSource, roleOf } from './lambda.js';
+import { effectiveIdentityPolicies, recordReadProblem, resolveEventSource, roleOf } from './lambda.js';
 import { newLogGroup } from './logs.js';
 import type { EventSourceMapping, KinesisRecord, LambdaFunction, Shard } from './model.js';
 import { phaseNow } from './model.js';
@@ -79,12 +78,8 @@ export async function deliverDue(cloud: FakeCloud): Promise<void> {
               batch.push(r);
             }
             if (batch.length === 0) break;
-            const at = dueAt(batch[batch.length - 1]!);
-            const problem = await eventSourceAccessProblem(cloud, fn, esm.eventSourceArn, at);
-            if (problem) {
-              esm.lastProcessingResult = `PROBLEM: ${problem}`;
-              break;
-            }
+            const at = await firstReadableAt(cloud, fn, esm, shard.shardId, Math.max(dueAt(batch[batch.length - 1]!), esm.readRetryAt?.get(shard.shardId) ?? Number.NEGATIVE_INFINITY), Math.min(now, until - 1));
+            if (at === undefined) break;
             const fresh = esm.maximumRecordAgeInSeconds === -1 ? batch : batch.filter((r) => at - r.arrivedAt <= esm.maximumRecordAgeInSeconds * 1000);
             if (fresh.length > 0) await invokeWithRetries(cloud, accountId, region, fn, esm, stream.arn, fresh, at);
             pos += batch.length;
@@ -94,6 +89,37 @@ export async function deliverDue(cloud: FakeCloud): Promise<void> {
       }
     }
   }
+}
+
+/**
+ * When the batch at `from` can first be read, trying at `from` and then every `esmReadRetry` until `until`; or
+ * undefined, with the next attempt recorded, when no attempt by then succeeds. Lambda keeps a batch it cannot
+ * read, without skipping it or moving on, and retries until the records expire or exceed the maximum record age
+ * (Lambda developer guide, Kinesis error handling, "before invocation"); LastProcessingResult names the problem
+ * meanwhile. Access is assumed to change at most once between two reads (a grant or policy taking effect), so
+ * the first good attempt is found by bisection rather than by replaying every attempt.
+ */
+async function firstReadableAt(cloud: FakeCloud, fn: LambdaFunction, esm: EventSourceMapping, shardId: string, from: number, until: number): Promise<number | undefined> {
+  if (from > until) return undefined;
+  const problemAt = (t: number) => recordReadProblem(cloud, fn, esm.eventSourceArn, t);
+  const first = await problemAt(from);
+  if (!first) return from;
+  const step = cloud.latency.esmReadRetry;
+  const attempts = Math.floor((until - from) / step);
+  const last = attempts > 0 ? await problemAt(from + attempts * step) : first;
+  if (last) {
+    esm.lastProcessingResult = `PROBLEM: ${last}`;
+    (esm.readRetryAt ??= new Map()).set(shardId, from + (attempts + 1) * step);
+    return undefined;
+  }
+  let [bad, good] = [0, attempts];
+  while (good - bad > 1) {
+    const mid = Math.floor((bad + good) / 2);
+    if (await problemAt(from + mid * step)) bad = mid;
+    else good = mid;
+  }
+  esm.readRetryAt?.delete(shardId);
+  return from + good * step;
 }
 
 async function invokeWithRetries(cloud: FakeCloud, accountId: string, region: string, fn: LambdaFunction, esm: EventSourceMapping, streamArn: string, records: KinesisRecord[], at: number): Promise<void> {
@@ -165,7 +191,7 @@ async function writeFunctionLogs(cloud: FakeCloud, accountId: string, region: st
   const role = roleOf(cloud, fn.role);
   const identity = role ? effectiveIdentityPolicies(cloud, role, at) : [];
   const allowed = async (action: string, resource: string) =>
-    (await evaluateAccess({ principal: fn.role, action, resource, resourceAccount: accountId, identityPolicies: identity })).allowed;
+    (await cloud.evaluateAccess({ principal: fn.role, action, resource, resourceAccount: accountId, identityPolicies: identity })).allowed;
   let group = rs.logGroups.get(groupName);
   if (!group) {
     if (!(await allowed('logs:CreateLogGroup', `${groupArn}:log-stream:`))) {

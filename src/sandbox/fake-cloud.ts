@@ -1,5 +1,5 @@
-import { type AwsStub, mockClient } from 'aws-sdk-client-mock';
-import type { Clock } from '../../src/engine/clock.js';
+import type { Clock } from '../engine/clock.js';
+import type { AccessDecision, AccessEvaluator, AccessRequest } from './access.js';
 import type { CallContext, ServiceModel } from './context.js';
 import { type FunctionRuntime, defaultRuntime, deliverDue } from './delivery.js';
 import { type ServiceName, awsError, internalErrorCode, throttlingError } from './errors.js';
@@ -9,6 +9,8 @@ import { kmsModel, newKey } from './kms.js';
 import { functionArn, lambdaModel } from './lambda.js';
 import { type LatencyModel, defaultLatency } from './latency.js';
 import { logsModel, newLogGroup } from './logs.js';
+import { shippedAccessEvaluator } from './policy-evaluator.js';
+import { type SdkCall, type SdkClient, attachClient, installOnClientClasses } from './sdk-adapter.js';
 import { type AccountState, IdSource, type KinesisRecord, type LogEvent, type LogGroup, type RegionState, type Tag, Versioned, newRegionState, phaseNow } from './model.js';
 import { stsModel } from './sts.js';
 
@@ -33,6 +35,27 @@ interface FaultRule {
   remaining: number;
 }
 
+/**
+ * Everything a cloud needs to carry on where another left off (persistence.ts turns it into JSON): the
+ * accounts with every resource, the counters behind ids and log event order, and the faults still armed.
+ * Not in it: `calls`, a log for assertions about this process; and what the constructor and
+ * `setFunctionRuntime` configure (clock, latency, access evaluator, runtimes).
+ */
+export interface CloudState {
+  accounts: Map<string, AccountState>;
+  idsIssued: number;
+  logSequence: number;
+  streamSuffixes: Map<string, string>;
+  diagnostics: string[];
+  faults: Array<Omit<FaultRule, 'when'>>;
+  throttles: Map<string, number>;
+  mutatingFailAt?: { n: number; code?: string };
+  mutatingSeen: number;
+  recordFailures: number;
+  liveTailUnavailable: boolean | { code: string; message: string };
+  liveTailSessionMs: number;
+}
+
 const MODELS: ServiceModel[] = [stsModel, kinesisModel, kmsModel, iamModel, lambdaModel, logsModel];
 const ACCESS_KEY_PREFIX = 'AKIAFAKE';
 
@@ -41,7 +64,7 @@ function bareCommand(name: string): string {
 }
 
 /**
- * A stateful, multi-account AWS fake behind aws-sdk-client-mock. See README.md in this folder.
+ * A stateful, multi-account AWS fake behind the real SDK clients (sdk-adapter.ts). See README.md in this folder.
  *
  * Everything asynchronous (CREATING -> ACTIVE, propagation, record delivery) is computed from the
  * injected clock when it is observed; nothing runs in the background.
@@ -61,7 +84,7 @@ export class FakeCloud {
   /** How long a Live Tail session lasts before it ends with SessionTimeoutException (AWS: 3 hours). */
   liveTailSessionMs = 3 * 60 * 60 * 1000;
 
-  private stubs: Array<AwsStub<any, any, any>> = [];
+  private uninstall: (() => void) | undefined;
   private faults: FaultRule[] = [];
   private throttles = new Map<string, number>();
   private mutatingFailAt: { n: number; code?: string } | undefined;
@@ -73,9 +96,18 @@ export class FakeCloud {
   private streamSuffixes = new Map<string, string>();
   private logSeq = 0;
 
-  constructor(opts: { clock: Clock; latency?: Partial<LatencyModel> }) {
+  private readonly access: AccessEvaluator;
+
+  /** `access` judges IAM and resource policies; by default the evaluator that ships with the sandbox. */
+  constructor(opts: { clock: Clock; latency?: Partial<LatencyModel>; access?: AccessEvaluator }) {
     this.clock = opts.clock;
     this.latency = { ...defaultLatency, ...(opts.latency ?? {}) };
+    this.access = opts.access ?? shippedAccessEvaluator;
+  }
+
+  /** @internal how every modelled service decides whether a request is allowed. */
+  evaluateAccess(req: AccessRequest): Promise<AccessDecision> {
+    return this.access(req);
   }
 
   // ------------------------------------------------------------------ accounts and credentials
@@ -109,39 +141,75 @@ export class FakeCloud {
     return rs;
   }
 
-  // ------------------------------------------------------------------ mocking
+  // ------------------------------------------------------------------ persistence
 
+  /** The cloud's state, by reference: encode it (persistence.ts) before the cloud changes again. */
+  exportState(): CloudState {
+    if (this.faults.some((f) => f.remaining > 0 && f.when)) throw new Error('FakeCloud: a fault armed with a `when` predicate cannot be persisted');
+    return {
+      accounts: this.accounts,
+      idsIssued: this.ids.issued,
+      logSequence: this.logSeq,
+      streamSuffixes: this.streamSuffixes,
+      diagnostics: this.diagnostics,
+      faults: this.faults.filter((f) => f.remaining > 0),
+      throttles: this.throttles,
+      ...(this.mutatingFailAt ? { mutatingFailAt: this.mutatingFailAt } : {}),
+      mutatingSeen: this.mutatingSeen,
+      recordFailures: this.recordFailures,
+      liveTailUnavailable: this.liveTailUnavailable,
+      liveTailSessionMs: this.liveTailSessionMs,
+    };
+  }
+
+  /** Replaces this cloud's state with `state`, which it takes over. */
+  importState(state: CloudState): void {
+    this.accounts.clear();
+    for (const [id, account] of state.accounts) this.accounts.set(id, account);
+    this.ids.resume(state.idsIssued);
+    this.logSeq = state.logSequence;
+    this.streamSuffixes = state.streamSuffixes;
+    this.diagnostics.splice(0, this.diagnostics.length, ...state.diagnostics);
+    this.faults = state.faults;
+    this.throttles = state.throttles;
+    this.mutatingFailAt = state.mutatingFailAt;
+    this.mutatingSeen = state.mutatingSeen;
+    this.recordFailures = state.recordFailures;
+    this.liveTailUnavailable = state.liveTailUnavailable;
+    this.liveTailSessionMs = state.liveTailSessionMs;
+  }
+
+  // ------------------------------------------------------------------ SDK clients
+
+  /** Answers every call of every SDK client instance from this cloud, until `restore()`; idempotent. */
   install(): void {
-    if (this.stubs.length > 0) return;
-    for (const model of MODELS) {
-      const stub = mockClient(model.client as any) as AwsStub<any, any, any>;
-      stub.callsFake((input: unknown) => {
-        const cmd = (stub.send.lastCall?.args[0] as { constructor?: { name?: string } } | undefined)?.constructor?.name;
-        const what = cmd ? `${model.service}.${bareCommand(cmd)}` : `${model.service}Client with input ${JSON.stringify(input)}`;
-        throw new Error(`FakeCloud does not model ${what} (unmodelled call on ${model.service}Client with input ${JSON.stringify(input)})`);
-      });
-      for (const [name, op] of Object.entries(model.operations)) {
-        stub.on(op.command as any).callsFake((input: unknown, getClient: () => any) => {
-          // getClient() returns the client of the most recent send(): read it before any await.
-          const client = getClient();
-          return this.dispatch(model, name, input, client);
-        });
-      }
-      this.stubs.push(stub);
-    }
+    this.uninstall ??= installOnClientClasses(
+      MODELS.map((m) => m.client),
+      (call) => this.handle(call),
+    );
   }
 
   restore(): void {
-    for (const s of this.stubs) s.restore();
-    this.stubs = [];
+    this.uninstall?.();
+    this.uninstall = undefined;
   }
 
-  private async dispatch(model: ServiceModel, command: string, input: any, client: any): Promise<unknown> {
-    const op = model.operations[command]!;
-    const creds = (await client.config.credentials()) as { accessKeyId?: string };
-    const region = (await client.config.region()) as string;
-    const key = creds?.accessKeyId ?? '';
-    const accountId = key.startsWith(ACCESS_KEY_PREFIX) ? key.slice(ACCESS_KEY_PREFIX.length) : '';
+  /** Answers this one client's calls from this cloud, installed or not. */
+  attach<C extends SdkClient>(client: C): C {
+    return attachClient(client, (call) => this.handle(call));
+  }
+
+  /** Runs one SDK call against the model: the single path every attached or installed client takes. */
+  async handle(sdkCall: SdkCall): Promise<object> {
+    const model = MODELS.find((m) => `${m.service}Client` === sdkCall.clientName);
+    const command = bareCommand(sdkCall.commandName);
+    const op = model?.operations[command];
+    if (!model || !op) {
+      const service = model?.service ?? sdkCall.clientName.replace(/Client$/, '');
+      throw new Error(`FakeCloud does not model ${service}.${command} (unmodelled call on ${sdkCall.clientName} with input ${JSON.stringify(sdkCall.input)})`);
+    }
+    const { input, region, accessKeyId } = sdkCall as SdkCall & { input: any };
+    const accountId = accessKeyId.startsWith(ACCESS_KEY_PREFIX) ? accessKeyId.slice(ACCESS_KEY_PREFIX.length) : '';
     const call: RecordedCall = { accountId, region, service: model.service, command, input, mutating: op.mutating, at: this.clock.now() };
     this.calls.push(call);
     try {

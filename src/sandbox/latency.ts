@@ -29,6 +29,8 @@ export interface LatencyModel {
   grantPropagation: number;
   /** From a record's arrival until an Enabled ESM has invoked the function with it. */
   esmDelivery: number;
+  /** How long an ESM waits before it reads again after a read failed (access denied, KMS). */
+  esmReadRetry: number;
   /** Every API round trip (0 disables). */
   apiCall: number;
 }
@@ -58,11 +60,19 @@ export const defaultLatency: LatencyModel = {
   esmDelete: 20_000,
   // Resource policies are eventually consistent like IAM; assume the same order of magnitude, a bit less.
   policyPropagation: 5_000,
-  // KMS docs: a grant can take up to five minutes to be available throughout AWS KMS ("eventual
-  // consistency"); in practice, within a few seconds. Use a few seconds; tests can raise it.
-  grantPropagation: 5_000,
+  // CreateGrant API reference: "there might be a brief delay, usually less than five minutes, until the grant
+  // is available throughout KMS"; the KMS developer guide (Using a grant token): "typically ... less than a few
+  // seconds ..., but in some cases it can take several minutes". Our grant names a role made in another account
+  // moments before, and Lambda cannot pass the grant token, so assume a minute: longer than the rest of setup
+  // takes after CreateGrant, as the design notes expect ("right after setup, the mapping's first reads can
+  // fail"). Tests raise it up to the five minutes the API reference gives.
+  grantPropagation: 60_000,
   // EFO pushes records with ~70 ms propagation; add the Lambda invoke. One second is a round figure.
   esmDelivery: 1_000,
+  // Not documented. Lambda retries a failed read "until the records expire" (Lambda developer guide, Kinesis
+  // error handling); a few seconds between attempts, like its one-per-second polling of a standard iterator
+  // backed off a little.
+  esmReadRetry: 5_000,
   // A same-region HTTPS round trip to an AWS endpoint: tens of milliseconds.
   apiCall: 50,
 };

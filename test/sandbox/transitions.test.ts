@@ -3,7 +3,7 @@ import { CreateEventSourceMappingCommand, DeleteEventSourceMappingCommand, GetEv
 import { afterEach, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/engine/clock.js';
 import { CONSUMER, FUNCTION, REGION, createPipeline } from '../support/pipeline-fixture.js';
-import { FakeCloud } from './index.js';
+import { FakeCloud } from '../../src/sandbox/index.js';
 
 const PRODUCER = '111111111111';
 

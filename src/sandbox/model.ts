@@ -40,6 +40,17 @@ export class Versioned<T> {
     return this.history[this.history.length - 1]?.value;
   }
 
+  /** Every write, oldest first: what persistence.ts saves. */
+  get writes(): ReadonlyArray<{ value: T | undefined; at: number }> {
+    return this.history;
+  }
+
+  static fromWrites<T>(writes: ReadonlyArray<{ value: T | undefined; at: number }>): Versioned<T> {
+    const v = new Versioned<T>();
+    v.history = [...writes];
+    return v;
+  }
+
   effective(now: number, delay: number): T | undefined {
     for (let i = this.history.length - 1; i >= 0; i--) {
       const h = this.history[i]!;
@@ -211,6 +222,8 @@ export interface EventSourceMapping {
   latestFrom?: number;
   /** Next record index to deliver, per shard id. */
   positions: Map<string, number>;
+  /** When a read that failed (access, KMS) is next tried, per shard id. */
+  readRetryAt?: Map<string, number>;
 }
 
 // ---------------------------------------------------------------- Logs
@@ -260,6 +273,15 @@ export function newRegionState(): RegionState {
 /** Deterministic identifiers, so two runs of the same scenario produce the same ARNs and UUIDs. */
 export class IdSource {
   private n = 0;
+
+  /** How many ids were handed out; a restored cloud resumes from there, so ids stay unique. */
+  get issued(): number {
+    return this.n;
+  }
+
+  resume(issued: number): void {
+    this.n = issued;
+  }
 
   private digest(kind: string): string {
     return createHash('md5').update(`${kind}:${++this.n}`).digest('hex');

@@ -31,15 +31,19 @@ import {
   DeleteEventSourceMappingCommand,
   DeleteFunctionCommand,
   GetEventSourceMappingCommand,
+  GetFunctionCommand,
   GetFunctionConfigurationCommand,
   InvalidParameterValueException,
   LambdaClient,
+  ListTagsCommand,
   ResourceConflictException,
 } from '@aws-sdk/client-lambda';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/engine/clock.js';
-import { FakeCloud } from './index.js';
+import { iamSimulateAccess } from '../support/iam-simulate-access.js';
+import { rejection } from '../support/rejection.js';
+import { FakeCloud } from '../../src/sandbox/index.js';
 
 const PRODUCER = '111111111111';
 const CONSUMER = '222222222222';
@@ -70,20 +74,11 @@ async function until<T>(read: () => Promise<T>, done: (v: T) => boolean, limitMs
   }
 }
 
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected the call to fail');
-}
-
 const trustLambda = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
 
 beforeEach(() => {
   clock = new VirtualClock();
-  cloud = new FakeCloud({ clock });
+  cloud = new FakeCloud({ clock, access: iamSimulateAccess });
   cloud.addAccount(PRODUCER);
   cloud.addAccount(CONSUMER);
   cloud.install();
@@ -276,8 +271,8 @@ describe('FakeCloud', () => {
     expect((await rejection(iam.send(new DeleteRoleCommand({ RoleName: 'r' })))).name).toBe('NoSuchEntityException');
   });
 
-  it('ESM is denied without resource policies, then without the grant, and allowed with both', async () => {
-    const { p, c, keyArn, streamArn, consumerArn, roleArn } = await buildPipeline({ policies: false, grant: false });
+  it('ESM is denied without resource policies, and created without a grant: Lambda does not check kms:Decrypt then', async () => {
+    const { p, c, streamArn, consumerArn, roleArn } = await buildPipeline({ policies: false, grant: false });
     const create = () => c.lambda.send(new CreateEventSourceMappingCommand({ FunctionName: 'orders-consumer', EventSourceArn: consumerArn, StartingPosition: 'TRIM_HORIZON', BatchSize: 100, BisectBatchOnFunctionError: true, MaximumRetryAttempts: 3, MaximumRecordAgeInSeconds: 3600, FunctionResponseTypes: ['ReportBatchItemFailures'] }));
     const noPolicy = await rejection(create());
     expect(noPolicy).toBeInstanceOf(InvalidParameterValueException);
@@ -288,11 +283,6 @@ describe('FakeCloud', () => {
     // Written but not yet propagated: still denied.
     expect((await rejection(create())).message).toContain('Cannot access stream');
     await clock.sleep(cloud.latency.policyPropagation);
-    const noGrant = await rejection(create());
-    expect(noGrant.message).toContain('kms:Decrypt');
-
-    await p.kms.send(new CreateGrantCommand({ KeyId: keyArn, GranteePrincipal: roleArn, Operations: ['Decrypt'], Constraints: { EncryptionContextSubset: { 'aws:kinesis:arn': streamArn } } }));
-    await clock.sleep(cloud.latency.grantPropagation);
     const esm = await create();
     expect(esm).toMatchObject({ State: 'Creating', EventSourceArn: consumerArn, LastProcessingResult: 'No records processed', StateTransitionReason: 'User action', BisectBatchOnFunctionError: true, MaximumRetryAttempts: 3, FunctionResponseTypes: ['ReportBatchItemFailures'] });
     const enabled = await until(() => c.lambda.send(new GetEventSourceMappingCommand({ UUID: esm.UUID })), (r) => r.State === 'Enabled');
@@ -303,19 +293,80 @@ describe('FakeCloud', () => {
     expect(dup.message).toContain(`existing mapping with UUID ${esm.UUID}`);
   });
 
-  it('a grant with the wrong encryption context does not help; the AWS managed key never works cross-account', async () => {
-    const { p, c, keyArn, consumerArn, roleArn } = await buildPipeline({ grant: false });
+  for (const grantPropagation of [undefined, 300_000]) {
+    it(`keeps the records a new grant cannot decrypt yet, says so in LastProcessingResult, and delivers them once it is in effect (grant propagation ${grantPropagation ?? 'default'})`, async () => {
+      if (grantPropagation) {
+        cloud.restore();
+        cloud = new FakeCloud({ clock, latency: { grantPropagation } });
+        cloud.install();
+      }
+      const { p, c, keyArn, streamArn, consumerArn, roleArn } = await buildPipeline({ grant: false });
+      const esm = await c.lambda.send(new CreateEventSourceMappingCommand({ FunctionName: 'orders-consumer', EventSourceArn: consumerArn, StartingPosition: 'TRIM_HORIZON' }));
+      await until(() => c.lambda.send(new GetEventSourceMappingCommand({ UUID: esm.UUID })), (r) => r.State === 'Enabled');
+      await p.kms.send(new CreateGrantCommand({ KeyId: keyArn, GranteePrincipal: roleArn, Operations: ['Decrypt'], Constraints: { EncryptionContextSubset: { 'aws:kinesis:arn': streamArn } } }));
+      const inEffectAt = clock.now() + cloud.latency.grantPropagation;
+      await p.kinesis.send(new PutRecordCommand({ StreamARN: streamArn, PartitionKey: 'k', Data: new TextEncoder().encode('{"kept":true}') }));
+
+      await clock.sleep(inEffectAt - clock.now() - 1);
+      const blocked = await c.lambda.send(new GetEventSourceMappingCommand({ UUID: esm.UUID }));
+      expect(blocked.State).toBe('Enabled');
+      expect(blocked.LastProcessingResult).toBe(`PROBLEM: KMSAccessDeniedException: User ${roleArn} is not authorized to decrypt records in stream ${streamArn}.`);
+      expect(await cloud.logEvents(CONSUMER, REGION, '/aws/lambda/orders-consumer')).toEqual([]);
+      expect(cloud.streamRecords(PRODUCER, REGION, 'orders')).toHaveLength(1);
+
+      const delivered = await until(
+        () => cloud.logEvents(CONSUMER, REGION, '/aws/lambda/orders-consumer'),
+        (events) => events.some((e) => e.message.includes('kept')),
+      );
+      const at = delivered.find((e) => e.message.includes('kept'))!.timestamp;
+      expect(at).toBeGreaterThanOrEqual(inEffectAt);
+      expect(at).toBeLessThanOrEqual(inEffectAt + cloud.latency.esmReadRetry);
+      expect((await c.lambda.send(new GetEventSourceMappingCommand({ UUID: esm.UUID }))).LastProcessingResult).toBe('OK');
+    });
+  }
+
+  it('a grant with the wrong encryption context does not help; the AWS managed key never works cross-account: reads fail, mappings are created', async () => {
+    const { p, c, keyArn, roleArn, consumerArn } = await buildPipeline({ grant: false });
     await p.kms.send(new CreateGrantCommand({ KeyId: keyArn, GranteePrincipal: roleArn, Operations: ['Decrypt'], Constraints: { EncryptionContextSubset: { 'aws:kinesis:arn': 'arn:aws:kinesis:us-east-1:111111111111:stream/other' } } }));
     await clock.sleep(cloud.latency.grantPropagation);
-    const e = await rejection(c.lambda.send(new CreateEventSourceMappingCommand({ FunctionName: 'orders-consumer', EventSourceArn: consumerArn, StartingPosition: 'LATEST' })));
-    expect(e.message).toContain('kms:Decrypt');
+    const esm = await c.lambda.send(new CreateEventSourceMappingCommand({ FunctionName: 'orders-consumer', EventSourceArn: consumerArn, StartingPosition: 'TRIM_HORIZON' }));
+    await until(() => c.lambda.send(new GetEventSourceMappingCommand({ UUID: esm.UUID })), (r) => r.State === 'Enabled');
+    await p.kinesis.send(new PutRecordCommand({ StreamName: 'orders', PartitionKey: 'k', Data: new TextEncoder().encode('x') }));
+    await clock.sleep(60_000);
+    expect((await c.lambda.send(new GetEventSourceMappingCommand({ UUID: esm.UUID }))).LastProcessingResult).toMatch(/^PROBLEM: KMSAccessDeniedException: /);
 
-    const managed = cloud.seedStream(PRODUCER, REGION, { name: 'legacy', encryption: { keyId: 'alias/aws/kinesis' }, policy: streamPolicy(roleArn, `arn:aws:kinesis:${REGION}:${PRODUCER}:stream/legacy`) });
+    const legacyArn = `arn:aws:kinesis:${REGION}:${PRODUCER}:stream/legacy`;
+    const managed = cloud.seedStream(PRODUCER, REGION, { name: 'legacy', encryption: { keyId: 'alias/aws/kinesis' }, policy: streamPolicy(roleArn, legacyArn), records: 1 });
     const readLegacy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['kinesis:DescribeStream', 'kinesis:DescribeStreamSummary', 'kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:ListShards', 'kms:Decrypt'], Resource: '*' }] };
     await c.iam.send(new PutRolePolicyCommand({ RoleName: 'orders-consumer', PolicyName: 'legacy', PolicyDocument: JSON.stringify(readLegacy) }));
     await clock.sleep(cloud.latency.iamPropagation);
-    const e2 = await rejection(c.lambda.send(new CreateEventSourceMappingCommand({ FunctionName: 'orders-consumer', EventSourceArn: managed, StartingPosition: 'LATEST' })));
-    expect(e2.message).toContain('AWS managed key');
+    const legacy = await c.lambda.send(new CreateEventSourceMappingCommand({ FunctionName: 'orders-consumer', EventSourceArn: managed, StartingPosition: 'TRIM_HORIZON' }));
+    await until(() => c.lambda.send(new GetEventSourceMappingCommand({ UUID: legacy.UUID })), (r) => r.State === 'Enabled');
+    await clock.sleep(60_000);
+    expect((await c.lambda.send(new GetEventSourceMappingCommand({ UUID: legacy.UUID }))).LastProcessingResult).toBe(`PROBLEM: KMSAccessDeniedException: User ${roleArn} is not authorized to decrypt records in stream ${legacyArn}.`);
+    expect((await cloud.logEvents(CONSUMER, REGION, '/aws/lambda/orders-consumer')).length).toBe(0);
+  });
+
+  it('CreateGrant refuses a grantee role that IAM has not propagated yet with InvalidArnException', async () => {
+    const { kms } = clients(PRODUCER);
+    const key = await kms.send(new CreateKeyCommand({}));
+    const role = await clients(CONSUMER).iam.send(new CreateRoleCommand({ RoleName: 'fresh', AssumeRolePolicyDocument: trustLambda }));
+    const grant = () => kms.send(new CreateGrantCommand({ KeyId: key.KeyMetadata!.Arn!, GranteePrincipal: role.Role!.Arn!, Operations: ['Decrypt'] }));
+    const e = await rejection(grant());
+    expect(e.name).toBe('InvalidArnException');
+    expect(e.message).toBe(`ARN does not refer to a valid principal: ${role.Role!.Arn}`);
+    expect((await rejection(kms.send(new CreateGrantCommand({ KeyId: key.KeyMetadata!.Arn!, GranteePrincipal: `arn:aws:iam::${CONSUMER}:role/missing`, Operations: ['Decrypt'] })))).name).toBe('InvalidArnException');
+    await clock.sleep(cloud.latency.iamPropagation);
+    expect((await grant()).GrantId).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('GetFunction returns no Tags (only a caller allowed lambda:ListTags gets them); ListTags does', async () => {
+    const arn = cloud.seedFunction(CONSUMER, REGION, { name: 'tagged', tags: { team: 'data' } });
+    const { lambda } = clients(CONSUMER);
+    const fn = await lambda.send(new GetFunctionCommand({ FunctionName: 'tagged' }));
+    expect(fn.Configuration?.FunctionArn).toBe(arn);
+    expect(fn.Tags).toBeUndefined();
+    expect((await lambda.send(new ListTagsCommand({ Resource: arn }))).Tags).toEqual({ team: 'data' });
   });
 
   it('delivers records to the function and writes START/END/REPORT and the runtime lines to its log group', async () => {
