@@ -87,9 +87,11 @@ export type PipelineVerdict =
   /** At least one problem; problems come first. */
   | { status: 'problem'; signals: Signal[] };
 
-// Lambda reports a failed read or invocation as "PROBLEM: <text>"; the texts below are the ones it
-// uses for the access it checks (Lambda developer guide examples; Kinesis's KMSAccessDeniedException
-// message, "User … is not authorized to decrypt records in stream …").
+// Lambda reports a failed read or invocation as "PROBLEM: <text>". Its access texts ("Cannot access
+// stream …", "Cannot access stream consumer …", "Function call failed") appear in the Lambda developer
+// guide and public reports; its wording for a KMS failure is not documented, so that pattern is loose: it
+// matches Kinesis's own KMSAccessDeniedException text ("… is not authorized to decrypt records in stream …")
+// however Lambda frames it.
 const KMS_PROBLEM = /KMS|decrypt/i;
 const CONSUMER_NOT_ACTIVE = /not in ACTIVE status/i;
 const CONSUMER_ACCESS = /Cannot access stream consumer|SubscribeToShard|DescribeStreamConsumer/i;
