@@ -1,7 +1,9 @@
 /**
  * `npm run bench`: setup and teardown in the fake cloud's latency model (virtual time), against the
- * critical-path lower bound of that model; the time from setup's start to a first verified record, likewise; the same setup plan run strictly in sequence; AWS API call
- * counts against the minimum; and the cold start and peak RSS of the built binary's --help and --version.
+ * critical-path lower bound of that model; the time from setup's start to a first verified record, likewise;
+ * the same setup plan run strictly in sequence; AWS API call counts against the minimum; the cold start
+ * and peak RSS of the built binary's --help and --version; and the size on disk of what
+ * `npm install kds-xacct` installs (bench/footprint.ts).
  *
  * Everything runs in process through `runCli`, with a VirtualClock and a MemoryStateStore: file I/O
  * or real sleeps would blur virtual time. The last line of output is one JSON object for scripts.
@@ -24,11 +26,12 @@ import { STEP, pipelineContext, type PipelineContext } from '../src/pipeline/ste
 import { setupSteps } from '../src/pipeline/steps/index.js';
 import type { LatencyModel, RecordedCall } from '../src/sandbox/index.js';
 import { twoAccounts } from '../test/support/two-accounts.js';
+import { productionFootprint } from './footprint.js';
 
 const RUNS = 5;
 const COLD_START_RUNS = 15;
 const NAME = 'bench';
-const TARGETS = { setupVsCriticalPath: 1.1, sequentialVsSetup: 1.5, helpColdStartMs: 150 };
+const TARGETS = { setupVsCriticalPath: 1.1, sequentialVsSetup: 1.5, helpColdStartMs: 150, prodInstallMiB: 40 };
 const root = path.resolve(import.meta.dirname, '..');
 
 // ---------------------------------------------------------------------------------------------
@@ -363,6 +366,7 @@ function median(xs: number[]): number {
 const sec = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const ratio = (x: number) => Math.round(x * 1000) / 1000;
 const mark = (ok: boolean) => (ok ? 'met' : 'MISSED');
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
 // ---------------------------------------------------------------------------------------------
 
@@ -416,6 +420,8 @@ async function main(): Promise<void> {
   const baseline = coldStart([], ['-e', '0']);
   const help = coldStart(['--help']);
   const version = coldStart(['--version']);
+  const footprint = productionFootprint(root);
+  const footprintMet = footprint.notInstalled.length === 0 && footprint.diskBytes <= TARGETS.prodInstallMiB * 2 ** 20;
 
   const setupMs = median(setups);
   const sequentialMs = median(sequential);
@@ -471,6 +477,11 @@ async function main(): Promise<void> {
   out(`  node -e 0  ${baseline.medianMs.toFixed(1)} ms, peak RSS ${baseline.peakRssMb.toFixed(1)} MB  (Node's own start, for comparison)`);
   out(`  --version  ${version.medianMs.toFixed(1)} ms (min ${version.minMs.toFixed(1)}, max ${version.maxMs.toFixed(1)}), peak RSS ${version.peakRssMb.toFixed(1)} MB`);
   out();
+  out('production install (what `npm install kds-xacct` puts on disk: the packed package and the lockfile\'s production tree, read from node_modules)');
+  out(`  on disk    ${mib(footprint.diskBytes)} (${footprint.contentBytes.toLocaleString('en')} bytes of file content, ${mib(footprint.contentBytes)}), ${footprint.files.toLocaleString('en')} files, ${footprint.packages} packages  (target <= ${TARGETS.prodInstallMiB} MiB: ${mark(footprintMet)})`);
+  out(`  largest    ${footprint.byName.slice(0, 6).map(([name, bytes]) => `${name} ${mib(bytes)}`).join(', ')}`);
+  if (footprint.notInstalled.length > 0) out(`  INCOMPLETE: not installed at their lockfile version (run npm ci): ${footprint.notInstalled.join(', ')}`);
+  out();
 
   const summary = {
     setupVsCriticalPath: ratio(setupVsCriticalPath),
@@ -491,11 +502,16 @@ async function main(): Promise<void> {
     setupToVerifiedRecordMs,
     verifiedRecordCriticalPathMs: verifiedCp.bound,
     nodeBaselineMs: Math.round(baseline.medianMs * 10) / 10,
+    prodInstallBytes: footprint.diskBytes,
+    prodInstallContentBytes: footprint.contentBytes,
+    prodInstallFiles: footprint.files,
+    ...(footprint.notInstalled.length > 0 && { prodInstallNotInstalled: footprint.notInstalled }),
     teardown: 'pending' in teardown ? 'pending' : { ms: teardown.ms, criticalPathMs: teardown.bound, vsCriticalPath: ratio(teardown.ms / teardown.bound) },
     targetsMet: {
       setupVsCriticalPath: setupVsCriticalPath <= TARGETS.setupVsCriticalPath,
       sequentialVsSetup: sequentialVsSetup >= TARGETS.sequentialVsSetup,
       helpColdStartMs: help.medianMs < TARGETS.helpColdStartMs,
+      prodInstall: footprintMet,
     },
   };
   out(JSON.stringify(summary));

@@ -17,6 +17,10 @@ export interface GlobalOptions {
   json: boolean;
   color: boolean;
   debug: boolean;
+  /** Two simulated accounts on this machine instead of AWS. */
+  sandbox: boolean;
+  /** Under --sandbox: how much faster than real time AWS's waiting runs. */
+  sandboxSpeed?: number;
 }
 
 /**
@@ -40,6 +44,8 @@ export interface Environment {
   stateStore: (dir: string) => StateStore;
   /** Overrides the renderer chosen from the options, e.g. a RecordingReporter in tests. */
   reporter?: Reporter;
+  /** Under `--sandbox`: the simulated accounts every client reaches instead of AWS. */
+  sandbox?: { banner: string; reset(): Promise<void> };
 }
 
 /** What a command's run function receives. */

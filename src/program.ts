@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import pkg from '../package.json' with { type: 'json' };
-import { examples, type CommandAction } from './commands/definition.js';
+import { examples, integer, type CommandAction } from './commands/definition.js';
+import { defineSandboxCommand } from './commands/sandbox.command.js';
 import { defineSendTestRecordCommand } from './commands/send-test-record.command.js';
 import { defineSetupCommand } from './commands/setup.command.js';
 import { defineStatusCommand } from './commands/status.command.js';
@@ -24,11 +25,22 @@ export function createProgram(environment: Environment, outcome: { exitCode: Exi
   const action: CommandAction = (load) => async (options, command) => {
     const raw = command.optsWithGlobals() as Partial<GlobalOptions> & { stateDir: string };
     const color = raw.color !== false && !environment.env.NO_COLOR;
-    const globals: GlobalOptions = { ...raw, yes: raw.yes === true, json: raw.json === true, debug: raw.debug === true, color };
+    // `sandbox reset` is about the sandbox whether or not --sandbox is given.
+    const sandbox = raw.sandbox === true || command.parent?.name() === 'sandbox';
+    let globals: GlobalOptions = { ...raw, yes: raw.yes === true, json: raw.json === true, debug: raw.debug === true, color, sandbox };
     // The name becomes a file name in the state directory: check it before anything reads or writes.
     if (globals.name !== undefined) ensureValid(validateDeploymentName, globals.name, '--name');
+    let env = environment;
+    if (sandbox) {
+      // Loaded only here: neither --help nor a run against AWS ever loads the sandbox.
+      const { checkSandboxOptions, sandboxEnvironment } = await import('./sandbox/environment.js');
+      checkSandboxOptions(globals);
+      ({ environment: env, globals } = sandboxEnvironment(environment, globals, globals.sandboxSpeed === undefined ? {} : { speed: globals.sandboxSpeed }));
+    } else if (globals.sandboxSpeed !== undefined) {
+      throw new UserError('--sandbox-speed only applies to the sandbox.', 'Add --sandbox, or leave out --sandbox-speed.');
+    }
     const reporter =
-      environment.reporter ??
+      env.reporter ??
       (await createReporter({
         stdout: environment.stdout,
         stderr: environment.stderr,
@@ -38,8 +50,9 @@ export function createProgram(environment: Environment, outcome: { exitCode: Exi
         debug: globals.debug,
       }));
     outcome.reporter = reporter;
+    if (env.sandbox) reporter.info(env.sandbox.banner);
     const run = await load();
-    outcome.exitCode = await run(createContext(globals, environment, reporter), options);
+    outcome.exitCode = await run(createContext(globals, env, reporter), options);
   };
 
   program
@@ -56,6 +69,8 @@ export function createProgram(environment: Environment, outcome: { exitCode: Exi
     .option('--json', 'machine-readable result on stdout, logs as JSON lines on stderr')
     .option('--no-color', 'plain output without colours or spinners (NO_COLOR is honoured too)')
     .option('--debug', 'show AWS request ids and error details (credentials redacted)')
+    .option('--sandbox', 'use two simulated accounts on this machine instead of AWS: no credentials, no network (see README)')
+    .option('--sandbox-speed <factor>', "with --sandbox: how much faster than real time AWS's waiting runs (default 10, kept by the sandbox)", integer(1, 1000))
     .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError('(add --help for usage)')
     .configureOutput({
@@ -67,6 +82,7 @@ export function createProgram(environment: Environment, outcome: { exitCode: Exi
       'after',
       `\nExit codes: 0 success, 1 failed and rolled back, 2 usage error, 3 rollback incomplete, 130 interrupted.` +
         examples(
+          'kds-xacct setup --sandbox --name demo --yes',
           'kds-xacct setup',
           'kds-xacct setup --producer-profile prod --consumer-profile analytics --name orders --yes',
           'kds-xacct send-test-record --name orders --verify',
@@ -79,6 +95,7 @@ export function createProgram(environment: Environment, outcome: { exitCode: Exi
   defineSendTestRecordCommand(program, action);
   defineTailLogsCommand(program, action);
   defineStatusCommand(program, action);
+  defineSandboxCommand(program, action);
 
   return program;
 }

@@ -362,7 +362,7 @@ export async function runSetup(ctx: CommandContext, rawFlags: Record<string, unk
     reporter.info(formatTable(['account', 'resource', 'origin', 'id / ARN'], resources.map((r) => [r.account, r.step, r.origin, primaryId(r.outputs) ?? ''])));
     const roundTrip = verify ? await verifyRoundTrip(ctx, state, { producer, consumer }, verifyTimeoutMs) : undefined;
     reporter.result({ ...summary, ...(roundTrip && { verify: roundTrip.output }) });
-    const stateDirFlag = options.stateDir === '.kds-xacct' ? '' : ` --state-dir ${options.stateDir}`;
+    const stateDirFlag = options.sandbox ? ' --sandbox' : options.stateDir === '.kds-xacct' ? '' : ` --state-dir ${options.stateDir}`;
     reporter.info(
       `\nNext:\n  kds-xacct send-test-record --name ${config.name} --producer-profile ${producer.profile}${stateDirFlag} --verify\n` +
         `  kds-xacct tail-logs --name ${config.name} --consumer-profile ${consumer.profile}${stateDirFlag}`,

@@ -125,22 +125,25 @@ function failedBy(record: OutgoingRecord, error: unknown): FailedRecord {
 
 async function putOne(deps: PutDeps, kinesis: KinesisClient, stream: StreamRef, record: OutgoingRecord): Promise<SendResult> {
   try {
-    const out = await sendWithRetry(deps, stream, () =>
-      kinesis.send(
+    // Latency counts from the request that stored the record: the start of the attempt that succeeded.
+    let sentAt = deps.clock.now();
+    const out = await sendWithRetry(deps, stream, () => {
+      sentAt = deps.clock.now();
+      return kinesis.send(
         new PutRecordCommand({
           ...(stream.arn ? { StreamARN: stream.arn } : { StreamName: stream.name }),
           Data: record.data,
           PartitionKey: record.partitionKey,
         }),
-      ),
-    );
+      );
+    });
     const sent: SentRecord = {
       index: record.index,
       ...(record.id && { id: record.id }),
       partitionKey: record.partitionKey,
       shardId: out.ShardId ?? '',
       sequenceNumber: out.SequenceNumber ?? '',
-      sentAt: deps.clock.now(),
+      sentAt,
     };
     return { sent: [sent], failed: [] };
   } catch (error) {
@@ -167,17 +170,18 @@ async function putBatch(deps: PutDeps, kinesis: KinesisClient, stream: StreamRef
     }
     const entries: PutRecordsRequestEntry[] = pending.map((r) => ({ Data: r.data, PartitionKey: r.partitionKey }));
     let out;
+    let at = deps.clock.now();
     try {
-      out = await sendWithRetry(deps, stream, () =>
-        kinesis.send(new PutRecordsCommand({ ...(stream.arn ? { StreamARN: stream.arn } : { StreamName: stream.name }), Records: entries })),
-      );
+      out = await sendWithRetry(deps, stream, () => {
+        at = deps.clock.now();
+        return kinesis.send(new PutRecordsCommand({ ...(stream.arn ? { StreamARN: stream.arn } : { StreamName: stream.name }), Records: entries }));
+      });
     } catch (error) {
       if (!isTransientPutError(error)) throw error;
       deps.reporter.debug(`PutRecords kept failing (${awsErrorCode(error)}) for ${PUT_RETRY_BUDGET_MS / 1000}s; ${pending.length} record(s) of this batch not sent`);
       failed = pending.map((record) => failedBy(record, error));
       break;
     }
-    const at = deps.clock.now();
     const retry: OutgoingRecord[] = [];
     failed = [];
     pending.forEach((record, i) => {

@@ -1,0 +1,94 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ExitCode } from '../../src/errors.js';
+import { Sandbox } from '../../src/sandbox/sandbox.js';
+import { SANDBOX_PROFILES } from '../../src/sandbox/environment.js';
+
+const bin = path.resolve(import.meta.dirname, '../../bin/kds-xacct.js');
+const noNetwork = path.resolve(import.meta.dirname, 'no-network.mjs');
+
+/** A fresh machine: an empty HOME, no AWS configuration, and no way to open a socket. */
+function freshMachine() {
+  const home = mkdtempSync(path.join(tmpdir(), 'kds-xacct-sandbox-bin-'));
+  const run = (...args: string[]) => {
+    const result = spawnSync(process.execPath, ['--import', noNetwork, bin, ...args, '--sandbox-speed', '200'], {
+      cwd: home,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, HOME: home, AWS_CONFIG_FILE: path.join(home, 'none'), AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'none') },
+      timeout: 60_000,
+    });
+    return { code: result.status, out: result.stdout + result.stderr };
+  };
+  return { home, run };
+}
+
+describe('kds-xacct --sandbox, as a new user runs it', () => {
+  it('sets up, verifies a record, tails it, reports healthy and tears down, in separate processes with no network', () => {
+    const { run } = freshMachine();
+    const setup = run('setup', '--sandbox', '--name', 'demo', '--yes');
+    expect(setup.out).toContain('SANDBOX: two simulated AWS accounts on this machine. Nothing here reaches AWS.');
+    expect(setup.code, setup.out).toBe(ExitCode.Success);
+    expect(setup.out).toContain('kds-xacct send-test-record --name demo --producer-profile sandbox-producer --sandbox --verify');
+
+    const sent = run('send-test-record', '--sandbox', '--name', 'demo', '--verify');
+    expect(sent.code, sent.out).toBe(ExitCode.Success);
+    expect(sent.out).toMatch(/sequence \d+: \d+(ms|\.\ds)/);
+    const sequence = /sequence (\d+)/.exec(sent.out)![1]!;
+
+    const tail = run('tail-logs', '--sandbox', '--name', 'demo', '--no-follow', '--since', '1h');
+    expect(tail.code, tail.out).toBe(ExitCode.Success);
+    expect(tail.out).toContain(`seq=${sequence}`);
+
+    const status = run('status', '--sandbox', '--name', 'demo');
+    expect(status.code, status.out).toBe(ExitCode.Success);
+    expect(status.out).toContain('Healthy.');
+
+    const teardown = run('teardown', '--sandbox', '--name', 'demo', '--yes');
+    expect(teardown.code, teardown.out).toBe(ExitCode.Success);
+    const again = run('teardown', '--sandbox', '--name', 'demo', '--yes');
+    expect(again.code, again.out).toBe(ExitCode.Success);
+    expect(again.out).toContain('Nothing to tear down');
+  }, 180_000);
+
+  it('rolls back a setup that fails in the sandbox as it would on AWS, and leaves the accounts empty', async () => {
+    const { home, run } = freshMachine();
+    // Another process arms a fault in the same sandbox file: the command under test sees it on its calls.
+    const sandbox = new Sandbox({ file: path.join(home, '.kds-xacct', 'sandbox', 'accounts.sandbox'), accounts: Object.values(SANDBOX_PROFILES).map((p) => p.accountId) });
+    await sandbox.transaction(async (cloud) => cloud.failOn({ command: 'CreateEventSourceMapping' }, { code: 'ServiceException', message: 'Lambda had an internal error.' }));
+
+    const setup = run('setup', '--sandbox', '--name', 'demo', '--yes');
+    expect(setup.code, setup.out).toBe(ExitCode.Failed);
+    expect(setup.out).toMatch(/event source mapping .* failed in the consumer account 222222222222 during apply: ServiceException: Lambda had an internal error\./);
+    expect(setup.out).toContain('What this run created was rolled back.');
+    const left = await sandbox.transaction(async (cloud) => {
+      const regions = [...cloud.accounts.values()].flatMap((a) => [...a.regions.values()]);
+      return { roles: [...cloud.accounts.values()].flatMap((a) => [...a.roles.keys()]), streams: regions.flatMap((r) => [...r.streams.keys()]), functions: regions.flatMap((r) => [...r.functions.keys()]) };
+    });
+    expect(left).toEqual({ roles: [], streams: [], functions: [] });
+  }, 120_000);
+
+  it('refuses options that would reach AWS, before anything is written', () => {
+    const { run } = freshMachine();
+    const profile = run('setup', '--sandbox', '--producer-profile', 'prod', '--name', 'demo', '--yes');
+    expect(profile.code).toBe(ExitCode.Usage);
+    expect(profile.out).toContain('--producer-profile prod cannot be used with --sandbox');
+    const region = run('status', '--sandbox', '--region', 'us-east-1', '--name', 'demo');
+    expect(region.code).toBe(ExitCode.Usage);
+    expect(region.out).toContain('--region us-east-1 cannot be used with --sandbox');
+  });
+
+  it('sandbox reset empties the accounts and forgets the deployments', () => {
+    const { run } = freshMachine();
+    expect(run('setup', '--sandbox', '--name', 'demo', '--yes').code).toBe(ExitCode.Success);
+    const reset = run('sandbox', 'reset');
+    expect(reset.code, reset.out).toBe(ExitCode.Success);
+    const status = run('status', '--sandbox', '--name', 'demo');
+    expect(status.out).toContain('demo');
+    expect(status.code).not.toBe(ExitCode.Success);
+    const teardown = run('teardown', '--sandbox', '--name', 'demo', '--yes');
+    expect(teardown.out).toContain('Nothing to tear down');
+  }, 120_000);
+});
