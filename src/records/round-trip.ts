@@ -5,6 +5,7 @@ import { ExitCode } from '../errors.js';
 import { functionLogGroup } from '../logs/events.js';
 import { formatDuration, type Reporter } from '../render/types.js';
 import { diagnose, type Watch } from './diagnose.js';
+import { formatAge, GrantWatch } from './grant-wait.js';
 import { putRecords, sendFailureHint } from './put-records.js';
 import { checkStreamWritable, type StreamRef } from './stream.js';
 import { buildRecords } from './test-records.js';
@@ -100,7 +101,8 @@ export async function sendTestRecords(deps: RoundTripDeps, target: RoundTripTarg
   const group = functionLogGroup(functionName, consumer);
   const { timeoutMs } = request;
   reporter.info(`Waiting up to ${formatDuration(timeoutMs)} for ${result.sent.length === 1 ? 'the record' : `${result.sent.length} records`} to appear in ${group.name}…`);
-  const outcome = await verifyDelivery({ clock, interrupt, reporter }, consumer.clients.logs, group.name, result.sent, timeoutMs);
+  const grantWatch = new GrantWatch({ clock, reporter }, watch);
+  const outcome = await verifyDelivery({ clock, interrupt, reporter, whileWaiting: () => grantWatch.whileWaiting() }, consumer.clients.logs, group.name, result.sent, timeoutMs);
   const verifyOutput: Record<string, unknown> = {
     ok: outcome.ok,
     logGroup: group.name,
@@ -135,8 +137,10 @@ export async function sendTestRecords(deps: RoundTripDeps, target: RoundTripTarg
   );
   verifyOutput.diagnostics = diagnostics;
   const esm = diagnostics.eventSourceMapping;
+  const { grantPending } = diagnostics;
   const lines = [
-    `${outcome.missing.length} of ${result.sent.length} record(s) did not appear in ${group.name} within ${formatDuration(timeoutMs)}.`,
+    `${outcome.missing.length} of ${result.sent.length} record(s) did not appear in ${group.name} within ${formatDuration(timeoutMs)}` +
+      (grantPending ? `: the KMS grant was created ${formatAge(grantPending.ageMs)} ago and is not in effect yet.` : '.'),
     ...(esm
       ? [
           `  Event source mapping ${esm.uuid}: ${esm.error ?? `State ${esm.state ?? '?'}`}`,
@@ -148,6 +152,11 @@ export async function sendTestRecords(deps: RoundTripDeps, target: RoundTripTarg
       ? [`  Function errors in ${group.name}:`, ...diagnostics.functionErrors.slice(0, 10).map((l) => `    ${l}`)]
       : [`  No function errors were logged in ${group.name}.`]),
   ];
+  if (grantPending) {
+    // Not a failure of the pipeline, only of this wait: worded as such, though the records remain unverified.
+    reporter.warn(`Not verified yet: ${[...lines, ...diagnostics.hints].join('\n')}`);
+    return { code: ExitCode.Failed, output };
+  }
   const follow = deployment
     ? `Follow the function's logs with \`kds-xacct tail-logs --name ${deployment}\`, and check the pipeline with \`kds-xacct status --name ${deployment}\`.`
     : `Follow the function's logs with \`kds-xacct tail-logs --consumer-profile ${consumer.profile} --region ${consumer.region} --function ${functionName}\`.`;

@@ -110,6 +110,14 @@ describe('setup --verify', () => {
     expect(world.clock.now() - grantCreatedAt).toBeGreaterThanOrEqual(world.cloud.latency.grantPropagation);
   });
 
+  it('says while it waits that a grant taking five minutes is not in effect yet, and verifies the record once it is', async () => {
+    world = twoAccounts({ latency: { grantPropagation: 300_000 } });
+    expect(await world.setup('--name', 'orders', '--verify'), world.harness.reporter.text).toBe(ExitCode.Success);
+    const text = world.harness.reporter.text;
+    expect(text.match(/The KMS grant was created (\d+ min( \d+ s)?|\d+ s) ago and is not in effect yet: KMS grants can take up to five minutes/g)).toHaveLength(1);
+    expect(text).toContain('Verified: all 1 record(s) reached the consumer function.');
+  });
+
   it('is refused with --dry-run, which changes nothing', async () => {
     world = twoAccounts();
     expect(await world.setup('--name', 'orders', '--verify', '--dry-run')).toBe(ExitCode.Usage);
