@@ -1,8 +1,9 @@
 /**
  * `npm run bench`: setup and teardown in the fake cloud's latency model (virtual time), against the
- * critical-path lower bound of that model; the same setup plan run strictly in sequence; AWS API call
- * counts against the minimum; the cold start and peak RSS of the built binary's --help and --version;
- * and the size on disk of what `npm install kds-xacct` installs (bench/footprint.ts).
+ * critical-path lower bound of that model; the time from setup's start to a first verified record, likewise;
+ * the same setup plan run strictly in sequence; AWS API call counts against the minimum; the cold start
+ * and peak RSS of the built binary's --help and --version; and the size on disk of what
+ * `npm install kds-xacct` installs (bench/footprint.ts).
  *
  * Everything runs in process through `runCli`, with a VirtualClock and a MemoryStateStore: file I/O
  * or real sleeps would blur virtual time. The last line of output is one JSON object for scripts.
@@ -118,6 +119,28 @@ function criticalPath(steps: Array<Pick<Step, 'id' | 'dependsOn'>>, costs: Recor
   const path: string[] = [last];
   for (let at = via.get(last); at; at = via.get(at.split(' ')[0]!)) path.unshift(at);
   return { bound, path };
+}
+
+/**
+ * What must follow setup before its first record can be seen in the function's logs, as two more nodes
+ * of the same graph, so that `criticalPath` finds the bound: the record is put once setup has finished
+ * (one round trip) and the mapping pushes it `esmDelivery` later; its read succeeds only once the grant
+ * is in effect, `grantPropagation` after CreateGrant took effect (the grant gates no setup call, only this
+ * read). A poll of the logs that ends at that moment sees the record: the fake answers a read when its
+ * round trip ends, so the poll adds nothing to the bound.
+ */
+const RECORD_SENT = 'record-sent';
+const RECORD_READ = 'record-read';
+
+function verifiedRecordGraph(steps: Array<Pick<Step, 'id' | 'dependsOn'>>, costs: Record<string, StepCost>, L: LatencyModel) {
+  return {
+    graph: [...steps, { id: RECORD_SENT, dependsOn: steps.map((s) => s.id) }, { id: RECORD_READ, dependsOn: [RECORD_SENT] }],
+    costs: {
+      ...costs,
+      [RECORD_SENT]: { calls: 1, settle: L.esmDelivery, gates: [] },
+      [RECORD_READ]: { calls: 0, settle: 0, gates: [{ after: STEP.grant, propagation: L.grantPropagation }] },
+    },
+  };
 }
 
 /**
@@ -243,6 +266,30 @@ async function timedSetup() {
   return { world, ms: world.clock.now() - started, calls: [...world.cloud.calls] };
 }
 
+/**
+ * `setup --verify`: setup, then one test record sent and awaited in the function's logs, as a user would
+ * with `send-test-record --verify` right after setup (both send and wait through src/records/round-trip.ts).
+ */
+interface VerifiedRecord {
+  records: Array<{ sentAt: string }>;
+  verify: { latencies: Array<{ latencyMs: number }> };
+}
+
+async function timedVerifiedSetup() {
+  const world = twoAccounts();
+  try {
+    const started = world.clock.now();
+    const code = await world.setup('--name', NAME, '--verify');
+    if (code !== ExitCode.Success) throw new Error(`setup --verify failed (exit ${code}):\n${world.harness.reporter.text}`);
+    const { records, verify } = (world.harness.reporter.results.at(-1) as { verify: VerifiedRecord }).verify;
+    // When the function logged it, apart from when the logs poll saw it.
+    const loggedMs = Date.parse(records[0]!.sentAt) + verify.latencies[0]!.latencyMs - started;
+    return { ms: world.clock.now() - started, loggedMs };
+  } finally {
+    world.cloud.restore();
+  }
+}
+
 /** The pipeline setup.ts builds, from the same sessions, for runs that call the engine directly. */
 async function pipelineFor(world: ReturnType<typeof twoAccounts>): Promise<PipelineContext> {
   const [producer, consumer] = await Promise.all([world.sessions.connect('prod', 'producer', {}), world.sessions.connect('analytics', 'consumer', {})]);
@@ -364,6 +411,12 @@ async function main(): Promise<void> {
     sequential.push((await timedEngineRun(1)).ms);
   }
 
+  const verifiedRuns: Array<{ ms: number; loggedMs: number }> = [];
+  for (let i = 0; i < RUNS; i++) verifiedRuns.push(await timedVerifiedSetup());
+  const verifiedSetups = verifiedRuns.map((r) => r.ms);
+  const verifiedGraph = verifiedRecordGraph(graph, costs, latency);
+  const verifiedCp = criticalPath(verifiedGraph.graph, verifiedGraph.costs, a);
+
   const baseline = coldStart([], ['-e', '0']);
   const help = coldStart(['--help']);
   const version = coldStart(['--version']);
@@ -400,6 +453,13 @@ async function main(): Promise<void> {
   out(`  what-if: setup not waiting for the mapping to be Enabled: critical path ${sec(cp.bound - latency.esmCreate)}, sequential bound ${sec(sequentialFloor - latency.esmCreate)}, best ratio ${ratio((sequentialFloor - latency.esmCreate) / (cp.bound - latency.esmCreate))}x`);
   out(`  API calls                ${setupCalls.mutating} mutating (minimum ${SETUP_MINIMUM.mutating.length}), ${setupCalls.readOnly} read-only (minimum ${SETUP_MINIMUM.readOnly.length}), ${setupCalls.failed} failed and retried`);
   out(`    by command: ${Object.entries(setupCalls.byCommand).map(([c, n]) => `${c} ${n}`).join(', ')}`);
+  out();
+  const setupToVerifiedRecordMs = median(verifiedSetups);
+  out(`first verified record (${RUNS} runs, median): setup --verify, i.e. setup, then one test record until it is in the function's logs`);
+  out(`  simulated duration       ${sec(setupToVerifiedRecordMs)}  (min ${sec(Math.min(...verifiedSetups))}, max ${sec(Math.max(...verifiedSetups))}; setup alone ${sec(setupMs)})`);
+  out(`  critical path            ${sec(verifiedCp.bound)}  via ${verifiedCp.path.join(' -> ')}`);
+  out(`  verified / critical path ${ratio(setupToVerifiedRecordMs / verifiedCp.bound)}x`);
+  out(`  logged by the function   ${sec(median(verifiedRuns.map((r) => r.loggedMs)))}  (the mapping retries a read it could not decrypt every ${latency.esmReadRetry / 1000}s), seen by the logs poll ${sec(median(verifiedRuns.map((r) => r.ms - r.loggedMs)))} later`);
   out();
   if ('pending' in teardown) {
     out(`teardown: pending (${teardown.pending})`);
@@ -439,6 +499,8 @@ async function main(): Promise<void> {
     criticalPathMs: cp.bound,
     sequentialMs,
     sequentialLowerBoundMs: sequentialFloor,
+    setupToVerifiedRecordMs,
+    verifiedRecordCriticalPathMs: verifiedCp.bound,
     nodeBaselineMs: Math.round(baseline.medianMs * 10) / 10,
     prodInstallBytes: footprint.diskBytes,
     prodInstallContentBytes: footprint.contentBytes,
