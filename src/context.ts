@@ -45,7 +45,7 @@ export interface Environment {
   /** Overrides the renderer chosen from the options, e.g. a RecordingReporter in tests. */
   reporter?: Reporter;
   /** Under `--sandbox`: the simulated accounts every client reaches instead of AWS. */
-  sandbox?: { banner: string; reset(): Promise<void> };
+  sandbox?: { banner(): Promise<string>; reset(): Promise<void> };
 }
 
 /** What a command's run function receives. */

@@ -50,7 +50,7 @@ export function createProgram(environment: Environment, outcome: { exitCode: Exi
         debug: globals.debug,
       }));
     outcome.reporter = reporter;
-    if (env.sandbox) reporter.info(env.sandbox.banner);
+    if (env.sandbox) reporter.info(await env.sandbox.banner());
     const run = await load();
     outcome.exitCode = await run(createContext(globals, env, reporter), options);
   };

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Environment, GlobalOptions } from '../context.js';
 import { UserError } from '../errors.js';
 import { bundledHandlerRuntime } from './bundled-handler.js';
-import { DEFAULT_SANDBOX_SPEED, Sandbox } from './sandbox.js';
+import { Sandbox } from './sandbox.js';
 import { sandboxSessionFactory, type SandboxProfile } from './sandbox-sessions.js';
 
 /** The two simulated accounts, one per side, and the profiles that reach them. */
@@ -51,10 +51,9 @@ export function sandboxEnvironment(environment: Environment, globals: GlobalOpti
     file: path.join(dir, CLOUD_FILE),
     accounts: [SANDBOX_PROFILES.producer.accountId, SANDBOX_PROFILES.consumer.accountId],
     runtime: bundledHandlerRuntime,
+    liveTail: false,
     ...(options.speed !== undefined && { speed: options.speed }),
   });
-  // A Live Tail session would go on reading the accounts as they were when it started; polling reads them as saved.
-  sandbox.cloud.liveTailUnavailable = { code: 'UnknownOperationException', message: 'the sandbox has no Live Tail' };
   const profiles = Object.fromEntries(Object.values(SANDBOX_PROFILES).map(({ name, ...profile }) => [name, profile]));
   return {
     globals: {
@@ -68,7 +67,11 @@ export function sandboxEnvironment(environment: Environment, globals: GlobalOpti
       ...environment,
       clock: sandbox.clock,
       sessions: async () => sandboxSessionFactory(sandbox, profiles),
-      sandbox: { banner: banner(dir, options.speed ?? DEFAULT_SANDBOX_SPEED), reset: () => reset(sandbox, dir) },
+      sandbox: {
+        // After a first load: the speed is the one the sandbox keeps, unless this command changes it.
+        banner: async () => banner(dir, await sandbox.transaction(async () => sandbox.clock.anchor.factor)),
+        reset: () => reset(sandbox, dir),
+      },
     },
   };
 }

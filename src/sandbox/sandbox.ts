@@ -37,6 +37,12 @@ export interface SandboxOptions {
   latency?: Partial<LatencyModel>;
   /** What an invocation of any function does (the bundled handler, in the product). */
   runtime?: FunctionRuntime;
+  /**
+   * False: StartLiveTail fails as on an endpoint without Live Tail, so callers poll. A Live Tail stream
+   * would go on reading the state it started with, outside any later call, and miss what other
+   * processes do.
+   */
+  liveTail?: boolean;
 }
 
 /**
@@ -53,11 +59,13 @@ export class Sandbox {
   readonly clock: ScaledClock;
   readonly file: CloudFile;
   private readonly speed: number | undefined;
+  private readonly liveTail: boolean;
   private readonly fresh: CloudImage;
 
   constructor(options: SandboxOptions) {
     this.file = typeof options.file === 'string' ? new CloudFile(options.file) : options.file;
     this.speed = options.speed;
+    this.liveTail = options.liveTail ?? true;
     this.clock = ScaledClock.startingNow(options.speed ?? DEFAULT_SANDBOX_SPEED, options.wall);
     this.cloud = new FakeCloud({ clock: this.clock, ...(options.latency && { latency: options.latency }), ...(options.access && { access: options.access }) });
     if (options.runtime) this.cloud.setFunctionRuntime(options.runtime);
@@ -101,6 +109,11 @@ export class Sandbox {
   }
 
   private load(saved: unknown): void {
+    this.restore(saved);
+    if (!this.liveTail) this.cloud.liveTailUnavailable = { code: 'UnknownOperationException', message: 'the sandbox has no Live Tail' };
+  }
+
+  private restore(saved: unknown): void {
     if (saved === undefined) {
       restoreCloudImage(this.cloud, this.fresh);
       return;

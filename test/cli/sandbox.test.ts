@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -22,7 +22,25 @@ function freshMachine() {
     });
     return { code: result.status, out: result.stdout + result.stderr };
   };
-  return { home, run };
+  const env = { PATH: process.env.PATH, HOME: home, AWS_CONFIG_FILE: path.join(home, 'none'), AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'none') };
+  /** A command left running, such as tail-logs following the logs; its output so far, and a way to stop it. */
+  const start = (...args: string[]) => {
+    const child = spawn(process.execPath, ['--import', noNetwork, bin, ...args], { cwd: home, env });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    return { output: () => out, stop: () => child.kill('SIGINT') };
+  };
+  return { home, run, start };
+}
+
+/** Waits, in real time, for what another process prints. */
+async function until(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for the other process');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 describe('kds-xacct --sandbox, as a new user runs it', () => {
@@ -52,6 +70,21 @@ describe('kds-xacct --sandbox, as a new user runs it', () => {
     expect(again.code, again.out).toBe(ExitCode.Success);
     expect(again.out).toContain('Nothing to tear down');
   }, 180_000);
+
+  it('tail-logs follows the records that another process sends', async () => {
+    const { run, start } = freshMachine();
+    expect(run('setup', '--sandbox', '--name', 'demo', '--yes').code).toBe(ExitCode.Success);
+    const tail = start('tail-logs', '--sandbox', '--name', 'demo');
+    try {
+      await until(() => tail.output().includes('Ctrl-C to stop'));
+      const sent = run('send-test-record', '--sandbox', '--name', 'demo');
+      expect(sent.code, sent.out).toBe(ExitCode.Success);
+      const sequence = /sequence (\d+)/.exec(sent.out)![1]!;
+      await until(() => tail.output().includes(`seq=${sequence}`));
+    } finally {
+      tail.stop();
+    }
+  }, 120_000);
 
   it('rolls back a setup that fails in the sandbox as it would on AWS, and leaves the accounts empty', async () => {
     const { home, run } = freshMachine();
