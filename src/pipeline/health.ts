@@ -13,6 +13,7 @@ import { checkConsumerAccess, type DeniedAccess } from './policy-check.js';
 import { callAws, isNotFound } from './retry.js';
 import { STEP, primaryId, type PipelineContext } from './steps/context.js';
 import { listGrants } from './lookups.js';
+import { failedBatchesFinding, failureQueueName } from './failure-destination.js';
 import { setupSteps } from './steps/index.js';
 
 export interface HealthOptions {
@@ -336,6 +337,11 @@ export async function assessHealth(pipeline: PipelineContext, options: HealthOpt
         add({ severity: 'error', step, account, message: `${policyWords[step] ?? step} does not allow ${list} for role ${roleName} (live check)`, fix: repair });
       }
     }
+  }
+
+  if (config.failureDestination.kind === 'queue') {
+    const failed = await failedBatchesFinding(clock, consumer.clients.sqs, failureQueueName(pipeline.names.deployment), config.streamName);
+    if (failed) add(failed);
   }
 
   return {
