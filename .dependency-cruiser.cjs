@@ -21,10 +21,20 @@ module.exports = {
       from: { path: '^src/' },
       to: { path: '^test/' },
     },
+    {
+      name: 'resolvable',
+      severity: 'error',
+      comment: 'An import that cannot be resolved escapes every other rule here (and fails at run time).',
+      from: { path: '^src/' },
+      to: { couldNotResolve: true },
+    },
   ],
   options: {
     tsConfig: { fileName: 'tsconfig.json' },
     tsPreCompilationDeps: true,
     doNotFollow: { path: 'node_modules' },
+    // Without these, a package that declares only `exports` (the AGPL IAM simulator does) is not resolved,
+    // so its dependency type is unknown and no-dev-dependency-at-run-time would never see it.
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'] },
   },
 };

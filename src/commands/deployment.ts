@@ -2,6 +2,7 @@ import type { AccountRole, AccountSession } from '../aws/session.js';
 import { sessionFactory, type CommandContext } from '../context.js';
 import type { AccountRecord, DeploymentState } from '../engine/state.js';
 import { UserError } from '../errors.js';
+import { STEP } from '../pipeline/steps/context.js';
 
 const FLAG: Record<AccountRole, string> = { producer: '--producer-profile', consumer: '--consumer-profile' };
 
@@ -158,4 +159,10 @@ export function requireStepOutput(state: DeploymentState, step: string, key: str
     );
   }
   return value;
+}
+
+/** When the deployment's KMS grant was created (epoch ms), as the state file records it. */
+export function grantCreatedAt(state: DeploymentState | undefined): number | undefined {
+  const at = Date.parse(stepOutput(state, STEP.grant, 'createdAt') ?? '');
+  return Number.isNaN(at) ? undefined : at;
 }

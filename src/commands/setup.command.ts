@@ -14,7 +14,7 @@ export function defineSetupCommand(program: Command, action: CommandAction): Com
     .command('setup')
     .summary('create and connect the stream, consumer, key, role, function and event source mapping')
     .description(
-      'Ask for two profiles, a region, a deployment name and options; show the plan per account; and after one confirmation create (or adopt) every resource in both accounts. Safe to re-run: it starts from the answers the deployment recorded, leaves alone what exists and is right, and puts right what kds-xacct made that has drifted. On failure, what this run created is rolled back unless --no-rollback is given.',
+      'Ask for two profiles, a region, a deployment name and options; show the plan per account; and after one confirmation create (or adopt) every resource in both accounts. Safe to re-run: it starts from the answers the deployment recorded, leaves alone what exists and is right, and puts right what kds-xacct made that has drifted. On failure, what this run created is rolled back unless --no-rollback is given. A new KMS grant can take up to five minutes to work, so right after setup the mapping may not decrypt records yet (Lambda keeps and retries them); --verify ends setup with a verified round trip, waiting that out within --verify-timeout and saying so.',
     )
     .option('--config <file>', 'JSON file with answers to every question (keys as the long flags in camelCase)')
     .option('--stream-name <name>', 'stream name (default: <name>-stream)')
@@ -37,11 +37,14 @@ export function defineSetupCommand(program: Command, action: CommandAction): Com
     .option('--adopt', 'take over resources that already exist with our names but are not ours')
     .option('--no-rollback', 'keep what was created when a step fails, so a re-run resumes')
     .option('--dry-run', 'print the plan after read-only calls, and change nothing')
+    .addOption(new Option('--verify', "end with a round trip: send one test record and wait until it is in the function's logs, as send-test-record --verify does").conflicts('dryRun'))
+    .option('--verify-timeout <duration>', 'how long --verify waits for the record, e.g. 90s or 10m', '5m')
     .addHelpText(
       'after',
       examples(
         'kds-xacct setup',
         'kds-xacct setup --producer-profile prod --consumer-profile analytics --name orders --yes',
+        'kds-xacct setup --name orders --yes --verify',
         'kds-xacct setup --name orders --stream-name clickstream --use-existing-stream --dry-run',
         'kds-xacct setup --config pipeline.json --yes --json',
       ),

@@ -31,12 +31,17 @@ import {
   validateStreamName,
   type StartingPosition,
 } from '../pipeline/validate.js';
+import { sendTestRecords } from '../records/round-trip.js';
+import { grantCreatedAt, requireStepOutput, stepOutput } from './deployment.js';
+import { parseDuration } from './durations.js';
 import { describeRunFailure, formatTable, leftoverLines } from './report.js';
 
 interface SetupFlags extends SetupAnswers {
   config?: string;
   rollback: boolean;
   dryRun?: boolean;
+  verify?: boolean;
+  verifyTimeout: string;
 }
 
 const planWords: Record<PlannedStep['action'], string> = { create: 'create', update: 'update', done: 'already done', adopt: 'adopt (kept on teardown)', skip: 'skip' };
@@ -249,11 +254,35 @@ function checkSameAccounts(state: DeploymentState, producer: AccountSession, con
   }
 }
 
+/**
+ * `setup --verify`: one test record through the pipeline just set up, the same way
+ * `send-test-record --verify` sends and awaits it.
+ */
+async function verifyRoundTrip(ctx: CommandContext, state: DeploymentState, accounts: { producer: AccountSession; consumer: AccountSession }, timeoutMs: number) {
+  const { clock, interrupt } = ctx.environment;
+  const functionName = requireStepOutput(state, STEP.function, 'functionName');
+  ctx.reporter.info('\nVerifying the round trip with one test record…');
+  if (state.steps[STEP.function]?.origin === 'adopted') {
+    ctx.reporter.warn(`Function ${functionName} was adopted: the record is recognised by the line the bundled handler logs for it, so a function that does not log its records' sequence numbers cannot be verified.`);
+  }
+  return sendTestRecords(
+    { clock, interrupt, reporter: ctx.reporter },
+    {
+      deployment: state.name,
+      producer: accounts.producer,
+      stream: { name: requireStepOutput(state, STEP.stream, 'streamName'), arn: stepOutput(state, STEP.stream, 'streamArn') },
+      watch: { consumer: accounts.consumer, functionName, mappingUuid: stepOutput(state, STEP.esm, 'uuid'), grantCreatedAt: grantCreatedAt(state) },
+    },
+    { count: 1, timeoutMs },
+  );
+}
+
 export async function runSetup(ctx: CommandContext, rawFlags: Record<string, unknown>): Promise<ExitCode> {
   const { options, reporter, environment, store } = ctx;
   const flags = rawFlags as unknown as SetupFlags;
   const fromFile = flags.config ? await loadAnswersFile(path.resolve(environment.cwd, flags.config)) : {};
-  const { config: _config, rollback, dryRun, ...answerFlags } = flags;
+  const { config: _config, rollback, dryRun, verify, verifyTimeout, ...answerFlags } = flags;
+  const verifyTimeoutMs = parseDuration(verifyTimeout, '--verify-timeout');
   const given = mergeAnswers(fromFile, { ...answerFlags, producerProfile: options.producerProfile, consumerProfile: options.consumerProfile, region: options.region, name: options.name });
   // A re-run of a known deployment starts from what it recorded: `setup --name orders --yes` repairs it as it was set up.
   const recorded = given.name ? ((await store.load(given.name))?.inputs as SetupAnswers | undefined) : undefined;
@@ -332,8 +361,9 @@ export async function runSetup(ctx: CommandContext, rawFlags: Record<string, unk
         .filter((p) => p.step.account === account && state.steps[p.step.id] && state.steps[p.step.id]!.origin !== 'skipped')
         .map((p) => ({ step: p.step.id, account, origin: state.steps[p.step.id]!.origin, outputs: state.steps[p.step.id]!.outputs })),
     );
-    reporter.result({ deployment: config.name, outcome: result.outcome, applied: result.applied, accounts: state.accounts, resources, leftovers: result.leftovers.map(({ error: _e, ...l }) => l) });
+    const summary = { deployment: config.name, outcome: result.outcome, applied: result.applied, accounts: state.accounts, resources, leftovers: result.leftovers.map(({ error: _e, ...l }) => l) };
     if (result.outcome !== 'succeeded') {
+      reporter.result(summary);
       const failure = describeRunFailure(result, { producer, consumer }, rollback, `setup --name ${config.name}`);
       reporter.error(failure.message, failure.hint);
       for (const line of leftoverLines(result.leftovers)) reporter.info(line);
@@ -347,12 +377,14 @@ export async function runSetup(ctx: CommandContext, rawFlags: Record<string, unk
         : `\nDeployment "${config.name}" is ready${result.applied.length === 0 ? ' (no changes were needed)' : ''}.\n`,
     );
     reporter.info(formatTable(['account', 'resource', 'origin', 'id / ARN'], resources.map((r) => [r.account, r.step, r.origin, primaryId(r.outputs) ?? ''])));
+    const roundTrip = verify ? await verifyRoundTrip(ctx, state, { producer, consumer }, verifyTimeoutMs) : undefined;
+    reporter.result({ ...summary, ...(roundTrip && { verify: roundTrip.output }) });
     const stateDirFlag = options.sandbox ? ' --sandbox' : options.stateDir === '.kds-xacct' ? '' : ` --state-dir ${options.stateDir}`;
     reporter.info(
       `\nNext:\n  kds-xacct send-test-record --name ${config.name} --producer-profile ${producer.profile}${stateDirFlag} --verify\n` +
         `  kds-xacct tail-logs --name ${config.name} --consumer-profile ${consumer.profile}${stateDirFlag}`,
     );
-    return ExitCode.Success;
+    return roundTrip?.code ?? ExitCode.Success;
   } finally {
     await release();
   }

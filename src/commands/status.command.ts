@@ -4,10 +4,19 @@ import { examples, type CommandAction } from './definition.js';
 export function defineStatusCommand(program: Command, action: CommandAction): Command {
   return program
     .command('status')
-    .summary('check every resource of a deployment, and that the consumer role can read the stream')
+    .summary("check every resource of a deployment, and what Lambda reports about reading the stream")
     .description(
-      "Report, per account and resource, whether it exists and is healthy: states, encryption, the event source mapping's last result, drift in our policy statements and grant, and a live policy simulation of what the mapping needs. Exit 0 when healthy, 1 when not.",
+      "Report, per account and resource, whether it exists and is healthy: states, encryption, drift in our policy statements, inline policy and grant (compared exactly with what setup writes), and AWS's own signals: the event source mapping's state and last processing result (for example PROBLEM: Cannot access stream, or a KMS access problem) and the function's state and last update. Each problem comes with a one-line fix. Exit 0 when healthy, 1 when not.",
     )
-    .addHelpText('after', examples('kds-xacct status --name orders', 'kds-xacct status --name orders --json'))
+    .addHelpText(
+      'after',
+      `${examples('kds-xacct status --name orders', 'kds-xacct status --name orders --json')}
+status runs no IAM policy simulation. It compares kds-xacct's own statements
+exactly, and passes on what Lambda reports when it reads the stream, which
+weighs every policy, grant and SCP: a Deny someone else added shows there.
+A KMS access problem within 5 minutes of the grant is a warning: a new grant
+takes up to 5 minutes to work, and Lambda retries meanwhile.
+`,
+    )
     .action(action(async () => (await import('./status.js')).runStatus));
 }

@@ -3,6 +3,7 @@ import { newState } from '../engine/state.js';
 import { ExitCode } from '../errors.js';
 import { configFromState } from '../pipeline/config.js';
 import type { HealthReport } from '../pipeline/health-report.js';
+import type { PipelineVerdict } from '../pipeline/mapping-signals.js';
 import { assessHealth } from '../pipeline/health.js';
 import { pipelineContext } from '../pipeline/steps/context.js';
 import { resolveDeployment } from './deployment.js';
@@ -22,15 +23,15 @@ export async function runStatus(ctx: CommandContext, _options: Record<string, un
   const state = deployment.state ?? newState(name, 'setup', new Date(environment.clock.now()));
   const config = configFromState(state, consumer.accountId);
   const pipeline = pipelineContext({ config, producer, consumer, previous: state });
-  const report = await assessHealth(pipeline, { clock: environment.clock, repairCommand: repairCommand(ctx, name) });
+  const report = await assessHealth(pipeline, { clock: environment.clock, repairCommand: deploymentCommand(ctx, 'setup', name), tailLogsCommand: `${deploymentCommand(ctx, 'tail-logs', name)} --since 1h --no-follow` });
   reporter.result(report);
   reporter.info(formatReport(report));
   return report.healthy ? ExitCode.Success : ExitCode.Failed;
 }
 
-/** The setup command that repairs this deployment: setup starts again from the answers its state file recorded. */
-function repairCommand(ctx: CommandContext, name: string): string {
-  return `kds-xacct setup --name ${name}${ctx.options.stateDir === '.kds-xacct' ? '' : ` --state-dir ${ctx.options.stateDir}`}`;
+/** A command on this deployment: setup, for one, starts again from the answers its state file recorded. */
+function deploymentCommand(ctx: CommandContext, command: 'setup' | 'tail-logs', name: string): string {
+  return `kds-xacct ${command} --name ${name}${ctx.options.stateDir === '.kds-xacct' ? '' : ` --state-dir ${ctx.options.stateDir}`}`;
 }
 
 const statusWords: Record<HealthReport['resources'][number]['status'], string> = {
@@ -40,6 +41,12 @@ const statusWords: Record<HealthReport['resources'][number]['status'], string> =
   unchecked: 'not checked',
   error: 'CHECK FAILED',
   skipped: 'skipped',
+};
+
+const deliveryWords: Record<PipelineVerdict['status'], string> = {
+  ok: 'no problem reported',
+  pending: 'waiting for AWS (see the warnings)',
+  problem: 'PROBLEM (see below)',
 };
 
 export function formatReport(report: HealthReport): string {
@@ -61,10 +68,7 @@ export function formatReport(report: HealthReport): string {
   if (esm) {
     lines.push(`Event source mapping ${esm.uuid}: ${esm.state ?? '?'}; last processing result: ${esm.lastProcessingResult ?? '-'}; state transition reason: ${esm.stateTransitionReason ?? '-'}`);
   }
-  const { access } = report;
-  if (!access.checked) lines.push(`Access check: not run, because ${access.reason}.`);
-  else if (access.denied.length === 0) lines.push(`Access check (IAM simulation over the live policies): the role may do all ${access.allowed.length} actions the mapping needs.`);
-  else lines.push(`Access check (IAM simulation over the live policies): ${access.denied.length} of ${access.allowed.length + access.denied.length} needed actions denied: ${access.denied.map((d) => d.action).join(', ')}.`);
+  if (report.delivery) lines.push(`Delivery, as Lambda reports it: ${deliveryWords[report.delivery.status]}.`);
   lines.push('');
   const errors = report.findings.filter((f) => f.severity === 'error');
   const warnings = report.findings.filter((f) => f.severity === 'warning');

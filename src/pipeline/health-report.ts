@@ -4,7 +4,7 @@
  */
 import type { AccountRole } from '../aws/session.js';
 import type { Origin } from '../engine/types.js';
-import type { DeniedAccess } from './policy-check.js';
+import type { PipelineVerdict } from './mapping-signals.js';
 
 /** What status found for one resource (one setup step). */
 export type ResourceStatus =
@@ -53,10 +53,6 @@ export interface EsmHealth {
   eventSourceArn?: string;
 }
 
-export type AccessHealth =
-  | { checked: true; roleArn: string; allowed: string[]; denied: DeniedAccess[] }
-  | { checked: false; reason: string };
-
 export interface HealthReport {
   deployment: string;
   healthy: boolean;
@@ -64,6 +60,7 @@ export interface HealthReport {
   resources: ResourceHealth[];
   stream?: { status?: string; encryption: { type: string; keyId?: string; ours: boolean } };
   eventSourceMapping?: EsmHealth;
-  access: AccessHealth;
+  /** AWS's own verdict from the mapping's and the function's signals, when the mapping could be read; its signals are among the findings too. */
+  delivery?: PipelineVerdict;
   findings: Finding[];
 }

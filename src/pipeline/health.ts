@@ -1,15 +1,14 @@
-import { ListRolePoliciesCommand, GetRolePolicyCommand } from '@aws-sdk/client-iam';
-import { DescribeStreamConsumerCommand, DescribeStreamSummaryCommand, GetResourcePolicyCommand } from '@aws-sdk/client-kinesis';
-import { DescribeKeyCommand, GetKeyPolicyCommand } from '@aws-sdk/client-kms';
+import { DescribeStreamConsumerCommand, DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
+import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { GetEventSourceMappingCommand, GetFunctionConfigurationCommand, ListEventSourceMappingsCommand } from '@aws-sdk/client-lambda';
 import type { AccountRole } from '../aws/session.js';
 import type { Clock } from '../engine/clock.js';
 import { planSteps } from '../engine/plan.js';
 import type { CheckResult, Outputs, Step } from '../engine/types.js';
 import { UserError, awsErrorCode, errorMessage } from '../errors.js';
-import type { AccessHealth, EsmHealth, Finding, HealthReport, ResourceHealth } from './health-report.js';
+import type { EsmHealth, Finding, HealthReport, ResourceHealth } from './health-report.js';
+import { readPipelineSignals } from './mapping-signals.js';
 import { arns } from './names.js';
-import { checkConsumerAccess, type DeniedAccess } from './policy-check.js';
 import { callAws, isNotFound } from './retry.js';
 import { STEP, primaryId, type PipelineContext } from './steps/context.js';
 import { listGrants } from './lookups.js';
@@ -20,6 +19,8 @@ export interface HealthOptions {
   clock: Clock;
   /** The setup command line that repairs this deployment, quoted in fixes. */
   repairCommand: string;
+  /** The tail-logs command line that shows this deployment's function errors, quoted in fixes. */
+  tailLogsCommand: string;
 }
 
 type Read<T> = { ok: true; value: T } | { ok: false; missing: boolean; error: unknown };
@@ -35,22 +36,14 @@ async function read<T>(clock: Clock, call: () => Promise<T>): Promise<Read<T>> {
 
 const describeError = (error: unknown) => `${awsErrorCode(error) ? `${awsErrorCode(error)}: ` : ''}${errorMessage(error)}`;
 
-/** What a policy-like step is called in a diagnosis. */
-const policyWords: Record<string, string> = {
-  [STEP.rolePolicy]: "the role's inline policy",
-  [STEP.streamPolicy]: 'stream policy',
-  [STEP.consumerPolicy]: 'consumer policy',
-  [STEP.grant]: 'KMS key policy and grants',
-};
-
 /**
  * The health of a deployment: setup's own read-only checks (planSteps over setupSteps) say what
- * exists and matches, then live reads add what a check does not look at (states, encryption, the
- * mapping's last result) and an IAM simulation over the live policies says whether the consumer role
- * can do everything the event source mapping needs. Makes no mutating call.
+ * exists and matches, our statements compared exactly; then live reads add what a check does not look
+ * at (states, encryption), and AWS's own signals (the mapping's state and last processing result, the
+ * function's state) say whether Lambda can actually read, decrypt and deliver. Makes no mutating call.
  */
 export async function assessHealth(pipeline: PipelineContext, options: HealthOptions): Promise<HealthReport> {
-  const { clock, repairCommand } = options;
+  const { clock, repairCommand, tailLogsCommand } = options;
   const { config, producer, consumer, previous } = pipeline;
   const repair = `run \`${repairCommand}\` again to repair`;
   const findings: Finding[] = [];
@@ -100,7 +93,7 @@ export async function assessHealth(pipeline: PipelineContext, options: HealthOpt
       // The checks say "differs" only for what exists: our statements, inline policy and grant.
       const drifted = check.detail !== undefined;
       if (drifted) {
-        add({ severity: 'error', step: step.id, account, message: `${step.title} differs from what setup wrote (drift)`, fix: repair });
+        add({ severity: 'error', step: step.id, account, message: `${step.title} differs from what setup wrote (drift): ${check.detail}`, fix: repair });
       } else if (recordedOrigin === 'adopted') {
         add({
           severity: 'error',
@@ -139,19 +132,15 @@ export async function assessHealth(pipeline: PipelineContext, options: HealthOpt
   const esmUuid = outputsOf(STEP.esm).uuid;
 
   const { kinesis, kms } = producer.clients;
-  const { lambda, iam } = consumer.clients;
-  const [streamRead, consumerRead, keyRead, keyPolicyRead, grantsRead, streamPolicyRead, consumerPolicyRead, functionRead, rolePoliciesRead, esmRead] = await Promise.all([
+  const { lambda } = consumer.clients;
+  const [streamRead, consumerRead, keyRead, grantsRead, functionRead, esmRead] = await Promise.all([
     read(clock, () => kinesis.send(new DescribeStreamSummaryCommand({ StreamName: config.streamName }))),
     consumerArn
       ? read(clock, () => kinesis.send(new DescribeStreamConsumerCommand({ ConsumerARN: consumerArn })))
       : read(clock, () => kinesis.send(new DescribeStreamConsumerCommand({ StreamARN: streamArn, ConsumerName: config.consumerName }))),
     read(clock, () => kms.send(new DescribeKeyCommand({ KeyId: keyRef }))),
-    read(clock, () => kms.send(new GetKeyPolicyCommand({ KeyId: keyRef, PolicyName: 'default' }))),
-    read(clock, () => listGrants(clock, kms, keyRef)),
-    read(clock, () => kinesis.send(new GetResourcePolicyCommand({ ResourceARN: streamArn }))),
-    consumerArn ? read(clock, () => kinesis.send(new GetResourcePolicyCommand({ ResourceARN: consumerArn }))) : Promise.resolve(undefined),
+    read(clock, () => listGrants(clock, kms, keyRef, roleArn)),
     read(clock, () => lambda.send(new GetFunctionConfigurationCommand({ FunctionName: config.functionName }))),
-    read(clock, () => rolePolicies(iam, roleName)),
     esmUuid
       ? read(clock, () => lambda.send(new GetEventSourceMappingCommand({ UUID: esmUuid })))
       : consumerArn
@@ -243,100 +232,42 @@ export async function assessHealth(pipeline: PipelineContext, options: HealthOpt
     }
   }
 
-  // Function.
+  // Function and event source mapping: their states, and AWS's own verdict on the pipeline.
   unreadable(functionRead, STEP.function, 'consumer', `function ${config.functionName}`);
-  if (functionRead.ok) {
-    const conf = functionRead.value;
-    setState(STEP.function, conf.State);
-    if (conf.State === 'Pending') add({ severity: 'warning', step: STEP.function, account: 'consumer', message: `function ${config.functionName} is Pending`, fix: 'wait a minute and run status again' });
-    else if (conf.State && conf.State !== 'Active') {
-      add({ severity: 'error', step: STEP.function, account: 'consumer', message: `function ${config.functionName} is ${conf.State}${conf.StateReason ? `: ${conf.StateReason}` : ''}`, fix: `see \`aws lambda get-function-configuration --function-name ${config.functionName}\`; an Inactive function wakes on its next invocation` });
-    }
-    if (conf.LastUpdateStatus === 'Failed') {
-      add({ severity: 'error', step: STEP.function, account: 'consumer', message: `the last update of function ${config.functionName} failed: ${conf.LastUpdateStatusReason ?? 'no reason given'}`, fix: 'deploy the function again' });
-    }
-  }
-
-  // Event source mapping: State, StateTransitionReason, LastProcessingResult.
+  if (functionRead.ok) setState(STEP.function, functionRead.value.State);
   let eventSourceMapping: EsmHealth | undefined;
   unreadable(esmRead, STEP.esm, 'consumer', `event source mapping ${esmUuid ?? ''}`.trim());
   if (esmRead?.ok) {
     const esm = esmRead.value;
-    const uuid = esm.UUID ?? esmUuid ?? '';
     eventSourceMapping = {
-      uuid,
+      uuid: esm.UUID ?? esmUuid ?? '',
       ...(esm.State && { state: esm.State }),
       ...(esm.StateTransitionReason && { stateTransitionReason: esm.StateTransitionReason }),
       ...(esm.LastProcessingResult && { lastProcessingResult: esm.LastProcessingResult }),
       ...(esm.EventSourceArn && { eventSourceArn: esm.EventSourceArn }),
     };
     setState(STEP.esm, esm.State);
-    const where = `--profile ${consumer.profile} --region ${consumer.region}`;
-    const reason = esm.StateTransitionReason ? ` (${esm.StateTransitionReason})` : '';
-    // Disabled is drift that the mapping's own check reports, and setup re-enables.
-    if (esm.State === 'Disabling' || esm.State === 'Deleting') {
-      add({ severity: 'error', step: STEP.esm, account: 'consumer', message: `event source mapping ${uuid} is ${esm.State}${reason}`, fix: esm.State === 'Deleting' ? `once it is gone, ${repair}` : `aws lambda update-event-source-mapping --uuid ${uuid} --enabled ${where}` });
-    } else if (esm.State && esm.State !== 'Enabled' && esm.State !== 'Disabled') {
-      add({ severity: 'warning', step: STEP.esm, account: 'consumer', message: `event source mapping ${uuid} is ${esm.State}`, fix: 'wait a minute and run status again' });
-    }
-    if (esm.LastProcessingResult?.startsWith('PROBLEM')) {
-      add({
-        severity: 'error',
-        step: STEP.esm,
-        account: 'consumer',
-        message: `event source mapping ${uuid} last result: ${esm.LastProcessingResult}`,
-        fix: `see the function's errors with \`kds-xacct tail-logs --name ${pipeline.names.deployment} --since 1h --no-follow\`; if it is an access problem, ${repair}`,
-      });
-    }
   }
-
-  // The live simulation: what the mapping needs, over the policies as they are now.
-  let access: AccessHealth;
-  const missingPolicyInput =
-    !consumerArn ? 'the EFO consumer does not exist'
-    : !rolePoliciesRead.ok ? (rolePoliciesRead.missing ? 'the role does not exist' : `the role's policies could not be read (${describeError(rolePoliciesRead.error)})`)
-    : !streamPolicyRead.ok && !streamPolicyRead.missing ? `the stream policy could not be read (${describeError(streamPolicyRead.error)})`
-    : consumerPolicyRead && !consumerPolicyRead.ok && !consumerPolicyRead.missing ? `the consumer policy could not be read (${describeError(consumerPolicyRead.error)})`
-    : undefined;
-  if (missingPolicyInput) {
-    access = { checked: false, reason: missingPolicyInput };
-  } else {
-    const encrypted = stream?.encryption.type === 'KMS';
-    const keyArn = keyRead.ok ? keyRead.value.KeyMetadata?.Arn : undefined;
-    const result = await checkConsumerAccess({
-      roleArn,
-      rolePolicy: rolePoliciesRead.ok ? rolePoliciesRead.value : [],
-      streamArn,
-      streamPolicy: streamPolicyRead.ok ? streamPolicyRead.value.Policy : undefined,
-      consumerArn: consumerArn!,
-      consumerPolicy: consumerPolicyRead?.ok ? consumerPolicyRead.value.Policy : undefined,
-      ...(encrypted && keyArn && {
-        keyArn,
-        keyPolicy: keyPolicyRead.ok ? keyPolicyRead.value.Policy : undefined,
-        grants: grantsRead.ok ? grantsRead.value : [],
-      }),
+  const grantId = outputsOf(STEP.grant).grantId;
+  const grant = grantsRead.ok ? grantsRead.value.find((g) => (grantId ? g.GrantId === grantId : g.Name === pipeline.names.grantName)) : undefined;
+  const delivery = readPipelineSignals({
+    mapping: esmRead?.ok ? esmRead.value : undefined,
+    function: functionRead.ok ? functionRead.value : undefined,
+    grantCreatedAt: grant?.CreationDate,
+    now: clock.now(),
+    commands: { repair: repairCommand, tailLogs: tailLogsCommand, consumerCliOptions: `--profile ${consumer.profile} --region ${consumer.region}` },
+  });
+  // The mapping's own check already reports a mapping that is disabled or being deleted, as drift.
+  const mappingChecked = hasFinding(STEP.esm);
+  for (const signal of delivery.signals) {
+    if (signal.source === 'mapping' && mappingChecked && signal.cause.startsWith('mapping-')) continue;
+    add({
+      severity: signal.severity === 'problem' ? 'error' : 'warning',
+      step: signal.source === 'mapping' ? STEP.esm : STEP.function,
+      account: 'consumer',
+      message: signal.diagnosis,
+      fix: signal.fix,
     });
-    access = { checked: true, roleArn, allowed: result.allowed, denied: result.denied };
-    // Group the denials by the policy that should allow them, and attach them to that step's finding.
-    const stepFor = (denied: DeniedAccess): string[] => {
-      const resourceStep = denied.resource === streamArn ? STEP.streamPolicy : denied.resource === consumerArn ? STEP.consumerPolicy : STEP.grant;
-      const blamed: string[] = [];
-      if (/identity policy/.test(denied.reason)) blamed.push(STEP.rolePolicy);
-      if (/resource policy/.test(denied.reason) || blamed.length === 0) blamed.push(resourceStep);
-      return blamed;
-    };
-    const deniedBy = new Map<string, string[]>();
-    for (const denied of result.denied) for (const step of stepFor(denied)) deniedBy.set(step, [...(deniedBy.get(step) ?? []), denied.action]);
-    for (const [step, actions] of deniedBy) {
-      const account: AccountRole = step === STEP.rolePolicy ? 'consumer' : 'producer';
-      const list = [...new Set(actions)].join(', ');
-      const existing = findings.find((f) => f.step === step && f.severity === 'error');
-      if (existing) {
-        existing.message += `; the live check finds ${list} denied`;
-      } else {
-        add({ severity: 'error', step, account, message: `${policyWords[step] ?? step} does not allow ${list} for role ${roleName} (live check)`, fix: repair });
-      }
-    }
   }
 
   if (config.failureDestination.kind === 'queue') {
@@ -353,21 +284,7 @@ export async function assessHealth(pipeline: PipelineContext, options: HealthOpt
     },
     resources,
     ...(stream && { stream }),
-    ...(eventSourceMapping && { eventSourceMapping }),
-    access,
+    ...(eventSourceMapping && { eventSourceMapping, delivery }),
     findings,
   };
-}
-
-/** Every inline policy of the role, as documents. Managed policies attached to an adopted role are not read. */
-async function rolePolicies(iam: PipelineContext['consumer']['clients']['iam'], roleName: string): Promise<string[]> {
-  const names: string[] = [];
-  let marker: string | undefined;
-  do {
-    const page = await iam.send(new ListRolePoliciesCommand({ RoleName: roleName, ...(marker && { Marker: marker }) }));
-    names.push(...(page.PolicyNames ?? []));
-    marker = page.IsTruncated ? page.Marker : undefined;
-  } while (marker);
-  const documents = await Promise.all(names.map((PolicyName) => iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName }))));
-  return documents.map((d) => decodeURIComponent(d.PolicyDocument ?? ''));
 }

@@ -352,3 +352,38 @@ function normalize(value: unknown): unknown {
   }
   return value;
 }
+
+/**
+ * How a statement read back from AWS differs from ours, in words a fix can act on: the actions it
+ * no longer allows (what the mapping then cannot do) or also allows, and which other parts changed.
+ */
+export function statementDrift(wanted: PolicyStatement, found: ForeignStatement): string {
+  const list = (value: unknown) => (Array.isArray(value) ? value : value === undefined ? [] : [value]).map(String);
+  const foundActions = new Set(list(found['Action']));
+  const wantedActions = list(wanted.Action);
+  const missing = wantedActions.filter((a) => !foundActions.has(a));
+  const extra = [...foundActions].filter((a) => !wantedActions.includes(a));
+  const parts = [
+    ...(missing.length > 0 ? [`it no longer allows ${missing.join(', ')}`] : []),
+    ...(extra.length > 0 ? [`it also allows ${extra.join(', ')}`] : []),
+  ];
+  const others = (['Effect', 'Principal', 'NotPrincipal', 'NotAction', 'Resource', 'NotResource', 'Condition'] as const).filter(
+    (key) => canonical({ [key]: (wanted as unknown as ForeignStatement)[key] }) !== canonical({ [key]: found[key] }),
+  );
+  if (others.length > 0) parts.push(`its ${others.join(', ')} changed`);
+  return parts.length > 0 ? parts.join('; ') : 'it differs from what setup writes';
+}
+
+/** How a whole policy of ours (the role's inline policy) differs, statement by statement (by Sid). */
+export function policyDrift(wanted: readonly PolicyStatement[], found: readonly ForeignStatement[]): string {
+  const bySid = new Map(found.map((s) => [s['Sid'], s]));
+  const parts = wanted.flatMap((statement) => {
+    const current = bySid.get(statement.Sid);
+    if (!current) return [`statement ${statement.Sid} is gone (it allowed ${[statement.Action].flat().join(', ')})`];
+    return sameStatements([current], [statement]) ? [] : [`statement ${statement.Sid}: ${statementDrift(statement, current)}`];
+  });
+  const ours = new Set(wanted.map((s) => s.Sid));
+  const added = found.filter((s) => !ours.has(s['Sid'] as string | undefined));
+  if (added.length > 0) parts.push(`${added.length} statement(s) not written by setup: ${added.map((s) => s['Sid'] ?? '(no Sid)').join(', ')}`);
+  return parts.length > 0 ? parts.join('; ') : 'it differs from what setup writes';
+}

@@ -6,6 +6,7 @@ import { awsErrorCode, errorMessage } from '../errors.js';
 import { isErrorLine } from '../logs/record-lines.js';
 import { callAws, isNotFound } from '../pipeline/retry.js';
 import type { Reporter } from '../render/types.js';
+import { formatAge, grantStatus } from './grant-wait.js';
 import { nameFlag } from './stream.js';
 import type { VerifyOutcome } from './verify.js';
 
@@ -14,6 +15,8 @@ export interface Watch {
   consumer: AccountSession;
   functionName: string;
   mappingUuid?: string | undefined;
+  /** When the KMS grant the mapping reads with was created: a new one takes minutes to work. */
+  grantCreatedAt?: number | undefined;
 }
 
 /** The records that did not arrive: where they were sent, and where they were looked for. */
@@ -29,6 +32,8 @@ export interface Undelivered {
 
 export interface Diagnostics {
   eventSourceMapping?: { uuid: string; state?: string; stateTransitionReason?: string; lastProcessingResult?: string; error?: string };
+  /** Set when the mapping cannot decrypt the records only because the KMS grant is not in effect yet. */
+  grantPending?: { createdAt: string; ageMs: number };
   functionErrors: string[];
   hints: string[];
 }
@@ -88,6 +93,7 @@ export async function diagnose(deps: DiagnoseDeps, target: Undelivered, outcome:
   await collectFunctionErrors(clock, consumer, target.logGroupName, target.from, outcome.errorLines);
   const uuid = watch.mappingUuid ?? (await findMapping(deps, consumer, functionName, target.streamArn));
   let esm: Diagnostics['eventSourceMapping'];
+  let grantPending: Diagnostics['grantPending'];
   if (!uuid) {
     hints.push(
       `No event source mapping connects function ${functionName} to stream ${target.streamName} in account ${consumer.accountId} (${consumer.region}): ` +
@@ -107,7 +113,16 @@ export async function diagnose(deps: DiagnoseDeps, target: Undelivered, outcome:
       } else if (mapping.State === 'Creating' || mapping.State === 'Enabling' || mapping.State === 'Updating') {
         hints.push(`The event source mapping is still ${mapping.State}; a new mapping can take minutes to start polling. Try again with a longer --timeout.`);
       }
-      if (mapping.LastProcessingResult?.startsWith('PROBLEM')) {
+      const grant = grantStatus(mapping, watch.grantCreatedAt, clock.now());
+      if (grant?.status === 'pending') {
+        grantPending = { createdAt: new Date(grant.createdAt).toISOString(), ageMs: grant.ageMs };
+        hints.push(
+          `KMS grants can take up to five minutes (CreateGrant API reference). Lambda keeps the records and retries them, so none is lost: run \`kds-xacct send-test-record${nameFlag(deployment)} --verify\` again in a few minutes.`,
+        );
+      } else if (grant) {
+        const age = grant.ageMs === undefined ? '' : `, and the KMS grant was created ${formatAge(grant.ageMs)} ago, longer than a new grant takes to work`;
+        hints.push(`The mapping cannot decrypt the stream's records${age}. Check the key, the grant and the role with \`kds-xacct status${nameFlag(deployment)}\`.`);
+      } else if (mapping.LastProcessingResult?.startsWith('PROBLEM')) {
         hints.push(`The mapping reports a problem reading the stream: check the stream and consumer policies, the KMS grant and the role with \`kds-xacct status${nameFlag(deployment)}\`.`);
       } else if (mapping.LastProcessingResult === 'No records processed' && mapping.State === 'Enabled') {
         hints.push('The mapping has processed no records yet: a mapping that starts at LATEST skips records sent before it was enabled.');
@@ -121,5 +136,5 @@ export async function diagnose(deps: DiagnoseDeps, target: Undelivered, outcome:
     }
   }
   if (outcome.errorLines.length > 0) hints.push('The function logged errors (above): fix them, and the mapping retries the records.');
-  return { ...(esm && { eventSourceMapping: esm }), functionErrors: outcome.errorLines, hints };
+  return { ...(esm && { eventSourceMapping: esm }), ...(grantPending && { grantPending }), functionErrors: outcome.errorLines, hints };
 }

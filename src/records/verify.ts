@@ -39,7 +39,13 @@ export function logSearchStart(sent: readonly SentRecord[]): number {
  * the handler, or the timeout passes. Sequence numbers identify records whatever their payload.
  */
 export async function verifyDelivery(
-  deps: { clock: Clock; interrupt: Interrupt; reporter: Pick<Reporter, 'debug'> },
+  deps: {
+    clock: Clock;
+    interrupt: Interrupt;
+    reporter: Pick<Reporter, 'debug'>;
+    /** Called after each look at the logs that still misses records: a chance to say why they are late. */
+    whileWaiting?: () => Promise<void>;
+  },
   logs: CloudWatchLogsClient,
   logGroupName: string,
   sent: SentRecord[],
@@ -114,6 +120,7 @@ export async function verifyDelivery(
 
     const missing = [...pending.values()];
     if (missing.length === 0) return outcome(true, false, missing);
+    if (deadline - clock.now() > 0 && !interrupt.interrupted) await deps.whileWaiting?.();
     const remaining = deadline - clock.now();
     if (remaining <= 0 || interrupt.interrupted) return outcome(false, interrupt.interrupted, missing);
     const woke = await Promise.race([clock.sleep(Math.min(delays.next().value, remaining)), stopped]);

@@ -1,12 +1,15 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { KMSClient, RevokeGrantCommand } from '@aws-sdk/client-kms';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryStateStore } from '../../src/engine/state.js';
 import { ExitCode } from '../../src/errors.js';
 import { MAX_BATCH_BYTES } from '../../src/records/put-records.js';
 import { createHarness } from '../support/command-harness.js';
+import type { LatencyModel } from '../../src/sandbox/index.js';
 import { CONSUMER, createPipeline, FUNCTION, PRODUCER, REGION, STREAM, type Pipeline } from '../support/pipeline-fixture.js';
+import { twoAccounts } from '../support/two-accounts.js';
 
 let pipeline: Pipeline | undefined;
 afterEach(() => {
@@ -355,5 +358,64 @@ describe('send-test-record --verify and CloudWatch Logs throttling', () => {
     expect(await p.harness.run('send-test-record', '--verify')).toBe(ExitCode.Success);
     expect(p.harness.reporter.text).toContain('Verified: all 1 record(s) reached the consumer function.');
     expect(p.cloud.calls.filter((c) => c.command === 'FilterLogEvents' && c.error === 'ThrottlingException').length).toBe(3);
+  });
+});
+
+describe('send-test-record --verify and a new KMS grant', () => {
+  const FIVE_MINUTES = 300_000;
+  const pendingNote = /The KMS grant was created (\d+ min( \d+ s)?|\d+ s) ago and is not in effect yet: KMS grants can take up to five minutes \(CreateGrant API reference\)\. Lambda keeps the records and retries them; still waiting…/;
+  let world: ReturnType<typeof twoAccounts>;
+  afterEach(() => world.cloud.restore());
+
+  async function setUp(latency: Partial<LatencyModel> = {}) {
+    world = twoAccounts({ latency });
+    expect(await world.setup('--name', 'orders'), world.harness.reporter.text).toBe(ExitCode.Success);
+    world.harness.reporter.lines.length = 0;
+  }
+
+  it('says once that the grant is not in effect yet, keeps waiting, and verifies the record once it is', async () => {
+    await setUp({ grantPropagation: FIVE_MINUTES });
+    expect(await world.harness.run('send-test-record', '--name', 'orders', '--verify', '--timeout', '6m'), world.harness.reporter.text).toBe(ExitCode.Success);
+    const lines = world.harness.reporter.lines.map((l) => l.text);
+    const notes = lines.filter((l) => pendingNote.test(l));
+    expect(notes).toHaveLength(1);
+    expect(lines.indexOf(notes[0]!)).toBeLessThan(lines.indexOf('Verified: all 1 record(s) reached the consumer function.'));
+    expect(world.harness.reporter.lines.filter((l) => l.level === 'warn' || l.level === 'error')).toEqual([]);
+  });
+
+  it('a timeout while the grant is not in effect says so, and to verify again in a few minutes; the record then arrives', async () => {
+    await setUp({ grantPropagation: FIVE_MINUTES });
+    expect(await world.harness.run('send-test-record', '--name', 'orders', '--verify', '--timeout', '60s')).toBe(ExitCode.Failed);
+    expect(world.harness.reporter.lines.filter((l) => l.level === 'error')).toEqual([]);
+    const [warning, ...others] = world.harness.reporter.lines.filter((l) => l.level === 'warn');
+    expect(others).toEqual([]);
+    expect(warning!.text).toMatch(/^Not verified yet: 1 of 1 record\(s\) did not appear in \/aws\/lambda\/orders-consumer within 1m00s: the KMS grant was created (1 min( \d+ s)?|\d+ s) ago and is not in effect yet\./);
+    expect(warning!.text).toContain('LastProcessingResult: PROBLEM: KMSAccessDeniedException');
+    expect(warning!.text).toContain('Lambda keeps the records and retries them, so none is lost: run `kds-xacct send-test-record --name orders --verify` again in a few minutes.');
+    const result = world.harness.reporter.results.at(-1) as { verify: { ok: boolean; diagnostics: { grantPending?: { ageMs: number } } } };
+    expect(result.verify.ok).toBe(false);
+    expect(result.verify.diagnostics.grantPending?.ageMs).toBeLessThan(FIVE_MINUTES);
+
+    expect(await world.harness.run('send-test-record', '--name', 'orders', '--verify', '--timeout', '5m')).toBe(ExitCode.Success);
+    const logged = (await world.cloud.logEvents(CONSUMER, REGION, '/aws/lambda/orders-consumer')).filter((e) => e.message.includes('"type":"kds-xacct.record"'));
+    expect(logged).toHaveLength(2);
+  });
+
+  it('a mapping that cannot decrypt with a grant older than five minutes is a real failure, with what to check', async () => {
+    await setUp();
+    await world.clock.sleep(2 * FIVE_MINUTES);
+    const grant = (await world.store.load('orders'))!.steps['kms-grant']!.outputs;
+    await new KMSClient({ region: REGION, credentials: world.cloud.credentialsFor(PRODUCER) }).send(new RevokeGrantCommand({ KeyId: grant.keyId, GrantId: grant.grantId }));
+    await world.clock.sleep(world.cloud.latency.grantPropagation);
+
+    expect(await world.harness.run('send-test-record', '--name', 'orders', '--verify', '--timeout', '60s')).toBe(ExitCode.Failed);
+    const text = world.harness.reporter.text;
+    expect(text).not.toMatch(pendingNote);
+    expect(text).not.toContain('Not verified yet');
+    const [failure] = world.harness.reporter.lines.filter((l) => l.level === 'error');
+    expect(failure!.text).toContain('LastProcessingResult: PROBLEM: KMSAccessDeniedException');
+    expect(failure!.hint).toMatch(
+      /The mapping cannot decrypt the stream's records, and the KMS grant was created 1\d min( \d+ s)? ago, longer than a new grant takes to work\. Check the key, the grant and the role with `kds-xacct status --name orders`\./,
+    );
   });
 });

@@ -90,6 +90,41 @@ describe('a new KMS grant', () => {
   });
 });
 
+describe('setup --verify', () => {
+  interface VerifiedSetup {
+    outcome: string;
+    verify: { records: Array<{ sequenceNumber: string }>; verify: { ok: boolean; latencies: Array<{ sequenceNumber: string; latencyMs: number }> } };
+  }
+
+  it("ends with a verified round trip: one test record, awaited in the function's logs once the new grant works", async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders', '--verify'), world.harness.reporter.text).toBe(ExitCode.Success);
+    const text = world.harness.reporter.text;
+    expect(text).toContain('Verifying the round trip with one test record…');
+    expect(text).toContain('Verified: all 1 record(s) reached the consumer function.');
+    const result = world.harness.reporter.results.at(-1) as VerifiedSetup;
+    expect(result.outcome).toBe('succeeded');
+    expect(result.verify.verify.ok).toBe(true);
+    expect(result.verify.verify.latencies.map((l) => l.sequenceNumber)).toEqual(result.verify.records.map((r) => r.sequenceNumber));
+    const grantCreatedAt = Date.parse((await world.store.load('orders'))!.steps['kms-grant']!.outputs.createdAt!);
+    expect(world.clock.now() - grantCreatedAt).toBeGreaterThanOrEqual(world.cloud.latency.grantPropagation);
+  });
+
+  it('says while it waits that a grant taking five minutes is not in effect yet, and verifies the record once it is', async () => {
+    world = twoAccounts({ latency: { grantPropagation: 300_000 } });
+    expect(await world.setup('--name', 'orders', '--verify'), world.harness.reporter.text).toBe(ExitCode.Success);
+    const text = world.harness.reporter.text;
+    expect(text.match(/The KMS grant was created (\d+ min( \d+ s)?|\d+ s) ago and is not in effect yet: KMS grants can take up to five minutes/g)).toHaveLength(1);
+    expect(text).toContain('Verified: all 1 record(s) reached the consumer function.');
+  });
+
+  it('is refused with --dry-run, which changes nothing', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders', '--verify', '--dry-run')).toBe(ExitCode.Usage);
+    expect(world.cloud.mutatingCalls()).toEqual([]);
+  });
+});
+
 describe('setup failures roll back', () => {
   it('counts the mutating calls of a fresh setup', async () => {
     world = twoAccounts();

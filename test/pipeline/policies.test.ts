@@ -17,8 +17,12 @@ import {
   parsePolicy,
   policyDocument,
   removeStatements,
+  policyDrift,
   sameStatements,
+  statementDrift,
   streamPolicyStatement,
+  type ForeignStatement,
+  type PolicyStatement,
 } from '../../src/pipeline/policies.js';
 
 const STREAM = 'arn:aws:kinesis:us-east-1:111111111111:stream/orders-stream';
@@ -324,5 +328,29 @@ describe('helpers', () => {
     expect(sameStatements([{ Action: 'a' }], [{ Action: ['a'] }])).toBe(true);
     expect(sameStatements([{ Action: 'a' }], [{ Action: 'b' }])).toBe(false);
     expect(sameStatements([{ Sid: 'x' }], [{ Sid: 'x' }, { Sid: 'y' }])).toBe(false);
+  });
+});
+
+describe('drift in words', () => {
+  const ours = streamPolicyStatement({ sid: orders.sids.streamRead, roleArn: ROLE, streamArn: STREAM });
+
+  it('statementDrift names the actions our statement no longer allows or also allows, and the parts that changed', () => {
+    const fewer = { ...ours, Action: ['kinesis:DescribeStream', 'kinesis:ListShards'] };
+    expect(statementDrift(ours, fewer)).toBe('it no longer allows kinesis:DescribeStreamSummary, kinesis:GetRecords, kinesis:GetShardIterator');
+    const more = { ...ours, Action: [...STREAM_READ_ACTIONS, 'kinesis:PutRecord'], Principal: { AWS: 'arn:aws:iam::222222222222:root' } };
+    expect(statementDrift(ours, more)).toBe('it also allows kinesis:PutRecord; its Principal changed');
+    expect(statementDrift(ours, { ...ours, Action: 'kinesis:*', Effect: 'Deny' })).toBe(`it no longer allows ${STREAM_READ_ACTIONS.join(', ')}; it also allows kinesis:*; its Effect changed`);
+    // The same statement, written in another valid form, is no drift.
+    expect(statementDrift(ours, { ...ours, Resource: [STREAM] })).toBe('it differs from what setup writes');
+  });
+
+  it('policyDrift goes statement by statement through our inline policy', () => {
+    const wanted = consumerRoleInlinePolicy({ streamArn: STREAM, consumerArn: CONSUMER, keyArn: KEY, logGroupArn: LOG_GROUP }).Statement;
+    const [first, ...rest] = wanted as [PolicyStatement, ...PolicyStatement[]];
+    // As GetRolePolicy hands it back: plain JSON.
+    const readBack = (statements: object[]) => JSON.parse(JSON.stringify(statements)) as ForeignStatement[];
+    expect(policyDrift(wanted, readBack(rest))).toBe(`statement ${first.Sid} is gone (it allowed ${[first.Action].flat().join(', ')})`);
+    const changed = [{ ...first, Resource: '*' }, ...rest, { Sid: 'Extra', Effect: 'Allow', Action: 's3:*', Resource: '*' }];
+    expect(policyDrift(wanted, readBack(changed))).toBe(`statement ${first.Sid}: its Resource changed; 1 statement(s) not written by setup: Extra`);
   });
 });

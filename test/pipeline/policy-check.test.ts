@@ -13,7 +13,7 @@ import {
   ownSids,
   streamPolicyStatement,
 } from '../../src/pipeline/policies.js';
-import { checkConsumerAccess, grantAsStatement, simulateAccess } from '../../src/pipeline/policy-check.js';
+import { checkConsumerAccess, grantAsStatement, simulateAccess } from '../support/policy-check.js';
 
 const REGION = 'us-east-1';
 const PRODUCER = '111111111111';

@@ -11,7 +11,7 @@ import {
   policyDocument,
   streamPolicyStatement,
 } from '../../src/pipeline/policies.js';
-import { grantAsStatement } from '../../src/pipeline/policy-check.js';
+import { grantAsStatement } from '../support/policy-check.js';
 import { type AccessRequest, adminPolicy, shippedAccessEvaluator } from '../../src/sandbox/index.js';
 import { iamSimulateAccess } from '../support/iam-simulate-access.js';
 

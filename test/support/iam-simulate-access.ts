@@ -1,4 +1,4 @@
-import { simulateAccess } from '../../src/pipeline/policy-check.js';
+import { simulateAccess } from './policy-check.js';
 import type { AccessEvaluator } from '../../src/sandbox/index.js';
 
 /**

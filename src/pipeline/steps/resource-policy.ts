@@ -1,7 +1,7 @@
 import { DeleteResourcePolicyCommand, DescribeStreamConsumerCommand, DescribeStreamSummaryCommand, GetResourcePolicyCommand, PutResourcePolicyCommand } from '@aws-sdk/client-kinesis';
 import type { Step, StepContext } from '../../engine/types.js';
 import { waitFor } from '../../engine/wait.js';
-import { consumerPolicyStatement, mergeStatements, ownSids, parsePolicy, removeStatements, streamPolicyStatement, type PolicyStatement } from '../policies.js';
+import { consumerPolicyStatement, mergeStatements, ownSids, parsePolicy, removeStatements, statementDrift, streamPolicyStatement, type PolicyStatement } from '../policies.js';
 import { callAws, hasCode, ifExists } from '../retry.js';
 import { STEP, type PipelineContext, waitOptions } from './context.js';
 import { principalNotYetVisible } from './shared.js';
@@ -67,9 +67,8 @@ function resourcePolicyStep(
       const statement = spec.statement(step, arn);
       const current = await read(step, arn);
       if (!mergeStatements(current, [statement], ctx.names.sidPrefix).changed) return { status: 'done', origin: 'created', outputs: outputsFor(step, arn) };
-      if (parsePolicy(current)?.Statement.some((s) => s['Sid'] === statement.Sid)) {
-        return { status: 'update', origin: 'created', outputs: outputsFor(step, arn), detail: 'our statement differs from what setup writes; it will be rewritten' };
-      }
+      const ours = parsePolicy(current)?.Statement.find((s) => s['Sid'] === statement.Sid);
+      if (ours) return { status: 'update', origin: 'created', outputs: outputsFor(step, arn), detail: `${statementDrift(statement, ours)}; it will be rewritten` };
       return { status: 'missing', detail: step.previous ? 'our statement was removed; it will be put back' : undefined };
     },
     async apply(step) {

@@ -1,7 +1,7 @@
 import { DeleteRolePolicyCommand, GetRolePolicyCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import type { Step, StepContext } from '../../engine/types.js';
 import { arns, lambdaLogGroupName } from '../names.js';
-import { consumerRoleInlinePolicy, parsePolicy, sameStatements } from '../policies.js';
+import { consumerRoleInlinePolicy, parsePolicy, policyDrift, sameStatements } from '../policies.js';
 import { callAws, ifExists } from '../retry.js';
 import { STEP, type PipelineContext } from './context.js';
 import { failureDestinationArn } from './failure-queue.js';
@@ -32,8 +32,10 @@ export function rolePolicyStep(ctx: PipelineContext): Step {
       const current = (await ifExists(step.clock, () => iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: policyName }))))?.PolicyDocument;
       if (current === undefined) return { status: 'missing' };
       const existing = parsePolicy(decodeURIComponent(current));
-      if (!existing || !sameStatements(existing.Statement, document(step).Statement)) {
-        return { status: 'update', origin: 'created', outputs: { roleName, policyName }, detail: 'the policy differs from what setup writes; it will be rewritten' };
+      const wanted = document(step).Statement;
+      if (!existing || !sameStatements(existing.Statement, wanted)) {
+        const drift = existing ? policyDrift(wanted, existing.Statement) : 'it is not a valid policy document';
+        return { status: 'update', origin: 'created', outputs: { roleName, policyName }, detail: `${drift}; it will be rewritten` };
       }
       return { status: 'done', origin: 'created', outputs: { roleName, policyName } };
     },

@@ -4,8 +4,8 @@ import {
   KINESIS_ENCRYPTION_CONTEXT_KEY,
   STREAM_READ_ACTIONS,
   type PolicyStatement,
-} from './policies.js';
-import { parseArn } from './validate.js';
+} from '../../src/pipeline/policies.js';
+import { parseArn } from '../../src/pipeline/validate.js';
 
 /** A policy as read from AWS (a JSON string) or as built (an object); undefined for none. */
 export type PolicyInput = string | object | undefined;

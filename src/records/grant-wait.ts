@@ -1,0 +1,81 @@
+import { GetEventSourceMappingCommand } from '@aws-sdk/client-lambda';
+import type { AccountSession } from '../aws/session.js';
+import type { Clock } from '../engine/clock.js';
+import { awsErrorCode, errorMessage } from '../errors.js';
+import { GRANT_PROPAGATION_MS, readPipelineSignals, type MappingSignals } from '../pipeline/mapping-signals.js';
+import type { Reporter } from '../render/types.js';
+
+/**
+ * How often a wait for records asks the mapping how its reads go. The first look comes after the
+ * mapping has had time to try: a record that arrives at once costs no call.
+ */
+const MAPPING_CHECK_INTERVAL_MS = 15_000;
+
+/** What the mapping's last result says about the KMS grant, judged by the grant's age. */
+export type GrantStatus =
+  /** It cannot decrypt, and the grant is young enough to be still propagating: wait. */
+  | { status: 'pending'; createdAt: number; ageMs: number }
+  /** It cannot decrypt, and the grant is older than a grant can take, or its age is unknown. */
+  | { status: 'problem'; ageMs?: number | undefined };
+
+/** A duration as a person says it: "40 s", "2 min 40 s". */
+export function formatAge(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  if (seconds < 60) return `${seconds} s`;
+  const rest = seconds % 60;
+  return `${Math.floor(seconds / 60)} min${rest > 0 ? ` ${rest} s` : ''}`;
+}
+
+/** Whether the mapping reports a KMS access problem, and if so whether the grant is still within the time it can take. */
+export function grantStatus(mapping: MappingSignals, grantCreatedAt: number | undefined, now: number): GrantStatus | undefined {
+  const kms = readPipelineSignals({ mapping, grantCreatedAt, now }).signals.find((s) => s.cause === 'kms-grant-propagating' || s.cause === 'kms-access');
+  if (!kms) return undefined;
+  if (grantCreatedAt === undefined) return { status: 'problem' };
+  // A grant stamped a little after `now` was made moments ago by a clock ahead of ours.
+  const ageMs = Math.max(0, now - grantCreatedAt);
+  return kms.severity === 'pending' ? { status: 'pending', createdAt: grantCreatedAt, ageMs } : { status: 'problem', ageMs };
+}
+
+/** The grant's wait, said once while records are awaited. */
+export const grantPendingNote = (ageMs: number) =>
+  `The KMS grant was created ${formatAge(ageMs)} ago and is not in effect yet: KMS grants can take up to five minutes (CreateGrant API reference). Lambda keeps the records and retries them; still waiting…`;
+
+/**
+ * While records are awaited, looks at the mapping now and then, and says once when its reads fail only
+ * because the deployment's KMS grant is not in effect yet, so that a wait of minutes is not mistaken
+ * for a broken pipeline. Needs the mapping and the grant's age, which only a deployment's state gives.
+ */
+export class GrantWatch {
+  private nextCheckAt: number;
+  private told = false;
+
+  constructor(
+    private readonly deps: { clock: Clock; reporter: Pick<Reporter, 'info' | 'debug'> },
+    private readonly watch: { consumer: AccountSession; mappingUuid?: string | undefined; grantCreatedAt?: number | undefined },
+  ) {
+    this.nextCheckAt = deps.clock.now() + MAPPING_CHECK_INTERVAL_MS;
+  }
+
+  /** Called after each look at the logs that still misses records. */
+  async whileWaiting(): Promise<void> {
+    const { clock, reporter } = this.deps;
+    const { mappingUuid, grantCreatedAt, consumer } = this.watch;
+    // A grant older than a grant can take is never "not in effect yet": nothing to look for then.
+    if (this.told || !mappingUuid || grantCreatedAt === undefined || clock.now() - grantCreatedAt >= GRANT_PROPAGATION_MS || clock.now() < this.nextCheckAt) return;
+    this.nextCheckAt = clock.now() + MAPPING_CHECK_INTERVAL_MS;
+    let mapping: MappingSignals;
+    try {
+      mapping = await consumer.clients.lambda.send(new GetEventSourceMappingCommand({ UUID: mappingUuid }));
+    } catch (error) {
+      // Only a hint is lost: the diagnosis after the timeout reads the mapping again and reports what fails.
+      if (!awsErrorCode(error)) throw error;
+      reporter.debug(`GetEventSourceMapping ${mappingUuid}: ${awsErrorCode(error)}: ${errorMessage(error)}; looking again later.`);
+      return;
+    }
+    const grant = grantStatus(mapping, grantCreatedAt, clock.now());
+    if (grant?.status === 'pending') {
+      reporter.info(grantPendingNote(grant.ageMs));
+      this.told = true;
+    }
+  }
+}
