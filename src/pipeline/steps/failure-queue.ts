@@ -10,7 +10,7 @@ import { ignoreMissing, originOf } from './shared.js';
  * Encrypted with SQS-managed keys, which need no key policy for Lambda to send to the queue, and kept
  * 14 days, the longest SQS allows: long enough to notice a failure and re-read its records from the stream.
  */
-export const FAILURE_QUEUE_ATTRIBUTES = { SqsManagedSseEnabled: 'true', MessageRetentionPeriod: '1209600' } as const;
+const FAILURE_QUEUE_ATTRIBUTES = { SqsManagedSseEnabled: 'true', MessageRetentionPeriod: '1209600' } as const;
 
 /** The queue's ARN, known before it exists: the role policy and the mapping name it. */
 export function failureQueueArn(ctx: Pick<PipelineContext, 'consumer' | 'names'>): string {
