@@ -1,3 +1,9 @@
+/**
+ * The hub of the model of AWS: accounts and regions, dispatch of every SDK call to its service model,
+ * fault injection, lazily computed state, seeding of existing resources and reads for assertions. One
+ * cohesive unit, kept in one file although it is longer than our usual limit; the services
+ * themselves live in their own files.
+ */
 import type { Clock } from '../engine/clock.js';
 import type { AccessDecision, AccessEvaluator, AccessRequest } from './access.js';
 import type { CallContext, ServiceModel } from './context.js';

@@ -1,3 +1,9 @@
+/**
+ * The model of Kinesis Data Streams: streams, shards and records, EFO consumers, resource policies,
+ * encryption and tags. One cohesive unit, kept in one file although it is longer than our usual
+ * limit: every operation reads and changes the same stream state, and splitting it would scatter the
+ * rules a reader checks against the Kinesis API reference.
+ */
 import { createHash } from 'node:crypto';
 import {
   AddTagsToStreamCommand,

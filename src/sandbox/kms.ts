@@ -1,3 +1,8 @@
+/**
+ * The model of KMS: keys, aliases, key policies and grants, and the decrypt decision Kinesis makes
+ * for a reader. One cohesive unit, kept in one file although it is longer than our usual limit: the
+ * grant rules and the key states they depend on belong together.
+ */
 import {
   CancelKeyDeletionCommand,
   CreateAliasCommand,

@@ -1,3 +1,9 @@
+/**
+ * The model of Lambda: functions, event source mappings with their state machine, and tags. One
+ * cohesive unit, kept in one file although it is longer than our usual limit: the mapping rules
+ * (states, access checked at creation, ownership by tags) read the functions and roles the same
+ * operations manage.
+ */
 import { createHash } from 'node:crypto';
 import {
   CreateEventSourceMappingCommand,

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -68,5 +68,18 @@ describe('the built binary', () => {
     expect(code).toBe(2);
     expect(stdout + stderr).not.toMatch(ansi);
     expect(stderr).toContain('--producer-profile');
+  });
+
+  it('loads neither the AWS SDK nor the sandbox for --help', () => {
+    const loads = path.join(mkdtempSync(path.join(tmpdir(), 'kds-xacct-loads-')), 'loads.txt');
+    const result = spawnSync(process.execPath, ['--import', path.resolve(import.meta.dirname, 'record-loads.mjs'), bin, 'setup', '--help'], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, KDS_XACCT_LOADS: loads },
+      timeout: 15_000,
+    });
+    expect(result.status).toBe(0);
+    const loaded = readFileSync(loads, 'utf8').split('\n').filter(Boolean);
+    expect(loaded.some((url) => url.includes('commander'))).toBe(true);
+    expect(loaded.filter((url) => /@aws-sdk|@smithy|FakeCloud|environment-|sandbox/.test(url))).toEqual([]);
   });
 });
