@@ -3,6 +3,7 @@ import { IAMClient, type IAMClientConfig } from '@aws-sdk/client-iam';
 import { KinesisClient, type KinesisClientConfig } from '@aws-sdk/client-kinesis';
 import { KMSClient, type KMSClientConfig } from '@aws-sdk/client-kms';
 import { LambdaClient, type LambdaClientConfig } from '@aws-sdk/client-lambda';
+import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
 import { STSClient, type STSClientConfig } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentityProvider, Logger } from '@aws-sdk/types';
 import { SERVICE_IDS, type ConfiguredEndpoint, type ServiceKey } from './endpoints.js';
@@ -17,6 +18,7 @@ export interface ClientOverrides {
   iam?: Partial<IAMClientConfig>;
   lambda?: Partial<LambdaClientConfig>;
   logs?: Partial<CloudWatchLogsClientConfig>;
+  sqs?: Partial<SQSClientConfig>;
   sts?: Partial<STSClientConfig>;
 }
 
@@ -70,6 +72,7 @@ export function createClients({ account, profile, region, credentials, endpoints
       ...(endpoints.logs && { disableHostPrefix: true }),
       ...overrides.logs,
     }),
+    sqs: new SQSClient({ ...common, ...endpointOf('sqs'), ...overrides.sqs }),
     sts: new STSClient({ ...common, ...endpointOf('sts'), ...overrides.sts }),
   };
   for (const service of Object.keys(clients) as ServiceKey[]) {

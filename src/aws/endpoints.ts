@@ -13,6 +13,7 @@ export const SERVICE_IDS = {
   iam: 'IAM',
   lambda: 'Lambda',
   logs: 'CloudWatch Logs',
+  sqs: 'SQS',
   sts: 'STS',
 } as const satisfies Record<keyof AwsClients, string>;
 

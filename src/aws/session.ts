@@ -3,6 +3,7 @@ import type { IAMClient } from '@aws-sdk/client-iam';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { STSClient } from '@aws-sdk/client-sts';
 
 /** Which side of the pipeline an account plays. */
@@ -15,6 +16,7 @@ export interface AwsClients {
   iam: IAMClient;
   lambda: LambdaClient;
   logs: CloudWatchLogsClient;
+  sqs: SQSClient;
   sts: STSClient;
 }
 

@@ -32,6 +32,8 @@ export function defineSetupCommand(program: Command, action: CommandAction): Com
     .addOption(new Option('--starting-position <position>', 'where a new mapping starts reading').choices(['TRIM_HORIZON', 'LATEST']))
     .option('--max-retries <n>', 'MaximumRetryAttempts of the mapping (-1 for unlimited)', integer(-1, 10_000))
     .option('--max-record-age <seconds>', 'MaximumRecordAgeInSeconds of the mapping (-1, or 60 to 604800)', integer(-1, 604_800))
+    .option('--failure-destination <arn>', 'send the details of batches the mapping gives up on to this existing SQS queue, SNS topic or S3 bucket (only S3 also keeps the records) instead of a queue setup makes')
+    .option('--no-failure-destination', 'give the mapping no on-failure destination: batches it gives up on are dropped without a trace')
     .option('--adopt', 'take over resources that already exist with our names but are not ours')
     .option('--no-rollback', 'keep what was created when a step fails, so a re-run resumes')
     .option('--dry-run', 'print the plan after read-only calls, and change nothing')

@@ -12,6 +12,7 @@ import { newState, type DeploymentState } from '../engine/state.js';
 import { ExitCode, InterruptedError, UserError } from '../errors.js';
 import type { Prompter } from '../prompts.js';
 import { completeConfig, DEFAULTS, flagFor, loadAnswersFile, mergeAnswers, recordedAnswers, type SetupAnswers, type SetupConfig } from '../pipeline/config.js';
+import { failureDestinationWarning } from '../pipeline/failure-destination.js';
 import { defaultNames } from '../pipeline/names.js';
 import { NotOursError } from '../pipeline/steps/shared.js';
 import { STEP, pipelineContext, primaryId } from '../pipeline/steps/context.js';
@@ -20,6 +21,7 @@ import {
   validateBatchSize,
   validateConsumerName,
   validateDeploymentName,
+  validateFailureDestinationArn,
   validateFunctionName,
   validateLogRetentionDays,
   validateMaximumRecordAgeInSeconds,
@@ -209,6 +211,19 @@ async function askTheRest(wizard: Wizard, producer: AccountSession, consumer: Ac
   await wizard.ask('maxRecordAge', async (p) =>
     Number(await p.input({ message: 'Maximum record age (seconds, -1 for none):', default: String(DEFAULTS.maxRecordAgeSeconds), validate: validateMaximumRecordAgeInSeconds })),
   );
+  await wizard.ask('failureDestination', async (p) => {
+    const choice = await p.select({
+      message: 'Where should the mapping report batches it gives up on?',
+      choices: [
+        { name: `A new SQS queue (${wizard.answers.name}-failed-batches): the shard and sequence numbers of each failed batch`, value: 'queue' as const },
+        { name: 'An existing SQS queue, SNS topic or S3 bucket (only S3 also keeps the records)', value: 'existing' as const },
+        { name: 'Nowhere: failed batches are dropped without a trace', value: 'none' as const },
+      ],
+    });
+    if (choice === 'queue') return undefined;
+    if (choice === 'none') return false;
+    return p.input({ message: 'ARN of the queue, topic or bucket:', validate: validateFailureDestinationArn });
+  });
 }
 
 function planLines(plan: PlannedStep[], accounts: { producer: AccountSession; consumer: AccountSession }): string {
@@ -288,6 +303,8 @@ export async function runSetup(ctx: CommandContext, rawFlags: Record<string, unk
   if (wizard.answers.region && wizard.answers.region !== accounts.producer.region) accounts = await connect(ctx, wizard);
   const { producer, consumer } = accounts;
   const config: SetupConfig = completeConfig({ ...wizard.answers, name: wizard.answers.name! }, defaultNames(wizard.answers.name!, consumer.accountId));
+  const destinationWarning = failureDestinationWarning(config.failureDestination);
+  if (destinationWarning) reporter.warn(destinationWarning);
   const release = await store.lock(config.name, 'setup');
   try {
     const previous = (await store.load(config.name)) ?? newState(config.name, 'setup', new Date(environment.clock.now()));

@@ -10,6 +10,7 @@ export function defineTeardownCommand(program: Command, action: CommandAction): 
     )
     .option('--key-pending-days <days>', 'waiting period before the KMS key is deleted', integer(7, 30), 30)
     .option('--keep-key', 'keep the KMS key setup created (needed when an adopted stream keeps records longer than 30 days)')
+    .option('--delete-failure-queue', 'delete the failure queue setup made even if it still holds reports of failed batches (an empty one is always deleted)')
     .option('--keep-logs', "keep the function's CloudWatch log group that setup made (one it did not make is never deleted)")
     .option('--delete-stream-with-consumers', 'delete our stream even if other consumers are registered on it')
     .addHelpText('after', examples('kds-xacct teardown --name orders', 'kds-xacct teardown --name orders --yes --key-pending-days 7'))

@@ -8,6 +8,7 @@ import { StepState, type EngineEvent } from '../engine/types.js';
 import { CommandFailedError, ExitCode, UserError } from '../errors.js';
 import { configFromState } from '../pipeline/config.js';
 import { discoverDeployment } from '../pipeline/discover.js';
+import { readFailedBatches } from '../pipeline/failure-destination.js';
 import { STEP, pipelineContext, primaryId } from '../pipeline/steps/context.js';
 import { setupSteps } from '../pipeline/steps/index.js';
 import { MAX_KEY_PENDING_DAYS, recordsOutlive, type RecordsOutlive } from '../pipeline/steps/kms-key.js';
@@ -29,6 +30,7 @@ interface TeardownFlags {
   keepKey?: boolean;
   keepLogs?: boolean;
   deleteStreamWithConsumers?: boolean;
+  deleteFailureQueue?: boolean;
 }
 
 type Accounts = { producer: AccountSession; consumer: AccountSession };
@@ -89,6 +91,21 @@ async function keyDecision(
   return outlive ? { outlive } : {};
 }
 
+/**
+ * A failure queue that holds reports is the only record of which records were lost: it is kept, with its
+ * tags (a later setup takes it up again), unless --delete-failure-queue. An empty one goes with the deployment.
+ */
+async function keepFailedBatches(ctx: CommandContext, flags: TeardownFlags, state: DeploymentState, consumer: AccountSession): Promise<void> {
+  const queue = state.steps[STEP.failureQueue];
+  if (queue?.origin !== 'created' || flags.deleteFailureQueue) return;
+  const { count } = await readFailedBatches(ctx.environment.clock, consumer.clients.sqs, queue.outputs.queueUrl!);
+  if (count === 0) return;
+  delete state.steps[STEP.failureQueue];
+  ctx.reporter.warn(
+    `Queue ${queue.outputs.queueName} holds ${count} report(s) of failed batches, so it is kept: ${queue.outputs.queueArn}. Look at them with \`aws sqs receive-message --queue-url ${queue.outputs.queueUrl} --visibility-timeout 0 --max-number-of-messages 10\`; to delete it with the rest, pass --delete-failure-queue.`,
+  );
+}
+
 function leftoverOf(p: PlannedRemoval): Leftover {
   return { stepId: p.stepId, title: p.resource, account: p.account, outputs: p.outputs };
 }
@@ -145,6 +162,8 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
       delete state.steps[STEP.logGroup];
       reporter.info(`--keep-logs: log group ${keptLogs.outputs.logGroupName} is kept.`);
     }
+
+    await keepFailedBatches(ctx, flags, state, consumer);
 
     const plan = planRemoval(removables, state, keyDays);
     if (plan.remove.length === 0) {

@@ -9,6 +9,7 @@ import {
   validateBatchSize,
   validateConsumerName,
   validateDeploymentName,
+  validateFailureDestinationArn,
   validateFunctionName,
   validateKmsKeyRef,
   validateLogRetentionDays,
@@ -44,6 +45,8 @@ export interface SetupAnswers {
   startingPosition?: StartingPosition;
   maxRetries?: number;
   maxRecordAge?: number;
+  /** An existing SQS queue, SNS topic or S3 bucket ARN; false for none (--no-failure-destination); absent for a queue setup makes. */
+  failureDestination?: string | false;
   adopt?: boolean;
 }
 
@@ -70,9 +73,14 @@ export interface SetupConfig {
     maxRetries: number;
     maxRecordAgeSeconds: number;
   };
+  /** Where the mapping sends the details of a batch it gives up on. */
+  failureDestination: FailureDestination;
   /** Take over same-named resources that are not ours instead of refusing. */
   adopt: boolean;
 }
+
+/** A queue setup makes and deletes, the user's own destination (adopted, never deleted), or none at all. */
+export type FailureDestination = { kind: 'queue' } | { kind: 'existing'; arn: string } | { kind: 'none' };
 
 /** The stated defaults of everything but the profiles and the deployment name. */
 export const DEFAULTS = {
@@ -88,7 +96,7 @@ export const DEFAULTS = {
 };
 
 /** Each answer's flag, and its JSON type in a --config file. */
-const answerKeys: Record<keyof SetupAnswers, { flag: string; type: 'string' | 'number' | 'boolean' }> = {
+const answerKeys: Record<keyof SetupAnswers, { flag: string; type: 'string' | 'number' | 'boolean' | 'string-or-false' }> = {
   producerProfile: { flag: '--producer-profile', type: 'string' },
   consumerProfile: { flag: '--consumer-profile', type: 'string' },
   region: { flag: '--region', type: 'string' },
@@ -108,6 +116,7 @@ const answerKeys: Record<keyof SetupAnswers, { flag: string; type: 'string' | 'n
   startingPosition: { flag: '--starting-position', type: 'string' },
   maxRetries: { flag: '--max-retries', type: 'number' },
   maxRecordAge: { flag: '--max-record-age', type: 'number' },
+  failureDestination: { flag: '--failure-destination', type: 'string-or-false' },
   adopt: { flag: '--adopt', type: 'boolean' },
 };
 
@@ -128,7 +137,9 @@ export async function loadAnswersFile(file: string): Promise<SetupAnswers> {
   for (const [key, value] of Object.entries(parsed)) {
     const expected = answerKeys[key as keyof SetupAnswers]?.type;
     if (!expected) throw new UserError(`--config: unknown key "${key}" in ${file}.`, `Known keys: ${Object.keys(answerKeys).join(', ')}.`);
-    if (typeof value !== expected) throw new UserError(`--config: "${key}" in ${file} must be a ${expected}.`);
+    if (expected === 'string-or-false') {
+      if (typeof value !== 'string' && value !== false) throw new UserError(`--config: "${key}" in ${file} must be an ARN, or false for none.`);
+    } else if (typeof value !== expected) throw new UserError(`--config: "${key}" in ${file} must be a ${expected}.`);
   }
   return parsed as SetupAnswers;
 }
@@ -178,6 +189,7 @@ export function completeConfig(answers: SetupAnswers & { name: string }, default
       maxRetries: check(validateMaximumRetryAttempts, 'maxRetries', answers.maxRetries ?? DEFAULTS.maxRetries) as number,
       maxRecordAgeSeconds: check(validateMaximumRecordAgeInSeconds, 'maxRecordAge', answers.maxRecordAge ?? DEFAULTS.maxRecordAgeSeconds) as number,
     },
+    failureDestination: answers.failureDestination === false ? { kind: 'none' } : answers.failureDestination === undefined ? { kind: 'queue' } : { kind: 'existing', arn: check(validateFailureDestinationArn, 'failureDestination', answers.failureDestination) },
     adopt: answers.adopt ?? false,
   };
 }
@@ -188,7 +200,7 @@ export function completeConfig(answers: SetupAnswers & { name: string }, default
  * each run decides it again.
  */
 export function recordedAnswers(config: SetupConfig): SetupAnswers {
-  const { esm, adopt: _adopt, shards, ...rest } = config;
+  const { esm, adopt: _adopt, shards, failureDestination, ...rest } = config;
   return {
     ...rest,
     ...(config.capacityMode === 'provisioned' && { shards }),
@@ -196,6 +208,8 @@ export function recordedAnswers(config: SetupConfig): SetupAnswers {
     startingPosition: esm.startingPosition,
     maxRetries: esm.maxRetries,
     maxRecordAge: esm.maxRecordAgeSeconds,
+    ...(failureDestination.kind === 'none' && { failureDestination: false }),
+    ...(failureDestination.kind === 'existing' && { failureDestination: failureDestination.arn }),
   };
 }
 

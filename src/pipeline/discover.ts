@@ -3,6 +3,7 @@ import { GetRoleCommand, GetRolePolicyCommand } from '@aws-sdk/client-iam';
 import { DescribeStreamConsumerCommand, GetResourcePolicyCommand } from '@aws-sdk/client-kinesis';
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { GetFunctionCommand, ListEventSourceMappingsCommand, ListTagsCommand, type EventSourceMappingConfiguration } from '@aws-sdk/client-lambda';
+import { GetQueueUrlCommand, ListQueueTagsCommand } from '@aws-sdk/client-sqs';
 import type { AccountRole, AccountSession } from '../aws/session.js';
 import type { Clock } from '../engine/clock.js';
 import { newState, type DeploymentState } from '../engine/state.js';
@@ -12,6 +13,8 @@ import { hasStatements, parsePolicy } from './policies.js';
 import { callAws, ifExists } from './retry.js';
 import { describeStream, functionTags, kinesisTags, kmsKeyTags, listGrants, logGroupTags } from './lookups.js';
 import { STEP } from './steps/context.js';
+import { failureQueueArn } from './steps/failure-queue.js';
+import { failureQueueName } from './failure-destination.js';
 
 const isOursTagged = (tags: Record<string, string | undefined> | undefined, deployment: string) => tags?.[TAG_DEPLOYMENT] === deployment;
 
@@ -130,6 +133,11 @@ export async function discoverDeployment(name: string, accounts: Record<AccountR
   const logGroupName = lambdaLogGroupName(state.steps[STEP.function]?.outputs.functionName ?? names.functionName);
   const logGroupArn = arns.logGroup(consumer.region, consumer.accountId, logGroupName);
   if (isOursTagged(await logGroupTags(clock, consumer.clients.logs, logGroupArn), name)) record(STEP.logGroup, 'created', { logGroupName, logGroupArn });
+  const queueName = failureQueueName(name);
+  const queueUrl = (await ifExists(clock, () => consumer.clients.sqs.send(new GetQueueUrlCommand({ QueueName: queueName }))))?.QueueUrl;
+  if (queueUrl && isOursTagged((await callAws(clock, () => consumer.clients.sqs.send(new ListQueueTagsCommand({ QueueUrl: queueUrl })))).Tags, name)) {
+    record(STEP.failureQueue, 'created', { queueName, queueUrl, queueArn: failureQueueArn({ consumer, names }) });
+  }
 
   // The key: ours by alias and tag, or the adopted key the stream is encrypted with (for our grant).
   const keyOf = async (keyId: string) => (await ifExists(clock, () => kms.send(new DescribeKeyCommand({ KeyId: keyId }))))?.KeyMetadata;

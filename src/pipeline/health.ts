@@ -12,6 +12,7 @@ import { arns } from './names.js';
 import { callAws, isNotFound } from './retry.js';
 import { STEP, primaryId, type PipelineContext } from './steps/context.js';
 import { listGrants } from './lookups.js';
+import { failedBatchesFinding, failureQueueName } from './failure-destination.js';
 import { setupSteps } from './steps/index.js';
 
 export interface HealthOptions {
@@ -267,6 +268,11 @@ export async function assessHealth(pipeline: PipelineContext, options: HealthOpt
       message: signal.diagnosis,
       fix: signal.fix,
     });
+  }
+
+  if (config.failureDestination.kind === 'queue') {
+    const failed = await failedBatchesFinding(clock, consumer.clients.sqs, failureQueueName(pipeline.names.deployment), config.streamName);
+    if (failed) add(failed);
   }
 
   return {

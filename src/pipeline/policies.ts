@@ -1,6 +1,7 @@
 import type { CreateGrantRequest } from '@aws-sdk/client-kms';
 import { ExitCode, UserError } from '../errors.js';
 import { SID_KINDS, isOwnSid } from './names.js';
+import { failureDestinationService } from './validate.js';
 
 export type ConditionBlock = Record<string, Record<string, string | string[]>>;
 
@@ -150,6 +151,8 @@ export function consumerRoleInlinePolicy(input: {
   consumerArn: string;
   keyArn: string;
   logGroupArn: string;
+  /** The mapping's on-failure destination, if it has one. */
+  failureDestinationArn?: string;
 }): PolicyDocument {
   return policyDocument([
     { Sid: 'ReadStream', Effect: 'Allow', Action: [...STREAM_READ_ACTIONS], Resource: input.streamArn },
@@ -164,7 +167,25 @@ export function consumerRoleInlinePolicy(input: {
       },
     },
     { Sid: 'WriteLogs', Effect: 'Allow', Action: [...LOG_STREAM_ACTIONS], Resource: `${input.logGroupArn}:*` },
+    ...(input.failureDestinationArn ? failureDestinationStatements(input.failureDestinationArn) : []),
   ]);
+}
+
+/**
+ * What Lambda calls, as the execution role, to report a failed batch (the Lambda developer guide, Kinesis
+ * on-failure destinations): SendMessage on a queue, Publish on a topic, PutObject and ListBucket on a bucket.
+ */
+export function failureDestinationStatements(arn: string): PolicyStatement[] {
+  const service = failureDestinationService(arn);
+  if (service === 'sqs') return [{ Sid: 'ReportFailedBatches', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: arn }];
+  if (service === 'sns') return [{ Sid: 'ReportFailedBatches', Effect: 'Allow', Action: 'sns:Publish', Resource: arn }];
+  if (service === 's3') {
+    return [
+      { Sid: 'ReportFailedBatches', Effect: 'Allow', Action: 's3:PutObject', Resource: `${arn}/*` },
+      { Sid: 'ListFailedBatches', Effect: 'Allow', Action: 's3:ListBucket', Resource: arn },
+    ];
+  }
+  throw new UserError(`"${arn}" is not an SQS queue, SNS topic or S3 bucket ARN.`);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -91,7 +91,7 @@ export async function callAws<T>(
 
 /** "It does not exist", as each service spells it. */
 export function isNotFound(error: unknown): boolean {
-  return hasCode(error, 'ResourceNotFoundException', 'NotFoundException', 'NoSuchEntityException', 'NoSuchEntity');
+  return hasCode(error, 'ResourceNotFoundException', 'NotFoundException', 'NoSuchEntityException', 'NoSuchEntity', 'QueueDoesNotExist');
 }
 
 /** A read through `callAws`, or undefined when the resource does not exist. */

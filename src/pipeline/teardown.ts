@@ -70,6 +70,8 @@ export function removalTitle(removable: Pick<Removable, 'id' | 'title'>, outputs
       return `delete ${removable.title} (${outputs.uuid ?? ''})`;
     case STEP.logGroup:
       return `delete log group ${outputs.logGroupName ?? ''}`;
+    case STEP.failureQueue:
+      return `delete failure queue ${outputs.queueName ?? ''}`;
     default:
       return `remove ${removable.title}`;
   }

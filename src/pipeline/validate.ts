@@ -192,6 +192,23 @@ export function validateKmsKeyRef(value: string): Validation {
   return true;
 }
 
+/** The services Lambda accepts as a stream mapping's on-failure destination (the Lambda developer guide, Kinesis on-failure destinations). */
+export type FailureDestinationService = 'sqs' | 'sns' | 's3';
+
+/** The service of an SQS queue, SNS topic or S3 bucket ARN, or undefined for anything else. */
+export function failureDestinationService(arn: string): FailureDestinationService | undefined {
+  if (/^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}$/.test(arn)) return 'sqs';
+  if (/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/.test(arn)) return 'sns';
+  // A bucket ARN names no region or account: arn:aws:s3:::bucket.
+  if (/^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(arn)) return 's3';
+  return undefined;
+}
+
+export function validateFailureDestinationArn(value: string): Validation {
+  if (failureDestinationService(value)) return true;
+  return `"${value}" is not an SQS queue, SNS topic or S3 bucket ARN. Use e.g. arn:aws:sqs:eu-west-1:123456789012:orders-failed, arn:aws:sns:eu-west-1:123456789012:alerts or arn:aws:s3:::my-bucket.`;
+}
+
 // ---------------------------------------------------------------------------------------
 // Numbers and choices
 

@@ -94,6 +94,7 @@ export async function diagnose(deps: DiagnoseDeps, target: Undelivered, outcome:
   const uuid = watch.mappingUuid ?? (await findMapping(deps, consumer, functionName, target.streamArn));
   let esm: Diagnostics['eventSourceMapping'];
   let grantPending: Diagnostics['grantPending'];
+  let onFailure: string | undefined;
   if (!uuid) {
     hints.push(
       `No event source mapping connects function ${functionName} to stream ${target.streamName} in account ${consumer.accountId} (${consumer.region}): ` +
@@ -108,6 +109,7 @@ export async function diagnose(deps: DiagnoseDeps, target: Undelivered, outcome:
         ...(mapping.StateTransitionReason && { stateTransitionReason: mapping.StateTransitionReason }),
         ...(mapping.LastProcessingResult && { lastProcessingResult: mapping.LastProcessingResult }),
       };
+      onFailure = mapping.DestinationConfig?.OnFailure?.Destination;
       if (mapping.State === 'Disabled' || mapping.State === 'Disabling') {
         hints.push(`The event source mapping is ${mapping.State}, so the function receives nothing. Enable it: aws lambda update-event-source-mapping --uuid ${uuid} --enabled`);
       } else if (mapping.State === 'Creating' || mapping.State === 'Enabling' || mapping.State === 'Updating') {
@@ -135,6 +137,12 @@ export async function diagnose(deps: DiagnoseDeps, target: Undelivered, outcome:
       }
     }
   }
-  if (outcome.errorLines.length > 0) hints.push('The function logged errors (above): fix them, and the mapping retries the records.');
+  if (outcome.errorLines.length > 0) {
+    hints.push(
+      onFailure
+        ? `The function logged errors (above). The mapping retries the records; a batch it gives up on is reported to ${onFailure} (its shard and sequence numbers, so it can be re-read from the stream), and \`kds-xacct status${nameFlag(deployment)}\` counts what waits there.`
+        : 'The function logged errors (above): fix them, and the mapping retries the records.',
+    );
+  }
   return { ...(esm && { eventSourceMapping: esm }), ...(grantPending && { grantPending }), functionErrors: outcome.errorLines, hints };
 }

@@ -2,6 +2,7 @@ import type { FakeCloud } from './fake-cloud.js';
 import { consumerStatus, streamStatus } from './kinesis.js';
 import { effectiveIdentityPolicies, recordReadProblem, resolveEventSource, roleOf } from './lambda.js';
 import { newLogGroup } from './logs.js';
+import { enqueue, findQueue } from './sqs.js';
 import type { EventSourceMapping, KinesisRecord, LambdaFunction, Shard } from './model.js';
 import { phaseNow } from './model.js';
 
@@ -135,6 +136,52 @@ async function invokeWithRetries(cloud: FakeCloud, accountId: string, region: st
     // With ReportBatchItemFailures, Lambda retries from the lowest failed sequence number.
     pending = esm.functionResponseTypes.includes('ReportBatchItemFailures') ? pending.slice(failedFrom) : pending;
   }
+  await reportDiscardedBatch(cloud, fn, esm, streamArn, pending, retries + 1, at);
+}
+
+/**
+ * Lambda discards a batch whose retries are exhausted and, with an on-failure destination, sends it a record
+ * of the batch, as the function's execution role (the Lambda developer guide, "Retain discarded batch records
+ * for a Kinesis Data Streams event source": the example invocation record, and sqs:SendMessage on the role).
+ * Only SQS destinations are modelled; a destination Lambda may not send to loses the record, and the reason
+ * goes to `cloud.diagnostics`.
+ */
+async function reportDiscardedBatch(cloud: FakeCloud, fn: LambdaFunction, esm: EventSourceMapping, streamArn: string, batch: KinesisRecord[], invokeCount: number, at: number): Promise<void> {
+  const destination = (esm.destinationConfig as { OnFailure?: { Destination?: string } } | undefined)?.OnFailure?.Destination;
+  if (!destination || batch.length === 0) return;
+  const stamp = (t: number) => new Date(t).toISOString();
+  const queue = findQueue(cloud, destination);
+  const problem = (why: string) => cloud.diagnostics.push(`${stamp(at)} ${esm.uuid}: the record of a discarded batch was not sent to ${destination}: ${why}`);
+  if (!destination.startsWith('arn:aws:sqs:')) return void problem('FakeCloud models SQS on-failure destinations only');
+  if (!queue) return void problem('the queue does not exist');
+  const role = roleOf(cloud, fn.role);
+  const decision = await cloud.evaluateAccess({
+    principal: fn.role,
+    action: 'sqs:SendMessage',
+    resource: queue.arn,
+    resourceAccount: queue.arn.split(':')[4]!,
+    identityPolicies: role ? effectiveIdentityPolicies(cloud, role, at) : [],
+    ...(queue.attributes.Policy && { resourcePolicy: JSON.parse(queue.attributes.Policy) }),
+  });
+  if (!decision.allowed) return void problem(`role ${fn.role} may not sqs:SendMessage (${decision.detail})`);
+  const first = batch[0]!;
+  const last = batch[batch.length - 1]!;
+  const record = {
+    requestContext: { requestId: cloud.ids.uuid(), functionArn: fn.arn, condition: 'RetryAttemptsExhausted', approximateInvokeCount: invokeCount },
+    responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+    version: '1.0',
+    timestamp: stamp(at),
+    KinesisBatchInfo: {
+      shardId: first.shardId,
+      startSequenceNumber: first.sequenceNumber,
+      endSequenceNumber: last.sequenceNumber,
+      approximateArrivalOfFirstRecord: stamp(first.arrivedAt),
+      approximateArrivalOfLastRecord: stamp(last.arrivedAt),
+      batchSize: batch.length,
+      streamArn,
+    },
+  };
+  enqueue(cloud, queue, JSON.stringify(record), at);
 }
 
 /** Runs the function once; returns the index to retry from, or undefined on success. */

@@ -3,9 +3,10 @@ import * as iam from '@aws-sdk/client-iam';
 import * as kinesis from '@aws-sdk/client-kinesis';
 import * as kms from '@aws-sdk/client-kms';
 import * as lambda from '@aws-sdk/client-lambda';
+import * as sqs from '@aws-sdk/client-sqs';
 import * as sts from '@aws-sdk/client-sts';
 
-export type ServiceName = 'Kinesis' | 'KMS' | 'IAM' | 'Lambda' | 'CloudWatchLogs' | 'STS';
+export type ServiceName = 'Kinesis' | 'KMS' | 'IAM' | 'Lambda' | 'CloudWatchLogs' | 'SQS' | 'STS';
 
 interface ServiceErrors {
   module: Record<string, unknown>;
@@ -22,12 +23,13 @@ const services: Record<ServiceName, ServiceErrors> = {
   IAM: { module: iam, base: iam.IAMServiceException, internal: 'ServiceFailureException', throttling: 'Throttling' },
   Lambda: { module: lambda, base: lambda.LambdaServiceException, internal: 'ServiceException', throttling: 'TooManyRequestsException' },
   CloudWatchLogs: { module: cwl, base: cwl.CloudWatchLogsServiceException, internal: 'ServiceUnavailableException', throttling: 'ThrottlingException' },
+  SQS: { module: sqs, base: sqs.SQSServiceException, internal: 'InternalError', throttling: 'RequestThrottled' },
   STS: { module: sts, base: sts.STSServiceException, internal: 'InternalFailure', throttling: 'Throttling' },
 };
 
 /** Codes that are server faults even when the SDK has no class for them. */
-const serverCodes = new Set(['InternalFailure', 'InternalFailureException', 'ServiceUnavailable', 'ServiceUnavailableException', 'ServiceFailureException', 'ServiceException', 'KMSInternalException', 'InternalServerException']);
-const throttlingCodes = new Set(['Throttling', 'ThrottlingException', 'TooManyRequestsException', 'LimitExceededException', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded']);
+const serverCodes = new Set(['InternalFailure', 'InternalFailureException', 'ServiceUnavailable', 'ServiceUnavailableException', 'ServiceFailureException', 'ServiceException', 'KMSInternalException', 'InternalServerException', 'InternalError']);
+const throttlingCodes = new Set(['Throttling', 'ThrottlingException', 'TooManyRequestsException', 'LimitExceededException', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded', 'RequestThrottled']);
 
 /**
  * Builds the error the real SDK would throw for `code`: the modelled exception class when the client

@@ -469,6 +469,7 @@ export const lambdaModel: ServiceModel = {
         if (input.MaximumRecordAgeInSeconds !== undefined) esm.maximumRecordAgeInSeconds = int(input.MaximumRecordAgeInSeconds, -1, -1, 604_800, 'MaximumRecordAgeInSeconds');
         if (input.BisectBatchOnFunctionError !== undefined) esm.bisectBatchOnFunctionError = input.BisectBatchOnFunctionError;
         if (input.FunctionResponseTypes !== undefined) esm.functionResponseTypes = input.FunctionResponseTypes;
+        if (input.DestinationConfig !== undefined) esm.destinationConfig = input.DestinationConfig;
         if (input.Enabled === true && state === 'Disabled') {
           const at = ctx.now + ctx.cloud.latency.esmCreate;
           esm.phase = { state: 'Enabling', until: at, then: 'Enabled' };

@@ -248,6 +248,25 @@ export interface LogGroup {
   events: LogEvent[];
 }
 
+// ---------------------------------------------------------------- SQS
+
+export interface QueueMessage {
+  messageId: string;
+  body: string;
+  sentAt: number;
+}
+
+export interface Queue {
+  name: string;
+  url: string;
+  arn: string;
+  createdAt: number;
+  /** As CreateQueue was given them (Policy included); the computed ones are added when read. */
+  attributes: Record<string, string>;
+  tags: Record<string, string>;
+  messages: QueueMessage[];
+}
+
 // ---------------------------------------------------------------- Accounts
 
 export interface RegionState {
@@ -257,6 +276,8 @@ export interface RegionState {
   functions: Map<string, LambdaFunction>;
   esms: Map<string, EventSourceMapping>;
   logGroups: Map<string, LogGroup>;
+  /** Absent in a sandbox saved before queues were modelled. */
+  queues?: Map<string, Queue>;
 }
 
 export interface AccountState {
@@ -267,7 +288,7 @@ export interface AccountState {
 }
 
 export function newRegionState(): RegionState {
-  return { streams: new Map(), keys: new Map(), aliases: new Map(), functions: new Map(), esms: new Map(), logGroups: new Map() };
+  return { streams: new Map(), keys: new Map(), aliases: new Map(), functions: new Map(), esms: new Map(), logGroups: new Map(), queues: new Map() };
 }
 
 /** Deterministic identifiers, so two runs of the same scenario produce the same ARNs and UUIDs. */

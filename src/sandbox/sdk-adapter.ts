@@ -3,6 +3,7 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { MiddlewareStack, Pluggable, SerializeHandler, SerializeHandlerArguments, SerializeHandlerOutput, SerializeMiddleware } from '@aws-sdk/types';
 import type { AwsClients } from '../aws/session.js';
@@ -118,7 +119,7 @@ const refusingRequestHandler = {
 };
 
 /**
- * The six clients of one account in one region, attached to `handle`, with credentials that name the
+ * The clients of one account in one region, attached to `handle`, with credentials that name the
  * account and a request handler that refuses, so that nothing can reach AWS even if the middleware were
  * bypassed. The sandbox's session factory gives these to the steps.
  */
@@ -131,5 +132,6 @@ export function attachedClients(handle: SdkCallHandler, config: { region: string
     iam: attachClient(new IAMClient(common), handle),
     lambda: attachClient(new LambdaClient(common), handle),
     logs: attachClient(new CloudWatchLogsClient(common), handle),
+    sqs: attachClient(new SQSClient(common), handle),
   };
 }

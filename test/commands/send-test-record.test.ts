@@ -218,6 +218,17 @@ describe('send-test-record', () => {
     expect(lastResult(p).verify?.diagnostics?.functionErrors.length).toBeGreaterThan(0);
   });
 
+  it('--verify says where a batch the function keeps failing is reported', async () => {
+    const p = await start();
+    const queueArn = `arn:aws:sqs:${REGION}:${CONSUMER}:orders-failed-batches`;
+    [...p.cloud.regionState(CONSUMER, REGION)!.esms.values()][0]!.destinationConfig = { OnFailure: { Destination: queueArn } };
+    p.cloud.setFunctionRuntime(async () => {
+      throw new TypeError('Cannot read properties of undefined');
+    });
+    expect(await p.harness.run('send-test-record', '--verify', '--timeout', '30s')).toBe(ExitCode.Failed);
+    expect(p.harness.reporter.text).toContain(`a batch it gives up on is reported to ${queueArn} (its shard and sequence numbers`);
+  });
+
   it('--verify stops at Ctrl-C', async () => {
     const p = await start({ esmEnabled: false });
     const running = p.harness.run('send-test-record', '--verify');

@@ -33,12 +33,13 @@ const questions: ScriptedAnswer[] = [
   [/Starting position/, undefined],
   [/Maximum retry attempts/, undefined],
   [/Maximum record age/, undefined],
+  [/report batches it gives up on/, 'queue'],
 ];
 
 describe('the setup wizard', () => {
   it('asks every question in order, shows the plan, and applies after one confirmation', async () => {
     world = twoAccounts();
-    const { prompter, run } = wizard([...questions, [/Apply 12 change\(s\) in accounts 111111111111 and 222222222222\?/, true]]);
+    const { prompter, run } = wizard([...questions, [/Apply 13 change\(s\) in accounts 111111111111 and 222222222222\?/, true]]);
     expect(await run()).toBe(ExitCode.Success);
     expect(prompter.asked).toHaveLength(questions.length + 1);
     const text = world.harness.reporter.text;
@@ -91,13 +92,13 @@ describe('the setup wizard', () => {
   it('asks only what the flags left open', async () => {
     world = twoAccounts();
     const { prompter, run } = wizard(
-      [[/Region/, undefined], [/Days to keep/, undefined], [/Batch size/, undefined], [/Starting position/, 'LATEST'], [/Maximum retry/, '5'], [/Maximum record age/, '-1'], [/Apply/, true]],
+      [[/Region/, undefined], [/Days to keep/, undefined], [/Batch size/, undefined], [/Starting position/, 'LATEST'], [/Maximum retry/, '5'], [/Maximum record age/, '-1'], [/report batches it gives up on/, 'queue'], [/Apply/, true]],
       '--producer-profile', 'prod', '--consumer-profile', 'analytics', '--name', 'orders', '--stream-name', 'orders-stream',
       '--capacity-mode', 'on-demand', '--kms-key', 'alias/kds-xacct/none', '--function-name', 'orders-fn', '--runtime', 'nodejs22.x', '--consumer-name', 'orders-efo',
     );
     // The key named does not exist: planning stops with a clear error before the confirmation.
     expect(await run()).toBe(ExitCode.Usage);
-    expect(prompter.asked.length).toBe(6);
+    expect(prompter.asked.length).toBe(7);
     expect(world.harness.reporter.text).toContain('KMS key alias/kds-xacct/none was not found');
     expect(world.cloud.mutatingCalls()).toEqual([]);
   });
@@ -110,7 +111,7 @@ describe('conflicts found while planning', () => {
     world = twoAccounts();
     world.cloud.seedRole('222222222222', { name: 'kds-xacct-orders-consumer' });
     world.cloud.seedFunction('222222222222', 'eu-west-1', { name: 'orders-consumer', role: 'arn:aws:iam::222222222222:role/kds-xacct-orders-consumer' });
-    const { prompter, run } = wizard([[/KMS key/, undefined], [/Adopt it\?/, true], [/Adopt it\?/, true], [/Apply/, true]], ...flags);
+    const { prompter, run } = wizard([[/KMS key/, undefined], [/report batches it gives up on/, 'queue'], [/Adopt it\?/, true], [/Adopt it\?/, true], [/Apply/, true]], ...flags);
     expect(await run(), world.harness.reporter.text).toBe(ExitCode.Success);
     expect(prompter.asked.filter((q) => /Adopt it\?/.test(q))).toHaveLength(2);
     expect(world.harness.reporter.text).toContain('IAM role kds-xacct-orders-consumer already exists');

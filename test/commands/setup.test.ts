@@ -21,7 +21,7 @@ describe('setup on two fresh accounts', () => {
     expect(code).toBe(ExitCode.Success);
     const state = await world.store.load('orders');
     expect(Object.keys(state!.steps).sort()).toEqual(
-      ['consumer-policy', 'efo-consumer', 'event-source-mapping', 'function', 'kms-grant', 'kms-key', 'log-group', 'role', 'role-policy', 'stream', 'stream-encryption', 'stream-policy'],
+      ['consumer-policy', 'efo-consumer', 'event-source-mapping', 'failure-queue', 'function', 'kms-grant', 'kms-key', 'log-group', 'role', 'role-policy', 'stream', 'stream-encryption', 'stream-policy'],
     );
     expect(state!.accounts).toEqual({
       producer: { profile: 'prod', accountId: PRODUCER, region: REGION },
@@ -137,6 +137,7 @@ describe('setup failures roll back', () => {
         'CreateGrant',
         'CreateKey',
         'CreateLogGroup',
+        'CreateQueue',
         'CreateRole',
         'CreateStream',
         'PutResourcePolicy',
@@ -149,7 +150,7 @@ describe('setup failures roll back', () => {
     );
   });
 
-  const mutatingCallsOfFreshSetup = 14;
+  const mutatingCallsOfFreshSetup = 15;
   for (let n = 1; n <= mutatingCallsOfFreshSetup; n++) {
     it(`a fault at mutating call ${n} leaves both accounts as they were`, async () => {
       world = twoAccounts();

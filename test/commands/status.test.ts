@@ -51,6 +51,7 @@ describe('status of a healthy deployment', () => {
       ['consumer', 'role', 'ok', 'created'],
       ['consumer', 'role-policy', 'ok', 'created'],
       ['consumer', 'log-group', 'ok', 'created'],
+      ['consumer', 'failure-queue', 'ok', 'created'],
       ['consumer', 'function', 'ok', 'created'],
       ['producer', 'stream-policy', 'ok', 'created'],
       ['producer', 'consumer-policy', 'ok', 'created'],
@@ -80,7 +81,7 @@ describe('status of a healthy deployment', () => {
       accounts: { producer: { accountId: PRODUCER, region: REGION, profile: 'prod' }, consumer: { accountId: CONSUMER, region: REGION, profile: 'analytics' } },
       findings: [],
     });
-    expect(report.resources).toHaveLength(12);
+    expect(report.resources).toHaveLength(13);
     for (const r of report.resources) expect(Object.keys(r)).toEqual(expect.arrayContaining(['step', 'account', 'title', 'status']));
     // Logs go to stderr as JSON lines, never into the document.
     for (const line of json.stderr.lines) expect(() => JSON.parse(line)).not.toThrow();
@@ -297,6 +298,6 @@ describe('status finds unhealthy resources', () => {
     const { code, report } = await status('--producer-profile', 'prod', '--consumer-profile', 'analytics');
     expect(code).toBe(ExitCode.Failed);
     expect(report.delivery).toBeUndefined();
-    expect(report.resources.filter((r) => r.status === 'missing').map((r) => r.step)).toEqual(['kms-key', 'stream', 'role', 'log-group']);
+    expect(report.resources.filter((r) => r.status === 'missing').map((r) => r.step)).toEqual(['kms-key', 'stream', 'role', 'log-group', 'failure-queue']);
   });
 });

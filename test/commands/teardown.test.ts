@@ -356,7 +356,7 @@ describe('failures and resuming', () => {
       const state = (await world.store.load('orders'))!;
       const left = Object.entries(state.steps).filter(([, r]) => r.origin === 'created').map(([id]) => id);
       expect(left.length).toBeGreaterThan(0);
-      for (const id of left) expect(text).toContain(`[${id === 'log-group' || ['role', 'role-policy', 'function', 'event-source-mapping'].includes(id) ? 'consumer' : 'producer'}]`);
+      for (const id of left) expect(text).toContain(`[${id === 'log-group' || ['role', 'failure-queue', 'role-policy', 'function', 'event-source-mapping'].includes(id) ? 'consumer' : 'producer'}]`);
 
       expect(await teardown(world, '--name', 'orders'), world.harness.reporter.text).toBe(ExitCode.Success);
       expect(world.cloud.snapshot()).toEqual(before);

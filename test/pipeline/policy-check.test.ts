@@ -260,3 +260,32 @@ describe('grantAsStatement', () => {
     });
   });
 });
+
+describe('the on-failure destination in the role policy', () => {
+  const QUEUE = `arn:aws:sqs:${REGION}:${CONSUMER_ACCOUNT}:orders-failed-batches`;
+  const withDestination = (failureDestinationArn: string) => consumerRoleInlinePolicy({ streamArn: STREAM, consumerArn: CONSUMER, keyArn: KEY, logGroupArn: LOG_GROUP, failureDestinationArn });
+  const allowed = async (policy: object, action: string, resourceArn: string) => (await simulateAccess({ principalArn: ROLE, action, resourceArn, identityPolicies: [policy] })).allowed;
+
+  it('lets the role send to its failure queue, and do nothing else with it or any other queue', async () => {
+    const policy = withDestination(QUEUE);
+    expect(await allowed(policy, 'sqs:SendMessage', QUEUE)).toBe(true);
+    for (const action of ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:PurgeQueue', 'sqs:DeleteQueue', 'sqs:SetQueueAttributes', 'sqs:GetQueueAttributes']) {
+      expect(await allowed(policy, action, QUEUE), action).toBe(false);
+    }
+    expect(await allowed(policy, 'sqs:SendMessage', `arn:aws:sqs:${REGION}:${CONSUMER_ACCOUNT}:payments-failed-batches`)).toBe(false);
+    expect(await allowed(rolePolicy, 'sqs:SendMessage', QUEUE)).toBe(false);
+  });
+
+  it("gives a user's topic sns:Publish and a user's bucket s3:PutObject and s3:ListBucket, on that topic or bucket only", async () => {
+    const TOPIC = `arn:aws:sns:${REGION}:${CONSUMER_ACCOUNT}:alerts`;
+    const topicPolicy = withDestination(TOPIC);
+    expect(await allowed(topicPolicy, 'sns:Publish', TOPIC)).toBe(true);
+    expect(await allowed(topicPolicy, 'sns:Publish', `arn:aws:sns:${REGION}:${CONSUMER_ACCOUNT}:other`)).toBe(false);
+    expect(await allowed(topicPolicy, 'sns:Subscribe', TOPIC)).toBe(false);
+    // A bucket ARN names no account, which the simulator needs: the statements are compared instead.
+    expect(withDestination('arn:aws:s3:::orders-failures').Statement.slice(4)).toEqual([
+      { Sid: 'ReportFailedBatches', Effect: 'Allow', Action: 's3:PutObject', Resource: 'arn:aws:s3:::orders-failures/*' },
+      { Sid: 'ListFailedBatches', Effect: 'Allow', Action: 's3:ListBucket', Resource: 'arn:aws:s3:::orders-failures' },
+    ]);
+  });
+});

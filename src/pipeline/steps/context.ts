@@ -16,6 +16,7 @@ export const STEP = {
   role: 'role',
   rolePolicy: 'role-policy',
   logGroup: 'log-group',
+  failureQueue: 'failure-queue',
   function: 'function',
   streamPolicy: 'stream-policy',
   consumerPolicy: 'consumer-policy',
@@ -39,7 +40,7 @@ export interface PipelineContext {
 
 /** The one identifier worth showing for a step's outputs: its ARN, or its id where it has no ARN. */
 export function primaryId(outputs: Outputs): string | undefined {
-  return outputs.streamArn ?? outputs.consumerArn ?? outputs.keyArn ?? outputs.roleArn ?? outputs.functionArn ?? outputs.logGroupArn ?? outputs.resourceArn ?? outputs.uuid ?? outputs.grantId ?? outputs.policyName;
+  return outputs.streamArn ?? outputs.consumerArn ?? outputs.keyArn ?? outputs.roleArn ?? outputs.functionArn ?? outputs.logGroupArn ?? outputs.queueArn ?? outputs.resourceArn ?? outputs.uuid ?? outputs.grantId ?? outputs.policyName;
 }
 
 /** A deployment's step context: names default from the deployment name and are overridden by the config. */

@@ -15,6 +15,7 @@ import { functionStep } from './function.js';
 import { consumerPolicyStep, streamPolicyStep } from './resource-policy.js';
 import { grantStep } from './grant.js';
 import { esmStep } from './mapping.js';
+import { failureQueueStep } from './failure-queue.js';
 
 /** Every setup step, as a dependency graph: both accounts progress at once. */
 export function setupSteps(ctx: PipelineContext): Step[] {
@@ -26,6 +27,7 @@ export function setupSteps(ctx: PipelineContext): Step[] {
     roleStep(ctx),
     rolePolicyStep(ctx),
     logGroupStep(ctx),
+    failureQueueStep(ctx),
     functionStep(ctx),
     streamPolicyStep(ctx),
     consumerPolicyStep(ctx),

@@ -12,6 +12,7 @@ import { waitFor, withRetry } from '../../engine/wait.js';
 import { errorMessage } from '../../errors.js';
 import { RETRY_BUDGET_MS, callAws, hasCode, ifExists } from '../retry.js';
 import { STEP, type PipelineContext, waitOptions } from './context.js';
+import { failureDestinationArn } from './failure-queue.js';
 import { ignoreMissing, originOf } from './shared.js';
 
 /** Lambda validates the role's access to the stream when the mapping is created; fresh policies and grants take a while. */
@@ -59,6 +60,7 @@ export function esmStep(ctx: PipelineContext): Step {
         onRetry: step.progress,
       },
     );
+  const destination = failureDestinationArn(ctx);
   /** The settings an existing mapping can be brought back to (the starting position is fixed at creation). */
   const settings = {
     BatchSize: config.esm.batchSize,
@@ -66,12 +68,14 @@ export function esmStep(ctx: PipelineContext): Step {
     MaximumRetryAttempts: config.esm.maxRetries,
     MaximumRecordAgeInSeconds: config.esm.maxRecordAgeSeconds,
     FunctionResponseTypes: ['ReportBatchItemFailures' as const],
+    ...(destination && { DestinationConfig: { OnFailure: { Destination: destination } } }),
   };
   const differences = (esm: EventSourceMappingConfiguration): string[] => [
     ...(['BatchSize', 'BisectBatchOnFunctionError', 'MaximumRetryAttempts', 'MaximumRecordAgeInSeconds'] as const)
       .filter((key) => esm[key] !== settings[key])
       .map((key) => `${key} is ${String(esm[key])}, the config says ${String(settings[key])}`),
     ...(esm.FunctionResponseTypes?.includes('ReportBatchItemFailures') ? [] : ['ReportBatchItemFailures is off']),
+    ...(destination && esm.DestinationConfig?.OnFailure?.Destination !== destination ? [`its on-failure destination is ${esm.DestinationConfig?.OnFailure?.Destination ?? 'none'}, the config says ${destination}`] : []),
     ...(esm.State === 'Disabled' ? [`it is Disabled (${esm.StateTransitionReason ?? 'no reason given'})`] : []),
   ];
   return {
@@ -79,7 +83,8 @@ export function esmStep(ctx: PipelineContext): Step {
     title: `event source mapping ${config.functionName} ← ${config.consumerName}`,
     account: 'consumer',
     // The log group too: the role may not create it, so records delivered before it exists lose their log lines.
-    dependsOn: [STEP.stream, STEP.function, STEP.consumer, STEP.rolePolicy, STEP.streamPolicy, STEP.consumerPolicy, STEP.grant, STEP.logGroup],
+    // The failure queue too: a batch given up on before it exists would leave no trace.
+    dependsOn: [STEP.stream, STEP.function, STEP.consumer, STEP.rolePolicy, STEP.streamPolicy, STEP.consumerPolicy, STEP.grant, STEP.logGroup, STEP.failureQueue],
     async check(step) {
       const consumerArn = step.outputsOf(STEP.consumer).consumerArn!;
       const found = await find(step, consumerArn);

@@ -4,9 +4,10 @@ import { arns, lambdaLogGroupName } from '../names.js';
 import { consumerRoleInlinePolicy, parsePolicy, policyDrift, sameStatements } from '../policies.js';
 import { callAws, ifExists } from '../retry.js';
 import { STEP, type PipelineContext } from './context.js';
+import { failureDestinationArn } from './failure-queue.js';
 import { ignoreMissing } from './shared.js';
 
-/** The role's scoped inline policy: read the stream and consumer, decrypt with the key, write the function's logs. */
+/** The role's scoped inline policy: read the stream and consumer, decrypt with the key, write the function's logs, report failed batches. */
 export function rolePolicyStep(ctx: PipelineContext): Step {
   const { consumer, producer, names, config } = ctx;
   const iam = consumer.clients.iam;
@@ -19,6 +20,7 @@ export function rolePolicyStep(ctx: PipelineContext): Step {
       consumerArn: `${arns.stream(producer.region, producer.accountId, config.streamName)}/consumer/${config.consumerName}:*`,
       keyArn: step.outputsOf(STEP.kmsKey).keyArn!,
       logGroupArn: arns.logGroup(consumer.region, consumer.accountId, lambdaLogGroupName(config.functionName)),
+      failureDestinationArn: failureDestinationArn(ctx),
     });
   return {
     id: STEP.rolePolicy,

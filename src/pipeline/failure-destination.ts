@@ -1,0 +1,79 @@
+import { GetQueueAttributesCommand, GetQueueUrlCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Clock } from '../engine/clock.js';
+import type { FailureDestination } from './config.js';
+import { errorMessage } from '../errors.js';
+import type { Finding } from './health-report.js';
+import { callAws, ifExists } from './retry.js';
+import { STEP } from './steps/context.js';
+
+/** What the user is told about a destination that is not the queue setup makes. */
+export function failureDestinationWarning(destination: FailureDestination): string | undefined {
+  if (destination.kind === 'none') {
+    return 'No on-failure destination (--no-failure-destination): a batch the mapping gives up on, after its retries or its maximum record age, is dropped and nothing records which records were lost.';
+  }
+  if (destination.kind === 'existing' && !/^arn:[^:]+:s3:/.test(destination.arn)) {
+    return `Failed batches are reported to ${destination.arn}: their shard and sequence numbers, not the records themselves (only an S3 bucket also keeps the records). Re-read them from the stream while it still holds them.`;
+  }
+  return undefined;
+}
+
+/** The queue setup makes in the consumer account. */
+export function failureQueueName(deployment: string): string {
+  return `${deployment}-failed-batches`;
+}
+
+export interface FailedBatches {
+  count: number;
+  /** The oldest report a look could see: why Lambda gave up, and which records it gave up on. */
+  oldest?: { condition: string; shardId: string; startSequenceNumber: string; endSequenceNumber: string; timestamp: string };
+}
+
+/** How many failed batches wait in the queue, and the first one's details, read without hiding any message. */
+export async function readFailedBatches(clock: Clock, sqs: SQSClient, queueUrl: string): Promise<FailedBatches> {
+  const attributes = await callAws(clock, () => sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] })));
+  const count = Number(attributes.Attributes?.ApproximateNumberOfMessages ?? 0);
+  if (count === 0) return { count };
+  // VisibilityTimeout 0: looking must not hide the report from whoever processes the queue.
+  const received = await callAws(clock, () => sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1, VisibilityTimeout: 0 })));
+  const body = received.Messages?.[0]?.Body;
+  if (!body) return { count };
+  try {
+    const report = JSON.parse(body) as { requestContext?: { condition?: string }; timestamp?: string; KinesisBatchInfo?: { shardId?: string; startSequenceNumber?: string; endSequenceNumber?: string } };
+    const info = report.KinesisBatchInfo;
+    if (!info?.shardId) return { count };
+    return {
+      count,
+      oldest: { condition: report.requestContext?.condition ?? 'unknown', shardId: info.shardId, startSequenceNumber: info.startSequenceNumber ?? '?', endSequenceNumber: info.endSequenceNumber ?? '?', timestamp: report.timestamp ?? '?' },
+    };
+  } catch {
+    // Someone else's message in the queue: counted, but it names no batch.
+    return { count };
+  }
+}
+
+/**
+ * status's finding for the queue setup made: reports waiting there are batches Lambda gave up on, which
+ * the user must look at (and re-read from the stream) before the stream's retention drops the records.
+ */
+export async function failedBatchesFinding(clock: Clock, sqs: SQSClient, queueName: string, streamName: string): Promise<Finding | undefined> {
+  const step = STEP.failureQueue;
+  let batches: FailedBatches;
+  let queueUrl: string | undefined;
+  try {
+    queueUrl = (await ifExists(clock, () => sqs.send(new GetQueueUrlCommand({ QueueName: queueName }))))?.QueueUrl;
+    if (!queueUrl) return undefined;
+    batches = await readFailedBatches(clock, sqs, queueUrl);
+  } catch (error) {
+    return { severity: 'warning', step, account: 'consumer', message: `could not read failure queue ${queueName}: ${errorMessage(error)}`, fix: 'check that the consumer profile may sqs:GetQueueAttributes and sqs:ReceiveMessage on it' };
+  }
+  if (batches.count === 0) return undefined;
+  const oldest = batches.oldest;
+  const which = oldest ? `; the first (${oldest.timestamp}, ${oldest.condition}) covers ${oldest.shardId} sequence numbers ${oldest.startSequenceNumber} to ${oldest.endSequenceNumber}` : '';
+  return {
+    severity: 'error',
+    step,
+    account: 'consumer',
+    message: `${batches.count} failed batch(es) waiting in queue ${queueName}: Lambda gave up on their records${which}`,
+    fix: `find why in the function's logs (kds-xacct tail-logs), re-read those records from stream ${streamName} while it still holds them, then delete the messages (aws sqs purge-queue --queue-url ${queueUrl})`,
+  };
+}

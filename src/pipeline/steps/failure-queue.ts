@@ -1,0 +1,64 @@
+import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, ListQueueTagsCommand } from '@aws-sdk/client-sqs';
+import type { Step, StepContext } from '../../engine/types.js';
+import { failureQueueName } from '../failure-destination.js';
+import { partitionOf } from '../names.js';
+import { callAws, ifExists } from '../retry.js';
+import { STEP, type PipelineContext } from './context.js';
+import { ignoreMissing, originOf } from './shared.js';
+
+/**
+ * Encrypted with SQS-managed keys, which need no key policy for Lambda to send to the queue, and kept
+ * 14 days, the longest SQS allows: long enough to notice a failure and re-read its records from the stream.
+ */
+const FAILURE_QUEUE_ATTRIBUTES = { SqsManagedSseEnabled: 'true', MessageRetentionPeriod: '1209600' } as const;
+
+/** The queue's ARN, known before it exists: the role policy and the mapping name it. */
+export function failureQueueArn(ctx: Pick<PipelineContext, 'consumer' | 'names'>): string {
+  const { region, accountId } = ctx.consumer;
+  return `arn:${partitionOf(region)}:sqs:${region}:${accountId}:${failureQueueName(ctx.names.deployment)}`;
+}
+
+/** The mapping's on-failure destination: the queue setup makes, the user's own, or none. */
+export function failureDestinationArn(ctx: Pick<PipelineContext, 'consumer' | 'names' | 'config'>): string | undefined {
+  const destination = ctx.config.failureDestination;
+  if (destination.kind === 'existing') return destination.arn;
+  return destination.kind === 'queue' ? failureQueueArn(ctx) : undefined;
+}
+
+/** The mapping's on-failure destination, when it is one setup makes: an SQS queue in the consumer account. */
+export function failureQueueStep(ctx: PipelineContext): Step {
+  const { consumer, names, config } = ctx;
+  const sqs = consumer.clients.sqs;
+  const queueName = failureQueueName(names.deployment);
+  const queueArn = failureQueueArn(ctx);
+  const urlOf = async (step: StepContext) => (await ifExists(step.clock, () => sqs.send(new GetQueueUrlCommand({ QueueName: queueName }))))?.QueueUrl;
+  return {
+    id: STEP.failureQueue,
+    title: `failure queue ${queueName}`,
+    account: 'consumer',
+    dependsOn: [],
+    async check(step) {
+      if (config.failureDestination.kind === 'none') return { status: 'skip', detail: 'no on-failure destination (--no-failure-destination)' };
+      if (config.failureDestination.kind === 'existing') return { status: 'skip', detail: `failed batches go to ${config.failureDestination.arn}` };
+      const queueUrl = await urlOf(step);
+      if (!queueUrl) return { status: 'missing' };
+      const outputs = { queueName, queueUrl, queueArn };
+      const tags = (await callAws(step.clock, () => sqs.send(new ListQueueTagsCommand({ QueueUrl: queueUrl })))).Tags;
+      const origin = originOf(ctx, STEP.failureQueue, `Queue ${queueName}`, tags, '--name');
+      if (origin === 'adopted') return { status: 'done', origin, outputs, detail: 'existing queue, kept as it is' };
+      const attributes: Record<string, string | undefined> = (await callAws(step.clock, () => sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['All'] })))).Attributes ?? {};
+      const differences = Object.entries(FAILURE_QUEUE_ATTRIBUTES)
+        .filter(([key, value]) => attributes[key] !== value)
+        .map(([key, value]) => `${key} is ${attributes[key] ?? 'unset'}, setup sets ${value}`);
+      // Reported rather than rewritten: setup changes nothing about a queue that may hold reports of lost records.
+      return { status: 'done', origin, outputs, ...(differences.length > 0 && { detail: differences.join('; ') }) };
+    },
+    async apply(step) {
+      const out = await callAws(step.clock, () => sqs.send(new CreateQueueCommand({ QueueName: queueName, Attributes: { ...FAILURE_QUEUE_ATTRIBUTES }, tags: names.tags })));
+      return { queueName, queueUrl: out.QueueUrl!, queueArn };
+    },
+    async undo(step, outputs) {
+      await ignoreMissing(() => callAws(step.clock, () => sqs.send(new DeleteQueueCommand({ QueueUrl: outputs.queueUrl }))));
+    },
+  };
+}

@@ -1,0 +1,184 @@
+import {
+  CreateQueueCommand,
+  DeleteQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  ListQueueTagsCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+  TagQueueCommand,
+} from '@aws-sdk/client-sqs';
+import { createHash } from 'node:crypto';
+import type { CallContext, ServiceModel } from './context.js';
+import { awsError } from './errors.js';
+import type { FakeCloud } from './fake-cloud.js';
+import type { Queue, RegionState } from './model.js';
+import { parseArn } from './model.js';
+
+const err = (code: string, message: string): Error => awsError('SQS', code, message);
+
+/** Attributes CreateQueue accepts that the model keeps; anything else fails loudly rather than being ignored. */
+const SETTABLE = new Set(['MessageRetentionPeriod', 'SqsManagedSseEnabled', 'KmsMasterKeyId', 'VisibilityTimeout', 'Policy', 'DelaySeconds', 'ReceiveMessageWaitTimeSeconds', 'MaximumMessageSize']);
+
+/** The SQS developer guide: a standard queue's default retention is 4 days, and SSE-SQS is on by default for new queues (since 2022). */
+const DEFAULT_ATTRIBUTES = { MessageRetentionPeriod: '345600', SqsManagedSseEnabled: 'true', VisibilityTimeout: '30' };
+
+export function queuesOf(rs: RegionState): Map<string, Queue> {
+  return (rs.queues ??= new Map());
+}
+
+export const queueUrl = (region: string, accountId: string, name: string) => `https://sqs.${region}.amazonaws.com/${accountId}/${name}`;
+
+/** A queue by its URL (`https://sqs.<region>.amazonaws.com/<account>/<name>`) or ARN, in any account. */
+export function findQueue(cloud: FakeCloud, ref: string): Queue | undefined {
+  const url = /^https:\/\/sqs\.([^.]+)\.amazonaws\.com\/(\d{12})\/([^/]+)$/.exec(ref);
+  const arn = parseArn(ref);
+  const [region, account, name] = url ? [url[1]!, url[2]!, url[3]!] : arn?.service === 'sqs' ? [arn.region, arn.account, arn.resource] : [];
+  if (!region || !account || !name) return undefined;
+  const rs = cloud.accounts.has(account) ? cloud.regionState(account, region) : undefined;
+  return rs ? queuesOf(rs).get(name) : undefined;
+}
+
+/** The SDK callers here are the account's own admin: the model answers calls on another account's queue with AccessDenied. */
+function ownQueue(ctx: CallContext, url: string | undefined): Queue {
+  if (!url) throw err('InvalidParameterValue', 'QueueUrl is required.');
+  const queue = findQueue(ctx.cloud, url);
+  if (!queue || !url.includes(`/${ctx.accountId}/`) || !url.includes(`.${ctx.region}.`)) {
+    throw err('QueueDoesNotExist', 'The specified queue does not exist.');
+  }
+  return queue;
+}
+
+/**
+ * Messages past the queue's retention period are gone (SQS developer guide, "message retention").
+ * Computed when read rather than by a timer, as elsewhere in the model.
+ */
+function live(queue: Queue, now: number) {
+  const retentionMs = Number(queue.attributes.MessageRetentionPeriod) * 1000;
+  queue.messages = queue.messages.filter((m) => m.sentAt + retentionMs > now);
+  return queue.messages;
+}
+
+const md5 = (text: string) => createHash('md5').update(text).digest('hex');
+
+/**
+ * Stores a message. Used by the API below and by Lambda's on-failure delivery, which authorises the
+ * sender itself. The SendMessage API reference: the body is 1 byte to 256 KiB.
+ */
+export function enqueue(cloud: FakeCloud, queue: Queue, body: string, now: number): { MessageId: string; MD5OfMessageBody: string } {
+  if (body.length === 0 || Buffer.byteLength(body) > 262_144) throw err('InvalidParameterValue', 'The message body must be between 1 byte and 256 KiB.');
+  const messageId = cloud.ids.uuid();
+  queue.messages.push({ messageId, body, sentAt: now });
+  return { MessageId: messageId, MD5OfMessageBody: md5(body) };
+}
+
+function attributesView(queue: Queue, now: number): Record<string, string> {
+  return {
+    ...DEFAULT_ATTRIBUTES,
+    ...queue.attributes,
+    QueueArn: queue.arn,
+    ApproximateNumberOfMessages: String(live(queue, now).length),
+    ApproximateNumberOfMessagesNotVisible: '0',
+    ApproximateNumberOfMessagesDelayed: '0',
+    CreatedTimestamp: String(Math.floor(queue.createdAt / 1000)),
+    LastModifiedTimestamp: String(Math.floor(queue.createdAt / 1000)),
+  };
+}
+
+export const sqsModel: ServiceModel = {
+  service: 'SQS',
+  client: SQSClient,
+  operations: {
+    CreateQueue: {
+      command: CreateQueueCommand,
+      mutating: true,
+      run(ctx, input) {
+        const name: string | undefined = input.QueueName;
+        // The CreateQueue API reference: up to 80 alphanumerics, hyphens and underscores; a FIFO queue's ends in .fifo.
+        if (!name || !/^[A-Za-z0-9_-]{1,80}$/.test(name)) throw err('InvalidParameterValue', `Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length (FakeCloud models standard queues only): ${name}`);
+        const attributes: Record<string, string> = { ...(input.Attributes ?? {}) };
+        for (const key of Object.keys(attributes)) if (!SETTABLE.has(key)) throw err('InvalidAttributeName', `FakeCloud does not model the queue attribute ${key}.`);
+        const retention = Number(attributes.MessageRetentionPeriod ?? DEFAULT_ATTRIBUTES.MessageRetentionPeriod);
+        // The API reference: MessageRetentionPeriod is 60 to 1,209,600 seconds (14 days).
+        if (!Number.isInteger(retention) || retention < 60 || retention > 1_209_600) throw err('InvalidAttributeValue', `Invalid value for the parameter MessageRetentionPeriod: ${attributes.MessageRetentionPeriod}`);
+        const queues = queuesOf(ctx.cloud.regionState(ctx.accountId, ctx.region)!);
+        const existing = queues.get(name);
+        const url = queueUrl(ctx.region, ctx.accountId, name);
+        if (existing) {
+          // The API reference: creating an existing queue with the same attributes returns its URL; different ones are QueueNameExists.
+          const same = Object.entries(attributes).every(([k, v]) => existing.attributes[k] === v) && Object.keys(existing.attributes).every((k) => k in attributes);
+          if (!same) throw err('QueueNameExists', `A queue already exists with the same name and a different value for attribute(s) ${Object.keys(attributes).join(', ')}`);
+          return { QueueUrl: url };
+        }
+        queues.set(name, { name, url, arn: `arn:aws:sqs:${ctx.region}:${ctx.accountId}:${name}`, createdAt: ctx.now, attributes, tags: { ...(input.tags ?? {}) }, messages: [] });
+        return { QueueUrl: url };
+      },
+    },
+    GetQueueUrl: {
+      command: GetQueueUrlCommand,
+      mutating: false,
+      run(ctx, input) {
+        if (input.QueueOwnerAWSAccountId && input.QueueOwnerAWSAccountId !== ctx.accountId) throw err('QueueDoesNotExist', 'FakeCloud models GetQueueUrl in the caller\'s own account only.');
+        const queue = queuesOf(ctx.cloud.regionState(ctx.accountId, ctx.region)!).get(input.QueueName ?? '');
+        if (!queue) throw err('QueueDoesNotExist', 'The specified queue does not exist.');
+        return { QueueUrl: queue.url };
+      },
+    },
+    GetQueueAttributes: {
+      command: GetQueueAttributesCommand,
+      mutating: false,
+      run(ctx, input) {
+        const queue = ownQueue(ctx, input.QueueUrl);
+        const all = attributesView(queue, ctx.now);
+        const names: string[] = input.AttributeNames ?? [];
+        // The API reference: without AttributeNames, no attributes are returned; `All` returns every one.
+        const wanted = names.includes('All') ? Object.keys(all) : names;
+        return { Attributes: Object.fromEntries(wanted.filter((n) => n in all).map((n) => [n, all[n]!])) };
+      },
+    },
+    ListQueueTags: {
+      command: ListQueueTagsCommand,
+      mutating: false,
+      run(ctx, input) {
+        return { Tags: { ...ownQueue(ctx, input.QueueUrl).tags } };
+      },
+    },
+    TagQueue: {
+      command: TagQueueCommand,
+      mutating: true,
+      run(ctx, input) {
+        Object.assign(ownQueue(ctx, input.QueueUrl).tags, input.Tags ?? {});
+        return {};
+      },
+    },
+    SendMessage: {
+      command: SendMessageCommand,
+      mutating: true,
+      run(ctx, input) {
+        return enqueue(ctx.cloud, ownQueue(ctx, input.QueueUrl), String(input.MessageBody ?? ''), ctx.now);
+      },
+    },
+    ReceiveMessage: {
+      command: ReceiveMessageCommand,
+      mutating: false,
+      run(ctx, input) {
+        // Receiving normally hides the messages for the visibility timeout; only a look that hides nothing is modelled.
+        if (input.VisibilityTimeout !== 0) throw err('InvalidParameterValue', 'FakeCloud models ReceiveMessage only with VisibilityTimeout 0 (a look that leaves the messages visible).');
+        const max: number = input.MaxNumberOfMessages ?? 1;
+        if (max < 1 || max > 10) throw err('InvalidParameterValue', 'Value for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10.');
+        const messages = live(ownQueue(ctx, input.QueueUrl), ctx.now).slice(0, max);
+        return { Messages: messages.map((m) => ({ MessageId: m.messageId, ReceiptHandle: `fake-receipt-${m.messageId}`, MD5OfBody: md5(m.body), Body: m.body, Attributes: { SentTimestamp: String(m.sentAt) } })) };
+      },
+    },
+    DeleteQueue: {
+      command: DeleteQueueCommand,
+      mutating: true,
+      run(ctx, input) {
+        const queue = ownQueue(ctx, input.QueueUrl);
+        queuesOf(ctx.cloud.regionState(ctx.accountId, ctx.region)!).delete(queue.name);
+        return {};
+      },
+    },
+  },
+};

@@ -1,0 +1,193 @@
+import { KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
+import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ExitCode } from '../../src/errors.js';
+import type { HealthReport } from '../../src/pipeline/health-report.js';
+import { CONSUMER, PRODUCER, REGION, twoAccounts } from '../support/two-accounts.js';
+
+let world: ReturnType<typeof twoAccounts>;
+afterEach(() => world?.cloud.restore());
+
+const QUEUE = 'orders-failed-batches';
+const QUEUE_ARN = `arn:aws:sqs:${REGION}:${CONSUMER}:${QUEUE}`;
+const queues = () => world.cloud.regionState(CONSUMER, REGION)!.queues!;
+const mapping = () => [...world.cloud.regionState(CONSUMER, REGION)!.esms.values()][0]!;
+const inlinePolicy = () => JSON.parse(world.cloud.account(CONSUMER).roles.get('kds-xacct-orders-consumer')!.inline.current!['kds-xacct-orders']!) as { Statement: Array<{ Sid: string; Action: unknown; Resource: unknown }> };
+const textSince = (from: number) =>
+  world.harness.reporter.lines
+    .slice(from)
+    .map((l) => (l.hint ? `${l.text}\n${l.hint}` : l.text))
+    .join('\n');
+
+/** The function reports every record whose data says "poison" as a batch item failure, as a handler that cannot process it would. */
+function failPoisonRecords(): void {
+  world.cloud.setFunctionRuntime(async (event) => ({
+    batchItemFailures: event.Records.filter((r) => Buffer.from(r.kinesis.data, 'base64').toString('utf8').includes('poison')).map((r) => ({ itemIdentifier: r.kinesis.sequenceNumber })),
+  }));
+}
+
+async function put(data: string): Promise<string> {
+  const kinesis = new KinesisClient({ region: REGION, credentials: world.cloud.credentialsFor(PRODUCER) });
+  const out = await kinesis.send(new PutRecordCommand({ StreamName: 'orders-stream', Data: new TextEncoder().encode(data), PartitionKey: 'a' }));
+  world.clock.advance(120_000);
+  await world.cloud.materialize();
+  return out.SequenceNumber!;
+}
+
+async function status(): Promise<{ code: ExitCode; report: HealthReport; text: string }> {
+  const lines = world.harness.reporter.lines.length;
+  const results = world.harness.reporter.results.length;
+  const code = await world.harness.run('status', '--name', 'orders');
+  return { code, report: world.harness.reporter.results[results] as HealthReport, text: textSince(lines) };
+}
+
+describe('the on-failure destination setup makes', () => {
+  it('is an encrypted, tagged queue kept 14 days, the mapping sends to it, and the role may only send to it', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders'), world.harness.reporter.text).toBe(ExitCode.Success);
+    const queue = queues().get(QUEUE)!;
+    expect(queue.attributes).toEqual({ SqsManagedSseEnabled: 'true', MessageRetentionPeriod: '1209600' });
+    expect(queue.tags).toMatchObject({ 'kds-xacct:deployment': 'orders' });
+    expect(mapping().destinationConfig).toEqual({ OnFailure: { Destination: QUEUE_ARN } });
+    expect(inlinePolicy().Statement.filter((s) => JSON.stringify(s).includes('sqs'))).toEqual([{ Sid: 'ReportFailedBatches', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: QUEUE_ARN }]);
+    expect((await world.store.load('orders'))!.steps['failure-queue']).toMatchObject({ origin: 'created', outputs: { queueName: QUEUE, queueArn: QUEUE_ARN } });
+
+    const calls = world.cloud.calls.length;
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    expect(world.cloud.calls.slice(calls).filter((c) => c.mutating)).toEqual([]);
+  });
+
+  it("receives Lambda's record of a batch the function keeps failing, and status reports it and exits 1", async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    failPoisonRecords();
+    await put('fine');
+    expect(queues().get(QUEUE)!.messages).toEqual([]);
+    expect((await status()).code).toBe(ExitCode.Success);
+
+    const sequenceNumber = await put('poison');
+    const messages = queues().get(QUEUE)!.messages;
+    expect(messages).toHaveLength(1);
+    const fnArn = `arn:aws:lambda:${REGION}:${CONSUMER}:function:orders-consumer`;
+    const streamArn = `arn:aws:kinesis:${REGION}:${PRODUCER}:stream/orders-stream`;
+    expect(JSON.parse(messages[0]!.body)).toEqual({
+      requestContext: { requestId: expect.any(String), functionArn: fnArn, condition: 'RetryAttemptsExhausted', approximateInvokeCount: 4 },
+      responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+      version: '1.0',
+      timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      KinesisBatchInfo: {
+        shardId: 'shardId-000000000000',
+        startSequenceNumber: sequenceNumber,
+        endSequenceNumber: sequenceNumber,
+        approximateArrivalOfFirstRecord: expect.stringMatching(/Z$/),
+        approximateArrivalOfLastRecord: expect.stringMatching(/Z$/),
+        batchSize: 1,
+        streamArn,
+      },
+    });
+
+    // A later batch succeeds, so the mapping looks healthy again: only the queue still says records were lost.
+    await put('fine again');
+    const { code, report, text } = await status();
+    expect(code).toBe(ExitCode.Failed);
+    expect(report.findings).toEqual([expect.objectContaining({ severity: 'error', step: 'failure-queue', account: 'consumer' })]);
+    expect(text).toContain(`1 failed batch(es) waiting in queue ${QUEUE}`);
+    expect(text).toContain(`shardId-000000000000 sequence numbers ${sequenceNumber} to ${sequenceNumber}`);
+    expect(text).toContain('RetryAttemptsExhausted');
+    expect(text).toContain('re-read those records from stream orders-stream');
+    // Looking does not take the report away from whoever processes the queue.
+    expect(queues().get(QUEUE)!.messages).toHaveLength(1);
+  });
+
+  it('is not sent to when the role may not: the record is lost and the fake says why', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    const role = world.cloud.account(CONSUMER).roles.get('kds-xacct-orders-consumer')!;
+    const policy = inlinePolicy();
+    policy.Statement = policy.Statement.filter((s) => s.Sid !== 'ReportFailedBatches');
+    role.inline.set({ 'kds-xacct-orders': JSON.stringify(policy) }, world.clock.now() - 3_600_000);
+    failPoisonRecords();
+    await put('poison');
+    expect(queues().get(QUEUE)!.messages).toEqual([]);
+    expect(world.cloud.diagnostics.some((d) => d.includes(`was not sent to ${QUEUE_ARN}`) && d.includes('sqs:SendMessage'))).toBe(true);
+  });
+});
+
+describe('teardown and the failure queue', () => {
+  async function withOneFailedBatch(): Promise<void> {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    failPoisonRecords();
+    await put('poison');
+    expect(queues().get(QUEUE)!.messages).toHaveLength(1);
+  }
+
+  it('deletes the empty queue setup made', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    expect(await world.harness.run('teardown', '--yes', '--name', 'orders')).toBe(ExitCode.Success);
+    expect(queues().size).toBe(0);
+    expect(world.cloud.calls.filter((c) => c.command === 'DeleteQueue' && !c.error)).toHaveLength(1);
+  });
+
+  it('keeps a queue that holds reports, says how many and how to look at them, and tears down the rest', async () => {
+    await withOneFailedBatch();
+    const from = world.harness.reporter.lines.length;
+    expect(await world.harness.run('teardown', '--yes', '--name', 'orders')).toBe(ExitCode.Success);
+    const text = textSince(from);
+    expect(text).toContain(`Queue ${QUEUE} holds 1 report(s) of failed batches, so it is kept: ${QUEUE_ARN}`);
+    expect(text).toContain('aws sqs receive-message --queue-url');
+    expect(text).toContain('--delete-failure-queue');
+    expect(queues().get(QUEUE)!.messages).toHaveLength(1);
+    expect(world.cloud.regionState(CONSUMER, REGION)!.functions.size).toBe(0);
+    expect(await world.store.load('orders')).toBeUndefined();
+  });
+
+  it('deletes it anyway with --delete-failure-queue', async () => {
+    await withOneFailedBatch();
+    expect(await world.harness.run('teardown', '--yes', '--name', 'orders', '--delete-failure-queue')).toBe(ExitCode.Success);
+    expect(queues().size).toBe(0);
+  });
+});
+
+describe('choosing another destination', () => {
+  it('--no-failure-destination: no queue, no destination, no permission, and a plain warning', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders', '--no-failure-destination')).toBe(ExitCode.Success);
+    expect(world.harness.reporter.text).toContain('No on-failure destination (--no-failure-destination): a batch the mapping gives up on');
+    expect(queues().size).toBe(0);
+    expect(mapping().destinationConfig).toBeUndefined();
+    expect(JSON.stringify(inlinePolicy())).not.toContain('sqs:');
+    // The choice is recorded: a re-run, and status, keep it.
+    const calls = world.cloud.calls.length;
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    expect(world.cloud.calls.slice(calls).filter((c) => c.mutating)).toEqual([]);
+    expect((await status()).report.resources.find((r) => r.step === 'failure-queue')).toMatchObject({ status: 'skipped' });
+  });
+
+  it("--failure-destination: the user's queue is used as it is, the role may send to it, and teardown keeps it", async () => {
+    world = twoAccounts();
+    const sqs = new SQSClient({ region: REGION, credentials: world.cloud.credentialsFor(CONSUMER) });
+    await sqs.send(new CreateQueueCommand({ QueueName: 'team-dlq' }));
+    const arn = `arn:aws:sqs:${REGION}:${CONSUMER}:team-dlq`;
+    expect(await world.setup('--name', 'orders', '--failure-destination', arn)).toBe(ExitCode.Success);
+    expect(world.harness.reporter.text).toContain(`Failed batches are reported to ${arn}: their shard and sequence numbers, not the records themselves (only an S3 bucket also keeps the records)`);
+    expect(world.cloud.calls.filter((c) => c.command === 'CreateQueue')).toHaveLength(1);
+    expect(mapping().destinationConfig).toEqual({ OnFailure: { Destination: arn } });
+    expect(inlinePolicy().Statement.find((s) => s.Sid === 'ReportFailedBatches')).toEqual({ Sid: 'ReportFailedBatches', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: arn });
+
+    failPoisonRecords();
+    await put('poison');
+    expect(queues().get('team-dlq')!.messages).toHaveLength(1);
+
+    expect(await world.harness.run('teardown', '--yes', '--name', 'orders')).toBe(ExitCode.Success);
+    expect([...queues().keys()]).toEqual(['team-dlq']);
+  });
+
+  it('refuses an ARN that is not a queue, topic or bucket, before touching AWS', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders', '--failure-destination', `arn:aws:lambda:${REGION}:${CONSUMER}:function:x`)).toBe(ExitCode.Usage);
+    expect(world.harness.reporter.text).toContain('is not an SQS queue, SNS topic or S3 bucket ARN');
+    expect(world.cloud.mutatingCalls()).toEqual([]);
+  });
+});
