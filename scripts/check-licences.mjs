@@ -5,7 +5,7 @@
  * permissively licensed code.
  *
  * Reads package-lock.json (v2/v3 `packages`): every entry that is not `dev` is installed by
- * `npm install kds-xacct` (or `npm ci --omit=dev`), so its `license` must be on the allow-list below.
+ * `npm install kds-xacct` (or `npm ci --omit=dev`), so its `license` must be on the allow-list in scripts/licences.mjs.
  * An entry without a licence in the lockfile is looked up in its installed package.json; one found
  * nowhere fails as unknown. SPDX expressions count when one side of an OR, or every side of an AND,
  * is permissive.

@@ -9,7 +9,7 @@ import path from 'node:path';
 /** @typedef {{ ok: boolean, offending: string[] }} Verdict */
 
 /** Permissive licences (SPDX ids): use, change and ship without passing on source-code obligations. */
-export const PERMISSIVE = new Set(
+const PERMISSIVE = new Set(
   [
     'MIT',
     'MIT-0',
