@@ -1,4 +1,12 @@
 /** Import rules for src/, checked by `npm test` (dependency-cruiser). */
+
+/**
+ * Every package is a devDependency, since dist/ bundles what src/ imports (DESIGN.md, Licences). These are
+ * the ones for tests and the build only: bundled, they would ship the AGPL simulator or a test library.
+ */
+const BUILD_AND_TEST_ONLY = ['@cloud-copilot/iam-simulate', '@types/node', 'aws-sdk-client-mock', 'dependency-cruiser', 'tsup', 'tsx', 'typescript', 'vitest'];
+const escape = (name) => name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
 module.exports = {
   forbidden: [
     {
@@ -11,9 +19,16 @@ module.exports = {
     {
       name: 'no-dev-dependency-at-run-time',
       severity: 'error',
-      comment: 'What ships runs without dev dependencies: test libraries, the IAM simulator and the build tools stay out of src/.',
+      comment: `What ships is bundled from src/: test libraries, the IAM simulator and the build tools (${BUILD_AND_TEST_ONLY.join(', ')}) stay out of it.`,
       from: { path: '^src/' },
-      to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'] },
+      to: { path: `node_modules/(${BUILD_AND_TEST_ONLY.map(escape).join('|')})/`, dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'no-undeclared-package',
+      severity: 'error',
+      comment: 'A package src/ imports must be in package.json, so the lockfile pins what dist/ bundles.',
+      from: { path: '^src/' },
+      to: { dependencyTypes: ['npm-no-pkg', 'npm-unknown'], dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'no-test-code-at-run-time',

@@ -9,7 +9,19 @@ export default defineConfig({
   platform: 'node',
   splitting: true,
   clean: true,
+  // Kept for `node --enable-source-maps` in a checkout; package.json `files` leaves them out of the
+  // package, where they would triple the download for a stack trace few users read.
   sourcemap: true,
-  // Dependencies stay in node_modules and are loaded by Node, not bundled.
-  skipNodeModulesBundle: true,
+  // 1.8 MB of JavaScript instead of 3.3 (the tarball 20% smaller); start-up time measured the same either
+  // way, so this is for the download. --debug stack traces name minified functions, hence the maps above.
+  minify: true,
+  // Every dependency goes into dist/, so `npm install kds-xacct` fetches one tarball (DESIGN.md, Licences).
+  noExternal: [/./],
+  // scripts/third-party-notice.mjs reads which packages went into the bundle from here.
+  metafile: true,
+  banner: {
+    // The SDK's CommonJS parts require() Node built-ins; an ESM bundle has no `require` of its own,
+    // and esbuild's stand-in throws "Dynamic require of ... is not supported" without this one.
+    js: "import { createRequire as __kdsCreateRequire } from 'node:module'; const require = __kdsCreateRequire(import.meta.url);",
+  },
 });

@@ -1,9 +1,11 @@
 /**
- * What `npm install kds-xacct` puts on a user's disk, measured without the network: the package's own
- * files (as `npm pack` would ship them) plus every production package of the lockfile, read from the
- * local node_modules. The lockfile's production entries are what `npm ci --omit=dev` installs; entries
- * marked devOptional (an optional peer of a production package that is also a dev dependency, such as
- * @types/node for @inquirer) are left out, because a user's install does not fetch optional peers.
+ * What `npm install kds-xacct` downloads and puts on a user's disk, measured without the network: the
+ * package's own files (as `npm pack` would ship them) plus every production package of the lockfile, read
+ * from the local node_modules. Since dist/ bundles every dependency there are none of the latter, and the
+ * figure is the package alone; the lockfile is still read, so a dependency that comes back is counted.
+ * The lockfile's production entries are what `npm ci --omit=dev` installs; entries marked devOptional (an
+ * optional peer of a production package that is also a dev dependency) are left out, because a user's
+ * install does not fetch optional peers.
  */
 import { spawnSync } from 'node:child_process';
 import { lstatSync, readFileSync, readdirSync } from 'node:fs';
@@ -17,6 +19,10 @@ interface LockEntry {
 }
 
 export interface Footprint {
+  /** The gzipped tarball `npm pack` writes: what npm downloads. */
+  tarballBytes: number;
+  /** Files in the tarball. */
+  tarballFiles: number;
   /** Bytes on disk (allocated blocks), as `du` counts them. */
   diskBytes: number;
   /** The files' own sizes, which do not depend on the file system. */
@@ -59,12 +65,12 @@ function tally(dir: string, skip: ReadonlySet<string> = new Set()): Tally {
   return total;
 }
 
-/** The files `npm pack` puts in the package (package.json `files`, plus what npm always adds). */
-function packedFiles(root: string): string[] {
+/** What `npm pack` would write: the tarball's size and the files in it (package.json `files`, plus what npm always adds). */
+function packed(root: string): { size: number; entryCount: number; files: string[] } {
   const result = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`npm pack --dry-run failed: ${result.stderr}`);
-  const [pack] = JSON.parse(result.stdout) as Array<{ files: Array<{ path: string }> }>;
-  return pack!.files.map((f) => f.path);
+  const [pack] = JSON.parse(result.stdout) as Array<{ size: number; entryCount: number; files: Array<{ path: string }> }>;
+  return { size: pack!.size, entryCount: pack!.entryCount, files: pack!.files.map((f) => f.path) };
 }
 
 export function productionFootprint(root: string): Footprint {
@@ -78,7 +84,8 @@ export function productionFootprint(root: string): Footprint {
     byName.set(name, (byName.get(name) ?? 0) + t.diskBytes);
   };
 
-  for (const file of packedFiles(root)) {
+  const tarball = packed(root);
+  for (const file of tarball.files) {
     const stat = lstatSync(path.join(root, file));
     add('kds-xacct', { diskBytes: stat.blocks * 512, contentBytes: stat.size, files: 1 });
   }
@@ -102,5 +109,5 @@ export function productionFootprint(root: string): Footprint {
     const name = key.slice(key.lastIndexOf('node_modules/') + 'node_modules/'.length);
     add(name.startsWith('@') ? name.split('/')[0]! : name, tally(dir, new Set(['node_modules'])));
   }
-  return { ...total, packages, byName: [...byName].sort((a, b) => b[1] - a[1]), notInstalled };
+  return { ...total, tarballBytes: tarball.size, tarballFiles: tarball.entryCount, packages, byName: [...byName].sort((a, b) => b[1] - a[1]), notInstalled };
 }

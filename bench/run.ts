@@ -2,8 +2,9 @@
  * `npm run bench`: setup and teardown in the fake cloud's latency model (virtual time), against the
  * critical-path lower bound of that model; the time from setup's start to a first verified record, likewise;
  * the same setup plan run strictly in sequence; AWS API call counts against the minimum; the cold start
- * and peak RSS of the built binary's --help and --version; and the size on disk of what
- * `npm install kds-xacct` installs (bench/footprint.ts).
+ * and peak RSS of the built binary's --help and --version; the packed tarball's size and file count and
+ * the size on disk of what `npm install kds-xacct` installs (bench/footprint.ts); and, where the registry
+ * answers, cold `npx` to --version against aws-cdk's (bench/npx.ts).
  *
  * Everything runs in process through `runCli`, with a VirtualClock and a MemoryStateStore: file I/O
  * or real sleeps would blur virtual time. The last line of output is one JSON object for scripts.
@@ -27,11 +28,12 @@ import { setupSteps } from '../src/pipeline/steps/index.js';
 import type { LatencyModel, RecordedCall } from '../src/sandbox/index.js';
 import { twoAccounts } from '../test/support/two-accounts.js';
 import { productionFootprint } from './footprint.js';
+import { coldNpx } from './npx.js';
 
 const RUNS = 5;
 const COLD_START_RUNS = 15;
 const NAME = 'bench';
-const TARGETS = { setupVsCriticalPath: 1.1, sequentialVsSetup: 1.5, helpColdStartMs: 150, prodInstallMiB: 40 };
+const TARGETS = { setupVsCriticalPath: 1.1, sequentialVsSetup: 1.5, helpColdStartMs: 150, prodInstallMiB: 40, npxVsCdk: 0.5 };
 const root = path.resolve(import.meta.dirname, '..');
 
 // ---------------------------------------------------------------------------------------------
@@ -422,6 +424,8 @@ async function main(): Promise<void> {
   const version = coldStart(['--version']);
   const footprint = productionFootprint(root);
   const footprintMet = footprint.notInstalled.length === 0 && footprint.diskBytes <= TARGETS.prodInstallMiB * 2 ** 20;
+  const npx = coldNpx(root);
+  const npxVsCdk = 'skipped' in npx ? undefined : median(npx.oursMs) / median(npx.cdkMs);
 
   const setupMs = median(setups);
   const sequentialMs = median(sequential);
@@ -477,10 +481,20 @@ async function main(): Promise<void> {
   out(`  node -e 0  ${baseline.medianMs.toFixed(1)} ms, peak RSS ${baseline.peakRssMb.toFixed(1)} MB  (Node's own start, for comparison)`);
   out(`  --version  ${version.medianMs.toFixed(1)} ms (min ${version.minMs.toFixed(1)}, max ${version.maxMs.toFixed(1)}), peak RSS ${version.peakRssMb.toFixed(1)} MB`);
   out();
-  out('production install (what `npm install kds-xacct` puts on disk: the packed package and the lockfile\'s production tree, read from node_modules)');
+  out('production install (what `npm install kds-xacct` downloads and puts on disk: the packed package and the lockfile\'s production tree, read from node_modules)');
+  out(`  tarball    ${mib(footprint.tarballBytes)} (${footprint.tarballBytes.toLocaleString('en')} bytes), ${footprint.tarballFiles} files`);
   out(`  on disk    ${mib(footprint.diskBytes)} (${footprint.contentBytes.toLocaleString('en')} bytes of file content, ${mib(footprint.contentBytes)}), ${footprint.files.toLocaleString('en')} files, ${footprint.packages} packages  (target <= ${TARGETS.prodInstallMiB} MiB: ${mark(footprintMet)})`);
   out(`  largest    ${footprint.byName.slice(0, 6).map(([name, bytes]) => `${name} ${mib(bytes)}`).join(', ')}`);
   if (footprint.notInstalled.length > 0) out(`  INCOMPLETE: not installed at their lockfile version (run npm ci): ${footprint.notInstalled.join(', ')}`);
+  out();
+  out('cold npx to --version, empty npm cache (ours from the packed tarball, so without its download; paired runs)');
+  if ('skipped' in npx) out(`  skipped: ${npx.skipped}`);
+  else {
+    const each = (ms: number[]) => `${sec(median(ms))} median (${ms.map(sec).join(', ')})`;
+    out(`  kds-xacct              ${each(npx.oursMs)}`);
+    out(`  aws-cdk ${npx.cdkVersion.split(' ')[0]!.padEnd(14)} ${each(npx.cdkMs)}`);
+    out(`  kds-xacct / aws-cdk    ${ratio(npxVsCdk!)}x  (target <= ${TARGETS.npxVsCdk}: ${mark(npxVsCdk! <= TARGETS.npxVsCdk)})`);
+  }
   out();
 
   const summary = {
@@ -505,6 +519,10 @@ async function main(): Promise<void> {
     prodInstallBytes: footprint.diskBytes,
     prodInstallContentBytes: footprint.contentBytes,
     prodInstallFiles: footprint.files,
+    prodInstallPackages: footprint.packages,
+    tarballBytes: footprint.tarballBytes,
+    tarballFiles: footprint.tarballFiles,
+    coldNpxVersion: 'skipped' in npx ? npx : { kdsXacctMs: Math.round(median(npx.oursMs)), awsCdkMs: Math.round(median(npx.cdkMs)), awsCdk: npx.cdkVersion, ratio: ratio(npxVsCdk!) },
     ...(footprint.notInstalled.length > 0 && { prodInstallNotInstalled: footprint.notInstalled }),
     teardown: 'pending' in teardown ? 'pending' : { ms: teardown.ms, criticalPathMs: teardown.bound, vsCriticalPath: ratio(teardown.ms / teardown.bound) },
     targetsMet: {
@@ -512,6 +530,7 @@ async function main(): Promise<void> {
       sequentialVsSetup: sequentialVsSetup >= TARGETS.sequentialVsSetup,
       helpColdStartMs: help.medianMs < TARGETS.helpColdStartMs,
       prodInstall: footprintMet,
+      ...(npxVsCdk !== undefined && { npxVsCdk: npxVsCdk <= TARGETS.npxVsCdk }),
     },
   };
   out(JSON.stringify(summary));

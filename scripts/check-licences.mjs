@@ -1,114 +1,36 @@
 #!/usr/bin/env node
 // @ts-check
 /**
- * Fails when the production dependency tree holds anything but permissively licensed code.
+ * Fails when the production dependency tree, or the code bundled into dist/, holds anything but
+ * permissively licensed code.
  *
  * Reads package-lock.json (v2/v3 `packages`): every entry that is not `dev` is installed by
- * `npm install kds-xacct` (or `npm ci --omit=dev`), so its `license` must be on the allow-list below.
+ * `npm install kds-xacct` (or `npm ci --omit=dev`), so its `license` must be on the allow-list in scripts/licences.mjs.
  * An entry without a licence in the lockfile is looked up in its installed package.json; one found
  * nowhere fails as unknown. SPDX expressions count when one side of an OR, or every side of an AND,
  * is permissive.
  *
- *   node scripts/check-licences.mjs [--lockfile <path>]
+ * The bundle's packages come from esbuild's metafile (dist/metafile-esm.json, written by `npm run build`):
+ * they ship inside our tarball whatever package.json says, so they are judged by their package.json too.
  *
- * Exit 0: all permissive; 1: a copyleft, unknown or missing licence; 2: the lockfile cannot be read.
+ *   node scripts/check-licences.mjs [--lockfile <path>] [--metafile <path>]
+ *
+ * Exit 0: all permissive; 1: a copyleft, unknown or missing licence; 2: the lockfile or metafile cannot be read.
  * No dependencies: well-kept tools for this (license-checker-rseidelsohn, licensee) read the installed
  * tree through @npmcli/arborist, a larger tree than the one being checked.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-
-/** Permissive licences (SPDX ids): use, change and ship without passing on source-code obligations. */
-const PERMISSIVE = new Set(
-  [
-    'MIT',
-    'MIT-0',
-    'ISC',
-    'BSD-2-Clause',
-    'BSD-3-Clause',
-    '0BSD',
-    'Apache-2.0',
-    'BlueOak-1.0.0',
-    'Unlicense',
-    'CC0-1.0',
-    'CC-BY-3.0',
-    'CC-BY-4.0',
-    'Python-2.0',
-    'PSF-2.0',
-    'Zlib',
-    'BSL-1.0',
-    'X11',
-  ].map((id) => id.toLowerCase()),
-);
-
-/** Families whose terms reach the code that uses them (or forbid some uses): named as such in the report. */
-const COPYLEFT = /^(A?GPL|LGPL|MPL|EPL|CDDL|SSPL|EUPL|OSL|CPAL|CPL|RPL|QPL|Sleepycat|CECILL|MS-RL|ODbL|CC-BY-SA|CC-BY-NC)/i;
+import { bundledPackages, COPYLEFT, judgeExpression, manifestLicence } from './licences.mjs';
 
 /**
  * @typedef {{ version?: string, license?: unknown, dev?: boolean, link?: boolean, resolved?: string,
  *   dependencies?: Record<string, string>, optionalDependencies?: Record<string, string>,
  *   peerDependencies?: Record<string, string> }} LockEntry
- * @typedef {{ ok: boolean, offending: string[] }} Verdict
  */
 
-/** @param {string} expression */
-function tokenize(expression) {
-  return expression.replace(/[()]/g, ' $& ').trim().split(/\s+/).filter(Boolean);
-}
-
 /**
- * Evaluates an SPDX licence expression: `a OR b` is fine when either is, `a AND b` when both are;
- * `x WITH exception` is judged by `x`. Anything it cannot parse is not permissive.
- * @param {string} expression
- * @returns {Verdict}
- */
-function judgeExpression(expression) {
-  const tokens = tokenize(expression);
-  let at = 0;
-  const peek = () => tokens[at]?.toUpperCase();
-  /** @returns {Verdict} */
-  const orExpression = () => {
-    const sides = [andExpression()];
-    while (peek() === 'OR') {
-      at++;
-      sides.push(andExpression());
-    }
-    return sides.some((s) => s.ok) ? { ok: true, offending: [] } : { ok: false, offending: sides.flatMap((s) => s.offending) };
-  };
-  /** @returns {Verdict} */
-  const andExpression = () => {
-    const sides = [atom()];
-    while (peek() === 'AND') {
-      at++;
-      sides.push(atom());
-    }
-    return { ok: sides.every((s) => s.ok), offending: sides.flatMap((s) => s.offending) };
-  };
-  /** @returns {Verdict} */
-  const atom = () => {
-    const token = tokens[at++];
-    if (token === '(') {
-      const inner = orExpression();
-      if (tokens[at++] !== ')') throw new Error('unbalanced parentheses');
-      return inner;
-    }
-    if (token === undefined || token === ')' || ['AND', 'OR', 'WITH'].includes(token.toUpperCase())) throw new Error(`unexpected ${token ?? 'end'}`);
-    if (peek() === 'WITH') at += 2;
-    const ok = PERMISSIVE.has(token.toLowerCase());
-    return { ok, offending: ok ? [] : [token] };
-  };
-  try {
-    const verdict = orExpression();
-    if (at !== tokens.length) throw new Error(`unexpected ${tokens[at]}`);
-    return verdict;
-  } catch {
-    return { ok: false, offending: [expression] };
-  }
-}
-
-/**
- * The licence of a lockfile entry: its `license`, else the installed package.json's (old packages wrote
- * `license: { type }` or `licenses: [{ type }]`).
+ * The licence of a lockfile entry: its `license`, else the installed package.json's.
  * @param {LockEntry} entry
  * @param {string} installed path of the installed package.json
  * @returns {string | undefined}
@@ -116,15 +38,7 @@ function judgeExpression(expression) {
 function licenceOf(entry, installed) {
   if (typeof entry.license === 'string') return entry.license;
   if (!existsSync(installed)) return undefined;
-  const manifest = JSON.parse(readFileSync(installed, 'utf8'));
-  /** @param {unknown} value */
-  const text = (value) => (typeof value === 'string' ? value : typeof value === 'object' && value !== null && 'type' in value ? String(value.type) : undefined);
-  if (manifest.license !== undefined) return text(manifest.license);
-  if (Array.isArray(manifest.licenses) && manifest.licenses.length > 0) {
-    const each = manifest.licenses.map(text);
-    return each.every(Boolean) ? (each.length > 1 ? `(${each.join(' OR ')})` : each[0]) : undefined;
-  }
-  return undefined;
+  return manifestLicence(JSON.parse(readFileSync(installed, 'utf8')));
 }
 
 /** @param {string} key a lockfile path such as node_modules/a/node_modules/@b/c */
@@ -166,26 +80,65 @@ function checkLockfile(lockfilePath) {
   return { packages: production.length, counts, problems };
 }
 
+/**
+ * @param {string} metafilePath
+ * @returns {{ packages: number, counts: Map<string, number>, problems: string[] }}
+ */
+function checkBundle(metafilePath) {
+  const bundled = bundledPackages(metafilePath);
+  const counts = new Map();
+  const problems = [];
+  for (const { name, version, licence } of bundled) {
+    if (licence === undefined) {
+      problems.push(`${name}@${version}: no licence in its package.json`);
+      continue;
+    }
+    counts.set(licence, (counts.get(licence) ?? 0) + 1);
+    const verdict = judgeExpression(licence);
+    if (!verdict.ok) problems.push(`${name}@${version}: ${licence} (${verdict.offending.some((id) => COPYLEFT.test(id)) ? 'copyleft' : 'not a licence on the permissive allow-list'})`);
+  }
+  return { packages: bundled.length, counts, problems };
+}
+
+/** @param {Map<string, number>} counts */
+const summarise = (counts) => [...counts].sort((a, b) => b[1] - a[1]).map(([licence, n]) => `${licence} ${n}`).join(', ');
+
+/** @param {string[]} args @param {string} flag @param {string} fallback */
+const option = (args, flag, fallback) => path.resolve((args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined) ?? fallback);
+
 function main() {
   const args = process.argv.slice(2);
-  const flag = args.indexOf('--lockfile');
-  const lockfilePath = path.resolve((flag >= 0 ? args[flag + 1] : undefined) ?? 'package-lock.json');
-  let result;
+  const lockfilePath = option(args, '--lockfile', 'package-lock.json');
+  const metafilePath = option(args, '--metafile', 'dist/metafile-esm.json');
+  let installed;
+  let bundled;
   try {
-    result = checkLockfile(lockfilePath);
+    installed = checkLockfile(lockfilePath);
   } catch (error) {
     console.error(`check-licences: cannot read ${lockfilePath}: ${error instanceof Error ? error.message : error}`);
     return 2;
   }
-  const summary = [...result.counts].sort((a, b) => b[1] - a[1]).map(([licence, n]) => `${licence} ${n}`).join(', ');
-  if (result.problems.length === 0) {
-    console.log(`Licences: the ${result.packages} production packages in ${path.basename(lockfilePath)} are all permissive (${summary}).`);
-    return 0;
+  try {
+    bundled = checkBundle(metafilePath);
+  } catch (error) {
+    console.error(`check-licences: cannot read the bundle's packages from ${metafilePath} (run \`npm run build\` first): ${error instanceof Error ? error.message : error}`);
+    return 2;
   }
-  console.error(`Licences: ${result.problems.length} of the ${result.packages} production packages in ${lockfilePath} are not permissively licensed:`);
-  for (const problem of result.problems) console.error(`  ${problem}`);
-  console.error('Make it a devDependency if only the tests need it, or replace it: what `npm install kds-xacct` installs must be permissive.');
-  return 1;
+  if (installed.problems.length === 0) {
+    console.log(`Licences: the ${installed.packages} production packages in ${path.basename(lockfilePath)} are all permissive (${summarise(installed.counts)}).`);
+  } else {
+    console.error(`Licences: ${installed.problems.length} of the ${installed.packages} production packages in ${lockfilePath} are not permissively licensed:`);
+    for (const problem of installed.problems) console.error(`  ${problem}`);
+    console.error('Make it a devDependency if only the tests need it, or replace it: what `npm install kds-xacct` installs must be permissive.');
+  }
+  if (bundled.problems.length === 0) {
+    console.log(`Licences: the ${bundled.packages} packages bundled into dist/ are all permissive (${summarise(bundled.counts)}).`);
+  } else {
+    console.error(`Licences: ${bundled.problems.length} of the ${bundled.packages} packages bundled into dist/ (${metafilePath}) are not permissively licensed:`);
+    for (const problem of bundled.problems) console.error(`  ${problem}`);
+    console.error('Bundled code ships inside kds-xacct: keep it out of what src/ imports at run time, or replace it.');
+  }
+  return installed.problems.length + bundled.problems.length === 0 ? 0 : 1;
 }
 
 process.exitCode = main();

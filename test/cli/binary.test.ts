@@ -2,10 +2,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import pkg from '../../package.json' with { type: 'json' };
 
 const bin = path.resolve(import.meta.dirname, '../../bin/kds-xacct.js');
+const dist = path.resolve(import.meta.dirname, '../../dist');
 
 /** Runs the built binary in a subprocess with piped (non-TTY) output, as CI or a pipe would. */
 function kdsXacct(args: string[], env: NodeJS.ProcessEnv = {}) {
@@ -78,8 +80,15 @@ describe('the built binary', () => {
       timeout: 15_000,
     });
     expect(result.status).toBe(0);
-    const loaded = readFileSync(loads, 'utf8').split('\n').filter(Boolean);
-    expect(loaded.some((url) => url.includes('commander'))).toBe(true);
-    expect(loaded.filter((url) => /@aws-sdk|@smithy|FakeCloud|environment-|sandbox/.test(url))).toEqual([]);
+    // dist/ bundles its dependencies into chunks with hashed names: esbuild's metafile says what each holds.
+    const metafile = JSON.parse(readFileSync(path.join(dist, 'metafile-esm.json'), 'utf8')) as { outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }> };
+    const chunks = readFileSync(loads, 'utf8')
+      .split('\n')
+      .filter((url) => url.startsWith(pathToFileURL(dist).href))
+      .map((url) => `dist/${path.basename(fileURLToPath(url))}`);
+    const inputs = chunks.flatMap((chunk) => Object.entries(metafile.outputs[chunk]!.inputs).filter(([, { bytesInOutput }]) => bytesInOutput > 0).map(([input]) => input));
+    expect(chunks).toContain('dist/cli.js');
+    expect(inputs.some((input) => input.includes('node_modules/commander/'))).toBe(true);
+    expect(inputs.filter((input) => /node_modules\/(@aws-sdk|@smithy)\/|^src\/(sandbox|aws)\//.test(input))).toEqual([]);
   });
 });

@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { bundleFixture } from '../support/bundle-fixture.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const script = path.join(root, 'scripts/check-licences.mjs');
@@ -35,16 +36,44 @@ function fixture(packages: Record<string, Entry>, installed: Record<string, obje
   return path.join(dir, 'package-lock.json');
 }
 
-function check(lockfile?: string) {
-  const result = spawnSync(process.execPath, [script, ...(lockfile ? ['--lockfile', lockfile] : [])], { cwd: root, encoding: 'utf8' });
+function check(lockfile?: string, metafile?: string) {
+  const args = [...(lockfile ? ['--lockfile', lockfile] : []), ...(metafile ? ['--metafile', metafile] : [])];
+  const result = spawnSync(process.execPath, [script, ...args], { cwd: root, encoding: 'utf8' });
   return { code: result.status, out: result.stdout, err: result.stderr };
 }
 
 describe('scripts/check-licences.mjs', () => {
-  it("passes this project's own production tree", () => {
+  it("passes this project's own production tree and bundle", () => {
     const { code, out } = check();
     expect(code).toBe(0);
-    expect(out).toMatch(/^Licences: the \d+ production packages in package-lock.json are all permissive \(MIT \d+/);
+    expect(out).toContain('Licences: the 1 production packages in package-lock.json are all permissive (MIT 1).');
+    expect(out).toMatch(/\nLicences: the \d+ packages bundled into dist\/ are all permissive \((MIT|Apache-2\.0) \d+/);
+  });
+
+  it('fails on copyleft code bundled into dist/, although npm installs none of it', () => {
+    const metafile = bundleFixture([
+      { dir: 'node_modules/commander', manifest: { name: 'commander', version: '14.0.3', license: 'MIT' } },
+      { dir: 'node_modules/@cloud-copilot/iam-simulate', manifest: { name: '@cloud-copilot/iam-simulate', version: '0.1.173', license: 'AGPL-3.0-or-later' } },
+      { dir: 'node_modules/a/node_modules/nested', manifest: { name: 'nested', version: '2.0.0', license: 'LGPL-3.0-only' } },
+      { dir: 'node_modules/unlabelled', manifest: { name: 'unlabelled', version: '1.0.0' } },
+      { dir: 'node_modules/tree-shaken', manifest: { name: 'tree-shaken', version: '1.0.0', license: 'GPL-3.0-only' }, bytesInOutput: 0 },
+    ]);
+    dirs.push(path.dirname(path.dirname(metafile)));
+    const { code, out, err } = check(fixture({ fine: { license: 'MIT' } }), metafile);
+    expect(code).toBe(1);
+    expect(out).toContain('production packages in package-lock.json are all permissive');
+    expect(err).toContain('3 of the 4 packages bundled into dist/');
+    expect(err).toContain('@cloud-copilot/iam-simulate@0.1.173: AGPL-3.0-or-later (copyleft)');
+    expect(err).toContain('nested@2.0.0: LGPL-3.0-only (copyleft)');
+    expect(err).toContain('unlabelled@1.0.0: no licence in its package.json');
+    expect(err).not.toContain('commander@');
+    expect(err).not.toContain('tree-shaken');
+  });
+
+  it('asks for a build when there is no metafile, with exit 2', () => {
+    const { code, err } = check(undefined, path.join(root, 'no-such-dir', 'metafile-esm.json'));
+    expect(code).toBe(2);
+    expect(err).toContain('run `npm run build` first');
   });
 
   it('fails on an AGPL production dependency, saying what pulls it in', () => {
