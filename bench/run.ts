@@ -64,6 +64,8 @@ function setupCosts(L: LatencyModel): Record<string, StepCost> {
     [STEP.role]: { calls: 1, settle: 0, gates: [] },
     [STEP.rolePolicy]: { calls: 1, settle: 0, gates: [] },
     [STEP.logGroup]: { calls: 2, settle: 0, gates: [] },
+    // CreateQueue with its attributes and tags, then GetQueueAttributes for the ARN.
+    [STEP.failureQueue]: { calls: 2, settle: 0, gates: [] },
     [STEP.function]: { calls: 1, settle: L.functionCreate, gates: [{ after: STEP.role, propagation: L.iamPropagation }] },
     [STEP.streamPolicy]: { calls: 2, settle: 0, gates: [] },
     [STEP.consumerPolicy]: { calls: 2, settle: 0, gates: [] },
@@ -192,6 +194,8 @@ function teardownCriticalPath(steps: Array<Pick<Step, 'id' | 'dependsOn'>>, L: L
     [STEP.streamPolicy]: 2 * a,
     [STEP.function]: a,
     'log-group': a,
+    // GetQueueAttributes (a queue holding reports is kept), then DeleteQueue.
+    [STEP.failureQueue]: 2 * a,
     [STEP.rolePolicy]: a,
     [STEP.role]: a,
     [STEP.consumer]: a + L.consumerDelete,
@@ -228,7 +232,7 @@ function countCalls(calls: RecordedCall[]): CallCount {
 
 /** The fewest calls a fresh setup can make; the reads are the ones a safe, re-runnable setup cannot skip. */
 const SETUP_MINIMUM = {
-  mutating: ['CreateKey', 'CreateAlias', 'CreateStream', 'StartStreamEncryption', 'RegisterStreamConsumer', 'CreateRole', 'PutRolePolicy', 'CreateLogGroup', 'PutRetentionPolicy', 'CreateFunction', 'PutResourcePolicy (stream)', 'PutResourcePolicy (consumer)', 'CreateGrant', 'CreateEventSourceMapping'],
+  mutating: ['CreateKey', 'CreateAlias', 'CreateStream', 'StartStreamEncryption', 'RegisterStreamConsumer', 'CreateRole', 'PutRolePolicy', 'CreateLogGroup', 'PutRetentionPolicy', 'CreateFunction', 'PutResourcePolicy (stream)', 'PutResourcePolicy (consumer)', 'CreateGrant', 'CreateQueue', 'CreateEventSourceMapping'],
   readOnly: [
     'GetCallerIdentity (producer)',
     'GetCallerIdentity (consumer)',
@@ -236,6 +240,7 @@ const SETUP_MINIMUM = {
     'DescribeStreamSummary (exists?)',
     'GetRole (exists?)',
     'DescribeLogGroups (exists?)',
+    'GetQueueUrl (exists?)',
     'GetResourcePolicy (stream: merge, never drop others)',
     'GetResourcePolicy (consumer: merge)',
     'DescribeStreamSummary (one poll: ACTIVE)',
@@ -246,13 +251,14 @@ const SETUP_MINIMUM = {
   ],
 };
 const TEARDOWN_MINIMUM = {
-  mutating: ['DeleteEventSourceMapping', 'RevokeGrant', 'DeleteResourcePolicy (stream)', 'DeleteResourcePolicy (consumer)', 'DeleteFunction', 'DeleteLogGroup', 'DeleteRolePolicy', 'DeleteRole', 'DeregisterStreamConsumer', 'DeleteStream', 'DeleteAlias', 'ScheduleKeyDeletion'],
+  mutating: ['DeleteEventSourceMapping', 'RevokeGrant', 'DeleteResourcePolicy (stream)', 'DeleteResourcePolicy (consumer)', 'DeleteFunction', 'DeleteLogGroup', 'DeleteQueue', 'DeleteRolePolicy', 'DeleteRole', 'DeregisterStreamConsumer', 'DeleteStream', 'DeleteAlias', 'ScheduleKeyDeletion'],
   readOnly: [
     'GetCallerIdentity (producer)',
     'GetCallerIdentity (consumer)',
     'GetResourcePolicy (stream: remove only ours)',
     'GetResourcePolicy (consumer)',
     'ListStreamConsumers (other consumers on the stream?)',
+    'GetQueueAttributes (reports still in the queue?)',
     'GetEventSourceMapping (one poll: gone)',
     'DescribeStreamConsumer (one poll: gone)',
     'DescribeStreamSummary (one poll: gone)',

@@ -8,7 +8,7 @@ export function defineTeardownCommand(program: Command, action: CommandAction): 
     .description(
       'Delete what setup created for a deployment, in reverse order: the event source mapping first, the stream and consumer last, the KMS key scheduled for deletion. Adopted resources are kept; only what kds-xacct added to them (policy statements, grant, mapping) is removed. Without a state file, resources are found by their tags and names.',
     )
-    .option('--key-pending-days <days>', 'waiting period before the KMS key is deleted', integer(7, 30), 30)
+    .option('--key-pending-days <days>', "waiting period before the KMS key is deleted; at least the retention of an adopted stream it encrypted, whose records stay encrypted with it", integer(7, 30), 30)
     .option('--keep-key', 'keep the KMS key setup created (needed when an adopted stream keeps records longer than 30 days)')
     .option('--delete-failure-queue', 'delete the failure queue setup made even if it still holds reports of failed batches (an empty one is always deleted)')
     .option('--keep-logs', "keep the function's CloudWatch log group that setup made (one it did not make is never deleted)")
