@@ -33,6 +33,8 @@ export interface Environment {
   stdout: Writer;
   stderr: Writer;
   stdoutIsTTY: boolean;
+  /** The terminal's width when stdout is one and reports it. */
+  stdoutColumns?: number;
   stdinIsTTY: boolean;
   env: NodeJS.ProcessEnv;
   cwd: string;
@@ -56,6 +58,8 @@ export interface CommandContext {
   /** True when questions can be asked: a terminal on both ends and no `--yes`. */
   interactive: boolean;
   store: StateStore;
+  /** The width that tables are fitted to: a person's terminal. Undefined for pipes, CI and `--json`, which get whole values. */
+  tableWidth: number | undefined;
 }
 
 export function createContext(options: GlobalOptions, environment: Environment, reporter: Reporter): CommandContext {
@@ -65,6 +69,7 @@ export function createContext(options: GlobalOptions, environment: Environment, 
     reporter,
     interactive: !options.yes && !options.json && environment.stdinIsTTY && environment.stdoutIsTTY,
     store: environment.stateStore(path.resolve(environment.cwd, options.stateDir)),
+    tableWidth: environment.stdoutIsTTY && !options.json ? (environment.stdoutColumns ?? 80) : undefined,
   };
 }
 

@@ -376,7 +376,7 @@ export async function runSetup(ctx: CommandContext, rawFlags: Record<string, unk
         ? `\nDeployment "${config.name}" is set up. Its KMS grant is new: AWS can take up to five minutes to put it into effect, and until then the mapping cannot decrypt records. Lambda keeps them and retries, so none is lost.\n`
         : `\nDeployment "${config.name}" is ready${result.applied.length === 0 ? ' (no changes were needed)' : ''}.\n`,
     );
-    reporter.info(formatTable(['account', 'resource', 'origin', 'id / ARN'], resources.map((r) => [r.account, r.step, r.origin, primaryId(r.outputs) ?? ''])));
+    reporter.info(formatTable(['account', 'resource', 'origin', 'id / ARN'], resources.map((r) => [r.account, r.step, r.origin, primaryId(r.outputs) ?? '']), ctx.tableWidth));
     const roundTrip = verify ? await verifyRoundTrip(ctx, state, { producer, consumer }, verifyTimeoutMs) : undefined;
     reporter.result({ ...summary, ...(roundTrip && { verify: roundTrip.output }) });
     const stateDirFlag = options.sandbox ? ' --sandbox' : options.stateDir === '.kds-xacct' ? '' : ` --state-dir ${options.stateDir}`;

@@ -25,7 +25,7 @@ export async function runStatus(ctx: CommandContext, _options: Record<string, un
   const pipeline = pipelineContext({ config, producer, consumer, previous: state });
   const report = await assessHealth(pipeline, { clock: environment.clock, repairCommand: deploymentCommand(ctx, 'setup', name), tailLogsCommand: `${deploymentCommand(ctx, 'tail-logs', name)} --since 1h --no-follow` });
   reporter.result(report);
-  reporter.info(formatReport(report));
+  reporter.info(formatReport(report, ctx.tableWidth));
   return report.healthy ? ExitCode.Success : ExitCode.Failed;
 }
 
@@ -49,7 +49,7 @@ const deliveryWords: Record<PipelineVerdict['status'], string> = {
   problem: 'PROBLEM (see below)',
 };
 
-export function formatReport(report: HealthReport): string {
+export function formatReport(report: HealthReport, width?: number): string {
   const { producer, consumer } = report.accounts;
   const lines: string[] = [
     `Deployment "${report.deployment}": producer account ${producer.accountId} (${producer.region}), consumer account ${consumer.accountId} (${consumer.region})`,
@@ -57,6 +57,7 @@ export function formatReport(report: HealthReport): string {
     formatTable(
       ['account', 'resource', 'origin', 'state', 'check', 'id / detail'],
       report.resources.map((r) => [r.account, r.step, r.origin ?? '-', r.state ?? '-', statusWords[r.status], r.status === 'ok' ? (r.id ?? r.detail ?? '') : (r.detail ?? r.id ?? '')]),
+      width,
     ),
     '',
   ];

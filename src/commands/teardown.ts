@@ -270,7 +270,7 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
     }
     reporter.info(`\nDeployment "${name}" is torn down${plan.keep.length ? '; adopted resources were kept' : ''}. The state file was removed.`);
     if (removed.includes(STEP.kmsKey)) reporter.info(`The KMS key is pending deletion for ${keyDays} days.`);
-    if (plan.keep.length) reporter.info(formatTable(['account', 'kept', 'id / ARN'], plan.keep.map((p) => [p.account, p.title, primaryId(p.outputs) ?? ''])));
+    if (plan.keep.length) reporter.info(formatTable(['account', 'kept', 'id / ARN'], plan.keep.map((p) => [p.account, p.title, primaryId(p.outputs) ?? '']), ctx.tableWidth));
     return ExitCode.Success;
   } finally {
     await release();

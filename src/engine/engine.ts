@@ -222,7 +222,8 @@ export async function runSteps(options: RunOptions): Promise<RunResult> {
       if (record.phase !== 'ready') await persist(step.id, { ...record, phase: 'ready' });
       outputs.set(step.id, result);
       states[step.id] = finalState;
-      emit({ type: 'step:done', stepId: step.id, state: finalState, elapsedMs: clock.now() - started, detail: check.detail });
+      // A missing resource's check detail says what apply was going to do; once it is created, that would read as its result.
+      emit({ type: 'step:done', stepId: step.id, state: finalState, elapsedMs: clock.now() - started, detail: finalState === StepState.Created ? undefined : check.detail });
     } catch (error) {
       states[step.id] = StepState.Failed;
       emit({ type: 'step:failed', stepId: step.id, phase, error, elapsedMs: clock.now() - started });

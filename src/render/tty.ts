@@ -1,80 +1,129 @@
 import { Chalk } from 'chalk';
-import ora, { type Ora } from 'ora';
+import { spinners } from 'ora';
 import { StepState, type EngineEvent } from '../engine/types.js';
 import { describeEvent } from './plain.js';
-import { formatDuration, type OutputOptions, type Reporter } from './types.js';
+import { fitLine, formatDuration, shortenMiddle, wrapWords, type OutputOptions, type Reporter } from './types.js';
+
+const frames = spinners.dots.frames;
 
 /**
- * A colour terminal: one ora spinner naming every step in flight with its elapsed time, and a
- * persistent coloured line as each step finishes. Steps run concurrently, so one spinner lists them all.
+ * A colour terminal, drawn the way listr2 and AWS Copilot show concurrent tasks: a live block with
+ * one line per step in flight and its elapsed time, and above it a persistent line as each step finishes.
+ * No line of the block is ever wider than the terminal: the block is erased by counting its lines,
+ * and a line the terminal wrapped would be counted short and left behind (or erase a finished line).
  */
 export class TtyReporter implements Reporter {
   private readonly chalk = new Chalk({ level: 1 });
   private readonly titles = new Map<string, string>();
-  private readonly running = new Map<string, { since: number; detail?: string }>();
-  private readonly spinner: Ora;
+  private readonly running = new Map<string, { title: string; since: number; detail?: string }>();
+  private drawnLines = 0;
+  private frame = 0;
   private ticker: NodeJS.Timeout | undefined;
 
-  constructor(private readonly options: OutputOptions) {
-    this.spinner = ora({ stream: options.stdout as NodeJS.WritableStream, isEnabled: true, discardStdin: false });
+  constructor(private readonly options: OutputOptions) {}
+
+  /** Read at every draw, so a resized window is honoured from the next tick. */
+  private get columns(): number {
+    return (this.options.stdout as { columns?: number }).columns || 80;
+  }
+
+  private get rows(): number {
+    return (this.options.stdout as { rows?: number }).rows || 24;
+  }
+
+  private erase(): void {
+    if (this.drawnLines > 0) this.options.stdout.write(`\u001b[${this.drawnLines}A\r\u001b[J`);
+    this.drawnLines = 0;
+  }
+
+  private draw(): void {
+    const now = Date.now();
+    const entries = [...this.running.values()];
+    // Lines scrolled off the top cannot be reached by moving the cursor up, so the block stays within the window.
+    const room = Math.max(1, this.rows - 2);
+    const shown = entries.length > room ? entries.slice(0, room - 1) : entries;
+    const lines = shown.map((r) => {
+      const elapsed = ` ${formatDuration(now - r.since)}`;
+      const text = fitLine(`${frames[this.frame % frames.length]} ${r.title}${r.detail ? ` – ${r.detail}` : ''}`, this.columns - 1 - elapsed.length);
+      return `${this.chalk.cyan(text)}${this.chalk.dim(elapsed)}`;
+    });
+    if (shown.length < entries.length) lines.push(this.chalk.dim(fitLine(`  … and ${entries.length - shown.length} more`, this.columns - 1)));
+    if (lines.length > 0) this.options.stdout.write(lines.join('\n') + '\n');
+    this.drawnLines = lines.length;
+  }
+
+  private redraw(): void {
+    this.erase();
+    this.draw();
   }
 
   private persist(text: string): void {
-    const spinning = this.spinner.isSpinning;
-    if (spinning) this.spinner.clear();
+    this.erase();
     this.options.stdout.write(text + '\n');
-    if (spinning) this.spinner.render();
+    this.draw();
   }
 
-  private refresh(): void {
-    if (this.running.size === 0) {
-      this.spinner.stop();
-      if (this.ticker) clearInterval(this.ticker);
+  /** A finished step's line: its title gives way first, so the result and the time always show. */
+  private finishedLine(line: string, title: string): string {
+    const at = line.indexOf(title);
+    const excess = line.length - (this.columns - 1);
+    if (excess <= 0 || at < 0) return line;
+    return line.slice(0, at) + shortenMiddle(title, Math.max(8, title.length - excess)) + line.slice(at + title.length);
+  }
+
+  private updateTicker(): void {
+    if (this.running.size > 0) {
+      // Elapsed times move even when no event arrives.
+      this.ticker ??= setInterval(() => {
+        this.frame += 1;
+        this.redraw();
+      }, 100).unref();
+    } else if (this.ticker) {
+      clearInterval(this.ticker);
       this.ticker = undefined;
-      return;
     }
-    const now = Date.now();
-    this.spinner.text = [...this.running]
-      .map(([id, r]) => `${this.titles.get(id) ?? id}${r.detail ? ` – ${r.detail}` : ''} ${this.chalk.dim(formatDuration(now - r.since))}`)
-      .join(this.chalk.dim(' · '));
-    if (!this.spinner.isSpinning) this.spinner.start();
-    // Elapsed times move even when no event arrives.
-    this.ticker ??= setInterval(() => this.refresh(), 1000).unref();
   }
 
   event(event: EngineEvent): void {
     const line = describeEvent(event, this.titles);
+    const title = 'stepId' in event ? (this.titles.get(event.stepId) ?? event.stepId) : '';
     switch (event.type) {
       case 'step:started':
       case 'step:undoing':
-        this.running.set(event.stepId, { since: Date.now() });
+        this.running.set(event.stepId, { title, since: Date.now() });
+        this.redraw();
         break;
       case 'step:waiting':
-        this.running.set(event.stepId, { since: this.running.get(event.stepId)?.since ?? Date.now(), detail: event.detail });
+        this.running.set(event.stepId, { title, since: this.running.get(event.stepId)?.since ?? Date.now(), detail: event.detail });
+        this.redraw();
         break;
       case 'step:done':
       case 'step:undone':
         this.running.delete(event.stepId);
         this.persist(
-          event.type === 'step:done' && event.state !== StepState.Created ? this.chalk.dim(line!) : this.chalk.green(line!),
+          (event.type === 'step:done' && event.state !== StepState.Created ? this.chalk.dim : this.chalk.green)(this.finishedLine(line!, title)),
         );
         break;
       case 'step:failed':
       case 'step:undo-failed':
         this.running.delete(event.stepId);
-        this.persist(this.chalk.red(line!));
+        this.persist(this.chalk.red(this.wrap(line!)));
         break;
       default:
-        if (line) this.persist(this.chalk.yellow(line));
+        if (line) this.persist(this.chalk.yellow(this.wrap(line)));
     }
-    this.refresh();
+    this.updateTicker();
+  }
+
+  private wrap(text: string): string {
+    return wrapWords(text, this.columns - 1);
   }
 
   info(text: string): void {
-    this.persist(text);
+    this.persist(this.wrap(text));
   }
   warn(text: string): void {
-    this.persist(this.chalk.yellow(`Warning: ${text}`));
+    this.persist(this.chalk.yellow(this.wrap(`Warning: ${text}`)));
   }
   error(text: string, hint?: string): void {
     this.close();
@@ -86,6 +135,7 @@ export class TtyReporter implements Reporter {
   result(): void {}
   close(): void {
     this.running.clear();
-    this.refresh();
+    this.erase();
+    this.updateTicker();
   }
 }

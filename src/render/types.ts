@@ -38,3 +38,49 @@ export function formatDuration(ms: number): string {
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
   return `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}s`;
 }
+
+/** Cuts a line to `width` characters, marking the cut with '…'. */
+export function fitLine(text: string, width: number): string {
+  const chars = [...text];
+  return chars.length <= width ? text : chars.slice(0, Math.max(0, width - 1)).join('') + '…';
+}
+
+/** Shortens in the middle with '…', keeping more of the end, where ARNs and names carry what tells them apart. */
+export function shortenMiddle(text: string, width: number): string {
+  const chars = [...text];
+  if (chars.length <= width) return text;
+  const head = Math.floor((width - 1) / 3);
+  const tail = width - 1 - head;
+  return chars.slice(0, head).join('') + '…' + chars.slice(chars.length - tail).join('');
+}
+
+/**
+ * Breaks lines at spaces so that none exceeds `width`. A continuation lines up under the line's second
+ * column (a plan's titles) or its indent; a command to copy ends each broken line with a shell
+ * continuation, so that it still runs when pasted. A single word longer than the width is left to the terminal.
+ */
+export function wrapWords(text: string, width: number): string {
+  return text
+    .split('\n')
+    .map((line) => {
+      if ([...line].length <= width) return line;
+      const indent = /^\s*/.exec(line)![0];
+      const command = indent !== '' && line.startsWith('kds-xacct ', indent.length);
+      const column = /^\s*\S+\s{2,}/.exec(line)?.[0].length;
+      const hanging = ' '.repeat(column !== undefined && column < width / 2 ? column : indent === '' ? 0 : indent.length + 2);
+      const room = command ? width - 2 : width;
+      const [first = '', ...words] = line.slice(indent.length).trimEnd().split(' ');
+      const out: string[] = [];
+      let current = indent + first;
+      for (const word of words) {
+        // An empty word is a run of spaces that aligns columns: never a place to break.
+        if (word !== '' && [...`${current} ${word}`].length > room) {
+          out.push(command ? `${current} \\` : current);
+          current = hanging + word;
+        } else current = `${current} ${word}`;
+      }
+      out.push(current);
+      return out.join('\n');
+    })
+    .join('\n');
+}

@@ -279,3 +279,16 @@ describe('changes in place', () => {
     expect([...h.world.resources]).toEqual(['a']);
   });
 });
+
+describe('what a finished step says', () => {
+  it('a created step finishes without the check detail that said what apply would do; an update keeps what differed', async () => {
+    const h = harness([{ id: 'a' }, { id: 'b' }]);
+    const [a, b] = syntheticSteps(h.world, h.clock, [{ id: 'a' }, { id: 'b' }]);
+    const planned = { ...a!, check: async () => ({ status: 'missing' as const, detail: 'it will be created and encrypted' }) };
+    const drifted = { ...b!, check: async () => ({ status: 'update' as const, origin: 'created' as const, outputs: { id: 'b' }, detail: 'BatchSize 10, want 100' }) };
+    await h.run({ steps: [planned, drifted] });
+    const done = h.events.filter((e) => e.type === 'step:done');
+    expect(done.find((e) => e.stepId === 'a')).toMatchObject({ state: StepState.Created, detail: undefined });
+    expect(done.find((e) => e.stepId === 'b')).toMatchObject({ state: StepState.Updated, detail: 'BatchSize 10, want 100' });
+  });
+});

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { StepState, type EngineEvent } from '../../src/engine/types.js';
 import { createReporter } from '../../src/render/reporter.js';
-import { formatDuration, type OutputOptions } from '../../src/render/types.js';
+import { formatTable } from '../../src/commands/report.js';
+import { formatDuration, wrapWords, type OutputOptions } from '../../src/render/types.js';
 import { Output } from '../support/command-harness.js';
 
 const events: EngineEvent[] = [
@@ -56,5 +57,52 @@ describe('renderers', () => {
 
   it('formats durations for people', () => {
     expect([formatDuration(250), formatDuration(21_340), formatDuration(125_000)]).toEqual(['250ms', '21.3s', '2m05s']);
+  });
+
+  it('tty: each step in flight on its own line, cut to the width, and the block erased by the lines it drew', async () => {
+    const stdout = Object.assign(new Output(), { columns: 40, rows: 30 });
+    const r = await createReporter({ stdout, stderr: new Output(), isTTY: true, json: false, color: true, debug: false });
+    r.event({ type: 'step:started', stepId: 'a', title: 'stream orders-stream-with-a-long-name', account: 'producer' });
+    r.event({ type: 'step:started', stepId: 'b', title: 'role', account: 'consumer' });
+    r.event({ type: 'step:waiting', stepId: 'a', detail: 'stream is CREATING' });
+    const drawn = stdout.text.slice(stdout.text.lastIndexOf('\u001b[J') + 3);
+    // eslint-disable-next-line no-control-regex
+    const visible = drawn.replace(/\u001b\[[0-9;]*m/g, '').split('\n').filter(Boolean);
+    expect(visible).toHaveLength(2);
+    expect(visible[0]).toMatch(/^\S stream orders-stream-with-a-lo\S*… \d+ms$/);
+    expect(visible[1]).toMatch(/^\S role \[consumer\] \d+ms$/);
+    for (const line of visible) expect([...line].length).toBeLessThan(40);
+    r.event({ type: 'step:done', stepId: 'b', state: StepState.Created, elapsedMs: 1200 });
+    expect(stdout.text).toContain('\u001b[2A\r\u001b[J');
+    r.close();
+    expect(stdout.text.endsWith('\u001b[1A\r\u001b[J')).toBe(true);
+  });
+
+  it('tty: a finished line too wide gives up part of its title, never its result', async () => {
+    const stdout = Object.assign(new Output(), { columns: 50 });
+    const r = await createReporter({ stdout, stderr: new Output(), isTTY: true, json: false, color: true, debug: false });
+    r.event({ type: 'step:started', stepId: 'm', title: 'event source mapping demo-consumer ← demo-222222222222-efo', account: 'consumer' });
+    r.event({ type: 'step:done', stepId: 'm', state: StepState.Created, elapsedMs: 36_400 });
+    r.close();
+    // eslint-disable-next-line no-control-regex
+    const line = stdout.text.replace(/\u001b\[[0-9;]*[mAJ]|\r/g, '').split('\n').find((l) => l.startsWith('✔'))!;
+    expect(line).toBe('✔ event sour…222222-efo [consumer]: created 36.4s');
+    expect([...line].length).toBeLessThan(50);
+  });
+
+  it('tables fit a terminal: long values shortened in the middle, or under their row when little room is left; whole without a width', () => {
+    const rows = [['producer', 'stream', 'arn:aws:kinesis:eu-west-1:111111111111:stream/orders-stream']];
+    expect(formatTable(['account', 'resource', 'id / ARN'], rows)).toContain(rows[0]![2]!);
+    const fitted = formatTable(['account', 'resource', 'id / ARN'], rows, 60).split('\n');
+    expect(fitted[2]).toBe('producer  stream    arn:aws:kine…11111:stream/orders-stream');
+    expect(fitted.every((l) => l.length < 60)).toBe(true);
+    const under = formatTable(['account', 'resource', 'id / ARN'], rows, 40).split('\n');
+    expect(under).toEqual(['account   resource', '--------  --------', 'producer  stream', '    arn:aws:kin…11:stream/orders-stream']);
+  });
+
+  it('wraps prose at spaces, a plan line under its title column, and a command with shell continuations', () => {
+    expect(wrapWords('one two three four', 9)).toBe('one two\nthree\nfour');
+    expect(wrapWords('  create   consumer policy statement', 24)).toBe('  create   consumer\n           policy\n           statement');
+    expect(wrapWords('  kds-xacct tail-logs --name demo --sandbox', 30)).toBe('  kds-xacct tail-logs --name \\\n    demo --sandbox');
   });
 });
