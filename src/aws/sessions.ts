@@ -16,8 +16,6 @@ import { SERVICE_IDS, configuredEndpoint, type ServiceKey } from './endpoints.js
 import type { AccountRole, AccountSession, ConnectOptions, SessionFactory } from './session.js';
 import { loadSharedConfig, profileNames, profileSettings, type IniSection, type SharedConfigFiles } from './shared-config.js';
 
-export { createSdkDebugLogger, redact, redactText } from './debug-log.js';
-export type { SharedConfigFiles } from './shared-config.js';
 
 export interface SessionFactoryDeps {
   /** Defaults to process.env. Also decides which files are read (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE). */

@@ -12,8 +12,6 @@ export interface CallContext {
 }
 
 export interface Operation {
-  /** The SDK command class, e.g. CreateStreamCommand. */
-  command: new (input: any) => unknown;
   /** Whether the call changes state (for `calls`, `mutatingCalls()` and `failAtMutatingCall`). */
   mutating: boolean;
   run(ctx: CallContext, input: any): unknown;

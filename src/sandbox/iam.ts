@@ -1,18 +1,4 @@
-import {
-  CreateRoleCommand,
-  DeleteRoleCommand,
-  DeleteRolePolicyCommand,
-  GetRoleCommand,
-  GetRolePolicyCommand,
-  IAMClient,
-  ListAttachedRolePoliciesCommand,
-  ListRolePoliciesCommand,
-  ListRoleTagsCommand,
-  PutRolePolicyCommand,
-  TagRoleCommand,
-  UntagRoleCommand,
-  UpdateAssumeRolePolicyCommand,
-} from '@aws-sdk/client-iam';
+import { IAMClient } from '@aws-sdk/client-iam';
 import type { CallContext, ServiceModel } from './context.js';
 import { awsError } from './errors.js';
 import type { FakeCloud } from './fake-cloud.js';
@@ -110,7 +96,6 @@ export const iamModel: ServiceModel = {
   client: IAMClient,
   operations: {
     CreateRole: {
-      command: CreateRoleCommand,
       mutating: true,
       run(ctx, input) {
         const name: string | undefined = input.RoleName;
@@ -125,14 +110,12 @@ export const iamModel: ServiceModel = {
       },
     },
     GetRole: {
-      command: GetRoleCommand,
       mutating: false,
       run(ctx, input) {
         return { Role: roleView(findRole(ctx, input.RoleName)) };
       },
     },
     UpdateAssumeRolePolicy: {
-      command: UpdateAssumeRolePolicyCommand,
       mutating: true,
       run(ctx, input) {
         const role = findRole(ctx, input.RoleName);
@@ -141,7 +124,6 @@ export const iamModel: ServiceModel = {
       },
     },
     DeleteRole: {
-      command: DeleteRoleCommand,
       mutating: true,
       run(ctx, input) {
         const role = findRole(ctx, input.RoleName);
@@ -152,7 +134,6 @@ export const iamModel: ServiceModel = {
       },
     },
     PutRolePolicy: {
-      command: PutRolePolicyCommand,
       mutating: true,
       run(ctx, input) {
         const role = findRole(ctx, input.RoleName);
@@ -166,7 +147,6 @@ export const iamModel: ServiceModel = {
       },
     },
     GetRolePolicy: {
-      command: GetRolePolicyCommand,
       mutating: false,
       run(ctx, input) {
         const role = findRole(ctx, input.RoleName);
@@ -176,7 +156,6 @@ export const iamModel: ServiceModel = {
       },
     },
     DeleteRolePolicy: {
-      command: DeleteRolePolicyCommand,
       mutating: true,
       run(ctx, input) {
         const role = findRole(ctx, input.RoleName);
@@ -186,7 +165,6 @@ export const iamModel: ServiceModel = {
       },
     },
     ListRolePolicies: {
-      command: ListRolePoliciesCommand,
       mutating: false,
       run(ctx, input) {
         const role = findRole(ctx, input.RoleName);
@@ -194,21 +172,18 @@ export const iamModel: ServiceModel = {
       },
     },
     ListAttachedRolePolicies: {
-      command: ListAttachedRolePoliciesCommand,
       mutating: false,
       run(ctx, input) {
         return { AttachedPolicies: [...findRole(ctx, input.RoleName).attached], IsTruncated: false };
       },
     },
     ListRoleTags: {
-      command: ListRoleTagsCommand,
       mutating: false,
       run(ctx, input) {
         return { Tags: [...findRole(ctx, input.RoleName).tags], IsTruncated: false };
       },
     },
     TagRole: {
-      command: TagRoleCommand,
       mutating: true,
       run(ctx, input) {
         const role = findRole(ctx, input.RoleName);
@@ -220,7 +195,6 @@ export const iamModel: ServiceModel = {
       },
     },
     UntagRole: {
-      command: UntagRoleCommand,
       mutating: true,
       run(ctx, input) {
         const role = findRole(ctx, input.RoleName);

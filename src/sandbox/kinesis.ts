@@ -5,34 +5,7 @@
  * rules a reader checks against the Kinesis API reference.
  */
 import { createHash } from 'node:crypto';
-import {
-  AddTagsToStreamCommand,
-  CreateStreamCommand,
-  DeleteResourcePolicyCommand,
-  DeleteStreamCommand,
-  DeregisterStreamConsumerCommand,
-  DescribeStreamCommand,
-  DescribeStreamConsumerCommand,
-  DescribeStreamSummaryCommand,
-  GetRecordsCommand,
-  GetResourcePolicyCommand,
-  GetShardIteratorCommand,
-  KinesisClient,
-  ListShardsCommand,
-  ListStreamConsumersCommand,
-  ListStreamsCommand,
-  ListTagsForResourceCommand,
-  ListTagsForStreamCommand,
-  PutRecordCommand,
-  PutRecordsCommand,
-  PutResourcePolicyCommand,
-  RegisterStreamConsumerCommand,
-  RemoveTagsFromStreamCommand,
-  StartStreamEncryptionCommand,
-  StopStreamEncryptionCommand,
-  TagResourceCommand,
-  UntagResourceCommand,
-} from '@aws-sdk/client-kinesis';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { adminPolicy } from './access.js';
 import type { CallContext, ServiceModel } from './context.js';
 import { awsError } from './errors.js';
@@ -289,7 +262,6 @@ export const kinesisModel: ServiceModel = {
   client: KinesisClient,
   operations: {
     CreateStream: {
-      command: CreateStreamCommand,
       mutating: true,
       run(ctx, input) {
         const name: string | undefined = input.StreamName;
@@ -306,7 +278,6 @@ export const kinesisModel: ServiceModel = {
       },
     },
     DescribeStreamSummary: {
-      command: DescribeStreamSummaryCommand,
       mutating: false,
       async run(ctx, input) {
         const s = await findStream(ctx, input, 'DescribeStreamSummary');
@@ -314,7 +285,6 @@ export const kinesisModel: ServiceModel = {
       },
     },
     DescribeStream: {
-      command: DescribeStreamCommand,
       mutating: false,
       async run(ctx, input) {
         const s = await findStream(ctx, input, 'DescribeStream');
@@ -325,7 +295,6 @@ export const kinesisModel: ServiceModel = {
       },
     },
     ListStreams: {
-      command: ListStreamsCommand,
       mutating: false,
       run(ctx) {
         const streams = [...ctx.cloud.regionState(ctx.accountId, ctx.region)!.streams.values()].sort((a, b) => a.name.localeCompare(b.name));
@@ -337,7 +306,6 @@ export const kinesisModel: ServiceModel = {
       },
     },
     ListShards: {
-      command: ListShardsCommand,
       mutating: false,
       async run(ctx, input) {
         const s = await findStream(ctx, input, 'ListShards');
@@ -346,7 +314,6 @@ export const kinesisModel: ServiceModel = {
       },
     },
     DeleteStream: {
-      command: DeleteStreamCommand,
       mutating: true,
       async run(ctx, input) {
         const s = await findStream(ctx, input, 'DeleteStream');
@@ -363,7 +330,6 @@ export const kinesisModel: ServiceModel = {
       },
     },
     StartStreamEncryption: {
-      command: StartStreamEncryptionCommand,
       mutating: true,
       async run(ctx, input) {
         const s = await findStream(ctx, input, 'StartStreamEncryption');
@@ -379,7 +345,6 @@ export const kinesisModel: ServiceModel = {
       },
     },
     StopStreamEncryption: {
-      command: StopStreamEncryptionCommand,
       mutating: true,
       async run(ctx, input) {
         const s = await findStream(ctx, input, 'StopStreamEncryption');
@@ -395,7 +360,6 @@ export const kinesisModel: ServiceModel = {
       },
     },
     RegisterStreamConsumer: {
-      command: RegisterStreamConsumerCommand,
       mutating: true,
       async run(ctx, input) {
         if (!input.StreamARN) throw err('ValidationException', "1 validation error detected: Value null at 'streamARN' failed to satisfy constraint: Member must not be null");
@@ -423,7 +387,6 @@ export const kinesisModel: ServiceModel = {
       },
     },
     DescribeStreamConsumer: {
-      command: DescribeStreamConsumerCommand,
       mutating: false,
       async run(ctx, input) {
         const { stream, consumer } = await findConsumer(ctx, input, 'DescribeStreamConsumer');
@@ -431,7 +394,6 @@ export const kinesisModel: ServiceModel = {
       },
     },
     ListStreamConsumers: {
-      command: ListStreamConsumersCommand,
       mutating: false,
       async run(ctx, input) {
         if (!input.StreamARN) throw err('ValidationException', "1 validation error detected: Value null at 'streamARN' failed to satisfy constraint: Member must not be null");
@@ -440,7 +402,6 @@ export const kinesisModel: ServiceModel = {
       },
     },
     DeregisterStreamConsumer: {
-      command: DeregisterStreamConsumerCommand,
       mutating: true,
       async run(ctx, input) {
         const { stream, consumer } = await findConsumer(ctx, input, 'DeregisterStreamConsumer');
@@ -452,7 +413,6 @@ export const kinesisModel: ServiceModel = {
       },
     },
     GetResourcePolicy: {
-      command: GetResourcePolicyCommand,
       mutating: false,
       async run(ctx, input) {
         const target = await policyTarget(ctx, input.ResourceARN, 'GetResourcePolicy');
@@ -461,7 +421,6 @@ export const kinesisModel: ServiceModel = {
       },
     },
     PutResourcePolicy: {
-      command: PutResourcePolicyCommand,
       mutating: true,
       async run(ctx, input) {
         const target = await policyTarget(ctx, input.ResourceARN, 'PutResourcePolicy');
@@ -474,7 +433,6 @@ export const kinesisModel: ServiceModel = {
       },
     },
     DeleteResourcePolicy: {
-      command: DeleteResourcePolicyCommand,
       mutating: true,
       async run(ctx, input) {
         const target = await policyTarget(ctx, input.ResourceARN, 'DeleteResourcePolicy');
@@ -486,7 +444,6 @@ export const kinesisModel: ServiceModel = {
       },
     },
     AddTagsToStream: {
-      command: AddTagsToStreamCommand,
       mutating: true,
       async run(ctx, input) {
         const s = await findStream(ctx, input, 'AddTagsToStream');
@@ -496,7 +453,6 @@ export const kinesisModel: ServiceModel = {
       },
     },
     RemoveTagsFromStream: {
-      command: RemoveTagsFromStreamCommand,
       mutating: true,
       async run(ctx, input) {
         const s = await findStream(ctx, input, 'RemoveTagsFromStream');
@@ -506,7 +462,6 @@ export const kinesisModel: ServiceModel = {
       },
     },
     ListTagsForStream: {
-      command: ListTagsForStreamCommand,
       mutating: false,
       async run(ctx, input) {
         const s = await findStream(ctx, input, 'ListTagsForStream');
@@ -514,7 +469,6 @@ export const kinesisModel: ServiceModel = {
       },
     },
     TagResource: {
-      command: TagResourceCommand,
       mutating: true,
       async run(ctx, input) {
         const t = await resolveTaggable(ctx, input.ResourceARN);
@@ -523,7 +477,6 @@ export const kinesisModel: ServiceModel = {
       },
     },
     UntagResource: {
-      command: UntagResourceCommand,
       mutating: true,
       async run(ctx, input) {
         const t = await resolveTaggable(ctx, input.ResourceARN);
@@ -532,7 +485,6 @@ export const kinesisModel: ServiceModel = {
       },
     },
     ListTagsForResource: {
-      command: ListTagsForResourceCommand,
       mutating: false,
       async run(ctx, input) {
         const t = await resolveTaggable(ctx, input.ResourceARN);
@@ -540,7 +492,6 @@ export const kinesisModel: ServiceModel = {
       },
     },
     PutRecord: {
-      command: PutRecordCommand,
       mutating: true,
       async run(ctx, input) {
         const s = await findStream(ctx, input, 'PutRecord');
@@ -554,7 +505,6 @@ export const kinesisModel: ServiceModel = {
       },
     },
     PutRecords: {
-      command: PutRecordsCommand,
       mutating: true,
       async run(ctx, input) {
         const records: Array<{ Data: Uint8Array; PartitionKey: string; ExplicitHashKey?: string }> = input.Records ?? [];
@@ -579,7 +529,6 @@ export const kinesisModel: ServiceModel = {
       },
     },
     GetShardIterator: {
-      command: GetShardIteratorCommand,
       mutating: false,
       async run(ctx, input) {
         const s = await findStream(ctx, input, 'GetShardIterator');
@@ -615,7 +564,6 @@ export const kinesisModel: ServiceModel = {
       },
     },
     GetRecords: {
-      command: GetRecordsCommand,
       mutating: false,
       async run(ctx, input) {
         let token: IteratorToken;

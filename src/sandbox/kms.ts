@@ -3,26 +3,7 @@
  * for a reader. One cohesive unit, kept in one file although it is longer than our usual limit: the
  * grant rules and the key states they depend on belong together.
  */
-import {
-  CancelKeyDeletionCommand,
-  CreateAliasCommand,
-  CreateGrantCommand,
-  CreateKeyCommand,
-  DeleteAliasCommand,
-  DescribeKeyCommand,
-  GetKeyPolicyCommand,
-  KMSClient,
-  ListAliasesCommand,
-  ListGrantsCommand,
-  ListKeysCommand,
-  ListResourceTagsCommand,
-  PutKeyPolicyCommand,
-  RetireGrantCommand,
-  RevokeGrantCommand,
-  ScheduleKeyDeletionCommand,
-  TagResourceCommand,
-  UntagResourceCommand,
-} from '@aws-sdk/client-kms';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { adminPolicy, grantAllows } from './access.js';
 import type { CallContext, ServiceModel } from './context.js';
 import { awsError } from './errors.js';
@@ -251,7 +232,6 @@ export const kmsModel: ServiceModel = {
   client: KMSClient,
   operations: {
     CreateKey: {
-      command: CreateKeyCommand,
       mutating: true,
       run(ctx, input) {
         const policy = input.Policy === undefined ? undefined : validateJsonPolicy(input.Policy);
@@ -261,21 +241,18 @@ export const kmsModel: ServiceModel = {
       },
     },
     DescribeKey: {
-      command: DescribeKeyCommand,
       mutating: false,
       async run(ctx, input) {
         return { KeyMetadata: keyMetadata(await findKey(ctx, input.KeyId, 'DescribeKey')) };
       },
     },
     ListKeys: {
-      command: ListKeysCommand,
       mutating: false,
       run(ctx) {
         return { Keys: [...ctx.cloud.regionState(ctx.accountId, ctx.region)!.keys.values()].map((k) => ({ KeyId: k.keyId, KeyArn: k.arn })), Truncated: false };
       },
     },
     GetKeyPolicy: {
-      command: GetKeyPolicyCommand,
       mutating: false,
       async run(ctx, input) {
         const key = await findKey(ctx, input.KeyId, 'GetKeyPolicy');
@@ -283,7 +260,6 @@ export const kmsModel: ServiceModel = {
       },
     },
     PutKeyPolicy: {
-      command: PutKeyPolicyCommand,
       mutating: true,
       async run(ctx, input) {
         const key = await findKey(ctx, input.KeyId, 'PutKeyPolicy');
@@ -292,7 +268,6 @@ export const kmsModel: ServiceModel = {
       },
     },
     CreateAlias: {
-      command: CreateAliasCommand,
       mutating: true,
       async run(ctx, input) {
         const name: string | undefined = input.AliasName;
@@ -308,7 +283,6 @@ export const kmsModel: ServiceModel = {
       },
     },
     DeleteAlias: {
-      command: DeleteAliasCommand,
       mutating: true,
       run(ctx, input) {
         const rs = ctx.cloud.regionState(ctx.accountId, ctx.region)!;
@@ -319,7 +293,6 @@ export const kmsModel: ServiceModel = {
       },
     },
     ListAliases: {
-      command: ListAliasesCommand,
       mutating: false,
       async run(ctx, input) {
         const rs = ctx.cloud.regionState(ctx.accountId, ctx.region)!;
@@ -332,7 +305,6 @@ export const kmsModel: ServiceModel = {
       },
     },
     ListResourceTags: {
-      command: ListResourceTagsCommand,
       mutating: false,
       async run(ctx, input) {
         const key = await findKey(ctx, input.KeyId, 'ListResourceTags');
@@ -340,7 +312,6 @@ export const kmsModel: ServiceModel = {
       },
     },
     TagResource: {
-      command: TagResourceCommand,
       mutating: true,
       async run(ctx, input) {
         const key = await findKey(ctx, input.KeyId, 'TagResource');
@@ -353,7 +324,6 @@ export const kmsModel: ServiceModel = {
       },
     },
     UntagResource: {
-      command: UntagResourceCommand,
       mutating: true,
       async run(ctx, input) {
         const key = await findKey(ctx, input.KeyId, 'UntagResource');
@@ -362,7 +332,6 @@ export const kmsModel: ServiceModel = {
       },
     },
     CreateGrant: {
-      command: CreateGrantCommand,
       mutating: true,
       async run(ctx, input) {
         if (typeof input.KeyId === 'string' && (input.KeyId.startsWith('alias/') || input.KeyId.includes(':alias/'))) throw err('NotFoundException', notFoundMessage(ctx, input.KeyId));
@@ -397,7 +366,6 @@ export const kmsModel: ServiceModel = {
       },
     },
     ListGrants: {
-      command: ListGrantsCommand,
       mutating: false,
       async run(ctx, input) {
         const key = await findKey(ctx, input.KeyId, 'ListGrants');
@@ -410,7 +378,6 @@ export const kmsModel: ServiceModel = {
       },
     },
     RetireGrant: {
-      command: RetireGrantCommand,
       mutating: true,
       async run(ctx, input) {
         let grant: Grant | undefined;
@@ -427,7 +394,6 @@ export const kmsModel: ServiceModel = {
       },
     },
     RevokeGrant: {
-      command: RevokeGrantCommand,
       mutating: true,
       async run(ctx, input) {
         const key = await findKey(ctx, input.KeyId, 'RevokeGrant');
@@ -438,7 +404,6 @@ export const kmsModel: ServiceModel = {
       },
     },
     ScheduleKeyDeletion: {
-      command: ScheduleKeyDeletionCommand,
       mutating: true,
       async run(ctx, input) {
         const key = await findKey(ctx, input.KeyId, 'ScheduleKeyDeletion');
@@ -454,7 +419,6 @@ export const kmsModel: ServiceModel = {
       },
     },
     CancelKeyDeletion: {
-      command: CancelKeyDeletionCommand,
       mutating: true,
       async run(ctx, input) {
         const key = await findKey(ctx, input.KeyId, 'CancelKeyDeletion');

@@ -5,24 +5,7 @@
  * operations manage.
  */
 import { createHash } from 'node:crypto';
-import {
-  CreateEventSourceMappingCommand,
-  CreateFunctionCommand,
-  DeleteEventSourceMappingCommand,
-  DeleteFunctionCommand,
-  GetEventSourceMappingCommand,
-  GetFunctionCommand,
-  GetFunctionConfigurationCommand,
-  LambdaClient,
-  ListEventSourceMappingsCommand,
-  ListFunctionsCommand,
-  ListTagsCommand,
-  TagResourceCommand,
-  UntagResourceCommand,
-  UpdateEventSourceMappingCommand,
-  UpdateFunctionCodeCommand,
-  UpdateFunctionConfigurationCommand,
-} from '@aws-sdk/client-lambda';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { CallContext, ServiceModel } from './context.js';
 import { awsError } from './errors.js';
 import type { FakeCloud } from './fake-cloud.js';
@@ -245,7 +228,6 @@ export const lambdaModel: ServiceModel = {
   client: LambdaClient,
   operations: {
     CreateFunction: {
-      command: CreateFunctionCommand,
       mutating: true,
       run(ctx, input) {
         const name: string | undefined = input.FunctionName;
@@ -286,7 +268,6 @@ export const lambdaModel: ServiceModel = {
       },
     },
     UpdateFunctionCode: {
-      command: UpdateFunctionCodeCommand,
       mutating: true,
       run(ctx, input) {
         const fn = startUpdate(ctx, input.FunctionName);
@@ -298,7 +279,6 @@ export const lambdaModel: ServiceModel = {
       },
     },
     UpdateFunctionConfiguration: {
-      command: UpdateFunctionConfigurationCommand,
       mutating: true,
       run(ctx, input) {
         const fn = startUpdate(ctx, input.FunctionName);
@@ -311,7 +291,6 @@ export const lambdaModel: ServiceModel = {
       },
     },
     GetFunction: {
-      command: GetFunctionCommand,
       mutating: false,
       run(ctx, input) {
         const fn = findFunction(ctx, input.FunctionName);
@@ -325,14 +304,12 @@ export const lambdaModel: ServiceModel = {
       },
     },
     GetFunctionConfiguration: {
-      command: GetFunctionConfigurationCommand,
       mutating: false,
       run(ctx, input) {
         return functionConfiguration(findFunction(ctx, input.FunctionName), ctx.now);
       },
     },
     DeleteFunction: {
-      command: DeleteFunctionCommand,
       mutating: true,
       run(ctx, input) {
         const fn = findFunction(ctx, input.FunctionName);
@@ -342,7 +319,6 @@ export const lambdaModel: ServiceModel = {
       },
     },
     ListFunctions: {
-      command: ListFunctionsCommand,
       mutating: false,
       run(ctx) {
         const fns = [...ctx.cloud.regionState(ctx.accountId, ctx.region)!.functions.values()].sort((a, b) => a.name.localeCompare(b.name));
@@ -350,7 +326,6 @@ export const lambdaModel: ServiceModel = {
       },
     },
     ListTags: {
-      command: ListTagsCommand,
       mutating: false,
       run(ctx, input) {
         const ref: string = input.Resource ?? '';
@@ -359,7 +334,6 @@ export const lambdaModel: ServiceModel = {
       },
     },
     TagResource: {
-      command: TagResourceCommand,
       mutating: true,
       run(ctx, input) {
         const ref: string = input.Resource ?? '';
@@ -369,7 +343,6 @@ export const lambdaModel: ServiceModel = {
       },
     },
     UntagResource: {
-      command: UntagResourceCommand,
       mutating: true,
       run(ctx, input) {
         const ref: string = input.Resource ?? '';
@@ -379,7 +352,6 @@ export const lambdaModel: ServiceModel = {
       },
     },
     CreateEventSourceMapping: {
-      command: CreateEventSourceMappingCommand,
       mutating: true,
       async run(ctx, input) {
         const source: string | undefined = input.EventSourceArn;
@@ -436,14 +408,12 @@ export const lambdaModel: ServiceModel = {
       },
     },
     GetEventSourceMapping: {
-      command: GetEventSourceMappingCommand,
       mutating: false,
       run(ctx, input) {
         return esmView(ctx, findEsm(ctx, input.UUID));
       },
     },
     ListEventSourceMappings: {
-      command: ListEventSourceMappingsCommand,
       mutating: false,
       run(ctx, input) {
         const rs = ctx.cloud.regionState(ctx.accountId, ctx.region)!;
@@ -455,7 +425,6 @@ export const lambdaModel: ServiceModel = {
       },
     },
     UpdateEventSourceMapping: {
-      command: UpdateEventSourceMappingCommand,
       mutating: true,
       async run(ctx, input) {
         const esm = findEsm(ctx, input.UUID);
@@ -488,7 +457,6 @@ export const lambdaModel: ServiceModel = {
       },
     },
     DeleteEventSourceMapping: {
-      command: DeleteEventSourceMappingCommand,
       mutating: true,
       run(ctx, input) {
         const esm = findEsm(ctx, input.UUID);

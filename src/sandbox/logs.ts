@@ -1,13 +1,4 @@
-import {
-  CloudWatchLogsClient,
-  CreateLogGroupCommand,
-  DeleteLogGroupCommand,
-  DescribeLogGroupsCommand,
-  FilterLogEventsCommand,
-  ListTagsForResourceCommand,
-  PutRetentionPolicyCommand,
-  StartLiveTailCommand,
-} from '@aws-sdk/client-cloudwatch-logs';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { CallContext, ServiceModel } from './context.js';
 import { awsError } from './errors.js';
 import type { FakeCloud } from './fake-cloud.js';
@@ -107,7 +98,6 @@ export const logsModel: ServiceModel = {
   client: CloudWatchLogsClient,
   operations: {
     CreateLogGroup: {
-      command: CreateLogGroupCommand,
       mutating: true,
       run(ctx, input) {
         const name: string | undefined = input.logGroupName;
@@ -121,7 +111,6 @@ export const logsModel: ServiceModel = {
       },
     },
     DeleteLogGroup: {
-      command: DeleteLogGroupCommand,
       mutating: true,
       run(ctx, input) {
         const g = groupByIdentifier(ctx, input.logGroupName);
@@ -130,7 +119,6 @@ export const logsModel: ServiceModel = {
       },
     },
     PutRetentionPolicy: {
-      command: PutRetentionPolicyCommand,
       mutating: true,
       run(ctx, input) {
         const g = groupByIdentifier(ctx, input.logGroupName);
@@ -142,7 +130,6 @@ export const logsModel: ServiceModel = {
       },
     },
     DescribeLogGroups: {
-      command: DescribeLogGroupsCommand,
       mutating: false,
       run(ctx, input) {
         const groups = [...ctx.cloud.regionState(ctx.accountId, ctx.region)!.logGroups.values()]
@@ -163,7 +150,6 @@ export const logsModel: ServiceModel = {
       },
     },
     ListTagsForResource: {
-      command: ListTagsForResourceCommand,
       mutating: false,
       run(ctx, input) {
         // The API reference: a log group's ARN here is `arn:aws:logs:Region:account-id:log-group:log-group-name`,
@@ -174,7 +160,6 @@ export const logsModel: ServiceModel = {
       },
     },
     FilterLogEvents: {
-      command: FilterLogEventsCommand,
       mutating: false,
       run(ctx, input) {
         if (input.logGroupName && input.logGroupIdentifier) throw err('InvalidParameterException', 'LogGroupName and LogGroupIdentifier are mutually exclusive parameters.');
@@ -202,7 +187,6 @@ export const logsModel: ServiceModel = {
       },
     },
     StartLiveTail: {
-      command: StartLiveTailCommand,
       mutating: false,
       run(ctx, input) {
         const unavailable = ctx.cloud.liveTailUnavailable;

@@ -1,14 +1,4 @@
-import {
-  CreateQueueCommand,
-  DeleteQueueCommand,
-  GetQueueAttributesCommand,
-  GetQueueUrlCommand,
-  ListQueueTagsCommand,
-  ReceiveMessageCommand,
-  SendMessageCommand,
-  SQSClient,
-  TagQueueCommand,
-} from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { createHash } from 'node:crypto';
 import type { CallContext, ServiceModel } from './context.js';
 import { awsError } from './errors.js';
@@ -91,7 +81,6 @@ export const sqsModel: ServiceModel = {
   client: SQSClient,
   operations: {
     CreateQueue: {
-      command: CreateQueueCommand,
       mutating: true,
       run(ctx, input) {
         const name: string | undefined = input.QueueName;
@@ -116,7 +105,6 @@ export const sqsModel: ServiceModel = {
       },
     },
     GetQueueUrl: {
-      command: GetQueueUrlCommand,
       mutating: false,
       run(ctx, input) {
         if (input.QueueOwnerAWSAccountId && input.QueueOwnerAWSAccountId !== ctx.accountId) throw err('QueueDoesNotExist', 'FakeCloud models GetQueueUrl in the caller\'s own account only.');
@@ -126,7 +114,6 @@ export const sqsModel: ServiceModel = {
       },
     },
     GetQueueAttributes: {
-      command: GetQueueAttributesCommand,
       mutating: false,
       run(ctx, input) {
         const queue = ownQueue(ctx, input.QueueUrl);
@@ -138,14 +125,12 @@ export const sqsModel: ServiceModel = {
       },
     },
     ListQueueTags: {
-      command: ListQueueTagsCommand,
       mutating: false,
       run(ctx, input) {
         return { Tags: { ...ownQueue(ctx, input.QueueUrl).tags } };
       },
     },
     TagQueue: {
-      command: TagQueueCommand,
       mutating: true,
       run(ctx, input) {
         Object.assign(ownQueue(ctx, input.QueueUrl).tags, input.Tags ?? {});
@@ -153,14 +138,12 @@ export const sqsModel: ServiceModel = {
       },
     },
     SendMessage: {
-      command: SendMessageCommand,
       mutating: true,
       run(ctx, input) {
         return enqueue(ctx.cloud, ownQueue(ctx, input.QueueUrl), String(input.MessageBody ?? ''), ctx.now);
       },
     },
     ReceiveMessage: {
-      command: ReceiveMessageCommand,
       mutating: false,
       run(ctx, input) {
         // Receiving normally hides the messages for the visibility timeout; only a look that hides nothing is modelled.
@@ -172,7 +155,6 @@ export const sqsModel: ServiceModel = {
       },
     },
     DeleteQueue: {
-      command: DeleteQueueCommand,
       mutating: true,
       run(ctx, input) {
         const queue = ownQueue(ctx, input.QueueUrl);

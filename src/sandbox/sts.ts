@@ -1,4 +1,4 @@
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { STSClient } from '@aws-sdk/client-sts';
 import type { ServiceModel } from './context.js';
 
 export const stsModel: ServiceModel = {
@@ -6,7 +6,6 @@ export const stsModel: ServiceModel = {
   client: STSClient,
   operations: {
     GetCallerIdentity: {
-      command: GetCallerIdentityCommand,
       mutating: false,
       run(ctx) {
         return { UserId: `AIDAFAKE${ctx.accountId}`, Account: ctx.accountId, Arn: ctx.principal };
