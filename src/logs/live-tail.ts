@@ -2,7 +2,8 @@ import { StartLiveTailCommand, type StartLiveTailResponseStream } from '@aws-sdk
 import { awsErrorCode, errorMessage } from '../errors.js';
 import { isNotFound } from '../pipeline/retry.js';
 import type { TailEvent } from './events.js';
-import { STOPPED, type TailContext } from './tail-context.js';
+import { STOPPED } from '../engine/stop-signal.js';
+import type { TailContext } from './tail-context.js';
 
 type LiveEnd =
   | { reason: 'stopped' }

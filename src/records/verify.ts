@@ -1,6 +1,7 @@
 import { FilterLogEventsCommand, type CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { Clock } from '../engine/clock.js';
 import type { Interrupt } from '../engine/engine.js';
+import { STOPPED, StopSignal } from '../engine/stop-signal.js';
 import { backoffDelays } from '../engine/wait.js';
 import { awsErrorCode } from '../errors.js';
 import { isErrorLine, parseRecordLine } from '../logs/record-lines.js';
@@ -68,10 +69,7 @@ export async function verifyDelivery(
     errorLines,
   });
 
-  const stopped = new Promise<'stopped'>((resolve) => {
-    if (interrupt.interrupted) resolve('stopped');
-    interrupt.onTrigger(() => resolve('stopped'));
-  });
+  const stop = new StopSignal(interrupt, clock);
 
   for (;;) {
     const pollStartedAt = clock.now();
@@ -123,8 +121,7 @@ export async function verifyDelivery(
     if (deadline - clock.now() > 0 && !interrupt.interrupted) await deps.whileWaiting?.();
     const remaining = deadline - clock.now();
     if (remaining <= 0 || interrupt.interrupted) return outcome(false, interrupt.interrupted, missing);
-    const woke = await Promise.race([clock.sleep(Math.min(delays.next().value, remaining)), stopped]);
-    if (woke === 'stopped') return outcome(false, true, missing);
+    if ((await stop.sleep(Math.min(delays.next().value, remaining))) === STOPPED) return outcome(false, true, missing);
   }
 }
 
