@@ -4,7 +4,7 @@ import { backoffDelays, withRetry } from '../engine/wait.js';
 import { CommandFailedError, ExitCode, awsErrorCode, errorMessage } from '../errors.js';
 import { hasCode, isThrottling } from '../pipeline/retry.js';
 import type { Reporter } from '../render/types.js';
-import type { StreamRef } from './stream.js';
+import { streamTarget, type StreamRef } from './stream.js';
 
 /** Kinesis limits: a record's data plus its partition key, and one PutRecords request. */
 export const MAX_RECORD_BYTES = 1024 * 1024;
@@ -131,7 +131,7 @@ async function putOne(deps: PutDeps, kinesis: KinesisClient, stream: StreamRef, 
       sentAt = deps.clock.now();
       return kinesis.send(
         new PutRecordCommand({
-          ...(stream.arn ? { StreamARN: stream.arn } : { StreamName: stream.name }),
+          ...streamTarget(stream),
           Data: record.data,
           PartitionKey: record.partitionKey,
         }),
@@ -174,7 +174,7 @@ async function putBatch(deps: PutDeps, kinesis: KinesisClient, stream: StreamRef
     try {
       out = await sendWithRetry(deps, stream, () => {
         at = deps.clock.now();
-        return kinesis.send(new PutRecordsCommand({ ...(stream.arn ? { StreamARN: stream.arn } : { StreamName: stream.name }), Records: entries }));
+        return kinesis.send(new PutRecordsCommand({ ...streamTarget(stream), Records: entries }));
       });
     } catch (error) {
       if (!isTransientPutError(error)) throw error;

@@ -10,6 +10,9 @@ export interface StreamRef {
   arn?: string | undefined;
 }
 
+/** How a Kinesis request names the stream: its ARN when known, else its name. */
+export const streamTarget = (stream: StreamRef) => (stream.arn ? { StreamARN: stream.arn } : { StreamName: stream.name });
+
 /** The `--name …` to repeat in a suggested command, or nothing when no deployment is involved. */
 export const nameFlag = (deployment: string | undefined) => (deployment ? ` --name ${deployment}` : '');
 
@@ -25,7 +28,7 @@ export async function checkStreamWritable(
 ): Promise<string | undefined> {
   const summary = (
     await ifExists(clock, () =>
-      producer.clients.kinesis.send(new DescribeStreamSummaryCommand(stream.arn ? { StreamARN: stream.arn } : { StreamName: stream.name })),
+      producer.clients.kinesis.send(new DescribeStreamSummaryCommand(streamTarget(stream))),
     )
   )?.StreamDescriptionSummary;
   if (!summary) {
