@@ -8,7 +8,7 @@ import { streamTarget, type StreamRef } from './stream.js';
 
 /** Kinesis limits: a record's data plus its partition key, and one PutRecords request. */
 export const MAX_RECORD_BYTES = 1024 * 1024;
-export const MAX_BATCH_RECORDS = 500;
+const MAX_BATCH_RECORDS = 500;
 export const MAX_BATCH_BYTES = 5 * 1024 * 1024;
 export const MAX_PARTITION_KEY_CHARS = 256;
 
