@@ -15,7 +15,7 @@ import type { Prompter } from '../prompts.js';
 import { completeConfig, DEFAULTS, flagFor, loadAnswersFile, mergeAnswers, recordedAnswers, type SetupAnswers, type SetupConfig } from '../pipeline/config.js';
 import { failureDestinationWarning } from '../pipeline/failure-destination.js';
 import { describeStream } from '../pipeline/lookups.js';
-import { defaultNames, type DeploymentNames } from '../pipeline/names.js';
+import { defaultNames, KMS_ALIAS_PREFIX, type DeploymentNames } from '../pipeline/names.js';
 import { NotOursError } from '../pipeline/steps/shared.js';
 import { STEP, pipelineContext, primaryId } from '../pipeline/steps/context.js';
 import { setupSteps } from '../pipeline/steps/index.js';
@@ -170,12 +170,15 @@ async function connect(ctx: CommandContext, wizard: Wizard) {
   return connected;
 }
 
-/** The producer account's customer managed key aliases, but for the deployment's own, which is the "new key" choice. */
-async function otherCustomerKeyAliases(producer: AccountSession, ownAlias: string): Promise<string[]> {
+/**
+ * The producer account's customer managed keys, by alias, that a deployment may use. Keys kds-xacct made
+ * belong to their deployment, whose teardown deletes them: never a choice for another one.
+ */
+async function customerKeyAliases(producer: AccountSession): Promise<string[]> {
   const aliases: string[] = [];
   for await (const page of paginateListAliases({ client: producer.clients.kms }, {})) {
     const names = (page.Aliases ?? []).filter((a) => a.TargetKeyId).map((a) => a.AliasName!);
-    aliases.push(...names.filter((name) => !name.startsWith('alias/aws/') && name !== ownAlias));
+    aliases.push(...names.filter((name) => !name.startsWith('alias/aws/') && !name.startsWith(KMS_ALIAS_PREFIX)));
   }
   return aliases;
 }
@@ -184,13 +187,13 @@ async function otherCustomerKeyAliases(producer: AccountSession, ownAlias: strin
  * The stream's key is asked for only when there is a real choice. An existing stream that is already
  * encrypted keeps its own key: kds-xacct never re-encrypts a stream in use (and planning explains why one
  * under the AWS managed key cannot be read across accounts). A new stream, or an existing one that is not
- * encrypted, gets a new key unless the producer account has other customer managed keys to pick from.
+ * encrypted, gets a new key unless the producer account has customer managed keys of its own to pick from.
  */
 async function chooseKmsKey(wizard: Wizard, clock: Clock, producer: AccountSession, ownAlias: string): Promise<void> {
   await wizard.ask('kmsKey', async (p) => {
     const { useExistingStream, streamName } = wizard.answers;
     if (useExistingStream && streamName && (await describeStream(clock, producer, streamName))?.EncryptionType === 'KMS') return undefined;
-    const aliases = await otherCustomerKeyAliases(producer, ownAlias);
+    const aliases = await customerKeyAliases(producer);
     if (aliases.length === 0) return undefined;
     return p.select<string | undefined>({
       message: 'KMS key for the stream:',
