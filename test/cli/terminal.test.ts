@@ -89,8 +89,9 @@ async function runInTerminal(cols: number, args: string[], type?: (keyboard: Key
   });
   const waitFor = (text: string) =>
     new Promise<void>((resolve, reject) => {
+      // Settles once: the first of shown, timed out and ended.
       const stop = (error?: Error) => {
-        waiters.delete(shown);
+        if (!waiters.delete(shown)) return;
         clearTimeout(timer);
         if (error) reject(error);
         else resolve();
@@ -105,7 +106,13 @@ async function runInTerminal(cols: number, args: string[], type?: (keyboard: Key
       waiters.add(shown);
       if (!shown()) void closed.then(() => shown() || missing('before the program ended')());
     });
-  await type?.({ waitFor, press: (keys) => child.stdin.write(keys) });
+  try {
+    await type?.({ waitFor, press: (keys) => child.stdin.write(keys) });
+  } catch (error) {
+    // A question that never came: the program may be waiting for another one, so end it.
+    child.kill();
+    throw error;
+  }
   const code = await closed;
   const final = rows();
   const lines = final.map((row) => row.translateToString(true));
