@@ -1,11 +1,12 @@
 import { paginateListStreams } from '@aws-sdk/client-kinesis';
-import { paginateListAliases, type AliasListEntry } from '@aws-sdk/client-kms';
+import { paginateListAliases } from '@aws-sdk/client-kms';
 import { paginateListFunctions } from '@aws-sdk/client-lambda';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { connectBoth } from '../aws/sessions.js';
 import type { AccountSession } from '../aws/session.js';
 import { sessionFactory, type CommandContext } from '../context.js';
+import type { Clock } from '../engine/clock.js';
 import { StepError, exitCodeFor, runSteps } from '../engine/engine.js';
 import { planSteps, type PlannedStep } from '../engine/plan.js';
 import { newState, type DeploymentState } from '../engine/state.js';
@@ -13,7 +14,8 @@ import { ExitCode, InterruptedError, UserError } from '../errors.js';
 import type { Prompter } from '../prompts.js';
 import { completeConfig, DEFAULTS, flagFor, loadAnswersFile, mergeAnswers, recordedAnswers, type SetupAnswers, type SetupConfig } from '../pipeline/config.js';
 import { failureDestinationWarning } from '../pipeline/failure-destination.js';
-import { defaultNames } from '../pipeline/names.js';
+import { describeStream } from '../pipeline/lookups.js';
+import { defaultNames, KMS_ALIAS_PREFIX, type DeploymentNames } from '../pipeline/names.js';
 import { NotOursError } from '../pipeline/steps/shared.js';
 import { STEP, pipelineContext, primaryId } from '../pipeline/steps/context.js';
 import { setupSteps } from '../pipeline/steps/index.js';
@@ -47,6 +49,16 @@ interface SetupFlags extends SetupAnswers {
 const planWords: Record<PlannedStep['action'], string> = { create: 'create', update: 'update', done: 'already done', adopt: 'adopt (kept on teardown)', skip: 'skip' };
 
 /**
+ * A question with a good default, asked only after "Customise names, capacity and mapping settings?" is
+ * answered Yes, and only where it applies to the answers so far (a stream name only for a new stream).
+ */
+interface Customisation<K extends keyof SetupAnswers = keyof SetupAnswers> {
+  key: K;
+  question: (p: Prompter) => Promise<SetupAnswers[K]>;
+  appliesTo: (answers: SetupAnswers) => boolean;
+}
+
+/**
  * Asks for what flags and --config did not say. With no terminal or with --yes nothing is asked,
  * and a missing required answer is a usage error naming its flag.
  */
@@ -56,6 +68,11 @@ class Wizard {
   constructor(
     private readonly ctx: CommandContext,
     readonly answers: SetupAnswers,
+    /**
+     * The answers start from what the deployment recorded: the re-run repairs it as it was set up, so
+     * what the record leaves out took its default then and is not asked now.
+     */
+    private readonly recorded: boolean,
   ) {}
 
   private async prompts(): Promise<Prompter> {
@@ -63,11 +80,15 @@ class Wizard {
     return this.prompter;
   }
 
+  /** Ctrl-C while the wizard was reading lists from AWS: stop before the next question. */
+  private stopIfInterrupted(): void {
+    if (this.ctx.environment.interrupt.interrupted) throw new InterruptedError('Interrupted. Nothing was changed.');
+  }
+
   /** The answer if given; otherwise asked (interactive) or a usage error (required) or undefined (has a default). */
   async ask<K extends keyof SetupAnswers>(key: K, question: (p: Prompter) => Promise<SetupAnswers[K]>, required = false): Promise<SetupAnswers[K]> {
-    // Ctrl-C while the wizard was reading lists from AWS: stop before the next question.
-    if (this.ctx.environment.interrupt.interrupted) throw new InterruptedError('Interrupted. Nothing was changed.');
-    if (this.answers[key] !== undefined) return this.answers[key];
+    this.stopIfInterrupted();
+    if (this.answers[key] !== undefined || (this.recorded && !required)) return this.answers[key];
     if (!this.ctx.interactive) {
       if (required) throw new UserError(`Missing ${flagFor(key)}.`, `Pass ${flagFor(key)} (or put "${key}" in a --config file); with --yes or without a terminal nothing is asked.`);
       return undefined;
@@ -77,13 +98,13 @@ class Wizard {
   }
 
   /**
-   * "Create new" or one of the existing resources, for the stream and the function: sets the name
-   * answer and whether it names an existing resource, unless flags already gave the name.
+   * "Create new" or one of the existing resources, for the stream and the function, unless flags already
+   * gave the name. An existing one sets the name; a new one keeps its default name until "Customise".
    */
   async chooseNewOrExisting(
     nameKey: 'streamName' | 'functionName',
     existingKey: 'useExistingStream' | 'useExistingFunction',
-    question: { message: string; create: string; newName: { message: string; default: string; validate: (v: string) => string | true }; existing: () => Promise<string[]> },
+    question: { message: string; create: string; existing: () => Promise<string[]> },
   ): Promise<void> {
     if (this.answers[nameKey] !== undefined) return;
     await this.ask(existingKey, async (p) => {
@@ -92,9 +113,22 @@ class Wizard {
         message: question.message,
         choices: [{ name: question.create, value: undefined }, ...existing.map((name) => ({ name: `Use existing: ${name}`, value: name }))],
       });
-      this.answers[nameKey] = chosen ?? (await p.input(question.newName));
+      if (chosen !== undefined) this.answers[nameKey] = chosen;
       return chosen !== undefined;
     });
+  }
+
+  /**
+   * One question in front of everything that has a good default; No, the default, keeps them all. Not
+   * asked when flags, --config or the recorded answers already settled every question it leads to.
+   */
+  async customise(questions: Customisation[]): Promise<void> {
+    const open = questions.some((q) => q.appliesTo(this.answers) && this.answers[q.key] === undefined);
+    if (!open || this.recorded || !this.ctx.interactive) return;
+    this.stopIfInterrupted();
+    if (!(await (await this.prompts()).confirm({ message: 'Customise names, capacity and mapping settings?', default: false }))) return;
+    // In order, each judged on the answers so far: the shard count only once the mode is provisioned.
+    for (const q of questions) if (q.appliesTo(this.answers)) await this.ask(q.key, q.question);
   }
 
   async confirm(message: string): Promise<boolean> {
@@ -136,8 +170,104 @@ async function connect(ctx: CommandContext, wizard: Wizard) {
   return connected;
 }
 
-/** Questions 3 to 9: region, name, stream, capacity, key, function, log retention, mapping options. */
-async function askTheRest(wizard: Wizard, producer: AccountSession, consumer: AccountSession): Promise<void> {
+/**
+ * The producer account's customer managed keys, by alias, that a deployment may use. Keys kds-xacct made
+ * belong to their deployment, whose teardown deletes them: never a choice for another one.
+ */
+async function customerKeyAliases(producer: AccountSession): Promise<string[]> {
+  const aliases: string[] = [];
+  for await (const page of paginateListAliases({ client: producer.clients.kms }, {})) {
+    const names = (page.Aliases ?? []).filter((a) => a.TargetKeyId).map((a) => a.AliasName!);
+    aliases.push(...names.filter((name) => !name.startsWith('alias/aws/') && !name.startsWith(KMS_ALIAS_PREFIX)));
+  }
+  return aliases;
+}
+
+/**
+ * The stream's key is asked for only when there is a real choice. An existing stream that is already
+ * encrypted keeps its own key: kds-xacct never re-encrypts a stream in use (and planning explains why one
+ * under the AWS managed key cannot be read across accounts). A new stream, or an existing one that is not
+ * encrypted, gets a new key unless the producer account has customer managed keys of its own to pick from.
+ */
+async function chooseKmsKey(wizard: Wizard, clock: Clock, producer: AccountSession, ownAlias: string): Promise<void> {
+  await wizard.ask('kmsKey', async (p) => {
+    const { useExistingStream, streamName } = wizard.answers;
+    if (useExistingStream && streamName && (await describeStream(clock, producer, streamName))?.EncryptionType === 'KMS') return undefined;
+    const aliases = await customerKeyAliases(producer);
+    if (aliases.length === 0) return undefined;
+    return p.select<string | undefined>({
+      message: 'KMS key for the stream:',
+      choices: [{ name: `Create a new customer managed key (${ownAlias})`, value: undefined }, ...aliases.map((alias) => ({ name: `Use existing: ${alias}`, value: alias }))],
+    });
+  });
+}
+
+function customisation<K extends keyof SetupAnswers>(key: K, question: (p: Prompter) => Promise<SetupAnswers[K]>, appliesTo: (answers: SetupAnswers) => boolean = () => true): Customisation {
+  return { key, question, appliesTo };
+}
+
+const newStream = (answers: SetupAnswers) => !answers.useExistingStream;
+const bundledFunction = (answers: SetupAnswers) => !answers.useExistingFunction;
+
+function numberInput(message: string, fallback: number, validate: (value: string) => string | true) {
+  return async (p: Prompter) => Number(await p.input({ message, default: String(fallback), validate }));
+}
+
+/** What "Customise" leads to, in order. Each question's default is the value taken when it is not asked. */
+function customisations(defaults: DeploymentNames, deployment: string): Customisation[] {
+  return [
+    customisation('streamName', (p) => p.input({ message: 'New stream name:', default: defaults.streamName, validate: validateStreamName }), newStream),
+    customisation(
+      'capacityMode',
+      (p) =>
+        p.select({
+          message: 'Capacity mode:',
+          choices: [
+            { name: 'On-demand (scales by itself, billed per GB)', value: 'on-demand' as const },
+            { name: 'Provisioned (fixed shards, billed per shard hour)', value: 'provisioned' as const },
+          ],
+        }),
+      newStream,
+    ),
+    customisation('shards', numberInput('Shard count:', DEFAULTS.shards, validateShardCount), (a) => newStream(a) && a.capacityMode === 'provisioned'),
+    customisation('functionName', (p) => p.input({ message: 'Function name:', default: defaults.functionName, validate: validateFunctionName }), bundledFunction),
+    customisation('runtime', (p) => p.select({ message: 'Runtime:', choices: [{ name: 'nodejs22.x', value: 'nodejs22.x' as const }, { name: 'nodejs24.x', value: 'nodejs24.x' as const }] }), bundledFunction),
+    customisation('logRetentionDays', numberInput("Days to keep the function's logs (if setup makes its log group):", DEFAULTS.logRetentionDays, validateLogRetentionDays)),
+    customisation('consumerName', (p) => p.input({ message: 'EFO consumer name:', default: defaults.consumerName, validate: validateConsumerName })),
+    customisation('batchSize', numberInput('Batch size:', DEFAULTS.batchSize, validateBatchSize)),
+    customisation('startingPosition', (p) =>
+      p.select<StartingPosition | undefined>({
+        message: 'Starting position:',
+        choices: [
+          { name: 'Automatic: TRIM_HORIZON for a new stream, LATEST for an existing one', value: undefined },
+          { name: 'TRIM_HORIZON (oldest record kept)', value: 'TRIM_HORIZON' },
+          { name: 'LATEST (only new records)', value: 'LATEST' },
+        ],
+      }),
+    ),
+    customisation('maxRetries', numberInput('Maximum retry attempts:', DEFAULTS.maxRetries, validateMaximumRetryAttempts)),
+    customisation('maxRecordAge', numberInput('Maximum record age (seconds, -1 for none):', DEFAULTS.maxRecordAgeSeconds, validateMaximumRecordAgeInSeconds)),
+    customisation('failureDestination', async (p) => {
+      const choice = await p.select({
+        message: 'Where should the mapping report batches it gives up on?',
+        choices: [
+          { name: `A new SQS queue (${deployment}-failed-batches): the shard and sequence numbers of each failed batch`, value: 'queue' as const },
+          { name: 'An existing SQS queue, SNS topic or S3 bucket (only S3 also keeps the records)', value: 'existing' as const },
+          { name: 'Nowhere: failed batches are dropped without a trace', value: 'none' as const },
+        ],
+      });
+      if (choice === 'queue') return undefined;
+      if (choice === 'none') return false;
+      return p.input({ message: 'ARN of the queue, topic or bucket:', validate: validateFailureDestinationArn });
+    }),
+  ];
+}
+
+/**
+ * The questions without a good default (region, name, stream, function, and the key when there is a real
+ * choice), then "Customise …?" in front of the rest.
+ */
+async function askTheRest(wizard: Wizard, clock: Clock, producer: AccountSession, consumer: AccountSession): Promise<void> {
   await wizard.ask('region', (p) => p.input({ message: 'Region:', default: producer.region, validate: validateRegion }));
   await wizard.ask('name', (p) => p.input({ message: 'Deployment name (resource names derive from it):', validate: validateDeploymentName }), true);
   const defaults = defaultNames(wizard.answers.name!, consumer.accountId);
@@ -145,85 +275,23 @@ async function askTheRest(wizard: Wizard, producer: AccountSession, consumer: Ac
   await wizard.chooseNewOrExisting('streamName', 'useExistingStream', {
     message: 'Stream:',
     create: `Create a new stream (${defaults.streamName})`,
-    newName: { message: 'New stream name:', default: defaults.streamName, validate: validateStreamName },
     existing: async () => {
       const names: string[] = [];
       for await (const page of paginateListStreams({ client: producer.clients.kinesis }, {})) names.push(...(page.StreamNames ?? []));
       return names;
     },
   });
-  if (!wizard.answers.useExistingStream) {
-    const mode = await wizard.ask('capacityMode', (p) =>
-      p.select({
-        message: 'Capacity mode:',
-        choices: [
-          { name: 'On-demand (scales by itself, billed per GB)', value: 'on-demand' as const },
-          { name: 'Provisioned (fixed shards, billed per shard hour)', value: 'provisioned' as const },
-        ],
-      }),
-    );
-    if (mode === 'provisioned') {
-      await wizard.ask('shards', async (p) => Number(await p.input({ message: 'Shard count:', default: String(DEFAULTS.shards), validate: validateShardCount })));
-    }
-  }
-
-  await wizard.ask('kmsKey', async (p) => {
-    const customer: AliasListEntry[] = [];
-    for await (const page of paginateListAliases({ client: producer.clients.kms }, {})) {
-      customer.push(...(page.Aliases ?? []).filter((a) => a.TargetKeyId && !a.AliasName?.startsWith('alias/aws/')));
-    }
-    return p.select<string | undefined>({
-      message: 'KMS key for the stream:',
-      choices: [{ name: `Create a new customer managed key (${defaults.kmsAlias})`, value: undefined }, ...customer.map((a) => ({ name: `Use existing: ${a.AliasName}`, value: a.AliasName! }))],
-    });
-  });
-
+  await chooseKmsKey(wizard, clock, producer, defaults.kmsAlias);
   await wizard.chooseNewOrExisting('functionName', 'useExistingFunction', {
     message: 'Consumer function:',
     create: `Deploy the bundled consumer (${defaults.functionName})`,
-    newName: { message: 'Function name:', default: defaults.functionName, validate: validateFunctionName },
     existing: async () => {
       const names: string[] = [];
       for await (const page of paginateListFunctions({ client: consumer.clients.lambda }, {})) names.push(...(page.Functions ?? []).map((f) => f.FunctionName!));
       return names;
     },
   });
-  if (!wizard.answers.useExistingFunction) {
-    await wizard.ask('runtime', (p) => p.select({ message: 'Runtime:', choices: [{ name: 'nodejs22.x', value: 'nodejs22.x' as const }, { name: 'nodejs24.x', value: 'nodejs24.x' as const }] }));
-  }
-  await wizard.ask('logRetentionDays', async (p) =>
-    Number(await p.input({ message: "Days to keep the function's logs (if setup makes its log group):", default: String(DEFAULTS.logRetentionDays), validate: validateLogRetentionDays })),
-  );
-  await wizard.ask('consumerName', (p) => p.input({ message: 'EFO consumer name:', default: defaults.consumerName, validate: validateConsumerName }));
-
-  await wizard.ask('batchSize', async (p) => Number(await p.input({ message: 'Batch size:', default: String(DEFAULTS.batchSize), validate: validateBatchSize })));
-  await wizard.ask('startingPosition', (p) =>
-    p.select<StartingPosition | undefined>({
-      message: 'Starting position:',
-      choices: [
-        { name: 'Automatic: TRIM_HORIZON for a new stream, LATEST for an existing one', value: undefined },
-        { name: 'TRIM_HORIZON (oldest record kept)', value: 'TRIM_HORIZON' },
-        { name: 'LATEST (only new records)', value: 'LATEST' },
-      ],
-    }),
-  );
-  await wizard.ask('maxRetries', async (p) => Number(await p.input({ message: 'Maximum retry attempts:', default: String(DEFAULTS.maxRetries), validate: validateMaximumRetryAttempts })));
-  await wizard.ask('maxRecordAge', async (p) =>
-    Number(await p.input({ message: 'Maximum record age (seconds, -1 for none):', default: String(DEFAULTS.maxRecordAgeSeconds), validate: validateMaximumRecordAgeInSeconds })),
-  );
-  await wizard.ask('failureDestination', async (p) => {
-    const choice = await p.select({
-      message: 'Where should the mapping report batches it gives up on?',
-      choices: [
-        { name: `A new SQS queue (${wizard.answers.name}-failed-batches): the shard and sequence numbers of each failed batch`, value: 'queue' as const },
-        { name: 'An existing SQS queue, SNS topic or S3 bucket (only S3 also keeps the records)', value: 'existing' as const },
-        { name: 'Nowhere: failed batches are dropped without a trace', value: 'none' as const },
-      ],
-    });
-    if (choice === 'queue') return undefined;
-    if (choice === 'none') return false;
-    return p.input({ message: 'ARN of the queue, topic or bucket:', validate: validateFailureDestinationArn });
-  });
+  await wizard.customise(customisations(defaults, wizard.answers.name!));
 }
 
 function planLines(plan: PlannedStep[], accounts: { producer: AccountSession; consumer: AccountSession }): string {
@@ -284,9 +352,10 @@ export async function runSetup(ctx: CommandContext, rawFlags: Record<string, unk
   const { config: _config, rollback, dryRun, verify, verifyTimeout, ...answerFlags } = flags;
   const verifyTimeoutMs = parseDuration(verifyTimeout, '--verify-timeout');
   const given = mergeAnswers(fromFile, { ...answerFlags, producerProfile: options.producerProfile, consumerProfile: options.consumerProfile, region: options.region, name: options.name });
-  // A re-run of a known deployment starts from what it recorded: `setup --name orders --yes` repairs it as it was set up.
-  const recorded = given.name ? ((await store.load(given.name))?.inputs as SetupAnswers | undefined) : undefined;
-  const wizard = new Wizard(ctx, mergeAnswers(recorded ?? {}, given));
+  // A re-run of a known deployment starts from what it recorded, in its region: `setup --name orders --yes` repairs it as it was set up.
+  const deployed = given.name ? await store.load(given.name) : undefined;
+  const recorded: SetupAnswers | undefined = deployed && { region: deployed.accounts.producer?.region, ...(deployed.inputs as SetupAnswers) };
+  const wizard = new Wizard(ctx, mergeAnswers(recorded ?? {}, given), recorded !== undefined);
   // Without a terminal the answers are final: say what is missing or wrong before touching the network.
   if (!ctx.interactive) {
     for (const key of ['producerProfile', 'consumerProfile', 'name'] as const) await wizard.ask(key, async () => undefined, true);
@@ -299,7 +368,7 @@ export async function runSetup(ctx: CommandContext, rawFlags: Record<string, unk
 
   await chooseProfiles(ctx, wizard);
   let accounts = await connect(ctx, wizard);
-  await askTheRest(wizard, accounts.producer, accounts.consumer);
+  await askTheRest(wizard, environment.clock, accounts.producer, accounts.consumer);
   if (wizard.answers.region && wizard.answers.region !== accounts.producer.region) accounts = await connect(ctx, wizard);
   const { producer, consumer } = accounts;
   const config: SetupConfig = completeConfig({ ...wizard.answers, name: wizard.answers.name! }, defaultNames(wizard.answers.name!, consumer.accountId));

@@ -44,6 +44,9 @@ export interface DeploymentNames {
   tags: Record<string, string>;
 }
 
+/** Every deployment's key alias starts with it: those keys are each deployment's own, deleted by its teardown. */
+export const KMS_ALIAS_PREFIX = 'alias/kds-xacct/';
+
 /**
  * Default names of every resource of a deployment. `deployment` is assumed valid
  * (see `validateDeploymentName`); names are still kept within AWS limits for any input.
@@ -55,7 +58,7 @@ export function defaultNames(deployment: string, consumerAccountId: string): Dep
     deployment,
     streamName: fitName(`${deployment}-stream`, NAME_LIMITS.stream),
     consumerName: fitName(`${deployment}-${consumerAccountId}-efo`, NAME_LIMITS.consumer),
-    kmsAlias: fitName(`alias/kds-xacct/${deployment}`, NAME_LIMITS.kmsAlias),
+    kmsAlias: fitName(`${KMS_ALIAS_PREFIX}${deployment}`, NAME_LIMITS.kmsAlias),
     roleName: fitName(`kds-xacct-${deployment}-consumer`, NAME_LIMITS.role),
     functionName,
     logGroupName: lambdaLogGroupName(functionName),

@@ -1,5 +1,9 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ExitCode, InterruptedError } from '../../src/errors.js';
+import { DEFAULTS } from '../../src/pipeline/config.js';
 import { runCli } from '../../src/program.js';
 import { scriptedPrompter, type ScriptedAnswer } from '../support/scripted-prompter.js';
 import { twoAccounts } from '../support/two-accounts.js';
@@ -14,42 +18,68 @@ function wizard(script: ScriptedAnswer[], ...args: string[]) {
   return { prompter, run: () => runCli(['setup', ...args], environment) };
 }
 
-const questions: ScriptedAnswer[] = [
-  [/Profile of the producer/, 'prod'],
-  [/Profile of the consumer/, 'analytics'],
-  [/Region/, undefined],
-  [/Deployment name/, 'orders'],
+/** Enter through the wizard: only the questions without a good default, then "Customise?" No. */
+const shortList: ScriptedAnswer[] = [
+  [/^Profile of the producer/, 'prod'],
+  [/^Profile of the consumer/, 'analytics'],
+  [/^Region:/, undefined],
+  [/^Deployment name/, 'orders'],
   [/^Stream:/, undefined],
-  [/New stream name/, undefined],
-  [/Capacity mode/, 'provisioned'],
-  [/Shard count/, '2'],
-  [/KMS key/, undefined],
-  [/Consumer function/, undefined],
-  [/Function name/, undefined],
-  [/Runtime/, 'nodejs24.x'],
-  [/Days to keep the function's logs/, '14'],
-  [/EFO consumer name/, undefined],
-  [/Batch size/, '50'],
-  [/Starting position/, undefined],
-  [/Maximum retry attempts/, undefined],
-  [/Maximum record age/, undefined],
-  [/report batches it gives up on/, 'queue'],
+  [/^Consumer function:/, undefined],
+  [/^Customise names, capacity and mapping settings\?/, undefined],
 ];
 
+/** "Customise?" Yes: every question behind it, in order, with an answer other than the default where it can. */
+const customised: ScriptedAnswer[] = [
+  ...shortList.slice(0, 6),
+  [/^Customise/, true],
+  [/^New stream name:/, 'orders-clicks'],
+  [/^Capacity mode:/, 'provisioned'],
+  [/^Shard count:/, '2'],
+  [/^Function name:/, 'orders-reader'],
+  [/^Runtime:/, 'nodejs24.x'],
+  [/^Days to keep the function's logs/, '14'],
+  [/^EFO consumer name:/, 'orders-efo'],
+  [/^Batch size:/, '50'],
+  [/^Starting position:/, 'LATEST'],
+  [/^Maximum retry attempts:/, '5'],
+  [/^Maximum record age/, '-1'],
+  [/report batches it gives up on/, 'none'],
+];
+
+const call = (command: string) => world.cloud.calls.find((c) => c.command === command)?.input as Record<string, unknown> | undefined;
+
 describe('the setup wizard', () => {
-  it('asks every question in order, shows the plan, and applies after one confirmation', async () => {
+  it('asks only what has no good default when Enter is pressed throughout, and sets up with the defaults', async () => {
     world = twoAccounts();
-    const { prompter, run } = wizard([...questions, [/Apply 13 change\(s\) in accounts 111111111111 and 222222222222\?/, true]]);
-    expect(await run()).toBe(ExitCode.Success);
-    expect(prompter.asked).toHaveLength(questions.length + 1);
+    const script: ScriptedAnswer[] = [...shortList, [/Apply 13 change\(s\) in accounts 111111111111 and 222222222222\?/, true]];
+    const { prompter, run } = wizard([...script]);
+    expect(await run(), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(prompter.asked).toHaveLength(script.length);
     const text = world.harness.reporter.text;
     expect(text.indexOf('Producer account 111111111111')).toBeLessThan(text.indexOf('Plan for deployment "orders"'));
-    const create = world.cloud.calls.find((c) => c.command === 'CreateStream')!.input as Record<string, unknown>;
-    expect(create).toMatchObject({ StreamName: 'orders-stream', ShardCount: 2, StreamModeDetails: { StreamMode: 'PROVISIONED' } });
-    expect(world.cloud.calls.find((c) => c.command === 'CreateFunction')!.input).toMatchObject({ Runtime: 'nodejs24.x' });
-    expect(world.cloud.calls.find((c) => c.command === 'PutRetentionPolicy')!.input).toMatchObject({ logGroupName: '/aws/lambda/orders-consumer', retentionInDays: 14 });
-    expect((await world.store.load('orders'))!.inputs).toMatchObject({ logRetentionDays: 14 });
-    expect(world.cloud.calls.find((c) => c.command === 'CreateEventSourceMapping')!.input).toMatchObject({ BatchSize: 50, StartingPosition: 'TRIM_HORIZON' });
+    expect(call('CreateStream')).toMatchObject({ StreamName: 'orders-stream', StreamModeDetails: { StreamMode: 'ON_DEMAND' } });
+    expect(call('CreateAlias')).toMatchObject({ AliasName: 'alias/kds-xacct/orders' });
+    expect(call('CreateFunction')).toMatchObject({ FunctionName: 'orders-consumer', Runtime: DEFAULTS.runtime });
+    expect(call('PutRetentionPolicy')).toMatchObject({ logGroupName: '/aws/lambda/orders-consumer', retentionInDays: DEFAULTS.logRetentionDays });
+    expect(call('CreateQueue')).toMatchObject({ QueueName: 'orders-failed-batches' });
+    expect(call('CreateEventSourceMapping')).toMatchObject({ BatchSize: DEFAULTS.batchSize, StartingPosition: 'TRIM_HORIZON', MaximumRetryAttempts: DEFAULTS.maxRetries, MaximumRecordAgeInSeconds: DEFAULTS.maxRecordAgeSeconds });
+  });
+
+  it('reaches every detailed question after "Customise?" Yes, and uses each answer', async () => {
+    world = twoAccounts();
+    const { prompter, run } = wizard([...customised, [/Apply 12 change\(s\)/, true]]);
+    expect(await run(), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(prompter.asked).toHaveLength(customised.length + 1);
+    expect(call('CreateStream')).toMatchObject({ StreamName: 'orders-clicks', ShardCount: 2, StreamModeDetails: { StreamMode: 'PROVISIONED' } });
+    expect(call('CreateFunction')).toMatchObject({ FunctionName: 'orders-reader', Runtime: 'nodejs24.x' });
+    expect(call('PutRetentionPolicy')).toMatchObject({ logGroupName: '/aws/lambda/orders-reader', retentionInDays: 14 });
+    expect(call('RegisterStreamConsumer')).toMatchObject({ ConsumerName: 'orders-efo' });
+    expect(call('CreateQueue')).toBeUndefined();
+    const mapping = call('CreateEventSourceMapping')!;
+    expect(mapping).toMatchObject({ BatchSize: 50, StartingPosition: 'LATEST', MaximumRetryAttempts: 5, MaximumRecordAgeInSeconds: -1 });
+    expect(mapping.DestinationConfig).toBeUndefined();
+    expect((await world.store.load('orders'))!.inputs).toMatchObject({ streamName: 'orders-clicks', shards: 2, logRetentionDays: 14, failureDestination: false });
   });
 
   it('offers the existing streams, keys and functions, and adopts the ones picked', async () => {
@@ -57,23 +87,73 @@ describe('the setup wizard', () => {
     world.cloud.seedStream('111111111111', 'eu-west-1', { name: 'clicks' });
     world.cloud.seedKey('111111111111', 'eu-west-1', { alias: 'alias/team-key' });
     world.cloud.seedFunction('222222222222', 'eu-west-1', { name: 'clicks-reader' });
-    const { run } = wizard([
-      ...questions.slice(0, 4),
+    const { prompter, run } = wizard([
+      ...shortList.slice(0, 4),
       [/^Stream:/, 'clicks'],
-      [/KMS key/, 'alias/team-key'],
-      [/Consumer function/, 'clicks-reader'],
-      ...questions.slice(12),
+      // The stream is not encrypted yet and the account has a key of its own: a real choice.
+      [/^KMS key for the stream:/, 'alias/team-key'],
+      [/^Consumer function:/, 'clicks-reader'],
+      [/^Customise/, true],
+      // No stream name, capacity, function name or runtime: the stream and the function exist.
+      [/^Days to keep/, undefined],
+      [/^EFO consumer name/, undefined],
+      [/^Batch size/, undefined],
+      [/^Starting position/, undefined],
+      [/^Maximum retry/, undefined],
+      [/^Maximum record age/, undefined],
+      [/report batches it gives up on/, undefined],
       [/Apply/, true],
     ]);
     expect(await run(), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(prompter.asked).toHaveLength(16);
     const state = (await world.store.load('orders'))!;
     expect([state.steps.stream!.origin, state.steps['kms-key']!.origin, state.steps.function!.origin]).toEqual(['adopted', 'adopted', 'adopted']);
     expect(state.inputs).toMatchObject({ streamName: 'clicks', useExistingStream: true, kmsKey: 'alias/team-key', functionName: 'clicks-reader', useExistingFunction: true });
   });
 
+  it('offers the customer managed keys for a new stream', async () => {
+    world = twoAccounts();
+    world.cloud.seedKey('111111111111', 'eu-west-1', { alias: 'alias/team-key' });
+    const { prompter, run } = wizard([...shortList.slice(0, 5), [/^KMS key for the stream:/, 'alias/team-key'], ...shortList.slice(5), [/Apply/, true]]);
+    expect(await run(), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(prompter.asked).toHaveLength(shortList.length + 2);
+    expect(call('CreateKey')).toBeUndefined();
+    expect((await world.store.load('orders'))!.inputs).toMatchObject({ kmsKey: 'alias/team-key' });
+  });
+
+  it('does not ask for a key when the existing stream is already encrypted: it keeps its own', async () => {
+    world = twoAccounts();
+    const keyId = world.cloud.seedKey('111111111111', 'eu-west-1', { alias: 'alias/clicks-key' });
+    world.cloud.seedKey('111111111111', 'eu-west-1', { alias: 'alias/team-key' });
+    world.cloud.seedStream('111111111111', 'eu-west-1', { name: 'clicks', encryption: { keyId } });
+    const { prompter, run } = wizard([...shortList.slice(0, 4), [/^Stream:/, 'clicks'], ...shortList.slice(5), [/Apply/, true]]);
+    expect(await run(), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(prompter.asked.some((q) => /^KMS key/.test(q))).toBe(false);
+    expect((await world.store.load('orders'))!.steps['kms-key']).toMatchObject({ origin: 'adopted', outputs: { keyId } });
+  });
+
+  it("does not offer another deployment's key: its teardown would delete it", async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    const { prompter, run } = wizard([...shortList.slice(0, 3), [/^Deployment name/, 'billing'], ...shortList.slice(4), [/Apply/, false]]);
+    expect(await run(), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(prompter.asked.some((q) => /^KMS key/.test(q))).toBe(false);
+    expect(prompter.asked).toHaveLength(shortList.length + 1);
+  });
+
+  it('asks nothing again on a re-run that starts from the recorded answers', async () => {
+    world = twoAccounts();
+    world.cloud.seedKey('111111111111', 'eu-west-1', { alias: 'alias/team-key' });
+    expect(await world.setup('--name', 'orders', '--batch-size', '50')).toBe(ExitCode.Success);
+    const { prompter, run } = wizard([], '--name', 'orders');
+    expect(await run(), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(prompter.asked).toEqual([]);
+    expect(world.harness.reporter.text).toContain('is ready (no changes were needed)');
+  });
+
   it('changes nothing when the plan is declined', async () => {
     world = twoAccounts();
-    const { run } = wizard([...questions, [/Apply/, false]]);
+    const { run } = wizard([...shortList, [/Apply/, false]]);
     expect(await run()).toBe(ExitCode.Success);
     expect(world.cloud.mutatingCalls()).toEqual([]);
     expect(world.harness.reporter.text).toContain('Nothing was changed.');
@@ -82,25 +162,39 @@ describe('the setup wizard', () => {
   it('exits 130 and touches nothing on Ctrl-C during the questions', async () => {
     world = twoAccounts();
     const before = world.cloud.snapshot();
-    const { run } = wizard([...questions.slice(0, 5), [/New stream name/, new InterruptedError('Cancelled at a prompt. Nothing was changed.')]]);
+    const { run } = wizard([...customised.slice(0, 7), [/^New stream name/, new InterruptedError('Cancelled at a prompt. Nothing was changed.')]]);
     expect(await run()).toBe(ExitCode.Interrupted);
     expect(world.cloud.mutatingCalls()).toEqual([]);
     expect(world.cloud.snapshot()).toEqual(before);
     expect(await world.store.list()).toEqual([]);
   });
 
-  it('asks only what the flags left open', async () => {
+  it('after "Customise?" Yes asks only what the flags left open', async () => {
     world = twoAccounts();
     const { prompter, run } = wizard(
-      [[/Region/, undefined], [/Days to keep/, undefined], [/Batch size/, undefined], [/Starting position/, 'LATEST'], [/Maximum retry/, '5'], [/Maximum record age/, '-1'], [/report batches it gives up on/, 'queue'], [/Apply/, true]],
+      [[/^Region/, undefined], [/^Customise/, true], [/^Days to keep/, undefined], [/^Batch size/, undefined], [/^Starting position/, 'LATEST'], [/^Maximum retry/, '5'], [/^Maximum record age/, '-1'], [/report batches it gives up on/, 'queue'], [/Apply/, true]],
       '--producer-profile', 'prod', '--consumer-profile', 'analytics', '--name', 'orders', '--stream-name', 'orders-stream',
       '--capacity-mode', 'on-demand', '--kms-key', 'alias/kds-xacct/none', '--function-name', 'orders-fn', '--runtime', 'nodejs22.x', '--consumer-name', 'orders-efo',
     );
     // The key named does not exist: planning stops with a clear error before the confirmation.
     expect(await run()).toBe(ExitCode.Usage);
-    expect(prompter.asked.length).toBe(7);
+    expect(prompter.asked.length).toBe(8);
     expect(world.harness.reporter.text).toContain('KMS key alias/kds-xacct/none was not found');
     expect(world.cloud.mutatingCalls()).toEqual([]);
+  });
+
+  it('does not ask "Customise?" when flags and --config answered everything it leads to', async () => {
+    world = twoAccounts();
+    const config = path.join(await mkdtemp(path.join(tmpdir(), 'kds-xacct-')), 'mapping.json');
+    await writeFile(config, JSON.stringify({ batchSize: 25, startingPosition: 'LATEST', maxRetries: 2, maxRecordAge: 600, failureDestination: false }));
+    const { prompter, run } = wizard(
+      [[/Apply/, true]],
+      '--config', config, '--producer-profile', 'prod', '--consumer-profile', 'analytics', '--region', 'eu-west-1', '--name', 'orders',
+      '--stream-name', 'orders-stream', '--capacity-mode', 'on-demand', '--function-name', 'orders-fn', '--runtime', 'nodejs22.x', '--log-retention-days', '7', '--consumer-name', 'orders-efo',
+    );
+    expect(await run(), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(prompter.asked).toHaveLength(1);
+    expect(call('CreateEventSourceMapping')).toMatchObject({ BatchSize: 25, StartingPosition: 'LATEST', MaximumRetryAttempts: 2, MaximumRecordAgeInSeconds: 600 });
   });
 });
 
@@ -111,7 +205,7 @@ describe('conflicts found while planning', () => {
     world = twoAccounts();
     world.cloud.seedRole('222222222222', { name: 'kds-xacct-orders-consumer' });
     world.cloud.seedFunction('222222222222', 'eu-west-1', { name: 'orders-consumer', role: 'arn:aws:iam::222222222222:role/kds-xacct-orders-consumer' });
-    const { prompter, run } = wizard([[/KMS key/, undefined], [/report batches it gives up on/, 'queue'], [/Adopt it\?/, true], [/Adopt it\?/, true], [/Apply/, true]], ...flags);
+    const { prompter, run } = wizard([[/^Customise/, undefined], [/Adopt it\?/, true], [/Adopt it\?/, true], [/Apply/, true]], ...flags);
     expect(await run(), world.harness.reporter.text).toBe(ExitCode.Success);
     expect(prompter.asked.filter((q) => /Adopt it\?/.test(q))).toHaveLength(2);
     expect(world.harness.reporter.text).toContain('IAM role kds-xacct-orders-consumer already exists');

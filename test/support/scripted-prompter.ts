@@ -1,6 +1,6 @@
 import type { Prompter } from '../../src/prompts.js';
 
-/** An answer to one question: matched by the question's text, in order. `undefined` takes the default. */
+/** An answer to one question: matched by the question's text, in order. `undefined` is Enter: it takes the default. */
 export type ScriptedAnswer = [question: RegExp, answer: unknown];
 
 /**
@@ -28,13 +28,14 @@ export function scriptedPrompter(script: ScriptedAnswer[]): Prompter & { asked: 
     async password(options) {
       return next(options.message) as string;
     },
-    async select<T>(options: { message: string; choices: Array<{ value: T }> }) {
-      const answer = next(options.message) as T;
+    async select<T>(options: { message: string; choices: Array<{ value: T }>; default?: T }) {
+      // Enter picks the default, or the first choice as inquirer's select does.
+      const answer = (next(options.message) as T | undefined) ?? options.default ?? options.choices[0]!.value;
       if (!options.choices.some((c) => c.value === answer)) throw new Error(`Scripted answer ${String(answer)} is not a choice of "${options.message}"`);
       return answer;
     },
     async confirm(options) {
-      return next(options.message) as boolean;
+      return (next(options.message) as boolean | undefined) ?? options.default;
     },
   };
 }
