@@ -39,7 +39,8 @@ export function createProgram(environment: Environment, outcome: { exitCode: Exi
     } else if (globals.sandboxSpeed !== undefined) {
       throw new UserError('--sandbox-speed only applies to the sandbox.', 'Add --sandbox, or leave out --sandbox-speed.');
     }
-    const reporter =
+    // A second Ctrl-C may already have made the run's reporter, and closed it: never a second one.
+    const reporter = (outcome.reporter ??=
       env.reporter ??
       (await createReporter({
         stdout: environment.stdout,
@@ -48,8 +49,7 @@ export function createProgram(environment: Environment, outcome: { exitCode: Exi
         json: globals.json,
         color,
         debug: globals.debug,
-      }));
-    outcome.reporter = reporter;
+      })));
     if (env.sandbox) reporter.info(await env.sandbox.banner());
     const run = await load();
     outcome.exitCode = await run(createContext(globals, env, reporter), options);
