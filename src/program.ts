@@ -14,12 +14,22 @@ import { ensureValid, validateDeploymentName } from './pipeline/validate.js';
 import { createReporter } from './render/reporter.js';
 import type { Reporter } from './render/types.js';
 
+/** What the program shares with the run around it. */
+export interface ProgramRun {
+  /** Set by the command's action. */
+  exitCode: ExitCode;
+  /** `--json` as read from argv, for commander's own output before the options are parsed. */
+  json: boolean;
+  /** The run's one reporter, made on first use. */
+  reporter(): Promise<Reporter>;
+}
+
 /**
  * Builds the commander program: the global options and one action wrapper here, each command's
  * options and help in its `src/commands/<name>.command.ts`. Actions normalise flags, import their
- * command module, and store the exit code in `outcome`; nothing here calls process.exit.
+ * command module, and store the exit code in `run`; nothing here calls process.exit.
  */
-export function createProgram(environment: Environment, outcome: { exitCode: ExitCode; reporter?: Reporter }, json: boolean): Command {
+export function createProgram(environment: Environment, run: ProgramRun): Command {
   const program = new Command('kds-xacct');
 
   const action: CommandAction = (load) => async (options, command) => {
@@ -39,20 +49,10 @@ export function createProgram(environment: Environment, outcome: { exitCode: Exi
     } else if (globals.sandboxSpeed !== undefined) {
       throw new UserError('--sandbox-speed only applies to the sandbox.', 'Add --sandbox, or leave out --sandbox-speed.');
     }
-    // A second Ctrl-C may already have made the run's reporter, and closed it: never a second one.
-    const reporter = (outcome.reporter ??=
-      env.reporter ??
-      (await createReporter({
-        stdout: environment.stdout,
-        stderr: environment.stderr,
-        isTTY: environment.stdoutIsTTY,
-        json: globals.json,
-        color,
-        debug: globals.debug,
-      })));
+    const reporter = await run.reporter();
     if (env.sandbox) reporter.info(await env.sandbox.banner());
-    const run = await load();
-    outcome.exitCode = await run(createContext(globals, env, reporter), options);
+    const runner = await load();
+    run.exitCode = await runner(createContext(globals, env, reporter), options);
   };
 
   program
@@ -75,7 +75,7 @@ export function createProgram(environment: Environment, outcome: { exitCode: Exi
     .configureOutput({
       writeOut: (text) => environment.stdout.write(text),
       // Only the help shown for a missing command comes here; under --json the error names the commands instead.
-      writeErr: (text) => json || environment.stderr.write(text),
+      writeErr: (text) => run.json || environment.stderr.write(text),
       // Errors are reported through the reporter, in our words (see usageError).
       outputError: () => undefined,
     })
@@ -139,34 +139,36 @@ export async function runCli(argv: string[], environment: Environment): Promise<
 }
 
 export function startCli(argv: string[], environment: Environment): CliRun {
-  // Commander can fail before it has parsed the options, so what an error looks like is read from argv.
+  // Commander can fail before it has parsed the options, so the reporter reads them from argv.
   const json = argv.includes('--json');
   const debug = argv.includes('--debug');
-  const outcome: { exitCode: ExitCode; reporter?: Reporter } = { exitCode: ExitCode.Success };
-  const program = createProgram(environment, outcome, json);
-  const reporter = async (): Promise<Reporter> =>
-    (outcome.reporter ??=
-      environment.reporter ??
-      (await createReporter({
-        stdout: environment.stdout,
-        stderr: environment.stderr,
-        isTTY: environment.stdoutIsTTY,
-        json,
-        color: !argv.includes('--no-color') && !environment.env.NO_COLOR,
-        debug,
-      })));
+  // One promise, so that a second Ctrl-C and the command never make two reporters (and two documents).
+  let opened: Promise<Reporter> | undefined;
+  const reporter = (): Promise<Reporter> =>
+    (opened ??= environment.reporter
+      ? Promise.resolve(environment.reporter)
+      : createReporter({
+          stdout: environment.stdout,
+          stderr: environment.stderr,
+          isTTY: environment.stdoutIsTTY,
+          json,
+          color: !argv.includes('--no-color') && !environment.env.NO_COLOR,
+          debug,
+        }));
+  const programRun: ProgramRun = { exitCode: ExitCode.Success, json, reporter };
+  const program = createProgram(environment, programRun);
 
   const run = async (): Promise<ExitCode> => {
     let exitCode: ExitCode;
     try {
       await program.parseAsync(argv, { from: 'user' });
-      exitCode = outcome.exitCode;
+      exitCode = programRun.exitCode;
     } catch (error) {
       // Help and --version: commander has printed them, plain even under --json.
       if (error instanceof CommanderError) return ExitCode.Success;
       exitCode = await reportError(error, await reporter(), debug);
     }
-    outcome.reporter?.close(exitCode);
+    (await opened)?.close(exitCode);
     return exitCode;
   };
   let stopped: Promise<ExitCode> | undefined;
