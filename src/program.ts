@@ -14,12 +14,22 @@ import { ensureValid, validateDeploymentName } from './pipeline/validate.js';
 import { createReporter } from './render/reporter.js';
 import type { Reporter } from './render/types.js';
 
+/** What the program shares with the run around it. */
+export interface ProgramRun {
+  /** Set by the command's action. */
+  exitCode: ExitCode;
+  /** `--json` as read from argv, for commander's own output before the options are parsed. */
+  json: boolean;
+  /** The run's one reporter, made on first use. */
+  reporter(): Promise<Reporter>;
+}
+
 /**
  * Builds the commander program: the global options and one action wrapper here, each command's
  * options and help in its `src/commands/<name>.command.ts`. Actions normalise flags, import their
- * command module, and store the exit code in `outcome`; nothing here calls process.exit.
+ * command module, and store the exit code in `run`; nothing here calls process.exit.
  */
-export function createProgram(environment: Environment, outcome: { exitCode: ExitCode; reporter?: Reporter }): Command {
+export function createProgram(environment: Environment, run: ProgramRun): Command {
   const program = new Command('kds-xacct');
 
   const action: CommandAction = (load) => async (options, command) => {
@@ -39,20 +49,10 @@ export function createProgram(environment: Environment, outcome: { exitCode: Exi
     } else if (globals.sandboxSpeed !== undefined) {
       throw new UserError('--sandbox-speed only applies to the sandbox.', 'Add --sandbox, or leave out --sandbox-speed.');
     }
-    const reporter =
-      env.reporter ??
-      (await createReporter({
-        stdout: environment.stdout,
-        stderr: environment.stderr,
-        isTTY: environment.stdoutIsTTY,
-        json: globals.json,
-        color,
-        debug: globals.debug,
-      }));
-    outcome.reporter = reporter;
+    const reporter = await run.reporter();
     if (env.sandbox) reporter.info(await env.sandbox.banner());
-    const run = await load();
-    outcome.exitCode = await run(createContext(globals, env, reporter), options);
+    const runner = await load();
+    run.exitCode = await runner(createContext(globals, env, reporter), options);
   };
 
   program
@@ -72,12 +72,13 @@ export function createProgram(environment: Environment, outcome: { exitCode: Exi
     .option('--sandbox', 'use two simulated accounts on this machine instead of AWS: no credentials, no network (see README)')
     .option('--sandbox-speed <factor>', "with --sandbox: how much faster than real time AWS's waiting runs (default 10, kept by the sandbox)", integer(1, 1000))
     .configureHelp({ showGlobalOptions: true })
-    .showHelpAfterError('(add --help for usage)')
     .configureOutput({
       writeOut: (text) => environment.stdout.write(text),
-      writeErr: (text) => environment.stderr.write(text),
+      // Only the help shown for a missing command comes here; under --json the error names the commands instead.
+      writeErr: (text) => run.json || environment.stderr.write(text),
+      // Errors are reported through the reporter, in our words (see usageError).
+      outputError: () => undefined,
     })
-    .exitOverride()
     .addHelpText(
       'after',
       `\nExit codes: 0 success, 1 failed and rolled back, 2 usage error, 3 rollback incomplete, 130 interrupted.` +
@@ -97,33 +98,88 @@ export function createProgram(environment: Environment, outcome: { exitCode: Exi
   defineStatusCommand(program, action);
   defineSandboxCommand(program, action);
 
+  // Commander's own errors (an unknown option, a bad value) are usage errors, reported like ours.
+  for (const command of commandTree(program)) {
+    command.exitOverride((error) => {
+      throw error.exitCode === 0 ? error : usageError(error, command);
+    });
+  }
   return program;
+}
+
+function commandTree(command: Command): Command[] {
+  return [command, ...command.commands.flatMap(commandTree)];
+}
+
+/** Commander's message in our words: a sentence, and a hint naming the help of the command at fault. */
+function usageError(error: CommanderError, command: Command): UserError {
+  const path = [command, ...ancestors(command)].reverse().map((c) => c.name()).join(' ');
+  const help = `Run \`${path} --help\` for ${command.parent ? 'its options' : 'the commands and options'}.`;
+  // Commander shows the help itself when a command is missing (`kds-xacct`, `kds-xacct sandbox`).
+  if (error.code === 'commander.help') return new UserError(`\`${path}\` needs a command: ${command.commands.map((c) => c.name()).join(', ')}.`, help);
+  const message = error.message.replace(/^error: /, '');
+  const [first = '', ...rest] = message.split('\n');
+  return new UserError([first[0]?.toUpperCase() + first.slice(1) + (/[.?!]$/.test(first) ? '' : '.'), ...rest].join('\n'), help);
+}
+
+function ancestors(command: Command): Command[] {
+  return command.parent ? [command.parent, ...ancestors(command.parent)] : [];
+}
+
+/** A run of the command line, and the way a second Ctrl-C ends it at once. */
+export interface CliRun {
+  exitCode: Promise<ExitCode>;
+  /** Reports the immediate stop like any other exit and returns its code, for the entry point to exit with. */
+  stop(): Promise<ExitCode>;
 }
 
 /** Parses and runs a command line; returns the exit code. Errors become messages here, never stack traces (unless --debug). */
 export async function runCli(argv: string[], environment: Environment): Promise<ExitCode> {
-  const outcome: { exitCode: ExitCode; reporter?: Reporter } = { exitCode: ExitCode.Success };
-  const program = createProgram(environment, outcome);
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-    return outcome.exitCode;
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      // Help and version "errors" are successes; everything commander rejects is a usage error.
-      return error.exitCode === 0 ? ExitCode.Success : ExitCode.Usage;
+  return startCli(argv, environment).exitCode;
+}
+
+export function startCli(argv: string[], environment: Environment): CliRun {
+  // Commander can fail before it has parsed the options, so the reporter reads them from argv.
+  const json = argv.includes('--json');
+  const debug = argv.includes('--debug');
+  // One promise, so that a second Ctrl-C and the command never make two reporters (and two documents).
+  let opened: Promise<Reporter> | undefined;
+  const reporter = (): Promise<Reporter> =>
+    (opened ??= environment.reporter
+      ? Promise.resolve(environment.reporter)
+      : createReporter({
+          stdout: environment.stdout,
+          stderr: environment.stderr,
+          isTTY: environment.stdoutIsTTY,
+          json,
+          color: !argv.includes('--no-color') && !environment.env.NO_COLOR,
+          debug,
+        }));
+  const programRun: ProgramRun = { exitCode: ExitCode.Success, json, reporter };
+  const program = createProgram(environment, programRun);
+
+  const run = async (): Promise<ExitCode> => {
+    let exitCode: ExitCode;
+    try {
+      await program.parseAsync(argv, { from: 'user' });
+      exitCode = programRun.exitCode;
+    } catch (error) {
+      // Help and --version: commander has printed them, plain even under --json.
+      if (error instanceof CommanderError) return ExitCode.Success;
+      exitCode = await reportError(error, await reporter(), debug);
     }
-    const reporter = outcome.reporter ?? environment.reporter ?? (await createReporter({
-      stdout: environment.stdout,
-      stderr: environment.stderr,
-      isTTY: false,
-      json: argv.includes('--json'),
-      color: false,
-      debug: argv.includes('--debug'),
-    }));
-    return await reportError(error, reporter, argv.includes('--debug'));
-  } finally {
-    outcome.reporter?.close();
-  }
+    (await opened)?.close(exitCode);
+    return exitCode;
+  };
+  let stopped: Promise<ExitCode> | undefined;
+  const stop = async (): Promise<ExitCode> => {
+    const r = await reporter();
+    // State files are only ever replaced by rename, so they stay whole.
+    r.error('Stopped at once, without waiting for the steps in flight.', 'Run the same command again to resume or clean up.');
+    r.close(ExitCode.Interrupted);
+    return ExitCode.Interrupted;
+  };
+  return { exitCode: run(), stop: () => (stopped ??= stop()) };
 }
 
 export async function reportError(error: unknown, reporter: Reporter, debug: boolean): Promise<ExitCode> {
@@ -132,7 +188,7 @@ export async function reportError(error: unknown, reporter: Reporter, debug: boo
     if (error.cause instanceof UserError) return reportError(error.cause, reporter, debug);
     const { describeStepError } = await import('./commands/report.js');
     const { message, hint } = describeStepError(error);
-    reporter.error(message, hint);
+    reporter.error(message, hint, { code: awsErrorCode(error.cause), step: error.step.id });
     return ExitCode.Failed;
   }
   if (error instanceof UserError || error instanceof CommandFailedError) {
@@ -147,6 +203,7 @@ export async function reportError(error: unknown, reporter: Reporter, debug: boo
   reporter.error(
     `Unexpected ${code ? `AWS error ${code}` : 'error'}: ${errorMessage(error)}`,
     'This is probably a bug in kds-xacct. Run again with --debug and report the output.',
+    { code },
   );
   if (debug && error instanceof Error && error.stack) reporter.debug(error.stack);
   return ExitCode.Failed;

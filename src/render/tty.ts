@@ -127,7 +127,9 @@ export class TtyReporter implements Reporter {
   }
   error(text: string, hint?: string): void {
     this.close();
-    this.options.stderr.write(`${this.chalk.red.bold('Error:')} ${text}\n${hint ? `${this.chalk.cyan(hint)}\n` : ''}`);
+    // Wrapped before colouring, so that the escape codes count for no width.
+    const message = this.wrap(`Error: ${text}`).slice('Error: '.length);
+    this.options.stderr.write(`${this.chalk.red.bold('Error:')} ${message}\n${hint ? `${this.chalk.cyan(this.wrap(hint))}\n` : ''}`);
   }
   debug(text: string): void {
     if (this.options.debug) this.persist(this.chalk.gray(`[debug] ${text}`));

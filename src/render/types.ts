@@ -1,5 +1,12 @@
 /** What every renderer shares: the Reporter interface, output options and formatting. The factory lives in reporter.ts. */
 import type { EngineEvent } from '../engine/types.js';
+import type { ExitCode } from '../errors.js';
+
+/** What a machine reading `--json` can act on besides the words: the AWS error code, and the step that failed. */
+export interface ErrorDetails {
+  code?: string;
+  step?: string;
+}
 
 /** Where a command's output goes. Only the renderers know about colours, spinners and JSON. */
 export interface Reporter {
@@ -9,13 +16,13 @@ export interface Reporter {
   info(text: string): void;
   warn(text: string): void;
   /** A failure, already worded for the user, with an optional hint on what to do. */
-  error(text: string, hint?: string): void;
+  error(text: string, hint?: string, details?: ErrorDetails): void;
   /** Extra detail shown only under `--debug`. */
   debug(text: string): void;
-  /** The command's machine-readable result: printed as one JSON document on stdout under `--json`, ignored otherwise. */
-  result(value: unknown): void;
-  /** Stops spinners; call before exiting. */
-  close(): void;
+  /** The command's machine-readable result: the body of the one JSON document on stdout under `--json`, ignored otherwise. */
+  result(value: object): void;
+  /** The run is over: stops spinners, and under `--json` writes the one document with the exit code. */
+  close(exitCode: ExitCode): void;
 }
 
 export interface Writer {
@@ -57,7 +64,8 @@ export function shortenMiddle(text: string, width: number): string {
 /**
  * Breaks lines at spaces so that none exceeds `width`. A continuation lines up under the line's second
  * column (a plan's titles) or its indent; a command to copy ends each broken line with a shell
- * continuation, so that it still runs when pasted. A single word longer than the width is left to the terminal.
+ * continuation, so that it still runs when pasted. A single word, or a `backtick span`, longer than the
+ * width is left to the terminal.
  */
 export function wrapWords(text: string, width: number): string {
   return text
@@ -69,7 +77,7 @@ export function wrapWords(text: string, width: number): string {
       const column = /^\s*\S+\s{2,}/.exec(line)?.[0].length;
       const hanging = ' '.repeat(column !== undefined && column < width / 2 ? column : indent === '' ? 0 : indent.length + 2);
       const room = command ? width - 2 : width;
-      const [first = '', ...words] = line.slice(indent.length).trimEnd().split(' ');
+      const [first = '', ...words] = splitWords(line.slice(indent.length).trimEnd());
       const out: string[] = [];
       let current = indent + first;
       for (const word of words) {
@@ -83,4 +91,16 @@ export function wrapWords(text: string, width: number): string {
       return out.join('\n');
     })
     .join('\n');
+}
+
+/** Splits at spaces, but not inside a `backtick span`: a command quoted in a sentence is copied whole. */
+function splitWords(text: string): string[] {
+  const words: string[] = [];
+  for (const word of text.split(' ')) {
+    const last = words.at(-1);
+    // An odd number of backticks so far means the span is still open.
+    if (last !== undefined && last.split('`').length % 2 === 0) words[words.length - 1] = `${last} ${word}`;
+    else words.push(word);
+  }
+  return words;
 }

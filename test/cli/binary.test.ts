@@ -46,17 +46,63 @@ describe('the built binary', () => {
     expect(stdout.trim()).toBe(pkg.version);
   });
 
-  it('rejects an unknown flag with exit 2 and a pointer to help', () => {
-    const { code, stderr } = kdsXacct(['setup', '--bogus']);
+  it('rejects an unknown flag with exit 2, an `Error:` line and a pointer to the command\'s help', () => {
+    const { code, stdout, stderr } = kdsXacct(['setup', '--bogus']);
     expect(code).toBe(2);
-    expect(stderr).toContain("unknown option '--bogus'");
-    expect(stderr).toContain('--help');
+    expect(stdout).toBe('');
+    expect(stderr).toBe("Error: Unknown option '--bogus'.\nRun `kds-xacct setup --help` for its options.\n");
   });
 
   it('rejects an unknown command with exit 2', () => {
     const { code, stderr } = kdsXacct(['deploy']);
     expect(code).toBe(2);
-    expect(stderr).toContain("unknown command 'deploy'");
+    expect(stderr).toBe("Error: Unknown command 'deploy'.\nRun `kds-xacct --help` for the commands and options.\n");
+  });
+
+  it('words every usage error commander finds as ours: `Error:` first, none of its own lines', () => {
+    for (const args of [['setup', '--batch-size', '0'], ['status', '--name'], ['sandbox', 'reset', '--nope']]) {
+      const { code, stderr } = kdsXacct(args);
+      expect(code, args.join(' ')).toBe(2);
+      expect(stderr, args.join(' ')).toMatch(/^Error: [A-Z]/);
+      expect(stderr, args.join(' ')).not.toMatch(/^error:|add --help/m);
+    }
+    expect(kdsXacct(['setup', '--batch-size', '0']).stderr).toContain("Error: Option '--batch-size <n>' argument '0' is invalid. Expected a whole number from 1 to 10000.");
+  });
+
+  it('under --json, anywhere in the command line, a usage error is one JSON document on stdout and JSON lines on stderr', () => {
+    for (const args of [
+      ['--json', 'setup', '--batch-size', '0'],
+      ['setup', '--bogus', '--json'],
+      ['deploy', '--json'],
+      ['status', '--json', '--name'],
+      ['--json'],
+    ]) {
+      const { code, stdout, stderr } = kdsXacct(args);
+      expect(code, args.join(' ')).toBe(2);
+      expect(stdout.trimEnd().split('\n'), args.join(' ')).toHaveLength(1);
+      const document = JSON.parse(stdout) as { exitCode: number; error: { message: string; hint: string } };
+      expect(document, args.join(' ')).toEqual({ exitCode: 2, error: { message: expect.any(String), hint: expect.stringContaining('--help') } });
+      const lines = stderr.trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(lines, args.join(' ')).toContainEqual({ type: 'log', level: 'error', ...document.error });
+    }
+    const unknown = JSON.parse(kdsXacct(['--json', 'setup', '--batch-size', '0']).stdout) as { error: { message: string } };
+    expect(unknown.error.message).toBe("Option '--batch-size <n>' argument '0' is invalid. Expected a whole number from 1 to 10000.");
+  });
+
+  it('under --json, a failure is one document with its exit code and error, and a success one with exit code 0', () => {
+    const missing = kdsXacct(['status', '--name', 'orders', '--producer-profile', 'prod', '--consumer-profile', 'analytics', '--json']);
+    expect(missing.code).toBe(2);
+    expect(JSON.parse(missing.stdout)).toMatchObject({ exitCode: 2, error: { message: expect.stringContaining('Profile "prod" was not found') } });
+    for (const line of missing.stderr.trimEnd().split('\n')) expect(() => JSON.parse(line) as unknown).not.toThrow();
+
+    const neverDeployed = kdsXacct(['status', '--name', 'never', '--sandbox', '--json']);
+    expect(neverDeployed.code).not.toBe(0);
+    expect(neverDeployed.stdout.trimEnd().split('\n')).toHaveLength(1);
+    expect(JSON.parse(neverDeployed.stdout)).toMatchObject({ exitCode: neverDeployed.code, deployment: 'never' });
+
+    const reset = kdsXacct(['sandbox', 'reset', '--json']);
+    expect(reset.code).toBe(0);
+    expect(JSON.parse(reset.stdout)).toEqual({ exitCode: 0, outcome: 'reset' });
   });
 
   it('rejects an invalid flag value with exit 2', () => {

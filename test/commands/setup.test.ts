@@ -682,7 +682,7 @@ describe("the function's log group", () => {
   it('takes the retention from --log-retention-days or --config, and refuses a period CloudWatch Logs does not accept', async () => {
     world = twoAccounts();
     expect(await world.setup('--name', 'orders', '--log-retention-days', '10')).toBe(ExitCode.Usage);
-    expect(world.harness.stderr.text).toMatch(/CloudWatch Logs cannot keep logs for 10 days\. Use one of the periods CloudWatch Logs accepts: 1, 3, 5, 7, 14, 30/);
+    expect(world.harness.reporter.text).toMatch(/CloudWatch Logs cannot keep logs for 10 days\. Use one of the periods CloudWatch Logs accepts: 1, 3, 5, 7, 14, 30/);
     const dir = await mkdtemp(join(tmpdir(), 'kds-xacct-'));
     try {
       const config = async (answers: object) => {

@@ -193,13 +193,15 @@ describe('tail-logs', () => {
     expect(p.cloud.calls.filter((c) => c.command === 'FilterLogEvents').length).toBe(calls);
   });
 
-  it('--json prints one JSON object per event', async () => {
+  it('--json prints one JSON object per event, then the exit document', async () => {
     const p = await start();
     await p.putRecord('{"n":1}', 'a');
     await p.clock.sleep(5_000);
     const h = createHarness({ sessions: p.sessions, clock: p.clock, store: p.store, realReporter: true });
     expect(await h.run('tail-logs', '--json', '--no-follow')).toBe(ExitCode.Success);
-    const events = h.stdout.lines.map((l) => JSON.parse(l) as { message: string; logGroup: string; record?: { partitionKey: string; data: unknown } });
+    const lines = h.stdout.lines.map((l) => JSON.parse(l) as { message: string; logGroup: string; record?: { partitionKey: string; data: unknown } });
+    expect(lines.at(-1)).toEqual({ exitCode: ExitCode.Success });
+    const events = lines.slice(0, -1);
     expect(events.length).toBe(4); // START, the record, END, REPORT
     expect(events.every((e) => e.logGroup === LOG_GROUP)).toBe(true);
     expect(events.filter((e) => e.record).map((e) => e.record)).toEqual([expect.objectContaining({ partitionKey: 'a', data: { n: 1 } })]);

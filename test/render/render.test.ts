@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { StepState, type EngineEvent } from '../../src/engine/types.js';
+import { ExitCode } from '../../src/errors.js';
 import { createReporter } from '../../src/render/reporter.js';
 import { formatTable } from '../../src/commands/report.js';
 import { formatDuration, wrapWords, type OutputOptions } from '../../src/render/types.js';
@@ -42,7 +43,7 @@ describe('renderers', () => {
     expect(stdout.lines).toHaveLength(1);
   });
 
-  it('json: events and logs as JSON lines on stderr, only the result on stdout', async () => {
+  it('json: events and logs as JSON lines on stderr, only the result and the exit code on stdout, at close', async () => {
     const { stdout, stderr, reporter } = render({ json: true, debug: true });
     const r = await reporter;
     for (const e of events) r.event(e);
@@ -52,7 +53,36 @@ describe('renderers', () => {
     const lines = stderr.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.map((l) => l.type)).toEqual(['step:started', 'step:checked', 'step:applied', 'step:waiting', 'step:done', 'step:failed', 'log', 'log']);
     expect(lines[5]).toMatchObject({ error: { message: 'Rate exceeded', code: 'LimitExceededException' } });
-    expect(JSON.parse(stdout.text)).toEqual({ ok: true });
+    expect(stdout.text).toBe('');
+    r.close(ExitCode.Success);
+    expect(stdout.lines).toHaveLength(1);
+    expect(JSON.parse(stdout.text)).toEqual({ exitCode: 0, ok: true });
+  });
+
+  it('json: a result followed by a failure is one document, its error carrying the failed step and its AWS code', async () => {
+    const { stdout, stderr, reporter } = render({ json: true });
+    const r = await reporter;
+    for (const e of events) r.event(e);
+    r.result({ outcome: 'rolled-back' });
+    r.error('stream failed.', 'Run `kds-xacct setup` again.');
+    r.error('a consequence');
+    r.close(ExitCode.Failed);
+    // A second Ctrl-C may close the run while the command closes it too.
+    r.close(ExitCode.Interrupted);
+    expect(JSON.parse(stdout.text)).toEqual({
+      exitCode: 1,
+      outcome: 'rolled-back',
+      error: { message: 'stream failed.', hint: 'Run `kds-xacct setup` again.', code: 'LimitExceededException', step: 'stream' },
+    });
+    expect(stderr.lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.level === 'error')).toHaveLength(2);
+  });
+
+  it('json: an error without a result is a document of its own, indented at a terminal', async () => {
+    const { stdout, reporter } = render({ json: true, isTTY: true });
+    const r = await reporter;
+    r.error('Unknown option.', 'Run `kds-xacct --help`.', { code: 'ExpiredToken' });
+    r.close(ExitCode.Usage);
+    expect(stdout.text).toBe(JSON.stringify({ exitCode: 2, error: { message: 'Unknown option.', hint: 'Run `kds-xacct --help`.', code: 'ExpiredToken' } }, null, 2) + '\n');
   });
 
   it('formats durations for people', () => {
@@ -74,7 +104,7 @@ describe('renderers', () => {
     for (const line of visible) expect([...line].length).toBeLessThan(40);
     r.event({ type: 'step:done', stepId: 'b', state: StepState.Created, elapsedMs: 1200 });
     expect(stdout.text).toContain('\u001b[2A\r\u001b[J');
-    r.close();
+    r.close(ExitCode.Success);
     expect(stdout.text.endsWith('\u001b[1A\r\u001b[J')).toBe(true);
   });
 
@@ -83,7 +113,7 @@ describe('renderers', () => {
     const r = await createReporter({ stdout, stderr: new Output(), isTTY: true, json: false, color: true, debug: false });
     r.event({ type: 'step:started', stepId: 'm', title: 'event source mapping demo-consumer ← demo-222222222222-efo', account: 'consumer' });
     r.event({ type: 'step:done', stepId: 'm', state: StepState.Created, elapsedMs: 36_400 });
-    r.close();
+    r.close(ExitCode.Success);
     // eslint-disable-next-line no-control-regex
     const line = stdout.text.replace(/\u001b\[[0-9;]*[mAJ]|\r/g, '').split('\n').find((l) => l.startsWith('✔'))!;
     expect(line).toBe('✔ event sour…222222-efo [consumer]: created 36.4s');
@@ -104,5 +134,26 @@ describe('renderers', () => {
     expect(wrapWords('one two three four', 9)).toBe('one two\nthree\nfour');
     expect(wrapWords('  create   consumer policy statement', 24)).toBe('  create   consumer\n           policy\n           statement');
     expect(wrapWords('  kds-xacct tail-logs --name demo --sandbox', 30)).toBe('  kds-xacct tail-logs --name \\\n    demo --sandbox');
+  });
+
+  it('never breaks inside a backtick span, and leaves a span wider than the line whole', () => {
+    expect(wrapWords('Run `kds-xacct status --name orders` to see it.', 30)).toBe('Run\n`kds-xacct status --name orders`\nto see it.');
+    expect(wrapWords('Run `kds-xacct status` now, then `kds-xacct teardown --yes`.', 24)).toBe('Run `kds-xacct status`\nnow, then\n`kds-xacct teardown --yes`.');
+  });
+
+  it('tty: an error and its hint are wrapped to the terminal, the words in one colour after a red "Error:"', async () => {
+    const stderr = new Output();
+    const stdout = Object.assign(new Output(), { columns: 40 });
+    const r = await createReporter({ stdout, stderr, isTTY: true, json: false, color: true, debug: false });
+    r.error('The stream orders-stream is encrypted with the AWS managed key.', 'Run `kds-xacct setup --name orders` again to use a key of your own.');
+    // eslint-disable-next-line no-control-regex
+    const visible = stderr.text.replace(/\u001b\[[0-9;]*m/g, '').split('\n').filter(Boolean);
+    expect(visible).toEqual([
+      'Error: The stream orders-stream is',
+      'encrypted with the AWS managed key.',
+      'Run `kds-xacct setup --name orders`',
+      'again to use a key of your own.',
+    ]);
+    expect(stderr.text.startsWith('\u001b[31m\u001b[1mError:\u001b[22m\u001b[39m The stream')).toBe(true);
   });
 });
