@@ -34,6 +34,6 @@ const exitCode = await runCli(process.argv.slice(2), {
   interrupt,
   sessions: async (logger) => (await import('./aws/sessions.js')).createSessionFactory({ logger }),
   prompter: createInquirerPrompter,
-  stateStore: (dir) => new FileStateStore(dir),
+  stateStore: (dir, hints) => new FileStateStore(dir, { hints }),
 });
 process.exit(exitCode);

@@ -78,7 +78,7 @@ async function resolveTarget(ctx: CommandContext, options: Record<string, unknow
   const { state } = resolved;
   const recorded = (flag: string | undefined, step: string, key: string): string => {
     if (flag) return flag;
-    if (state) return requireStepOutput(state, step, key);
+    if (state) return requireStepOutput(ctx, state, step, key);
     throw new UserError(`Deployment "${resolved.name}" has no state file (${resolved.stateFile}).`, withoutState);
   };
 

@@ -34,7 +34,7 @@ async function resolveTarget(ctx: CommandContext, functionFlag: string | undefin
     return { consumer, functionName: functionFlag };
   }
   const { consumer, state } = await resolveDeployment(ctx, ['consumer']);
-  const functionName = stepOutput(state, STEP.esm, 'functionName') ?? requireStepOutput(state, STEP.function, 'functionName');
+  const functionName = stepOutput(state, STEP.esm, 'functionName') ?? requireStepOutput(ctx, state, STEP.function, 'functionName');
   return { consumer, functionName };
 }
 

@@ -44,7 +44,7 @@ describe('FileStateStore', () => {
     };
     const changed = sample();
     changed.steps.role = { ...changed.steps.stream!, outputs: { roleArn: 'arn:role' } };
-    await expect(new FileStateStore(dir, crashing).save(changed)).rejects.toThrow('killed');
+    await expect(new FileStateStore(dir, { fs: crashing }).save(changed)).rejects.toThrow('killed');
     // The temporary file is there, the real one is the old version, and loading ignores the leftover.
     expect((await fs.readdir(dir)).some((f) => f.endsWith('.tmp'))).toBe(true);
     expect(await store.load('orders')).toEqual(sample());
@@ -127,7 +127,7 @@ describe('deployment lock', () => {
         await fs.rename(from, to);
       },
     };
-    await expect(new FileStateStore(dir, racing).lock('orders', 'setup')).rejects.toThrow(/locked by another run: `kds-xacct teardown`/);
+    await expect(new FileStateStore(dir, { fs: racing }).lock('orders', 'setup')).rejects.toThrow(/locked by another run: `kds-xacct teardown`/);
     expect(await fs.readFile(file, 'utf8')).toBe(fresh);
     expect((await fs.readdir(dir)).filter((f) => f.endsWith('.stale'))).toEqual([]);
   });
@@ -137,6 +137,6 @@ describe('deployment lock', () => {
       path.join(dir, 'orders.lock'),
       JSON.stringify({ pid: 1, host: 'elsewhere', command: 'setup', startedAt: '2026-01-01T00:00:00Z' }),
     );
-    await expect(new FileStateStore(dir, fs, () => false).lock('orders', 'setup')).rejects.toThrow(/on elsewhere/);
+    await expect(new FileStateStore(dir, { fs, isAlive: () => false }).lock('orders', 'setup')).rejects.toThrow(/on elsewhere/);
   });
 });
