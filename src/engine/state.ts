@@ -38,6 +38,9 @@ export interface DeploymentState {
   steps: Record<string, StepRecord>;
 }
 
+/** How the record of a deployment's teardown is named: `<name>.torn-down`, beside the state files (not `.json`, which `list` would read as one). */
+export const TORN_DOWN_SUFFIX = '.torn-down';
+
 /**
  * What a complete teardown leaves in place of the state file: when it happened and which accounts
  * the deployment was in, so that a second teardown can look there without being given the profiles.
@@ -195,9 +198,8 @@ export class FileStateStore implements StateStore {
     return record?.name === name && typeof record.tornDownAt === 'string' && typeof record.accounts === 'object' ? (record as TornDownRecord) : undefined;
   }
 
-  /** Not `.json`: `list` reads every `.json` file as a deployment. */
   private tombstone(name: string): string {
-    return path.join(this.dir, `${name}.torn-down`);
+    return path.join(this.dir, `${name}${TORN_DOWN_SUFFIX}`);
   }
 
   async list(): Promise<string[]> {

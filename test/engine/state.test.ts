@@ -132,6 +132,28 @@ describe('deployment lock', () => {
     expect((await fs.readdir(dir)).filter((f) => f.endsWith('.stale'))).toEqual([]);
   });
 
+  it('retires a torn-down deployment: the state file goes, a record of the teardown stays, and no listing shows it', async () => {
+    const store = new FileStateStore(dir);
+    await store.save(sample());
+    const record = { name: 'orders', tornDownAt: '2026-01-02T00:00:00.000Z', accounts: sample().accounts };
+    await store.retire(record);
+    expect(await store.load('orders')).toBeUndefined();
+    expect(await store.tornDown('orders')).toEqual(record);
+    expect(await store.list()).toEqual([]);
+    expect(await store.tornDown('absent')).toBeUndefined();
+  });
+
+  it('a lock taken and released with nothing written leaves no folder; one with a state file in it stays', async () => {
+    const folder = path.join(dir, 'a', '.kds-xacct');
+    const store = new FileStateStore(folder);
+    await (await store.lock('orders', 'setup'))();
+    expect(await fs.readdir(dir)).toEqual([]);
+    const release = await store.lock('orders', 'setup');
+    await store.save(sample());
+    await release();
+    expect(await fs.readdir(folder)).toEqual(['orders.json']);
+  });
+
   it('does not break a lock held from another host', async () => {
     await fs.writeFile(
       path.join(dir, 'orders.lock'),
