@@ -57,6 +57,11 @@ export function commandLine(globals: RunGlobals, command: string, options: Comma
   return words.map(shellWord).join(' ');
 }
 
+/** `commandLine` for domain code that prints hints: bound to this run's flags and, when there is one, the deployment. */
+export function suggestCommand(globals: RunGlobals, name: string | undefined): (command: string, args?: readonly string[]) => string {
+  return (command, args) => commandLine(globals, command, { ...(name !== undefined && { name }), ...(args && { args }) });
+}
+
 /** A word as a POSIX shell reads it back: quoted when it holds anything a shell would interpret. */
 function shellWord(word: string): string {
   if (/^[\w@%+=:,./-]+$/.test(word) || /^<[\w-]+>$/.test(word)) return word;

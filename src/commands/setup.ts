@@ -34,7 +34,7 @@ import {
 import { sendTestRecords } from '../records/round-trip.js';
 import { grantCreatedAt, requireStepOutput, stepOutput } from './deployment.js';
 import { parseDuration } from './durations.js';
-import { accountFlags, commandLine } from './hints.js';
+import { accountFlags, commandLine, suggestCommand } from './hints.js';
 import { describeRunFailure, formatTable, leftoverLines } from './report.js';
 
 interface SetupFlags extends SetupAnswers {
@@ -270,6 +270,7 @@ async function verifyRoundTrip(ctx: CommandContext, state: DeploymentState, acco
     { clock, interrupt, reporter: ctx.reporter },
     {
       deployment: state.name,
+      suggest: suggestCommand(ctx.options, state.name),
       producer: accounts.producer,
       stream: { name: requireStepOutput(ctx, state, STEP.stream, 'streamName'), arn: stepOutput(state, STEP.stream, 'streamArn') },
       watch: { consumer: accounts.consumer, functionName, mappingUuid: stepOutput(state, STEP.esm, 'uuid'), grantCreatedAt: grantCreatedAt(state) },
