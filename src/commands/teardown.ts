@@ -135,7 +135,13 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
     const clock = environment.clock;
     let state = await store.load(name);
     const discovered = !state;
-    if (!state) reporter.info(`No state file for deployment "${name}": looking for its resources by their tags and names.`);
+    if (!state) {
+      reporter.info(
+        tornDown
+          ? `Deployment "${name}" was torn down at ${tornDown.tornDownAt}: looking again for anything tagged for it (or named for it).`
+          : `No state file for deployment "${name}": looking for its resources by their tags and names.`,
+      );
+    }
     const found = await discoverDeployment(name, accounts, clock, new Date(clock.now()));
     if (!state) state = found;
     else {
@@ -174,7 +180,7 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
         const where = `in account ${producer.accountId} or ${consumer.accountId} in ${producer.region}`;
         reporter.info(
           tornDown
-            ? `Nothing left of deployment "${name}": it was torn down at ${tornDown.tornDownAt}, and no resource tagged for it (or named for it) is ${where}.`
+            ? `Nothing left of deployment "${name}": no resource tagged for it (or named for it) is ${where}.`
             : `Nothing to tear down: no state file for deployment "${name}" (${store.describe(name)}), and no resource tagged for it (or named for it) ${where}.`,
         );
         reporter.result({ deployment: name, outcome: 'nothing-found', ...(tornDown && { tornDownAt: tornDown.tornDownAt }), removed: [], kept: plan.keep.map(leftoverOf), remaining: [] });

@@ -77,7 +77,7 @@ describe('kds-xacct --sandbox, as a new user runs it', () => {
     expect(teardown.code, teardown.out).toBe(ExitCode.Success);
     const again = run('teardown', '--sandbox', '--name', 'demo', '--yes');
     expect(again.code, again.out).toBe(ExitCode.Success);
-    expect(again.out).toContain('Nothing left of deployment "demo": it was torn down at');
+    expect(again.out).toContain('Nothing left of deployment "demo": no resource tagged for it');
   }, 180_000);
 
   it('tail-logs follows the records that another process sends', async () => {
