@@ -304,7 +304,7 @@ function noStateError(ctx: CommandContext, name: string): UserError {
 
 /** A stream deleted outside kds-xacct, said in the plan and the result rather than listed as deleted or kept. */
 function goneNote(gone: { streamName: string } | undefined): string | undefined {
-  return gone && `Stream ${gone.streamName} was already gone (deleted outside kds-xacct), and its EFO consumer and policies with it.`;
+  return gone && `Stream ${gone.streamName} was already gone, and its EFO consumer and policies with it.`;
 }
 
 function sentences(...parts: Array<string | undefined>): string {
