@@ -23,7 +23,7 @@ const cli = startCli(process.argv.slice(2), {
   interrupt,
   sessions: async (logger) => (await import('./aws/sessions.js')).createSessionFactory({ logger }),
   prompter: createInquirerPrompter,
-  stateStore: (dir) => new FileStateStore(dir),
+  stateStore: (dir, hints) => new FileStateStore(dir, { hints }),
 });
 process.on('SIGINT', () => {
   // Second Ctrl-C: leave now, reported like any other exit.

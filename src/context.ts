@@ -1,8 +1,9 @@
 import path from 'node:path';
 import type { SessionFactory } from './aws/session.js';
+import { commandLine } from './commands/hints.js';
 import type { Clock } from './engine/clock.js';
 import type { Interrupt } from './engine/engine.js';
-import type { StateStore } from './engine/state.js';
+import type { StateHints, StateStore } from './engine/state.js';
 import type { Prompter } from './prompts.js';
 import type { Reporter, Writer } from './render/types.js';
 
@@ -43,7 +44,7 @@ export interface Environment {
   /** `debugLog` receives the SDK's requests and how profiles were resolved, redacted, under `--debug`. */
   sessions: (debugLog?: (line: string) => void) => Promise<SessionFactory>;
   prompter: () => Promise<Prompter>;
-  stateStore: (dir: string) => StateStore;
+  stateStore: (dir: string, hints: StateHints) => StateStore;
   /** Overrides the renderer chosen from the options, e.g. a RecordingReporter in tests. */
   reporter?: Reporter;
   /** Under `--sandbox`: the simulated accounts every client reaches instead of AWS. */
@@ -68,9 +69,15 @@ export function createContext(options: GlobalOptions, environment: Environment, 
     environment,
     reporter,
     interactive: !options.yes && !options.json && environment.stdinIsTTY && environment.stdoutIsTTY,
-    store: environment.stateStore(path.resolve(environment.cwd, options.stateDir)),
+    store: environment.stateStore(path.resolve(environment.cwd, options.stateDir), stateHints(options)),
     tableWidth: environment.stdoutIsTTY && !options.json ? (environment.stdoutColumns ?? 80) : undefined,
   };
+}
+
+/** A state file that cannot be used is no guide to the accounts: the teardown it suggests names the profiles to pass. */
+function stateHints(options: GlobalOptions): StateHints {
+  const accounts = { producerProfile: options.producerProfile, consumerProfile: options.consumerProfile, region: options.region };
+  return { teardown: (name) => commandLine(options, 'teardown', { name, accounts }) };
 }
 
 /** The session factory, with `--debug` output routed through the command's reporter. */

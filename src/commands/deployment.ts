@@ -3,6 +3,7 @@ import { sessionFactory, type CommandContext } from '../context.js';
 import type { AccountRecord, DeploymentState } from '../engine/state.js';
 import { UserError } from '../errors.js';
 import { STEP } from '../pipeline/steps/context.js';
+import { commandLine } from './hints.js';
 
 const FLAG: Record<AccountRole, string> = { producer: '--producer-profile', consumer: '--consumer-profile' };
 
@@ -12,6 +13,11 @@ export interface ResolveDeploymentOptions {
    * then `state` is undefined, and profiles and region must come from the flags.
    */
   allowMissingState?: boolean;
+  /**
+   * Without a state file: the accounts a complete teardown recorded, whose profiles and region stand
+   * in for flags that are not given.
+   */
+  formerAccounts?: Record<string, AccountRecord> | undefined;
 }
 
 /** A deployment found from its state file, with a session for each account the caller asked for. */
@@ -54,13 +60,13 @@ export async function resolveDeployment<R extends AccountRole>(
       `No deployment named "${name}" was found (${stateFile}).` + (known.length > 0 ? ` Known deployments: ${known.join(', ')}.` : ''),
       known.length > 0
         ? `Pass --name with one of them, or --state-dir if the state lives elsewhere.`
-        : `Run \`kds-xacct setup --name ${name}\` first, or pass --state-dir if the state lives elsewhere.`,
+        : `Run \`${commandLine(ctx.options, 'setup', { name })}\` first, or pass --state-dir if the state lives elsewhere.`,
     );
   }
 
   const roles = [...new Set(need)];
   const settled = await Promise.allSettled(
-    roles.map((role) => connectAccount(ctx, role, { deployment: name, ...(state && { recorded: state.accounts[role] }) })),
+    roles.map((role) => connectAccount(ctx, role, { deployment: name, recorded: state ? state.accounts[role] : profileFlag(ctx, role) ? undefined : options.formerAccounts?.[role] })),
   );
   const failures = settled.flatMap((s, i) => (s.status === 'rejected' ? [{ role: roles[i]!, reason: s.reason as unknown }] : []));
   if (failures.length === 1) throw failures[0]!.reason;
@@ -92,7 +98,7 @@ export async function resolveDeploymentName(ctx: CommandContext): Promise<string
   if (known.length === 0) {
     throw new UserError(
       `No deployment was found in ${dir}.`,
-      'Run `kds-xacct setup` first, or pass --name (and --state-dir if the state lives elsewhere), or the profiles and names as flags.',
+      `Run \`${commandLine(ctx.options, 'setup')}\` first, or pass --name (and --state-dir if the state lives elsewhere), or the profiles and names as flags.`,
     );
   }
   throw new UserError(
@@ -114,7 +120,7 @@ export interface ConnectAccountOptions {
  */
 export async function connectAccount(ctx: CommandContext, role: AccountRole, options: ConnectAccountOptions = {}): Promise<AccountSession> {
   const { recorded, deployment } = options;
-  const flagProfile = role === 'producer' ? ctx.options.producerProfile : ctx.options.consumerProfile;
+  const flagProfile = profileFlag(ctx, role);
   const profile = flagProfile ?? recorded?.profile;
   if (!profile) {
     throw new UserError(
@@ -143,6 +149,10 @@ export async function connectAccount(ctx: CommandContext, role: AccountRole, opt
   return session;
 }
 
+function profileFlag(ctx: CommandContext, role: AccountRole): string | undefined {
+  return role === 'producer' ? ctx.options.producerProfile : ctx.options.consumerProfile;
+}
+
 /** A step's outputs from the state, as strings; undefined when the step or the output is absent. */
 export function stepOutput(state: DeploymentState | undefined, step: string, key: string): string | undefined {
   const value = state?.steps[step]?.outputs[key];
@@ -150,12 +160,13 @@ export function stepOutput(state: DeploymentState | undefined, step: string, key
 }
 
 /** Like `stepOutput`, but an absent value is a UserError that says which step has not run. */
-export function requireStepOutput(state: DeploymentState, step: string, key: string): string {
+export function requireStepOutput(ctx: CommandContext, state: DeploymentState, step: string, key: string): string {
   const value = stepOutput(state, step, key);
   if (value === undefined) {
+    const name = state.name;
     throw new UserError(
-      `Deployment "${state.name}" has no ${key} recorded: its "${step}" step has not completed.`,
-      `Run \`kds-xacct setup --name ${state.name}\` to finish it, or \`kds-xacct status --name ${state.name}\` to see what exists.`,
+      `Deployment "${name}" has no ${key} recorded: its "${step}" step has not completed.`,
+      `Run \`${commandLine(ctx.options, 'setup', { name })}\` to finish it, or \`${commandLine(ctx.options, 'status', { name })}\` to see what exists.`,
     );
   }
   return value;

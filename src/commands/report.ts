@@ -65,7 +65,8 @@ export function describeRunFailure(
   result: RunResult,
   accounts: Partial<Record<'producer' | 'consumer', AccountSession>>,
   rollback: boolean,
-  command: string,
+  /** The command to run again, as `commandLine` builds it. */
+  rerunCommand: string,
 ): { message: string; hint: string } {
   const undoFailed = result.leftovers.some((l) => l.error !== undefined);
   const aftermath =
@@ -76,7 +77,7 @@ export function describeRunFailure(
         : undoFailed
           ? 'The rollback could not remove everything; what is left is listed below.'
           : 'What this run created was rolled back.';
-  const rerun = `Run \`kds-xacct ${command}\` again to ${rollback && !undoFailed ? 'retry' : 'resume'}.`;
+  const rerun = `Run \`${rerunCommand}\` again to ${rollback && !undoFailed ? 'retry' : 'resume'}.`;
   if (!result.failure) return { message: `Interrupted. ${aftermath}`, hint: rerun };
   const failure = describeStepError(result.failure, accounts);
   return { message: `${failure.message} ${aftermath}`, hint: [failure.hint, rerun].filter(Boolean).join(' ') };

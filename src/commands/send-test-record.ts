@@ -10,6 +10,7 @@ import type { StreamRef } from '../records/stream.js';
 import { checkPayloadSize } from '../records/test-records.js';
 import { connectAccount, grantCreatedAt, requireStepOutput, resolveDeployment, resolveDeploymentName, stepOutput } from './deployment.js';
 import { parseDuration } from './durations.js';
+import { suggestCommand } from './hints.js';
 
 async function readPayload(options: Record<string, unknown>, environment: Pick<Environment, 'cwd' | 'stdin'>): Promise<Uint8Array | undefined> {
   const data = typeof options.data === 'string' ? options.data : undefined;
@@ -60,7 +61,7 @@ async function resolveTarget(ctx: CommandContext, options: Record<string, unknow
   if (missing.length === 0 && !name && streamFlag) {
     const producer = await connectAccount(ctx, 'producer');
     const watch = verify && functionFlag ? { consumer: await connectAccount(ctx, 'consumer'), functionName: functionFlag } : undefined;
-    return { producer, stream: { name: streamFlag }, watch };
+    return { producer, suggest: suggestCommand(ctx.options, undefined), stream: { name: streamFlag }, watch };
   }
 
   const withoutState = `Without a deployment, pass ${missing.join(', ')} (and --region if the profiles name none).`;
@@ -78,7 +79,7 @@ async function resolveTarget(ctx: CommandContext, options: Record<string, unknow
   const { state } = resolved;
   const recorded = (flag: string | undefined, step: string, key: string): string => {
     if (flag) return flag;
-    if (state) return requireStepOutput(state, step, key);
+    if (state) return requireStepOutput(ctx, state, step, key);
     throw new UserError(`Deployment "${resolved.name}" has no state file (${resolved.stateFile}).`, withoutState);
   };
 
@@ -99,7 +100,7 @@ async function resolveTarget(ctx: CommandContext, options: Record<string, unknow
       grantCreatedAt: recordedMapping ? grantCreatedAt(state) : undefined,
     };
   }
-  return { deployment: resolved.name, producer: resolved.producer, stream, watch };
+  return { deployment: resolved.name, suggest: suggestCommand(ctx.options, resolved.name), producer: resolved.producer, stream, watch };
 }
 
 export async function runSendTestRecord(ctx: CommandContext, options: Record<string, unknown>): Promise<ExitCode> {

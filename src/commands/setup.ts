@@ -36,6 +36,7 @@ import {
 import { sendTestRecords } from '../records/round-trip.js';
 import { grantCreatedAt, requireStepOutput, stepOutput } from './deployment.js';
 import { parseDuration } from './durations.js';
+import { accountFlags, commandLine, suggestCommand } from './hints.js';
 import { describeRunFailure, formatTable, leftoverLines } from './report.js';
 
 interface SetupFlags extends SetupAnswers {
@@ -328,7 +329,7 @@ function checkSameAccounts(state: DeploymentState, producer: AccountSession, con
  */
 async function verifyRoundTrip(ctx: CommandContext, state: DeploymentState, accounts: { producer: AccountSession; consumer: AccountSession }, timeoutMs: number) {
   const { clock, interrupt } = ctx.environment;
-  const functionName = requireStepOutput(state, STEP.function, 'functionName');
+  const functionName = requireStepOutput(ctx, state, STEP.function, 'functionName');
   ctx.reporter.info('\nVerifying the round trip with one test record…');
   if (state.steps[STEP.function]?.origin === 'adopted') {
     ctx.reporter.warn(`Function ${functionName} was adopted: the record is recognised by the line the bundled handler logs for it, so a function that does not log its records' sequence numbers cannot be verified.`);
@@ -337,8 +338,9 @@ async function verifyRoundTrip(ctx: CommandContext, state: DeploymentState, acco
     { clock, interrupt, reporter: ctx.reporter },
     {
       deployment: state.name,
+      suggest: suggestCommand(ctx.options, state.name),
       producer: accounts.producer,
-      stream: { name: requireStepOutput(state, STEP.stream, 'streamName'), arn: stepOutput(state, STEP.stream, 'streamArn') },
+      stream: { name: requireStepOutput(ctx, state, STEP.stream, 'streamName'), arn: stepOutput(state, STEP.stream, 'streamArn') },
       watch: { consumer: accounts.consumer, functionName, mappingUuid: stepOutput(state, STEP.esm, 'uuid'), grantCreatedAt: grantCreatedAt(state) },
     },
     { count: 1, timeoutMs },
@@ -423,7 +425,8 @@ export async function runSetup(ctx: CommandContext, rawFlags: Record<string, unk
       checked: new Map(plan.flatMap((p) => (p.check ? [[p.step.id, p.check] as const] : []))),
     });
     // Nothing of ours left (a rolled-back first run): no state file either.
-    if (!Object.values(state.steps).some((s) => s.origin === 'created')) await store.remove(config.name);
+    const stateKept = Object.values(state.steps).some((s) => s.origin === 'created');
+    if (!stateKept) await store.remove(config.name);
 
     const resources = ['producer', 'consumer'].flatMap((account) =>
       plan
@@ -433,7 +436,8 @@ export async function runSetup(ctx: CommandContext, rawFlags: Record<string, unk
     const summary = { deployment: config.name, outcome: result.outcome, applied: result.applied, accounts: state.accounts, resources, leftovers: result.leftovers.map(({ error: _e, ...l }) => l) };
     if (result.outcome !== 'succeeded') {
       reporter.result(summary);
-      const failure = describeRunFailure(result, { producer, consumer }, rollback, `setup --name ${config.name}`);
+      const rerun = commandLine(options, 'setup', { name: config.name, ...(!stateKept && { accounts: accountFlags(producer, consumer) }) });
+      const failure = describeRunFailure(result, { producer, consumer }, rollback, rerun);
       reporter.error(failure.message, failure.hint);
       for (const line of leftoverLines(result.leftovers)) reporter.info(line);
       return exitCodeFor(result);
@@ -448,11 +452,7 @@ export async function runSetup(ctx: CommandContext, rawFlags: Record<string, unk
     reporter.info(formatTable(['account', 'resource', 'origin', 'id / ARN'], resources.map((r) => [r.account, r.step, r.origin, primaryId(r.outputs) ?? '']), ctx.tableWidth));
     const roundTrip = verify ? await verifyRoundTrip(ctx, state, { producer, consumer }, verifyTimeoutMs) : undefined;
     reporter.result({ ...summary, ...(roundTrip && { verify: roundTrip.output }) });
-    const stateDirFlag = options.sandbox ? ' --sandbox' : options.stateDir === '.kds-xacct' ? '' : ` --state-dir ${options.stateDir}`;
-    reporter.info(
-      `\nNext:\n  kds-xacct send-test-record --name ${config.name} --producer-profile ${producer.profile}${stateDirFlag} --verify\n` +
-        `  kds-xacct tail-logs --name ${config.name} --consumer-profile ${consumer.profile}${stateDirFlag}`,
-    );
+    reporter.info(`\nNext:\n  ${commandLine(options, 'send-test-record', { name: config.name, args: ['--verify'] })}\n  ${commandLine(options, 'tail-logs', { name: config.name })}`);
     return roundTrip?.code ?? ExitCode.Success;
   } finally {
     await release();

@@ -7,6 +7,7 @@ import type { PipelineVerdict } from '../pipeline/mapping-signals.js';
 import { assessHealth } from '../pipeline/health.js';
 import { pipelineContext } from '../pipeline/steps/context.js';
 import { resolveDeployment } from './deployment.js';
+import { commandLine } from './hints.js';
 import { formatTable } from './report.js';
 
 /**
@@ -31,7 +32,7 @@ export async function runStatus(ctx: CommandContext, _options: Record<string, un
 
 /** A command on this deployment: setup, for one, starts again from the answers its state file recorded. */
 function deploymentCommand(ctx: CommandContext, command: 'setup' | 'tail-logs', name: string): string {
-  return `kds-xacct ${command} --name ${name}${ctx.options.stateDir === '.kds-xacct' ? '' : ` --state-dir ${ctx.options.stateDir}`}`;
+  return commandLine(ctx.options, command, { name });
 }
 
 const statusWords: Record<HealthReport['resources'][number]['status'], string> = {

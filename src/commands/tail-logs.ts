@@ -10,12 +10,13 @@ import type { TailContext } from '../logs/tail-context.js';
 import { STEP } from '../pipeline/steps/context.js';
 import { connectAccount, requireStepOutput, resolveDeployment, resolveDeploymentName, stepOutput } from './deployment.js';
 import { parseDuration } from './durations.js';
+import { commandLine } from './hints.js';
 
 /** Without --since, --no-follow prints this much history (as `aws logs tail` does). */
 const DEFAULT_HISTORY_MS = 10 * 60_000;
 
 /** The consumer account and the function to tail: `--function`, else the deployment's function. */
-async function resolveTarget(ctx: CommandContext, functionFlag: string | undefined): Promise<{ consumer: AccountSession; functionName: string }> {
+async function resolveTarget(ctx: CommandContext, functionFlag: string | undefined): Promise<{ consumer: AccountSession; functionName: string; deployment?: string }> {
   if (functionFlag) {
     if (ctx.options.consumerProfile) {
       // Any function: no deployment needed, only the consumer profile (and its region or --region).
@@ -33,9 +34,9 @@ async function resolveTarget(ctx: CommandContext, functionFlag: string | undefin
     const { consumer } = await resolveDeployment(ctx, ['consumer']);
     return { consumer, functionName: functionFlag };
   }
-  const { consumer, state } = await resolveDeployment(ctx, ['consumer']);
-  const functionName = stepOutput(state, STEP.esm, 'functionName') ?? requireStepOutput(state, STEP.function, 'functionName');
-  return { consumer, functionName };
+  const { consumer, state, name } = await resolveDeployment(ctx, ['consumer']);
+  const functionName = stepOutput(state, STEP.esm, 'functionName') ?? requireStepOutput(ctx, state, STEP.function, 'functionName');
+  return { consumer, functionName, deployment: name };
 }
 
 export async function runTailLogs(ctx: CommandContext, options: Record<string, unknown>): Promise<ExitCode> {
@@ -44,7 +45,7 @@ export async function runTailLogs(ctx: CommandContext, options: Record<string, u
   const filter = typeof options.filter === 'string' && options.filter !== '' ? options.filter : undefined;
   const functionFlag = typeof options.function === 'string' ? options.function : undefined;
 
-  const { consumer, functionName } = await resolveTarget(ctx, functionFlag);
+  const { consumer, functionName, deployment } = await resolveTarget(ctx, functionFlag);
   const group = functionLogGroup(functionName, consumer);
   const { environment } = ctx;
   const { json } = ctx.options;
@@ -62,7 +63,7 @@ export async function runTailLogs(ctx: CommandContext, options: Record<string, u
 
   if (!follow) {
     const from = environment.clock.now() - (since ?? DEFAULT_HISTORY_MS);
-    if (!(await printHistory(tail, from))) throw missingGroupError(group, functionName, consumer);
+    if (!(await printHistory(tail, from))) throw missingGroupError(group, functionName, consumer, deployment && commandLine(ctx.options, 'send-test-record', { name: deployment }));
     if (printer.printed === 0 && !json) {
       ctx.reporter.info(`No log events in ${group.name} since ${new Date(from).toISOString()}${filter ? ` matching ${JSON.stringify(filter)}` : ''}.`);
     }
@@ -81,10 +82,11 @@ export async function runTailLogs(ctx: CommandContext, options: Record<string, u
   return ExitCode.Success;
 }
 
-function missingGroupError(group: LogGroupRef, functionName: string, consumer: AccountSession): CommandFailedError {
+/** `sendCommand` sends a record to the deployment whose function it is; absent for any other function. */
+function missingGroupError(group: LogGroupRef, functionName: string, consumer: AccountSession, sendCommand: string | undefined): CommandFailedError {
   return new CommandFailedError(
     `Log group ${group.name} does not exist in account ${consumer.accountId} (${consumer.region}): function ${functionName} has not run yet, or it logs elsewhere.`,
     ExitCode.Failed,
-    'Lambda creates the log group on the first invocation. Send a record with `kds-xacct send-test-record`, or follow the logs without --no-follow to wait for it.',
+    `Lambda creates the log group on the first invocation. Send a record ${sendCommand ? `with \`${sendCommand}\`` : 'to the stream it reads'}, or follow the logs without --no-follow to wait for it.`,
   );
 }

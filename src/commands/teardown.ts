@@ -14,6 +14,7 @@ import { setupSteps } from '../pipeline/steps/index.js';
 import { MAX_KEY_PENDING_DAYS, recordsOutlive, type RecordsOutlive } from '../pipeline/steps/kms-key.js';
 import {
   consumerList,
+  goneWithStream,
   guardStreamDeletion,
   otherConsumers,
   planRemoval,
@@ -23,6 +24,7 @@ import {
   type RemovalPlan,
 } from '../pipeline/teardown.js';
 import { resolveDeployment, resolveDeploymentName } from './deployment.js';
+import { commandLine } from './hints.js';
 import { describeStepError, formatTable, leftoverLines } from './report.js';
 
 interface TeardownFlags {
@@ -120,13 +122,10 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
   }
 
   const name = await resolveDeploymentName(ctx);
-  if (!(await store.load(name)) && (!ctx.options.producerProfile || !ctx.options.consumerProfile)) {
-    throw new UserError(
-      `There is no state file for deployment "${name}" (${store.describe(name)}).`,
-      'To find its resources by their tags and names instead, pass both --producer-profile and --consumer-profile (and --region if the profiles do not set it). Or pass --state-dir if the state lives elsewhere.',
-    );
-  }
-  const deployment = await resolveDeployment(ctx, ['producer', 'consumer'], { allowMissingState: true });
+  const hasState = (await store.load(name)) !== undefined;
+  const tornDown = hasState ? undefined : await store.tornDown(name);
+  if (!hasState && !tornDown && (!ctx.options.producerProfile || !ctx.options.consumerProfile)) throw noStateError(ctx, name);
+  const deployment = await resolveDeployment(ctx, ['producer', 'consumer'], { allowMissingState: true, formerAccounts: tornDown?.accounts });
   const accounts: Accounts = { producer: deployment.producer, consumer: deployment.consumer };
   const { producer, consumer } = accounts;
   reporter.info(`Producer account ${producer.accountId} (profile ${producer.profile}), consumer account ${consumer.accountId} (profile ${consumer.profile}), region ${producer.region}.`);
@@ -136,7 +135,13 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
     const clock = environment.clock;
     let state = await store.load(name);
     const discovered = !state;
-    if (!state) reporter.info(`No state file for deployment "${name}": looking for its resources by their tags and names.`);
+    if (!state) {
+      reporter.info(
+        tornDown
+          ? `Deployment "${name}" was torn down at ${tornDown.tornDownAt}: looking again for anything tagged for it (or named for it).`
+          : `No state file for deployment "${name}": looking for its resources by their tags and names.`,
+      );
+    }
     const found = await discoverDeployment(name, accounts, clock, new Date(clock.now()));
     if (!state) state = found;
     else {
@@ -144,6 +149,9 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
       // carries our tag: it is deleted too, rather than left behind.
       for (const [id, record] of Object.entries(found.steps)) if (record.origin === 'created' && !state.steps[id]) state.steps[id] = record;
     }
+
+    const gone = discovered ? undefined : await goneWithStream(clock, producer, state);
+    for (const id of gone?.stepIds ?? []) delete state.steps[id];
 
     const config = configFromState(state, consumer.accountId);
     const { outlive, declined } = await keyDecision(ctx, flags, state, config.useExistingStream ? config.streamName : undefined, producer);
@@ -166,17 +174,21 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
     await keepFailedBatches(ctx, flags, state, consumer);
 
     const plan = planRemoval(removables, state, keyDays);
+    const retire = () => store.retire({ name, tornDownAt: new Date(clock.now()).toISOString(), accounts: state.accounts });
     if (plan.remove.length === 0) {
       if (discovered) {
+        const where = `in account ${producer.accountId} or ${consumer.accountId} in ${producer.region}`;
         reporter.info(
-          `Nothing to tear down: no state file for deployment "${name}" (${store.describe(name)}), and no resource tagged for it (or named for it) in account ${producer.accountId} or ${consumer.accountId} in ${producer.region}.`,
+          tornDown
+            ? `Nothing left of deployment "${name}": no resource tagged for it (or named for it) is ${where}.`
+            : `Nothing to tear down: no state file for deployment "${name}" (${store.describe(name)}), and no resource tagged for it (or named for it) ${where}.`,
         );
-        reporter.result({ deployment: name, outcome: 'nothing-found', removed: [], kept: plan.keep.map(leftoverOf), remaining: [] });
+        reporter.result({ deployment: name, outcome: 'nothing-found', ...(tornDown && { tornDownAt: tornDown.tornDownAt }), removed: [], kept: plan.keep.map(leftoverOf), remaining: [] });
         return ExitCode.Success;
       }
-      if (plan.unknown.length === 0) await store.remove(name);
-      reporter.info(`Nothing to delete for deployment "${name}": kds-xacct created nothing that is still recorded.${plan.keep.length ? ' Adopted resources are kept.' : ''}`);
-      reporter.result({ deployment: name, outcome: 'succeeded', removed: [], kept: plan.keep.map(leftoverOf), remaining: plan.unknown.map(leftoverOf) });
+      if (plan.unknown.length === 0) await retire();
+      reporter.info(sentences(`Nothing to delete for deployment "${name}": kds-xacct created nothing that is still recorded.`, goneNote(gone), plan.keep.length ? 'Adopted resources are kept.' : undefined));
+      reporter.result({ deployment: name, outcome: 'succeeded', removed: [], alreadyGone: gone?.stepIds ?? [], kept: plan.keep.map(leftoverOf), remaining: plan.unknown.map(leftoverOf) });
       return plan.unknown.length === 0 ? ExitCode.Success : ExitCode.Failed;
     }
 
@@ -195,7 +207,7 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
       }
     }
 
-    reporter.info(`\nTeardown of deployment "${name}"${discovered ? ' (found by tags and names)' : ''}:\n${planText(plan, accounts, keyDays, outlive)}`);
+    reporter.info(`\nTeardown of deployment "${name}"${discovered ? ' (found by tags and names)' : ''}:\n${[planText(plan, accounts, keyDays, outlive), goneNote(gone)].filter(Boolean).join('\n')}`);
     if (others.length > 0) reporter.warn(`--delete-stream-with-consumers: these consumers of stream ${streamRecord!.outputs.streamName} will be deregistered too:\n${consumerList(others)}`);
     if (plan.unknown.length > 0) reporter.warn(`The state records resources this version of kds-xacct does not know; they are left alone: ${plan.unknown.map((p) => p.stepId).join(', ')}.`);
     if (ctx.interactive) {
@@ -244,13 +256,14 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
     const left = [...remaining.remove, ...remaining.unknown];
     // Encryption of a stream that is still there is part of that stream, not a resource of its own.
     const shown = left.filter((p) => !remaining.silent.has(p.stepId));
-    if (left.length === 0) await store.remove(name);
+    if (left.length === 0) await retire();
     reporter.result({
       deployment: name,
       outcome: result.outcome === 'succeeded' && left.length > 0 ? 'incomplete' : result.outcome,
       discovered,
       keyPendingDays: keyDays,
       removed,
+      alreadyGone: gone?.stepIds ?? [],
       kept: plan.keep.map(leftoverOf),
       remaining: shown.map(leftoverOf),
       stateFile: left.length === 0 ? 'removed' : store.describe(name),
@@ -258,7 +271,8 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
 
     if (result.outcome !== 'succeeded') {
       const failure = result.failure ? describeStepError(result.failure, accounts) : { message: 'Interrupted.', hint: undefined };
-      const rerun = `Run \`kds-xacct teardown --name ${name}\` again to finish.`;
+      // The state file keeps what is left, and the accounts: the command needs no profiles.
+      const rerun = `Run \`${commandLine(ctx.options, 'teardown', { name })}\` again to finish.`;
       reporter.error(`${failure.message}${/[.!?]$/.test(failure.message) ? '' : '.'} ${shown.length} resource(s) are still there; the state file keeps them.`, [failure.hint, rerun].filter(Boolean).join(' '));
       for (const line of leftoverLines(shown.map(leftoverOf))) reporter.info(line);
       return exitCodeFor({ ...result, leftovers: [] });
@@ -268,13 +282,33 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
       for (const line of leftoverLines(shown.map(leftoverOf))) reporter.info(line);
       return ExitCode.Failed;
     }
-    reporter.info(`\nDeployment "${name}" is torn down${plan.keep.length ? '; adopted resources were kept' : ''}. The state file was removed.`);
+    // A state file found by discovery was only this run's own record of progress: not worth a word.
+    reporter.info(`\n${sentences(`Deployment "${name}" is torn down${plan.keep.length ? '; adopted resources were kept' : ''}.`, goneNote(gone), discovered ? undefined : 'The state file was removed.')}`);
     if (removed.includes(STEP.kmsKey)) reporter.info(`The KMS key is pending deletion for ${keyDays} days.`);
     if (plan.keep.length) reporter.info(formatTable(['account', 'kept', 'id / ARN'], plan.keep.map((p) => [p.account, p.title, primaryId(p.outputs) ?? '']), ctx.tableWidth));
     return ExitCode.Success;
   } finally {
     await release();
   }
+}
+
+/** Without a state file or a record of a teardown, only the profiles lead to the accounts: say exactly what to pass. */
+function noStateError(ctx: CommandContext, name: string): UserError {
+  const { producerProfile, consumerProfile, region } = ctx.options;
+  const teardown = commandLine(ctx.options, 'teardown', { name, accounts: { producerProfile, consumerProfile, region } });
+  return new UserError(
+    `There is no state file for deployment "${name}" (${ctx.store.describe(name)}), and no record that it was torn down.`,
+    `To find its resources by their tags and names instead, pass both profiles: \`${teardown}\`${region ? '' : ' (and --region if the profiles do not set it)'}. Or pass --state-dir if the state lives elsewhere.`,
+  );
+}
+
+/** A stream deleted outside kds-xacct, said in the plan and the result rather than listed as deleted or kept. */
+function goneNote(gone: { streamName: string } | undefined): string | undefined {
+  return gone && `Stream ${gone.streamName} was already gone, and its EFO consumer and policies with it.`;
+}
+
+function sentences(...parts: Array<string | undefined>): string {
+  return parts.filter(Boolean).join(' ');
 }
 
 /** Renderers know "undone" as "removed": a removal step that finished is reported that way, not as "created". */

@@ -38,6 +38,19 @@ export interface DeploymentState {
   steps: Record<string, StepRecord>;
 }
 
+/** How the record of a deployment's teardown is named: `<name>.torn-down`, beside the state files (not `.json`, which `list` would read as one). */
+export const TORN_DOWN_SUFFIX = '.torn-down';
+
+/**
+ * What a complete teardown leaves in place of the state file: when it happened and which accounts
+ * the deployment was in, so that a second teardown can look there without being given the profiles.
+ */
+export interface TornDownRecord {
+  name: string;
+  tornDownAt: string;
+  accounts: Record<string, AccountRecord>;
+}
+
 export function newState(name: string, command: string, now: Date): DeploymentState {
   const at = now.toISOString();
   return { version: STATE_VERSION, name, command, createdAt: at, updatedAt: at, inputs: {}, accounts: {}, steps: {} };
@@ -50,7 +63,9 @@ export interface StateFs {
   rename(from: string, to: string): Promise<void>;
   link(existing: string, to: string): Promise<void>;
   unlink(file: string): Promise<void>;
-  mkdir(dir: string, options: { recursive: true; mode: number }): Promise<unknown>;
+  /** Resolves to the first folder it created, or undefined when the folder was there (as node:fs does). */
+  mkdir(dir: string, options: { recursive: true; mode: number }): Promise<string | undefined>;
+  rmdir(dir: string): Promise<void>;
   readdir(dir: string): Promise<string[]>;
 }
 
@@ -61,11 +76,21 @@ export interface LockHolder {
   startedAt: string;
 }
 
+/** The commands a state file's errors suggest, built by the command layer, which knows the run's flags. */
+export interface StateHints {
+  /** Teardown of a deployment whose state file cannot be used: it finds the resources by tags and names. */
+  teardown(name: string): string;
+}
+
 /** Where deployments persist, and how they are persisted. The engine only needs `save`. */
 export interface StateStore {
   load(name: string): Promise<DeploymentState | undefined>;
   save(state: DeploymentState): Promise<void>;
   remove(name: string): Promise<void>;
+  /** Removes the state file of a deployment that is torn down, and records the teardown in its place. */
+  retire(record: TornDownRecord): Promise<void>;
+  /** The record of the deployment's last complete teardown, if there is one. */
+  tornDown(name: string): Promise<TornDownRecord | undefined>;
   list(): Promise<string[]>;
   lock(name: string, command: string): Promise<() => Promise<void>>;
   /** Where a deployment's file lives, for messages. */
@@ -91,12 +116,18 @@ function processIsAlive(pid: number): boolean {
  */
 export class FileStateStore implements StateStore {
   private writes = Promise.resolve();
+  private readonly fs: StateFs;
+  private readonly isAlive: (pid: number) => boolean;
+  private readonly hints: StateHints | undefined;
 
   constructor(
     readonly dir: string,
-    private readonly fs: StateFs = nodeFs,
-    private readonly isAlive: (pid: number) => boolean = processIsAlive,
-  ) {}
+    options: { fs?: StateFs; isAlive?: (pid: number) => boolean; hints?: StateHints } = {},
+  ) {
+    this.fs = options.fs ?? nodeFs;
+    this.isAlive = options.isAlive ?? processIsAlive;
+    this.hints = options.hints;
+  }
 
   describe(name: string): string {
     return path.join(this.dir, `${name}.json`);
@@ -117,7 +148,7 @@ export class FileStateStore implements StateStore {
     } catch {
       throw new UserError(
         `The state file ${file} is not valid JSON, so kds-xacct cannot tell what this deployment owns.`,
-        `Restore it from a backup, or move it aside and run \`kds-xacct teardown --name ${name}\` to find resources by their tags. kds-xacct will not overwrite it.`,
+        `Restore it from a backup, or move it aside and run ${this.hints ? `\`${this.hints.teardown(name)}\`` : 'teardown'} to find resources by their tags. kds-xacct will not overwrite it.`,
       );
     }
     const state = parsed as Partial<DeploymentState>;
@@ -151,6 +182,26 @@ export class FileStateStore implements StateStore {
     });
   }
 
+  async retire(record: TornDownRecord): Promise<void> {
+    await writeFileAtomically(this.fs, this.dir, this.tombstone(record.name), JSON.stringify(record, null, 2) + '\n');
+    await this.remove(record.name);
+  }
+
+  async tornDown(name: string): Promise<TornDownRecord | undefined> {
+    const text = await this.fs.readFile(this.tombstone(name), 'utf8').catch((error: unknown) => {
+      if (isMissing(error)) return undefined;
+      throw error;
+    });
+    if (text === undefined) return undefined;
+    // Only a convenience (it saves passing the profiles again): one that cannot be read counts as none.
+    const record = parseJson(text) as Partial<TornDownRecord> | undefined;
+    return record?.name === name && typeof record.tornDownAt === 'string' && typeof record.accounts === 'object' ? (record as TornDownRecord) : undefined;
+  }
+
+  private tombstone(name: string): string {
+    return path.join(this.dir, `${name}${TORN_DOWN_SUFFIX}`);
+  }
+
   async list(): Promise<string[]> {
     try {
       const files = await this.fs.readdir(this.dir);
@@ -163,10 +214,15 @@ export class FileStateStore implements StateStore {
 
   /** Takes the deployment's lock (see `takeLockFile`); a live holder is named in the error. */
   async lock(name: string, command: string): Promise<() => Promise<void>> {
-    await this.fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
     const file = path.join(this.dir, `${name}.lock`);
-    const attempt = await takeLockFile(this.fs, file, command, this.isAlive);
-    if ('release' in attempt) return attempt.release;
+    const { attempt, created } = await this.takeLock(file, command);
+    if ('release' in attempt) {
+      return async () => {
+        await attempt.release();
+        // A run that wrote nothing (a dry run, a usage error) leaves no empty state folder behind.
+        if (created !== undefined) await removeEmptyFolders(this.fs, this.dir, created);
+      };
+    }
     if (attempt.heldBy) {
       const other = attempt.heldBy;
       throw new UserError(
@@ -175,6 +231,38 @@ export class FileStateStore implements StateStore {
       );
     }
     throw new UserError(`Could not take the lock ${file}.`, 'Another run may be starting at the same moment; try again.');
+  }
+
+  /** Takes the lock file, making its folder first; `created` is the first folder this made, to remove again if it stays empty. */
+  private async takeLock(file: string, command: string): Promise<{ attempt: LockAttempt; created: string | undefined }> {
+    for (;;) {
+      const created = await this.fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
+      try {
+        return { attempt: await takeLockFile(this.fs, file, command, this.isAlive), created };
+      } catch (error) {
+        // Another run removed the folder, empty, between our mkdir and our lock file: make it again.
+        if (!isMissing(error)) throw error;
+      }
+    }
+  }
+}
+
+/** Removes `dir` and its parents up to `top` while they are empty; a folder that holds anything stays. */
+async function removeEmptyFolders(fs: StateFs, dir: string, top: string): Promise<void> {
+  for (let folder = dir; ; folder = path.dirname(folder)) {
+    const removed = await fs.rmdir(folder).then(
+      () => true,
+      () => false,
+    );
+    if (!removed || folder === top || path.dirname(folder) === folder) return;
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
   }
 }
 
@@ -256,6 +344,7 @@ function parseHolder(text: string): LockHolder | undefined {
 /** Keeps state in memory: for the benchmark, where file I/O would blur virtual time. */
 export class MemoryStateStore implements StateStore {
   readonly files = new Map<string, string>();
+  readonly tombstones = new Map<string, TornDownRecord>();
   private readonly locks = new Set<string>();
 
   describe(name: string): string {
@@ -270,6 +359,13 @@ export class MemoryStateStore implements StateStore {
   }
   async remove(name: string): Promise<void> {
     this.files.delete(name);
+  }
+  async retire(record: TornDownRecord): Promise<void> {
+    this.tombstones.set(record.name, record);
+    this.files.delete(record.name);
+  }
+  async tornDown(name: string): Promise<TornDownRecord | undefined> {
+    return this.tombstones.get(name);
   }
   async list(): Promise<string[]> {
     return [...this.files.keys()].sort();

@@ -5,6 +5,7 @@ import type { DeploymentState, StepRecord } from '../engine/state.js';
 import type { Outputs, Step, StepContext } from '../engine/types.js';
 import { waitFor } from '../engine/wait.js';
 import { UserError } from '../errors.js';
+import { describeStream } from './lookups.js';
 import { callAws, hasCode, ifExists, isNotFound } from './retry.js';
 import { STEP } from './steps/context.js';
 
@@ -162,6 +163,20 @@ export function removalSteps(removables: Removable[], state: DeploymentState, op
       },
     };
   });
+}
+
+/** What goes with a deleted stream: its encryption, its EFO consumers and the resource policies on both. */
+const GONE_WITH_STREAM = [STEP.stream, STEP.encryption, STEP.consumer, STEP.streamPolicy, STEP.consumerPolicy];
+
+/**
+ * The records of a stream that was deleted outside kds-xacct, with those of what went with it: nothing
+ * is left to delete, keep or put back (not even an adopted stream's encryption), so teardown says they
+ * are already gone instead.
+ */
+export async function goneWithStream(clock: Clock, producer: AccountSession, state: DeploymentState): Promise<{ streamName: string; stepIds: string[] } | undefined> {
+  const streamName = state.steps[STEP.stream]?.outputs.streamName;
+  if (streamName === undefined || (await describeStream(clock, producer, streamName)) !== undefined) return undefined;
+  return { streamName, stepIds: GONE_WITH_STREAM.filter((id) => state.steps[id] !== undefined && state.steps[id].origin !== 'skipped') };
 }
 
 /** Consumers on the stream that are not ours and not already on their way out. */

@@ -7,7 +7,7 @@ import { isErrorLine } from '../logs/record-lines.js';
 import { callAws, isNotFound } from '../pipeline/retry.js';
 import type { Reporter } from '../render/types.js';
 import { formatAge, grantStatus } from './grant-wait.js';
-import { nameFlag } from './stream.js';
+import type { SuggestCommand } from './stream.js';
 import type { VerifyOutcome } from './verify.js';
 
 /** With --verify: the consumer account, the function whose logs to watch, and its mapping when the state records it. */
@@ -22,6 +22,7 @@ export interface Watch {
 /** The records that did not arrive: where they were sent, and where they were looked for. */
 export interface Undelivered {
   deployment: string | undefined;
+  suggest: SuggestCommand;
   streamName: string;
   streamArn: string | undefined;
   watch: Watch;
@@ -86,7 +87,9 @@ async function findMapping(deps: DiagnoseDeps, consumer: AccountSession, functio
 
 /** What to check when records did not arrive: the mapping's state and last result, and the function's errors. */
 export async function diagnose(deps: DiagnoseDeps, target: Undelivered, outcome: VerifyOutcome): Promise<Diagnostics> {
-  const { deployment, watch } = target;
+  const { deployment, watch, suggest } = target;
+  // Without a deployment, status has nothing to check.
+  const withStatus = deployment ? ` with \`${suggest('status')}\`` : '';
   const { consumer, functionName } = watch;
   const { clock } = deps;
   const hints: string[] = [];
@@ -98,7 +101,7 @@ export async function diagnose(deps: DiagnoseDeps, target: Undelivered, outcome:
   if (!uuid) {
     hints.push(
       `No event source mapping connects function ${functionName} to stream ${target.streamName} in account ${consumer.accountId} (${consumer.region}): ` +
-        (deployment ? `run \`kds-xacct setup --name ${deployment}\` to create it.` : 'check --function-name and --stream-name, or create the pipeline with `kds-xacct setup`.'),
+        (deployment ? `run \`${suggest('setup')}\` to create it.` : `check --function-name and --stream-name, or create the pipeline with \`${suggest('setup')}\`.`),
     );
   } else {
     try {
@@ -119,13 +122,13 @@ export async function diagnose(deps: DiagnoseDeps, target: Undelivered, outcome:
       if (grant?.status === 'pending') {
         grantPending = { createdAt: new Date(grant.createdAt).toISOString(), ageMs: grant.ageMs };
         hints.push(
-          `KMS grants can take up to five minutes (CreateGrant API reference). Lambda keeps the records and retries them, so none is lost: run \`kds-xacct send-test-record${nameFlag(deployment)} --verify\` again in a few minutes.`,
+          `KMS grants can take up to five minutes (CreateGrant API reference). Lambda keeps the records and retries them, so none is lost: run \`${suggest('send-test-record', ['--verify'])}\` again in a few minutes.`,
         );
       } else if (grant) {
         const age = grant.ageMs === undefined ? '' : `, and the KMS grant was created ${formatAge(grant.ageMs)} ago, longer than a new grant takes to work`;
-        hints.push(`The mapping cannot decrypt the stream's records${age}. Check the key, the grant and the role with \`kds-xacct status${nameFlag(deployment)}\`.`);
+        hints.push(`The mapping cannot decrypt the stream's records${age}. Check the key, the grant and the role${withStatus}.`);
       } else if (mapping.LastProcessingResult?.startsWith('PROBLEM')) {
-        hints.push(`The mapping reports a problem reading the stream: check the stream and consumer policies, the KMS grant and the role with \`kds-xacct status${nameFlag(deployment)}\`.`);
+        hints.push(`The mapping reports a problem reading the stream: check the stream and consumer policies, the KMS grant and the role${withStatus}.`);
       } else if (mapping.LastProcessingResult === 'No records processed' && mapping.State === 'Enabled') {
         hints.push('The mapping has processed no records yet: a mapping that starts at LATEST skips records sent before it was enabled.');
       }
@@ -133,14 +136,14 @@ export async function diagnose(deps: DiagnoseDeps, target: Undelivered, outcome:
       // Reported as part of the diagnosis: the records' absence is the failure being explained.
       esm = { uuid, error: `${awsErrorCode(error) ?? 'error'}: ${errorMessage(error)}` };
       if (isNotFound(error)) {
-        hints.push(`The event source mapping ${uuid} no longer exists: run \`kds-xacct setup${nameFlag(deployment)}\` to create it again.`);
+        hints.push(`The event source mapping ${uuid} no longer exists: run \`${suggest('setup')}\` to create it again.`);
       }
     }
   }
   if (outcome.errorLines.length > 0) {
     hints.push(
       onFailure
-        ? `The function logged errors (above). The mapping retries the records; a batch it gives up on is reported to ${onFailure} (its shard and sequence numbers, so it can be re-read from the stream), and \`kds-xacct status${nameFlag(deployment)}\` counts what waits there.`
+        ? `The function logged errors (above). The mapping retries the records; a batch it gives up on is reported to ${onFailure} (its shard and sequence numbers, so it can be re-read from the stream)${deployment ? `, and \`${suggest('status')}\` counts what waits there` : ''}.`
         : 'The function logged errors (above): fix them, and the mapping retries the records.',
     );
   }

@@ -94,7 +94,7 @@ function describePutError(error: unknown, stream: StreamRef): unknown {
     return new CommandFailedError(
       `Kinesis could not encrypt the record with the stream's KMS key (${code}): ${errorMessage(error)}`,
       ExitCode.Failed,
-      'The key may be disabled, pending deletion, or not usable by this profile. Check it with `kds-xacct status`.',
+      'The key may be disabled, pending deletion, or not usable by this profile: status on the deployment shows its state.',
     );
   }
   return error;

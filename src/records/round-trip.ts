@@ -7,7 +7,7 @@ import { formatDuration, type Reporter } from '../render/types.js';
 import { diagnose, type Watch } from './diagnose.js';
 import { formatAge, GrantWatch } from './grant-wait.js';
 import { putRecords, sendFailureHint } from './put-records.js';
-import { checkStreamWritable, type StreamRef } from './stream.js';
+import { checkStreamWritable, type StreamRef, type SuggestCommand } from './stream.js';
 import { buildRecords } from './test-records.js';
 import { latencySpread, logSearchStart, verifyDelivery } from './verify.js';
 
@@ -18,6 +18,7 @@ const MAX_LINES = 50;
 export interface RoundTripTarget {
   /** The deployment, when one was named or found; undefined when every value came from flags. */
   deployment?: string | undefined;
+  suggest: SuggestCommand;
   producer: AccountSession;
   stream: StreamRef;
   watch?: Watch | undefined;
@@ -57,9 +58,9 @@ function limitLines<T>(items: readonly T[], render: (item: T) => string): string
  * through the reporter as they happen; the result is left to the caller, which may add to it.
  */
 export async function sendTestRecords(deps: RoundTripDeps, target: RoundTripTarget, request: TestRecords): Promise<RoundTripResult> {
-  const { deployment, producer, stream } = target;
+  const { deployment, producer, stream, suggest } = target;
   const { clock, interrupt, reporter } = deps;
-  const streamArn = await checkStreamWritable(clock, stream, producer, deployment);
+  const streamArn = await checkStreamWritable(clock, stream, producer, deployment, suggest);
 
   const records = buildRecords({
     count: request.count,
@@ -132,7 +133,7 @@ export async function sendTestRecords(deps: RoundTripDeps, target: RoundTripTarg
 
   const diagnostics = await diagnose(
     { clock, reporter },
-    { deployment, streamName: stream.name, streamArn, watch, logGroupName: group.name, from: logSearchStart(result.sent) },
+    { deployment, suggest, streamName: stream.name, streamArn, watch, logGroupName: group.name, from: logSearchStart(result.sent) },
     outcome,
   );
   verifyOutput.diagnostics = diagnostics;
@@ -158,8 +159,8 @@ export async function sendTestRecords(deps: RoundTripDeps, target: RoundTripTarg
     return { code: ExitCode.Failed, output };
   }
   const follow = deployment
-    ? `Follow the function's logs with \`kds-xacct tail-logs --name ${deployment}\`, and check the pipeline with \`kds-xacct status --name ${deployment}\`.`
-    : `Follow the function's logs with \`kds-xacct tail-logs --consumer-profile ${consumer.profile} --region ${consumer.region} --function ${functionName}\`.`;
+    ? `Follow the function's logs with \`${suggest('tail-logs')}\`, and check the pipeline with \`${suggest('status')}\`.`
+    : `Follow the function's logs with \`${suggest('tail-logs', ['--consumer-profile', consumer.profile, '--region', consumer.region, '--function', functionName])}\`.`;
   reporter.error(lines.join('\n'), [...diagnostics.hints, follow].join('\n'));
   return { code: ExitCode.Failed, output };
 }

@@ -13,8 +13,11 @@ export interface StreamRef {
 /** How a Kinesis request names the stream: its ARN when known, else its name. */
 export const streamTarget = (stream: StreamRef) => (stream.arn ? { StreamARN: stream.arn } : { StreamName: stream.name });
 
-/** The `--name …` to repeat in a suggested command, or nothing when no deployment is involved. */
-export const nameFlag = (deployment: string | undefined) => (deployment ? ` --name ${deployment}` : '');
+/**
+ * A kds-xacct command for a hint, on the deployment when there is one, with the flags this run needs
+ * repeated for it to work when pasted. The command layer builds it (src/commands/hints.ts).
+ */
+export type SuggestCommand = (command: string, args?: readonly string[]) => string;
 
 /**
  * Checks that the stream exists and takes writes, with a message that says what to do when not.
@@ -25,6 +28,7 @@ export async function checkStreamWritable(
   stream: StreamRef,
   producer: AccountSession,
   deployment: string | undefined,
+  suggest: SuggestCommand,
 ): Promise<string | undefined> {
   const summary = (
     await ifExists(clock, () =>
@@ -36,7 +40,7 @@ export async function checkStreamWritable(
       `Stream ${stream.name} does not exist in the producer account ${producer.accountId} (${producer.region}).`,
       ExitCode.Failed,
       deployment
-        ? `It may have been deleted. Run \`kds-xacct status --name ${deployment}\` to see what is left, or \`kds-xacct setup --name ${deployment}\` to create it again.`
+        ? `It may have been deleted. Run \`${suggest('status')}\` to see what is left, or \`${suggest('setup')}\` to create it again.`
         : 'Check --stream-name, and that the producer profile and --region point at the account and region of the stream.',
     );
   }
@@ -48,6 +52,6 @@ export async function checkStreamWritable(
   throw new CommandFailedError(
     `Stream ${stream.name} ${what}; it takes records only when ACTIVE.`,
     ExitCode.Failed,
-    status === 'CREATING' ? 'Wait a few seconds and try again.' : `Run \`kds-xacct status${nameFlag(deployment)}\` to see its state.`,
+    status === 'CREATING' ? 'Wait a few seconds and try again.' : deployment ? `Run \`${suggest('status')}\` to see its state.` : 'Check --stream-name.',
   );
 }

@@ -1,6 +1,7 @@
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Environment, GlobalOptions } from '../context.js';
+import { TORN_DOWN_SUFFIX } from '../engine/state.js';
 import { UserError } from '../errors.js';
 import { bundledHandlerRuntime } from './bundled-handler.js';
 import { Sandbox } from './sandbox.js';
@@ -92,5 +93,5 @@ function banner(dir: string, speed: number): string {
 async function reset(sandbox: Sandbox, dir: string): Promise<void> {
   await sandbox.reset();
   const entries = await readdir(dir).catch(() => [] as string[]);
-  await Promise.all(entries.filter((f) => f.endsWith('.json')).map((f) => rm(path.join(dir, f), { force: true })));
+  await Promise.all(entries.filter((f) => f.endsWith('.json') || f.endsWith(TORN_DOWN_SUFFIX)).map((f) => rm(path.join(dir, f), { force: true })));
 }

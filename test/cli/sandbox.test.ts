@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -34,6 +34,15 @@ function freshMachine() {
   return { home, run, start };
 }
 
+/** The command a message told the user to run, as a shell would split it, without the program's name. */
+function pastedHint(output: string, pattern: RegExp): string[] {
+  const command = pattern.exec(output)?.[1];
+  expect(command, output).toBeDefined();
+  const words = command!.split(' ');
+  expect(words[0]).toBe('kds-xacct');
+  return words.slice(1);
+}
+
 /** Waits, in real time, for what another process prints. */
 async function until(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -49,7 +58,7 @@ describe('kds-xacct --sandbox, as a new user runs it', () => {
     const setup = run('setup', '--sandbox', '--name', 'demo', '--yes');
     expect(setup.out).toContain('SANDBOX: two simulated AWS accounts on this machine. Nothing here reaches AWS.');
     expect(setup.code, setup.out).toBe(ExitCode.Success);
-    expect(setup.out).toContain('kds-xacct send-test-record --name demo --producer-profile sandbox-producer --sandbox --verify');
+    expect(setup.out).toContain('kds-xacct send-test-record --name demo --sandbox --verify');
 
     const sent = run('send-test-record', '--sandbox', '--name', 'demo', '--verify');
     expect(sent.code, sent.out).toBe(ExitCode.Success);
@@ -68,7 +77,7 @@ describe('kds-xacct --sandbox, as a new user runs it', () => {
     expect(teardown.code, teardown.out).toBe(ExitCode.Success);
     const again = run('teardown', '--sandbox', '--name', 'demo', '--yes');
     expect(again.code, again.out).toBe(ExitCode.Success);
-    expect(again.out).toContain('Nothing to tear down');
+    expect(again.out).toContain('Nothing left of deployment "demo": no resource tagged for it');
   }, 180_000);
 
   it('tail-logs follows the records that another process sends', async () => {
@@ -101,6 +110,29 @@ describe('kds-xacct --sandbox, as a new user runs it', () => {
       return { roles: [...cloud.accounts.values()].flatMap((a) => [...a.roles.keys()]), streams: regions.flatMap((r) => [...r.streams.keys()]), functions: regions.flatMap((r) => [...r.functions.keys()]) };
     });
     expect(left).toEqual({ roles: [], streams: [], functions: [] });
+  }, 120_000);
+
+  it('the commands that recovery hints print work when pasted: after a rollback, and for a state file that cannot be read', async () => {
+    const { home, run } = freshMachine();
+    // A state folder of its own: the hints must carry it, and --sandbox, for the pasted command to find the deployment.
+    const sandbox = new Sandbox({ file: path.join(home, 'state', 'sandbox', 'accounts.sandbox'), accounts: Object.values(SANDBOX_PROFILES).map((p) => p.accountId) });
+    await sandbox.transaction(async (cloud) => cloud.failOn({ command: 'CreateEventSourceMapping' }, { code: 'ServiceException', message: 'Lambda had an internal error.' }));
+    const failed = run('setup', '--sandbox', '--state-dir', 'state', '--name', 'demo', '--yes');
+    expect(failed.code, failed.out).toBe(ExitCode.Failed);
+    const retry = pastedHint(failed.out, /Run `(kds-xacct [^`]+)` again to retry\./);
+    expect(retry).toEqual(['setup', '--name', 'demo', '--sandbox', '--state-dir', 'state']);
+    // Without a terminal nothing is confirmed unasked: --yes is the one word a script adds.
+    const retried = run(...retry, '--yes');
+    expect(retried.code, retried.out).toBe(ExitCode.Success);
+
+    writeFileSync(path.join(home, 'state', 'sandbox', 'demo.json'), '{ "version": 1, "na');
+    const refused = run('status', '--sandbox', '--state-dir', 'state', '--name', 'demo');
+    expect(refused.code, refused.out).toBe(ExitCode.Usage);
+    const teardown = pastedHint(refused.out, /move it aside and run `(kds-xacct [^`]+)`/);
+    renameSync(path.join(home, 'state', 'sandbox', 'demo.json'), path.join(home, 'demo.json.broken'));
+    const tornDown = run(...teardown, '--yes');
+    expect(tornDown.code, tornDown.out).toBe(ExitCode.Success);
+    expect(tornDown.out).toContain('Deployment "demo" is torn down.');
   }, 120_000);
 
   it('refuses options that would reach AWS, before anything is written', () => {

@@ -1,4 +1,4 @@
-import { KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
+import { DeleteStreamCommand, KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { DeleteEventSourceMappingCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
@@ -138,14 +138,65 @@ describe('teardown after a full setup', () => {
     expect(await teardown(world, '--name', 'orders', '--key-pending-days', '6')).toBe(ExitCode.Usage);
   });
 
-  it('runs twice: the second run finds nothing and changes nothing', async () => {
+  it('runs twice: the second run, given only the name, looks in the accounts the first one recorded, finds nothing and changes nothing', async () => {
     world = twoAccounts();
     expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
-    expect(await teardown(world, '--name', 'orders', ...profiles)).toBe(ExitCode.Success);
+    expect(await teardown(world, '--name', 'orders')).toBe(ExitCode.Success);
+    const tornDownAt = new Date(world.clock.now()).toISOString();
     const start = world.cloud.calls.length;
-    expect(await teardown(world, '--name', 'orders', ...profiles)).toBe(ExitCode.Success);
-    expect(world.harness.reporter.text).toMatch(/Nothing to tear down: no state file for deployment "orders"/);
+    expect(await teardown(world, '--name', 'orders'), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(world.harness.reporter.text).toContain(`Deployment "orders" was torn down at ${tornDownAt}: looking again for anything tagged for it (or named for it).`);
+    expect(world.harness.reporter.text).toContain(`Nothing left of deployment "orders": no resource tagged for it (or named for it) is in account ${PRODUCER} or ${CONSUMER} in ${REGION}.`);
+    // It looked: the accounts were read through the recorded profiles.
+    expect(world.cloud.calls.slice(start).map((c) => c.accountId)).toEqual(expect.arrayContaining([PRODUCER, CONSUMER]));
     expect(commands(world, start)).toEqual([]);
+  });
+
+  it('a second run with other profiles looks where they lead, not where the first run was', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    expect(await teardown(world, '--name', 'orders')).toBe(ExitCode.Success);
+    expect(await teardown(world, '--name', 'orders', '--producer-profile', 'prod', '--consumer-profile', 'marketing')).toBe(ExitCode.Success);
+    expect(world.harness.reporter.text).toContain(`is in account ${PRODUCER} or ${CONSUMER_2} in ${REGION}.`);
+  });
+});
+
+describe('a stream deleted outside kds-xacct', () => {
+  const deleteStream = async (w: World, name: string) => {
+    const kinesis = new KinesisClient({ region: REGION, credentials: w.cloud.credentialsFor(PRODUCER) });
+    await kinesis.send(new DeleteStreamCommand({ StreamName: name, EnforceConsumerDeletion: true }));
+    await w.clock.advance(60_000);
+  };
+
+  it('an adopted one is said to be already gone, not kept, and the rest is torn down', async () => {
+    world = twoAccounts();
+    const { setupArgs } = brownfield(world);
+    expect(await world.setup(...setupArgs)).toBe(ExitCode.Success);
+    await deleteStream(world, 'clicks');
+    const start = world.cloud.calls.length;
+    expect(await teardown(world, '--name', 'clicks'), world.harness.reporter.text).toBe(ExitCode.Success);
+    const text = world.harness.reporter.text;
+    expect(text).toContain('Stream clicks was already gone, and its EFO consumer and policies with it.');
+    expect(text).not.toMatch(/keep stream clicks|kept\s+stream clicks/);
+    // Nothing is asked of a stream that is not there: no encryption to stop, no consumer to deregister.
+    const done = commands(world, start);
+    expect(done).not.toContain('StopStreamEncryption');
+    expect(done).not.toContain('DeregisterStreamConsumer');
+    expect(done).toEqual(expect.arrayContaining(['DeleteEventSourceMapping', 'RevokeGrant', 'DeleteRolePolicy']));
+    expect(await world.store.load('clicks')).toBeUndefined();
+  });
+
+  it('one it created is not listed as deleted by this run', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    await deleteStream(world, 'orders-stream');
+    const start = world.cloud.calls.length;
+    expect(await teardown(world, '--name', 'orders'), world.harness.reporter.text).toBe(ExitCode.Success);
+    const text = world.harness.reporter.text;
+    expect(text).toContain('Stream orders-stream was already gone');
+    expect(text).not.toContain('delete stream orders-stream');
+    expect(commands(world, start)).not.toContain('DeleteStream');
+    expect(commands(world, start)).toContain('ScheduleKeyDeletion');
   });
 });
 
@@ -417,6 +468,9 @@ describe('lost state file', () => {
     const code = await teardown(world, '--name', 'orders', ...profiles);
     expect(code, world.harness.reporter.text).toBe(ExitCode.Success);
     expect(world.harness.reporter.text).toContain('found by tags and names');
+    expect(world.harness.reporter.text).toContain('Deployment "orders" is torn down.');
+    // There was none to remove.
+    expect(world.harness.reporter.text).not.toContain('The state file was removed');
     expect(world.cloud.snapshot()).toEqual(before);
     expect(await world.store.load('orders')).toBeUndefined();
   });
@@ -485,7 +539,8 @@ describe('a deployment that never existed', () => {
   it('without profiles, asks for them (exit 2)', async () => {
     world = twoAccounts();
     expect(await teardown(world, '--name', 'ghost')).toBe(ExitCode.Usage);
-    expect(world.harness.reporter.text).toMatch(/no state file for deployment "ghost"[\s\S]*--producer-profile and --consumer-profile/);
+    expect(world.harness.reporter.text).toContain('no state file for deployment "ghost" (memory:ghost), and no record that it was torn down.');
+    expect(world.harness.reporter.text).toContain('pass both profiles: `kds-xacct teardown --name ghost --producer-profile <producer-profile> --consumer-profile <consumer-profile>` (and --region');
     expect(world.cloud.calls).toEqual([]);
   });
 });

@@ -44,7 +44,7 @@ describe('FileStateStore', () => {
     };
     const changed = sample();
     changed.steps.role = { ...changed.steps.stream!, outputs: { roleArn: 'arn:role' } };
-    await expect(new FileStateStore(dir, crashing).save(changed)).rejects.toThrow('killed');
+    await expect(new FileStateStore(dir, { fs: crashing }).save(changed)).rejects.toThrow('killed');
     // The temporary file is there, the real one is the old version, and loading ignores the leftover.
     expect((await fs.readdir(dir)).some((f) => f.endsWith('.tmp'))).toBe(true);
     expect(await store.load('orders')).toEqual(sample());
@@ -127,9 +127,31 @@ describe('deployment lock', () => {
         await fs.rename(from, to);
       },
     };
-    await expect(new FileStateStore(dir, racing).lock('orders', 'setup')).rejects.toThrow(/locked by another run: `kds-xacct teardown`/);
+    await expect(new FileStateStore(dir, { fs: racing }).lock('orders', 'setup')).rejects.toThrow(/locked by another run: `kds-xacct teardown`/);
     expect(await fs.readFile(file, 'utf8')).toBe(fresh);
     expect((await fs.readdir(dir)).filter((f) => f.endsWith('.stale'))).toEqual([]);
+  });
+
+  it('retires a torn-down deployment: the state file goes, a record of the teardown stays, and no listing shows it', async () => {
+    const store = new FileStateStore(dir);
+    await store.save(sample());
+    const record = { name: 'orders', tornDownAt: '2026-01-02T00:00:00.000Z', accounts: sample().accounts };
+    await store.retire(record);
+    expect(await store.load('orders')).toBeUndefined();
+    expect(await store.tornDown('orders')).toEqual(record);
+    expect(await store.list()).toEqual([]);
+    expect(await store.tornDown('absent')).toBeUndefined();
+  });
+
+  it('a lock taken and released with nothing written leaves no folder; one with a state file in it stays', async () => {
+    const folder = path.join(dir, 'a', '.kds-xacct');
+    const store = new FileStateStore(folder);
+    await (await store.lock('orders', 'setup'))();
+    expect(await fs.readdir(dir)).toEqual([]);
+    const release = await store.lock('orders', 'setup');
+    await store.save(sample());
+    await release();
+    expect(await fs.readdir(folder)).toEqual(['orders.json']);
   });
 
   it('does not break a lock held from another host', async () => {
@@ -137,6 +159,6 @@ describe('deployment lock', () => {
       path.join(dir, 'orders.lock'),
       JSON.stringify({ pid: 1, host: 'elsewhere', command: 'setup', startedAt: '2026-01-01T00:00:00Z' }),
     );
-    await expect(new FileStateStore(dir, fs, () => false).lock('orders', 'setup')).rejects.toThrow(/on elsewhere/);
+    await expect(new FileStateStore(dir, { fs, isAlive: () => false }).lock('orders', 'setup')).rejects.toThrow(/on elsewhere/);
   });
 });
