@@ -29,7 +29,7 @@ export async function runStatus(ctx: CommandContext, _options: Record<string, un
   if (!deployment.state && report.resources.every((r) => r.status === 'missing' || r.status === 'unchecked' || r.status === 'skipped')) {
     throw new UserError(
       `There is no deployment "${name}": no state file (${deployment.stateFile}), and none of its resources by their default names in account ${producer.accountId} or ${consumer.accountId} in ${producer.region}.`,
-      `Check --name (and --state-dir if the state lives elsewhere), or run \`kds-xacct setup --name ${name}\` to create it.`,
+      `Check --name (and --state-dir if the state lives elsewhere), or run \`${deploymentCommand(ctx, 'setup', name)}\` to create it.`,
     );
   }
   reporter.result(report);
@@ -39,7 +39,9 @@ export async function runStatus(ctx: CommandContext, _options: Record<string, un
 
 /** A command on this deployment: setup, for one, starts again from the answers its state file recorded. */
 function deploymentCommand(ctx: CommandContext, command: 'setup' | 'tail-logs', name: string): string {
-  return `kds-xacct ${command} --name ${name}${ctx.options.stateDir === '.kds-xacct' ? '' : ` --state-dir ${ctx.options.stateDir}`}`;
+  // The sandbox keeps its deployments in a folder of its own, which --sandbox finds again.
+  const where = ctx.options.sandbox ? ' --sandbox' : ctx.options.stateDir === '.kds-xacct' ? '' : ` --state-dir ${ctx.options.stateDir}`;
+  return `kds-xacct ${command} --name ${name}${where}`;
 }
 
 const statusWords: Record<HealthReport['resources'][number]['status'], string> = {
