@@ -74,8 +74,13 @@ export function kmsKeyStep(ctx: PipelineContext): Step {
     const ours = (recorded?.origin === 'created' && recorded.outputs.keyId === meta.KeyId) || (await kmsKeyTags(step.clock, kms, meta.KeyId!))[TAG_DEPLOYMENT] === names.deployment;
     return ours ? undefined : { keyRef, meta };
   };
-  /** The name a person knows the key by: its alias (KMS ListAliases API reference: KeyId lists only that key's aliases), else undefined. */
-  const aliasOf = async (step: StepContext, keyId: string) => {
+  /**
+   * The name a person knows the key by: the alias it was named by, else its alias (KMS ListAliases API
+   * reference: KeyId lists only that key's aliases), else undefined.
+   */
+  const aliasOf = async (step: StepContext, keyRef: string, keyId: string) => {
+    const named = /(?:^|:)(alias\/.+)$/.exec(keyRef)?.[1];
+    if (named) return named;
     const { Aliases } = await callAws(step.clock, () => kms.send(new ListAliasesCommand({ KeyId: keyId })));
     return Aliases?.find((a) => a.AliasName && !a.AliasName.startsWith('alias/aws/'))?.AliasName;
   };
@@ -93,7 +98,7 @@ export function kmsKeyStep(ctx: PipelineContext): Step {
         if (!meta) throw new UserError(`KMS key ${existingKey} was not found in account ${producer.accountId} (${producer.region}).`, 'Check --kms-key, or leave it out to let kds-xacct create a key.');
         if (meta.KeyManager === 'AWS') throw awsManagedKeyError(config.streamName);
         if (meta.KeyState !== 'Enabled') throw new UserError(`KMS key ${existingKey} is ${meta.KeyState}, not Enabled.`, 'Enable the key or choose another with --kms-key.');
-        const keyAlias = await aliasOf(step, meta.KeyId!);
+        const keyAlias = await aliasOf(step, existingKey, meta.KeyId!);
         // keyRef: the stream may name the key by the alias it was given, which DescribeKey does not return.
         const outputs = { ...found(meta), keyRef: existingKey, ...(keyAlias && { keyAlias }) };
         return { status: 'done', origin: 'adopted', outputs, detail: streamKey ? `the stream's own key ${keyAlias ?? meta.Arn}` : 'existing customer managed key' };
