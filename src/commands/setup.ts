@@ -301,13 +301,14 @@ function planLines(plan: PlannedStep[], accounts: { producer: AccountSession; co
     lines.push(`${account === 'producer' ? 'Producer' : 'Consumer'} account ${accounts[account].accountId} (${accounts[account].region}):`);
     for (const p of plan.filter((p) => p.step.account === account)) {
       lines.push(`  ${planWords[p.action].padEnd(24)} ${p.step.title}${p.detail ? ` (${p.detail})` : ''}`);
+      for (const warning of p.warnings ?? []) lines.push(`    ! ${warning}`);
     }
   }
   return lines.join('\n');
 }
 
 function planJson(plan: PlannedStep[]) {
-  return plan.map((p) => ({ step: p.step.id, account: p.step.account, title: p.step.title, action: p.action, detail: p.detail }));
+  return plan.map((p) => ({ step: p.step.id, account: p.step.account, title: p.step.title, action: p.action, detail: p.detail, ...(p.warnings && { warnings: p.warnings }) }));
 }
 
 /** A state file belongs to one pair of accounts; another pair is another deployment. */
@@ -401,6 +402,8 @@ export async function runSetup(ctx: CommandContext, rawFlags: Record<string, unk
       reporter.info('\nDry run: nothing was changed.');
       return ExitCode.Success;
     }
+    // Said again right before the question (or the run, under --yes), where it cannot scroll out of sight.
+    if (toApply > 0) for (const warning of plan.flatMap((p) => p.warnings ?? [])) reporter.warn(warning);
     if (toApply > 0 && ctx.interactive && !(await wizard.confirm(`Apply ${toApply} change(s) in accounts ${producer.accountId} and ${consumer.accountId}?`))) {
       reporter.info('Nothing was changed.');
       return ExitCode.Success;

@@ -1,30 +1,38 @@
 import type { CommandContext } from '../context.js';
 import { newState } from '../engine/state.js';
-import { ExitCode } from '../errors.js';
+import { ExitCode, UserError } from '../errors.js';
 import { configFromState } from '../pipeline/config.js';
 import type { HealthReport } from '../pipeline/health-report.js';
 import type { PipelineVerdict } from '../pipeline/mapping-signals.js';
 import { assessHealth } from '../pipeline/health.js';
-import { pipelineContext } from '../pipeline/steps/context.js';
+import { STEP, pipelineContext } from '../pipeline/steps/context.js';
 import { resolveDeployment } from './deployment.js';
 import { commandLine } from './hints.js';
 import { formatTable } from './report.js';
 
 /**
  * `kds-xacct status`: the health of one deployment in both accounts. Read-only. Exit 0 when
- * healthy, 1 when any problem was found; `--json` prints the whole report as one document.
+ * healthy, 1 when any problem was found, 2 (a usage error, like any unknown name) when there is no
+ * such deployment; `--json` prints the whole report as one document.
  */
 export async function runStatus(ctx: CommandContext, _options: Record<string, unknown>): Promise<ExitCode> {
   const { reporter, environment } = ctx;
   const deployment = await resolveDeployment(ctx, ['producer', 'consumer'], { allowMissingState: true });
   const { producer, consumer, name } = deployment;
-  if (!deployment.state) {
-    reporter.warn(`No state file for deployment "${name}" (${deployment.stateFile}); checking the default resource names of that deployment.`);
-  }
   const state = deployment.state ?? newState(name, 'setup', new Date(environment.clock.now()));
   const config = configFromState(state, consumer.accountId);
   const pipeline = pipelineContext({ config, producer, consumer, previous: state });
   const report = await assessHealth(pipeline, { clock: environment.clock, repairCommand: deploymentCommand(ctx, 'setup', name), tailLogsCommand: `${deploymentCommand(ctx, 'tail-logs', name)} --since 1h --no-follow` });
+  // Nothing recorded and nothing found: a name that was never deployed (or is spelt wrong), not a deployment to repair.
+  if (!deployment.state && report.resources.every((r) => r.status === 'missing' || r.status === 'unchecked' || r.status === 'skipped')) {
+    throw new UserError(
+      `There is no deployment "${name}": no state file (${deployment.stateFile}), and none of its resources by their default names in account ${producer.accountId} or ${consumer.accountId} in ${producer.region}.`,
+      `Check --name (and --state-dir if the state lives elsewhere), or run \`${deploymentCommand(ctx, 'setup', name)}\` to create it.`,
+    );
+  }
+  if (!deployment.state) {
+    reporter.warn(`No state file for deployment "${name}" (${deployment.stateFile}); these are the resources found by that deployment's default names.`);
+  }
   reporter.result(report);
   reporter.info(formatReport(report, ctx.tableWidth));
   return report.healthy ? ExitCode.Success : ExitCode.Failed;
@@ -64,7 +72,9 @@ export function formatReport(report: HealthReport, width?: number): string {
   ];
   if (report.stream) {
     const { encryption } = report.stream;
-    lines.push(`Stream encryption: ${encryption.type === 'KMS' ? `KMS with ${encryption.keyId}${encryption.ours ? " (the deployment's key)" : ''}` : 'none'}`);
+    const key = report.resources.find((r) => r.step === STEP.kmsKey);
+    const whose = key?.origin === 'adopted' ? ` (${key.title}, kept on teardown)` : ` (the deployment's ${key?.title ?? 'key'})`;
+    lines.push(`Stream encryption: ${encryption.type === 'KMS' ? `KMS with ${encryption.keyId}${encryption.ours ? whose : ''}` : 'none'}`);
   }
   const esm = report.eventSourceMapping;
   if (esm) {

@@ -100,6 +100,9 @@ export function validateGraph(steps: Step[]): void {
     for (const dep of step.dependsOn) {
       if (!ids.has(dep)) throw new Error(`Step "${step.id}" depends on unknown step "${dep}".`);
     }
+    for (const need of step.checkNeeds ?? []) {
+      if (!step.dependsOn.includes(need)) throw new Error(`Step "${step.id}" checks with the outputs of "${need}", which it does not depend on.`);
+    }
   }
   const visiting = new Set<string>();
   const visited = new Set<string>();
@@ -160,6 +163,7 @@ export async function runSteps(options: RunOptions): Promise<RunResult> {
         if (!found) throw new Error(`Step "${step.id}" read outputs of "${stepId}", which has not finished.`);
         return found;
       },
+      existingOutputsOf: (stepId) => outputs.get(stepId),
       async record(partial) {
         const earlier = createdOutputs(step.id);
         if (!createdThisRun.includes(step.id)) createdThisRun.push(step.id);

@@ -22,12 +22,19 @@ export interface PlannedStep {
   detail?: string;
   /** The check made while planning, reused by the run so it does not read everything twice. */
   check?: CheckResult;
+  /** What the user must know before anything changes (see CheckResult). */
+  warnings?: string[];
+}
+
+/** The dependencies a step's check reads: until they exist, it cannot be checked. */
+export function checkNeeds(step: Step): string[] {
+  return step.checkNeeds ?? step.dependsOn;
 }
 
 /**
  * Runs every step's read-only check in dependency order, without applying anything. A step
- * whose dependency is still to be created cannot exist yet, so it is planned as `create`
- * without a check of its own; it is checked for real when the run reaches it.
+ * whose check needs a dependency that is still to be created cannot exist yet, so it is planned
+ * as `create` without a check of its own; it is checked for real when the run reaches it.
  */
 export async function planSteps(steps: Step[], state: DeploymentState, clock: Clock): Promise<PlannedStep[]> {
   validateGraph(steps);
@@ -40,7 +47,7 @@ export async function planSteps(steps: Step[], state: DeploymentState, clock: Cl
     for (const step of ready) pending.splice(pending.indexOf(step), 1);
     await Promise.all(
       ready.map(async (step) => {
-        if (step.dependsOn.some((d) => planned.get(d)!.action === 'create')) {
+        if (checkNeeds(step).some((d) => planned.get(d)!.action === 'create')) {
           planned.set(step.id, { step, action: 'create' });
           return;
         }
@@ -51,7 +58,7 @@ export async function planSteps(steps: Step[], state: DeploymentState, clock: Cl
         if (check.status === 'skip') outputs.set(step.id, {});
         const action: PlannedAction =
           check.status === 'missing' ? 'create' : check.status === 'update' ? 'update' : check.status === 'skip' ? 'skip' : check.origin === 'adopted' ? 'adopt' : 'done';
-        planned.set(step.id, { step, action, detail: check.detail, check });
+        planned.set(step.id, { step, action, detail: check.detail, check, ...(check.warnings?.length && { warnings: check.warnings }) });
       }),
     );
   }
@@ -62,7 +69,12 @@ function planningContext(step: Step, state: DeploymentState, outputs: Map<string
   return {
     clock,
     previous: previousRecord(state, step.id),
-    outputsOf: (id) => outputs.get(id) ?? {},
+    outputsOf: (id) => {
+      const found = outputs.get(id);
+      if (!found) throw new Error(`Step "${step.id}" read outputs of "${id}", which is still to be created: its check cannot need them.`);
+      return found;
+    },
+    existingOutputsOf: (id) => outputs.get(id),
     record: () => Promise.reject(new Error(`Step "${step.id}" tried to record outputs while planning.`)),
     progress: () => undefined,
   };

@@ -10,7 +10,7 @@ export type Outputs = Record<string, string>;
 export type Origin = 'created' | 'adopted';
 
 /** What a step's check found. */
-export type CheckResult =
+export type CheckResult = (
   /** It exists and matches: nothing to apply. `origin` says whether we made it or took it over. */
   | { status: 'done'; outputs: Outputs; origin: Origin; detail?: string }
   /** It does not exist: apply creates it, and a rollback of this run removes it. */
@@ -18,13 +18,25 @@ export type CheckResult =
   /** It exists and is ours, but differs from the config: apply changes it in place, and a rollback leaves that change. */
   | { status: 'update'; outputs: Outputs; origin: Origin; detail: string }
   /** Not needed for this deployment (for example encryption on a stream that is already encrypted with our key). */
-  | { status: 'skip'; detail: string };
+  | { status: 'skip'; detail: string }
+) & {
+  /**
+   * What the user must know before anything changes, e.g. that others' producers will need a new
+   * permission: the plan prints each under the step's line, and setup repeats them before it applies.
+   */
+  warnings?: string[];
+};
 
 /** What the engine hands a step. Narrow on purpose: AWS clients are closed over by the step itself. */
 export interface StepContext {
   clock: Clock;
   /** Outputs of a step this one depends on (from this run or the state file). Throws if absent. */
   outputsOf(stepId: string): Outputs;
+  /**
+   * Outputs of a dependency that exists, or undefined while planning when it is still to be created:
+   * only a dependency left out of `checkNeeds` can be, and the check must then do without it.
+   */
+  existingOutputsOf(stepId: string): Outputs | undefined;
   /** What the state file recorded for this step in an earlier run, if anything. */
   previous?: { outputs: Outputs; origin: Origin };
   /**
@@ -42,6 +54,12 @@ export interface Step {
   /** The account label the step acts in, e.g. "producer" or "consumer". */
   account: string;
   dependsOn: string[];
+  /**
+   * The dependencies whose outputs `check` reads (all of `dependsOn` when absent). While planning,
+   * a step is checked as soon as these exist, even if another dependency is still to be created:
+   * an existing mapping can be compared with the config while the role's inline policy is missing.
+   */
+  checkNeeds?: string[];
   check(ctx: StepContext): Promise<CheckResult>;
   /** The only phase allowed to mutate. Returns the resource ids it made. */
   apply(ctx: StepContext): Promise<Outputs>;

@@ -14,7 +14,7 @@ export type ResourceStatus =
   | 'missing'
   /** Exists, but our statement, policy or grant differs from what setup writes (setup would rewrite it). */
   | 'drifted'
-  /** Not checked, because something it depends on is missing. */
+  /** Not checked, because something its check needs is missing or could not be checked (the detail names it). */
   | 'unchecked'
   /** The check itself failed (no permission, a same-named resource that is not ours, ...). */
   | 'error'

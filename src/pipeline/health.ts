@@ -3,7 +3,7 @@ import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { GetEventSourceMappingCommand, GetFunctionConfigurationCommand, ListEventSourceMappingsCommand } from '@aws-sdk/client-lambda';
 import type { AccountRole } from '../aws/session.js';
 import type { Clock } from '../engine/clock.js';
-import { planSteps } from '../engine/plan.js';
+import { checkNeeds, planSteps } from '../engine/plan.js';
 import type { CheckResult, Outputs, Step } from '../engine/types.js';
 import { UserError, awsErrorCode, errorMessage } from '../errors.js';
 import type { EsmHealth, Finding, HealthReport, ResourceHealth } from './health-report.js';
@@ -90,8 +90,9 @@ export async function assessHealth(pipeline: PipelineContext, options: HealthOpt
       return { ...base, status: 'drifted', origin: check.origin, detail: check.detail };
     }
     if (check?.status === 'missing') {
-      // The checks say "differs" only for what exists: our statements, inline policy and grant.
-      const drifted = check.detail !== undefined;
+      // Drift is what setup had made and the check says how it changed (our statement removed, the
+      // stream no longer encrypted); otherwise a check's detail only describes what setup would do.
+      const drifted = check.detail !== undefined && recordedOrigin !== undefined;
       if (drifted) {
         add({ severity: 'error', step: step.id, account, message: `${step.title} differs from what setup wrote (drift): ${check.detail}`, fix: repair });
       } else if (recordedOrigin === 'adopted') {
@@ -107,13 +108,14 @@ export async function assessHealth(pipeline: PipelineContext, options: HealthOpt
       }
       return { ...base, status: drifted ? 'drifted' : 'missing', ...(recordedOrigin && { origin: recordedOrigin }), ...(check.detail && { detail: check.detail }) };
     }
-    // Planned as create without a check: something it depends on is missing, so it cannot be right either.
-    const blockers = step.dependsOn.filter((d) => missingIds.has(d) && planned.get(d)?.check !== undefined);
+    // Planned as create without a check: what its check needs is missing, so it cannot be right either.
+    const needed = checkNeeds(step).filter((d) => missingIds.has(d));
+    const blockers = needed.filter((d) => planned.get(d)?.check !== undefined);
     return {
       ...base,
       status: 'unchecked',
       ...(recordedOrigin && { origin: recordedOrigin }),
-      detail: `not checked: ${blockers.length > 0 ? blockers.join(', ') : step.dependsOn.filter((d) => missingIds.has(d)).join(', ')} must be repaired first`,
+      detail: `not checked: ${(blockers.length > 0 ? blockers : needed).join(', ')} must be repaired first`,
     };
   });
   const byStep = new Map(resources.map((r) => [r.step, r]));

@@ -151,8 +151,10 @@ describe('kds-xacct --sandbox, as a new user runs it', () => {
     const reset = run('sandbox', 'reset');
     expect(reset.code, reset.out).toBe(ExitCode.Success);
     const status = run('status', '--sandbox', '--name', 'demo');
-    expect(status.out).toContain('demo');
-    expect(status.code).not.toBe(ExitCode.Success);
+    expect(status.out).toContain('There is no deployment "demo"');
+    // The command it suggests works when pasted: the sandbox's deployments are found again with --sandbox.
+    expect(status.out).toContain('run `kds-xacct setup --name demo --sandbox` to create it');
+    expect(status.code).toBe(ExitCode.Usage);
     const teardown = run('teardown', '--sandbox', '--name', 'demo', '--yes');
     expect(teardown.out).toContain('Nothing to tear down');
   }, 120_000);

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Interrupt } from '../../src/engine/engine.js';
 import { ExitCode } from '../../src/errors.js';
+import { runCli } from '../../src/program.js';
+import type { Prompter } from '../../src/prompts.js';
 import { CONSUMER, CONSUMER_2, PRODUCER, REGION, twoAccounts } from '../support/two-accounts.js';
 
 let world: ReturnType<typeof twoAccounts>;
@@ -318,6 +320,88 @@ describe('dry run', () => {
   });
 });
 
+describe('the plan says before anything changes', () => {
+  const others = { Sid: 'AnalyticsTeam', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${PRODUCER}:root` }, Action: ['kinesis:DescribeStreamSummary'], Resource: `arn:aws:kinesis:${REGION}:${PRODUCER}:stream/clicks` };
+  const adoptClicks = ['--name', 'clicks', '--stream-name', 'clicks', '--use-existing-stream'];
+  type PlanJson = { plan: Array<{ step: string; action: string; detail?: string; warnings?: string[] }> };
+  const planOf = () => Object.fromEntries((world.harness.reporter.results.at(-1) as PlanJson).plan.map((p) => [p.step, p]));
+  const producerWarning = /^Stream clicks is not encrypted: setup encrypts it with KMS key alias\/kds-xacct\/clicks\. From then on its producers need kms:GenerateDataKey and its other consumers kms:Decrypt on that key/;
+
+  it('that encrypting an adopted stream takes a new permission from its producers: in the dry run, under the stream, and in the JSON plan', async () => {
+    world = twoAccounts();
+    world.cloud.seedStream(PRODUCER, REGION, { name: 'clicks' });
+    expect(await world.setup(...adoptClicks, '--dry-run')).toBe(ExitCode.Success);
+    const lines = world.harness.reporter.text.split('\n');
+    const stream = lines.findIndex((l) => /adopt \(kept on teardown\)\s+stream clicks \(existing ON_DEMAND stream, not encrypted\)$/.test(l));
+    expect(stream).toBeGreaterThan(-1);
+    expect(lines[stream + 1]).toMatch(new RegExp(`^    ! ${producerWarning.source.slice(1)}`));
+    expect(planOf()['stream']!.warnings).toEqual([expect.stringMatching(producerWarning)]);
+    expect(world.cloud.mutatingCalls()).toEqual([]);
+  });
+
+  it('and repeats it before the confirmation, which can still say no', async () => {
+    world = twoAccounts();
+    world.cloud.seedStream(PRODUCER, REGION, { name: 'clicks' });
+    const warnedBeforeQuestion: string[] = [];
+    // Takes every default, whatever the wizard asks, and answers the confirmation with No.
+    const prompter: Prompter = {
+      input: async (o) => o.default ?? '',
+      password: async () => '',
+      select: async (o) => o.choices[0]!.value,
+      confirm: async () => {
+        warnedBeforeQuestion.push(...world.harness.reporter.lines.filter((l) => l.level === 'warn').map((l) => l.text));
+        return false;
+      },
+    };
+    const environment = { ...world.harness.environment, stdinIsTTY: true, stdoutIsTTY: true, prompter: async () => prompter };
+    expect(await runCli(['setup', '--producer-profile', 'prod', '--consumer-profile', 'analytics', ...adoptClicks], environment)).toBe(ExitCode.Success);
+    expect(warnedBeforeQuestion).toContainEqual(expect.stringMatching(producerWarning));
+    expect(world.cloud.mutatingCalls()).toEqual([]);
+  });
+
+  it('and under --yes, before the first change', async () => {
+    world = twoAccounts();
+    world.cloud.seedStream(PRODUCER, REGION, { name: 'clicks' });
+    const changesBeforeWarning: number[] = [];
+    const warn = world.harness.reporter.warn.bind(world.harness.reporter);
+    world.harness.reporter.warn = (text) => {
+      if (producerWarning.test(text)) changesBeforeWarning.push(world.cloud.mutatingCalls().length);
+      warn(text);
+    };
+    expect(await world.setup(...adoptClicks)).toBe(ExitCode.Success);
+    expect(changesBeforeWarning).toEqual([0]);
+    // Once encrypted, a re-run has nothing to warn about.
+    expect(await world.setup('--name', 'clicks', '--dry-run', '--json')).toBe(ExitCode.Success);
+    expect(Object.values(planOf()).flatMap((p) => p.warnings ?? [])).toEqual([]);
+  });
+
+  it("that the stream policy already holds others' statements, which are kept", async () => {
+    world = twoAccounts();
+    world.cloud.seedStream(PRODUCER, REGION, { name: 'clicks', policy: { Version: '2012-10-17', Statement: [others] } });
+    expect(await world.setup(...adoptClicks, '--dry-run', '--json')).toBe(ExitCode.Success);
+    expect(planOf()['stream-policy']).toMatchObject({ action: 'create', detail: 'the policy already holds another statement (AnalyticsTeam), which is kept' });
+    expect(world.harness.reporter.text).toMatch(/create\s+stream policy statement \S+ \(the policy already holds another statement \(AnalyticsTeam\), which is kept\)/);
+  });
+
+  it('that a drifted mapping is updated in place, even while the inline policy is missing too', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    const esm = [...world.cloud.regionState(CONSUMER, REGION)!.esms.values()][0]!;
+    esm.batchSize = 7;
+    const role = world.cloud.account(CONSUMER).roles.get('kds-xacct-orders-consumer')!;
+    role.inline.set({}, world.clock.now());
+    expect(await world.setup('--name', 'orders', '--dry-run', '--json')).toBe(ExitCode.Success);
+    expect(planOf()['role-policy']!.action).toBe('create');
+    expect(planOf()['event-source-mapping']).toMatchObject({ action: 'update', detail: 'BatchSize is 7, the config says 100' });
+
+    const before = world.cloud.calls.length;
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    const calls = world.cloud.calls.slice(before).filter((c) => c.mutating && !c.error).map((c) => c.command);
+    expect(calls).toEqual(['PutRolePolicy', 'UpdateEventSourceMapping']);
+    expect(esm.batchSize).toBe(100);
+  });
+});
+
 describe('adoption', () => {
   it('adopts a same-named role when told to, and records it as adopted', async () => {
     world = twoAccounts();
@@ -333,7 +417,8 @@ describe('adoption', () => {
       world.cloud.seedStream(PRODUCER, REGION, { name: 'clicks', encryption: { keyId: ref(keyId) } });
       expect(await world.setup('--name', 'clicks', '--stream-name', 'clicks', '--use-existing-stream'), world.harness.reporter.text).toBe(ExitCode.Success);
       const state = (await world.store.load('clicks'))!;
-      expect(state.steps['kms-key']).toMatchObject({ origin: 'adopted', outputs: { keyId } });
+      // Named by its alias wherever it is shown, whichever way the stream names it.
+      expect(state.steps['kms-key']).toMatchObject({ origin: 'adopted', outputs: { keyId, keyAlias: 'alias/clickstream' } });
       expect(world.cloud.mutatingCalls().map((c) => c.command)).not.toContain('StartStreamEncryption');
     });
   }

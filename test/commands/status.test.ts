@@ -104,13 +104,12 @@ describe('status finds drift, and setup repairs it', () => {
     expect(finding).toMatchObject({ severity: 'error', step: 'stream-policy', account: 'producer' });
     expect(finding!.fix).toBe('run `kds-xacct setup --name orders` again to repair');
     expect(broken.text).toContain(
-      `✖ [producer] stream policy statement ${finding!.message.split(' ')[3]} differs from what setup wrote (drift): our statement was removed; it will be put back: run \`kds-xacct setup --name orders\` again to repair`,
+      `✖ [producer] stream policy statement ${finding!.message.split(' ')[3]} differs from what setup wrote (drift): our statement was removed; it will be put back; the policy already holds another statement (AnalyticsTeam), which is kept: run \`kds-xacct setup --name orders\` again to repair`,
     );
     expect(broken.calls.filter((c) => c.mutating)).toEqual([]);
 
     expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
     const repaired = await status();
-    console.log(JSON.stringify(repaired.report.findings), repaired.report.eventSourceMapping);
     expect(repaired.code).toBe(ExitCode.Success);
     expect(repaired.report.findings).toEqual([]);
     // The other statement is kept.
@@ -294,11 +293,121 @@ describe('status finds unhealthy resources', () => {
     expect(text).toContain('No state file for deployment "orders"');
   });
 
-  it('with nothing deployed, reports the missing resources and exits 1', async () => {
+  it('on a name that was never deployed, says there is no such deployment and exits 2, as for any unknown name', async () => {
     world = twoAccounts();
+    const { code, report, text } = await status('--producer-profile', 'prod', '--consumer-profile', 'analytics');
+    expect(code).toBe(ExitCode.Usage);
+    expect(report).toBeUndefined();
+    expect(text).toContain(
+      `There is no deployment "orders": no state file (${world.store.describe('orders')}), and none of its resources by their default names in account ${PRODUCER} or ${CONSUMER} in ${REGION}.`,
+    );
+    expect(text).toContain('Check --name (and --state-dir if the state lives elsewhere), or run `kds-xacct setup --name orders` to create it.');
+    expect(text).not.toContain('Not healthy');
+  });
+
+  it('without a state file, reports what is left of a deployment, and what is missing', async () => {
+    await deployed();
+    await world.store.remove('orders');
+    consumerRegion().functions.delete('orders-consumer');
     const { code, report } = await status('--producer-profile', 'prod', '--consumer-profile', 'analytics');
     expect(code).toBe(ExitCode.Failed);
-    expect(report.delivery).toBeUndefined();
-    expect(report.resources.filter((r) => r.status === 'missing').map((r) => r.step)).toEqual(['kms-key', 'stream', 'role', 'log-group', 'failure-queue']);
+    expect(report.resources.find((r) => r.step === 'function')).toMatchObject({ status: 'missing' });
+    expect(report.resources.find((r) => r.step === 'stream')).toMatchObject({ status: 'ok', origin: 'created' });
+  });
+});
+
+describe('status reports every problem it can see in one run', () => {
+  it('a missing inline policy, a drifted consumer policy and a drifted mapping together', async () => {
+    await deployed();
+    role().inline.set({}, world.clock.now());
+    const doc = parse(consumerOf().policy.current);
+    for (const s of doc.Statement) s['Action'] = (s['Action'] as string[]).filter((a) => a !== 'kinesis:SubscribeToShard');
+    consumerOf().policy.set(JSON.stringify(doc), world.clock.now());
+    [...consumerRegion().esms.values()][0]!.batchSize = 7;
+
+    const { code, report, text } = await status();
+    expect(code).toBe(ExitCode.Failed);
+    const byStep = Object.fromEntries(report.resources.map((r) => [r.step, r.status]));
+    expect(byStep).toMatchObject({ 'role-policy': 'missing', 'consumer-policy': 'drifted', 'event-source-mapping': 'drifted' });
+    expect(report.findings.map((f) => f.step)).toEqual(['role-policy', 'consumer-policy', 'event-source-mapping']);
+    expect(text).toContain('differs from what setup wrote (drift): BatchSize is 7, the config says 100');
+    expect(text).not.toContain('not checked');
+
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    expect((await status()).report.healthy).toBe(true);
+  });
+
+  it('checks what only hangs on the stream while its encryption is off, and says why what truly depends on a missing resource is not checked', async () => {
+    await deployed();
+    stream().encryption = { type: 'NONE' };
+    const unencrypted = await status();
+    expect(unencrypted.report.resources.find((r) => r.step === 'stream-encryption')).toMatchObject({ status: 'drifted' });
+    expect(unencrypted.report.resources.filter((r) => r.status === 'unchecked')).toEqual([]);
+    expect(unencrypted.report.findings.map((f) => f.step)).toEqual(['stream-encryption']);
+
+    stream().encryption = { type: 'KMS', keyId: (await world.store.load('orders'))!.steps['kms-key']!.outputs.keyArn! };
+    for (const c of stream().consumers.values()) stream().consumers.delete(c.name);
+    const { report } = await status();
+    const byStep = Object.fromEntries(report.resources.map((r) => [r.step, r]));
+    expect(byStep['efo-consumer']).toMatchObject({ status: 'missing' });
+    expect(byStep['consumer-policy']).toMatchObject({ status: 'unchecked', detail: 'not checked: efo-consumer must be repaired first' });
+    expect(byStep['event-source-mapping']).toMatchObject({ status: 'unchecked', detail: 'not checked: efo-consumer must be repaired first' });
+    // What does not hang on the consumer is still checked.
+    expect(byStep['stream-policy']).toMatchObject({ status: 'ok' });
+  });
+});
+
+describe('status names the KMS key as it is', () => {
+  it('a key setup made for an adopted stream is created, in status as in the state file, and stays so after a re-run', async () => {
+    world = twoAccounts();
+    world.cloud.seedStream(PRODUCER, REGION, { name: 'clicks' });
+    expect(await world.setup('--name', 'clicks', '--stream-name', 'clicks', '--use-existing-stream')).toBe(ExitCode.Success);
+    const key = () => world.store.load('clicks').then((s) => s!.steps['kms-key']!);
+    expect(await key()).toMatchObject({ origin: 'created', outputs: { aliasName: 'alias/kds-xacct/clicks' } });
+
+    const code = await world.harness.run('status', '--name', 'clicks');
+    const report = world.harness.reporter.results.at(-1) as HealthReport;
+    expect(code).toBe(ExitCode.Success);
+    expect(report.resources.find((r) => r.step === 'kms-key')).toMatchObject({ origin: 'created', title: 'KMS key alias/kds-xacct/clicks' });
+    expect(world.harness.reporter.text).toContain("(the deployment's KMS key alias/kds-xacct/clicks)");
+
+    // A re-run must not take the key for the stream's own, or teardown would keep it for ever.
+    expect(await world.setup('--name', 'clicks')).toBe(ExitCode.Success);
+    expect(await key()).toMatchObject({ origin: 'created', outputs: { aliasName: 'alias/kds-xacct/clicks' } });
+  });
+
+  for (const [how, alias] of [['its alias', 'alias/clickstream'], ['its ARN, having no alias', undefined]] as const) {
+    it(`the stream's own key by ${how}, kept, in status and teardown`, async () => {
+      world = twoAccounts();
+      const keyId = world.cloud.seedKey(PRODUCER, REGION, alias ? { alias } : {});
+      const keyArn = `arn:aws:kms:${REGION}:${PRODUCER}:key/${keyId}`;
+      world.cloud.seedStream(PRODUCER, REGION, { name: 'clicks', encryption: { keyId: keyArn } });
+      expect(await world.setup('--name', 'clicks', '--stream-name', 'clicks', '--use-existing-stream')).toBe(ExitCode.Success);
+      const shown = alias ?? keyArn;
+      expect(world.harness.reporter.text).toContain(`KMS key for stream clicks (the stream's own key ${shown})`);
+
+      expect(await world.harness.run('status', '--name', 'clicks')).toBe(ExitCode.Success);
+      const report = world.harness.reporter.results.at(-1) as HealthReport;
+      expect(report.resources.find((r) => r.step === 'kms-key')).toMatchObject({ origin: 'adopted', title: `the stream's own KMS key ${shown}` });
+      expect(world.harness.reporter.text).toContain(`Stream encryption: KMS with ${keyArn} (the stream's own KMS key ${shown}, kept on teardown)`);
+
+      expect(await world.harness.run('teardown', '--name', 'clicks', '--yes')).toBe(ExitCode.Success);
+      expect(world.harness.reporter.text).toContain(`= keep the stream's own KMS key ${shown} (adopted`);
+      expect(world.harness.reporter.text).not.toContain('alias/kds-xacct/clicks');
+    });
+  }
+
+  it("a second deployment on an adopted stream calls the first one's key by its real alias, never by an alias of its own", async () => {
+    await deployed();
+    expect(
+      await world.harness.run('setup', '--producer-profile', 'prod', '--consumer-profile', 'marketing', '--yes', '--name', 'orders-mkt', '--stream-name', 'orders-stream', '--use-existing-stream'),
+    ).toBe(ExitCode.Success);
+    const lines = world.harness.reporter.lines.length;
+    expect(await world.harness.run('status', '--name', 'orders-mkt')).toBe(ExitCode.Success);
+    expect(await world.harness.run('teardown', '--name', 'orders-mkt', '--yes')).toBe(ExitCode.Success);
+    const text = world.harness.reporter.lines.slice(lines).map((l) => l.text).join('\n');
+    expect(text).toContain("(the stream's own KMS key alias/kds-xacct/orders, kept on teardown)");
+    expect(text).toContain("= keep the stream's own KMS key alias/kds-xacct/orders (adopted");
+    expect(text).not.toContain('alias/kds-xacct/orders-mkt');
   });
 });

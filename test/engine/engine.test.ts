@@ -3,7 +3,7 @@ import { VirtualClock } from '../../src/engine/clock.js';
 import { Interrupt, exitCodeFor, runSteps, validateGraph, type RunOptions } from '../../src/engine/engine.js';
 import { planSteps } from '../../src/engine/plan.js';
 import { MemoryStateStore, newState, type DeploymentState } from '../../src/engine/state.js';
-import { StepState, type EngineEvent } from '../../src/engine/types.js';
+import { StepState, type EngineEvent, type StepContext } from '../../src/engine/types.js';
 import { ExitCode } from '../../src/errors.js';
 import { World, syntheticSteps, type SyntheticStep } from './synthetic.js';
 
@@ -255,6 +255,31 @@ describe('planning', () => {
     expect(checked.sort()).toEqual(['a', 'b', 'cx']);
     expect(plan.find((p) => p.step.id === 'c')!.check).toBeUndefined();
     expect(world.applies).toBe(0);
+  });
+
+  it('checks a step whose check needs only dependencies that exist, and passes on its warnings', async () => {
+    const clock = new VirtualClock();
+    const world = new World();
+    world.resources.add('a').add('c');
+    const [a, b, c] = syntheticSteps(world, clock, [{ id: 'a' }, { id: 'b' }, { id: 'c', dependsOn: ['a', 'b'] }]);
+    const seen: Array<Record<string, string> | undefined> = [];
+    const checksWithA = {
+      ...c!,
+      checkNeeds: ['a'],
+      check: async (ctx: StepContext) => {
+        seen.push(ctx.outputsOf('a'), ctx.existingOutputsOf('b'));
+        return { ...(await c!.check(ctx)), warnings: ['mind the others'] };
+      },
+    };
+    const plan = await planSteps([a!, b!, checksWithA], newState('t', 'setup', new Date(0)), clock);
+    expect(plan.map((p) => [p.step.id, p.action])).toEqual([['a', 'done'], ['b', 'create'], ['c', 'done']]);
+    expect(seen).toEqual([{ id: 'a' }, undefined]);
+    expect(plan[2]!.warnings).toEqual(['mind the others']);
+
+    // A check that reads a dependency still to be created says so, rather than reading nothing.
+    const reads = { ...checksWithA, check: async (ctx: StepContext) => (ctx.outputsOf('b'), c!.check(ctx)) };
+    await expect(planSteps([a!, b!, reads], newState('t', 'setup', new Date(0)), clock)).rejects.toThrow(/read outputs of "b", which is still to be created/);
+    expect(() => validateGraph([a!, b!, { ...c!, dependsOn: ['a'], checkNeeds: ['b'] }])).toThrow(/checks with the outputs of "b", which it does not depend on/);
   });
 });
 

@@ -19,6 +19,8 @@ export function consumerStep(ctx: PipelineContext): Step {
     title: `EFO consumer ${config.consumerName}`,
     account: 'producer',
     dependsOn: [STEP.stream, STEP.encryption],
+    // Looked up by the stream's name: it can be there while the stream is not yet encrypted again.
+    checkNeeds: [STEP.stream],
     async check(step) {
       const streamArn = arns.stream(producer.region, producer.accountId, config.streamName);
       const found = await describe(step, { StreamARN: streamArn, ConsumerName: config.consumerName });

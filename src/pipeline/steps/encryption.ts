@@ -30,13 +30,8 @@ export function encryptionStep(ctx: PipelineContext): Step {
           `Pass --kms-key ${summary.KeyId} to use the stream's own key; kds-xacct does not re-encrypt a stream in use.`,
         );
       }
-      return {
-        status: 'missing',
-        detail:
-          step.outputsOf(STEP.stream).origin === 'adopted'
-            ? "the stream is not encrypted; SSE-KMS will be enabled with the key, after which the stream's existing producers need kms:GenerateDataKey and its other consumers kms:Decrypt on it"
-            : 'the stream is not encrypted; SSE-KMS will be enabled',
-      };
+      // What that means for an adopted stream's other users, the stream's check has said in the plan.
+      return { status: 'missing', detail: 'the stream is not encrypted; SSE-KMS will be enabled' };
     },
     async apply(step) {
       const key = step.outputsOf(STEP.kmsKey);

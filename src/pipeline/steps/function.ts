@@ -42,6 +42,8 @@ export function functionStep(ctx: PipelineContext): Step {
     title: `function ${config.functionName}`,
     account: 'consumer',
     dependsOn: [STEP.role],
+    // Looked up by its name: it can be there while its role is missing (and is then checked all the same).
+    checkNeeds: [],
     async check(step) {
       const fn = await getFunction(step, ctx);
       if (!fn) return { status: 'missing' };

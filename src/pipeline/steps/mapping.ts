@@ -85,6 +85,9 @@ export function esmStep(ctx: PipelineContext): Step {
     // The log group too: the role may not create it, so records delivered before it exists lose their log lines.
     // The failure queue too: a batch given up on before it exists would leave no trace.
     dependsOn: [STEP.stream, STEP.function, STEP.consumer, STEP.rolePolicy, STEP.streamPolicy, STEP.consumerPolicy, STEP.grant, STEP.logGroup, STEP.failureQueue],
+    // An existing mapping hangs on the consumer and the function only: it is compared with the config
+    // even while a policy or the grant is still to be (re)made, so the plan says `update`, not `create`.
+    checkNeeds: [STEP.consumer, STEP.function],
     async check(step) {
       const consumerArn = step.outputsOf(STEP.consumer).consumerArn!;
       const found = await find(step, consumerArn);

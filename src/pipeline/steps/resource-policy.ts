@@ -2,6 +2,7 @@ import { DeleteResourcePolicyCommand, DescribeStreamConsumerCommand, DescribeStr
 import type { Step, StepContext } from '../../engine/types.js';
 import { waitFor } from '../../engine/wait.js';
 import { consumerPolicyStatement, mergeStatements, ownSids, parsePolicy, removeStatements, statementDrift, streamPolicyStatement, type PolicyStatement } from '../policies.js';
+import { isOwnSid } from '../names.js';
 import { callAws, hasCode, ifExists } from '../retry.js';
 import { STEP, type PipelineContext, waitOptions } from './context.js';
 import { principalNotYetVisible } from './shared.js';
@@ -24,9 +25,13 @@ function resourcePolicyStep(
     dependsOn: string[];
     /** What the policy is attached to, in progress lines: "stream", "consumer". */
     resource: string;
+    /** The step that makes that resource: once it exists, the policy can be read. */
+    resourceStep: string;
     resourceArn: (step: StepContext) => string;
     /** The resource's status (ACTIVE, UPDATING, ...), or undefined when it is gone. */
     status: (step: StepContext, arn: string) => Promise<string | undefined>;
+    /** Our statement's Sid: a resource policy holds one statement of ours. */
+    sid: string;
     statement: (step: StepContext, arn: string) => PolicyStatement;
     /** Other deployments write to this policy too (the stream's): read back after writing, in case one of them just replaced it. */
     shared: boolean;
@@ -34,7 +39,7 @@ function resourcePolicyStep(
 ): Step {
   const kinesis = ctx.producer.clients.kinesis;
   const read = async (step: StepContext, arn: string) => (await ifExists(step.clock, () => kinesis.send(new GetResourcePolicyCommand({ ResourceARN: arn }))))?.Policy;
-  const outputsFor = (step: StepContext, arn: string) => ({ resourceArn: arn, sid: spec.statement(step, arn).Sid! });
+  const outputsFor = (arn: string) => ({ resourceArn: arn, sid: spec.sid });
   const untilActive = (step: StepContext, arn: string) =>
     waitFor(async () => {
       const status = await spec.status(step, arn);
@@ -62,14 +67,24 @@ function resourcePolicyStep(
     title: spec.title,
     account: 'producer',
     dependsOn: spec.dependsOn,
+    // The policy can be read as soon as its resource exists; the role only decides what our statement says.
+    checkNeeds: [spec.resourceStep],
     async check(step) {
       const arn = spec.resourceArn(step);
-      const statement = spec.statement(step, arn);
       const current = await read(step, arn);
-      if (!mergeStatements(current, [statement], ctx.names.sidPrefix).changed) return { status: 'done', origin: 'created', outputs: outputsFor(step, arn) };
-      const ours = parsePolicy(current)?.Statement.find((s) => s['Sid'] === statement.Sid);
-      if (ours) return { status: 'update', origin: 'created', outputs: outputsFor(step, arn), detail: `${statementDrift(statement, ours)}; it will be rewritten` };
-      return { status: 'missing', detail: step.previous ? 'our statement was removed; it will be put back' : undefined };
+      const ours = parsePolicy(current)?.Statement.find((s) => s['Sid'] === spec.sid);
+      // Say before writing that the policy is shared: PutResourcePolicy replaces it whole, and the others' statements go back in with ours.
+      const detail = (...parts: Array<string | undefined>) => [...parts, othersKept(current, ctx.names.sidPrefix)].filter(Boolean).join('; ') || undefined;
+      // The role is still to be created (a first run): our statement cannot name it yet.
+      if (!step.existingOutputsOf(STEP.role)) {
+        return ours
+          ? { status: 'update', origin: 'created', outputs: outputsFor(arn), detail: detail('the role it names is missing; it will be rewritten')! }
+          : { status: 'missing', detail: detail() };
+      }
+      const statement = spec.statement(step, arn);
+      if (!mergeStatements(current, [statement], ctx.names.sidPrefix).changed) return { status: 'done', origin: 'created', outputs: outputsFor(arn) };
+      if (ours) return { status: 'update', origin: 'created', outputs: outputsFor(arn), detail: detail(`${statementDrift(statement, ours)}; it will be rewritten`)! };
+      return { status: 'missing', detail: detail(step.previous && 'our statement was removed; it will be put back') };
     },
     async apply(step) {
       const arn = spec.resourceArn(step);
@@ -84,9 +99,9 @@ function resourcePolicyStep(
             onRetry: step.progress,
           }),
         );
-        if (!spec.shared) return outputsFor(step, arn);
+        if (!spec.shared) return outputsFor(arn);
         await step.clock.sleep(POLICY_SETTLE_MS);
-        if (parsePolicy(await read(step, arn))?.Statement.some((s) => s['Sid'] === statement.Sid)) return outputsFor(step, arn);
+        if (parsePolicy(await read(step, arn))?.Statement.some((s) => s['Sid'] === statement.Sid)) return outputsFor(arn);
         if (attempt === POLICY_WRITE_ATTEMPTS) {
           throw new Error(`Statement ${statement.Sid} keeps disappearing from the resource policy of ${arn}: something else keeps replacing the policy. Run setup again once that is done.`);
         }
@@ -110,6 +125,15 @@ function resourcePolicyStep(
   };
 }
 
+/** "the policy already holds 2 other statements (AnalyticsTeam, …), which are kept", or undefined when it holds only ours. */
+function othersKept(policyJson: string | undefined, sidPrefix: string): string | undefined {
+  const others = parsePolicy(policyJson)?.Statement.filter((s) => !isOwnSid(s['Sid'], sidPrefix)) ?? [];
+  if (others.length === 0) return undefined;
+  const sids = others.map((s) => (typeof s['Sid'] === 'string' && s['Sid'] !== '' ? s['Sid'] : 'one without a Sid'));
+  const shown = sids.length > 3 ? [...sids.slice(0, 3), '…'] : sids;
+  return `the policy already holds ${others.length === 1 ? 'another statement' : `${others.length} other statements`} (${shown.join(', ')}), which ${others.length === 1 ? 'is' : 'are'} kept`;
+}
+
 /** The stream's policy: DescribeStream, GetRecords and the other read actions for the consumer role. */
 export function streamPolicyStep(ctx: PipelineContext): Step {
   const { names } = ctx;
@@ -121,8 +145,10 @@ export function streamPolicyStep(ctx: PipelineContext): Step {
     // statement before StopStreamEncryption does the same to an adopted stream.
     dependsOn: [STEP.stream, STEP.encryption, STEP.role],
     resource: 'stream',
+    resourceStep: STEP.stream,
     resourceArn: (step) => step.outputsOf(STEP.stream).streamArn!,
     status: async (step, arn) => (await ifExists(step.clock, () => kinesis.send(new DescribeStreamSummaryCommand({ StreamARN: arn }))))?.StreamDescriptionSummary?.StreamStatus,
+    sid: names.sids.streamRead,
     statement: (step, arn) => streamPolicyStatement({ sid: names.sids.streamRead, roleArn: step.outputsOf(STEP.role).roleArn!, streamArn: arn }),
     shared: true,
   });
@@ -137,8 +163,10 @@ export function consumerPolicyStep(ctx: PipelineContext): Step {
     title: `consumer policy statement ${names.sids.efoConsume}`,
     dependsOn: [STEP.consumer, STEP.role],
     resource: 'consumer',
+    resourceStep: STEP.consumer,
     resourceArn: (step) => step.outputsOf(STEP.consumer).consumerArn!,
     status: async (step, arn) => (await ifExists(step.clock, () => kinesis.send(new DescribeStreamConsumerCommand({ ConsumerARN: arn }))))?.ConsumerDescription?.ConsumerStatus,
+    sid: names.sids.efoConsume,
     statement: (step, arn) => consumerPolicyStatement({ sid: names.sids.efoConsume, roleArn: step.outputsOf(STEP.role).roleArn!, consumerArn: arn }),
     // The consumer is this deployment's own; an adopted one with other writers is rare enough to not
     // cost every setup a read-back on its critical path.

@@ -25,6 +25,18 @@ export async function waitForStreamGone(ctx: StepContext, session: AccountSessio
   }, waitOptions(ctx, `stream ${streamName} to be deleted`));
 }
 
+/**
+ * Said before an adopted stream is encrypted: once SSE-KMS is on, Kinesis needs kms:GenerateDataKey
+ * from every producer and kms:Decrypt from every consumer on the key (Kinesis Data Streams developer
+ * guide, "Permissions to use user-generated KMS keys"), and the stream's other users do not have them yet.
+ */
+function encryptionWarning(streamName: string, key: string): string {
+  return (
+    `Stream ${streamName} is not encrypted: setup encrypts it with KMS key ${key}. From then on its producers need kms:GenerateDataKey ` +
+    `and its other consumers kms:Decrypt on that key, or their calls fail. To avoid that, pass --kms-key with a key they may already use.`
+  );
+}
+
 /** The Kinesis data stream: created on demand or provisioned, or an existing one adopted. */
 export function streamStep(ctx: PipelineContext): Step {
   const { producer, names, config } = ctx;
@@ -54,14 +66,16 @@ export function streamStep(ctx: PipelineContext): Step {
       const mode = summary.StreamModeDetails?.StreamMode;
       const wanted = config.capacityMode === 'provisioned' ? 'PROVISIONED' : 'ON_DEMAND';
       const capacityDiffers = origin === 'created' && (mode !== wanted || (wanted === 'PROVISIONED' && summary.OpenShardCount !== config.shards));
+      const willEncrypt = origin === 'adopted' && summary.EncryptionType !== 'KMS';
       return {
         status: 'done',
         origin,
         outputs: { streamName: config.streamName, streamArn: summary.StreamARN!, origin },
+        ...(willEncrypt && { warnings: [encryptionWarning(config.streamName, config.kmsKey ?? names.kmsAlias)] }),
         // Resharding a stream in use is the user's decision (aws kinesis update-stream-mode / update-shard-count), not setup's.
         detail:
           origin === 'adopted'
-            ? `existing ${mode ?? ''} stream`.replace('  ', ' ')
+            ? `existing ${mode ?? ''} stream${willEncrypt ? ', not encrypted' : ''}`.replace('  ', ' ')
             : capacityDiffers
               ? `it is ${mode}${mode === 'PROVISIONED' ? ` with ${summary.OpenShardCount} shards` : ''}; kds-xacct does not change the capacity of an existing stream`
               : undefined,
