@@ -96,9 +96,9 @@ describe('the built binary', () => {
     for (const line of missing.stderr.trimEnd().split('\n')) expect(() => JSON.parse(line) as unknown).not.toThrow();
 
     const neverDeployed = kdsXacct(['status', '--name', 'never', '--sandbox', '--json']);
-    expect(neverDeployed.code).not.toBe(0);
+    expect(neverDeployed.code).toBe(2);
     expect(neverDeployed.stdout.trimEnd().split('\n')).toHaveLength(1);
-    expect(JSON.parse(neverDeployed.stdout)).toMatchObject({ exitCode: neverDeployed.code, deployment: 'never' });
+    expect(JSON.parse(neverDeployed.stdout)).toMatchObject({ exitCode: 2, error: { message: expect.stringContaining('There is no deployment "never"') } });
 
     const reset = kdsXacct(['sandbox', 'reset', '--json']);
     expect(reset.code).toBe(0);
