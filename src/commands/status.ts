@@ -38,7 +38,7 @@ export async function runStatus(ctx: CommandContext, _options: Record<string, un
   if (report.healthy) return ExitCode.Success;
   // The report lists each problem with its fix; the error only says that there are some.
   const problems = report.findings.filter((f) => f.severity === 'error').length;
-  reporter.error(`Deployment "${name}" is not healthy: ${problems} problem(s), each listed in the report with its fix.`);
+  reporter.error(`Deployment "${name}" is not healthy: ${problems} problem(s) to fix.`);
   return ExitCode.Failed;
 }
 

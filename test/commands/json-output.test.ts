@@ -60,7 +60,7 @@ describe('--json: a non-zero exit that the command words itself carries its erro
     world.cloud.account(CONSUMER).roles.get('kds-xacct-orders-consumer')!.inline.set({}, world.clock.now());
     const { document, errorLines } = await bothWays(ExitCode.Failed, 'status', '--name', 'orders');
     expect(document).toMatchObject({ exitCode: ExitCode.Failed, healthy: false, findings: [{ step: 'role-policy' }] });
-    const message = 'Deployment "orders" is not healthy: 1 problem(s), each listed in the report with its fix.';
+    const message = 'Deployment "orders" is not healthy: 1 problem(s) to fix.';
     expect(document.error).toEqual({ message });
     expect(errorLines).toEqual([`Error: ${message}`]);
   });
