@@ -73,8 +73,14 @@ class Wizard {
      * The answers start from what the deployment recorded: the re-run repairs it as it was set up, so
      * what the record leaves out took its default then and is not asked now.
      */
-    private readonly recorded: boolean,
+    private recorded: boolean,
   ) {}
+
+  /** A deployment named by typing it rather than by --name: from here on, as if --name had named it. */
+  startFrom(recorded: SetupAnswers): void {
+    Object.assign(this.answers, mergeAnswers(recorded, this.answers));
+    this.recorded = true;
+  }
 
   private async prompts(): Promise<Prompter> {
     this.prompter ??= await this.ctx.environment.prompter();
@@ -105,11 +111,17 @@ class Wizard {
   async chooseNewOrExisting(
     nameKey: 'streamName' | 'functionName',
     existingKey: 'useExistingStream' | 'useExistingFunction',
-    question: { message: string; create: string; existing: () => Promise<string[]> },
+    /** `onlyChoice` is what a line says was taken when there is no existing one to offer. */
+    question: { message: string; create: string; onlyChoice: string; existing: () => Promise<string[]> },
   ): Promise<void> {
     if (this.answers[nameKey] !== undefined) return;
     await this.ask(existingKey, async (p) => {
       const existing = await question.existing();
+      // A question with one answer is no question: take it, and say so where the question would have been.
+      if (existing.length === 0) {
+        this.ctx.reporter.info(`${question.message} ${question.onlyChoice}.`);
+        return false;
+      }
       const chosen = await p.select<string | undefined>({
         message: question.message,
         choices: [{ name: question.create, value: undefined }, ...existing.map((name) => ({ name: `Use existing: ${name}`, value: name }))],
@@ -264,18 +276,36 @@ function customisations(defaults: DeploymentNames, deployment: string): Customis
   ];
 }
 
+/** What a deployment's state file recorded, in its region: a re-run starts from it. */
+function answersRecordedIn(state: DeploymentState): SetupAnswers {
+  return { region: state.accounts.producer?.region, ...(state.inputs as SetupAnswers) };
+}
+
+/** A typed name of a deployment that exists starts from its recorded answers, exactly as `--name` does. */
+async function recallDeployment(ctx: CommandContext, wizard: Wizard): Promise<void> {
+  const name = wizard.answers.name!;
+  const deployed = await ctx.store.load(name);
+  if (!deployed) return;
+  wizard.startFrom(answersRecordedIn(deployed));
+  ctx.reporter.info(`Deployment "${name}" exists: using the answers it recorded (as --name ${name} does).`);
+}
+
 /**
  * The questions without a good default (region, name, stream, function, and the key when there is a real
  * choice), then "Customise …?" in front of the rest.
  */
-async function askTheRest(wizard: Wizard, clock: Clock, producer: AccountSession, consumer: AccountSession): Promise<void> {
+async function askTheRest(ctx: CommandContext, wizard: Wizard, producer: AccountSession, consumer: AccountSession): Promise<void> {
+  const { clock } = ctx.environment;
   await wizard.ask('region', (p) => p.input({ message: 'Region:', default: producer.region, validate: validateRegion }));
+  const typed = wizard.answers.name === undefined;
   await wizard.ask('name', (p) => p.input({ message: 'Deployment name (resource names derive from it):', validate: validateDeploymentName }), true);
+  if (typed) await recallDeployment(ctx, wizard);
   const defaults = defaultNames(wizard.answers.name!, consumer.accountId);
 
   await wizard.chooseNewOrExisting('streamName', 'useExistingStream', {
     message: 'Stream:',
     create: `Create a new stream (${defaults.streamName})`,
+    onlyChoice: `new, ${defaults.streamName} (the producer account has none yet)`,
     existing: async () => {
       const names: string[] = [];
       for await (const page of paginateListStreams({ client: producer.clients.kinesis }, {})) names.push(...(page.StreamNames ?? []));
@@ -286,6 +316,7 @@ async function askTheRest(wizard: Wizard, clock: Clock, producer: AccountSession
   await wizard.chooseNewOrExisting('functionName', 'useExistingFunction', {
     message: 'Consumer function:',
     create: `Deploy the bundled consumer (${defaults.functionName})`,
+    onlyChoice: `bundled, ${defaults.functionName} (the consumer account has none yet)`,
     existing: async () => {
       const names: string[] = [];
       for await (const page of paginateListFunctions({ client: consumer.clients.lambda }, {})) names.push(...(page.Functions ?? []).map((f) => f.FunctionName!));
@@ -357,7 +388,7 @@ export async function runSetup(ctx: CommandContext, rawFlags: Record<string, unk
   const given = mergeAnswers(fromFile, { ...answerFlags, producerProfile: options.producerProfile, consumerProfile: options.consumerProfile, region: options.region, name: options.name });
   // A re-run of a known deployment starts from what it recorded, in its region: `setup --name orders --yes` repairs it as it was set up.
   const deployed = given.name ? await store.load(given.name) : undefined;
-  const recorded: SetupAnswers | undefined = deployed && { region: deployed.accounts.producer?.region, ...(deployed.inputs as SetupAnswers) };
+  const recorded = deployed && answersRecordedIn(deployed);
   const wizard = new Wizard(ctx, mergeAnswers(recorded ?? {}, given), recorded !== undefined);
   // Without a terminal the answers are final: say what is missing or wrong before touching the network.
   if (!ctx.interactive) {
@@ -371,7 +402,7 @@ export async function runSetup(ctx: CommandContext, rawFlags: Record<string, unk
 
   await chooseProfiles(ctx, wizard);
   let accounts = await connect(ctx, wizard);
-  await askTheRest(wizard, environment.clock, accounts.producer, accounts.consumer);
+  await askTheRest(ctx, wizard, accounts.producer, accounts.consumer);
   if (wizard.answers.region && wizard.answers.region !== accounts.producer.region) accounts = await connect(ctx, wizard);
   const { producer, consumer } = accounts;
   const config: SetupConfig = completeConfig({ ...wizard.answers, name: wizard.answers.name! }, defaultNames(wizard.answers.name!, consumer.accountId));

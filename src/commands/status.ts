@@ -35,7 +35,11 @@ export async function runStatus(ctx: CommandContext, _options: Record<string, un
   }
   reporter.result(report);
   reporter.info(formatReport(report, ctx.tableWidth));
-  return report.healthy ? ExitCode.Success : ExitCode.Failed;
+  if (report.healthy) return ExitCode.Success;
+  // The report lists each problem with its fix; the error only says that there are some.
+  const problems = report.findings.filter((f) => f.severity === 'error').length;
+  reporter.error(`Deployment "${name}" is not healthy: ${problems} problem(s) to fix.`);
+  return ExitCode.Failed;
 }
 
 /** A command on this deployment: setup, for one, starts again from the answers its state file recorded. */

@@ -189,7 +189,12 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
       if (plan.unknown.length === 0) await retire();
       reporter.info(sentences(`Nothing to delete for deployment "${name}": kds-xacct created nothing that is still recorded.`, goneNote(gone), plan.keep.length ? 'Adopted resources are kept.' : undefined));
       reporter.result({ deployment: name, outcome: 'succeeded', removed: [], alreadyGone: gone?.stepIds ?? [], kept: plan.keep.map(leftoverOf), remaining: plan.unknown.map(leftoverOf) });
-      return plan.unknown.length === 0 ? ExitCode.Success : ExitCode.Failed;
+      if (plan.unknown.length === 0) return ExitCode.Success;
+      reporter.error(
+        `Deployment "${name}" still records resources this version of kds-xacct does not know (${plan.unknown.map((p) => p.stepId).join(', ')}): they were left alone, and the state file keeps them.`,
+        'A newer kds-xacct recorded them: run teardown with that version.',
+      );
+      return ExitCode.Failed;
     }
 
     // Never delete a stream that others still read, unless the user said so.
@@ -220,7 +225,7 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
       }
     }
     if (environment.interrupt.interrupted) {
-      reporter.info('Interrupted before any deletion. Nothing was deleted.');
+      reporter.error('Interrupted before any deletion. Nothing was deleted.');
       return ExitCode.Interrupted;
     }
 

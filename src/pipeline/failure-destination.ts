@@ -55,7 +55,14 @@ export async function readFailedBatches(clock: Clock, sqs: SQSClient, queueUrl: 
  * status's finding for the queue setup made: reports waiting there are batches Lambda gave up on, which
  * the user must look at (and re-read from the stream) before the stream's retention drops the records.
  */
-export async function failedBatchesFinding(clock: Clock, sqs: SQSClient, queueName: string, streamName: string): Promise<Finding | undefined> {
+export async function failedBatchesFinding(
+  clock: Clock,
+  sqs: SQSClient,
+  where: { queueName: string; streamName: string },
+  /** The command that shows the function's recent logs, built to work when pasted. */
+  tailLogsCommand: string,
+): Promise<Finding | undefined> {
+  const { queueName, streamName } = where;
   const step = STEP.failureQueue;
   let batches: FailedBatches;
   let queueUrl: string | undefined;
@@ -74,6 +81,6 @@ export async function failedBatchesFinding(clock: Clock, sqs: SQSClient, queueNa
     step,
     account: 'consumer',
     message: `${batches.count} failed batch(es) waiting in queue ${queueName}: Lambda gave up on their records${which}`,
-    fix: `find why in the function's logs (kds-xacct tail-logs), re-read those records from stream ${streamName} while it still holds them, then delete the messages (aws sqs purge-queue --queue-url ${queueUrl})`,
+    fix: `find why in the function's logs (\`${tailLogsCommand}\`), re-read those records from stream ${streamName} while it still holds them, then delete the messages (aws sqs purge-queue --queue-url ${queueUrl})`,
   };
 }

@@ -273,7 +273,7 @@ export async function assessHealth(pipeline: PipelineContext, options: HealthOpt
   }
 
   if (config.failureDestination.kind === 'queue') {
-    const failed = await failedBatchesFinding(clock, consumer.clients.sqs, failureQueueName(pipeline.names.deployment), config.streamName);
+    const failed = await failedBatchesFinding(clock, consumer.clients.sqs, { queueName: failureQueueName(pipeline.names.deployment), streamName: config.streamName }, tailLogsCommand);
     if (failed) add(failed);
   }
 

@@ -31,14 +31,14 @@ export interface SignalInput {
   grantCreatedAt?: Date | number | undefined;
   /** Now, in epoch milliseconds, from the caller's clock. */
   now: number;
-  /** Commands quoted in fixes; generic advice is given without them. */
-  commands?: {
+  /** Commands quoted in fixes, built by the command layer so that they work when pasted. */
+  commands: {
     /** The setup command line that rewrites this deployment's policies, grant and mapping. */
-    repair?: string | undefined;
+    repair: string;
     /** The command that shows the function's recent errors. */
-    tailLogs?: string | undefined;
+    tailLogs: string;
     /** `--profile … --region …` for AWS CLI commands in the consumer account. */
-    consumerCliOptions?: string | undefined;
+    consumerCliOptions: string;
   };
 }
 
@@ -108,8 +108,7 @@ export function readPipelineSignals(input: SignalInput): PipelineVerdict {
 }
 
 function repairWith(input: SignalInput): string {
-  const repair = input.commands?.repair;
-  return repair ? `run \`${repair}\` again to repair` : 'run kds-xacct setup for this deployment again to repair';
+  return `run \`${input.commands.repair}\` again to repair`;
 }
 
 function mappingSignals(input: SignalInput): Signal[] {
@@ -131,7 +130,7 @@ function mappingSignals(input: SignalInput): Signal[] {
   } else if (state === 'Disabled' || state === 'Disabling') {
     // Lambda disables a mapping itself only for a problem it names; a user's change says "User …".
     const byLambda = reason !== undefined && !/user/i.test(reason);
-    const enable = `aws lambda update-event-source-mapping --uuid ${mapping.UUID ?? '<uuid>'} --enabled${input.commands?.consumerCliOptions ? ` ${input.commands.consumerCliOptions}` : ''}`;
+    const enable = `aws lambda update-event-source-mapping --uuid ${mapping.UUID ?? '<uuid>'} --enabled ${input.commands.consumerCliOptions}`;
     signals.push({
       source: 'mapping',
       cause: 'mapping-disabled',
@@ -147,23 +146,38 @@ function mappingSignals(input: SignalInput): Signal[] {
   return signals;
 }
 
+/**
+ * Whether a LastProcessingResult is Kinesis refusing to decrypt for the role, and if so whether the
+ * deployment's grant is young enough that it may simply not work yet.
+ */
+export function kmsRefusal(
+  lastProcessingResult: string | undefined,
+  grantCreatedAt: Date | number | undefined,
+  now: number,
+): { cause: 'kms-grant-propagating'; ageMs: number } | { cause: 'kms-access'; ageMs?: number } | undefined {
+  if (!lastProcessingResult?.startsWith('PROBLEM') || !KMS_PROBLEM.test(lastProcessingResult)) return undefined;
+  if (grantCreatedAt === undefined) return { cause: 'kms-access' };
+  // A grant stamped after `now` was made moments ago by a clock a little ahead of ours.
+  const ageMs = Math.max(0, now - new Date(grantCreatedAt).getTime());
+  return { cause: ageMs < GRANT_PROPAGATION_MS ? 'kms-grant-propagating' : 'kms-access', ageMs };
+}
+
 function processingProblem(input: SignalInput, name: string, result: string): Signal {
   const repair = repairWith(input);
   const reports = `${name} reports ${result}`;
   const base = { source: 'mapping' as const, severity: 'problem' as const, diagnosis: reports };
-  if (KMS_PROBLEM.test(result)) {
-    // A grant stamped after `now` was made moments ago by a clock a little ahead of ours.
-    const age = input.grantCreatedAt === undefined ? undefined : Math.max(0, input.now - new Date(input.grantCreatedAt).getTime());
-    if (age !== undefined && age < GRANT_PROPAGATION_MS) {
-      const left = Math.ceil((GRANT_PROPAGATION_MS - age) / 1000);
-      return {
-        ...base,
-        cause: 'kms-grant-propagating',
-        severity: 'pending',
-        diagnosis: `the KMS grant is not yet in effect (created ${Math.floor(age / 1000)} s ago): ${reports}`,
-        fix: `wait up to ${left} s more: grants take up to 5 minutes to work everywhere (KMS CreateGrant API reference); Lambda keeps the records and retries them, so nothing is lost`,
-      };
-    }
+  const kms = kmsRefusal(result, input.grantCreatedAt, input.now);
+  if (kms?.cause === 'kms-grant-propagating') {
+    const left = Math.ceil((GRANT_PROPAGATION_MS - kms.ageMs) / 1000);
+    return {
+      ...base,
+      cause: 'kms-grant-propagating',
+      severity: 'pending',
+      diagnosis: `the KMS grant is not yet in effect (created ${Math.floor(kms.ageMs / 1000)} s ago): ${reports}`,
+      fix: `wait up to ${left} s more: grants take up to 5 minutes to work everywhere (KMS CreateGrant API reference); Lambda keeps the records and retries them, so nothing is lost`,
+    };
+  }
+  if (kms) {
     return {
       ...base,
       cause: 'kms-access',
@@ -188,7 +202,7 @@ function processingProblem(input: SignalInput, name: string, result: string): Si
       fix: `the role needs the Kinesis read actions on the stream from both its own policy and the stream policy; ${repair}, and if that changes nothing look for a Deny statement or an SCP`,
     };
   }
-  const logs = input.commands?.tailLogs ? `\`${input.commands.tailLogs}\`` : "the function's logs";
+  const logs = `\`${input.commands.tailLogs}\``;
   if (FUNCTION_CALL_FAILED.test(result)) {
     return { ...base, cause: 'function-error', diagnosis: `the function failed on its last batch: ${reports}`, fix: `see its errors with ${logs}; Lambda retries the batch as the mapping's retry settings say` };
   }

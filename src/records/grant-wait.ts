@@ -2,7 +2,7 @@ import { GetEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import type { AccountSession } from '../aws/session.js';
 import type { Clock } from '../engine/clock.js';
 import { awsErrorCode, errorMessage } from '../errors.js';
-import { GRANT_PROPAGATION_MS, readPipelineSignals, type MappingSignals } from '../pipeline/mapping-signals.js';
+import { GRANT_PROPAGATION_MS, kmsRefusal, type MappingSignals } from '../pipeline/mapping-signals.js';
 import type { Reporter } from '../render/types.js';
 
 /**
@@ -28,12 +28,9 @@ export function formatAge(ms: number): string {
 
 /** Whether the mapping reports a KMS access problem, and if so whether the grant is still within the time it can take. */
 export function grantStatus(mapping: MappingSignals, grantCreatedAt: number | undefined, now: number): GrantStatus | undefined {
-  const kms = readPipelineSignals({ mapping, grantCreatedAt, now }).signals.find((s) => s.cause === 'kms-grant-propagating' || s.cause === 'kms-access');
+  const kms = kmsRefusal(mapping.LastProcessingResult, grantCreatedAt, now);
   if (!kms) return undefined;
-  if (grantCreatedAt === undefined) return { status: 'problem' };
-  // A grant stamped a little after `now` was made moments ago by a clock ahead of ours.
-  const ageMs = Math.max(0, now - grantCreatedAt);
-  return kms.severity === 'pending' ? { status: 'pending', createdAt: grantCreatedAt, ageMs } : { status: 'problem', ageMs };
+  return kms.cause === 'kms-grant-propagating' && grantCreatedAt !== undefined ? { status: 'pending', createdAt: grantCreatedAt, ageMs: kms.ageMs } : { status: 'problem', ageMs: kms.ageMs };
 }
 
 /** The grant's wait, said once while records are awaited. */

@@ -127,7 +127,7 @@ export async function sendTestRecords(deps: RoundTripDeps, target: RoundTripTarg
     return { code: ExitCode.Success, output };
   }
   if (outcome.interrupted) {
-    reporter.warn(`Stopped waiting: ${outcome.missing.length} record(s) not seen yet.`);
+    reporter.error(`Stopped waiting: ${outcome.missing.length} record(s) not seen yet.`);
     return { code: ExitCode.Interrupted, output };
   }
 
@@ -155,7 +155,7 @@ export async function sendTestRecords(deps: RoundTripDeps, target: RoundTripTarg
   ];
   if (grantPending) {
     // Not a failure of the pipeline, only of this wait: worded as such, though the records remain unverified.
-    reporter.warn(`Not verified yet: ${[...lines, ...diagnostics.hints].join('\n')}`);
+    reporter.error(`Not verified yet: ${lines.join('\n')}`, diagnostics.hints.join('\n'));
     return { code: ExitCode.Failed, output };
   }
   const follow = deployment

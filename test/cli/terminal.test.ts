@@ -163,11 +163,10 @@ function sandboxResources(dir: string) {
 }
 
 describe('the setup wizard in a terminal of 80 columns, answered at the keyboard', () => {
-  // Under --sandbox the profiles and the region are the sandbox's own, so the wizard starts at the name.
+  // Under --sandbox the profiles and the region are the sandbox's own, so the wizard starts at the name; its
+  // empty accounts leave "create new" as the only stream and function, which are then not asked about.
   const customised: Array<[question: string, keys: string]> = [
     ['Deployment name', `demo${ENTER}`],
-    ['Stream:', ENTER],
-    ['Consumer function:', ENTER],
     ['Customise names, capacity and mapping settings?', `y${ENTER}`],
     ['New stream name:', ENTER],
     ['Capacity mode:', DOWN + ENTER],
@@ -189,8 +188,12 @@ describe('the setup wizard in a terminal of 80 columns, answered at the keyboard
     expect(code, screen).toBe(ExitCode.Success);
     const answered = customised.map(([question]) => lines.findIndex((line) => line.startsWith(`✔ ${question}`)));
     expect(answered.every((row, i) => row > (answered[i - 1] ?? -1)), screen).toBe(true);
-    expect(lines[answered[5]!]).toBe('✔ Capacity mode: Provisioned (fixed shards, billed per shard hour)');
-    expect(lines[answered[8]!]).toBe('✔ Runtime: nodejs24.x');
+    expect(lines.slice(answered[0]! + 1, answered[1])).toEqual([
+      'Stream: new, demo-stream (the producer account has none yet).',
+      'Consumer function: bundled, demo-consumer (the consumer account has none yet).',
+    ]);
+    expect(lines[answered[3]!]).toBe('✔ Capacity mode: Provisioned (fixed shards, billed per shard hour)');
+    expect(lines[answered[6]!]).toBe('✔ Runtime: nodejs24.x');
     expect(screen).toContain('Deployment "demo" is set up.');
     const state = JSON.parse(readFileSync(path.join(sandboxDir(home), 'demo.json'), 'utf8')) as DeploymentState;
     expect(state.inputs).toMatchObject({ streamName: 'demo-stream', capacityMode: 'provisioned', shards: 2, runtime: 'nodejs24.x', logRetentionDays: 7, batchSize: 50 });
@@ -198,7 +201,7 @@ describe('the setup wizard in a terminal of 80 columns, answered at the keyboard
   });
 
   it('stops at Ctrl-C during a question with exit 130, says nothing was changed, and leaves both accounts as they were', { timeout: 60_000 }, async () => {
-    const { code, home, lines, screen } = await runInTerminal(80, ['setup', '--sandbox'], answer([['Deployment name', `demo${ENTER}`], ['Stream:', CTRL_C]]));
+    const { code, home, lines, screen } = await runInTerminal(80, ['setup', '--sandbox'], answer([['Deployment name', `demo${ENTER}`], ['Customise names', CTRL_C]]));
     expect(code, screen).toBe(ExitCode.Interrupted);
     expect(lines.filter((line) => line.startsWith('Error: ')), screen).toEqual(['Error: Cancelled at a prompt. Nothing was changed.']);
     expect(screen).not.toMatch(/ExitPromptError|^\s+at /m);

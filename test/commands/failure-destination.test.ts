@@ -94,7 +94,7 @@ describe('the on-failure destination setup makes', () => {
     expect(text).toContain(`1 failed batch(es) waiting in queue ${QUEUE}`);
     expect(text).toContain(`shardId-000000000000 sequence numbers ${sequenceNumber} to ${sequenceNumber}`);
     expect(text).toContain('RetryAttemptsExhausted');
-    expect(text).toContain('re-read those records from stream orders-stream');
+    expect(report.findings[0]!.fix).toMatch(/^find why in the function's logs \(`kds-xacct tail-logs --name orders --since 1h --no-follow`\), re-read those records from stream orders-stream /);
     // Looking does not take the report away from whoever processes the queue.
     expect(queues().get(QUEUE)!.messages).toHaveLength(1);
   });

@@ -235,6 +235,7 @@ describe('send-test-record', () => {
     await p.clock.sleep(5_000);
     p.harness.interrupt.trigger();
     expect(await running).toBe(ExitCode.Interrupted);
+    expect(p.harness.reporter.lines.filter((l) => l.level === 'error').map((l) => l.text)).toEqual(['Stopped waiting: 1 record(s) not seen yet.']);
   });
 });
 
@@ -397,12 +398,13 @@ describe('send-test-record --verify and a new KMS grant', () => {
   it('a timeout while the grant is not in effect says so, and to verify again in a few minutes; the record then arrives', async () => {
     await setUp({ grantPropagation: FIVE_MINUTES });
     expect(await world.harness.run('send-test-record', '--name', 'orders', '--verify', '--timeout', '60s')).toBe(ExitCode.Failed);
-    expect(world.harness.reporter.lines.filter((l) => l.level === 'error')).toEqual([]);
-    const [warning, ...others] = world.harness.reporter.lines.filter((l) => l.level === 'warn');
+    expect(world.harness.reporter.lines.filter((l) => l.level === 'warn')).toEqual([]);
+    // Exit 1 is an error, worded as a wait that ran out rather than a broken pipeline.
+    const [failure, ...others] = world.harness.reporter.lines.filter((l) => l.level === 'error');
     expect(others).toEqual([]);
-    expect(warning!.text).toMatch(/^Not verified yet: 1 of 1 record\(s\) did not appear in \/aws\/lambda\/orders-consumer within 1m00s: the KMS grant was created (1 min( \d+ s)?|\d+ s) ago and is not in effect yet\./);
-    expect(warning!.text).toContain('LastProcessingResult: PROBLEM: KMSAccessDeniedException');
-    expect(warning!.text).toContain('Lambda keeps the records and retries them, so none is lost: run `kds-xacct send-test-record --name orders --verify` again in a few minutes.');
+    expect(failure!.text).toMatch(/^Not verified yet: 1 of 1 record\(s\) did not appear in \/aws\/lambda\/orders-consumer within 1m00s: the KMS grant was created (1 min( \d+ s)?|\d+ s) ago and is not in effect yet\./);
+    expect(failure!.text).toContain('LastProcessingResult: PROBLEM: KMSAccessDeniedException');
+    expect(failure!.hint).toContain('Lambda keeps the records and retries them, so none is lost: run `kds-xacct send-test-record --name orders --verify` again in a few minutes.');
     const result = world.harness.reporter.results.at(-1) as { verify: { ok: boolean; diagnostics: { grantPending?: { ageMs: number } } } };
     expect(result.verify.ok).toBe(false);
     expect(result.verify.diagnostics.grantPending?.ageMs).toBeLessThan(FIVE_MINUTES);

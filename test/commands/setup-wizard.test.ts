@@ -18,20 +18,21 @@ function wizard(script: ScriptedAnswer[], ...args: string[]) {
   return { prompter, run: () => runCli(['setup', ...args], environment) };
 }
 
-/** Enter through the wizard: only the questions without a good default, then "Customise?" No. */
+/**
+ * Enter through the wizard: only the questions without a good default, then "Customise?" No. In accounts
+ * with no stream and no function, "create new" is the only choice for either, so neither is asked.
+ */
 const shortList: ScriptedAnswer[] = [
   [/^Profile of the producer/, 'prod'],
   [/^Profile of the consumer/, 'analytics'],
   [/^Region:/, undefined],
   [/^Deployment name/, 'orders'],
-  [/^Stream:/, undefined],
-  [/^Consumer function:/, undefined],
   [/^Customise names, capacity and mapping settings\?/, undefined],
 ];
 
 /** "Customise?" Yes: every question behind it, in order, with an answer other than the default where it can. */
 const customised: ScriptedAnswer[] = [
-  ...shortList.slice(0, 6),
+  ...shortList.slice(0, 4),
   [/^Customise/, true],
   [/^New stream name:/, 'orders-clicks'],
   [/^Capacity mode:/, 'provisioned'],
@@ -58,6 +59,11 @@ describe('the setup wizard', () => {
     expect(prompter.asked).toHaveLength(script.length);
     const text = world.harness.reporter.text;
     expect(text.indexOf('Producer account 111111111111')).toBeLessThan(text.indexOf('Plan for deployment "orders"'));
+    // Where the questions with one choice would have been, a line says what was taken.
+    expect(world.harness.reporter.lines.filter((l) => /^(Stream|Consumer function):/.test(l.text)).map((l) => l.text)).toEqual([
+      'Stream: new, orders-stream (the producer account has none yet).',
+      'Consumer function: bundled, orders-consumer (the consumer account has none yet).',
+    ]);
     expect(call('CreateStream')).toMatchObject({ StreamName: 'orders-stream', StreamModeDetails: { StreamMode: 'ON_DEMAND' } });
     expect(call('CreateAlias')).toMatchObject({ AliasName: 'alias/kds-xacct/orders' });
     expect(call('CreateFunction')).toMatchObject({ FunctionName: 'orders-consumer', Runtime: DEFAULTS.runtime });
@@ -114,7 +120,7 @@ describe('the setup wizard', () => {
   it('offers the customer managed keys for a new stream', async () => {
     world = twoAccounts();
     world.cloud.seedKey('111111111111', 'eu-west-1', { alias: 'alias/team-key' });
-    const { prompter, run } = wizard([...shortList.slice(0, 5), [/^KMS key for the stream:/, 'alias/team-key'], ...shortList.slice(5), [/Apply/, true]]);
+    const { prompter, run } = wizard([...shortList.slice(0, 4), [/^KMS key for the stream:/, 'alias/team-key'], ...shortList.slice(4), [/Apply/, true]]);
     expect(await run(), world.harness.reporter.text).toBe(ExitCode.Success);
     expect(prompter.asked).toHaveLength(shortList.length + 2);
     expect(call('CreateKey')).toBeUndefined();
@@ -126,7 +132,7 @@ describe('the setup wizard', () => {
     const keyId = world.cloud.seedKey('111111111111', 'eu-west-1', { alias: 'alias/clicks-key' });
     world.cloud.seedKey('111111111111', 'eu-west-1', { alias: 'alias/team-key' });
     world.cloud.seedStream('111111111111', 'eu-west-1', { name: 'clicks', encryption: { keyId } });
-    const { prompter, run } = wizard([...shortList.slice(0, 4), [/^Stream:/, 'clicks'], ...shortList.slice(5), [/Apply/, true]]);
+    const { prompter, run } = wizard([...shortList.slice(0, 4), [/^Stream:/, 'clicks'], ...shortList.slice(4), [/Apply/, true]]);
     expect(await run(), world.harness.reporter.text).toBe(ExitCode.Success);
     expect(prompter.asked.some((q) => /^KMS key/.test(q))).toBe(false);
     expect((await world.store.load('orders'))!.steps['kms-key']).toMatchObject({ origin: 'adopted', outputs: { keyId } });
@@ -135,10 +141,12 @@ describe('the setup wizard', () => {
   it("does not offer another deployment's key: its teardown would delete it", async () => {
     world = twoAccounts();
     expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
-    const { prompter, run } = wizard([...shortList.slice(0, 3), [/^Deployment name/, 'billing'], ...shortList.slice(4), [/Apply/, false]]);
+    // The first deployment's stream and function make both of these a real choice.
+    const script: ScriptedAnswer[] = [...shortList.slice(0, 3), [/^Deployment name/, 'billing'], [/^Stream:/, undefined], [/^Consumer function:/, undefined], ...shortList.slice(4), [/Apply/, false]];
+    const { prompter, run } = wizard([...script]);
     expect(await run(), world.harness.reporter.text).toBe(ExitCode.Success);
     expect(prompter.asked.some((q) => /^KMS key/.test(q))).toBe(false);
-    expect(prompter.asked).toHaveLength(shortList.length + 1);
+    expect(prompter.asked).toHaveLength(script.length);
   });
 
   it('asks nothing again on a re-run that starts from the recorded answers', async () => {
@@ -149,6 +157,18 @@ describe('the setup wizard', () => {
     expect(await run(), world.harness.reporter.text).toBe(ExitCode.Success);
     expect(prompter.asked).toEqual([]);
     expect(world.harness.reporter.text).toContain('is ready (no changes were needed)');
+  });
+
+  it('starts from the recorded answers when the name typed is a deployment that exists, as --name does', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders', '--batch-size', '50', '--no-failure-destination')).toBe(ExitCode.Success);
+    const { prompter, run } = wizard(shortList.slice(0, 4));
+    expect(await run(), world.harness.reporter.text).toBe(ExitCode.Success);
+    // Its stream and function exist now, yet neither is asked about: the deployment recorded them.
+    expect(prompter.asked).toHaveLength(4);
+    expect(world.harness.reporter.text).toContain('Deployment "orders" exists: using the answers it recorded (as --name orders does).');
+    expect(world.harness.reporter.text).toContain('is ready (no changes were needed)');
+    expect((await world.store.load('orders'))!.inputs).toMatchObject({ batchSize: 50, failureDestination: false });
   });
 
   it('changes nothing when the plan is declined', async () => {
@@ -162,7 +182,7 @@ describe('the setup wizard', () => {
   it('exits 130 and touches nothing on Ctrl-C during the questions', async () => {
     world = twoAccounts();
     const before = world.cloud.snapshot();
-    const { run } = wizard([...customised.slice(0, 7), [/^New stream name/, new InterruptedError('Cancelled at a prompt. Nothing was changed.')]]);
+    const { run } = wizard([...customised.slice(0, 5), [/^New stream name/, new InterruptedError('Cancelled at a prompt. Nothing was changed.')]]);
     expect(await run()).toBe(ExitCode.Interrupted);
     expect(world.cloud.mutatingCalls()).toEqual([]);
     expect(world.cloud.snapshot()).toEqual(before);

@@ -411,3 +411,19 @@ describe('status names the KMS key as it is', () => {
     expect(text).not.toContain('alias/kds-xacct/orders-mkt');
   });
 });
+
+describe("the commands in status's fixes", () => {
+  it('run as printed, with the state folder the run was given', async () => {
+    await deployed();
+    role().inline.set({}, world.clock.now());
+    [...consumerRegion().esms.values()][0]!.lastProcessingResult = 'PROBLEM: Function call failed';
+    const broken = await status('--state-dir', 'ci/state');
+    expect(broken.code).toBe(ExitCode.Failed);
+    const commands = new Set(broken.report.findings.flatMap((f) => [...f.fix.matchAll(/`(kds-xacct [^`]*)`/g)].map((m) => m[1]!)));
+    expect(commands).toEqual(new Set(['kds-xacct setup --name orders --state-dir ci/state', 'kds-xacct tail-logs --name orders --state-dir ci/state --since 1h --no-follow']));
+    // Without a terminal, setup applies only with the --yes a person adds (README).
+    for (const command of commands) expect(await world.harness.run(...command.split(' ').slice(1), ...(command.includes(' setup ') ? ['--yes'] : [])), command).toBe(ExitCode.Success);
+    // The repair command repaired what it was printed for.
+    expect((await status('--state-dir', 'ci/state')).report.findings.map((f) => f.step)).not.toContain('role-policy');
+  });
+});

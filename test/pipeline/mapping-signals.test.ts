@@ -149,11 +149,25 @@ describe('readPipelineSignals', () => {
     expect(verdict.signals.map((s) => s.cause)).toEqual(['function-failed', 'mapping-transition']);
   });
 
-  it('gives generic advice when no commands are known', () => {
-    const verdict = readPipelineSignals({ mapping: { State: 'Disabled' }, now: NOW });
-    expect(verdict.signals[0]).toMatchObject({
-      diagnosis: 'event source mapping is Disabled: the function receives nothing',
-      fix: 'run kds-xacct setup for this deployment again to repair, or aws lambda update-event-source-mapping --uuid <uuid> --enabled',
-    });
+  it('names only the commands it is given in its fixes: the command layer builds them to work when pasted', () => {
+    const given = {
+      repair: "kds-xacct setup --name orders --sandbox --state-dir 'my state'",
+      tailLogs: "kds-xacct tail-logs --name orders --sandbox --state-dir 'my state' --since 1h --no-follow",
+      consumerCliOptions: '--profile analytics --region eu-west-1',
+    };
+    const situations: Array<Partial<SignalInput>> = [
+      { mapping: { ...healthyMapping, State: 'Disabled', StateTransitionReason: 'User action' } },
+      { mapping: { ...healthyMapping, State: 'Deleting' } },
+      ...[KMS_DENIED, `PROBLEM: Cannot access stream ${STREAM}.`, `PROBLEM: Cannot access stream consumer ${CONSUMER}.`, `PROBLEM: Stream consumer ${CONSUMER} is not in ACTIVE status.`, 'PROBLEM: Function call failed', 'PROBLEM: something else'].map(
+        (LastProcessingResult) => ({ mapping: { ...healthyMapping, LastProcessingResult } }),
+      ),
+      { function: { ...healthyFunction, State: 'Failed', StateReason: 'The role cannot be assumed.' } },
+      { function: { ...healthyFunction, LastUpdateStatus: 'Failed', LastUpdateStatusReason: 'The role cannot be assumed.' } },
+    ];
+    const fixes = situations.flatMap((input) => signals({ ...input, commands: given }).signals.map((s) => s.fix));
+    const quoted = [given.repair, given.tailLogs].map((c) => `\`${c}\``);
+    for (const command of quoted) expect(fixes.some((f) => f.includes(command))).toBe(true);
+    // No other kds-xacct command, quoted or not.
+    for (const fix of fixes) expect(quoted.reduce((rest, command) => rest.replaceAll(command, ''), fix)).not.toContain('kds-xacct');
   });
 });

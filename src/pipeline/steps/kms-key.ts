@@ -136,7 +136,7 @@ export function kmsKeyStep(ctx: PipelineContext): Step {
       if (outlive && outlive.days > MAX_KEY_PENDING_DAYS) {
         throw new UserError(
           `KMS key ${outputs.keyId} still decrypts records of stream ${outlive.streamName}, which keeps them for ${outlive.retentionHours} hours: longer than the ${MAX_KEY_PENDING_DAYS}-day maximum waiting period, so deleting the key would make them unreadable. The key was not scheduled for deletion.`,
-          `Keep the key until those records have expired (kds-xacct teardown --keep-key), or shorten the stream's retention first (aws kinesis decrease-stream-retention-period).`,
+          `Keep the key until those records have expired (teardown with --keep-key), or shorten the stream's retention first (aws kinesis decrease-stream-retention-period).`,
         );
       }
       if (outputs.aliasName) await ignoreMissing(() => callAws(step.clock, () => kms.send(new DeleteAliasCommand({ AliasName: outputs.aliasName }))));
