@@ -29,9 +29,22 @@ export interface Writer {
   write(text: string): unknown;
 }
 
+/**
+ * The terminal's keyboard, held while a live block of steps in flight is drawn. A key the terminal
+ * echoes (Enter is a new line) moves the cursor below the block, and a Ctrl-C the terminal turns into a
+ * signal also drops output it has not shown yet: either way the block is then erased by a wrong count
+ * of lines, and a stale step line stays on screen.
+ */
+export interface Keyboard {
+  /** Swallows keys, unechoed, until the returned release is called; Ctrl-C still interrupts. */
+  hold(): () => void;
+}
+
 export interface OutputOptions {
   stdout: Writer;
   stderr: Writer;
+  /** Given when stdin is a terminal. */
+  keyboard?: Keyboard | undefined;
   /** Whether stdout is a terminal. */
   isTTY: boolean;
   json: boolean;
