@@ -297,10 +297,12 @@ async function askTheRest(wizard: Wizard, clock: Clock, producer: AccountSession
 
 function planLines(plan: PlannedStep[], accounts: { producer: AccountSession; consumer: AccountSession }): string {
   const lines: string[] = [];
+  // As wide as the actions this plan uses, so that the titles keep the room; two spaces end it, where a wrapped title lines up.
+  const actionWidth = Math.max(...plan.map((p) => planWords[p.action].length));
   for (const account of ['producer', 'consumer'] as const) {
     lines.push(`${account === 'producer' ? 'Producer' : 'Consumer'} account ${accounts[account].accountId} (${accounts[account].region}):`);
     for (const p of plan.filter((p) => p.step.account === account)) {
-      lines.push(`  ${planWords[p.action].padEnd(24)} ${p.step.title}${p.detail ? ` (${p.detail})` : ''}`);
+      lines.push(`  ${planWords[p.action].padEnd(actionWidth)}  ${p.step.title}${p.detail ? ` (${p.detail})` : ''}`);
       for (const warning of p.warnings ?? []) lines.push(`    ! ${warning}`);
     }
   }

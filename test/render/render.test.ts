@@ -136,6 +136,10 @@ describe('renderers', () => {
   it('wraps prose at spaces, a plan line under its title column, and a command with shell continuations', () => {
     expect(wrapWords('one two three four', 9)).toBe('one two\nthree\nfour');
     expect(wrapWords('  create   consumer policy statement', 24)).toBe('  create   consumer\n           policy\n           statement');
+    expect(wrapWords('  already done  stream policy statement KdsXacctDemo', 34)).toBe('  already done  stream policy\n                statement\n                KdsXacctDemo');
+    expect(wrapWords('  adopt (kept on teardown)  stream clickstream (encrypted with its own key)', 60)).toBe(
+      '  adopt (kept on teardown)  stream clickstream (encrypted\n                            with its own key)',
+    );
     expect(wrapWords('  kds-xacct tail-logs --name demo --sandbox', 30)).toBe('  kds-xacct tail-logs --name \\\n    demo --sandbox');
   });
 
