@@ -79,14 +79,14 @@ async function keyDecision(
   let keep = flags.keepKey === true;
   if (!keep && outlive && outlive.days > MAX_KEY_PENDING_DAYS) {
     const why = `Stream ${outlive.streamName} is not ours and keeps records for ${outlive.retentionHours} hours (${outlive.days} days). Records written while kds-xacct's KMS key encrypted it stay encrypted with that key, and KMS deletes a key at most ${MAX_KEY_PENDING_DAYS} days after it is scheduled, so deleting the key would make them unreadable.`;
-    if (!ctx.interactive) throw new UserError(`${why} Nothing was deleted.`, `Pass --keep-key to keep the key (it costs about $1 a month until you delete it), or shorten the stream's retention to ${MAX_KEY_PENDING_DAYS} days or less first (aws kinesis decrease-stream-retention-period).`);
+    if (!ctx.interactive) throw new UserError(`${why} Nothing was deleted.`, `Pass --keep-key to keep the key (it costs about $1 a month until you delete it), or shorten the stream's retention to ${MAX_KEY_PENDING_DAYS} days or less first (\`aws kinesis decrease-stream-retention-period\`).`);
     ctx.reporter.warn(why);
     keep = await (await ctx.environment.prompter()).confirm({ message: `Keep KMS key ${key.outputs.keyId} so that those records stay readable?`, default: true });
     if (!keep) return { declined: true };
   }
   if (keep) {
     ctx.reporter.info(
-      `KMS key ${key.outputs.keyArn ?? key.outputs.keyId}${key.outputs.aliasName ? ` (${key.outputs.aliasName})` : ''} is kept${flags.keepKey ? ' (--keep-key)' : ''}. Once it encrypts nothing you need, delete it: aws kms schedule-key-deletion --key-id ${key.outputs.keyId} --pending-window-in-days 7`,
+      `KMS key ${key.outputs.keyArn ?? key.outputs.keyId}${key.outputs.aliasName ? ` (${key.outputs.aliasName})` : ''} is kept${flags.keepKey ? ' (--keep-key)' : ''}. Once it encrypts nothing you need, delete it: \`aws kms schedule-key-deletion --key-id ${key.outputs.keyId} --pending-window-in-days 7\`.`,
     );
     delete state.steps[STEP.kmsKey];
   }
@@ -156,7 +156,7 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
     const config = configFromState(state, consumer.accountId);
     const { outlive, declined } = await keyDecision(ctx, flags, state, config.useExistingStream ? config.streamName : undefined, producer);
     if (declined) {
-      reporter.info(`Nothing was deleted. Shorten the stream's retention to ${MAX_KEY_PENDING_DAYS} days or less (aws kinesis decrease-stream-retention-period) and run teardown again, or keep the key.`);
+      reporter.info(`Nothing was deleted. Shorten the stream's retention to ${MAX_KEY_PENDING_DAYS} days or less (\`aws kinesis decrease-stream-retention-period\`) and run teardown again, or keep the key.`);
       return ExitCode.Success;
     }
     const keyDays = Math.max(keyPendingDays, outlive?.days ?? 0);
