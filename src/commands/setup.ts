@@ -165,8 +165,11 @@ async function connect(ctx: CommandContext, wizard: Wizard) {
     throw new UserError(`--region: ${validateRegion(wizard.answers.region) as string}`);
   }
   const connected = await connectBoth(factory, { producerProfile, consumerProfile, region: wizard.answers.region, mfaCodeProvider: wizard.mfaCodeProvider() });
-  ctx.reporter.info(`Producer account ${connected.producer.accountId} (profile ${producerProfile}, ${connected.producer.callerArn})`);
-  ctx.reporter.info(`Consumer account ${connected.consumer.accountId} (profile ${consumerProfile}, ${connected.consumer.callerArn})`);
+  for (const role of ['producer', 'consumer'] as const) {
+    const { accountId, profile, callerArn } = connected[role];
+    // The caller's ARN on a line of its own: an SSO role's is as wide as a terminal.
+    ctx.reporter.info(`${role === 'producer' ? 'Producer' : 'Consumer'} account ${accountId} (profile ${profile}), signed in as\n  ${callerArn}`);
+  }
   if (connected.sameAccount) ctx.reporter.warn('Both profiles reach the same account. That works; the policies then grant access within one account.');
   return connected;
 }
