@@ -128,7 +128,8 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
   const deployment = await resolveDeployment(ctx, ['producer', 'consumer'], { allowMissingState: true, formerAccounts: tornDown?.accounts });
   const accounts: Accounts = { producer: deployment.producer, consumer: deployment.consumer };
   const { producer, consumer } = accounts;
-  reporter.info(`Producer account ${producer.accountId} (profile ${producer.profile}), consumer account ${consumer.accountId} (profile ${consumer.profile}), region ${producer.region}.`);
+  // A line per account, as setup shows them: one line for both wraps at 80 columns.
+  reporter.info(`Producer account ${producer.accountId} (profile ${producer.profile}, ${producer.region})\nConsumer account ${consumer.accountId} (profile ${consumer.profile}, ${consumer.region})`);
 
   const release = await store.lock(name, 'teardown');
   try {
