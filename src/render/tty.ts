@@ -1,7 +1,7 @@
 import { Chalk } from 'chalk';
 import { spinners } from 'ora';
 import { StepState, type EngineEvent } from '../engine/types.js';
-import { describeEvent } from './plain.js';
+import { describeEvent, eventMemory } from './plain.js';
 import { fitLine, formatDuration, shortenMiddle, wrapWords, type OutputOptions, type Reporter } from './types.js';
 
 const frames = spinners.dots.frames;
@@ -14,7 +14,7 @@ const frames = spinners.dots.frames;
  */
 export class TtyReporter implements Reporter {
   private readonly chalk = new Chalk({ level: 1 });
-  private readonly titles = new Map<string, string>();
+  private readonly memory = eventMemory();
   private readonly running = new Map<string, { title: string; since: number; detail?: string }>();
   private drawnLines = 0;
   private frame = 0;
@@ -90,8 +90,8 @@ export class TtyReporter implements Reporter {
   }
 
   event(event: EngineEvent): void {
-    const line = describeEvent(event, this.titles);
-    const title = 'stepId' in event ? (this.titles.get(event.stepId) ?? event.stepId) : '';
+    const line = describeEvent(event, this.memory);
+    const title = 'stepId' in event ? (this.memory.titles.get(event.stepId) ?? event.stepId) : '';
     switch (event.type) {
       case 'step:started':
       case 'step:undoing':

@@ -39,6 +39,20 @@ describe('renderers', () => {
     expect(stdout.text + stderr.text).not.toMatch(/\u001b\[/);
   });
 
+  it("plain: a rollback's undone step is removed; a teardown's removal, titled by what it does, is done", async () => {
+    const { stdout, reporter } = render({});
+    const r = await reporter;
+    r.event({ type: 'step:undoing', stepId: 'stream', title: 'stream orders-stream', account: 'producer' });
+    r.event({ type: 'step:undone', stepId: 'stream', elapsedMs: 900 });
+    r.event({ type: 'step:started', stepId: 'remove:kms-key', title: 'schedule deletion of KMS key alias/kds-xacct/orders', account: 'producer' });
+    r.event({ type: 'step:undone', stepId: 'remove:kms-key', elapsedMs: 200 });
+    expect(stdout.lines).toEqual([
+      '↺ stream orders-stream [producer]: undoing',
+      '↺ stream orders-stream [producer]: removed 900ms',
+      '↺ schedule deletion of KMS key alias/kds-xacct/orders [producer]: done 200ms',
+    ]);
+  });
+
   it('plain is chosen for a terminal when colour is off (NO_COLOR or --no-color)', async () => {
     const { stdout, reporter } = render({ isTTY: true, color: false });
     (await reporter).event(events[4]!);
