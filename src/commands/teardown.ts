@@ -44,9 +44,11 @@ function planText(plan: RemovalPlan, accounts: Accounts, keyPendingDays: number,
     const keep = plan.keep.filter((p) => p.account === account);
     lines.push(`${account === 'producer' ? 'Producer' : 'Consumer'} account ${accounts[account].accountId} (${accounts[account].region}):`);
     for (const p of remove) lines.push(`  - ${p.title}`);
-    for (const p of keep) lines.push(`  = keep ${p.title} (adopted: not created by kds-xacct, never deleted)`);
+    for (const p of keep) lines.push(`  = keep ${p.title} (adopted)`);
     if (remove.length + keep.length === 0) lines.push('  nothing');
   }
+  // Said once, not on every kept line, where it made each one wrap at 80 columns.
+  if (plan.keep.length > 0) lines.push('Adopted resources were not created by kds-xacct and are never deleted.');
   if (plan.remove.some((p) => p.stepId === STEP.kmsKey)) {
     lines.push(
       `\nThe KMS key is scheduled for deletion with a ${keyPendingDays}-day waiting period${outlive && outlive.days >= keyPendingDays ? '' : ' (--key-pending-days)'}. Until then it can be restored with \`aws kms cancel-key-deletion\`; after that, data encrypted with it can never be decrypted again.`,
@@ -286,7 +288,7 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
     // A state file found by discovery was only this run's own record of progress: not worth a word.
     reporter.info(`\n${sentences(`Deployment "${name}" is torn down${plan.keep.length ? '; adopted resources were kept' : ''}.`, goneNote(gone), discovered ? undefined : 'The state file was removed.')}`);
     if (removed.includes(STEP.kmsKey)) reporter.info(`The KMS key is pending deletion for ${keyDays} days.`);
-    if (plan.keep.length) reporter.info(formatTable(['account', 'kept', 'id / ARN'], plan.keep.map((p) => [p.account, p.title, primaryId(p.outputs) ?? '']), ctx.tableWidth));
+    if (plan.keep.length) reporter.info('\n' + formatTable(['account', 'kept', 'id / ARN'], plan.keep.map((p) => [p.account, p.title, primaryId(p.outputs) ?? '']), ctx.tableWidth));
     return ExitCode.Success;
   } finally {
     await release();
