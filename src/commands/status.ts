@@ -62,7 +62,7 @@ export function formatReport(report: HealthReport, width?: number): string {
   const { producer, consumer } = report.accounts;
   const lines: string[] = [
     // Both accounts are always in one region: setup refuses profiles that are not.
-    `Deployment "${report.deployment}" in ${producer.region}: producer account ${producer.accountId}, consumer account ${consumer.accountId}`,
+    `Deployment "${report.deployment}" in ${producer.region}: producer ${producer.accountId}, consumer ${consumer.accountId}`,
     '',
     formatTable(
       ['account', 'resource', 'origin', 'state', 'check', 'id / detail'],
