@@ -32,7 +32,7 @@ export class TtyReporter implements Reporter {
     return (this.options.stdout as { rows?: number }).rows || 24;
   }
 
-  /** Moves up over the live block and clears it. */
+  /** The codes that move up over the live block and clear it, to be written with what replaces it. */
   private erase(): string {
     const lines = this.drawnLines;
     this.drawnLines = 0;
