@@ -3,6 +3,7 @@ import { Interrupt } from './engine/engine.js';
 import { FileStateStore } from './engine/state.js';
 import { startCli } from './program.js';
 import { createInquirerPrompter } from './prompts.js';
+import { terminalKeyboard } from './render/keyboard.js';
 
 // The SDK warns on every run that its 2027 releases need Node 22; the README says so once instead,
 // and the warning would break the JSON lines that --json writes to stderr.
@@ -17,6 +18,8 @@ const cli = startCli(process.argv.slice(2), {
   stdoutIsTTY: process.stdout.isTTY === true,
   stdoutColumns: process.stdout.columns,
   stdinIsTTY: process.stdin.isTTY === true,
+  // A Ctrl-C read from the held keyboard reaches the same handler as one the terminal signals.
+  keyboard: process.stdin.isTTY ? terminalKeyboard(process.stdin, () => process.kill(process.pid, 'SIGINT')) : undefined,
   env: process.env,
   cwd: process.cwd(),
   clock: systemClock,

@@ -5,7 +5,7 @@ import type { Clock } from './engine/clock.js';
 import type { Interrupt } from './engine/engine.js';
 import type { StateHints, StateStore } from './engine/state.js';
 import type { Prompter } from './prompts.js';
-import type { Reporter, Writer } from './render/types.js';
+import type { Keyboard, Reporter, Writer } from './render/types.js';
 
 /** The options every command accepts. */
 export interface GlobalOptions {
@@ -37,6 +37,8 @@ export interface Environment {
   /** The terminal's width when stdout is one and reports it. */
   stdoutColumns?: number;
   stdinIsTTY: boolean;
+  /** The terminal's keyboard when stdin is one, for the live progress block to hold. */
+  keyboard?: Keyboard;
   env: NodeJS.ProcessEnv;
   cwd: string;
   clock: Clock;

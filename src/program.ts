@@ -150,6 +150,7 @@ export function startCli(argv: string[], environment: Environment): CliRun {
       : createReporter({
           stdout: environment.stdout,
           stderr: environment.stderr,
+          keyboard: environment.keyboard,
           isTTY: environment.stdoutIsTTY,
           json,
           color: !argv.includes('--no-color') && !environment.env.NO_COLOR,

@@ -77,11 +77,11 @@ export function describeConnectError(error: unknown, ctx: ConnectErrorContext): 
   if (SSO_SESSION_PROBLEM.some((pattern) => pattern.test(message)) || (name === 'UnauthorizedException' && /sso/i.test(message))) {
     return new UserError(
       `The SSO session of profile "${profile}" has expired or is not logged in (${firstLine(message)}).`,
-      `Run: aws sso login --profile ${profile}`,
+      `Run \`aws sso login --profile ${profile}\`.`,
     );
   }
   if (LOGIN_SESSION_PROBLEM.test(message)) {
-    return new UserError(`The sign-in session of profile "${profile}" has expired (${firstLine(message)}).`, `Run: aws login --profile ${profile}`);
+    return new UserError(`The sign-in session of profile "${profile}" has expired (${firstLine(message)}).`, `Run \`aws login --profile ${profile}\`.`);
   }
   if (MFA_MISSING.test(message)) {
     return new UserError(
@@ -92,7 +92,7 @@ export function describeConnectError(error: unknown, ctx: ConnectErrorContext): 
   if (code && REJECTED_CREDENTIAL_CODES.has(code)) {
     return new UserError(
       `AWS rejected the credentials of profile "${profile}": ${code}: ${firstLine(message)}`,
-      `Refresh the credentials of profile "${profile}": aws sso login --profile ${profile} for SSO, new keys with aws configure --profile ${profile}, or new temporary credentials for role or credential_process profiles.`,
+      `Refresh the credentials of profile "${profile}": \`aws sso login --profile ${profile}\` for SSO, new keys with \`aws configure --profile ${profile}\`, or new temporary credentials for role or credential_process profiles.`,
     );
   }
   if (code === 'AccessDenied' && /AssumeRole|MultiFactorAuthentication/.test(message)) {
@@ -117,7 +117,7 @@ export function describeConnectError(error: unknown, ctx: ConnectErrorContext): 
   if (name === 'CredentialsProviderError' || MISSING_CREDENTIALS.some((pattern) => pattern.test(message))) {
     return new UserError(
       `Could not load credentials for profile "${profile}": ${firstLine(message)}`,
-      `Check the profile's aws_access_key_id / aws_secret_access_key, or its sso_*, role_arn/source_profile or credential_process settings (aws configure --profile ${profile}).`,
+      `Check the profile's aws_access_key_id / aws_secret_access_key, or its sso_*, role_arn/source_profile or credential_process settings (\`aws configure --profile ${profile}\`).`,
     );
   }
   if (code) {

@@ -182,7 +182,7 @@ function resolveRegion(profile: string, settings: IniSection, options: ConnectOp
   }
   throw new UserError(
     `No region is set for profile "${profile}".`,
-    `Pass --region <region>, or set region in the profile: aws configure set region <region> --profile ${profile}`,
+    `Pass --region <region>, or set region in the profile: \`aws configure set region <region> --profile ${profile}\`.`,
   );
 }
 
@@ -211,7 +211,7 @@ function unknownProfile(profile: string, known: string[], env: NodeJS.ProcessEnv
   const knownText = known.length > 0 ? `Known profiles: ${known.join(', ')}.` : 'No profiles are configured.';
   return new UserError(
     `Profile "${profile}" was not found in ${configPath} or ${credentialsPath}. ${knownText}`,
-    `Check the spelling, or create it: aws configure --profile ${profile} (or aws configure sso --profile ${profile}).`,
+    `Check the spelling, or create it: \`aws configure --profile ${profile}\` (or \`aws configure sso --profile ${profile}\`).`,
   );
 }
 

@@ -51,7 +51,7 @@ function hintFor(code: string | undefined, session: AccountSession | undefined):
       return 'AWS kept throttling or a service quota was reached. Wait a little and run the same command again; completed steps are not repeated.';
     case 'ExpiredTokenException':
     case 'ExpiredToken':
-      return `The session of${profile || ' the profile'} expired. Refresh it (for SSO: aws sso login) and run again.`;
+      return `The session of${profile || ' the profile'} expired. Refresh it (for SSO: \`aws sso login${session ? ` --profile ${session.profile}` : ''}\`) and run again.`;
     default:
       return undefined;
   }

@@ -177,8 +177,11 @@ async function connect(ctx: CommandContext, wizard: Wizard) {
     throw new UserError(`--region: ${validateRegion(wizard.answers.region) as string}`);
   }
   const connected = await connectBoth(factory, { producerProfile, consumerProfile, region: wizard.answers.region, mfaCodeProvider: wizard.mfaCodeProvider() });
-  ctx.reporter.info(`Producer account ${connected.producer.accountId} (profile ${producerProfile}, ${connected.producer.callerArn})`);
-  ctx.reporter.info(`Consumer account ${connected.consumer.accountId} (profile ${consumerProfile}, ${connected.consumer.callerArn})`);
+  for (const role of ['producer', 'consumer'] as const) {
+    const { accountId, profile, callerArn } = connected[role];
+    // The caller's ARN on a line of its own: an SSO role's is as wide as a terminal.
+    ctx.reporter.info(`${role === 'producer' ? 'Producer' : 'Consumer'} account ${accountId} (profile ${profile}), signed in as\n  ${callerArn}`);
+  }
   if (connected.sameAccount) ctx.reporter.warn('Both profiles reach the same account. That works; the policies then grant access within one account.');
   return connected;
 }
@@ -328,10 +331,12 @@ async function askTheRest(ctx: CommandContext, wizard: Wizard, producer: Account
 
 function planLines(plan: PlannedStep[], accounts: { producer: AccountSession; consumer: AccountSession }): string {
   const lines: string[] = [];
+  // As wide as the actions this plan uses, so that the titles keep the room; two spaces end it, where a wrapped title lines up.
+  const actionWidth = Math.max(...plan.map((p) => planWords[p.action].length));
   for (const account of ['producer', 'consumer'] as const) {
     lines.push(`${account === 'producer' ? 'Producer' : 'Consumer'} account ${accounts[account].accountId} (${accounts[account].region}):`);
     for (const p of plan.filter((p) => p.step.account === account)) {
-      lines.push(`  ${planWords[p.action].padEnd(24)} ${p.step.title}${p.detail ? ` (${p.detail})` : ''}`);
+      lines.push(`  ${planWords[p.action].padEnd(actionWidth)}  ${p.step.title}${p.detail ? ` (${p.detail})` : ''}`);
       for (const warning of p.warnings ?? []) lines.push(`    ! ${warning}`);
     }
   }

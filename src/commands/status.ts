@@ -65,7 +65,8 @@ const deliveryWords: Record<PipelineVerdict['status'], string> = {
 export function formatReport(report: HealthReport, width?: number): string {
   const { producer, consumer } = report.accounts;
   const lines: string[] = [
-    `Deployment "${report.deployment}": producer account ${producer.accountId} (${producer.region}), consumer account ${consumer.accountId} (${consumer.region})`,
+    // Both accounts are always in one region: setup refuses profiles that are not.
+    `Deployment "${report.deployment}" in ${producer.region}: producer ${producer.accountId}, consumer ${consumer.accountId}`,
     '',
     formatTable(
       ['account', 'resource', 'origin', 'state', 'check', 'id / detail'],
@@ -78,11 +79,16 @@ export function formatReport(report: HealthReport, width?: number): string {
     const { encryption } = report.stream;
     const key = report.resources.find((r) => r.step === STEP.kmsKey);
     const whose = key?.origin === 'adopted' ? ` (${key.title}, kept on teardown)` : ` (the deployment's ${key?.title ?? 'key'})`;
-    lines.push(`Stream encryption: ${encryption.type === 'KMS' ? `KMS with ${encryption.keyId}${encryption.ours ? whose : ''}` : 'none'}`);
+    // The key's ARN on a line of its own, where it wraps nowhere.
+    lines.push(encryption.type === 'KMS' ? `Stream encryption: KMS${encryption.ours ? whose : ''}\n  ${encryption.keyId}` : 'Stream encryption: none');
   }
   const esm = report.eventSourceMapping;
   if (esm) {
-    lines.push(`Event source mapping ${esm.uuid}: ${esm.state ?? '?'}; last processing result: ${esm.lastProcessingResult ?? '-'}; state transition reason: ${esm.stateTransitionReason ?? '-'}`);
+    lines.push(
+      `Event source mapping ${esm.uuid}: ${esm.state ?? '?'}`,
+      `  last processing result: ${esm.lastProcessingResult ?? '-'}`,
+      `  state transition reason: ${esm.stateTransitionReason ?? '-'}`,
+    );
   }
   if (report.delivery) lines.push(`Delivery, as Lambda reports it: ${deliveryWords[report.delivery.status]}.`);
   lines.push('');

@@ -44,9 +44,11 @@ function planText(plan: RemovalPlan, accounts: Accounts, keyPendingDays: number,
     const keep = plan.keep.filter((p) => p.account === account);
     lines.push(`${account === 'producer' ? 'Producer' : 'Consumer'} account ${accounts[account].accountId} (${accounts[account].region}):`);
     for (const p of remove) lines.push(`  - ${p.title}`);
-    for (const p of keep) lines.push(`  = keep ${p.title} (adopted: not created by kds-xacct, never deleted)`);
+    for (const p of keep) lines.push(`  = keep ${p.title} (adopted)`);
     if (remove.length + keep.length === 0) lines.push('  nothing');
   }
+  // Said once, not on every kept line, where it made each one wrap at 80 columns.
+  if (plan.keep.length > 0) lines.push('Adopted resources were not created by kds-xacct and are never deleted.');
   if (plan.remove.some((p) => p.stepId === STEP.kmsKey)) {
     lines.push(
       `\nThe KMS key is scheduled for deletion with a ${keyPendingDays}-day waiting period${outlive && outlive.days >= keyPendingDays ? '' : ' (--key-pending-days)'}. Until then it can be restored with \`aws kms cancel-key-deletion\`; after that, data encrypted with it can never be decrypted again.`,
@@ -79,14 +81,14 @@ async function keyDecision(
   let keep = flags.keepKey === true;
   if (!keep && outlive && outlive.days > MAX_KEY_PENDING_DAYS) {
     const why = `Stream ${outlive.streamName} is not ours and keeps records for ${outlive.retentionHours} hours (${outlive.days} days). Records written while kds-xacct's KMS key encrypted it stay encrypted with that key, and KMS deletes a key at most ${MAX_KEY_PENDING_DAYS} days after it is scheduled, so deleting the key would make them unreadable.`;
-    if (!ctx.interactive) throw new UserError(`${why} Nothing was deleted.`, `Pass --keep-key to keep the key (it costs about $1 a month until you delete it), or shorten the stream's retention to ${MAX_KEY_PENDING_DAYS} days or less first (aws kinesis decrease-stream-retention-period).`);
+    if (!ctx.interactive) throw new UserError(`${why} Nothing was deleted.`, `Pass --keep-key to keep the key (it costs about $1 a month until you delete it), or shorten the stream's retention to ${MAX_KEY_PENDING_DAYS} days or less first (\`aws kinesis decrease-stream-retention-period\`).`);
     ctx.reporter.warn(why);
     keep = await (await ctx.environment.prompter()).confirm({ message: `Keep KMS key ${key.outputs.keyId} so that those records stay readable?`, default: true });
     if (!keep) return { declined: true };
   }
   if (keep) {
     ctx.reporter.info(
-      `KMS key ${key.outputs.keyArn ?? key.outputs.keyId}${key.outputs.aliasName ? ` (${key.outputs.aliasName})` : ''} is kept${flags.keepKey ? ' (--keep-key)' : ''}. Once it encrypts nothing you need, delete it: aws kms schedule-key-deletion --key-id ${key.outputs.keyId} --pending-window-in-days 7`,
+      `KMS key ${key.outputs.keyArn ?? key.outputs.keyId}${key.outputs.aliasName ? ` (${key.outputs.aliasName})` : ''} is kept${flags.keepKey ? ' (--keep-key)' : ''}. Once it encrypts nothing you need, delete it: \`aws kms schedule-key-deletion --key-id ${key.outputs.keyId} --pending-window-in-days 7\`.`,
     );
     delete state.steps[STEP.kmsKey];
   }
@@ -128,7 +130,8 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
   const deployment = await resolveDeployment(ctx, ['producer', 'consumer'], { allowMissingState: true, formerAccounts: tornDown?.accounts });
   const accounts: Accounts = { producer: deployment.producer, consumer: deployment.consumer };
   const { producer, consumer } = accounts;
-  reporter.info(`Producer account ${producer.accountId} (profile ${producer.profile}), consumer account ${consumer.accountId} (profile ${consumer.profile}), region ${producer.region}.`);
+  // A line per account, as setup shows them: one line for both wraps at 80 columns.
+  reporter.info(`Producer account ${producer.accountId} (profile ${producer.profile}, ${producer.region})\nConsumer account ${consumer.accountId} (profile ${consumer.profile}, ${consumer.region})`);
 
   const release = await store.lock(name, 'teardown');
   try {
@@ -156,7 +159,7 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
     const config = configFromState(state, consumer.accountId);
     const { outlive, declined } = await keyDecision(ctx, flags, state, config.useExistingStream ? config.streamName : undefined, producer);
     if (declined) {
-      reporter.info(`Nothing was deleted. Shorten the stream's retention to ${MAX_KEY_PENDING_DAYS} days or less (aws kinesis decrease-stream-retention-period) and run teardown again, or keep the key.`);
+      reporter.info(`Nothing was deleted. Shorten the stream's retention to ${MAX_KEY_PENDING_DAYS} days or less (\`aws kinesis decrease-stream-retention-period\`) and run teardown again, or keep the key.`);
       return ExitCode.Success;
     }
     const keyDays = Math.max(keyPendingDays, outlive?.days ?? 0);
@@ -290,7 +293,7 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
     // A state file found by discovery was only this run's own record of progress: not worth a word.
     reporter.info(`\n${sentences(`Deployment "${name}" is torn down${plan.keep.length ? '; adopted resources were kept' : ''}.`, goneNote(gone), discovered ? undefined : 'The state file was removed.')}`);
     if (removed.includes(STEP.kmsKey)) reporter.info(`The KMS key is pending deletion for ${keyDays} days.`);
-    if (plan.keep.length) reporter.info(formatTable(['account', 'kept', 'id / ARN'], plan.keep.map((p) => [p.account, p.title, primaryId(p.outputs) ?? '']), ctx.tableWidth));
+    if (plan.keep.length) reporter.info('\n' + formatTable(['account', 'kept', 'id / ARN'], plan.keep.map((p) => [p.account, p.title, primaryId(p.outputs) ?? '']), ctx.tableWidth));
     return ExitCode.Success;
   } finally {
     await release();

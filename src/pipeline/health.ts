@@ -192,7 +192,7 @@ export async function assessHealth(pipeline: PipelineContext, options: HealthOpt
           step: STEP.encryption,
           account: 'producer',
           message: `stream ${config.streamName} is encrypted with the AWS managed key alias/aws/kinesis, which another account can never use`,
-          fix: 're-encrypt it with a customer managed key (aws kinesis start-stream-encryption --encryption-type KMS --key-id <key>), then run setup with --kms-key <key>',
+          fix: 're-encrypt it with a customer managed key (`aws kinesis start-stream-encryption --encryption-type KMS --key-id <key>`), then run setup with --kms-key <key>',
         });
       } else if (!ours && !missingIds.has(STEP.kmsKey)) {
         add({
@@ -227,10 +227,10 @@ export async function assessHealth(pipeline: PipelineContext, options: HealthOpt
         step: STEP.kmsKey,
         account: 'producer',
         message: `KMS key ${meta.KeyId} is scheduled for deletion: the stream's records become unreadable when it is deleted`,
-        fix: `aws kms cancel-key-deletion --key-id ${meta.KeyId} ${profile} && aws kms enable-key --key-id ${meta.KeyId} ${profile}`,
+        fix: `\`aws kms cancel-key-deletion --key-id ${meta.KeyId} ${profile} && aws kms enable-key --key-id ${meta.KeyId} ${profile}\``,
       });
     } else if (meta?.KeyState && meta.KeyState !== 'Enabled') {
-      add({ severity: 'error', step: STEP.kmsKey, account: 'producer', message: `KMS key ${meta.KeyId} is ${meta.KeyState}, not Enabled`, fix: `aws kms enable-key --key-id ${meta.KeyId} ${profile}` });
+      add({ severity: 'error', step: STEP.kmsKey, account: 'producer', message: `KMS key ${meta.KeyId} is ${meta.KeyState}, not Enabled`, fix: `\`aws kms enable-key --key-id ${meta.KeyId} ${profile}\`` });
     }
   }
 

@@ -299,7 +299,7 @@ export function parsePolicy(json: string | undefined): ExistingPolicyDocument | 
 function unreadablePolicy(why: string): UserError {
   return new UserError(
     `The existing resource policy cannot be read: ${why}. kds-xacct will not replace a policy it cannot merge into.`,
-    'Fix or remove the policy (aws kinesis get-resource-policy / put-resource-policy), then run again.',
+    'Fix or remove the policy (`aws kinesis get-resource-policy`, `aws kinesis put-resource-policy`), then run again.',
     ExitCode.Failed,
   );
 }

@@ -114,7 +114,7 @@ export async function diagnose(deps: DiagnoseDeps, target: Undelivered, outcome:
       };
       onFailure = mapping.DestinationConfig?.OnFailure?.Destination;
       if (mapping.State === 'Disabled' || mapping.State === 'Disabling') {
-        hints.push(`The event source mapping is ${mapping.State}, so the function receives nothing. Enable it: aws lambda update-event-source-mapping --uuid ${uuid} --enabled`);
+        hints.push(`The event source mapping is ${mapping.State}, so the function receives nothing. Enable it: \`aws lambda update-event-source-mapping --uuid ${uuid} --enabled\`.`);
       } else if (mapping.State === 'Creating' || mapping.State === 'Enabling' || mapping.State === 'Updating') {
         hints.push(`The event source mapping is still ${mapping.State}; a new mapping can take minutes to start polling. Try again with a longer --timeout.`);
       }

@@ -74,7 +74,8 @@ export async function sendTestRecords(deps: RoundTripDeps, target: RoundTripTarg
 
   if (result.sent.length > 0) {
     reporter.info(`Sent ${result.sent.length} record(s) to stream ${stream.name} in account ${producer.accountId} (${producer.region}):`);
-    for (const line of limitLines(result.sent, (r) => `  #${r.index + 1} shard ${r.shardId} sequence ${r.sequenceNumber}${r.id ? ` id ${r.id}` : ''}`)) {
+    // The sequence number (56 digits) on a line of its own, where it wraps nowhere at 80 columns.
+    for (const line of limitLines(result.sent, (r) => `  #${r.index + 1} ${r.shardId}${r.id ? `, id ${r.id}` : ''}\n     sequence ${r.sequenceNumber}`)) {
       reporter.info(line);
     }
   }

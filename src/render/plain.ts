@@ -9,11 +9,23 @@ const doneWords: Partial<Record<StepState, string>> = {
   [StepState.Skipped]: 'skipped',
 };
 
+/** What describing an event remembers of the earlier ones. */
+export interface EventMemory {
+  /** Each step's title and account, as it started. */
+  titles: Map<string, string>;
+  /** Steps a rollback undid. Any other step that ends undone was a removal (teardown's), whose title says what it did. */
+  undoing: Set<string>;
+}
+
+export function eventMemory(): EventMemory {
+  return { titles: new Map(), undoing: new Set() };
+}
+
 /**
  * Describes an engine event in one line of plain text, or undefined for events not worth a line.
  * Shared by the plain renderer and the TTY renderer's persistent lines.
  */
-export function describeEvent(event: EngineEvent, titles: Map<string, string>): string | undefined {
+export function describeEvent(event: EngineEvent, { titles, undoing }: EventMemory): string | undefined {
   const title = 'stepId' in event ? (titles.get(event.stepId) ?? event.stepId) : '';
   switch (event.type) {
     case 'step:started':
@@ -31,9 +43,11 @@ export function describeEvent(event: EngineEvent, titles: Map<string, string>): 
       return `✖ ${title}: failed during ${event.phase} after ${formatDuration(event.elapsedMs)}: ${errorMessage(event.error)}`;
     case 'step:undoing':
       titles.set(event.stepId, `${event.title} [${event.account}]`);
+      undoing.add(event.stepId);
       return `↺ ${event.title} [${event.account}]: undoing`;
     case 'step:undone':
-      return `↺ ${title}: removed ${formatDuration(event.elapsedMs)}`;
+      // "schedule deletion of KMS key …: removed" would say what did not happen.
+      return `↺ ${title}: ${undoing.has(event.stepId) ? 'removed' : 'done'} ${formatDuration(event.elapsedMs)}`;
     case 'step:undo-failed':
       return `✖ ${title}: could not be removed: ${errorMessage(event.error)}`;
     case 'run:interrupted':
@@ -45,12 +59,12 @@ export function describeEvent(event: EngineEvent, titles: Map<string, string>): 
 
 /** One line per event, no colour, no cursor movement: for pipes, CI and `NO_COLOR`. */
 export class PlainReporter implements Reporter {
-  private readonly titles = new Map<string, string>();
+  private readonly memory = eventMemory();
 
   constructor(private readonly options: OutputOptions) {}
 
   event(event: EngineEvent): void {
-    const line = describeEvent(event, this.titles);
+    const line = describeEvent(event, this.memory);
     if (line) this.options.stdout.write(line + '\n');
   }
   info(text: string): void {

@@ -1,7 +1,7 @@
 import { Chalk } from 'chalk';
 import { spinners } from 'ora';
 import { StepState, type EngineEvent } from '../engine/types.js';
-import { describeEvent } from './plain.js';
+import { describeEvent, eventMemory } from './plain.js';
 import { fitLine, formatDuration, shortenMiddle, wrapWords, type OutputOptions, type Reporter } from './types.js';
 
 const frames = spinners.dots.frames;
@@ -14,11 +14,12 @@ const frames = spinners.dots.frames;
  */
 export class TtyReporter implements Reporter {
   private readonly chalk = new Chalk({ level: 1 });
-  private readonly titles = new Map<string, string>();
+  private readonly memory = eventMemory();
   private readonly running = new Map<string, { title: string; since: number; detail?: string }>();
   private drawnLines = 0;
   private frame = 0;
   private ticker: NodeJS.Timeout | undefined;
+  private releaseKeyboard: (() => void) | undefined;
 
   constructor(private readonly options: OutputOptions) {}
 
@@ -31,12 +32,14 @@ export class TtyReporter implements Reporter {
     return (this.options.stdout as { rows?: number }).rows || 24;
   }
 
-  private erase(): void {
-    if (this.drawnLines > 0) this.options.stdout.write(`\u001b[${this.drawnLines}A\r\u001b[J`);
+  /** The codes that move up over the live block and clear it, to be written with what replaces it. */
+  private erase(): string {
+    const lines = this.drawnLines;
     this.drawnLines = 0;
+    return lines > 0 ? `\u001b[${lines}A\r\u001b[J` : '';
   }
 
-  private draw(): void {
+  private draw(): string {
     const now = Date.now();
     const entries = [...this.running.values()];
     // Lines scrolled off the top cannot be reached by moving the cursor up, so the block stays within the window.
@@ -48,19 +51,17 @@ export class TtyReporter implements Reporter {
       return `${this.chalk.cyan(text)}${this.chalk.dim(elapsed)}`;
     });
     if (shown.length < entries.length) lines.push(this.chalk.dim(fitLine(`  … and ${entries.length - shown.length} more`, this.columns - 1)));
-    if (lines.length > 0) this.options.stdout.write(lines.join('\n') + '\n');
     this.drawnLines = lines.length;
+    return lines.map((line) => line + '\n').join('');
   }
 
+  /** One write per frame: a terminal that drops output at a signal then drops whole frames, not an erase without its redraw. */
   private redraw(): void {
-    this.erase();
-    this.draw();
+    this.options.stdout.write(this.erase() + this.draw());
   }
 
   private persist(text: string): void {
-    this.erase();
-    this.options.stdout.write(text + '\n');
-    this.draw();
+    this.options.stdout.write(this.erase() + text + '\n' + this.draw());
   }
 
   /** A finished step's line: its title gives way first, so the result and the time always show. */
@@ -71,22 +72,26 @@ export class TtyReporter implements Reporter {
     return line.slice(0, at) + shortenMiddle(title, Math.max(8, title.length - excess)) + line.slice(at + title.length);
   }
 
-  private updateTicker(): void {
+  /** While the block is on screen its times move, and the keyboard is held so that no echoed key moves the cursor under it. */
+  private updateLiveBlock(): void {
     if (this.running.size > 0) {
       // Elapsed times move even when no event arrives.
       this.ticker ??= setInterval(() => {
         this.frame += 1;
         this.redraw();
       }, 100).unref();
-    } else if (this.ticker) {
-      clearInterval(this.ticker);
-      this.ticker = undefined;
+      this.releaseKeyboard ??= this.options.keyboard?.hold();
+      return;
     }
+    clearInterval(this.ticker);
+    this.ticker = undefined;
+    this.releaseKeyboard?.();
+    this.releaseKeyboard = undefined;
   }
 
   event(event: EngineEvent): void {
-    const line = describeEvent(event, this.titles);
-    const title = 'stepId' in event ? (this.titles.get(event.stepId) ?? event.stepId) : '';
+    const line = describeEvent(event, this.memory);
+    const title = 'stepId' in event ? (this.memory.titles.get(event.stepId) ?? event.stepId) : '';
     switch (event.type) {
       case 'step:started':
       case 'step:undoing':
@@ -112,7 +117,7 @@ export class TtyReporter implements Reporter {
       default:
         if (line) this.persist(this.chalk.yellow(this.wrap(line)));
     }
-    this.updateTicker();
+    this.updateLiveBlock();
   }
 
   private wrap(text: string): string {
@@ -137,7 +142,7 @@ export class TtyReporter implements Reporter {
   result(): void {}
   close(): void {
     this.running.clear();
-    this.erase();
-    this.updateTicker();
+    this.options.stdout.write(this.erase());
+    this.updateLiveBlock();
   }
 }

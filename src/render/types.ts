@@ -29,9 +29,22 @@ export interface Writer {
   write(text: string): unknown;
 }
 
+/**
+ * The terminal's keyboard, held while a live block of steps in flight is drawn. A key the terminal
+ * echoes (Enter is a new line) moves the cursor below the block, and a Ctrl-C the terminal turns into a
+ * signal also drops output it has not shown yet: either way the block is then erased by a wrong count
+ * of lines, and a stale step line stays on screen.
+ */
+export interface Keyboard {
+  /** Swallows keys, unechoed, until the returned release is called; Ctrl-C still interrupts. */
+  hold(): () => void;
+}
+
 export interface OutputOptions {
   stdout: Writer;
   stderr: Writer;
+  /** Given when stdin is a terminal. */
+  keyboard?: Keyboard | undefined;
   /** Whether stdout is a terminal. */
   isTTY: boolean;
   json: boolean;
@@ -63,7 +76,8 @@ export function shortenMiddle(text: string, width: number): string {
 
 /**
  * Breaks lines at spaces so that none exceeds `width`. A continuation lines up under the line's second
- * column (a plan's titles) or its indent; a command to copy ends each broken line with a shell
+ * column, which starts after a run of two spaces or more (a plan's titles, after actions of one or more
+ * words), or else two columns in from its indent; a command to copy ends each broken line with a shell
  * continuation, so that it still runs when pasted. A single word, or a `backtick span`, longer than the
  * width is left to the terminal.
  */
@@ -74,7 +88,7 @@ export function wrapWords(text: string, width: number): string {
       if ([...line].length <= width) return line;
       const indent = /^\s*/.exec(line)![0];
       const command = indent !== '' && line.startsWith('kds-xacct ', indent.length);
-      const column = /^\s*\S+\s{2,}/.exec(line)?.[0].length;
+      const column = /^\s*\S+(?: \S+)*\s{2,}/.exec(line)?.[0].length;
       const hanging = ' '.repeat(column !== undefined && column < width / 2 ? column : indent === '' ? 0 : indent.length + 2);
       const room = command ? width - 2 : width;
       const [first = '', ...words] = splitWords(line.slice(indent.length).trimEnd());

@@ -85,7 +85,6 @@ function banner(dir: string, speed: number): string {
     `  producer ${producer.accountId} (sandbox), consumer ${consumer.accountId} (sandbox), ${SANDBOX_REGION}`,
     `  AWS's waiting runs ${speed}x faster than real time. Kept in:`,
     `  ${dir}`,
-    '  Add --sandbox to the kds-xacct commands shown below.',
   ].join('\n');
 }
 

@@ -404,7 +404,7 @@ describe('credential failures', () => {
     const error = await userError(factory.connect('sso', 'producer', {}));
     expect(error.message).toContain('"sso"');
     expect(error.message).toContain('SSO');
-    expect(error.hint).toBe('Run: aws sso login --profile sso');
+    expect(error.hint).toBe('Run `aws sso login --profile sso`.');
   });
 
   it('maps an expired sso-session token that cannot be refreshed to aws sso login', async () => {
@@ -417,7 +417,7 @@ describe('credential failures', () => {
     vi.stubEnv('USERPROFILE', temp.dir);
     const factory = createSessionFactory({ env: temp.env });
     const error = await userError(factory.connect('sso2', 'consumer', {}));
-    expect(error.hint).toBe('Run: aws sso login --profile sso2');
+    expect(error.hint).toBe('Run `aws sso login --profile sso2`.');
   });
 
   it.each([
@@ -432,7 +432,7 @@ describe('credential failures', () => {
     const factory = createSessionFactory({ env: files(TWO_PROFILES).env, credentialsFor: () => failing });
     const error = await userError(factory.connect('producer', 'producer', {}));
     expect(error.message).toContain('"producer"');
-    expect(error.hint).toBe('Run: aws sso login --profile producer');
+    expect(error.hint).toBe('Run `aws sso login --profile producer`.');
   });
 
   it('says to check the keys when a profile has no usable credentials', async () => {

@@ -78,6 +78,15 @@ describe('kds-xacct --sandbox, as a new user runs it', () => {
     const again = run('teardown', '--sandbox', '--name', 'demo', '--yes');
     expect(again.code, again.out).toBe(ExitCode.Success);
     expect(again.out).toContain('Nothing left of deployment "demo": no resource tagged for it');
+
+    // The banner no longer asks to add --sandbox: every command a message prints carries it already.
+    const unknown = run('status', '--sandbox', '--name', 'nothing-here');
+    expect(unknown.code, unknown.out).toBe(ExitCode.Usage);
+    const outputs = [setup, sent, tail, status, teardown, again, unknown].map((r) => r.out).join('\n');
+    expect(outputs).not.toContain('Add --sandbox');
+    const printed = [...outputs.matchAll(/kds-xacct (?:setup|teardown|status|send-test-record|tail-logs) [^`\n]*/g)].map((m) => m[0]);
+    expect(printed.length).toBeGreaterThan(2);
+    for (const command of printed) expect(command).toContain(' --sandbox');
   }, 180_000);
 
   it('tail-logs follows the records that another process sends', async () => {

@@ -209,3 +209,22 @@ describe('the setup wizard in a terminal of 80 columns, answered at the keyboard
     expect(await sandboxResources(sandboxDir(home))).toEqual(await sandboxResources(mkdtempSync(path.join(tmpdir(), 'kds-xacct-fresh-'))));
   });
 });
+
+describe('keys pressed while setup runs, in a terminal of 80 columns', () => {
+  it('echo nothing that would leave a stale line of the steps in flight, and Ctrl-C still stops the run', { timeout: 60_000 }, async () => {
+    const { code, lines, screen } = await runInTerminal(80, ['setup', '--sandbox', '--name', 'demo', '--yes', '--sandbox-speed', '20'], async ({ waitFor, press }) => {
+      await waitFor('stream is CREATING');
+      // A cooked terminal would echo the new line under the live block, which then erases one line short.
+      press(`x${ENTER}`);
+      press(CTRL_C);
+    });
+    expect(code, screen).toBe(ExitCode.Interrupted);
+    expect(lines.filter((line) => /^[\u2800-\u28ff] /.test(line)), screen).toEqual([]);
+    for (const mark of ['✔', '↺']) {
+      const shown = lines.filter((line) => line.startsWith(`${mark} `)).map((line) => line.slice(0, line.indexOf(':')));
+      expect(shown.length, screen).toBeGreaterThan(0);
+      expect(new Set(shown).size, screen).toBe(shown.length);
+    }
+    expect(lines.filter((line) => line.startsWith('Error: ')), screen).toEqual(['Error: Interrupted. What this run created was rolled back.']);
+  });
+});

@@ -55,7 +55,7 @@ describe('send-test-record', () => {
     expect(putCalls(p, 'PutRecord')).toHaveLength(1);
     const result = lastResult(p);
     expect(result.records).toEqual([expect.objectContaining({ id: body.id, shardId: stored[0]!.shardId, sequenceNumber: stored[0]!.sequenceNumber })]);
-    expect(p.harness.reporter.text).toContain(`shard ${stored[0]!.shardId} sequence ${stored[0]!.sequenceNumber}`);
+    expect(p.harness.reporter.text).toContain(`#1 ${stored[0]!.shardId}, id ${body.id}\n     sequence ${stored[0]!.sequenceNumber}`);
   });
 
   it('puts --data with a fixed --partition-key', async () => {
@@ -274,7 +274,7 @@ describe('send-test-record when a whole PutRecords request keeps failing', () =>
     expect(stored).toHaveLength(100);
     expect(result.records.map((r) => r.index)).toEqual(Array.from({ length: 100 }, (_, i) => 500 + i));
     expect(result.records.map((r) => r.sequenceNumber).sort()).toEqual(stored.map((r) => r.sequenceNumber).sort());
-    expect(text).toContain(`#501 shard ${result.records[0]!.shardId} sequence ${result.records[0]!.sequenceNumber}`);
+    expect(text).toMatch(new RegExp(`#501 ${result.records[0]!.shardId}, id \\S+\\n {5}sequence ${result.records[0]!.sequenceNumber}`));
   });
 
   it('lists the entries still pending when a retry request keeps being throttled', async () => {
@@ -315,7 +315,7 @@ describe('send-test-record with every value given as a flag', () => {
     expect(await h.run('send-test-record', ...producerFlags)).toBe(ExitCode.Success);
     const stored = p.cloud.streamRecords(PRODUCER, REGION, STREAM);
     expect(stored).toHaveLength(1);
-    expect(h.reporter.text).toContain(`shard ${stored[0]!.shardId} sequence ${stored[0]!.sequenceNumber}`);
+    expect(h.reporter.text).toMatch(new RegExp(`#1 ${stored[0]!.shardId}, id \\S+\\n {5}sequence ${stored[0]!.sequenceNumber}`));
     expect((h.reporter.results.at(-1) as { deployment?: string }).deployment).toBeUndefined();
   });
 

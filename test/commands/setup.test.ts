@@ -318,6 +318,17 @@ describe('dry run', () => {
     const [result] = world.harness.reporter.results as Array<{ plan: Array<{ step: string; action: string }> }>;
     expect(Object.fromEntries(result!.plan.map((p) => [p.step, p.action]))).toMatchObject({ stream: 'adopt', 'stream-encryption': 'create', 'kms-key': 'create', 'event-source-mapping': 'create' });
   });
+
+  it('sets the titles off by two spaces after the widest action the plan uses, so that they keep the room', async () => {
+    world = twoAccounts();
+    const planText = () => world.harness.reporter.text.split('\n').filter((l) => /^ {2}\S/.test(l));
+    expect(await world.setup('--name', 'orders', '--dry-run')).toBe(ExitCode.Success);
+    expect(planText()).toContain('  create  stream orders-stream');
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    world.harness.reporter.lines.length = 0;
+    expect(await world.setup('--name', 'orders', '--dry-run')).toBe(ExitCode.Success);
+    expect(planText()).toContain('  already done  stream orders-stream');
+  });
 });
 
 describe('the plan says before anything changes', () => {

@@ -389,7 +389,7 @@ describe('status names the KMS key as it is', () => {
       expect(await world.harness.run('status', '--name', 'clicks')).toBe(ExitCode.Success);
       const report = world.harness.reporter.results.at(-1) as HealthReport;
       expect(report.resources.find((r) => r.step === 'kms-key')).toMatchObject({ origin: 'adopted', title: `the stream's own KMS key ${shown}` });
-      expect(world.harness.reporter.text).toContain(`Stream encryption: KMS with ${keyArn} (the stream's own KMS key ${shown}, kept on teardown)`);
+      expect(world.harness.reporter.text).toContain(`Stream encryption: KMS (the stream's own KMS key ${shown}, kept on teardown)\n  ${keyArn}`);
 
       expect(await world.harness.run('teardown', '--name', 'clicks', '--yes')).toBe(ExitCode.Success);
       expect(world.harness.reporter.text).toContain(`= keep the stream's own KMS key ${shown} (adopted`);

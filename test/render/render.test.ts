@@ -1,6 +1,9 @@
+import { EventEmitter } from 'node:events';
+import xterm from '@xterm/headless';
 import { describe, expect, it } from 'vitest';
 import { StepState, type EngineEvent } from '../../src/engine/types.js';
 import { ExitCode } from '../../src/errors.js';
+import { terminalKeyboard } from '../../src/render/keyboard.js';
 import { createReporter } from '../../src/render/reporter.js';
 import { formatTable } from '../../src/commands/report.js';
 import { formatDuration, wrapWords, type OutputOptions } from '../../src/render/types.js';
@@ -34,6 +37,20 @@ describe('renderers', () => {
     ]);
     expect(stderr.text).toBe('Error: it failed\ndo this\n');
     expect(stdout.text + stderr.text).not.toMatch(/\u001b\[/);
+  });
+
+  it("plain: a rollback's undone step is removed; a teardown's removal, titled by what it does, is done", async () => {
+    const { stdout, reporter } = render({});
+    const r = await reporter;
+    r.event({ type: 'step:undoing', stepId: 'stream', title: 'stream orders-stream', account: 'producer' });
+    r.event({ type: 'step:undone', stepId: 'stream', elapsedMs: 900 });
+    r.event({ type: 'step:started', stepId: 'remove:kms-key', title: 'schedule deletion of KMS key alias/kds-xacct/orders', account: 'producer' });
+    r.event({ type: 'step:undone', stepId: 'remove:kms-key', elapsedMs: 200 });
+    expect(stdout.lines).toEqual([
+      '↺ stream orders-stream [producer]: undoing',
+      '↺ stream orders-stream [producer]: removed 900ms',
+      '↺ schedule deletion of KMS key alias/kds-xacct/orders [producer]: done 200ms',
+    ]);
   });
 
   it('plain is chosen for a terminal when colour is off (NO_COLOR or --no-color)', async () => {
@@ -133,6 +150,10 @@ describe('renderers', () => {
   it('wraps prose at spaces, a plan line under its title column, and a command with shell continuations', () => {
     expect(wrapWords('one two three four', 9)).toBe('one two\nthree\nfour');
     expect(wrapWords('  create   consumer policy statement', 24)).toBe('  create   consumer\n           policy\n           statement');
+    expect(wrapWords('  already done  stream policy statement KdsXacctDemo', 34)).toBe('  already done  stream policy\n                statement\n                KdsXacctDemo');
+    expect(wrapWords('  adopt (kept on teardown)  stream clickstream (encrypted with its own key)', 60)).toBe(
+      '  adopt (kept on teardown)  stream clickstream (encrypted\n                            with its own key)',
+    );
     expect(wrapWords('  kds-xacct tail-logs --name demo --sandbox', 30)).toBe('  kds-xacct tail-logs --name \\\n    demo --sandbox');
   });
 
@@ -155,5 +176,28 @@ describe('renderers', () => {
       'again to use a key of your own.',
     ]);
     expect(stderr.text.startsWith('\u001b[31m\u001b[1mError:\u001b[22m\u001b[39m The stream')).toBe(true);
+  });
+
+  it('tty: holds the keyboard while steps are in flight, so a key pressed then leaves no stale line, and passes Ctrl-C on', async () => {
+    // A cooked terminal echoes what is typed where the cursor is; a raw one hands the keys to the program.
+    let output = '';
+    const input = Object.assign(new EventEmitter(), { raw: false, setRawMode: (raw: boolean) => (input.raw = raw), resume() {}, pause() {} });
+    const type = (keys: string) => (input.raw ? input.emit('data', Buffer.from(keys)) : (output += keys.replace(/\r/g, '\r\n')));
+    let interrupts = 0;
+    const stdout = { columns: 60, rows: 20, write: (text: string) => (output += text) };
+    const r = await createReporter({ stdout, stderr: new Output(), keyboard: terminalKeyboard(input, () => interrupts++), isTTY: true, json: false, color: true, debug: false });
+    r.event({ type: 'step:started', stepId: 'stream', title: 'stream orders-stream', account: 'producer' });
+    r.event({ type: 'step:waiting', stepId: 'stream', detail: 'stream is CREATING' });
+    type('x\r');
+    type('\x03');
+    r.event({ type: 'step:done', stepId: 'stream', state: StepState.Created, elapsedMs: 21_300 });
+    expect(input.raw).toBe(false);
+    r.close(ExitCode.Interrupted);
+    expect(interrupts).toBe(1);
+    const terminal = new xterm.Terminal({ cols: 60, rows: 20, allowProposedApi: true });
+    await new Promise<void>((resolve) => terminal.write(output.replace(/\n/g, '\r\n'), resolve));
+    const buffer = terminal.buffer.active;
+    const screen = Array.from({ length: buffer.length }, (_, i) => buffer.getLine(i)!.translateToString(true)).filter(Boolean);
+    expect(screen).toEqual(['✔ stream orders-stream [producer]: created 21.3s']);
   });
 });

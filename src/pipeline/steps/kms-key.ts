@@ -13,7 +13,7 @@ import { describeStream, kmsKeyTags } from '../lookups.js';
 export function awsManagedKeyError(streamName: string): UserError {
   return new UserError(
     `Stream ${streamName} is encrypted with the AWS managed key alias/aws/kinesis. The policy of an AWS managed key cannot be changed and grants on it cannot name another account, so a consumer in another account can never decrypt its records.`,
-    'Re-encrypt the stream with a customer managed key (aws kinesis start-stream-encryption --encryption-type KMS --key-id <your key>) and pass that key with --kms-key, or use a stream encrypted with a customer managed key.',
+    'Re-encrypt the stream with a customer managed key (`aws kinesis start-stream-encryption --encryption-type KMS --key-id <your key>`) and pass that key with --kms-key, or use a stream encrypted with a customer managed key.',
   );
 }
 
@@ -136,7 +136,7 @@ export function kmsKeyStep(ctx: PipelineContext): Step {
       if (outlive && outlive.days > MAX_KEY_PENDING_DAYS) {
         throw new UserError(
           `KMS key ${outputs.keyId} still decrypts records of stream ${outlive.streamName}, which keeps them for ${outlive.retentionHours} hours: longer than the ${MAX_KEY_PENDING_DAYS}-day maximum waiting period, so deleting the key would make them unreadable. The key was not scheduled for deletion.`,
-          `Keep the key until those records have expired (teardown with --keep-key), or shorten the stream's retention first (aws kinesis decrease-stream-retention-period).`,
+          `Keep the key until those records have expired (run teardown with --keep-key), or shorten the stream's retention first (\`aws kinesis decrease-stream-retention-period\`).`,
         );
       }
       if (outputs.aliasName) await ignoreMissing(() => callAws(step.clock, () => kms.send(new DeleteAliasCommand({ AliasName: outputs.aliasName }))));
