@@ -50,3 +50,11 @@ export interface SessionFactory {
   /** Resolves credentials and calls STS GetCallerIdentity. Throws a UserError that says what to do. */
   connect(profile: string, role: AccountRole, options: ConnectOptions): Promise<AccountSession>;
 }
+
+/**
+ * An AWS CLI command for a message, with the profile and region of the account it acts on, so that
+ * it reaches that account when pasted (the default profile may be another account, or none).
+ */
+export function awsCommand(account: Pick<AccountSession, 'profile' | 'region'>, command: string): string {
+  return `aws ${command} --profile ${account.profile} --region ${account.region}`;
+}

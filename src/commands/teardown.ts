@@ -1,6 +1,6 @@
 import type { Consumer } from '@aws-sdk/client-kinesis';
 import { randomUUID } from 'node:crypto';
-import type { AccountSession } from '../aws/session.js';
+import { awsCommand, type AccountSession } from '../aws/session.js';
 import type { CommandContext } from '../context.js';
 import { exitCodeFor, runSteps, type Leftover } from '../engine/engine.js';
 import { newState, type DeploymentState } from '../engine/state.js';
@@ -49,14 +49,16 @@ function planText(plan: RemovalPlan, accounts: Accounts, keyPendingDays: number,
   }
   // Said once, not on every kept line, where it made each one wrap at 80 columns.
   if (plan.keep.length > 0) lines.push('Adopted resources were not created by kds-xacct and are never deleted.');
-  if (plan.remove.some((p) => p.stepId === STEP.kmsKey)) {
+  const key = plan.remove.find((p) => p.stepId === STEP.kmsKey);
+  if (key) {
+    const restore = awsCommand(accounts.producer, `kms cancel-key-deletion --key-id ${key.outputs.keyId}`);
     lines.push(
-      `\nThe KMS key is scheduled for deletion with a ${keyPendingDays}-day waiting period${outlive && outlive.days >= keyPendingDays ? '' : ' (--key-pending-days)'}. Until then it can be restored with \`aws kms cancel-key-deletion\`; after that, data encrypted with it can never be decrypted again.`,
+      `\nThe KMS key is scheduled for deletion with a ${keyPendingDays}-day waiting period${outlive && outlive.days >= keyPendingDays ? '' : ' (--key-pending-days)'}. Until then it can be restored with \`${restore}\`; after that, data encrypted with it can never be decrypted again.`,
     );
   }
   if (outlive) {
     lines.push(
-      `Stream ${outlive.streamName} is not ours and keeps records for ${outlive.retentionHours} hours. Records written while kds-xacct's key encrypted it stay encrypted with that key after encryption is turned off, so the key ${plan.remove.some((p) => p.stepId === STEP.kmsKey) ? `must outlive them: its deletion waits at least ${outlive.days} days.` : 'is kept.'}`,
+      `Stream ${outlive.streamName} is not ours and keeps records for ${outlive.retentionHours} hours. Records written while kds-xacct's key encrypted it stay encrypted with that key after encryption is turned off, so the key ${key ? `must outlive them: its deletion waits at least ${outlive.days} days.` : 'is kept.'}`,
     );
   }
   return lines.join('\n');
@@ -88,7 +90,7 @@ async function keyDecision(
   }
   if (keep) {
     ctx.reporter.info(
-      `KMS key ${key.outputs.keyArn ?? key.outputs.keyId}${key.outputs.aliasName ? ` (${key.outputs.aliasName})` : ''} is kept${flags.keepKey ? ' (--keep-key)' : ''}. Once it encrypts nothing you need, delete it: \`aws kms schedule-key-deletion --key-id ${key.outputs.keyId} --pending-window-in-days 7\`.`,
+      `KMS key ${key.outputs.keyArn ?? key.outputs.keyId}${key.outputs.aliasName ? ` (${key.outputs.aliasName})` : ''} is kept${flags.keepKey ? ' (--keep-key)' : ''}. Once it encrypts nothing you need, delete it: \`${awsCommand(producer, `kms schedule-key-deletion --key-id ${key.outputs.keyId} --pending-window-in-days 7`)}\`.`,
     );
     delete state.steps[STEP.kmsKey];
   }
@@ -106,7 +108,7 @@ async function keepFailedBatches(ctx: CommandContext, flags: TeardownFlags, stat
   if (count === 0) return;
   delete state.steps[STEP.failureQueue];
   ctx.reporter.warn(
-    `Queue ${queue.outputs.queueName} holds ${count} report(s) of failed batches, so it is kept: ${queue.outputs.queueArn}. Look at them with \`aws sqs receive-message --queue-url ${queue.outputs.queueUrl} --visibility-timeout 0 --max-number-of-messages 10\`; to delete it with the rest, pass --delete-failure-queue.`,
+    `Queue ${queue.outputs.queueName} holds ${count} report(s) of failed batches, so it is kept: ${queue.outputs.queueArn}. Look at them with \`${awsCommand(consumer, `sqs receive-message --queue-url ${queue.outputs.queueUrl} --visibility-timeout 0 --max-number-of-messages 10`)}\`; to delete it with the rest, pass --delete-failure-queue.`,
   );
 }
 

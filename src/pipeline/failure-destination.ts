@@ -1,4 +1,5 @@
 import { GetQueueAttributesCommand, GetQueueUrlCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { awsCommand, type AccountSession } from '../aws/session.js';
 import type { Clock } from '../engine/clock.js';
 import type { FailureDestination } from './config.js';
 import { errorMessage } from '../errors.js';
@@ -57,12 +58,13 @@ export async function readFailedBatches(clock: Clock, sqs: SQSClient, queueUrl: 
  */
 export async function failedBatchesFinding(
   clock: Clock,
-  sqs: SQSClient,
+  consumer: AccountSession,
   where: { queueName: string; streamName: string },
   /** The command that shows the function's recent logs, built to work when pasted. */
   tailLogsCommand: string,
 ): Promise<Finding | undefined> {
   const { queueName, streamName } = where;
+  const { sqs } = consumer.clients;
   const step = STEP.failureQueue;
   let batches: FailedBatches;
   let queueUrl: string | undefined;
@@ -81,6 +83,6 @@ export async function failedBatchesFinding(
     step,
     account: 'consumer',
     message: `${batches.count} failed batch(es) waiting in queue ${queueName}: Lambda gave up on their records${which}`,
-    fix: `find why in the function's logs (\`${tailLogsCommand}\`), re-read those records from stream ${streamName} while it still holds them, then delete the messages (aws sqs purge-queue --queue-url ${queueUrl})`,
+    fix: `find why in the function's logs (\`${tailLogsCommand}\`), re-read those records from stream ${streamName} while it still holds them, then delete the messages (\`${awsCommand(consumer, `sqs purge-queue --queue-url ${queueUrl}`)}\`)`,
   };
 }

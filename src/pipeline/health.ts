@@ -1,7 +1,7 @@
 import { DescribeStreamConsumerCommand, DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { GetEventSourceMappingCommand, GetFunctionConfigurationCommand, ListEventSourceMappingsCommand } from '@aws-sdk/client-lambda';
-import type { AccountRole } from '../aws/session.js';
+import { awsCommand, type AccountRole } from '../aws/session.js';
 import type { Clock } from '../engine/clock.js';
 import { checkNeeds, planSteps } from '../engine/plan.js';
 import type { CheckResult, Outputs, Step } from '../engine/types.js';
@@ -220,17 +220,16 @@ export async function assessHealth(pipeline: PipelineContext, options: HealthOpt
   if (keyRead.ok) {
     const meta = keyRead.value.KeyMetadata;
     setState(STEP.kmsKey, meta?.KeyState);
-    const profile = `--profile ${producer.profile} --region ${producer.region}`;
     if (meta?.KeyState === 'PendingDeletion') {
       add({
         severity: 'error',
         step: STEP.kmsKey,
         account: 'producer',
         message: `KMS key ${meta.KeyId} is scheduled for deletion: the stream's records become unreadable when it is deleted`,
-        fix: `\`aws kms cancel-key-deletion --key-id ${meta.KeyId} ${profile} && aws kms enable-key --key-id ${meta.KeyId} ${profile}\``,
+        fix: `\`${awsCommand(producer, `kms cancel-key-deletion --key-id ${meta.KeyId}`)} && ${awsCommand(producer, `kms enable-key --key-id ${meta.KeyId}`)}\``,
       });
     } else if (meta?.KeyState && meta.KeyState !== 'Enabled') {
-      add({ severity: 'error', step: STEP.kmsKey, account: 'producer', message: `KMS key ${meta.KeyId} is ${meta.KeyState}, not Enabled`, fix: `\`aws kms enable-key --key-id ${meta.KeyId} ${profile}\`` });
+      add({ severity: 'error', step: STEP.kmsKey, account: 'producer', message: `KMS key ${meta.KeyId} is ${meta.KeyState}, not Enabled`, fix: `\`${awsCommand(producer, `kms enable-key --key-id ${meta.KeyId}`)}\`` });
     }
   }
 
@@ -257,7 +256,7 @@ export async function assessHealth(pipeline: PipelineContext, options: HealthOpt
     function: functionRead.ok ? functionRead.value : undefined,
     grantCreatedAt: grant?.CreationDate,
     now: clock.now(),
-    commands: { repair: repairCommand, tailLogs: tailLogsCommand, consumerCliOptions: `--profile ${consumer.profile} --region ${consumer.region}` },
+    commands: { repair: repairCommand, tailLogs: tailLogsCommand, enableMapping: (uuid) => awsCommand(consumer, `lambda update-event-source-mapping --uuid ${uuid} --enabled`) },
   });
   // The mapping's own check already reports a mapping that is disabled or being deleted, as drift.
   const mappingChecked = hasFinding(STEP.esm);
@@ -273,7 +272,7 @@ export async function assessHealth(pipeline: PipelineContext, options: HealthOpt
   }
 
   if (config.failureDestination.kind === 'queue') {
-    const failed = await failedBatchesFinding(clock, consumer.clients.sqs, { queueName: failureQueueName(pipeline.names.deployment), streamName: config.streamName }, tailLogsCommand);
+    const failed = await failedBatchesFinding(clock, consumer, { queueName: failureQueueName(pipeline.names.deployment), streamName: config.streamName }, tailLogsCommand);
     if (failed) add(failed);
   }
 

@@ -37,8 +37,8 @@ export interface SignalInput {
     repair: string;
     /** The command that shows the function's recent errors. */
     tailLogs: string;
-    /** `--profile … --region …` for AWS CLI commands in the consumer account. */
-    consumerCliOptions: string;
+    /** The AWS CLI command that enables the mapping, in the consumer account. */
+    enableMapping(uuid: string): string;
   };
 }
 
@@ -130,7 +130,7 @@ function mappingSignals(input: SignalInput): Signal[] {
   } else if (state === 'Disabled' || state === 'Disabling') {
     // Lambda disables a mapping itself only for a problem it names; a user's change says "User …".
     const byLambda = reason !== undefined && !/user/i.test(reason);
-    const enable = `aws lambda update-event-source-mapping --uuid ${mapping.UUID ?? '<uuid>'} --enabled ${input.commands.consumerCliOptions}`;
+    const enable = input.commands.enableMapping(mapping.UUID ?? '<uuid>');
     signals.push({
       source: 'mapping',
       cause: 'mapping-disabled',

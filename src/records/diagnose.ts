@@ -1,6 +1,6 @@
 import { FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { GetEventSourceMappingCommand, paginateListEventSourceMappings } from '@aws-sdk/client-lambda';
-import type { AccountSession } from '../aws/session.js';
+import { awsCommand, type AccountSession } from '../aws/session.js';
 import type { Clock } from '../engine/clock.js';
 import { awsErrorCode, errorMessage } from '../errors.js';
 import { isErrorLine } from '../logs/record-lines.js';
@@ -114,7 +114,7 @@ export async function diagnose(deps: DiagnoseDeps, target: Undelivered, outcome:
       };
       onFailure = mapping.DestinationConfig?.OnFailure?.Destination;
       if (mapping.State === 'Disabled' || mapping.State === 'Disabling') {
-        hints.push(`The event source mapping is ${mapping.State}, so the function receives nothing. Enable it: \`aws lambda update-event-source-mapping --uuid ${uuid} --enabled\`.`);
+        hints.push(`The event source mapping is ${mapping.State}, so the function receives nothing. Enable it: \`${awsCommand(consumer, `lambda update-event-source-mapping --uuid ${uuid} --enabled`)}\`.`);
       } else if (mapping.State === 'Creating' || mapping.State === 'Enabling' || mapping.State === 'Updating') {
         hints.push(`The event source mapping is still ${mapping.State}; a new mapping can take minutes to start polling. Try again with a longer --timeout.`);
       }

@@ -136,7 +136,7 @@ describe('teardown and the failure queue', () => {
     expect(await world.harness.run('teardown', '--yes', '--name', 'orders')).toBe(ExitCode.Success);
     const text = textSince(from);
     expect(text).toContain(`Queue ${QUEUE} holds 1 report(s) of failed batches, so it is kept: ${QUEUE_ARN}`);
-    expect(text).toContain('aws sqs receive-message --queue-url');
+    expect(text).toMatch(/aws sqs receive-message --queue-url \S+ --visibility-timeout 0 --max-number-of-messages 10 --profile analytics --region eu-west-1/);
     expect(text).toContain('--delete-failure-queue');
     expect(queues().get(QUEUE)!.messages).toHaveLength(1);
     expect(world.cloud.regionState(CONSUMER, REGION)!.functions.size).toBe(0);

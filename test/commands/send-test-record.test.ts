@@ -201,7 +201,7 @@ describe('send-test-record', () => {
     expect(text).toContain(`Event source mapping ${p.esmUuid}: State Disabled`);
     expect(text).toContain('StateTransitionReason: User action');
     expect(text).toContain('LastProcessingResult: No records processed');
-    expect(text).toContain(`aws lambda update-event-source-mapping --uuid ${p.esmUuid} --enabled`);
+    expect(text).toContain(`aws lambda update-event-source-mapping --uuid ${p.esmUuid} --enabled --profile analytics --region eu-west-1`);
     expect(lastResult(p).verify?.diagnostics?.eventSourceMapping?.state).toBe('Disabled');
   });
 

@@ -281,7 +281,8 @@ describe('status finds unhealthy resources', () => {
     expect(code).toBe(ExitCode.Failed);
     const finding = report.findings.find((f) => f.step === 'kms-key');
     expect(finding?.message).toContain('scheduled for deletion');
-    expect(finding?.fix).toContain(`aws kms cancel-key-deletion --key-id ${key.keyId}`);
+    // Pasted, it must reach the producer account whatever the shell's default profile is.
+    expect(finding?.fix).toContain(`aws kms cancel-key-deletion --key-id ${key.keyId} --profile prod --region ${REGION}`);
   });
 
   it('without a state file, checks the default names from the flags', async () => {

@@ -59,6 +59,7 @@ describe('teardown after a full setup', () => {
     const schedule = world.cloud.calls.find((c) => c.command === 'ScheduleKeyDeletion')!;
     expect(schedule.input).toMatchObject({ PendingWindowInDays: 30 });
     expect(world.harness.reporter.text).toContain('30-day waiting period');
+    expect(world.harness.reporter.text).toContain(`\`aws kms cancel-key-deletion --key-id ${(schedule.input as { KeyId: string }).KeyId} --profile prod --region ${REGION}\``);
     expect(world.harness.reporter.events.filter((e) => e.type === 'step:undone').length).toBeGreaterThan(10);
   });
 
@@ -267,7 +268,7 @@ describe('the key of an adopted stream that setup encrypted', () => {
     expect(done).toContain('StopStreamEncryption');
     expect(done).toContain('RevokeGrant');
     expect(done).not.toContain('DeleteAlias');
-    expect(world.harness.reporter.text).toContain(`aws kms schedule-key-deletion --key-id ${keyId}`);
+    expect(world.harness.reporter.text).toContain(`aws kms schedule-key-deletion --key-id ${keyId} --pending-window-in-days 7 --profile prod --region eu-west-1`);
     expect(await world.store.load('clicks')).toBeUndefined();
   });
 

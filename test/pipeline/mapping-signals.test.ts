@@ -10,7 +10,7 @@ const KMS_DENIED = `PROBLEM: KMSAccessDeniedException: User ${ROLE} is not autho
 const commands = {
   repair: 'kds-xacct setup --name orders',
   tailLogs: 'kds-xacct tail-logs --name orders --since 1h --no-follow',
-  consumerCliOptions: '--profile analytics --region eu-west-1',
+  enableMapping: (uuid: string) => `aws lambda update-event-source-mapping --uuid ${uuid} --enabled --profile analytics --region eu-west-1`,
 };
 
 const healthyMapping = { UUID, State: 'Enabled', StateTransitionReason: 'User action', LastProcessingResult: 'OK' };
@@ -153,7 +153,7 @@ describe('readPipelineSignals', () => {
     const given = {
       repair: "kds-xacct setup --name orders --sandbox --state-dir 'my state'",
       tailLogs: "kds-xacct tail-logs --name orders --sandbox --state-dir 'my state' --since 1h --no-follow",
-      consumerCliOptions: '--profile analytics --region eu-west-1',
+      enableMapping: (uuid: string) => `aws lambda update-event-source-mapping --uuid ${uuid} --enabled --profile analytics --region eu-west-1`,
     };
     const situations: Array<Partial<SignalInput>> = [
       { mapping: { ...healthyMapping, State: 'Disabled', StateTransitionReason: 'User action' } },
