@@ -13,11 +13,6 @@ export interface ResolveDeploymentOptions {
    * then `state` is undefined, and profiles and region must come from the flags.
    */
   allowMissingState?: boolean;
-  /**
-   * Without a state file: the accounts a complete teardown recorded, whose profiles and region stand
-   * in for flags that are not given.
-   */
-  formerAccounts?: Record<string, AccountRecord> | undefined;
 }
 
 /** A deployment found from its state file, with a session for each account the caller asked for. */
@@ -26,6 +21,8 @@ export type ResolvedDeployment<R extends AccountRole, S extends DeploymentState 
   state: S;
   /** Where the state file lives (or would live), for messages. */
   stateFile: string;
+  /** Without a state file: when a complete teardown removed it, if one did. */
+  tornDownAt?: string | undefined;
 } & { [K in R]: AccountSession } & { [K in Exclude<AccountRole, R>]?: undefined };
 
 /**
@@ -54,7 +51,17 @@ export async function resolveDeployment<R extends AccountRole>(
   const name = await resolveDeploymentName(ctx);
   const state = await ctx.store.load(name);
   const stateFile = ctx.store.describe(name);
+  // A deployment torn down completely left a record of where it was: its profiles and region stand in for flags not given.
+  const tornDown = state ? undefined : await ctx.store.tornDown(name);
   if (!state && !options.allowMissingState) {
+    if (tornDown) {
+      const { producer, consumer } = tornDown.accounts;
+      const accounts = { producerProfile: producer?.profile, consumerProfile: consumer?.profile, region: producer?.region };
+      throw new UserError(
+        `Deployment "${name}" was torn down at ${tornDown.tornDownAt}: nothing of it is left.`,
+        `Run \`${commandLine(ctx.options, 'setup', { name, accounts })}\` to set it up again.`,
+      );
+    }
     const known = await ctx.store.list();
     throw new UserError(
       `No deployment named "${name}" was found (${stateFile}).` + (known.length > 0 ? ` Known deployments: ${known.join(', ')}.` : ''),
@@ -66,7 +73,7 @@ export async function resolveDeployment<R extends AccountRole>(
 
   const roles = [...new Set(need)];
   const settled = await Promise.allSettled(
-    roles.map((role) => connectAccount(ctx, role, { deployment: name, recorded: state ? state.accounts[role] : profileFlag(ctx, role) ? undefined : options.formerAccounts?.[role] })),
+    roles.map((role) => connectAccount(ctx, role, { deployment: name, recorded: state ? state.accounts[role] : profileFlag(ctx, role) ? undefined : tornDown?.accounts[role] })),
   );
   const failures = settled.flatMap((s, i) => (s.status === 'rejected' ? [{ role: roles[i]!, reason: s.reason as unknown }] : []));
   if (failures.length === 1) throw failures[0]!.reason;
@@ -86,7 +93,7 @@ export async function resolveDeployment<R extends AccountRole>(
   settled.forEach((s, i) => {
     if (s.status === 'fulfilled') sessions[roles[i]!] = s.value;
   });
-  return { name, state, stateFile, ...sessions } as ResolvedDeployment<R, DeploymentState | undefined>;
+  return { name, state, stateFile, tornDownAt: tornDown?.tornDownAt, ...sessions } as ResolvedDeployment<R, DeploymentState | undefined>;
 }
 
 /** `--name`, or the only deployment in the state directory. */

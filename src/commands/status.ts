@@ -7,7 +7,7 @@ import type { PipelineVerdict } from '../pipeline/mapping-signals.js';
 import { assessHealth } from '../pipeline/health.js';
 import { STEP, pipelineContext } from '../pipeline/steps/context.js';
 import { resolveDeployment } from './deployment.js';
-import { commandLine } from './hints.js';
+import { accountFlags, commandLine } from './hints.js';
 import { formatTable } from './report.js';
 
 /**
@@ -26,8 +26,8 @@ export async function runStatus(ctx: CommandContext, _options: Record<string, un
   // Nothing recorded and nothing found: a name that was never deployed (or is spelt wrong), not a deployment to repair.
   if (!deployment.state && report.resources.every((r) => r.status === 'missing' || r.status === 'unchecked' || r.status === 'skipped')) {
     throw new UserError(
-      `There is no deployment "${name}": no state file (${deployment.stateFile}), and none of its resources by their default names in account ${producer.accountId} or ${consumer.accountId} in ${producer.region}.`,
-      `Check --name (and --state-dir if the state lives elsewhere), or run \`${deploymentCommand(ctx, 'setup', name)}\` to create it.`,
+      `There is no deployment "${name}": ${deployment.tornDownAt ? `it was torn down at ${deployment.tornDownAt}` : `no state file (${deployment.stateFile})`}, and none of its resources by their default names in account ${producer.accountId} or ${consumer.accountId} in ${producer.region}.`,
+      `Check --name (and --state-dir if the state lives elsewhere), or run \`${commandLine(ctx.options, 'setup', { name, accounts: accountFlags(producer, consumer) })}\` to create it.`,
     );
   }
   if (!deployment.state) {

@@ -129,7 +129,7 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
   const hasState = (await store.load(name)) !== undefined;
   const tornDown = hasState ? undefined : await store.tornDown(name);
   if (!hasState && !tornDown && (!ctx.options.producerProfile || !ctx.options.consumerProfile)) throw noStateError(ctx, name);
-  const deployment = await resolveDeployment(ctx, ['producer', 'consumer'], { allowMissingState: true, formerAccounts: tornDown?.accounts });
+  const deployment = await resolveDeployment(ctx, ['producer', 'consumer'], { allowMissingState: true });
   const accounts: Accounts = { producer: deployment.producer, consumer: deployment.consumer };
   const { producer, consumer } = accounts;
   // A line per account, as setup shows them: one line for both wraps at 80 columns.

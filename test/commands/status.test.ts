@@ -302,8 +302,20 @@ describe('status finds unhealthy resources', () => {
     expect(text).toContain(
       `There is no deployment "orders": no state file (${world.store.describe('orders')}), and none of its resources by their default names in account ${PRODUCER} or ${CONSUMER} in ${REGION}.`,
     );
-    expect(text).toContain('Check --name (and --state-dir if the state lives elsewhere), or run `kds-xacct setup --name orders` to create it.');
+    expect(text).toContain(
+      'Check --name (and --state-dir if the state lives elsewhere), or run `kds-xacct setup --name orders --producer-profile prod --consumer-profile analytics --region eu-west-1` to create it.',
+    );
     expect(text).not.toContain('Not healthy');
+  });
+
+  it('after a complete teardown, finds the accounts from its record and says when it was torn down', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    expect(await world.harness.run('teardown', '--name', 'orders', '--yes')).toBe(ExitCode.Success);
+    const tornDownAt = new Date(world.clock.now()).toISOString();
+    const { code, text } = await status();
+    expect(code).toBe(ExitCode.Usage);
+    expect(text).toContain(`There is no deployment "orders": it was torn down at ${tornDownAt}, and none of its resources by their default names in account ${PRODUCER} or ${CONSUMER}`);
   });
 
   it('without a state file, reports what is left of a deployment, and what is missing', async () => {

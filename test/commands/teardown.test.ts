@@ -153,6 +153,20 @@ describe('teardown after a full setup', () => {
     expect(commands(world, start)).toEqual([]);
   });
 
+  it('afterwards, send-test-record and tail-logs say the deployment was torn down, with a setup that works when pasted', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    expect(await teardown(world, '--name', 'orders')).toBe(ExitCode.Success);
+    const tornDownAt = new Date(world.clock.now()).toISOString();
+    for (const command of ['send-test-record', 'tail-logs']) {
+      const lines = world.harness.reporter.lines.length;
+      expect(await world.harness.run(command, '--name', 'orders')).toBe(ExitCode.Usage);
+      const error = world.harness.reporter.lines.slice(lines).find((l) => l.level === 'error')!;
+      expect(error.text).toBe(`Deployment "orders" was torn down at ${tornDownAt}: nothing of it is left.`);
+      expect(error.hint).toBe(`Run \`kds-xacct setup --name orders --producer-profile prod --consumer-profile analytics --region ${REGION}\` to set it up again.`);
+    }
+  });
+
   it('a second run with other profiles looks where they lead, not where the first run was', async () => {
     world = twoAccounts();
     expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
