@@ -10,6 +10,7 @@ import { defineTeardownCommand } from './commands/teardown.command.js';
 import { createContext, type Environment, type GlobalOptions } from './context.js';
 import { CommandFailedError, ExitCode, InterruptedError, UserError, awsErrorCode, errorMessage } from './errors.js';
 import { StepError } from './engine/engine.js';
+import type { Clock } from './engine/clock.js';
 import { ensureValid, validateDeploymentName } from './pipeline/validate.js';
 import { createReporter } from './render/reporter.js';
 import type { Reporter } from './render/types.js';
@@ -22,6 +23,8 @@ export interface ProgramRun {
   json: boolean;
   /** The run's one reporter, made on first use. */
   reporter(): Promise<Reporter>;
+  /** The command's clock: the sandbox's under --sandbox. */
+  clock: Clock;
 }
 
 /**
@@ -49,6 +52,7 @@ export function createProgram(environment: Environment, run: ProgramRun): Comman
     } else if (globals.sandboxSpeed !== undefined) {
       throw new UserError('--sandbox-speed only applies to the sandbox.', 'Add --sandbox, or leave out --sandbox-speed.');
     }
+    run.clock = env.clock;
     const reporter = await run.reporter();
     if (env.sandbox) reporter.info(await env.sandbox.banner());
     const runner = await load();
@@ -155,8 +159,9 @@ export function startCli(argv: string[], environment: Environment): CliRun {
           json,
           color: !argv.includes('--no-color') && !environment.env.NO_COLOR,
           debug,
+          now: () => programRun.clock.now(),
         }));
-  const programRun: ProgramRun = { exitCode: ExitCode.Success, json, reporter };
+  const programRun: ProgramRun = { exitCode: ExitCode.Success, json, reporter, clock: environment.clock };
   const program = createProgram(environment, programRun);
 
   const run = async (): Promise<ExitCode> => {

@@ -23,6 +23,10 @@ export class TtyReporter implements Reporter {
 
   constructor(private readonly options: OutputOptions) {}
 
+  private now(): number {
+    return this.options.now?.() ?? Date.now();
+  }
+
   /** Read at every draw, so a resized window is honoured from the next tick. */
   private get columns(): number {
     return (this.options.stdout as { columns?: number }).columns || 80;
@@ -40,7 +44,7 @@ export class TtyReporter implements Reporter {
   }
 
   private draw(): string {
-    const now = Date.now();
+    const now = this.now();
     const entries = [...this.running.values()];
     // Lines scrolled off the top cannot be reached by moving the cursor up, so the block stays within the window.
     const room = Math.max(1, this.rows - 2);
@@ -95,11 +99,11 @@ export class TtyReporter implements Reporter {
     switch (event.type) {
       case 'step:started':
       case 'step:undoing':
-        this.running.set(event.stepId, { title, since: Date.now() });
+        this.running.set(event.stepId, { title, since: this.now() });
         this.redraw();
         break;
       case 'step:waiting':
-        this.running.set(event.stepId, { title, since: this.running.get(event.stepId)?.since ?? Date.now(), detail: event.detail });
+        this.running.set(event.stepId, { title, since: this.running.get(event.stepId)?.since ?? this.now(), detail: event.detail });
         this.redraw();
         break;
       case 'step:done':

@@ -51,6 +51,11 @@ export interface OutputOptions {
   /** False under `--no-color` or `NO_COLOR`. */
   color: boolean;
   debug: boolean;
+  /**
+   * The time on the run's clock (default: the wall clock). Under --sandbox that is the sandbox's faster
+   * time, the time finished lines report, so that a step's live elapsed time does not jump when it ends.
+   */
+  now?: () => number;
 }
 
 export function formatDuration(ms: number): string {

@@ -125,6 +125,19 @@ describe('renderers', () => {
     expect(stdout.text.endsWith('\u001b[1A\r\u001b[J')).toBe(true);
   });
 
+  it("tty: a step's live elapsed time runs on the run's clock (the sandbox's faster time), as its finished line does", async () => {
+    const stdout = Object.assign(new Output(), { columns: 80, rows: 30 });
+    let now = 1_000_000;
+    const r = await createReporter({ stdout, stderr: new Output(), isTTY: true, json: false, color: true, debug: false, now: () => now });
+    r.event({ type: 'step:started', stepId: 'a', title: 'stream orders-stream', account: 'producer' });
+    now += 20_400;
+    r.event({ type: 'step:waiting', stepId: 'a', detail: 'stream is CREATING' });
+    // eslint-disable-next-line no-control-regex
+    const drawn = stdout.text.slice(stdout.text.lastIndexOf('\u001b[J') + 3).replace(/\u001b\[[0-9;]*m/g, '');
+    expect(drawn).toMatch(/stream is CREATING 20\.4s\n$/);
+    r.close(ExitCode.Success);
+  });
+
   it('tty: a finished line too wide gives up part of its title, never its result', async () => {
     const stdout = Object.assign(new Output(), { columns: 50 });
     const r = await createReporter({ stdout, stderr: new Output(), isTTY: true, json: false, color: true, debug: false });
