@@ -85,6 +85,8 @@ function banner(dir: string, speed: number): string {
     `  producer ${producer.accountId} (sandbox), consumer ${consumer.accountId} (sandbox), ${SANDBOX_REGION}`,
     `  AWS's waiting runs ${speed}x faster than real time. Kept in:`,
     `  ${dir}`,
+    // Hints name the AWS CLI for fixes only it can make; the sandbox cannot answer it.
+    '  An `aws …` command in a hint reaches AWS, not these accounts.',
   ].join('\n');
 }
 

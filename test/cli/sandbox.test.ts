@@ -57,6 +57,8 @@ describe('kds-xacct --sandbox, as a new user runs it', () => {
     const { run } = freshMachine();
     const setup = run('setup', '--sandbox', '--name', 'demo', '--yes');
     expect(setup.out).toContain('SANDBOX: two simulated AWS accounts on this machine. Nothing here reaches AWS.');
+    // Hints can name the AWS CLI, which the sandbox cannot answer: the banner says so.
+    expect(setup.out).toContain('An `aws …` command in a hint reaches AWS, not these accounts.');
     expect(setup.code, setup.out).toBe(ExitCode.Success);
     expect(setup.out).toContain('kds-xacct send-test-record --name demo --sandbox --verify');
 
