@@ -22,7 +22,7 @@ export async function runStatus(ctx: CommandContext, _options: Record<string, un
   const state = deployment.state ?? newState(name, 'setup', new Date(environment.clock.now()));
   const config = configFromState(state, consumer.accountId);
   const pipeline = pipelineContext({ config, producer, consumer, previous: state });
-  const report = await assessHealth(pipeline, { clock: environment.clock, repairCommand: deploymentCommand(ctx, 'setup', name), tailLogsCommand: `${deploymentCommand(ctx, 'tail-logs', name)} --since 1h --no-follow` });
+  const report = await assessHealth(pipeline, { clock: environment.clock, repairCommand: deploymentCommand(ctx, 'setup', name), tailLogsCommand: (since) => `${deploymentCommand(ctx, 'tail-logs', name)} --since ${since} --no-follow` });
   // Nothing recorded and nothing found: a name that was never deployed (or is spelt wrong), not a deployment to repair.
   if (!deployment.state && report.resources.every((r) => r.status === 'missing' || r.status === 'unchecked' || r.status === 'skipped')) {
     throw new UserError(

@@ -60,8 +60,8 @@ export async function failedBatchesFinding(
   clock: Clock,
   consumer: AccountSession,
   where: { queueName: string; streamName: string },
-  /** The command that shows the function's recent logs, built to work when pasted. */
-  tailLogsCommand: string,
+  /** The command that shows the function's logs since a duration ago, built to work when pasted. */
+  tailLogsCommand: (since: string) => string,
 ): Promise<Finding | undefined> {
   const { queueName, streamName } = where;
   const { sqs } = consumer.clients;
@@ -83,6 +83,15 @@ export async function failedBatchesFinding(
     step,
     account: 'consumer',
     message: `${batches.count} failed batch(es) waiting in queue ${queueName}: Lambda gave up on their records${which}`,
-    fix: `find why in the function's logs (\`${tailLogsCommand}\`), re-read those records from stream ${streamName} while it still holds them, then delete the messages (\`${awsCommand(consumer, `sqs purge-queue --queue-url ${queueUrl}`)}\`)`,
+    fix: `find why in the function's logs (\`${tailLogsCommand(logsSince(oldest?.timestamp, clock.now()))}\`), re-read those records from stream ${streamName} while it still holds them, then delete the messages (\`${awsCommand(consumer, `sqs purge-queue --queue-url ${queueUrl}`)}\`)`,
   };
+}
+
+/**
+ * How far back the logs must go to show why a batch failed: past the report's time, by whole hours
+ * with one to spare, since Lambda retried the batch before it gave up (a report can be 14 days old).
+ */
+function logsSince(reportedAt: string | undefined, now: number): string {
+  const at = Date.parse(reportedAt ?? '');
+  return Number.isNaN(at) ? '1h' : `${Math.max(0, Math.ceil((now - at) / 3_600_000)) + 1}h`;
 }

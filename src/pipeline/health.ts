@@ -19,8 +19,8 @@ export interface HealthOptions {
   clock: Clock;
   /** The setup command line that repairs this deployment, quoted in fixes. */
   repairCommand: string;
-  /** The tail-logs command line that shows this deployment's function errors, quoted in fixes. */
-  tailLogsCommand: string;
+  /** The tail-logs command line that shows this deployment's function errors since a duration ago (e.g. "1h"), quoted in fixes. */
+  tailLogsCommand: (since: string) => string;
 }
 
 type Read<T> = { ok: true; value: T } | { ok: false; missing: boolean; error: unknown };
@@ -256,7 +256,7 @@ export async function assessHealth(pipeline: PipelineContext, options: HealthOpt
     function: functionRead.ok ? functionRead.value : undefined,
     grantCreatedAt: grant?.CreationDate,
     now: clock.now(),
-    commands: { repair: repairCommand, tailLogs: tailLogsCommand, enableMapping: (uuid) => awsCommand(consumer, `lambda update-event-source-mapping --uuid ${uuid} --enabled`) },
+    commands: { repair: repairCommand, tailLogs: tailLogsCommand('1h'), enableMapping: (uuid) => awsCommand(consumer, `lambda update-event-source-mapping --uuid ${uuid} --enabled`) },
   });
   // The mapping's own check already reports a mapping that is disabled or being deleted, as drift.
   const mappingChecked = hasFinding(STEP.esm);

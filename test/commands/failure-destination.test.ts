@@ -94,7 +94,10 @@ describe('the on-failure destination setup makes', () => {
     expect(text).toContain(`1 failed batch(es) waiting in queue ${QUEUE}`);
     expect(text).toContain(`shardId-000000000000 sequence numbers ${sequenceNumber} to ${sequenceNumber}`);
     expect(text).toContain('RetryAttemptsExhausted');
-    expect(report.findings[0]!.fix).toMatch(/^find why in the function's logs \(`kds-xacct tail-logs --name orders --since 1h --no-follow`\), re-read those records from stream orders-stream /);
+    // The logs reach back past the report, by whole hours with one to spare: Lambda retried before it gave up.
+    expect(report.findings[0]!.fix).toMatch(/^find why in the function's logs \(`kds-xacct tail-logs --name orders --since [12]h --no-follow`\), re-read those records from stream orders-stream /);
+    world.clock.advance(3 * 86_400_000);
+    expect((await status()).report.findings[0]!.fix).toMatch(/`kds-xacct tail-logs --name orders --since 7[34]h --no-follow`/);
     // Looking does not take the report away from whoever processes the queue.
     expect(queues().get(QUEUE)!.messages).toHaveLength(1);
   });
