@@ -291,27 +291,35 @@ export type LockAttempt = { release: () => Promise<void> } | { heldBy?: LockHold
  */
 export async function takeLockFile(fs: StateFs, file: string, command: string, isAlive: (pid: number) => boolean = processIsAlive): Promise<LockAttempt> {
   const holder: LockHolder = { pid: process.pid, host: hostname(), command, startedAt: new Date().toISOString() };
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      await fs.writeFile(file, JSON.stringify(holder) + '\n', { mode: 0o600, flag: 'wx' });
-      return {
-        release: async () => {
-          await fs.unlink(file).catch(() => undefined);
-        },
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  // The lock appears whole, by a hard link to a file already written: created empty and then written
+  // (open with 'wx'), another run could read it in between, judge it half-written by a crash and break it.
+  const ready = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.new`;
+  await fs.writeFile(ready, JSON.stringify(holder) + '\n', { mode: 0o600, flag: 'wx' });
+  try {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        await fs.link(ready, file);
+        return {
+          release: async () => {
+            await fs.unlink(file).catch(() => undefined);
+          },
+        };
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      const seen = await fs.readFile(file, 'utf8').catch((error: unknown) => {
+        if (isMissing(error)) return undefined;
+        throw error;
+      });
+      if (seen === undefined) continue;
+      const other = parseHolder(seen);
+      if (other && (other.host !== holder.host || isAlive(other.pid))) return { heldBy: other };
+      await breakStaleLock(fs, file, seen);
     }
-    const seen = await fs.readFile(file, 'utf8').catch((error: unknown) => {
-      if (isMissing(error)) return undefined;
-      throw error;
-    });
-    if (seen === undefined) continue;
-    const other = parseHolder(seen);
-    if (other && (other.host !== holder.host || isAlive(other.pid))) return { heldBy: other };
-    await breakStaleLock(fs, file, seen);
+    return {};
+  } finally {
+    await fs.unlink(ready).catch(() => undefined);
   }
-  return {};
 }
 
 /**
@@ -331,7 +339,7 @@ async function breakStaleLock(fs: StateFs, file: string, stale: string): Promise
   await fs.unlink(aside).catch(() => undefined);
 }
 
-/** The holder a lock file names, or undefined when it is half-written by a run that crashed. */
+/** The holder a lock file names, or undefined when it cannot be read (corrupt, or left half-written by an older kds-xacct that crashed). */
 function parseHolder(text: string): LockHolder | undefined {
   try {
     const holder = JSON.parse(text) as LockHolder;

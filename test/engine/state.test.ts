@@ -132,6 +132,24 @@ describe('deployment lock', () => {
     expect((await fs.readdir(dir)).filter((f) => f.endsWith('.stale'))).toEqual([]);
   });
 
+  it('gives the lock to one of two runs even when writing a file is slow: no run sees a lock without its holder', async () => {
+    // Creating a file and writing its content are two steps: here another run gets in between every time.
+    const slow: StateFs = {
+      ...fs,
+      readdir: (d) => fs.readdir(d),
+      writeFile: async (file, data, options) => {
+        await fs.writeFile(file, '', options);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        await fs.writeFile(file, data);
+      },
+    };
+    const [a, b] = [new FileStateStore(dir, { fs: slow }), new FileStateStore(dir, { fs: slow })];
+    const attempts = await Promise.allSettled([a.lock('orders', 'setup'), b.lock('orders', 'teardown')]);
+    expect(attempts.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect(String((attempts.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason)).toMatch(/locked by another run/);
+    expect((await fs.readdir(dir)).filter((f) => !f.endsWith('.lock'))).toEqual([]);
+  });
+
   it('retires a torn-down deployment: the state file goes, a record of the teardown stays, and no listing shows it', async () => {
     const store = new FileStateStore(dir);
     await store.save(sample());
