@@ -7,7 +7,7 @@ import type { PipelineVerdict } from '../pipeline/mapping-signals.js';
 import { assessHealth } from '../pipeline/health.js';
 import { STEP, pipelineContext } from '../pipeline/steps/context.js';
 import { resolveDeployment } from './deployment.js';
-import { accountFlags, commandLine } from './hints.js';
+import { accountFlags, commandLine, suggestCommand } from './hints.js';
 import { formatTable } from './report.js';
 
 /**
@@ -22,7 +22,9 @@ export async function runStatus(ctx: CommandContext, _options: Record<string, un
   const state = deployment.state ?? newState(name, 'setup', new Date(environment.clock.now()));
   const config = configFromState(state, consumer.accountId);
   const pipeline = pipelineContext({ config, producer, consumer, previous: state });
-  const report = await assessHealth(pipeline, { clock: environment.clock, repairCommand: deploymentCommand(ctx, 'setup', name), tailLogsCommand: (since) => `${deploymentCommand(ctx, 'tail-logs', name)} --since ${since} --no-follow` });
+  // setup starts again from the answers the state file recorded: the name is all it needs.
+  const suggest = suggestCommand(ctx.options, name);
+  const report = await assessHealth(pipeline, { clock: environment.clock, repairCommand: suggest('setup'), tailLogsCommand: (since) => suggest('tail-logs', ['--since', since, '--no-follow']) });
   // Nothing recorded and nothing found: a name that was never deployed (or is spelt wrong), not a deployment to repair.
   if (!deployment.state && report.resources.every((r) => r.status === 'missing' || r.status === 'unchecked' || r.status === 'skipped')) {
     throw new UserError(
@@ -40,11 +42,6 @@ export async function runStatus(ctx: CommandContext, _options: Record<string, un
   const problems = report.findings.filter((f) => f.severity === 'error').length;
   reporter.error(`Deployment "${name}" is not healthy: ${problems} problem(s) to fix.`);
   return ExitCode.Failed;
-}
-
-/** A command on this deployment: setup, for one, starts again from the answers its state file recorded. */
-function deploymentCommand(ctx: CommandContext, command: 'setup' | 'tail-logs', name: string): string {
-  return commandLine(ctx.options, command, { name });
 }
 
 const statusWords: Record<HealthReport['resources'][number]['status'], string> = {
