@@ -22,14 +22,15 @@ export async function runStatus(ctx: CommandContext, _options: Record<string, un
   const state = deployment.state ?? newState(name, 'setup', new Date(environment.clock.now()));
   const config = configFromState(state, consumer.accountId);
   const pipeline = pipelineContext({ config, producer, consumer, previous: state });
-  // setup starts again from the answers the state file recorded: the name is all it needs.
   const suggest = suggestCommand(ctx.options, name);
-  const report = await assessHealth(pipeline, { clock: environment.clock, repairCommand: suggest('setup'), tailLogsCommand: (since) => suggest('tail-logs', ['--since', since, '--no-follow']) });
+  // setup starts again from the answers a state file recorded; without one, it needs the accounts.
+  const setup = commandLine(ctx.options, 'setup', { name, ...(!deployment.state && { accounts: accountFlags(producer, consumer) }) });
+  const report = await assessHealth(pipeline, { clock: environment.clock, repairCommand: setup, tailLogsCommand: (since) => suggest('tail-logs', ['--since', since, '--no-follow']) });
   // Nothing recorded and nothing found: a name that was never deployed (or is spelt wrong), not a deployment to repair.
   if (!deployment.state && report.resources.every((r) => r.status === 'missing' || r.status === 'unchecked' || r.status === 'skipped')) {
     throw new UserError(
       `There is no deployment "${name}": ${deployment.tornDownAt ? `it was torn down at ${deployment.tornDownAt}` : `no state file (${deployment.stateFile})`}, and none of its resources by their default names in account ${producer.accountId} or ${consumer.accountId} in ${producer.region}.`,
-      `Check --name (and --state-dir if the state lives elsewhere), or run \`${commandLine(ctx.options, 'setup', { name, accounts: accountFlags(producer, consumer) })}\` to create it.`,
+      `Check --name (and --state-dir if the state lives elsewhere), or run \`${setup}\` to create it.`,
     );
   }
   if (!deployment.state) {

@@ -326,6 +326,8 @@ describe('status finds unhealthy resources', () => {
     expect(code).toBe(ExitCode.Failed);
     expect(report.resources.find((r) => r.step === 'function')).toMatchObject({ status: 'missing' });
     expect(report.resources.find((r) => r.step === 'stream')).toMatchObject({ status: 'ok', origin: 'created' });
+    // No state file will give the repair its accounts: the command printed carries them.
+    expect(report.findings.find((f) => f.step === 'function')?.fix).toContain('`kds-xacct setup --name orders --producer-profile prod --consumer-profile analytics --region eu-west-1`');
   });
 });
 
