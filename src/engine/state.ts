@@ -341,12 +341,8 @@ async function breakStaleLock(fs: StateFs, file: string, stale: string): Promise
 
 /** The holder a lock file names, or undefined when it cannot be read (corrupt, or left half-written by an older kds-xacct that crashed). */
 function parseHolder(text: string): LockHolder | undefined {
-  try {
-    const holder = JSON.parse(text) as LockHolder;
-    return typeof holder.pid === 'number' ? holder : undefined;
-  } catch {
-    return undefined;
-  }
+  const holder = parseJson(text) as Partial<LockHolder> | null | undefined;
+  return typeof holder?.pid === 'number' ? (holder as LockHolder) : undefined;
 }
 
 /** Keeps state in memory: for the benchmark, where file I/O would blur virtual time. */
