@@ -99,6 +99,14 @@ export interface StateStore {
 
 const isMissing = (error: unknown) => (error as NodeJS.ErrnoException)?.code === 'ENOENT';
 
+/** A file's text, or undefined when there is no such file. */
+function readIfExists(fs: StateFs, file: string): Promise<string | undefined> {
+  return fs.readFile(file, 'utf8').catch((error: unknown) => {
+    if (isMissing(error)) return undefined;
+    throw error;
+  });
+}
+
 function processIsAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -135,13 +143,8 @@ export class FileStateStore implements StateStore {
 
   async load(name: string): Promise<DeploymentState | undefined> {
     const file = this.describe(name);
-    let text: string;
-    try {
-      text = await this.fs.readFile(file, 'utf8');
-    } catch (error) {
-      if (isMissing(error)) return undefined;
-      throw error;
-    }
+    const text = await readIfExists(this.fs, file);
+    if (text === undefined) return undefined;
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -188,10 +191,7 @@ export class FileStateStore implements StateStore {
   }
 
   async tornDown(name: string): Promise<TornDownRecord | undefined> {
-    const text = await this.fs.readFile(this.tombstone(name), 'utf8').catch((error: unknown) => {
-      if (isMissing(error)) return undefined;
-      throw error;
-    });
+    const text = await readIfExists(this.fs, this.tombstone(name));
     if (text === undefined) return undefined;
     // Only a convenience (it saves passing the profiles again): one that cannot be read counts as none.
     const record = parseJson(text) as Partial<TornDownRecord> | undefined;
@@ -307,10 +307,7 @@ export async function takeLockFile(fs: StateFs, file: string, command: string, i
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
-      const seen = await fs.readFile(file, 'utf8').catch((error: unknown) => {
-        if (isMissing(error)) return undefined;
-        throw error;
-      });
+      const seen = await readIfExists(fs, file);
       if (seen === undefined) continue;
       const other = parseHolder(seen);
       if (other && (other.host !== holder.host || isAlive(other.pid))) return { heldBy: other };
