@@ -3,7 +3,7 @@ import { sessionFactory, type CommandContext } from '../context.js';
 import type { AccountRecord, DeploymentState } from '../engine/state.js';
 import { UserError } from '../errors.js';
 import { STEP } from '../pipeline/steps/context.js';
-import { commandLine } from './hints.js';
+import { accountFlags, commandLine } from './hints.js';
 
 const FLAG: Record<AccountRole, string> = { producer: '--producer-profile', consumer: '--consumer-profile' };
 
@@ -55,8 +55,7 @@ export async function resolveDeployment<R extends AccountRole>(
   const tornDown = state ? undefined : await ctx.store.tornDown(name);
   if (!state && !options.allowMissingState) {
     if (tornDown) {
-      const { producer, consumer } = tornDown.accounts;
-      const accounts = { producerProfile: producer?.profile, consumerProfile: consumer?.profile, region: producer?.region };
+      const accounts = accountFlags(tornDown.accounts.producer, tornDown.accounts.consumer);
       throw new UserError(
         `Deployment "${name}" was torn down at ${tornDown.tornDownAt}: nothing of it is left.`,
         `Run \`${commandLine(ctx.options, 'setup', { name, accounts })}\` to set it up again.`,

@@ -21,9 +21,9 @@ export interface AccountFlags {
   region?: string | undefined;
 }
 
-/** The flags that reach the accounts a run reached. */
-export function accountFlags(producer: { profile: string; region: string }, consumer: { profile: string }): AccountFlags {
-  return { producerProfile: producer.profile, consumerProfile: consumer.profile, region: producer.region };
+/** The flags that reach the accounts a run reached (or a record names; one it lacks becomes a placeholder). */
+export function accountFlags(producer: { profile: string; region: string } | undefined, consumer: { profile: string } | undefined): AccountFlags {
+  return { producerProfile: producer?.profile, consumerProfile: consumer?.profile, region: producer?.region };
 }
 
 export interface CommandLineOptions {
