@@ -13,6 +13,11 @@ export interface ResolveDeploymentOptions {
    * then `state` is undefined, and profiles and region must come from the flags.
    */
   allowMissingState?: boolean;
+  /**
+   * With `allowMissingState`: the error when neither a state file, nor the record of a teardown, nor
+   * both profile flags say which accounts to look in (rather than the first missing profile's).
+   */
+  unknownAccounts?: (name: string) => Error;
 }
 
 /** A deployment found from its state file, with a session for each account the caller asked for. */
@@ -53,6 +58,7 @@ export async function resolveDeployment<R extends AccountRole>(
   const stateFile = ctx.store.describe(name);
   // A deployment torn down completely left a record of where it was: its profiles and region stand in for flags not given.
   const tornDown = state ? undefined : await ctx.store.tornDown(name);
+  if (!state && !tornDown && options.unknownAccounts && (!profileFlag(ctx, 'producer') || !profileFlag(ctx, 'consumer'))) throw options.unknownAccounts(name);
   if (!state && !options.allowMissingState) {
     if (tornDown) {
       const accounts = accountFlags(tornDown.accounts.producer, tornDown.accounts.consumer);

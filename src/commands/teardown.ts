@@ -23,7 +23,7 @@ import {
   type Removable,
   type RemovalPlan,
 } from '../pipeline/teardown.js';
-import { resolveDeployment, resolveDeploymentName } from './deployment.js';
+import { resolveDeployment } from './deployment.js';
 import { commandLine } from './hints.js';
 import { describeStepError, formatTable, leftoverLines } from './report.js';
 
@@ -125,11 +125,8 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
     throw new UserError(`teardown deletes resources and needs a confirmation, ${why}.`, 'Pass --yes to delete unattended.');
   }
 
-  const name = await resolveDeploymentName(ctx);
-  const hasState = (await store.load(name)) !== undefined;
-  const tornDown = hasState ? undefined : await store.tornDown(name);
-  if (!hasState && !tornDown && (!ctx.options.producerProfile || !ctx.options.consumerProfile)) throw noStateError(ctx, name);
-  const deployment = await resolveDeployment(ctx, ['producer', 'consumer'], { allowMissingState: true });
+  const deployment = await resolveDeployment(ctx, ['producer', 'consumer'], { allowMissingState: true, unknownAccounts: (name) => noStateError(ctx, name) });
+  const { name, tornDownAt } = deployment;
   const accounts: Accounts = { producer: deployment.producer, consumer: deployment.consumer };
   const { producer, consumer } = accounts;
   // A line per account, as setup shows them: one line for both wraps at 80 columns.
@@ -142,8 +139,8 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
     const discovered = !state;
     if (!state) {
       reporter.info(
-        tornDown
-          ? `Deployment "${name}" was torn down at ${tornDown.tornDownAt}: looking again for anything tagged for it (or named for it).`
+        tornDownAt
+          ? `Deployment "${name}" was torn down at ${tornDownAt}: looking again for anything tagged for it (or named for it).`
           : `No state file for deployment "${name}": looking for its resources by their tags and names.`,
       );
     }
@@ -184,11 +181,11 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
       if (discovered) {
         const where = `in account ${producer.accountId} or ${consumer.accountId} in ${producer.region}`;
         reporter.info(
-          tornDown
+          tornDownAt
             ? `Nothing left of deployment "${name}": no resource tagged for it (or named for it) is ${where}.`
             : `Nothing to tear down: no state file for deployment "${name}" (${store.describe(name)}), and no resource tagged for it (or named for it) ${where}.`,
         );
-        reporter.result({ deployment: name, outcome: 'nothing-found', ...(tornDown && { tornDownAt: tornDown.tornDownAt }), removed: [], kept: plan.keep.map(leftoverOf), remaining: [] });
+        reporter.result({ deployment: name, outcome: 'nothing-found', ...(tornDownAt && { tornDownAt }), removed: [], kept: plan.keep.map(leftoverOf), remaining: [] });
         return ExitCode.Success;
       }
       if (plan.unknown.length === 0) await retire();
