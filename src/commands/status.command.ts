@@ -6,7 +6,7 @@ export function defineStatusCommand(program: Command, action: CommandAction): Co
     .command('status')
     .summary("check every resource of a deployment, and what Lambda reports about reading the stream")
     .description(
-      "Report, per account and resource, whether it exists and is healthy: states, encryption, drift in our policy statements, inline policy and grant (compared exactly with what setup writes), and AWS's own signals: the event source mapping's state and last processing result (for example PROBLEM: Cannot access stream, or a KMS access problem) and the function's state and last update. Each problem comes with a one-line fix. Exit 0 when healthy, 1 when not.",
+      "Report, per account and resource, whether it exists and is healthy: states, encryption, drift in our policy statements, inline policy and grant (compared exactly with what setup writes), and AWS's own signals: the event source mapping's state and last processing result (for example PROBLEM: Cannot access stream, or a KMS access problem) and the function's state and last update. Each problem comes with a one-line fix. Exit 0 when healthy, 1 when not, 2 when there is no such deployment.",
     )
     .addHelpText(
       'after',
