@@ -60,6 +60,19 @@ export function esmStep(ctx: PipelineContext): Step {
         onRetry: step.progress,
       },
     );
+  /**
+   * Where a new mapping starts. Not LATEST for an adopted stream unless asked: a mapping can take minutes
+   * to start polling once Enabled, and LATEST misses what is put meanwhile (Lambda developer guide, Kinesis
+   * polling and stream starting position). AT_TIMESTAMP at the start of setup skips the stream's history
+   * and misses nothing, even when a resumed run creates the mapping later: that is when the state file was
+   * made, by the deployment's first setup run.
+   */
+  const startingPosition = (step: StepContext) => {
+    const position = config.esm.startingPosition ?? (step.outputsOf(STEP.stream).origin === 'adopted' ? 'AT_TIMESTAMP' : 'TRIM_HORIZON');
+    if (position !== 'AT_TIMESTAMP') return { StartingPosition: position };
+    const from = config.esm.startingPositionTimestamp ?? ctx.previous.createdAt;
+    return { StartingPosition: position, StartingPositionTimestamp: new Date(from) };
+  };
   const destination = failureDestinationArn(ctx);
   /** The settings an existing mapping can be brought back to (the starting position is fixed at creation). */
   const settings = {
@@ -112,7 +125,6 @@ export function esmStep(ctx: PipelineContext): Step {
         );
         if (updated) return { uuid: existing.UUID!, eventSourceArn: consumerArn, functionName: config.functionName };
       }
-      const streamAdopted = step.outputsOf(STEP.stream).origin === 'adopted';
       try {
         const out = await callAws(
           step.clock,
@@ -121,7 +133,7 @@ export function esmStep(ctx: PipelineContext): Step {
               new CreateEventSourceMappingCommand({
                 FunctionName: config.functionName,
                 EventSourceArn: consumerArn,
-                StartingPosition: config.esm.startingPosition ?? (streamAdopted ? 'LATEST' : 'TRIM_HORIZON'),
+                ...startingPosition(step),
                 ...settings,
                 Tags: names.tags,
               }),
