@@ -62,8 +62,9 @@ export const defaultLatency: LatencyModel = {
   esmDelete: 20_000,
   // Lambda developer guide, "Process Amazon Kinesis Data Streams records with Lambda", polling and stream
   // starting position: "During event source mapping creation, it may take several minutes to start polling
-  // events from the stream." No typical figure is given; half a minute after Enabled, short of the grant.
-  esmPollingStart: 30_000,
+  // events from the stream." That is the worst case and no typical figure is given: five seconds, so that
+  // right after setup the first reads still come before a new grant is in effect (see grantPropagation).
+  esmPollingStart: 5_000,
   // Resource policies are eventually consistent like IAM; assume the same order of magnitude, a bit less.
   policyPropagation: 5_000,
   // CreateGrant API reference: "there might be a brief delay, usually less than five minutes, until the grant

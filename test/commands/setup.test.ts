@@ -79,7 +79,7 @@ describe('a new KMS grant', () => {
     const lambda = new LambdaClient({ region: REGION, credentials: world.cloud.credentialsFor(CONSUMER) });
     const kinesis = new KinesisClient({ region: REGION, credentials: world.cloud.credentialsFor(PRODUCER) });
     await kinesis.send(new PutRecordCommand({ StreamName: 'orders-stream', PartitionKey: 'k', Data: new TextEncoder().encode('{"first":true}') }));
-    await world.clock.sleep(2 * world.cloud.latency.esmDelivery);
+    await world.clock.sleep(world.cloud.latency.esmPollingStart + 2 * world.cloud.latency.esmDelivery);
     expect((await lambda.send(new GetEventSourceMappingCommand({ UUID: uuid }))).LastProcessingResult).toMatch(/^PROBLEM: KMSAccessDeniedException: User arn:aws:iam::222222222222:role\/kds-xacct-orders-consumer is not authorized to decrypt records in stream /);
     const logs = () => world.cloud.logEvents(CONSUMER, REGION, '/aws/lambda/orders-consumer');
     expect((await logs()).some((e) => e.message.includes('first'))).toBe(false);
