@@ -841,6 +841,71 @@ describe('a mapping made by hand on our function and consumer', () => {
   });
 });
 
+describe('mappings that are not ours', () => {
+  const lambdaOf = (w: ReturnType<typeof twoAccounts>) => new LambdaClient({ region: REGION, credentials: w.cloud.credentialsFor(CONSUMER) });
+  /** A setup stopped before its mapping: everything else is ours and recorded. */
+  const setUpWithoutMapping = async () => {
+    world = twoAccounts();
+    world.cloud.failOn({ command: 'CreateEventSourceMapping' }, { code: 'ServiceException', message: 'boom' });
+    expect(await world.setup('--name', 'orders', '--no-rollback')).toBe(ExitCode.Failed);
+    world.clock.advance(60_000);
+    return (await world.store.load('orders'))!;
+  };
+
+  it('a mapping with another UUID than the recorded one is not ours: refused unless adopted, and then kept as it is', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    const state = (await world.store.load('orders'))!;
+    const ours = state.steps['event-source-mapping']!.outputs.uuid!;
+    await lambdaOf(world).send(new DeleteEventSourceMappingCommand({ UUID: ours }));
+    world.clock.advance(world.cloud.latency.esmDelete);
+    const consumerArn = state.steps['efo-consumer']!.outputs.consumerArn!;
+    const theirs = await lambdaOf(world).send(new CreateEventSourceMappingCommand({ FunctionName: 'orders-consumer', EventSourceArn: consumerArn, StartingPosition: 'LATEST', BatchSize: 7 }));
+    world.clock.advance(world.cloud.latency.esmCreate);
+
+    const before = world.cloud.calls.length;
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Usage);
+    expect(world.harness.reporter.text).toContain(`Event source mapping ${theirs.UUID} (orders-consumer ← orders-${CONSUMER}-efo) already exists but was not created by kds-xacct for deployment "orders".`);
+    expect(world.cloud.calls.slice(before).filter((c) => c.mutating)).toEqual([]);
+
+    expect(await world.setup('--name', 'orders', '--adopt'), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect((await world.store.load('orders'))!.steps['event-source-mapping']).toMatchObject({ origin: 'adopted', outputs: { uuid: theirs.UUID } });
+    expect((await lambdaOf(world).send(new GetEventSourceMappingCommand({ UUID: theirs.UUID }))).BatchSize).toBe(7);
+  });
+
+  it('the UUID a ResourceConflictException names is not taken as ours without our tags or the state file', async () => {
+    const state = await setUpWithoutMapping();
+    // Someone's mapping of our function on the stream itself, which the check on the consumer does not see.
+    const theirs = await lambdaOf(world).send(new CreateEventSourceMappingCommand({ FunctionName: 'orders-consumer', EventSourceArn: state.steps.stream!.outputs.streamArn!, StartingPosition: 'LATEST' }));
+    world.clock.advance(world.cloud.latency.esmCreate);
+    const consumerArn = state.steps['efo-consumer']!.outputs.consumerArn!;
+    world.cloud.failOn(
+      { command: 'CreateEventSourceMapping' },
+      { code: 'ResourceConflictException', message: `The event source arn (" ${consumerArn} ") and function (" orders-consumer ") provided mapping already exists. Please update or delete the existing mapping with UUID ${theirs.UUID}` },
+    );
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Failed);
+    expect(world.harness.reporter.text).toContain(`Event source mapping ${theirs.UUID} (orders-consumer ← orders-${CONSUMER}-efo) already exists but was not created by kds-xacct for deployment "orders".`);
+    expect((await world.store.load('orders'))!.steps['event-source-mapping']).toBeUndefined();
+    expect((await lambdaOf(world).send(new GetEventSourceMappingCommand({ UUID: theirs.UUID }))).State).toBe('Enabled');
+  });
+
+  it('an adopted mapping that is Disabled is reported with the command that enables it, not waited on', async () => {
+    const state = await setUpWithoutMapping();
+    const consumerArn = state.steps['efo-consumer']!.outputs.consumerArn!;
+    const theirs = await lambdaOf(world).send(new CreateEventSourceMappingCommand({ FunctionName: 'orders-consumer', EventSourceArn: consumerArn, StartingPosition: 'LATEST', Enabled: false }));
+    world.clock.advance(world.cloud.latency.esmCreate);
+    const enable = `aws lambda update-event-source-mapping --uuid ${theirs.UUID} --enabled --profile analytics --region ${REGION}`;
+
+    expect(await world.setup('--name', 'orders', '--adopt'), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(world.harness.reporter.text).toContain(`it is Disabled (User action); it delivers nothing until it is enabled: \`${enable}\``);
+    expect((await lambdaOf(world).send(new GetEventSourceMappingCommand({ UUID: theirs.UUID }))).State).toBe('Disabled');
+    expect(world.cloud.calls.filter((c) => c.command === 'UpdateEventSourceMapping')).toEqual([]);
+
+    expect(await world.harness.run('status', '--name', 'orders')).toBe(ExitCode.Failed);
+    expect(world.harness.reporter.text).toContain(`event source mapping ${theirs.UUID} is Disabled (User action): the function receives nothing: enable it (setup keeps an adopted mapping as it is): ${enable}`);
+  });
+});
+
 describe("the function's log group", () => {
   const GROUP = '/aws/lambda/orders-consumer';
   const group = (w: ReturnType<typeof twoAccounts>, name = GROUP) => w.cloud.regionState(CONSUMER, REGION)!.logGroups.get(name);
