@@ -476,6 +476,13 @@ describe('where the mapping of an adopted stream starts reading', () => {
     expect((await logged()).some((m) => m.includes('seed'))).toBe(false);
   });
 
+  it('a verify that ends before the mapping polls says an AT_TIMESTAMP mapping delivers the record once it does', async () => {
+    world = twoAccounts({ latency: { esmPollingStart: 120_000 } });
+    world.cloud.seedStream(PRODUCER, REGION, { name: 'clicks', records: 3 });
+    expect(await adoptClicks('--verify', '--verify-timeout', '30s')).toBe(ExitCode.Failed);
+    expect(world.harness.reporter.text).toContain('A new mapping can take minutes to start polling after it is Enabled; it starts at AT_TIMESTAMP, so it delivers the records put meanwhile once it polls.');
+  });
+
   it('a resumed run creates the mapping at the first run\'s start, so the records put in between reach the function', async () => {
     world = twoAccounts();
     world.cloud.seedStream(PRODUCER, REGION, { name: 'clicks', records: 3 });
