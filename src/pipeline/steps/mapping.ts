@@ -7,10 +7,10 @@ import {
   UpdateEventSourceMappingCommand,
   type EventSourceMappingConfiguration,
 } from '@aws-sdk/client-lambda';
+import { awsCommand } from '../../aws/session.js';
 import type { Step, StepContext } from '../../engine/types.js';
 import { waitFor, withRetry } from '../../engine/wait.js';
 import { errorMessage } from '../../errors.js';
-import { awsCommand } from '../../aws/session.js';
 import { RETRY_BUDGET_MS, callAws, hasCode, ifExists } from '../retry.js';
 import { STEP, type PipelineContext, waitOptions } from './context.js';
 import { failureDestinationArn } from './failure-queue.js';
@@ -164,7 +164,8 @@ export function esmStep(ctx: PipelineContext): Step {
         const uuid = hasCode(error, 'ResourceConflictException') ? /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/.exec(errorMessage(error))?.[0] : undefined;
         if (!uuid) throw error;
         const conflicting = await getState(step, uuid);
-        if (!conflicting || !(await ours(step, conflicting))) throw notOurs(uuid);
+        if (!conflicting) throw error;
+        if (!(await ours(step, conflicting))) throw notOurs(uuid);
         return { uuid, eventSourceArn: consumerArn, functionName: config.functionName };
       }
     },
