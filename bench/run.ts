@@ -128,10 +128,10 @@ function criticalPath(steps: Array<Pick<Step, 'id' | 'dependsOn'>>, costs: Recor
 /**
  * What must follow setup before its first record can be seen in the function's logs, as two more nodes
  * of the same graph, so that `criticalPath` finds the bound: the record is put once setup has finished
- * (one round trip) and the mapping pushes it `esmDelivery` later; its read succeeds only once the grant
- * is in effect, `grantPropagation` after CreateGrant took effect (the grant gates no setup call, only this
- * read). A poll of the logs that ends at that moment sees the record: the fake answers a read when its
- * round trip ends, so the poll adds nothing to the bound.
+ * (one round trip) and the mapping pushes it `esmDelivery` later, but not before it polls (`esmPollingStart`
+ * after Enabled); its read succeeds only once the grant is in effect, `grantPropagation` after CreateGrant
+ * took effect (the grant gates no setup call, only this read). A poll of the logs that ends at that moment
+ * sees the record: the fake answers a read when its round trip ends, so the poll adds nothing to the bound.
  */
 const RECORD_SENT = 'record-sent';
 const RECORD_READ = 'record-read';
@@ -142,7 +142,14 @@ function verifiedRecordGraph(steps: Array<Pick<Step, 'id' | 'dependsOn'>>, costs
     costs: {
       ...costs,
       [RECORD_SENT]: { calls: 1, settle: L.esmDelivery, gates: [] },
-      [RECORD_READ]: { calls: 0, settle: 0, gates: [{ after: STEP.grant, propagation: L.grantPropagation }] },
+      [RECORD_READ]: {
+        calls: 0,
+        settle: 0,
+        gates: [
+          { after: STEP.grant, propagation: L.grantPropagation },
+          { after: STEP.esm, propagation: L.esmCreate + L.esmPollingStart + L.esmDelivery },
+        ],
+      },
     },
   };
 }

@@ -26,6 +26,7 @@ import {
   validateMaximumRetryAttempts,
   validateRegion,
   validateShardCount,
+  validateStartingPositionTimestamp,
   validateStreamName,
   type StartingPosition,
 } from '../pipeline/validate.js';
@@ -211,7 +212,7 @@ function numberInput(message: string, fallback: number, validate: (value: string
 }
 
 /** What "Customise" leads to, in order. Each question's default is the value taken when it is not asked. */
-function customisations(defaults: DeploymentNames, deployment: string): Customisation[] {
+function customisations(defaults: DeploymentNames, deployment: string, clock: Clock): Customisation[] {
   return [
     customisation('streamName', (p) => p.input({ message: 'New stream name:', default: defaults.streamName, validate: validateStreamName }), newStream),
     customisation(
@@ -236,11 +237,23 @@ function customisations(defaults: DeploymentNames, deployment: string): Customis
       p.select<StartingPosition | undefined>({
         message: 'Starting position:',
         choices: [
-          { name: 'Automatic: TRIM_HORIZON for a new stream, LATEST for an existing one', value: undefined },
+          { name: 'Automatic: TRIM_HORIZON for a new stream, AT_TIMESTAMP (the start of setup) for an existing one', value: undefined },
           { name: 'TRIM_HORIZON (oldest record kept)', value: 'TRIM_HORIZON' },
-          { name: 'LATEST (only new records)', value: 'LATEST' },
+          { name: 'AT_TIMESTAMP (records put from a time you choose)', value: 'AT_TIMESTAMP' },
+          { name: 'LATEST (only records put once the mapping polls, which can be minutes after it is enabled)', value: 'LATEST' },
         ],
       }),
+    ),
+    customisation(
+      'startingPositionTimestamp',
+      async (p) => {
+        const typed = await p.input({
+          message: 'Start at (ISO 8601, e.g. 2025-06-01T09:30:00Z; empty for the start of setup):',
+          validate: (v) => v.trim() === '' || validateStartingPositionTimestamp(v.trim(), clock.now()),
+        });
+        return typed.trim() === '' ? undefined : typed.trim();
+      },
+      (a) => a.startingPosition === 'AT_TIMESTAMP',
     ),
     customisation('maxRetries', numberInput('Maximum retry attempts:', DEFAULTS.maxRetries, validateMaximumRetryAttempts)),
     customisation('maxRecordAge', numberInput('Maximum record age (seconds, -1 for none):', DEFAULTS.maxRecordAgeSeconds, validateMaximumRecordAgeInSeconds)),
@@ -307,5 +320,5 @@ export async function askTheRest(ctx: CommandContext, wizard: Wizard, producer: 
       return names;
     },
   });
-  await wizard.customise(customisations(defaults, wizard.answers.name!));
+  await wizard.customise(customisations(defaults, wizard.answers.name!, clock));
 }

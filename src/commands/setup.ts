@@ -98,7 +98,7 @@ export async function runSetup(ctx: CommandContext, rawFlags: Record<string, unk
   // Without a terminal the answers are final: say what is missing or wrong before touching the network.
   if (!ctx.interactive) {
     for (const key of ['producerProfile', 'consumerProfile', 'name'] as const) await wizard.ask(key, async () => undefined, true);
-    completeConfig({ ...wizard.answers, name: wizard.answers.name! }, defaultNames(wizard.answers.name!, '000000000000'));
+    completeConfig({ ...wizard.answers, name: wizard.answers.name! }, defaultNames(wizard.answers.name!, '000000000000'), environment.clock.now());
   }
   if (!ctx.interactive && !options.yes && !dryRun) {
     const why = options.json ? 'and --json asks no questions' : 'and there is no terminal to ask';
@@ -110,7 +110,7 @@ export async function runSetup(ctx: CommandContext, rawFlags: Record<string, unk
   await askTheRest(ctx, wizard, accounts.producer, accounts.consumer);
   if (wizard.answers.region && wizard.answers.region !== accounts.producer.region) accounts = await connect(ctx, wizard);
   const { producer, consumer } = accounts;
-  const config: SetupConfig = completeConfig({ ...wizard.answers, name: wizard.answers.name! }, defaultNames(wizard.answers.name!, consumer.accountId));
+  const config: SetupConfig = completeConfig({ ...wizard.answers, name: wizard.answers.name! }, defaultNames(wizard.answers.name!, consumer.accountId), environment.clock.now());
   const destinationWarning = failureDestinationWarning(config.failureDestination);
   if (destinationWarning) reporter.warn(destinationWarning);
   const release = await store.lock(config.name, 'setup');

@@ -17,6 +17,7 @@ import {
   validateMaximumRetryAttempts,
   validateRoleName,
   validateShardCount,
+  validateStartingPositionTimestamp,
   validateStreamName,
   type Runtime,
   type StartingPosition,
@@ -43,6 +44,8 @@ export interface SetupAnswers {
   logRetentionDays?: number;
   batchSize?: number;
   startingPosition?: StartingPosition;
+  /** ISO 8601: where an AT_TIMESTAMP mapping starts reading (implies AT_TIMESTAMP when no position is given). */
+  startingPositionTimestamp?: string;
   maxRetries?: number;
   maxRecordAge?: number;
   /** An existing SQS queue, SNS topic or S3 bucket ARN; false for none (--no-failure-destination); absent for a queue setup makes. */
@@ -68,8 +71,13 @@ export interface SetupConfig {
   logRetentionDays: number;
   esm: {
     batchSize: number;
-    /** Undefined: TRIM_HORIZON for a new stream, LATEST for an adopted one that may hold data. */
+    /**
+     * Undefined: TRIM_HORIZON for a new stream; AT_TIMESTAMP for an adopted one, which may hold data that is
+     * not ours to replay, and which LATEST would read only from wherever it is once the mapping starts polling.
+     */
     startingPosition?: StartingPosition;
+    /** Where AT_TIMESTAMP starts; undefined: when the deployment's first setup run started (its state file's `createdAt`). */
+    startingPositionTimestamp?: string;
     maxRetries: number;
     maxRecordAgeSeconds: number;
   };
@@ -114,6 +122,7 @@ const answerKeys: Record<keyof SetupAnswers, { flag: string; type: 'string' | 'n
   logRetentionDays: { flag: '--log-retention-days', type: 'number' },
   batchSize: { flag: '--batch-size', type: 'number' },
   startingPosition: { flag: '--starting-position', type: 'string' },
+  startingPositionTimestamp: { flag: '--starting-position-timestamp', type: 'string' },
   maxRetries: { flag: '--max-retries', type: 'number' },
   maxRecordAge: { flag: '--max-record-age', type: 'number' },
   failureDestination: { flag: '--failure-destination', type: 'string-or-false' },
@@ -144,26 +153,49 @@ export async function loadAnswersFile(file: string): Promise<SetupAnswers> {
   return parsed as SetupAnswers;
 }
 
-/** Flags win over the config file; commander leaves absent flags undefined. */
+/**
+ * Flags win over the config file; commander leaves absent flags undefined. A starting position given
+ * without a timestamp replaces the earlier answers' timestamp along with their position.
+ */
 export function mergeAnswers(fromFile: SetupAnswers, fromFlags: SetupAnswers): SetupAnswers {
   const merged: SetupAnswers = { ...fromFile };
+  if (fromFlags.startingPosition !== undefined) delete merged.startingPositionTimestamp;
   for (const [key, value] of Object.entries(fromFlags)) if (value !== undefined) (merged as Record<string, unknown>)[key] = value;
   return merged;
 }
 
 /**
+ * The starting position the answers give, and its timestamp: a timestamp alone means AT_TIMESTAMP, and one
+ * with another position is refused rather than ignored. `now`, when given, refuses a timestamp after it.
+ */
+function startingPositionOf(answers: SetupAnswers, now: number | undefined): Pick<SetupConfig['esm'], 'startingPosition' | 'startingPositionTimestamp'> {
+  const { startingPosition, startingPositionTimestamp } = answers;
+  if (startingPosition !== undefined && !isStartingPosition(startingPosition)) {
+    throw new UserError(`--starting-position: "${startingPosition}" is not a starting position. Use TRIM_HORIZON, LATEST or AT_TIMESTAMP.`);
+  }
+  if (startingPositionTimestamp === undefined) return { startingPosition };
+  ensureValid((value: string) => validateStartingPositionTimestamp(value, now), startingPositionTimestamp, flagFor('startingPositionTimestamp'));
+  if (startingPosition !== undefined && startingPosition !== 'AT_TIMESTAMP') {
+    throw new UserError(
+      `--starting-position-timestamp applies to --starting-position AT_TIMESTAMP, not ${startingPosition}.`,
+      'Pass --starting-position AT_TIMESTAMP with it (or leave --starting-position out), or drop --starting-position-timestamp.',
+    );
+  }
+  return { startingPosition: 'AT_TIMESTAMP', startingPositionTimestamp };
+}
+
+/**
  * Turns answers into a complete config, filling defaults from the deployment name.
  * Every value is checked with the same validators the wizard uses, and a bad one names its flag.
+ * `now` is setup's clock: a starting position timestamp after it is refused.
  */
-export function completeConfig(answers: SetupAnswers & { name: string }, defaults: { streamName: string; consumerName: string; roleName: string; functionName: string }): SetupConfig {
+export function completeConfig(answers: SetupAnswers & { name: string }, defaults: { streamName: string; consumerName: string; roleName: string; functionName: string }, now?: number): SetupConfig {
   const check = <T>(validator: (v: T) => string | true, key: keyof SetupAnswers, value: T): T => ensureValid(validator, value, flagFor(key));
   if (answers.capacityMode !== undefined && answers.capacityMode !== 'on-demand' && answers.capacityMode !== 'provisioned') {
     throw new UserError(`--capacity-mode: "${answers.capacityMode}" is not a capacity mode. Use on-demand or provisioned.`);
   }
   if (answers.runtime !== undefined && !isRuntime(answers.runtime)) throw new UserError(`--runtime: "${answers.runtime}" is not supported. Use nodejs22.x or nodejs24.x.`);
-  if (answers.startingPosition !== undefined && !isStartingPosition(answers.startingPosition)) {
-    throw new UserError(`--starting-position: "${answers.startingPosition}" is not a starting position. Use TRIM_HORIZON or LATEST.`);
-  }
+  const start = startingPositionOf(answers, now);
   if (answers.useExistingStream && !answers.streamName) throw new UserError('--use-existing-stream needs --stream-name: which stream should be used?');
   if (answers.useExistingFunction && !answers.functionName) throw new UserError('--use-existing-function needs --function-name: which function should be used?');
   const capacityMode = answers.capacityMode ?? DEFAULTS.capacityMode;
@@ -185,7 +217,7 @@ export function completeConfig(answers: SetupAnswers & { name: string }, default
     logRetentionDays: check(validateLogRetentionDays, 'logRetentionDays', answers.logRetentionDays ?? DEFAULTS.logRetentionDays) as number,
     esm: {
       batchSize: check(validateBatchSize, 'batchSize', answers.batchSize ?? DEFAULTS.batchSize) as number,
-      startingPosition: answers.startingPosition,
+      ...start,
       maxRetries: check(validateMaximumRetryAttempts, 'maxRetries', answers.maxRetries ?? DEFAULTS.maxRetries) as number,
       maxRecordAgeSeconds: check(validateMaximumRecordAgeInSeconds, 'maxRecordAge', answers.maxRecordAge ?? DEFAULTS.maxRecordAgeSeconds) as number,
     },
@@ -206,6 +238,7 @@ export function recordedAnswers(config: SetupConfig): SetupAnswers {
     ...(config.capacityMode === 'provisioned' && { shards }),
     batchSize: esm.batchSize,
     startingPosition: esm.startingPosition,
+    ...(esm.startingPositionTimestamp && { startingPositionTimestamp: esm.startingPositionTimestamp }),
     maxRetries: esm.maxRetries,
     maxRecordAge: esm.maxRecordAgeSeconds,
     ...(failureDestination.kind === 'none' && { failureDestination: false }),

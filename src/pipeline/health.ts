@@ -255,6 +255,7 @@ export async function assessHealth(pipeline: PipelineContext, options: HealthOpt
     mapping: esmRead?.ok ? esmRead.value : undefined,
     function: functionRead.ok ? functionRead.value : undefined,
     grantCreatedAt: grant?.CreationDate,
+    mappingAdopted: byStep.get(STEP.esm)?.origin === 'adopted',
     now: clock.now(),
     commands: { repair: repairCommand, tailLogs: tailLogsCommand('1h'), enableMapping: (uuid) => awsCommand(consumer, `lambda update-event-source-mapping --uuid ${uuid} --enabled`) },
   });

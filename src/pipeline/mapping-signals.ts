@@ -29,6 +29,8 @@ export interface SignalInput {
   function?: FunctionSignals | undefined;
   /** When the consumer role's KMS grant was created (ListGrants CreationDate), if known. */
   grantCreatedAt?: Date | number | undefined;
+  /** The mapping is the user's, adopted as it is: setup never enables it, so a fix cannot be a re-run. */
+  mappingAdopted?: boolean;
   /** Now, in epoch milliseconds, from the caller's clock. */
   now: number;
   /** Commands quoted in fixes, built by the command layer so that they work when pasted. */
@@ -136,7 +138,7 @@ function mappingSignals(input: SignalInput): Signal[] {
       cause: 'mapping-disabled',
       severity: 'problem',
       diagnosis: `${name} is ${state}${reason ? ` (${reason})` : ''}: the function receives nothing`,
-      fix: byLambda ? `fix what the reason names, then ${enable}` : `${repair}, or ${enable}`,
+      fix: byLambda ? `fix what the reason names, then ${enable}` : input.mappingAdopted ? `enable it (setup keeps an adopted mapping as it is): ${enable}` : `${repair}, or ${enable}`,
     });
   } else if (state === 'Deleting') {
     signals.push({ source: 'mapping', cause: 'mapping-deleting', severity: 'problem', diagnosis: `${name} is being deleted`, fix: `once it is gone, ${repair}` });

@@ -16,7 +16,7 @@ export const BATCH_SIZE_MAX = 10_000;
 export const MAXIMUM_RETRY_ATTEMPTS_MAX = 10_000;
 export const MAXIMUM_RECORD_AGE_MIN = 60;
 export const MAXIMUM_RECORD_AGE_MAX = 604_800;
-export const STARTING_POSITIONS = ['TRIM_HORIZON', 'LATEST'] as const;
+export const STARTING_POSITIONS = ['TRIM_HORIZON', 'LATEST', 'AT_TIMESTAMP'] as const;
 export type StartingPosition = (typeof STARTING_POSITIONS)[number];
 export const RUNTIMES = ['nodejs22.x', 'nodejs24.x'] as const;
 /** The only retention periods CloudWatch Logs accepts (PutRetentionPolicy), in days. */
@@ -265,7 +265,19 @@ export function validateLogRetentionDays(value: NumericInput): Validation {
 
 export function validateStartingPosition(value: string): Validation {
   if ((STARTING_POSITIONS as readonly string[]).includes(value)) return true;
-  return `"${value}" is not a starting position. Use TRIM_HORIZON (oldest record kept) or LATEST (only new records).`;
+  return `"${value}" is not a starting position. Use TRIM_HORIZON (oldest record kept), LATEST (only records put once the mapping polls) or AT_TIMESTAMP (records put from a given time).`;
+}
+
+/**
+ * An ISO 8601 date and time with its time zone, e.g. 2025-06-01T09:30:00Z, not after `now` when given:
+ * Lambda refuses a StartingPositionTimestamp in the future (CreateEventSourceMapping API reference).
+ */
+export function validateStartingPositionTimestamp(value: string, now?: number): Validation {
+  const example = 'Use an ISO 8601 date and time with its time zone, e.g. 2025-06-01T09:30:00Z or 2025-06-01T11:30:00+02:00.';
+  const iso = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+  if (!iso.test(value) || Number.isNaN(Date.parse(value))) return `"${value}" is not a date and time. ${example}`;
+  if (now !== undefined && Date.parse(value) > now) return `${value} is in the future; a mapping can only start at a time that has passed. ${example}`;
+  return true;
 }
 
 export function isStartingPosition(value: string): value is StartingPosition {

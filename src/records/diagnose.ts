@@ -130,7 +130,12 @@ export async function diagnose(deps: DiagnoseDeps, target: Undelivered, outcome:
       } else if (mapping.LastProcessingResult?.startsWith('PROBLEM')) {
         hints.push(`The mapping reports a problem reading the stream: check the stream and consumer policies, the KMS grant and the role${withStatus}.`);
       } else if (mapping.LastProcessingResult === 'No records processed' && mapping.State === 'Enabled') {
-        hints.push('The mapping has processed no records yet: a mapping that starts at LATEST skips records sent before it was enabled.');
+        // Enabled is not polling: a new mapping can take minutes to start (Lambda developer guide, Kinesis polling and stream starting position).
+        hints.push(
+          mapping.StartingPosition === 'LATEST'
+            ? 'The mapping has processed no records yet. A new mapping can take minutes to start polling after it is Enabled, and one that starts at LATEST skips every record put before it polls, even those put after it was enabled: send another record in a few minutes.'
+            : `The mapping has processed no records yet. A new mapping can take minutes to start polling after it is Enabled; it starts at ${mapping.StartingPosition ?? 'its starting position'}, so it delivers the records put meanwhile once it polls. Try again with a longer --timeout.`,
+        );
       }
     } catch (error) {
       // Reported as part of the diagnosis: the records' absence is the failure being explained.

@@ -46,7 +46,7 @@ function initialPosition(esm: EventSourceMapping, shard: Shard): number {
 
 /**
  * Delivers every record that is due by `now` to every Enabled event source mapping, in virtual time:
- * a record is due `esmDelivery` after max(its arrival, the mapping becoming Enabled). Invocation runs the
+ * a record is due `esmDelivery` after max(its arrival, the mapping starting to poll). Invocation runs the
  * function runtime and writes START/END/REPORT plus the runtime's lines to /aws/lambda/<function>,
  * timestamped when the invocation would have happened.
  */

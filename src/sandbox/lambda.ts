@@ -365,6 +365,8 @@ export const lambdaModel: ServiceModel = {
         const startingPosition: string | undefined = input.StartingPosition;
         if (!startingPosition || !['TRIM_HORIZON', 'LATEST', 'AT_TIMESTAMP'].includes(startingPosition)) throw err('InvalidParameterValueException', 'StartingPosition must be one of TRIM_HORIZON, LATEST or AT_TIMESTAMP for a Kinesis event source.');
         if (startingPosition === 'AT_TIMESTAMP' && !input.StartingPositionTimestamp) throw err('InvalidParameterValueException', 'StartingPositionTimestamp is required with AT_TIMESTAMP.');
+        // The API reference's words: "StartingPositionTimestamp cannot be in the future."
+        if (input.StartingPositionTimestamp && new Date(input.StartingPositionTimestamp).getTime() > ctx.now) throw err('InvalidParameterValueException', 'StartingPositionTimestamp cannot be in the future.');
         const batchSize = int(input.BatchSize, 100, 1, 10_000, 'BatchSize');
         const maximumRetryAttempts = int(input.MaximumRetryAttempts, -1, -1, 10_000, 'MaximumRetryAttempts');
         const maximumRecordAgeInSeconds = int(input.MaximumRecordAgeInSeconds, -1, -1, 604_800, 'MaximumRecordAgeInSeconds');
@@ -379,6 +381,8 @@ export const lambdaModel: ServiceModel = {
         // A new enabled mapping is Creating, then Enabling, then Enabled (the states terraform-provider-aws
         // waits through after CreateEventSourceMapping); the API reference gives no durations, so half each.
         const creatingUntil = ctx.now + ctx.cloud.latency.esmCreate / 2;
+        // Enabled is not yet polling: LATEST reads from where the stream is when polling starts.
+        const pollingFrom = settleAt + ctx.cloud.latency.esmPollingStart;
         const esm: EventSourceMapping = {
           uuid: ctx.cloud.ids.uuid(),
           functionArn: fn.arn,
@@ -400,7 +404,7 @@ export const lambdaModel: ServiceModel = {
           tags: { ...(input.Tags ?? {}) },
           stateTransitionReason: 'User action',
           lastProcessingResult: 'No records processed',
-          ...(enabled ? { enabledFrom: settleAt, latestFrom: settleAt } : {}),
+          ...(enabled ? { enabledFrom: pollingFrom, latestFrom: pollingFrom } : {}),
           positions: new Map(),
         };
         rs.esms.set(esm.uuid, esm);
@@ -442,8 +446,8 @@ export const lambdaModel: ServiceModel = {
         if (input.Enabled === true && state === 'Disabled') {
           const at = ctx.now + ctx.cloud.latency.esmCreate;
           esm.phase = { state: 'Enabling', until: at, then: 'Enabled' };
-          esm.enabledFrom = at;
-          esm.latestFrom ??= at;
+          esm.enabledFrom = at + ctx.cloud.latency.esmPollingStart;
+          esm.latestFrom ??= esm.enabledFrom;
           delete esm.enabledUntil;
         } else if (input.Enabled === false && state === 'Enabled') {
           esm.phase = { state: 'Disabling', until: ctx.now + ctx.cloud.latency.esmDelete, then: 'Disabled' };

@@ -23,6 +23,8 @@ export interface LatencyModel {
   esmCreate: number;
   /** Lambda DeleteEventSourceMapping / disabling: Deleting/Disabling until gone/Disabled. */
   esmDelete: number;
+  /** From a mapping becoming Enabled until it starts polling the stream: LATEST starts reading only then. */
+  esmPollingStart: number;
   /** Kinesis PutResourcePolicy / DeleteResourcePolicy before the new document is enforced. */
   policyPropagation: number;
   /** KMS CreateGrant / RetireGrant / RevokeGrant before the change is enforced. */
@@ -58,6 +60,11 @@ export const defaultLatency: LatencyModel = {
   esmCreate: 30_000,
   // ESM deletion is observed to take tens of seconds as well.
   esmDelete: 20_000,
+  // Lambda developer guide, "Process Amazon Kinesis Data Streams records with Lambda", polling and stream
+  // starting position: "During event source mapping creation, it may take several minutes to start polling
+  // events from the stream." That is the worst case and no typical figure is given: five seconds, so that
+  // right after setup the first reads still come before a new grant is in effect (see grantPropagation).
+  esmPollingStart: 5_000,
   // Resource policies are eventually consistent like IAM; assume the same order of magnitude, a bit less.
   policyPropagation: 5_000,
   // CreateGrant API reference: "there might be a brief delay, usually less than five minutes, until the grant

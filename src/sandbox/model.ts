@@ -214,11 +214,11 @@ export interface EventSourceMapping {
   tags: Record<string, string>;
   stateTransitionReason: string;
   lastProcessingResult: string;
-  /** Start of the current enabled window (when the mapping becomes, or became, Enabled). */
+  /** Start of the current enabled window: when the mapping starts polling, `esmPollingStart` after it is Enabled. */
   enabledFrom?: number;
   /** End of the current enabled window (Disabling/Deleting started). */
   enabledUntil?: number;
-  /** Arrival time from which LATEST starts reading, fixed when the mapping first becomes Enabled. */
+  /** Arrival time from which LATEST starts reading, fixed when the mapping first starts polling. */
   latestFrom?: number;
   /** Next record index to deliver, per shard id. */
   positions: Map<string, number>;

@@ -88,6 +88,21 @@ describe('the setup wizard', () => {
     expect((await world.store.load('orders'))!.inputs).toMatchObject({ streamName: 'orders-clicks', shards: 2, logRetentionDays: 14, failureDestination: false });
   });
 
+  it('offers AT_TIMESTAMP as the starting position, then asks from when (empty: the start of setup)', async () => {
+    for (const typed of ['2025-12-31T23:00:00Z', undefined]) {
+      world?.cloud.restore();
+      world = twoAccounts();
+      const isPosition = (question: RegExp) => question.source === '^Starting position:';
+      const atTimestamp = customised.map(([question, answer]): ScriptedAnswer => [question, isPosition(question) ? 'AT_TIMESTAMP' : answer]);
+      const at = atTimestamp.findIndex(([question]) => isPosition(question));
+      atTimestamp.splice(at + 1, 0, [/^Start at \(ISO 8601, e\.g\. 2025-06-01T09:30:00Z; empty for the start of setup\):/, typed]);
+      const { run } = wizard([...atTimestamp, [/Apply 12 change\(s\)/, true]]);
+      expect(await run(), world.harness.reporter.text).toBe(ExitCode.Success);
+      const from = typed ?? (await world.store.load('orders'))!.createdAt;
+      expect(call('CreateEventSourceMapping')).toMatchObject({ StartingPosition: 'AT_TIMESTAMP', StartingPositionTimestamp: new Date(from) });
+    }
+  });
+
   it('offers the existing streams, keys and functions, and adopts the ones picked', async () => {
     world = twoAccounts();
     world.cloud.seedStream('111111111111', 'eu-west-1', { name: 'clicks' });

@@ -79,7 +79,7 @@ describe('a new KMS grant', () => {
     const lambda = new LambdaClient({ region: REGION, credentials: world.cloud.credentialsFor(CONSUMER) });
     const kinesis = new KinesisClient({ region: REGION, credentials: world.cloud.credentialsFor(PRODUCER) });
     await kinesis.send(new PutRecordCommand({ StreamName: 'orders-stream', PartitionKey: 'k', Data: new TextEncoder().encode('{"first":true}') }));
-    await world.clock.sleep(2 * world.cloud.latency.esmDelivery);
+    await world.clock.sleep(world.cloud.latency.esmPollingStart + 2 * world.cloud.latency.esmDelivery);
     expect((await lambda.send(new GetEventSourceMappingCommand({ UUID: uuid }))).LastProcessingResult).toMatch(/^PROBLEM: KMSAccessDeniedException: User arn:aws:iam::222222222222:role\/kds-xacct-orders-consumer is not authorized to decrypt records in stream /);
     const logs = () => world.cloud.logEvents(CONSUMER, REGION, '/aws/lambda/orders-consumer');
     expect((await logs()).some((e) => e.message.includes('first'))).toBe(false);
@@ -434,13 +434,101 @@ describe('adoption', () => {
     });
   }
 
-  it('starts an adopted stream at LATEST and a new one at TRIM_HORIZON', async () => {
+  it('starts an adopted stream AT_TIMESTAMP at the start of setup and a new one at TRIM_HORIZON', async () => {
     world = twoAccounts();
     world.cloud.seedStream(PRODUCER, REGION, { name: 'clicks', records: 5 });
+    const started = world.clock.now();
     expect(await world.setup('--name', 'clicks', '--stream-name', 'clicks', '--use-existing-stream')).toBe(ExitCode.Success);
     expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
-    const positions = world.cloud.calls.filter((c) => c.command === 'CreateEventSourceMapping' && !c.error).map((c) => (c.input as { StartingPosition: string }).StartingPosition);
-    expect(positions).toEqual(['LATEST', 'TRIM_HORIZON']);
+    const [adopted, created] = mappingCreations(world);
+    const recorded = (await world.store.load('clicks'))!.createdAt;
+    expect(adopted).toEqual({ StartingPosition: 'AT_TIMESTAMP', StartingPositionTimestamp: new Date(recorded) });
+    expect(Date.parse(recorded) - started).toBeLessThan(1000);
+    expect(created).toEqual({ StartingPosition: 'TRIM_HORIZON' });
+  });
+});
+
+/** Where each CreateEventSourceMapping that succeeded asked to start. */
+function mappingCreations(w: ReturnType<typeof twoAccounts>) {
+  return w.cloud.calls
+    .filter((c) => c.command === 'CreateEventSourceMapping' && !c.error)
+    .map((c) => {
+      const { StartingPosition, StartingPositionTimestamp } = c.input as { StartingPosition: string; StartingPositionTimestamp?: Date };
+      return { StartingPosition, ...(StartingPositionTimestamp && { StartingPositionTimestamp: new Date(StartingPositionTimestamp) }) };
+    });
+}
+
+describe('where the mapping of an adopted stream starts reading', () => {
+  const adoptClicks = (...args: string[]) => world.setup('--name', 'clicks', '--stream-name', 'clicks', '--use-existing-stream', ...args);
+  const logged = async () => (await world.cloud.logEvents(CONSUMER, REGION, '/aws/lambda/clicks-consumer')).map((e) => e.message);
+
+  it('LATEST loses the record --verify sends before the mapping polls; the default AT_TIMESTAMP delivers it, and none of the history', async () => {
+    world = twoAccounts();
+    world.cloud.seedStream(PRODUCER, REGION, { name: 'clicks', records: 3 });
+    expect(await adoptClicks('--starting-position', 'LATEST', '--verify', '--verify-timeout', '3m')).toBe(ExitCode.Failed);
+    expect(world.harness.reporter.text).toContain('one that starts at LATEST skips every record put before it polls, even those put after it was enabled');
+
+    world.cloud.restore();
+    world = twoAccounts();
+    world.cloud.seedStream(PRODUCER, REGION, { name: 'clicks', records: 3 });
+    expect(await adoptClicks('--verify', '--verify-timeout', '3m'), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(world.harness.reporter.text).toContain('Verified: all 1 record(s) reached the consumer function.');
+    expect((await logged()).some((m) => m.includes('seed'))).toBe(false);
+  });
+
+  it('a verify that ends before the mapping polls says an AT_TIMESTAMP mapping delivers the record once it does', async () => {
+    world = twoAccounts({ latency: { esmPollingStart: 120_000 } });
+    world.cloud.seedStream(PRODUCER, REGION, { name: 'clicks', records: 3 });
+    expect(await adoptClicks('--verify', '--verify-timeout', '30s')).toBe(ExitCode.Failed);
+    expect(world.harness.reporter.text).toContain('A new mapping can take minutes to start polling after it is Enabled; it starts at AT_TIMESTAMP, so it delivers the records put meanwhile once it polls.');
+  });
+
+  it('a resumed run creates the mapping at the first run\'s start, so the records put in between reach the function', async () => {
+    world = twoAccounts();
+    world.cloud.seedStream(PRODUCER, REGION, { name: 'clicks', records: 3 });
+    world.cloud.failOn({ command: 'CreateEventSourceMapping' }, { code: 'ServiceException', message: 'boom' });
+    expect(await adoptClicks('--no-rollback')).toBe(ExitCode.Failed);
+    const started = (await world.store.load('clicks'))!.createdAt;
+    world.clock.advance(10 * 60_000);
+    const kinesis = new KinesisClient({ region: REGION, credentials: world.cloud.credentialsFor(PRODUCER) });
+    await kinesis.send(new PutRecordCommand({ StreamName: 'clicks', PartitionKey: 'k', Data: new TextEncoder().encode('{"between":true}') }));
+
+    expect(await world.setup('--name', 'clicks'), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(mappingCreations(world)).toEqual([{ StartingPosition: 'AT_TIMESTAMP', StartingPositionTimestamp: new Date(started) }]);
+    await world.clock.sleep(world.cloud.latency.esmPollingStart + world.cloud.latency.grantPropagation);
+    const lines = await logged();
+    expect(lines.some((m) => m.includes('between'))).toBe(true);
+    expect(lines.some((m) => m.includes('seed'))).toBe(false);
+  });
+
+  it('takes the time from --starting-position-timestamp or --config, and refuses a bad one before any change', async () => {
+    world = twoAccounts();
+    world.cloud.seedStream(PRODUCER, REGION, { name: 'clicks', records: 3 });
+    const refused = async (args: string[], message: string) => {
+      expect(await adoptClicks(...args)).toBe(ExitCode.Usage);
+      expect(world.harness.reporter.text).toContain(message);
+    };
+    await refused(['--starting-position-timestamp', 'yesterday'], '--starting-position-timestamp: "yesterday" is not a date and time. Use an ISO 8601 date and time with its time zone, e.g. 2025-06-01T09:30:00Z');
+    const future = new Date(world.clock.now() + 3_600_000).toISOString();
+    await refused(['--starting-position-timestamp', future], `--starting-position-timestamp: ${future} is in the future; a mapping can only start at a time that has passed.`);
+    const past = new Date(world.clock.now() - 3_600_000).toISOString();
+    await refused(['--starting-position', 'LATEST', '--starting-position-timestamp', past], '--starting-position-timestamp applies to --starting-position AT_TIMESTAMP, not LATEST.');
+    expect(world.cloud.mutatingCalls()).toEqual([]);
+
+    const dir = await mkdtemp(join(tmpdir(), 'kds-start-'));
+    try {
+      const config = join(dir, 'clicks.json');
+      await writeFile(config, JSON.stringify({ startingPositionTimestamp: past }));
+      expect(await adoptClicks('--config', config), world.harness.reporter.text).toBe(ExitCode.Success);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    expect(mappingCreations(world)).toEqual([{ StartingPosition: 'AT_TIMESTAMP', StartingPositionTimestamp: new Date(past) }]);
+    expect((await world.store.load('clicks'))!.inputs).toMatchObject({ startingPosition: 'AT_TIMESTAMP', startingPositionTimestamp: past });
+    // A position given on a re-run replaces the recorded one, timestamp and all.
+    expect(await world.setup('--name', 'clicks', '--starting-position', 'TRIM_HORIZON'), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect((await world.store.load('clicks'))!.inputs).toMatchObject({ startingPosition: 'TRIM_HORIZON' });
+    expect((await world.store.load('clicks'))!.inputs).not.toHaveProperty('startingPositionTimestamp');
   });
 });
 
@@ -757,6 +845,71 @@ describe('a mapping made by hand on our function and consumer', () => {
     expect(world.harness.reporter.text).toMatch(/keep event source mapping/);
     expect(world.cloud.calls.filter((c) => c.command === 'DeleteEventSourceMapping')).toEqual([]);
     expect((await lambda.send(new GetEventSourceMappingCommand({ UUID: handMade.UUID }))).UUID).toBe(handMade.UUID);
+  });
+});
+
+describe('mappings that are not ours', () => {
+  const lambdaOf = (w: ReturnType<typeof twoAccounts>) => new LambdaClient({ region: REGION, credentials: w.cloud.credentialsFor(CONSUMER) });
+  /** A setup stopped before its mapping: everything else is ours and recorded. */
+  const setUpWithoutMapping = async () => {
+    world = twoAccounts();
+    world.cloud.failOn({ command: 'CreateEventSourceMapping' }, { code: 'ServiceException', message: 'boom' });
+    expect(await world.setup('--name', 'orders', '--no-rollback')).toBe(ExitCode.Failed);
+    world.clock.advance(60_000);
+    return (await world.store.load('orders'))!;
+  };
+
+  it('a mapping with another UUID than the recorded one is not ours: refused unless adopted, and then kept as it is', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    const state = (await world.store.load('orders'))!;
+    const ours = state.steps['event-source-mapping']!.outputs.uuid!;
+    await lambdaOf(world).send(new DeleteEventSourceMappingCommand({ UUID: ours }));
+    world.clock.advance(world.cloud.latency.esmDelete);
+    const consumerArn = state.steps['efo-consumer']!.outputs.consumerArn!;
+    const theirs = await lambdaOf(world).send(new CreateEventSourceMappingCommand({ FunctionName: 'orders-consumer', EventSourceArn: consumerArn, StartingPosition: 'LATEST', BatchSize: 7 }));
+    world.clock.advance(world.cloud.latency.esmCreate);
+
+    const before = world.cloud.calls.length;
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Usage);
+    expect(world.harness.reporter.text).toContain(`Event source mapping ${theirs.UUID} (orders-consumer ← orders-${CONSUMER}-efo) already exists but was not created by kds-xacct for deployment "orders".`);
+    expect(world.cloud.calls.slice(before).filter((c) => c.mutating)).toEqual([]);
+
+    expect(await world.setup('--name', 'orders', '--adopt'), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect((await world.store.load('orders'))!.steps['event-source-mapping']).toMatchObject({ origin: 'adopted', outputs: { uuid: theirs.UUID } });
+    expect((await lambdaOf(world).send(new GetEventSourceMappingCommand({ UUID: theirs.UUID }))).BatchSize).toBe(7);
+  });
+
+  it('the UUID a ResourceConflictException names is not taken as ours without our tags or the state file', async () => {
+    const state = await setUpWithoutMapping();
+    // Someone's mapping of our function on the stream itself, which the check on the consumer does not see.
+    const theirs = await lambdaOf(world).send(new CreateEventSourceMappingCommand({ FunctionName: 'orders-consumer', EventSourceArn: state.steps.stream!.outputs.streamArn!, StartingPosition: 'LATEST' }));
+    world.clock.advance(world.cloud.latency.esmCreate);
+    const consumerArn = state.steps['efo-consumer']!.outputs.consumerArn!;
+    world.cloud.failOn(
+      { command: 'CreateEventSourceMapping' },
+      { code: 'ResourceConflictException', message: `The event source arn (" ${consumerArn} ") and function (" orders-consumer ") provided mapping already exists. Please update or delete the existing mapping with UUID ${theirs.UUID}` },
+    );
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Failed);
+    expect(world.harness.reporter.text).toContain(`Event source mapping ${theirs.UUID} (orders-consumer ← orders-${CONSUMER}-efo) already exists but was not created by kds-xacct for deployment "orders".`);
+    expect((await world.store.load('orders'))!.steps['event-source-mapping']).toBeUndefined();
+    expect((await lambdaOf(world).send(new GetEventSourceMappingCommand({ UUID: theirs.UUID }))).State).toBe('Enabled');
+  });
+
+  it('an adopted mapping that is Disabled is reported with the command that enables it, not waited on', async () => {
+    const state = await setUpWithoutMapping();
+    const consumerArn = state.steps['efo-consumer']!.outputs.consumerArn!;
+    const theirs = await lambdaOf(world).send(new CreateEventSourceMappingCommand({ FunctionName: 'orders-consumer', EventSourceArn: consumerArn, StartingPosition: 'LATEST', Enabled: false }));
+    world.clock.advance(world.cloud.latency.esmCreate);
+    const enable = `aws lambda update-event-source-mapping --uuid ${theirs.UUID} --enabled --profile analytics --region ${REGION}`;
+
+    expect(await world.setup('--name', 'orders', '--adopt'), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(world.harness.reporter.text).toContain(`it is Disabled (User action); it delivers nothing until it is enabled: \`${enable}\``);
+    expect((await lambdaOf(world).send(new GetEventSourceMappingCommand({ UUID: theirs.UUID }))).State).toBe('Disabled');
+    expect(world.cloud.calls.filter((c) => c.command === 'UpdateEventSourceMapping')).toEqual([]);
+
+    expect(await world.harness.run('status', '--name', 'orders')).toBe(ExitCode.Failed);
+    expect(world.harness.reporter.text).toContain(`event source mapping ${theirs.UUID} is Disabled (User action): the function receives nothing: enable it (setup keeps an adopted mapping as it is): ${enable}`);
   });
 });
 

@@ -23,6 +23,7 @@ import {
   validateRuntime,
   validateShardCount,
   validateStartingPosition,
+  validateStartingPositionTimestamp,
   validateStreamArn,
   validateStreamName,
 } from '../../src/pipeline/validate.js';
@@ -251,13 +252,25 @@ describe('numbers', () => {
 });
 
 describe('choices', () => {
-  it('starting position: TRIM_HORIZON or LATEST', () => {
+  it('starting position: TRIM_HORIZON, LATEST or AT_TIMESTAMP', () => {
     expect(validateStartingPosition('TRIM_HORIZON')).toBe(true);
     expect(validateStartingPosition('LATEST')).toBe(true);
-    expect(validateStartingPosition('AT_TIMESTAMP')).toMatch(/TRIM_HORIZON.*LATEST/);
-    expect(validateStartingPosition('latest')).toMatch(/not a starting position/);
+    expect(validateStartingPosition('AT_TIMESTAMP')).toBe(true);
+    expect(validateStartingPosition('latest')).toMatch(/not a starting position. Use TRIM_HORIZON .*LATEST .*AT_TIMESTAMP/);
     expect(isStartingPosition('LATEST')).toBe(true);
     expect(isStartingPosition('x')).toBe(false);
+  });
+
+  it('starting position timestamp: an ISO 8601 date and time with its zone, not in the future', () => {
+    const now = Date.parse('2025-06-01T10:00:00Z');
+    expect(validateStartingPositionTimestamp('2025-06-01T09:30:00Z', now)).toBe(true);
+    expect(validateStartingPositionTimestamp('2025-06-01T11:30:00+02:00', now)).toBe(true);
+    expect(validateStartingPositionTimestamp('2025-06-01T09:30:00.250Z', now)).toBe(true);
+    expect(validateStartingPositionTimestamp('2025-06-01 09:30', now)).toMatch(/^"2025-06-01 09:30" is not a date and time\. Use an ISO 8601 date and time with its time zone, e\.g\. /);
+    expect(validateStartingPositionTimestamp('2025-06-01T09:30:00', now)).toMatch(/not a date and time/);
+    expect(validateStartingPositionTimestamp('yesterday', now)).toMatch(/not a date and time/);
+    expect(validateStartingPositionTimestamp('2025-06-01T10:00:01Z', now)).toMatch(/^2025-06-01T10:00:01Z is in the future; a mapping can only start at a time that has passed\./);
+    expect(validateStartingPositionTimestamp('2999-01-01T00:00:00Z')).toBe(true);
   });
 
   it('runtime: nodejs22.x or nodejs24.x', () => {

@@ -389,6 +389,39 @@ describe('FakeCloud', () => {
     expect(filtered.events).toHaveLength(1);
   });
 
+  it.each([
+    ['LATEST', false],
+    ['AT_TIMESTAMP', true],
+    ['TRIM_HORIZON', true],
+  ] as const)('starts polling esmPollingStart after Enabled: a record put in between is lost to %s: %s', async (position, delivered) => {
+    const { p, c, streamArn, consumerArn } = await buildPipeline();
+    const start = { StartingPosition: position, ...(position === 'AT_TIMESTAMP' && { StartingPositionTimestamp: new Date(clock.now()) }) };
+    const esm = await c.lambda.send(new CreateEventSourceMappingCommand({ FunctionName: 'orders-consumer', EventSourceArn: consumerArn, ...start }));
+    await until(() => c.lambda.send(new GetEventSourceMappingCommand({ UUID: esm.UUID })), (r) => r.State === 'Enabled');
+    const put = (text: string) => p.kinesis.send(new PutRecordCommand({ StreamARN: streamArn, PartitionKey: 'k', Data: new TextEncoder().encode(text) }));
+    const logged = async () => (await cloud.logEvents(CONSUMER, REGION, '/aws/lambda/orders-consumer')).map((e) => e.message);
+    await put('in-between');
+    await clock.sleep(2 * cloud.latency.esmDelivery);
+    expect(await logged()).toEqual([]);
+    expect((await c.lambda.send(new GetEventSourceMappingCommand({ UUID: esm.UUID }))).LastProcessingResult).toBe('No records processed');
+
+    await clock.sleep(cloud.latency.esmPollingStart);
+    await put('after');
+    await clock.sleep(cloud.latency.esmDelivery);
+    const lines = await logged();
+    expect(lines.some((m) => m.includes('after'))).toBe(true);
+    expect(lines.some((m) => m.includes('in-between'))).toBe(delivered);
+  });
+
+  it('refuses a StartingPositionTimestamp in the future', async () => {
+    const { c, consumerArn } = await buildPipeline();
+    const e = await rejection(
+      c.lambda.send(new CreateEventSourceMappingCommand({ FunctionName: 'orders-consumer', EventSourceArn: consumerArn, StartingPosition: 'AT_TIMESTAMP', StartingPositionTimestamp: new Date(clock.now() + 60_000) })),
+    );
+    expect(e).toBeInstanceOf(InvalidParameterValueException);
+    expect(e.message).toBe('StartingPositionTimestamp cannot be in the future.');
+  });
+
   it("authorises Lambda's CreateLogGroup on …:log-stream:, so a grant on the bare log-group ARN creates no group", async () => {
     const groupName = '/aws/lambda/orders-consumer';
     const groupArn = `arn:aws:logs:${REGION}:${CONSUMER}:log-group:${groupName}`;
@@ -400,6 +433,7 @@ describe('FakeCloud', () => {
     });
     const esm = await c.lambda.send(new CreateEventSourceMappingCommand({ FunctionName: 'orders-consumer', EventSourceArn: consumerArn, StartingPosition: 'TRIM_HORIZON' }));
     await until(() => c.lambda.send(new GetEventSourceMappingCommand({ UUID: esm.UUID })), (r) => r.State === 'Enabled');
+    await clock.sleep(cloud.latency.esmPollingStart);
     await p.kinesis.send(new PutRecordCommand({ StreamARN: streamArn, PartitionKey: 'k', Data: new TextEncoder().encode('lost') }));
     await clock.sleep(cloud.latency.esmDelivery);
     expect(await cloud.logEvents(CONSUMER, REGION, groupName)).toEqual([]);
@@ -434,6 +468,7 @@ describe('FakeCloud', () => {
     const { p, c, streamArn, consumerArn } = await buildPipeline();
     const esm = await c.lambda.send(new CreateEventSourceMappingCommand({ FunctionName: 'orders-consumer', EventSourceArn: consumerArn, StartingPosition: 'LATEST' }));
     await until(() => c.lambda.send(new GetEventSourceMappingCommand({ UUID: esm.UUID })), (r) => r.State === 'Enabled');
+    await clock.sleep(cloud.latency.esmPollingStart);
     await p.kinesis.send(new PutRecordCommand({ StreamARN: streamArn, PartitionKey: 'warmup', Data: new TextEncoder().encode('warmup') }));
     await clock.sleep(5000);
     const groupArn = `arn:aws:logs:${REGION}:${CONSUMER}:log-group:/aws/lambda/orders-consumer`;

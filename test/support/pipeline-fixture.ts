@@ -106,7 +106,8 @@ export async function createPipeline(options: PipelineOptions = {}) {
       }),
     );
     esmUuid = esm.UUID!;
-    clock.advance(cloud.latency.esmCreate);
+    // Enabled, and polling: a deployment set up a while ago.
+    clock.advance(cloud.latency.esmCreate + cloud.latency.esmPollingStart);
   }
 
   const store = new MemoryStateStore();

@@ -7,13 +7,14 @@ import {
   UpdateEventSourceMappingCommand,
   type EventSourceMappingConfiguration,
 } from '@aws-sdk/client-lambda';
+import { awsCommand } from '../../aws/session.js';
 import type { Step, StepContext } from '../../engine/types.js';
 import { waitFor, withRetry } from '../../engine/wait.js';
 import { errorMessage } from '../../errors.js';
 import { RETRY_BUDGET_MS, callAws, hasCode, ifExists } from '../retry.js';
 import { STEP, type PipelineContext, waitOptions } from './context.js';
 import { failureDestinationArn } from './failure-queue.js';
-import { ignoreMissing, originOf } from './shared.js';
+import { NotOursError, ignoreMissing, isOurs, originOf } from './shared.js';
 
 /** Lambda validates the role's access to the stream when the mapping is created; fresh policies and grants take a while. */
 const accessNotYetVisible = (error: unknown) =>
@@ -23,13 +24,24 @@ const accessNotYetVisible = (error: unknown) =>
 export function esmStep(ctx: PipelineContext): Step {
   const { consumer, names, config } = ctx;
   const lambda = consumer.clients.lambda;
+  /** The UUID of the mapping the state file recorded: the record speaks for that mapping only. */
+  const recordedUuid = ctx.previous.steps[STEP.esm]?.outputs.uuid;
   const find = async (step: StepContext, consumerArn: string) => {
     const out = await callAws(step.clock, () => lambda.send(new ListEventSourceMappingsCommand({ FunctionName: config.functionName, EventSourceArn: consumerArn })));
-    return out.EventSourceMappings?.[0];
+    const found = out.EventSourceMappings ?? [];
+    return found.find((esm) => esm.UUID === recordedUuid) ?? found[0];
   };
   const getState = (step: StepContext, uuid: string) => ifExists(step.clock, () => lambda.send(new GetEventSourceMappingCommand({ UUID: uuid })));
   const tagsOf = async (step: StepContext, esm: EventSourceMappingConfiguration) =>
     esm.EventSourceMappingArn ? (await ifExists(step.clock, () => lambda.send(new ListTagsCommand({ Resource: esm.EventSourceMappingArn }))))?.Tags : undefined;
+  const described = (uuid: string | undefined) => `Event source mapping ${uuid} (${config.functionName} ← ${config.consumerName})`;
+  /**
+   * Whether a mapping found on our function and consumer is ours: by its tags, or by the state file if it
+   * recorded this UUID as created. Another UUID there (ours was deleted, and someone made one) is not.
+   */
+  const ours = async (step: StepContext, esm: EventSourceMappingConfiguration) => isOurs(ctx, await tagsOf(step, esm), STEP.esm, esm.UUID === recordedUuid);
+  const notOurs = (uuid: string | undefined) =>
+    new NotOursError(STEP.esm, `${described(uuid)} already exists but was not created by kds-xacct for deployment "${names.deployment}".`, '--consumer-name');
   const untilGone = (step: StepContext, uuid: string) =>
     waitFor(async () => {
       const esm = await getState(step, uuid);
@@ -60,6 +72,19 @@ export function esmStep(ctx: PipelineContext): Step {
         onRetry: step.progress,
       },
     );
+  /**
+   * Where a new mapping starts. Not LATEST for an adopted stream unless asked: a mapping can take minutes
+   * to start polling once Enabled, and LATEST misses what is put meanwhile (Lambda developer guide, Kinesis
+   * polling and stream starting position). AT_TIMESTAMP at the start of setup skips the stream's history
+   * and misses nothing, even when a resumed run creates the mapping later: that is when the state file was
+   * made, by the deployment's first setup run.
+   */
+  const startingPosition = (step: StepContext) => {
+    const position = config.esm.startingPosition ?? (step.outputsOf(STEP.stream).origin === 'adopted' ? 'AT_TIMESTAMP' : 'TRIM_HORIZON');
+    if (position !== 'AT_TIMESTAMP') return { StartingPosition: position };
+    const from = config.esm.startingPositionTimestamp ?? ctx.previous.createdAt;
+    return { StartingPosition: position, StartingPositionTimestamp: new Date(from) };
+  };
   const destination = failureDestinationArn(ctx);
   /** The settings an existing mapping can be brought back to (the starting position is fixed at creation). */
   const settings = {
@@ -94,10 +119,13 @@ export function esmStep(ctx: PipelineContext): Step {
       if (!found) return { status: 'missing' };
       if (found.State === 'Deleting') return { status: 'missing', detail: `mapping ${found.UUID} is still being deleted; a new one is created once it is gone` };
       const outputs = { uuid: found.UUID!, eventSourceArn: consumerArn, functionName: config.functionName };
-      const origin = originOf(ctx, STEP.esm, `Event source mapping ${found.UUID} (${config.functionName} ← ${config.consumerName})`, await tagsOf(step, found), '--consumer-name');
+      const origin = originOf(ctx, STEP.esm, described(found.UUID), await tagsOf(step, found), '--consumer-name', found.UUID === recordedUuid);
       const changes = differences(found);
-      // Only a mapping we made is kept in line with the config; an adopted one is the user's.
-      if (origin === 'adopted') return { status: 'done', origin, outputs, ...(changes.length > 0 && { detail: `kept as it is: ${changes.join('; ')}` }) };
+      // Only a mapping we made is kept in line with the config; an adopted one is the user's, and a Disabled one stays so.
+      if (origin === 'adopted') {
+        const enable = found.State === 'Disabled' ? [`it delivers nothing until it is enabled: \`${awsCommand(consumer, `lambda update-event-source-mapping --uuid ${found.UUID} --enabled`)}\``] : [];
+        return { status: 'done', origin, outputs, ...(changes.length > 0 && { detail: `kept as it is: ${[...changes, ...enable].join('; ')}` }) };
+      }
       return changes.length > 0 ? { status: 'update', origin, outputs, detail: changes.join('; ') } : { status: 'done', origin, outputs };
     },
     async apply(step) {
@@ -107,12 +135,13 @@ export function esmStep(ctx: PipelineContext): Step {
       // ours: CreateEventSourceMapping would refuse a second mapping and name the old one's UUID.
       if (existing?.State === 'Deleting') await untilGone(step, existing.UUID!);
       else if (existing) {
+        // Found since the plan, or a check that judged it ours: only ours is changed.
+        if (!(await ours(step, existing))) throw notOurs(existing.UUID);
         const updated = await whenSettled(step, existing.UUID!, () =>
           callAws(step.clock, () => lambda.send(new UpdateEventSourceMappingCommand({ UUID: existing.UUID, ...settings, Enabled: true }))),
         );
         if (updated) return { uuid: existing.UUID!, eventSourceArn: consumerArn, functionName: config.functionName };
       }
-      const streamAdopted = step.outputsOf(STEP.stream).origin === 'adopted';
       try {
         const out = await callAws(
           step.clock,
@@ -121,7 +150,7 @@ export function esmStep(ctx: PipelineContext): Step {
               new CreateEventSourceMappingCommand({
                 FunctionName: config.functionName,
                 EventSourceArn: consumerArn,
-                StartingPosition: config.esm.startingPosition ?? (streamAdopted ? 'LATEST' : 'TRIM_HORIZON'),
+                ...startingPosition(step),
                 ...settings,
                 Tags: names.tags,
               }),
@@ -130,9 +159,13 @@ export function esmStep(ctx: PipelineContext): Step {
         );
         return { uuid: out.UUID!, eventSourceArn: consumerArn, functionName: config.functionName };
       } catch (error) {
-        // An earlier attempt whose answer was lost may have created it: AWS names the existing UUID.
+        // An earlier attempt whose answer was lost may have created it: AWS names the existing UUID. It is
+        // ours only if its tags (given at creation) or the state file say so; someone else's is never taken.
         const uuid = hasCode(error, 'ResourceConflictException') ? /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/.exec(errorMessage(error))?.[0] : undefined;
         if (!uuid) throw error;
+        const conflicting = await getState(step, uuid);
+        if (!conflicting) throw error;
+        if (!(await ours(step, conflicting))) throw notOurs(uuid);
         return { uuid, eventSourceArn: consumerArn, functionName: config.functionName };
       }
     },
@@ -140,6 +173,8 @@ export function esmStep(ctx: PipelineContext): Step {
       await waitFor(async () => {
         const esm = await getState(step, outputs.uuid!);
         if (!esm) throw new Error(`Event source mapping ${outputs.uuid} disappeared while waiting for it to be Enabled.`);
+        // An adopted mapping the user keeps Disabled is theirs to enable: its check says so and how.
+        if (esm.State === 'Disabled' && !(await ours(step, esm))) return { done: true, value: undefined };
         if (esm.State === 'Disabled') throw new Error(`Event source mapping ${outputs.uuid} is Disabled: ${esm.StateTransitionReason}`);
         return esm.State === 'Enabled' ? { done: true, value: undefined } : { done: false, detail: `mapping is ${esm.State}` };
       }, waitOptions(step, `event source mapping ${outputs.uuid} to be Enabled`));

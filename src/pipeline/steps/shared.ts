@@ -13,18 +13,22 @@ export async function ignoreMissing(call: () => Promise<unknown>, ...codes: stri
   }
 }
 
-export function isOurs(ctx: PipelineContext, tags: Record<string, string> | undefined, stepId: string): boolean {
-  return tags?.[TAG_DEPLOYMENT] === ctx.names.deployment || ctx.previous.steps[stepId]?.origin === 'created';
+/**
+ * `recorded` says whether the state's record of the step is this very resource: false when the record
+ * names another one (a mapping with another UUID), which then cannot vouch for it.
+ */
+export function isOurs(ctx: PipelineContext, tags: Record<string, string> | undefined, stepId: string, recorded = true): boolean {
+  return tags?.[TAG_DEPLOYMENT] === ctx.names.deployment || (recorded && ctx.previous.steps[stepId]?.origin === 'created');
 }
 
 /**
  * The origin of an existing resource, or a refusal: a same-named resource that is neither in our
  * state nor tagged for this deployment is only used when the user chose to adopt it.
  */
-export function originOf(ctx: PipelineContext, stepId: string, what: string, tags: Record<string, string> | undefined, flag: string): Origin {
+export function originOf(ctx: PipelineContext, stepId: string, what: string, tags: Record<string, string> | undefined, flag: string, recorded = true): Origin {
   // Adopted by an earlier run: the user chose it then, and it stays adopted (and never deleted).
-  if (ctx.previous.steps[stepId]?.origin === 'adopted') return 'adopted';
-  if (isOurs(ctx, tags, stepId)) return 'created';
+  if (recorded && ctx.previous.steps[stepId]?.origin === 'adopted') return 'adopted';
+  if (isOurs(ctx, tags, stepId, recorded)) return 'created';
   if (ctx.config.adopt || ctx.adopted.has(stepId)) return 'adopted';
   throw new NotOursError(stepId, `${what} already exists but was not created by kds-xacct for deployment "${ctx.names.deployment}".`, flag);
 }
