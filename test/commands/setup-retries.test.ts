@@ -1,0 +1,61 @@
+import { CreateFunctionCommand, DeleteFunctionCommand, GetFunctionConfigurationCommand, LambdaClient, UpdateFunctionCodeCommand } from '@aws-sdk/client-lambda';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ExitCode } from '../../src/errors.js';
+import { CONSUMER, REGION, twoAccounts } from '../support/two-accounts.js';
+
+let world: ReturnType<typeof twoAccounts>;
+afterEach(() => world?.cloud.restore());
+
+const FUNCTION = 'orders-consumer';
+const consumerLambda = () => new LambdaClient({ region: REGION, credentials: world.cloud.credentialsFor(CONSUMER) });
+const waiting = (stepId: string) => world.harness.reporter.events.flatMap((e) => (e.type === 'step:waiting' && e.stepId === stepId ? [e.detail] : []));
+const failedCalls = (command: string) => world.cloud.calls.filter((c) => c.command === command && c.error);
+
+describe('a function that is still changing', () => {
+  it('a re-run while another update of the function is InProgress waits for it, then updates code and runtime', async () => {
+    // An update of a function with a VPC can take a minute (UpdateFunctionConfiguration API reference).
+    world = twoAccounts({ latency: { functionUpdate: 60_000 } });
+    expect(await world.setup('--name', 'orders'), world.harness.reporter.text).toBe(ExitCode.Success);
+    // Someone else's deploy (or a run stopped during its update) leaves an update InProgress and other code.
+    await consumerLambda().send(new UpdateFunctionCodeCommand({ FunctionName: FUNCTION, ZipFile: new Uint8Array([80, 75, 5, 6, ...new Array<number>(18).fill(0)]) }));
+
+    expect(await world.setup('--name', 'orders', '--runtime', 'nodejs24.x'), world.harness.reporter.text).toBe(ExitCode.Success);
+    const conf = await consumerLambda().send(new GetFunctionConfigurationCommand({ FunctionName: FUNCTION }));
+    expect(conf).toMatchObject({ Runtime: 'nodejs24.x', LastUpdateStatus: 'Successful' });
+    expect(world.cloud.calls.filter((c) => c.command === 'UpdateFunctionCode' || c.command === 'UpdateFunctionConfiguration').map((c) => [c.command, c.error])).toEqual([
+      ['UpdateFunctionCode', undefined],
+      ['UpdateFunctionCode', undefined],
+      ['UpdateFunctionConfiguration', undefined],
+    ]);
+    expect(waiting('function')).toContain('function update in progress');
+  });
+
+  it('a re-run while the function is still Pending waits for it to be Active before updating it', async () => {
+    world = twoAccounts({ latency: { functionCreate: 60_000 } });
+    expect(await world.setup('--name', 'orders'), world.harness.reporter.text).toBe(ExitCode.Success);
+    const lambda = consumerLambda();
+    const made = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: FUNCTION }));
+    const { tags } = world.cloud.regionState(CONSUMER, REGION)!.functions.get(FUNCTION)!;
+    // As a run stopped right after CreateFunction leaves it: ours, Pending, with a runtime to change.
+    await lambda.send(new DeleteFunctionCommand({ FunctionName: FUNCTION }));
+    await lambda.send(new CreateFunctionCommand({ FunctionName: FUNCTION, Runtime: 'nodejs22.x', Handler: made.Handler, Role: made.Role, Code: { ZipFile: new Uint8Array([80, 75, 5, 6, ...new Array<number>(18).fill(0)]) }, Tags: tags }));
+
+    expect(await world.setup('--name', 'orders', '--runtime', 'nodejs24.x'), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: FUNCTION }))).toMatchObject({ State: 'Active', Runtime: 'nodejs24.x', LastUpdateStatus: 'Successful' });
+    expect(failedCalls('UpdateFunctionCode')).toEqual([]);
+    expect(failedCalls('UpdateFunctionConfiguration')).toEqual([]);
+    expect(waiting('function')).toContain('function is Pending');
+  });
+
+  it('an update that collides with a change started after the look is tried again once the function has settled', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders'), world.harness.reporter.text).toBe(ExitCode.Success);
+    const arn = `arn:aws:lambda:${REGION}:${CONSUMER}:function:${FUNCTION}`;
+    world.cloud.failOn({ command: 'UpdateFunctionConfiguration' }, { code: 'ResourceConflictException', message: `The operation cannot be performed at this time. An update is in progress for resource: ${arn}` });
+
+    expect(await world.setup('--name', 'orders', '--runtime', 'nodejs24.x'), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(await consumerLambda().send(new GetFunctionConfigurationCommand({ FunctionName: FUNCTION }))).toMatchObject({ Runtime: 'nodejs24.x' });
+    expect(failedCalls('UpdateFunctionConfiguration').map((c) => c.error)).toEqual(['ResourceConflictException']);
+    expect(waiting('function')).toContain(`function ${FUNCTION} started another change; waiting for it to finish`);
+  });
+});
