@@ -21,6 +21,19 @@ export function isThrottling(error: unknown): boolean {
   return THROTTLING.has(awsErrorCode(error) ?? '') && !/limit of \d+|would exceed|quota/i.test(errorMessage(error));
 }
 
+/** Server faults as each service spells them, for an error that carries no $fault or status. */
+const SERVER_FAULTS = ['ServiceException', 'InternalFailure', 'InternalFailureException', 'InternalError', 'InternalServerError', 'InternalServerException', 'ServiceUnavailable', 'ServiceUnavailableException', 'ServiceFailure', 'ServiceFailureException', 'KMSInternalException'];
+
+/**
+ * A 5xx: AWS failed, not the request, and the same call may well succeed. The SDK's standard retry repeats
+ * these for the clients it builds, but only three times, and the sandbox bypasses it (src/sandbox/README.md).
+ */
+export function isServerError(error: unknown): boolean {
+  if (!awsErrorCode(error)) return false;
+  const { $fault, $metadata } = error as { $fault?: string; $metadata?: { httpStatusCode?: number } };
+  return $fault === 'server' || ($metadata?.httpStatusCode ?? 0) >= 500 || hasCode(error, ...SERVER_FAULTS);
+}
+
 export function hasCode(error: unknown, ...codes: string[]): boolean {
   return codes.includes(awsErrorCode(error) ?? '');
 }
@@ -56,7 +69,7 @@ export class PropagationTimeoutError extends UserError {
 }
 
 /**
- * Runs one AWS call, retrying throttling and, when `propagating` recognises it, the errors IAM and KMS
+ * Runs one AWS call, retrying throttling, server errors and, when `propagating` recognises it, the errors IAM and KMS
  * give while a new role, policy or grant has not reached every endpoint yet. Progress names what is
  * awaited (`waitingFor`), the attempt and the time spent, since such a wait can take minutes.
  */
@@ -78,6 +91,7 @@ export async function callAws<T>(
       retryable: (error) => {
         attempts++;
         if (isThrottling(error)) return `throttled (${awsErrorCode(error)}), retrying`;
+        if (isServerError(error)) return `AWS had an internal error (${awsErrorCode(error)}), retrying`;
         if (propagating?.(error)) return `waiting for ${waitingFor} (can take minutes): attempt ${attempts}, ${formatDuration(clock.now() - started)} so far`;
         return undefined;
       },

@@ -59,3 +59,39 @@ describe('a function that is still changing', () => {
     expect(waiting('function')).toContain(`function ${FUNCTION} started another change; waiting for it to finish`);
   });
 });
+
+describe("AWS's server errors (5xx)", () => {
+  it('are retried on every call path: setup in both accounts, send-test-record and its --verify, and teardown', async () => {
+    world = twoAccounts();
+    const before = world.cloud.snapshot();
+    const armed = (commands: string[]) => commands.forEach((command) => world.cloud.failWithServerError({ command }, 2));
+    const setupCalls = ['CreateKey', 'CreateStream', 'CreateRole', 'CreateLogGroup', 'CreateQueue', 'CreateGrant', 'GetFunctionConfiguration', 'CreateEventSourceMapping'];
+    armed(setupCalls);
+    expect(await world.setup('--name', 'orders'), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(waiting('event-source-mapping')).toContain('AWS had an internal error (ServiceException), retrying');
+
+    const recordCalls = ['PutRecord', 'FilterLogEvents'];
+    armed(recordCalls);
+    expect(await world.harness.run('send-test-record', '--name', 'orders', '--verify'), world.harness.reporter.text).toBe(ExitCode.Success);
+
+    const teardownCalls = ['DeleteEventSourceMapping', 'DeleteStream'];
+    armed(teardownCalls);
+    expect(await world.harness.run('teardown', '--name', 'orders', '--yes'), world.harness.reporter.text).toBe(ExitCode.Success);
+    // Each armed call met its two 5xx, and was tried again.
+    const serverFaults = ['KMSInternalException', 'InternalFailureException', 'ServiceFailureException', 'ServiceUnavailableException', 'InternalError', 'ServiceException'];
+    for (const command of [...setupCalls, ...recordCalls, ...teardownCalls]) {
+      expect(world.cloud.calls.filter((c) => c.command === command && serverFaults.includes(c.error ?? '')), command).toHaveLength(2);
+    }
+    expect(world.cloud.snapshot()).toEqual(before);
+  });
+
+  it('that go on past the retry budget fail the step with the error AWS gave, and the run is rolled back', async () => {
+    world = twoAccounts();
+    const before = world.cloud.snapshot();
+    world.cloud.failWithServerError({ command: 'CreateEventSourceMapping' }, 10_000);
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Failed);
+    expect(world.harness.reporter.text).toContain('during apply: ServiceException: An error occurred and the request cannot be processed.');
+    expect(world.harness.reporter.text).toContain('What this run created was rolled back.');
+    expect(world.cloud.snapshot()).toEqual(before);
+  });
+});
