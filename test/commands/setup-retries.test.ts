@@ -1,7 +1,7 @@
 import { CreateFunctionCommand, DeleteFunctionCommand, GetFunctionConfigurationCommand, LambdaClient, UpdateFunctionCodeCommand } from '@aws-sdk/client-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
-import { CONSUMER, REGION, twoAccounts } from '../support/two-accounts.js';
+import { CONSUMER, PRODUCER, REGION, twoAccounts } from '../support/two-accounts.js';
 
 let world: ReturnType<typeof twoAccounts>;
 afterEach(() => world?.cloud.restore());
@@ -93,5 +93,44 @@ describe("AWS's server errors (5xx)", () => {
     expect(world.harness.reporter.text).toContain('during apply: ServiceException: An error occurred and the request cannot be processed.');
     expect(world.harness.reporter.text).toContain('What this run created was rolled back.');
     expect(world.cloud.snapshot()).toEqual(before);
+  });
+});
+
+describe('a denial that gets the same answer as propagation', () => {
+  it("keeps waiting within the budget, but after two minutes shows AWS's answer on the step's line and says what it waits for", async () => {
+    world = twoAccounts();
+    // The owner of an adopted stream denies the consumer account: no statement of ours can outweigh it.
+    const guard = {
+      Version: '2012-10-17',
+      Statement: [{ Sid: 'NoAnalytics', Effect: 'Deny', Principal: { AWS: `arn:aws:iam::${CONSUMER}:root` }, Action: ['kinesis:GetRecords', 'kinesis:GetShardIterator'], Resource: `arn:aws:kinesis:${REGION}:${PRODUCER}:stream/clicks` }],
+    };
+    world.cloud.seedStream(PRODUCER, REGION, { name: 'clicks', policy: guard });
+    expect(await world.setup('--name', 'clicks', '--stream-name', 'clicks', '--use-existing-stream'), world.harness.reporter.text).toBe(ExitCode.Failed);
+
+    const what = "waiting for the role's new permissions on the stream and consumer to reach Lambda (can take minutes)";
+    const answer = `AWS still answers InvalidParameterValueException: Cannot access stream arn:aws:kinesis:${REGION}:${PRODUCER}:stream/clicks.`;
+    const details = waiting('event-source-mapping').filter((d) => d.startsWith(what));
+    const minutesSoFar = (d: string) => Number(/, (\d+)m\d\ds so far/.exec(d)?.[1] ?? 0);
+    const early = details.filter((d) => minutesSoFar(d) < 2);
+    const late = details.filter((d) => minutesSoFar(d) >= 2);
+    expect(early.length).toBeGreaterThan(0);
+    for (const d of early) expect(d).not.toContain('AWS still answers');
+    expect(late.length).toBeGreaterThan(0);
+    for (const d of late) expect(d).toContain(answer);
+    expect(late[0]).toContain('(if that is a real denial, such as an SCP or a permissions boundary, waiting will not fix it)');
+    // The whole budget was still used, in case it was propagation after all.
+    expect(world.harness.reporter.text).toContain('Gave up after 15m00s waiting for the role\'s new permissions on the stream and consumer to reach Lambda');
+  });
+
+  it("is the same for every propagation wait: the function's role and the grant's grantee show AWS's answer after two minutes", async () => {
+    world = twoAccounts({ latency: { iamPropagation: 20 * 60_000 } });
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Failed);
+    const role = `arn:aws:iam::${CONSUMER}:role/kds-xacct-orders-consumer`;
+    expect(waiting('function')).toContainEqual(
+      expect.stringMatching(/^waiting for IAM to propagate the new role to Lambda \(can take minutes\): attempt \d+, 2m\d\ds so far; AWS still answers InvalidParameterValueException: The role defined for the function cannot be assumed by Lambda\./),
+    );
+    expect(waiting('kms-grant')).toContainEqual(
+      expect.stringContaining(`so far; AWS still answers InvalidArnException: ARN does not refer to a valid principal: ${role}`),
+    );
   });
 });
