@@ -21,6 +21,19 @@ export function isThrottling(error: unknown): boolean {
   return THROTTLING.has(awsErrorCode(error) ?? '') && !/limit of \d+|would exceed|quota/i.test(errorMessage(error));
 }
 
+/** Server faults as each service spells them, for an error that carries no $fault or status. */
+const SERVER_FAULTS = ['ServiceException', 'InternalFailure', 'InternalFailureException', 'InternalError', 'InternalServerError', 'InternalServerException', 'ServiceUnavailable', 'ServiceUnavailableException', 'ServiceFailure', 'ServiceFailureException', 'KMSInternalException'];
+
+/**
+ * A 5xx: AWS failed, not the request, and the same call may well succeed. The SDK's standard retry repeats
+ * these for the clients it builds, but only three times, and the sandbox bypasses it (src/sandbox/README.md).
+ */
+export function isServerError(error: unknown): boolean {
+  if (!awsErrorCode(error)) return false;
+  const { $fault, $metadata } = error as { $fault?: string; $metadata?: { httpStatusCode?: number } };
+  return $fault === 'server' || ($metadata?.httpStatusCode ?? 0) >= 500 || hasCode(error, ...SERVER_FAULTS);
+}
+
 export function hasCode(error: unknown, ...codes: string[]): boolean {
   return codes.includes(awsErrorCode(error) ?? '');
 }
@@ -42,13 +55,27 @@ export const PROPAGATION_BUDGET_MS = 15 * 60_000;
  */
 const PROPAGATION_BACKOFF: BackoffOptions = { maxDelayMs: 10_000 };
 
+/**
+ * How long a propagation wait shows only what it waits for. After that it also shows AWS's answer, on the
+ * step's line: a real denial (an SCP, a permissions boundary, a policy missing on an adopted resource) gets
+ * the same answer as slow propagation, and would otherwise look like a hang for the rest of the budget.
+ */
+const SHOW_ANSWER_AFTER_MS = 2 * 60_000;
+
+/** What a propagation retry says: what it waits for, how long so far, and past two minutes AWS's answer. */
+function propagationProgress(waitingFor: string, attempts: number, elapsedMs: number, error: unknown): string {
+  const progress = `waiting for ${waitingFor} (can take minutes): attempt ${attempts}, ${formatDuration(elapsedMs)} so far`;
+  if (elapsedMs < SHOW_ANSWER_AFTER_MS) return progress;
+  return `${progress}; AWS still answers ${awsErrorCode(error)}: ${errorMessage(error)} (if that is a real denial, such as an SCP or a permissions boundary, waiting will not fix it)`;
+}
+
 /** Every propagation retry has run out of budget: says what was awaited for how long, and the last AWS error. */
 export class PropagationTimeoutError extends UserError {
   override name = 'PropagationTimeoutError';
   constructor(what: string, elapsedMs: number, cause: unknown) {
     super(
       `Gave up after ${formatDuration(elapsedMs)} waiting for ${what}; the last answer was ${awsErrorCode(cause) ?? 'an error'}: ${errorMessage(cause)}`,
-      'AWS propagates new roles, policies and grants within seconds on most days, but it can take up to 15 minutes. If the role still exists and is unchanged, wait a few minutes.',
+      'AWS propagates new roles, policies and grants within seconds on most days, but it can take up to 15 minutes. If the role still exists and is unchanged, wait a few minutes. If the answer is a denial that waiting cannot fix (an SCP, a permissions boundary, a policy on a resource you chose to use), fix that first.',
       ExitCode.Failed,
     );
     this.cause = cause;
@@ -56,9 +83,10 @@ export class PropagationTimeoutError extends UserError {
 }
 
 /**
- * Runs one AWS call, retrying throttling and, when `propagating` recognises it, the errors IAM and KMS
+ * Runs one AWS call, retrying throttling, server errors and, when `propagating` recognises it, the errors IAM and KMS
  * give while a new role, policy or grant has not reached every endpoint yet. Progress names what is
- * awaited (`waitingFor`), the attempt and the time spent, since such a wait can take minutes.
+ * awaited (`waitingFor`), the attempt and the time spent, since such a wait can take minutes, and after
+ * SHOW_ANSWER_AFTER_MS what AWS answers. Every propagation wait of the steps goes through here.
  */
 export async function callAws<T>(
   clock: Clock,
@@ -78,7 +106,8 @@ export async function callAws<T>(
       retryable: (error) => {
         attempts++;
         if (isThrottling(error)) return `throttled (${awsErrorCode(error)}), retrying`;
-        if (propagating?.(error)) return `waiting for ${waitingFor} (can take minutes): attempt ${attempts}, ${formatDuration(clock.now() - started)} so far`;
+        if (isServerError(error)) return `AWS had an internal error (${awsErrorCode(error)}), retrying`;
+        if (propagating?.(error)) return propagationProgress(waitingFor, attempts, clock.now() - started, error);
         return undefined;
       },
       onRetry: options.onRetry,

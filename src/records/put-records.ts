@@ -2,7 +2,7 @@ import { PutRecordCommand, PutRecordsCommand, type KinesisClient, type PutRecord
 import type { Clock } from '../engine/clock.js';
 import { backoffDelays, withRetry } from '../engine/wait.js';
 import { CommandFailedError, ExitCode, awsErrorCode, errorMessage } from '../errors.js';
-import { hasCode, isThrottling } from '../pipeline/retry.js';
+import { hasCode, isServerError, isThrottling } from '../pipeline/retry.js';
 import type { Reporter } from '../render/types.js';
 import { streamTarget, type StreamRef } from './stream.js';
 
@@ -17,14 +17,8 @@ const PUT_ATTEMPTS = 6;
 /** Time budget for one request's throttling retries. */
 const PUT_RETRY_BUDGET_MS = 30_000;
 
-/**
- * Besides throttling, the errors a write is worth repeating after: KMS throttling the stream's key,
- * and Kinesis's own server faults. Unlike the setup steps' calls, a write retries these too, because
- * nothing was changed when they happen and the user only wants the record stored.
- */
-const TRANSIENT_PUT_CODES = ['KMSThrottlingException', 'InternalFailure', 'InternalFailureException', 'ServiceUnavailable', 'ServiceUnavailableException'];
-
-const isTransientPutError = (error: unknown): boolean => isThrottling(error) || hasCode(error, ...TRANSIENT_PUT_CODES);
+/** What a write is worth repeating after: throttling (of the stream, or of its KMS key) and server faults. */
+const isTransientPutError = (error: unknown): boolean => isThrottling(error) || isServerError(error) || hasCode(error, 'KMSThrottlingException');
 
 /** A record to send: its bytes, partition key, and our id when we wrote the payload. */
 export interface OutgoingRecord {

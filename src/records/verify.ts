@@ -5,7 +5,7 @@ import { STOPPED, StopSignal } from '../engine/stop-signal.js';
 import { backoffDelays } from '../engine/wait.js';
 import { awsErrorCode } from '../errors.js';
 import { isErrorLine, parseRecordLine } from '../logs/record-lines.js';
-import { isNotFound, isThrottling } from '../pipeline/retry.js';
+import { isNotFound, isServerError, isThrottling } from '../pipeline/retry.js';
 import type { Reporter } from '../render/types.js';
 import type { SentRecord } from './put-records.js';
 
@@ -103,10 +103,10 @@ export async function verifyDelivery(
         nextToken = page.nextToken;
       } while (nextToken);
     } catch (error) {
-      if (isThrottling(error)) {
+      if (isThrottling(error) || isServerError(error)) {
         // The next poll reads this poll's whole window again.
         complete = false;
-        reporter.debug(`FilterLogEvents throttled (${awsErrorCode(error)}); trying again at the next poll.`);
+        reporter.debug(`FilterLogEvents ${isThrottling(error) ? 'throttled' : 'failed on the AWS side'} (${awsErrorCode(error)}); trying again at the next poll.`);
       } else {
         // The function creates its log group on its first invocation.
         if (!isNotFound(error)) throw error;

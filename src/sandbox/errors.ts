@@ -13,18 +13,27 @@ interface ServiceErrors {
   base: new (opts: any) => Error;
   /** The error a 5xx from this service deserialises to. */
   internal: string;
+  /**
+   * Its text: Lambda's as public reports quote it (mentum/lambdaws#49, brefphp/bref#239); for the others, the
+   * description their API reference (or SDK model) gives the error, since they were not found quoted.
+   */
+  internalMessage: string;
+  /** The error this service refuses a caller without the permission with: an error no retry gets past. */
+  denied: string;
   /** The error this service throttles with. */
   throttling: string;
 }
 
+const unknownFailure = 'The request processing has failed because of an unknown error, exception or failure.';
+
 const services: Record<ServiceName, ServiceErrors> = {
-  Kinesis: { module: kinesis, base: kinesis.KinesisServiceException, internal: 'InternalFailureException', throttling: 'LimitExceededException' },
-  KMS: { module: kms, base: kms.KMSServiceException, internal: 'KMSInternalException', throttling: 'ThrottlingException' },
-  IAM: { module: iam, base: iam.IAMServiceException, internal: 'ServiceFailureException', throttling: 'Throttling' },
-  Lambda: { module: lambda, base: lambda.LambdaServiceException, internal: 'ServiceException', throttling: 'TooManyRequestsException' },
-  CloudWatchLogs: { module: cwl, base: cwl.CloudWatchLogsServiceException, internal: 'ServiceUnavailableException', throttling: 'ThrottlingException' },
-  SQS: { module: sqs, base: sqs.SQSServiceException, internal: 'InternalError', throttling: 'RequestThrottled' },
-  STS: { module: sts, base: sts.STSServiceException, internal: 'InternalFailure', throttling: 'Throttling' },
+  Kinesis: { module: kinesis, base: kinesis.KinesisServiceException, internal: 'InternalFailureException', internalMessage: 'The processing of the request failed because of an unknown error, exception, or failure.', denied: 'AccessDeniedException', throttling: 'LimitExceededException' },
+  KMS: { module: kms, base: kms.KMSServiceException, internal: 'KMSInternalException', internalMessage: 'The request was rejected because an internal exception occurred. The request can be retried.', denied: 'AccessDeniedException', throttling: 'ThrottlingException' },
+  IAM: { module: iam, base: iam.IAMServiceException, internal: 'ServiceFailureException', internalMessage: unknownFailure, denied: 'AccessDenied', throttling: 'Throttling' },
+  Lambda: { module: lambda, base: lambda.LambdaServiceException, internal: 'ServiceException', internalMessage: 'An error occurred and the request cannot be processed.', denied: 'AccessDeniedException', throttling: 'TooManyRequestsException' },
+  CloudWatchLogs: { module: cwl, base: cwl.CloudWatchLogsServiceException, internal: 'ServiceUnavailableException', internalMessage: 'The service cannot complete the request.', denied: 'AccessDeniedException', throttling: 'ThrottlingException' },
+  SQS: { module: sqs, base: sqs.SQSServiceException, internal: 'InternalError', internalMessage: unknownFailure, denied: 'AccessDenied', throttling: 'RequestThrottled' },
+  STS: { module: sts, base: sts.STSServiceException, internal: 'InternalFailure', internalMessage: unknownFailure, denied: 'AccessDenied', throttling: 'Throttling' },
 };
 
 /** Codes that are server faults even when the SDK has no class for them. */
@@ -39,7 +48,7 @@ const throttlingCodes = new Set(['Throttling', 'ThrottlingException', 'TooManyRe
 export function awsError(service: ServiceName, code: string, message: string): Error {
   const s = services[service];
   const server = serverCodes.has(code);
-  const status = server ? (code.startsWith('ServiceUnavailable') ? 503 : 500) : throttlingCodes.has(code) ? (service === 'Lambda' ? 429 : 400) : 400;
+  const status = server ? (code.startsWith('ServiceUnavailable') ? 503 : 500) : throttlingCodes.has(code) ? (service === 'Lambda' ? 429 : 400) : code.startsWith('AccessDenied') ? 403 : 400;
   const $metadata = { httpStatusCode: status, requestId: 'fake-request-id', attempts: 1, totalRetryDelay: 0 };
   const Cls = s.module[code];
   if (typeof Cls === 'function' && (Cls as { prototype: unknown }).prototype instanceof s.base) {
@@ -50,8 +59,13 @@ export function awsError(service: ServiceName, code: string, message: string): E
   return new s.base({ name: code, $fault: server ? 'server' : 'client', message, $metadata });
 }
 
-export function internalErrorCode(service: ServiceName): string {
-  return services[service].internal;
+/** The service's 5xx, as the SDK deserialises it: its class, `$fault: 'server'`, status 500 (503 for ServiceUnavailable). */
+export function serverError(service: ServiceName): Error {
+  return awsError(service, services[service].internal, services[service].internalMessage);
+}
+
+export function accessDeniedCode(service: ServiceName): string {
+  return services[service].denied;
 }
 
 export function throttlingError(service: ServiceName): Error {

@@ -8,7 +8,7 @@ import type { Clock } from '../engine/clock.js';
 import type { AccessDecision, AccessEvaluator, AccessRequest } from './access.js';
 import type { CallContext, ServiceModel } from './context.js';
 import { type FunctionRuntime, defaultRuntime, deliverDue } from './delivery.js';
-import { type ServiceName, awsError, internalErrorCode, throttlingError } from './errors.js';
+import { type ServiceName, accessDeniedCode, awsError, serverError, throttlingError } from './errors.js';
 import { iamModel, newRole } from './iam.js';
 import { appendRecord, createStreamState, kinesisModel, streamStatus } from './kinesis.js';
 import { kmsModel, newKey } from './kms.js';
@@ -38,7 +38,8 @@ interface FaultRule {
   command: string;
   accountId?: string;
   when?: (input: any) => boolean;
-  error: { code: string; message?: string };
+  /** `server`: the service's own 5xx (errors.ts `serverError`), whichever service the command belongs to. */
+  error: { code: string; message?: string } | 'server';
   remaining: number;
 }
 
@@ -247,12 +248,12 @@ export class FakeCloud {
     const rule = this.faults.find((f) => f.remaining > 0 && f.command === command && (!f.accountId || f.accountId === accountId) && (!f.when || f.when(input)));
     if (rule) {
       rule.remaining--;
-      throw awsError(service, rule.error.code, rule.error.message ?? `Injected ${rule.error.code} for ${command}`);
+      throw rule.error === 'server' ? serverError(service) : awsError(service, rule.error.code, rule.error.message ?? `Injected ${rule.error.code} for ${command}`);
     }
     if (mutating && this.mutatingFailAt) {
       this.mutatingSeen++;
       if (this.mutatingSeen === this.mutatingFailAt.n) {
-        const code = this.mutatingFailAt.code ?? internalErrorCode(service);
+        const code = this.mutatingFailAt.code ?? accessDeniedCode(service);
         this.mutatingFailAt = undefined;
         throw awsError(service, code, `Injected ${code} at mutating call ${this.mutatingSeen} (${service}.${command})`);
       }
@@ -270,7 +271,15 @@ export class FakeCloud {
     this.faults.push({ command: bareCommand(match.command), ...(match.accountId ? { accountId: match.accountId } : {}), ...(match.when ? { when: match.when } : {}), error, remaining: times });
   }
 
-  /** The n-th (1-based) mutating call from now throws the service's internal error (or `code`). */
+  /** The next `times` calls matching `match` fail with the service's 5xx, as AWS returns it (errors.ts `serverError`). */
+  failWithServerError(match: { command: string; accountId?: string; when?: (input: any) => boolean }, times = 1): void {
+    this.faults.push({ command: bareCommand(match.command), ...(match.accountId ? { accountId: match.accountId } : {}), ...(match.when ? { when: match.when } : {}), error: 'server', remaining: times });
+  }
+
+  /**
+   * The n-th (1-based) mutating call from now throws the service's access denial (or `code`): an error that
+   * no retry gets past, as a missing permission or an SCP gives, so the step fails.
+   */
   failAtMutatingCall(n: number, code?: string): void {
     this.mutatingSeen = 0;
     this.mutatingFailAt = { n, ...(code ? { code } : {}) };

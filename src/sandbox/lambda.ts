@@ -44,14 +44,18 @@ function findFunction(ctx: CallContext, ref: string | undefined): LambdaFunction
   return fn;
 }
 
-/** Lambda refuses a second update while one is InProgress, and updates only settled functions. */
+/**
+ * Lambda refuses an update while the function is Pending ("any … API actions that operate on the function will
+ * fail") or another update is InProgress ("During this time, you can't modify the function"), with the message
+ * public reports quote; the update itself is InProgress for `functionUpdate`.
+ */
 function startUpdate(ctx: CallContext, ref: string | undefined): LambdaFunction {
   const fn = findFunction(ctx, ref);
   if (phaseNow(fn.phase, ctx.now) === 'Pending' || (fn.updatingUntil !== undefined && fn.updatingUntil > ctx.now)) {
     throw err('ResourceConflictException', `The operation cannot be performed at this time. An update is in progress for resource: ${fn.arn}`);
   }
   fn.revision++;
-  fn.updatingUntil = ctx.now + ctx.cloud.latency.functionCreate;
+  fn.updatingUntil = ctx.now + ctx.cloud.latency.functionUpdate;
   return fn;
 }
 

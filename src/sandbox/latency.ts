@@ -19,6 +19,8 @@ export interface LatencyModel {
   iamPropagation: number;
   /** Lambda CreateFunction: Pending until Active. */
   functionCreate: number;
+  /** Lambda UpdateFunctionCode / UpdateFunctionConfiguration: LastUpdateStatus InProgress until Successful. */
+  functionUpdate: number;
   /** Lambda CreateEventSourceMapping / enabling: Creating/Enabling until Enabled. */
   esmCreate: number;
   /** Lambda DeleteEventSourceMapping / disabling: Deleting/Disabling until gone/Disabled. */
@@ -56,6 +58,9 @@ export const defaultLatency: LatencyModel = {
   iamPropagation: 10_000,
   // A zip-packaged function without a VPC usually leaves Pending within a few seconds.
   functionCreate: 3_000,
+  // UpdateFunctionConfiguration API reference: "If your function connects to a VPC, this process can take a
+  // minute"; ours has no VPC, so a few seconds, like creating it.
+  functionUpdate: 3_000,
   // An EFO Kinesis ESM takes tens of seconds to reach Enabled (design notes: polling can take minutes).
   esmCreate: 30_000,
   // ESM deletion is observed to take tens of seconds as well.

@@ -110,11 +110,11 @@ describe('kds-xacct --sandbox, as a new user runs it', () => {
     const { home, run } = freshMachine();
     // Another process arms a fault in the same sandbox file: the command under test sees it on its calls.
     const sandbox = new Sandbox({ file: path.join(home, '.kds-xacct', 'sandbox', 'accounts.sandbox'), accounts: Object.values(SANDBOX_PROFILES).map((p) => p.accountId) });
-    await sandbox.transaction(async (cloud) => cloud.failOn({ command: 'CreateEventSourceMapping' }, { code: 'ServiceException', message: 'Lambda had an internal error.' }));
+    await sandbox.transaction(async (cloud) => cloud.failOn({ command: 'CreateEventSourceMapping' }, { code: 'AccessDeniedException', message: 'Not authorized to perform: lambda:CreateEventSourceMapping.' }));
 
     const setup = run('setup', '--sandbox', '--name', 'demo', '--yes');
     expect(setup.code, setup.out).toBe(ExitCode.Failed);
-    expect(setup.out).toMatch(/event source mapping .* failed in the consumer account 222222222222 during apply: ServiceException: Lambda had an internal error\./);
+    expect(setup.out).toMatch(/event source mapping .* failed in the consumer account 222222222222 during apply: AccessDeniedException: Not authorized to perform: lambda:CreateEventSourceMapping\./);
     expect(setup.out).toContain('What this run created was rolled back.');
     const left = await sandbox.transaction(async (cloud) => {
       const regions = [...cloud.accounts.values()].flatMap((a) => [...a.regions.values()]);
@@ -127,7 +127,7 @@ describe('kds-xacct --sandbox, as a new user runs it', () => {
     const { home, run } = freshMachine();
     // A state folder of its own: the hints must carry it, and --sandbox, for the pasted command to find the deployment.
     const sandbox = new Sandbox({ file: path.join(home, 'state', 'sandbox', 'accounts.sandbox'), accounts: Object.values(SANDBOX_PROFILES).map((p) => p.accountId) });
-    await sandbox.transaction(async (cloud) => cloud.failOn({ command: 'CreateEventSourceMapping' }, { code: 'ServiceException', message: 'Lambda had an internal error.' }));
+    await sandbox.transaction(async (cloud) => cloud.failOn({ command: 'CreateEventSourceMapping' }, { code: 'AccessDeniedException', message: 'Not authorized to perform: lambda:CreateEventSourceMapping.' }));
     const failed = run('setup', '--sandbox', '--state-dir', 'state', '--name', 'demo', '--yes');
     expect(failed.code, failed.out).toBe(ExitCode.Failed);
     const retry = pastedHint(failed.out, /Run `(kds-xacct [^`]+)` again to retry\./);

@@ -16,13 +16,13 @@ const setupArgs = ['setup', '--producer-profile', 'prod', '--consumer-profile', 
 describe('--json: one document on stdout for every exit', () => {
   it('a failed setup: its summary, exit code 1, and the error with the failed step and its AWS code', async () => {
     world = twoAccounts();
-    world.cloud.failAtMutatingCall(3, 'InternalFailure');
+    world.cloud.failAtMutatingCall(3, 'AccessDeniedException');
     const h = jsonHarness();
     expect(await h.run(...setupArgs)).toBe(ExitCode.Failed);
     expect(h.stdout.lines).toHaveLength(1);
     const document = JSON.parse(h.stdout.text) as { exitCode: number; outcome: string; error: { message: string; hint: string; code: string; step: string } };
     expect(document).toMatchObject({ exitCode: ExitCode.Failed, deployment: 'orders', outcome: 'failed' });
-    expect(document.error).toEqual({ message: expect.stringContaining('What this run created was rolled back.'), hint: expect.stringContaining('kds-xacct setup'), code: 'InternalFailure', step: expect.any(String) });
+    expect(document.error).toEqual({ message: expect.stringContaining('What this run created was rolled back.'), hint: expect.stringContaining('kds-xacct setup'), code: 'AccessDeniedException', step: expect.any(String) });
     for (const line of h.stderr.lines) expect(() => JSON.parse(line) as unknown).not.toThrow();
   });
 

@@ -197,7 +197,7 @@ const othersPolicy = {
 describe('resume and resilience', () => {
   it('keeps what was created with --no-rollback, and a re-run resumes', async () => {
     world = twoAccounts();
-    world.cloud.failOn({ command: 'CreateEventSourceMapping' }, { code: 'ServiceException', message: 'boom' });
+    world.cloud.failOn({ command: 'CreateEventSourceMapping' }, { code: 'AccessDeniedException', message: 'boom' });
     expect(await world.setup('--name', 'orders', '--no-rollback')).toBe(ExitCode.Failed);
     expect(world.harness.reporter.text).toContain('(--no-rollback)');
     expect(world.harness.reporter.text).toContain('Still there:');
@@ -208,7 +208,7 @@ describe('resume and resilience', () => {
 
   it('gives a key left without its alias by a failed run the alias, instead of creating another', async () => {
     world = twoAccounts();
-    world.cloud.failOn({ command: 'CreateAlias' }, { code: 'KMSInternalException', message: 'boom' });
+    world.cloud.failOn({ command: 'CreateAlias' }, { code: 'AccessDeniedException', message: 'boom' });
     expect(await world.setup('--name', 'orders', '--no-rollback')).toBe(ExitCode.Failed);
     expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
     expect(world.cloud.calls.filter((c) => c.command === 'CreateKey' && !c.error)).toHaveLength(1);
@@ -693,11 +693,11 @@ describe('changes on a re-run', () => {
 
   it('a rollback leaves what the run only changed in place', async () => {
     world = twoAccounts();
-    world.cloud.failOn({ command: 'CreateEventSourceMapping' }, { code: 'ServiceException', message: 'boom' });
+    world.cloud.failOn({ command: 'CreateEventSourceMapping' }, { code: 'AccessDeniedException', message: 'boom' });
     expect(await world.setup('--name', 'orders', '--no-rollback')).toBe(ExitCode.Failed);
     const iam = new IAMClient({ region: REGION, credentials: world.cloud.credentialsFor(CONSUMER) });
     await iam.send(new PutRolePolicyCommand({ RoleName: 'kds-xacct-orders-consumer', PolicyName: 'kds-xacct-orders', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'logs:PutLogEvents', Resource: '*' }] }) }));
-    world.cloud.failOn({ command: 'CreateEventSourceMapping' }, { code: 'ServiceException', message: 'boom again' });
+    world.cloud.failOn({ command: 'CreateEventSourceMapping' }, { code: 'AccessDeniedException', message: 'boom again' });
     expect(await world.setup('--name', 'orders')).toBe(ExitCode.Failed);
     const state = (await world.store.load('orders'))!;
     expect(state.steps['role-policy']).toMatchObject({ origin: 'created' });
@@ -794,7 +794,7 @@ describe('an event source mapping that is changing state', () => {
   it('rolls back a mapping whose wait failed while it was still Creating, and leaves nothing behind', async () => {
     world = twoAccounts();
     const before = world.cloud.snapshot();
-    world.cloud.failOn({ command: 'GetEventSourceMapping' }, { code: 'ServiceException', message: 'boom' });
+    world.cloud.failOn({ command: 'GetEventSourceMapping' }, { code: 'AccessDeniedException', message: 'boom' });
     expect(await world.setup('--name', 'orders'), world.harness.reporter.text).toBe(ExitCode.Failed);
     expect(world.harness.reporter.text).toContain('What this run created was rolled back.');
     expect(world.cloud.snapshot()).toEqual(before);
@@ -803,7 +803,7 @@ describe('an event source mapping that is changing state', () => {
 
   it('a re-run after a setup stopped during the mapping wait changes the mapping once it has settled', async () => {
     world = twoAccounts();
-    world.cloud.failOn({ command: 'GetEventSourceMapping' }, { code: 'ServiceException', message: 'boom' });
+    world.cloud.failOn({ command: 'GetEventSourceMapping' }, { code: 'AccessDeniedException', message: 'boom' });
     expect(await world.setup('--name', 'orders', '--no-rollback')).toBe(ExitCode.Failed);
     const uuid = (await world.store.load('orders'))!.steps['event-source-mapping']!.outputs.uuid!;
     expect((await lambdaOf(world).send(new GetEventSourceMappingCommand({ UUID: uuid }))).State).toBe('Creating');
@@ -826,7 +826,7 @@ describe('an event source mapping that is changing state', () => {
 describe('a mapping made by hand on our function and consumer', () => {
   it('is refused unless adopted, and an adopted one is kept by teardown', async () => {
     world = twoAccounts();
-    world.cloud.failOn({ command: 'CreateEventSourceMapping' }, { code: 'ServiceException', message: 'boom' });
+    world.cloud.failOn({ command: 'CreateEventSourceMapping' }, { code: 'AccessDeniedException', message: 'boom' });
     expect(await world.setup('--name', 'orders', '--no-rollback')).toBe(ExitCode.Failed);
     const consumerArn = (await world.store.load('orders'))!.steps['efo-consumer']!.outputs.consumerArn!;
     const lambda = new LambdaClient({ region: REGION, credentials: world.cloud.credentialsFor(CONSUMER) });

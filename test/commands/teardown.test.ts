@@ -101,7 +101,7 @@ describe('teardown after a full setup', () => {
   it('deletes everything that does not hang on a deletion that failed', async () => {
     world = twoAccounts();
     expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
-    world.cloud.failOn({ command: 'DeleteFunction' }, { code: 'ServiceException', message: 'boom' });
+    world.cloud.failOn({ command: 'DeleteFunction' }, { code: 'AccessDeniedException', message: 'boom' });
     const start = world.cloud.calls.length;
     expect(await teardown(world, '--name', 'orders')).toBe(ExitCode.Failed);
     expect(commands(world, start)).toEqual(expect.arrayContaining(['DeleteStream', 'ScheduleKeyDeletion', 'DeleteRolePolicy']));
@@ -289,7 +289,7 @@ describe('the key of an adopted stream that setup encrypted', () => {
   it('a rollback leaves such a key in place and lists it, rather than make records unreadable', async () => {
     world = twoAccounts();
     world.cloud.seedStream(PRODUCER, REGION, { name: 'clicks', records: 2, retentionHours: 1000 });
-    world.cloud.failOn({ command: 'CreateEventSourceMapping' }, { code: 'ServiceException', message: 'boom' });
+    world.cloud.failOn({ command: 'CreateEventSourceMapping' }, { code: 'AccessDeniedException', message: 'boom' });
     expect(await world.setup('--name', 'clicks', '--stream-name', 'clicks', '--use-existing-stream')).toBe(ExitCode.RollbackIncomplete);
     expect(scheduled()).toEqual([]);
     expect(world.harness.reporter.text).toContain('still decrypts records of stream clicks');
@@ -334,7 +334,7 @@ describe('an event source mapping that is changing state', () => {
   it('a teardown right after a setup stopped during the mapping wait deletes the mapping once it has settled', async () => {
     world = twoAccounts();
     const before = world.cloud.snapshot();
-    world.cloud.failOn({ command: 'GetEventSourceMapping' }, { code: 'ServiceException', message: 'boom' });
+    world.cloud.failOn({ command: 'GetEventSourceMapping' }, { code: 'AccessDeniedException', message: 'boom' });
     expect(await world.setup('--name', 'orders', '--no-rollback')).toBe(ExitCode.Failed);
     expect(await teardown(world, '--name', 'orders'), world.harness.reporter.text).toBe(ExitCode.Success);
     expect(world.cloud.snapshot()).toEqual(before);
@@ -534,7 +534,7 @@ describe('lost state file', () => {
     const before = world.cloud.snapshot();
     expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
     await world.store.remove('orders');
-    world.cloud.failOn({ command: 'ScheduleKeyDeletion' }, { code: 'KMSInternalException' });
+    world.cloud.failOn({ command: 'ScheduleKeyDeletion' }, { code: 'AccessDeniedException' });
     expect(await teardown(world, '--name', 'orders', ...profiles)).toBe(ExitCode.Failed);
     expect(Object.keys((await world.store.load('orders'))!.steps)).toEqual(['kms-key']);
     // The alias is gone by now, so only the written state can lead the re-run to the key.

@@ -505,7 +505,7 @@ describe('FakeCloud', () => {
     expect(e.message).toContain('FakeCloud does not model Kinesis.SubscribeToShard');
   });
 
-  it('injects faults: failOn, failAtMutatingCall, throttle and per-record failures', async () => {
+  it('injects faults: failOn, failAtMutatingCall, failWithServerError, throttle and per-record failures', async () => {
     const { kinesis, iam } = clients(PRODUCER);
     cloud.failOn({ command: 'CreateStream', accountId: PRODUCER, when: (i) => i.StreamName === 'x' }, { code: 'ResourceInUseException', message: 'boom' });
     expect((await rejection(kinesis.send(new CreateStreamCommand({ StreamName: 'x' })))).name).toBe('ResourceInUseException');
@@ -514,9 +514,21 @@ describe('FakeCloud', () => {
     cloud.failAtMutatingCall(2);
     await iam.send(new CreateRoleCommand({ RoleName: 'one', AssumeRolePolicyDocument: trustLambda }));
     const e = await rejection(iam.send(new CreateRoleCommand({ RoleName: 'two', AssumeRolePolicyDocument: trustLambda })));
-    expect(e.name).toBe('ServiceFailureException');
-    expect((e as { $fault?: string }).$fault).toBe('server');
+    expect(e).toMatchObject({ name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 } });
     await iam.send(new CreateRoleCommand({ RoleName: 'two', AssumeRolePolicyDocument: trustLambda }));
+
+    cloud.failWithServerError({ command: 'CreateRole' }, 2);
+    cloud.failWithServerError({ command: 'DescribeStreamSummary' });
+    const iamFault = { name: 'ServiceFailureException', $fault: 'server', $metadata: { httpStatusCode: 500 }, message: 'The request processing has failed because of an unknown error, exception or failure.' };
+    expect(await rejection(iam.send(new CreateRoleCommand({ RoleName: 'four', AssumeRolePolicyDocument: trustLambda })))).toMatchObject(iamFault);
+    expect(await rejection(iam.send(new CreateRoleCommand({ RoleName: 'four', AssumeRolePolicyDocument: trustLambda })))).toMatchObject(iamFault);
+    await iam.send(new CreateRoleCommand({ RoleName: 'four', AssumeRolePolicyDocument: trustLambda }));
+    expect(await rejection(kinesis.send(new DescribeStreamSummaryCommand({ StreamName: 'x' })))).toMatchObject({
+      name: 'InternalFailureException',
+      $fault: 'server',
+      $metadata: { httpStatusCode: 500 },
+      message: 'The processing of the request failed because of an unknown error, exception, or failure.',
+    });
 
     cloud.throttle('CreateStream', 2);
     expect((await rejection(kinesis.send(new CreateStreamCommand({ StreamName: 'y' })))).name).toBe('LimitExceededException');

@@ -1,5 +1,16 @@
 import { DeleteResourcePolicyCommand, KinesisClient, PutResourcePolicyCommand, RegisterStreamConsumerCommand, StartStreamEncryptionCommand } from '@aws-sdk/client-kinesis';
-import { CreateEventSourceMappingCommand, DeleteEventSourceMappingCommand, GetEventSourceMappingCommand, LambdaClient, ListTagsCommand, UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
+import {
+  CreateEventSourceMappingCommand,
+  CreateFunctionCommand,
+  DeleteEventSourceMappingCommand,
+  GetEventSourceMappingCommand,
+  GetFunctionConfigurationCommand,
+  LambdaClient,
+  ListTagsCommand,
+  UpdateEventSourceMappingCommand,
+  UpdateFunctionCodeCommand,
+  UpdateFunctionConfigurationCommand,
+} from '@aws-sdk/client-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/engine/clock.js';
 import { CONSUMER, FUNCTION, REGION, createPipeline } from '../support/pipeline-fixture.js';
@@ -92,5 +103,35 @@ describe('event source mapping states', () => {
     const tagged = await create({ 'kds-xacct:deployment': 'orders', 'managed-by': 'kds-xacct' });
     expect(tagged.EventSourceMappingArn).toBe(`arn:aws:lambda:${REGION}:${CONSUMER}:event-source-mapping:${tagged.UUID}`);
     expect((await lambda.send(new ListTagsCommand({ Resource: tagged.EventSourceMappingArn }))).Tags).toEqual({ 'kds-xacct:deployment': 'orders', 'managed-by': 'kds-xacct' });
+  });
+});
+
+describe('function states during creation and updates', () => {
+  it('refuses an update while the function is Pending or another update is InProgress, with the message AWS gives', async () => {
+    const world = await createPipeline({ withoutEsm: true });
+    ({ cloud, clock } = world);
+    const lambda = new LambdaClient({ region: REGION, credentials: cloud.credentialsFor(CONSUMER) });
+    const role = (await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: FUNCTION }))).Role!;
+    const configuration = (name: string) => lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name }));
+    const conflict = (name: string) => ({
+      name: 'ResourceConflictException',
+      message: `The operation cannot be performed at this time. An update is in progress for resource: arn:aws:lambda:${REGION}:${CONSUMER}:function:${name}`,
+    });
+    const zip = new Uint8Array([80, 75, 5, 6, ...new Array<number>(18).fill(0)]);
+
+    await lambda.send(new CreateFunctionCommand({ FunctionName: 'fresh', Runtime: 'nodejs22.x', Handler: 'index.handler', Role: role, Code: { ZipFile: zip } }));
+    expect(await configuration('fresh')).toMatchObject({ State: 'Pending' });
+    await expect(lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'fresh', Timeout: 10 }))).rejects.toMatchObject(conflict('fresh'));
+    clock.advance(cloud.latency.functionCreate);
+    expect(await configuration('fresh')).toMatchObject({ State: 'Active', LastUpdateStatus: 'Successful' });
+
+    await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: FUNCTION, ZipFile: zip }));
+    expect(await configuration(FUNCTION)).toMatchObject({ State: 'Active', LastUpdateStatus: 'InProgress' });
+    await expect(lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: FUNCTION, Runtime: 'nodejs24.x' }))).rejects.toMatchObject(conflict(FUNCTION));
+    await expect(lambda.send(new UpdateFunctionCodeCommand({ FunctionName: FUNCTION, ZipFile: zip }))).rejects.toMatchObject(conflict(FUNCTION));
+    clock.advance(cloud.latency.functionUpdate);
+    expect(await configuration(FUNCTION)).toMatchObject({ LastUpdateStatus: 'Successful' });
+    await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: FUNCTION, Runtime: 'nodejs24.x' }));
+    expect(await configuration(FUNCTION)).toMatchObject({ Runtime: 'nodejs24.x', LastUpdateStatus: 'InProgress' });
   });
 });

@@ -1,12 +1,15 @@
 import { CreateFunctionCommand, DeleteFunctionCommand, GetFunctionConfigurationCommand, UpdateFunctionCodeCommand, UpdateFunctionConfigurationCommand, type FunctionConfiguration } from '@aws-sdk/client-lambda';
 import type { Step, StepContext } from '../../engine/types.js';
-import { waitFor } from '../../engine/wait.js';
+import { waitFor, withRetry } from '../../engine/wait.js';
 import { errorMessage } from '../../errors.js';
 import { buildHandlerZip, codeSha256, HANDLER_NAME } from '../bundle.js';
-import { callAws, hasCode } from '../retry.js';
+import { RETRY_BUDGET_MS, callAws, hasCode } from '../retry.js';
 import { STEP, type PipelineContext, waitOptions } from './context.js';
 import { ignoreMissing, originOf } from './shared.js';
 import { functionTags, getFunction } from '../lookups.js';
+
+/** Lambda's words for an update while the function is Pending or another update is InProgress. */
+const updateInProgress = (error: unknown) => hasCode(error, 'ResourceConflictException') && /update is in progress/i.test(errorMessage(error));
 
 /** Lambda's words while a new role has not propagated to it yet. */
 const roleNotYetAssumable = (error: unknown) => hasCode(error, 'InvalidParameterValueException') && /cannot be assumed by Lambda/i.test(errorMessage(error));
@@ -19,23 +22,41 @@ export function functionStep(ctx: PipelineContext): Step {
     ...(conf.Runtime !== config.runtime ? [`runtime is ${conf.Runtime}, the config says ${config.runtime}`] : []),
     ...(conf.CodeSha256 !== codeSha256(await buildHandlerZip()) ? ['its code is not the bundled handler of this kds-xacct'] : []),
   ];
-  /** Lambda takes one update at a time: each waits for the previous to finish. */
-  const waitForUpdate = (step: StepContext) =>
+  /**
+   * Lambda takes one update at a time, and none while the function is Pending ("Lambda function states"):
+   * wait until it is settled, whoever's change it was (a run stopped mid-update, someone else's deploy).
+   */
+  const untilSettled = (step: StepContext) =>
     waitFor(async () => {
       const conf = await callAws(step.clock, () => lambda.send(new GetFunctionConfigurationCommand({ FunctionName: config.functionName })));
-      if (conf.LastUpdateStatus === 'Failed') throw new Error(`Updating function ${config.functionName} failed: ${conf.LastUpdateStatusReason}`);
-      return conf.LastUpdateStatus === 'InProgress' ? { done: false, detail: 'function update in progress' } : { done: true, value: undefined };
-    }, waitOptions(step, `function ${config.functionName} to finish updating`));
+      if (conf.State === 'Failed') throw new Error(`Function ${config.functionName} failed to become Active: ${conf.StateReasonCode}: ${conf.StateReason}`);
+      if (conf.State === 'Pending') return { done: false, detail: 'function is Pending' };
+      return conf.LastUpdateStatus === 'InProgress' ? { done: false, detail: 'function update in progress' } : { done: true, value: conf };
+    }, waitOptions(step, `function ${config.functionName} to finish changing`));
+  /**
+   * One update, once the function has settled (again if another change starts between our look and our
+   * call), and then until Lambda has finished it.
+   */
+  const update = async (step: StepContext, send: () => Promise<unknown>) => {
+    await withRetry(
+      async () => {
+        await untilSettled(step);
+        await callAws(step.clock, send);
+      },
+      {
+        clock: step.clock,
+        timeoutMs: RETRY_BUDGET_MS,
+        retryable: (error) => (updateInProgress(error) ? `function ${config.functionName} started another change; waiting for it to finish` : undefined),
+        onRetry: step.progress,
+      },
+    );
+    const updated = await untilSettled(step);
+    if (updated.LastUpdateStatus === 'Failed') throw new Error(`Updating function ${config.functionName} failed: ${updated.LastUpdateStatusReason}`);
+  };
   const updateFunction = async (step: StepContext, conf: FunctionConfiguration) => {
     const zip = await buildHandlerZip();
-    if (conf.CodeSha256 !== codeSha256(zip)) {
-      await callAws(step.clock, () => lambda.send(new UpdateFunctionCodeCommand({ FunctionName: config.functionName, ZipFile: zip })));
-      await waitForUpdate(step);
-    }
-    if (conf.Runtime !== config.runtime) {
-      await callAws(step.clock, () => lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: config.functionName, Runtime: config.runtime })));
-      await waitForUpdate(step);
-    }
+    if (conf.CodeSha256 !== codeSha256(zip)) await update(step, () => lambda.send(new UpdateFunctionCodeCommand({ FunctionName: config.functionName, ZipFile: zip })));
+    if (conf.Runtime !== config.runtime) await update(step, () => lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: config.functionName, Runtime: config.runtime })));
   };
   return {
     id: STEP.function,

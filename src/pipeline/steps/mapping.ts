@@ -155,7 +155,7 @@ export function esmStep(ctx: PipelineContext): Step {
                 Tags: names.tags,
               }),
             ),
-          { propagating: accessNotYetVisible, onRetry: step.progress },
+          { propagating: accessNotYetVisible, waitingFor: "the role's new permissions on the stream and consumer to reach Lambda", onRetry: step.progress },
         );
         return { uuid: out.UUID!, eventSourceArn: consumerArn, functionName: config.functionName };
       } catch (error) {
