@@ -362,6 +362,18 @@ describe('the key of an adopted stream that setup encrypted', () => {
     expect(await teardown(world, '--name', 'clicks')).toBe(ExitCode.Success);
     expect(scheduled().length).toBe(from + 1);
   });
+  it('a setup re-run after such a rollback does not forget when the key stopped encrypting the stream', async () => {
+    world = twoAccounts();
+    world.cloud.seedStream(PRODUCER, REGION, { name: 'clicks', records: 2 });
+    world.cloud.failOn({ command: 'CreateEventSourceMapping' }, { code: 'InvalidParameterValueException', message: 'boom' });
+    expect(await world.setup('--name', 'clicks', '--stream-name', 'clicks', '--use-existing-stream')).toBe(ExitCode.Failed);
+    const stoppedAt = (await world.store.load('clicks'))!.steps['kms-key']!.outputs.encryptionStoppedAt;
+    world.cloud.failOn({ command: 'StartStreamEncryption' }, { code: 'InvalidArgumentException', message: 'boom' });
+    expect(await world.setup('--name', 'clicks', '--stream-name', 'clicks', '--use-existing-stream')).toBe(ExitCode.Failed);
+    expect((await world.store.load('clicks'))!.steps['kms-key']!.outputs.encryptionStoppedAt).toBe(stoppedAt);
+    expect(await teardown(world, '--name', 'clicks')).toBe(ExitCode.Success);
+    expect(scheduled()).toEqual([]);
+  });
 });
 
 describe('an adopted stream that setup encrypted', () => {

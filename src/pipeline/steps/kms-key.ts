@@ -67,6 +67,17 @@ export function heldKeyOutputs(outputs: Outputs, hold: KeyHold): Outputs {
   return { ...outputs, encryptedStream: hold.streamName, encryptionStoppedAt: new Date(hold.encryptionStoppedAt).toISOString(), keptUntil: new Date(hold.until).toISOString() };
 }
 
+/**
+ * When our key stopped encrypting an adopted stream, as the state records it (a rollback that kept the key): carried
+ * into the key's record by a later run, which would otherwise forget it and let a teardown delete the key too early.
+ */
+function encryptionStopOf(ctx: PipelineContext, keyId: string): Outputs {
+  const recorded = ctx.previous.steps[STEP.kmsKey]?.outputs;
+  if (recorded?.keyId !== keyId || !recorded.encryptionStoppedAt) return {};
+  const { encryptedStream, encryptionStoppedAt, keptUntil } = recorded;
+  return { encryptionStoppedAt, ...(encryptedStream && { encryptedStream }), ...(keptUntil && { keptUntil }) };
+}
+
 /** Why the key is kept, in a sentence: the plan, teardown, status and a rollback all say it the same way. */
 export function keyHoldReason(hold: KeyHold): string {
   return `stream ${hold.streamName} keeps the records it encrypted for ${hold.retentionHours} hours, until ${new Date(hold.until).toISOString()}, and a key pending deletion decrypts nothing, so it stays Enabled until then`;
@@ -138,7 +149,7 @@ export function kmsKeyStep(ctx: PipelineContext): Step {
       const meta = await describe(step, names.kmsAlias);
       if (!meta) return { status: 'missing' };
       const origin = originOf(ctx, STEP.kmsKey, `KMS alias ${names.kmsAlias}`, await kmsKeyTags(step.clock, kms, meta.KeyId!), '--kms-key');
-      return { status: 'done', origin, outputs: { ...found(meta), aliasName: names.kmsAlias } };
+      return { status: 'done', origin, outputs: { ...found(meta), aliasName: names.kmsAlias, ...encryptionStopOf(ctx, meta.KeyId!) } };
     },
     async apply(step) {
       // A key an earlier run created before its alias failed is ours: give it the alias rather than leak it.
