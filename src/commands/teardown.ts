@@ -127,7 +127,6 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
     const again = commandLine(ctx.options, 'teardown', { name });
     const kept = await keptKey(clock, producer, state, config, flags.keepKey === true);
     const unkept = (s: DeploymentState) => (kept ? withoutKey(s) : s);
-    const keyDays = keyPendingDays;
     const pipeline = pipelineContext({ config, producer, consumer, previous: state, keyPendingDays });
     const removables: Removable[] = setupSteps(pipeline);
 
@@ -141,15 +140,15 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
 
     await keepFailedBatches(ctx, flags, state, consumer);
 
-    const plan = planRemoval(removables, unkept(state), keyDays);
+    const plan = planRemoval(removables, unkept(state), keyPendingDays);
     const retire = (key = kept) => store.retire({ name, tornDownAt: new Date(clock.now()).toISOString(), accounts: state.accounts, ...(key && { key: key.outputs }) });
     if (plan.remove.length === 0) {
-      if (kept) {
+      if (kept && plan.unknown.length === 0) {
         // Only the key is left, and it may not go yet: nothing changes. A record of an earlier teardown stays as it is.
         const settled = await settleKeptKey(clock, producer, kept, config, undefined);
-        if (!discovered && plan.unknown.length === 0) await retire(settled);
-        reporter.info(sentences(`Nothing else is left of deployment "${name}".`, goneNote(gone), keptKeyOutcome(settled, clock.now(), again, keyDays)));
-        reporter.result({ deployment: name, outcome: 'succeeded', removed: [], alreadyGone: gone?.stepIds ?? [], keptKey: settled.outputs, kept: plan.keep.map(leftoverOf), remaining: plan.unknown.map(leftoverOf) });
+        if (!discovered) await retire(settled);
+        reporter.info(sentences(`Nothing else is left of deployment "${name}".`, goneNote(gone), keptKeyOutcome(settled, clock.now(), again, keyPendingDays)));
+        reporter.result({ deployment: name, outcome: 'succeeded', removed: [], alreadyGone: gone?.stepIds ?? [], keptKey: settled.outputs, kept: plan.keep.map(leftoverOf), remaining: [] });
         return ExitCode.Success;
       }
       if (discovered) {
@@ -188,7 +187,7 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
       }
     }
 
-    reporter.info(`\nTeardown of deployment "${name}"${discovered ? ' (found by tags and names)' : ''}:\n${[planText(plan, accounts, keyDays, kept, again), goneNote(gone)].filter(Boolean).join('\n')}`);
+    reporter.info(`\nTeardown of deployment "${name}"${discovered ? ' (found by tags and names)' : ''}:\n${[planText(plan, accounts, keyPendingDays, kept, again), goneNote(gone)].filter(Boolean).join('\n')}`);
     if (others.length > 0) reporter.warn(`--delete-stream-with-consumers: these consumers of stream ${streamRecord!.outputs.streamName} will be deregistered too:\n${consumerList(others)}`);
     if (plan.unknown.length > 0) reporter.warn(`The state records resources this version of kds-xacct does not know; they are left alone: ${plan.unknown.map((p) => p.stepId).join(', ')}.`);
     if (ctx.interactive) {
@@ -211,7 +210,7 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
     const removed: string[] = [];
     let settled = kept;
     const steps = removalSteps(removables, unkept(live), {
-      keyPendingDays: keyDays,
+      keyPendingDays,
       async onRemoved(stepId) {
         delete live.steps[stepId];
         // From now on the key encrypts nothing new: the state keeps when, so that a re-run after a failure still keeps the key long enough.
@@ -239,7 +238,7 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
       interrupt: environment.interrupt,
     });
 
-    const remaining = planRemoval(removables, unkept(live), keyDays);
+    const remaining = planRemoval(removables, unkept(live), keyPendingDays);
     const left = [...remaining.remove, ...remaining.unknown];
     // Encryption of a stream that is still there is part of that stream, not a resource of its own.
     const shown = left.filter((p) => !remaining.silent.has(p.stepId));
@@ -248,7 +247,7 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
       deployment: name,
       outcome: result.outcome === 'succeeded' && left.length > 0 ? 'incomplete' : result.outcome,
       discovered,
-      keyPendingDays: keyDays,
+      keyPendingDays,
       removed,
       alreadyGone: gone?.stepIds ?? [],
       kept: plan.keep.map(leftoverOf),
@@ -271,8 +270,8 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
     }
     // A state file found by discovery was only this run's own record of progress: not worth a word.
     reporter.info(`\n${sentences(`Deployment "${name}" is torn down${plan.keep.length ? '; adopted resources were kept' : ''}.`, goneNote(gone), discovered ? undefined : 'The state file was removed.')}`);
-    if (removed.includes(STEP.kmsKey)) reporter.info(`The KMS key is pending deletion for ${keyDays} days.`);
-    if (settled) reporter.info(keptKeyOutcome(settled, clock.now(), again, keyDays));
+    if (removed.includes(STEP.kmsKey)) reporter.info(`The KMS key is pending deletion for ${keyPendingDays} days.`);
+    if (settled) reporter.info(keptKeyOutcome(settled, clock.now(), again, keyPendingDays));
     if (plan.keep.length) reporter.info('\n' + formatTable(['account', 'kept', 'id / ARN'], plan.keep.map((p) => [p.account, p.title, primaryId(p.outputs) ?? '']), ctx.tableWidth));
     return ExitCode.Success;
   } finally {
