@@ -290,6 +290,16 @@ describe('the key of an adopted stream that setup encrypted', () => {
     expect(await world.store.load('clicks')).toBeUndefined();
   });
 
+  it('a retention longer than any KMS waiting period needs no decision: the key is kept until the records expire', async () => {
+    expect(await adoptClicks(1000)).toBe(ExitCode.Success);
+    const { code, text } = await textOf(teardown(world, '--name', 'clicks'));
+    expect(code, text).toBe(ExitCode.Success);
+    expect(scheduled()).toEqual([]);
+    expect(text).toMatch(/is kept for 41 days 1[56] hours more: stream clicks keeps the records it encrypted for 1000 hours/);
+    const sent = await textOf(world.harness.run('send-test-record', '--name', 'clicks'));
+    expect(sent.text).toContain(`nothing of it is left but its KMS key ${ourKey().arn}, which teardown kept.`);
+  });
+
   it('the record of the teardown keeps the key: teardown again says how long is left and changes nothing; after then it schedules the deletion and deletes the alias', async () => {
     world = twoAccounts();
     world.cloud.seedStream(PRODUCER, REGION, { name: 'clicks', records: 2, retentionHours: 48 });
