@@ -1,6 +1,7 @@
 import type { AccountRole, AccountSession } from '../aws/session.js';
 import { sessionFactory, type CommandContext } from '../context.js';
 import type { AccountRecord, DeploymentState } from '../engine/state.js';
+import type { Outputs } from '../engine/types.js';
 import { UserError } from '../errors.js';
 import { STEP } from '../pipeline/steps/context.js';
 import { accountFlags, commandLine } from './hints.js';
@@ -28,6 +29,8 @@ export type ResolvedDeployment<R extends AccountRole, S extends DeploymentState 
   stateFile: string;
   /** Without a state file: when a complete teardown removed it, if one did. */
   tornDownAt?: string | undefined;
+  /** Without a state file: the KMS key that teardown kept, if it kept one. */
+  keptKey?: Outputs | undefined;
 } & { [K in R]: AccountSession } & { [K in Exclude<AccountRole, R>]?: undefined };
 
 /**
@@ -63,7 +66,7 @@ export async function resolveDeployment<R extends AccountRole>(
     if (tornDown) {
       const accounts = accountFlags(tornDown.accounts.producer, tornDown.accounts.consumer);
       throw new UserError(
-        `Deployment "${name}" was torn down at ${tornDown.tornDownAt}: nothing of it is left.`,
+        `Deployment "${name}" was torn down at ${tornDown.tornDownAt}: nothing of it is left${tornDown.key ? ` but its KMS key ${tornDown.key.keyArn ?? tornDown.key.keyId}, which teardown kept` : ''}.`,
         `Run \`${commandLine(ctx.options, 'setup', { name, accounts })}\` to set it up again.`,
       );
     }
@@ -98,7 +101,7 @@ export async function resolveDeployment<R extends AccountRole>(
   settled.forEach((s, i) => {
     if (s.status === 'fulfilled') sessions[roles[i]!] = s.value;
   });
-  return { name, state, stateFile, tornDownAt: tornDown?.tornDownAt, ...sessions } as ResolvedDeployment<R, DeploymentState | undefined>;
+  return { name, state, stateFile, tornDownAt: tornDown?.tornDownAt, keptKey: tornDown?.key, ...sessions } as ResolvedDeployment<R, DeploymentState | undefined>;
 }
 
 /** `--name`, or the only deployment in the state directory. */

@@ -69,6 +69,7 @@ export function describeRunFailure(
   rerunCommand: string,
 ): { message: string; hint: string } {
   const undoFailed = result.leftovers.some((l) => l.error !== undefined);
+  const keptOnPurpose = result.leftovers.some((l) => l.kept !== undefined);
   const aftermath =
     result.rolledBack.length === 0 && result.leftovers.length === 0
       ? 'Nothing had been created by this run.'
@@ -76,7 +77,9 @@ export function describeRunFailure(
         ? 'What this run created was kept (--no-rollback).'
         : undoFailed
           ? 'The rollback could not remove everything; what is left is listed below.'
-          : 'What this run created was rolled back.';
+          : keptOnPurpose
+            ? 'What this run created was rolled back, except what is listed below as kept, and why.'
+            : 'What this run created was rolled back.';
   const rerun = `Run \`${rerunCommand}\` again to ${rollback && !undoFailed ? 'retry' : 'resume'}.`;
   if (!result.failure) return { message: `Interrupted. ${aftermath}`, hint: rerun };
   const failure = describeStepError(result.failure, accounts);
@@ -101,7 +104,7 @@ export function leftoverLines(leftovers: Leftover[]): string[] {
   return [
     'Still there:',
     ...leftovers.map(
-      (l) => `  [${l.account}] ${l.title}: ${primaryId(l.outputs) ?? JSON.stringify(l.outputs)}${l.error ? ` (could not remove: ${errorMessage(l.error)})` : ''}`,
+      (l) => `  [${l.account}] ${l.title}: ${primaryId(l.outputs) ?? JSON.stringify(l.outputs)}${l.error ? ` (could not remove: ${errorMessage(l.error)})` : ''}${l.kept ? ` (kept: ${l.kept})` : ''}`,
     ),
   ];
 }

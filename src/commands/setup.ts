@@ -179,6 +179,7 @@ export async function runSetup(ctx: CommandContext, rawFlags: Record<string, unk
       const failure = describeRunFailure(result, { producer, consumer }, rollback, rerun);
       reporter.error(failure.message, failure.hint);
       for (const line of leftoverLines(result.leftovers)) reporter.info(line);
+      if (result.leftovers.some((l) => l.kept)) reporter.info(`The state file keeps what is kept: once its date has passed, \`${commandLine(options, 'teardown', { name: config.name })}\` removes it.`);
       return exitCodeFor(result);
     }
     // Lambda cannot pass the grant token, so a new grant helps its reads only once KMS has propagated it

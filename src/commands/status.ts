@@ -8,6 +8,7 @@ import { assessHealth } from '../pipeline/health.js';
 import { STEP, pipelineContext } from '../pipeline/steps/context.js';
 import { resolveDeployment } from './deployment.js';
 import { accountFlags, commandLine, suggestCommand } from './hints.js';
+import { keptKeyOutcome, recordedKeptKey } from './kept-key.js';
 import { formatTable } from './report.js';
 
 /**
@@ -23,6 +24,13 @@ export async function runStatus(ctx: CommandContext, _options: Record<string, un
   const config = configFromState(state, consumer.accountId);
   const pipeline = pipelineContext({ config, producer, consumer, previous: state });
   const suggest = suggestCommand(ctx.options, name);
+  if (!deployment.state && deployment.keptKey) {
+    const kept = await recordedKeptKey(environment.clock, producer, deployment.keptKey);
+    throw new UserError(
+      `Deployment "${name}" was torn down at ${deployment.tornDownAt}; only its KMS key is left. ${keptKeyOutcome(kept, environment.clock.now(), commandLine(ctx.options, 'teardown', { name }))}`,
+      `Run \`${commandLine(ctx.options, 'setup', { name, accounts: accountFlags(producer, consumer) })}\` to set it up again.`,
+    );
+  }
   // setup starts again from the answers a state file recorded; without one, it needs the accounts.
   const setup = commandLine(ctx.options, 'setup', { name, ...(!deployment.state && { accounts: accountFlags(producer, consumer) }) });
   const report = await assessHealth(pipeline, { clock: environment.clock, repairCommand: setup, tailLogsCommand: (since) => suggest('tail-logs', ['--since', since, '--no-follow']) });

@@ -11,7 +11,6 @@ import { discoverDeployment } from '../pipeline/discover.js';
 import { readFailedBatches } from '../pipeline/failure-destination.js';
 import { STEP, pipelineContext, primaryId } from '../pipeline/steps/context.js';
 import { setupSteps } from '../pipeline/steps/index.js';
-import { MAX_KEY_PENDING_DAYS, recordsOutlive, type RecordsOutlive } from '../pipeline/steps/kms-key.js';
 import {
   consumerList,
   goneWithStream,
@@ -25,6 +24,7 @@ import {
 } from '../pipeline/teardown.js';
 import { resolveDeployment } from './deployment.js';
 import { commandLine } from './hints.js';
+import { keptKey, keptKeyOutcome, keptKeyPlanLine, keptKeyPlanNote, restoreKeptKey, settleKeptKey, withoutKey, type KeptKey } from './kept-key.js';
 import { describeStepError, formatTable, leftoverLines } from './report.js';
 
 interface TeardownFlags {
@@ -37,15 +37,17 @@ interface TeardownFlags {
 
 type Accounts = { producer: AccountSession; consumer: AccountSession };
 
-function planText(plan: RemovalPlan, accounts: Accounts, keyPendingDays: number, outlive: RecordsOutlive | undefined): string {
+function planText(plan: RemovalPlan, accounts: Accounts, keyPendingDays: number, kept: KeptKey | undefined, teardown: string): string {
   const lines: string[] = [];
   for (const account of ['producer', 'consumer'] as const) {
     const remove = plan.remove.filter((p) => p.account === account && !plan.silent.has(p.stepId));
     const keep = plan.keep.filter((p) => p.account === account);
+    const keepKey = account === 'producer' && kept ? [keptKeyPlanLine(kept)] : [];
     lines.push(`${account === 'producer' ? 'Producer' : 'Consumer'} account ${accounts[account].accountId} (${accounts[account].region}):`);
     for (const p of remove) lines.push(`  - ${p.title}`);
+    lines.push(...keepKey);
     for (const p of keep) lines.push(`  = keep ${p.title} (adopted)`);
-    if (remove.length + keep.length === 0) lines.push('  nothing');
+    if (remove.length + keep.length + keepKey.length === 0) lines.push('  nothing');
   }
   // Said once, not on every kept line, where it made each one wrap at 80 columns.
   if (plan.keep.length > 0) lines.push('Adopted resources were not created by kds-xacct and are never deleted.');
@@ -53,48 +55,11 @@ function planText(plan: RemovalPlan, accounts: Accounts, keyPendingDays: number,
   if (key) {
     const restore = awsCommand(accounts.producer, `kms cancel-key-deletion --key-id ${key.outputs.keyId}`);
     lines.push(
-      `\nThe KMS key is scheduled for deletion with a ${keyPendingDays}-day waiting period${outlive && outlive.days >= keyPendingDays ? '' : ' (--key-pending-days)'}. Until then it can be restored with \`${restore}\`; after that, data encrypted with it can never be decrypted again.`,
+      `\nThe KMS key is scheduled for deletion with a ${keyPendingDays}-day waiting period (--key-pending-days). Until then it can be restored with \`${restore}\`; after that, data encrypted with it can never be decrypted again.`,
     );
   }
-  if (outlive) {
-    lines.push(
-      `Stream ${outlive.streamName} is not ours and keeps records for ${outlive.retentionHours} hours. Records written while kds-xacct's key encrypted it stay encrypted with that key after encryption is turned off, so the key ${key ? `must outlive them: its deletion waits at least ${outlive.days} days.` : 'is kept.'}`,
-    );
-  }
+  if (kept) lines.push(`\n${keptKeyPlanNote(kept, teardown)}`);
   return lines.join('\n');
-}
-
-/**
- * Whether our key may be deleted, decided before anything changes: a key that encrypted an adopted
- * stream must outlive the records it encrypted. Up to 30 days of retention, a longer waiting period
- * covers them; beyond that only keeping the key does, and that is the user's decision. A kept key
- * leaves the plan (its grant is still revoked).
- */
-async function keyDecision(
-  ctx: CommandContext,
-  flags: TeardownFlags,
-  state: DeploymentState,
-  adoptedStream: string | undefined,
-  producer: AccountSession,
-): Promise<{ outlive?: RecordsOutlive; declined?: true }> {
-  const key = state.steps[STEP.kmsKey];
-  if (key?.origin !== 'created') return {};
-  const outlive = adoptedStream ? await recordsOutlive(ctx.environment.clock, producer, adoptedStream) : undefined;
-  let keep = flags.keepKey === true;
-  if (!keep && outlive && outlive.days > MAX_KEY_PENDING_DAYS) {
-    const why = `Stream ${outlive.streamName} is not ours and keeps records for ${outlive.retentionHours} hours (${outlive.days} days). Records written while kds-xacct's KMS key encrypted it stay encrypted with that key, and KMS deletes a key at most ${MAX_KEY_PENDING_DAYS} days after it is scheduled, so deleting the key would make them unreadable.`;
-    if (!ctx.interactive) throw new UserError(`${why} Nothing was deleted.`, `Pass --keep-key to keep the key (it costs about $1 a month until you delete it), or shorten the stream's retention to ${MAX_KEY_PENDING_DAYS} days or less first (\`aws kinesis decrease-stream-retention-period\`).`);
-    ctx.reporter.warn(why);
-    keep = await (await ctx.environment.prompter()).confirm({ message: `Keep KMS key ${key.outputs.keyId} so that those records stay readable?`, default: true });
-    if (!keep) return { declined: true };
-  }
-  if (keep) {
-    ctx.reporter.info(
-      `KMS key ${key.outputs.keyArn ?? key.outputs.keyId}${key.outputs.aliasName ? ` (${key.outputs.aliasName})` : ''} is kept${flags.keepKey ? ' (--keep-key)' : ''}. Once it encrypts nothing you need, delete it: \`${awsCommand(producer, `kms schedule-key-deletion --key-id ${key.outputs.keyId} --pending-window-in-days 7`)}\`.`,
-    );
-    delete state.steps[STEP.kmsKey];
-  }
-  return outlive ? { outlive } : {};
 }
 
 /**
@@ -152,16 +117,16 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
       for (const [id, record] of Object.entries(found.steps)) if (record.origin === 'created' && !state.steps[id]) state.steps[id] = record;
     }
 
+    await restoreKeptKey(clock, producer, state, deployment.keptKey);
+
     const gone = discovered ? undefined : await goneWithStream(clock, producer, state);
     for (const id of gone?.stepIds ?? []) delete state.steps[id];
 
     const config = configFromState(state, consumer.accountId);
-    const { outlive, declined } = await keyDecision(ctx, flags, state, config.useExistingStream ? config.streamName : undefined, producer);
-    if (declined) {
-      reporter.info(`Nothing was deleted. Shorten the stream's retention to ${MAX_KEY_PENDING_DAYS} days or less (\`aws kinesis decrease-stream-retention-period\`) and run teardown again, or keep the key.`);
-      return ExitCode.Success;
-    }
-    const keyDays = Math.max(keyPendingDays, outlive?.days ?? 0);
+    // The accounts are in the state file, or in the record of the teardown: the command needs no profiles.
+    const again = commandLine(ctx.options, 'teardown', { name });
+    const kept = await keptKey(clock, producer, state, config, flags.keepKey === true);
+    const unkept = (s: DeploymentState) => (kept ? withoutKey(s) : s);
     const pipeline = pipelineContext({ config, producer, consumer, previous: state, keyPendingDays });
     const removables: Removable[] = setupSteps(pipeline);
 
@@ -175,9 +140,17 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
 
     await keepFailedBatches(ctx, flags, state, consumer);
 
-    const plan = planRemoval(removables, state, keyDays);
-    const retire = () => store.retire({ name, tornDownAt: new Date(clock.now()).toISOString(), accounts: state.accounts });
+    const plan = planRemoval(removables, unkept(state), keyPendingDays);
+    const retire = (key = kept) => store.retire({ name, tornDownAt: new Date(clock.now()).toISOString(), accounts: state.accounts, ...(key && { key: key.outputs }) });
     if (plan.remove.length === 0) {
+      if (kept && plan.unknown.length === 0) {
+        // Only the key is left, and it may not go yet: nothing changes. A record of an earlier teardown stays as it is.
+        const settled = await settleKeptKey(clock, producer, kept, config, undefined);
+        if (!discovered) await retire(settled);
+        reporter.info(sentences(`Nothing else is left of deployment "${name}".`, goneNote(gone), keptKeyOutcome(settled, clock.now(), again, keyPendingDays)));
+        reporter.result({ deployment: name, outcome: 'succeeded', removed: [], alreadyGone: gone?.stepIds ?? [], keptKey: settled.outputs, kept: plan.keep.map(leftoverOf), remaining: [] });
+        return ExitCode.Success;
+      }
       if (discovered) {
         const where = `in account ${producer.accountId} or ${consumer.accountId} in ${producer.region}`;
         reporter.info(
@@ -214,7 +187,7 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
       }
     }
 
-    reporter.info(`\nTeardown of deployment "${name}"${discovered ? ' (found by tags and names)' : ''}:\n${[planText(plan, accounts, keyDays, outlive), goneNote(gone)].filter(Boolean).join('\n')}`);
+    reporter.info(`\nTeardown of deployment "${name}"${discovered ? ' (found by tags and names)' : ''}:\n${[planText(plan, accounts, keyPendingDays, kept, again), goneNote(gone)].filter(Boolean).join('\n')}`);
     if (others.length > 0) reporter.warn(`--delete-stream-with-consumers: these consumers of stream ${streamRecord!.outputs.streamName} will be deregistered too:\n${consumerList(others)}`);
     if (plan.unknown.length > 0) reporter.warn(`The state records resources this version of kds-xacct does not know; they are left alone: ${plan.unknown.map((p) => p.stepId).join(', ')}.`);
     if (ctx.interactive) {
@@ -235,10 +208,16 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
     const live = state;
     await store.save(live);
     const removed: string[] = [];
-    const steps = removalSteps(removables, live, {
-      keyPendingDays: keyDays,
+    let settled = kept;
+    const steps = removalSteps(removables, unkept(live), {
+      keyPendingDays,
       async onRemoved(stepId) {
         delete live.steps[stepId];
+        // From now on the key encrypts nothing new: the state keeps when, so that a re-run after a failure still keeps the key long enough.
+        if (stepId === STEP.encryption && settled) {
+          settled = await settleKeptKey(clock, producer, settled, config, pipeline.encryptionStoppedAt);
+          live.steps[STEP.kmsKey]!.outputs = settled.outputs;
+        }
         live.updatedAt = new Date(clock.now()).toISOString();
         removed.push(stepId);
         await store.save(live);
@@ -259,27 +238,27 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
       interrupt: environment.interrupt,
     });
 
-    const remaining = planRemoval(removables, live, keyDays);
+    const remaining = planRemoval(removables, unkept(live), keyPendingDays);
     const left = [...remaining.remove, ...remaining.unknown];
     // Encryption of a stream that is still there is part of that stream, not a resource of its own.
     const shown = left.filter((p) => !remaining.silent.has(p.stepId));
-    if (left.length === 0) await retire();
+    if (left.length === 0) await retire(settled);
     reporter.result({
       deployment: name,
       outcome: result.outcome === 'succeeded' && left.length > 0 ? 'incomplete' : result.outcome,
       discovered,
-      keyPendingDays: keyDays,
+      keyPendingDays,
       removed,
       alreadyGone: gone?.stepIds ?? [],
       kept: plan.keep.map(leftoverOf),
+      ...(settled && { keptKey: settled.outputs }),
       remaining: shown.map(leftoverOf),
       stateFile: left.length === 0 ? 'removed' : store.describe(name),
     });
 
     if (result.outcome !== 'succeeded') {
       const failure = result.failure ? describeStepError(result.failure, accounts) : { message: 'Interrupted.', hint: undefined };
-      // The state file keeps what is left, and the accounts: the command needs no profiles.
-      const rerun = `Run \`${commandLine(ctx.options, 'teardown', { name })}\` again to finish.`;
+      const rerun = `Run \`${again}\` again to finish.`;
       reporter.error(`${failure.message}${/[.!?]$/.test(failure.message) ? '' : '.'} ${shown.length} resource(s) are still there; the state file keeps them.`, [failure.hint, rerun].filter(Boolean).join(' '));
       for (const line of leftoverLines(shown.map(leftoverOf))) reporter.info(line);
       return exitCodeFor({ ...result, leftovers: [] });
@@ -291,7 +270,8 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
     }
     // A state file found by discovery was only this run's own record of progress: not worth a word.
     reporter.info(`\n${sentences(`Deployment "${name}" is torn down${plan.keep.length ? '; adopted resources were kept' : ''}.`, goneNote(gone), discovered ? undefined : 'The state file was removed.')}`);
-    if (removed.includes(STEP.kmsKey)) reporter.info(`The KMS key is pending deletion for ${keyDays} days.`);
+    if (removed.includes(STEP.kmsKey)) reporter.info(`The KMS key is pending deletion for ${keyPendingDays} days.`);
+    if (settled) reporter.info(keptKeyOutcome(settled, clock.now(), again, keyPendingDays));
     if (plan.keep.length) reporter.info('\n' + formatTable(['account', 'kept', 'id / ARN'], plan.keep.map((p) => [p.account, p.title, primaryId(p.outputs) ?? '']), ctx.tableWidth));
     return ExitCode.Success;
   } finally {

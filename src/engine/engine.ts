@@ -2,6 +2,7 @@ import { ExitCode } from '../errors.js';
 import type { Clock } from './clock.js';
 import type { DeploymentState, StepRecord } from './state.js';
 import {
+  KeptOnPurpose,
   StepState,
   type CheckResult,
   type EventListener,
@@ -31,6 +32,8 @@ export interface Leftover {
   outputs: Outputs;
   /** Why undo failed; absent when rollback was not attempted. */
   error?: unknown;
+  /** Why undo left it in place on purpose (KeptOnPurpose): not a failure of the rollback. */
+  kept?: string;
 }
 
 export interface RunResult {
@@ -284,6 +287,13 @@ export async function runSteps(options: RunOptions): Promise<RunResult> {
       states[id] = StepState.Undone;
       emit({ type: 'step:undone', stepId: id, elapsedMs: clock.now() - started });
     } catch (error) {
+      if (error instanceof KeptOnPurpose) {
+        await persist(id, { ...state.steps[id]!, outputs: error.outputs });
+        states[id] = StepState.Undone;
+        leftovers.push({ stepId: id, title: step.title, account: step.account, outputs: error.outputs, kept: error.message });
+        emit({ type: 'step:undone', stepId: id, elapsedMs: clock.now() - started, kept: error.message });
+        continue;
+      }
       states[id] = StepState.UndoFailed;
       leftovers.push({ stepId: id, title: step.title, account: step.account, outputs: recorded, error });
       emit({ type: 'step:undo-failed', stepId: id, error });

@@ -49,6 +49,12 @@ export interface TornDownRecord {
   name: string;
   tornDownAt: string;
   accounts: Record<string, AccountRecord>;
+  /**
+   * The KMS key teardown kept (in the producer account): its id, ARN and alias, and, while records it
+   * encrypted in an adopted stream may still be read, that stream, when encryption stopped and `keptUntil`.
+   * A later teardown schedules its deletion once that date has passed.
+   */
+  key?: Outputs;
 }
 
 export function newState(name: string, command: string, now: Date): DeploymentState {

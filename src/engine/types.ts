@@ -69,6 +69,21 @@ export interface Step {
   undo?(ctx: StepContext, outputs: Outputs): Promise<void>;
 }
 
+/**
+ * Thrown by an undo that must leave its resource in place on purpose (a KMS key that still decrypts
+ * records someone may read): the rollback goes on, the state file keeps the resource with `outputs`,
+ * and the run reports it as kept, not as a removal that failed.
+ */
+export class KeptOnPurpose extends Error {
+  constructor(
+    message: string,
+    readonly outputs: Outputs,
+  ) {
+    super(message);
+    this.name = 'KeptOnPurpose';
+  }
+}
+
 /** The state of one step in a run, as renderers see it. */
 export enum StepState {
   /** Not started: waiting for dependencies or a free slot. */
@@ -101,7 +116,7 @@ export type EngineEvent =
   | { type: 'step:done'; stepId: string; state: StepState; elapsedMs: number; detail?: string }
   | { type: 'step:failed'; stepId: string; phase: Phase; error: unknown; elapsedMs: number }
   | { type: 'step:undoing'; stepId: string; title: string; account: string }
-  | { type: 'step:undone'; stepId: string; elapsedMs: number }
+  | { type: 'step:undone'; stepId: string; elapsedMs: number; /** Why it was left in place on purpose (KeptOnPurpose). */ kept?: string }
   | { type: 'step:undo-failed'; stepId: string; error: unknown }
   | { type: 'run:interrupted' }
   | { type: 'run:rollback'; steps: string[] };

@@ -46,6 +46,7 @@ export function describeEvent(event: EngineEvent, { titles, undoing }: EventMemo
       undoing.add(event.stepId);
       return `↺ ${event.title} [${event.account}]: undoing`;
     case 'step:undone':
+      if (event.kept) return `↺ ${title}: kept: ${event.kept}`;
       // "schedule deletion of KMS key …: removed" would say what did not happen.
       return `↺ ${title}: ${undoing.has(event.stepId) ? 'removed' : 'done'} ${formatDuration(event.elapsedMs)}`;
     case 'step:undo-failed':

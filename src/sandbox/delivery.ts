@@ -79,7 +79,7 @@ export async function deliverDue(cloud: FakeCloud): Promise<void> {
               batch.push(r);
             }
             if (batch.length === 0) break;
-            const at = await firstReadableAt(cloud, fn, esm, shard.shardId, Math.max(dueAt(batch[batch.length - 1]!), esm.readRetryAt?.get(shard.shardId) ?? Number.NEGATIVE_INFINITY), Math.min(now, until - 1));
+            const at = await firstReadableAt(cloud, fn, esm, shard.shardId, batch, Math.max(dueAt(batch[batch.length - 1]!), esm.readRetryAt?.get(shard.shardId) ?? Number.NEGATIVE_INFINITY), Math.min(now, until - 1));
             if (at === undefined) break;
             const fresh = esm.maximumRecordAgeInSeconds === -1 ? batch : batch.filter((r) => at - r.arrivedAt <= esm.maximumRecordAgeInSeconds * 1000);
             if (fresh.length > 0) await invokeWithRetries(cloud, accountId, region, fn, esm, stream.arn, fresh, at);
@@ -100,9 +100,10 @@ export async function deliverDue(cloud: FakeCloud): Promise<void> {
  * meanwhile. Access is assumed to change at most once between two reads (a grant or policy taking effect), so
  * the first good attempt is found by bisection rather than by replaying every attempt.
  */
-async function firstReadableAt(cloud: FakeCloud, fn: LambdaFunction, esm: EventSourceMapping, shardId: string, from: number, until: number): Promise<number | undefined> {
+async function firstReadableAt(cloud: FakeCloud, fn: LambdaFunction, esm: EventSourceMapping, shardId: string, batch: KinesisRecord[], from: number, until: number): Promise<number | undefined> {
   if (from > until) return undefined;
-  const problemAt = (t: number) => recordReadProblem(cloud, fn, esm.eventSourceArn, t);
+  const keys = batch.flatMap((r) => (r.keyArn ? [r.keyArn] : []));
+  const problemAt = (t: number) => recordReadProblem(cloud, fn, esm.eventSourceArn, t, keys);
   const first = await problemAt(from);
   if (!first) return from;
   const step = cloud.latency.esmReadRetry;

@@ -10,7 +10,7 @@ import type { CallContext, ServiceModel } from './context.js';
 import { type FunctionRuntime, defaultRuntime, deliverDue } from './delivery.js';
 import { type ServiceName, accessDeniedCode, awsError, serverError, throttlingError } from './errors.js';
 import { iamModel, newRole } from './iam.js';
-import { appendRecord, createStreamState, kinesisModel, streamStatus } from './kinesis.js';
+import { appendRecord, createStreamState, encryptingKeyArn, kinesisModel, streamStatus } from './kinesis.js';
 import { kmsModel, newKey } from './kms.js';
 import { functionArn, lambdaModel } from './lambda.js';
 import { type LatencyModel, defaultLatency } from './latency.js';
@@ -386,7 +386,8 @@ export class FakeCloud {
       stream.consumers.set(c, { name: c, arn: `${stream.arn}/consumer/${c}:${epoch}`, createdAt: epoch * 1000, phase: { state: 'ACTIVE', until: past, then: 'ACTIVE' }, policy: new Versioned<string>(), tags: {} });
     }
     rs.streams.set(opts.name, stream);
-    for (let i = 0; i < (opts.records ?? 0); i++) appendRecord(stream, this.clock.now() - 60_000 + i, `seed-${i}`, new TextEncoder().encode(JSON.stringify({ seed: i })));
+    const keyArn = encryptingKeyArn(this, stream, this.clock.now());
+    for (let i = 0; i < (opts.records ?? 0); i++) appendRecord(stream, this.clock.now() - 60_000 + i, `seed-${i}`, new TextEncoder().encode(JSON.stringify({ seed: i })), undefined, keyArn);
     return stream.arn;
   }
 

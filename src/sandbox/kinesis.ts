@@ -9,7 +9,8 @@ import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { adminPolicy } from './access.js';
 import type { CallContext, ServiceModel } from './context.js';
 import { awsError } from './errors.js';
-import { resolveKeyForUse } from './kms.js';
+import type { FakeCloud } from './fake-cloud.js';
+import { lookupKey, recordKeyError, resolveKeyForUse } from './kms.js';
 import { type Consumer, type KinesisRecord, type Shard, type Stream, Versioned, parseArn, phaseNow } from './model.js';
 
 const err = (code: string, message: string): Error => awsError('Kinesis', code, message);
@@ -163,7 +164,24 @@ export function createStreamState(opts: { accountId: string; region: string; nam
   };
 }
 
-export function appendRecord(stream: Stream, now: number, partitionKey: string, data: Uint8Array, explicitHashKey?: string): KinesisRecord {
+/**
+ * The key that encrypts a record written now: the stream's key while it is ACTIVE with KMS, as the ARN it
+ * resolves to, since a record keeps its key whatever later happens to an alias or to the stream's encryption.
+ */
+export function encryptingKeyArn(cloud: FakeCloud, stream: Stream, now: number): string | undefined {
+  const ref = stream.encryption.keyId;
+  if (stream.encryption.type !== 'KMS' || !ref || streamStatus(stream, now) !== 'ACTIVE') return undefined;
+  const arn = parseArn(ref);
+  return lookupKey(cloud, arn?.account ?? stream.accountId, arn?.region ?? stream.region, ref, now)?.arn ?? ref;
+}
+
+/** Where a shard's readable records start: records older than the stream's retention period are gone (trimmed). */
+export function trimHorizon(stream: Stream, shard: Shard, now: number): number {
+  const kept = shard.records.findIndex((r) => r.arrivedAt + stream.retentionHours * 3_600_000 > now);
+  return kept < 0 ? shard.records.length : kept;
+}
+
+export function appendRecord(stream: Stream, now: number, partitionKey: string, data: Uint8Array, explicitHashKey: string | undefined, keyArn: string | undefined): KinesisRecord {
   const hash = explicitHashKey !== undefined ? BigInt(explicitHashKey) : BigInt('0x' + createHash('md5').update(partitionKey).digest('hex'));
   const index = Math.max(0, stream.shards.findIndex((s) => hash >= s.startingHashKey && hash <= s.endingHashKey));
   const shard = stream.shards[index]!;
@@ -173,7 +191,7 @@ export function appendRecord(stream: Stream, now: number, partitionKey: string, 
     data,
     arrivedAt: now,
     shardId: shard.shardId,
-    encrypted: stream.encryption.type === 'KMS' && streamStatus(stream, now) === 'ACTIVE',
+    ...(keyArn && { keyArn }),
   };
   shard.records.push(record);
   return record;
@@ -500,8 +518,8 @@ export const kinesisModel: ServiceModel = {
         if (ctx.cloud.takeRecordFailure()) {
           throw err('ProvisionedThroughputExceededException', `Rate exceeded for shard in stream ${s.name} under account ${s.accountId}.`);
         }
-        const r = appendRecord(s, ctx.now, input.PartitionKey, input.Data, input.ExplicitHashKey);
-        return { ShardId: r.shardId, SequenceNumber: r.sequenceNumber, EncryptionType: r.encrypted ? 'KMS' : 'NONE' };
+        const r = appendRecord(s, ctx.now, input.PartitionKey, input.Data, input.ExplicitHashKey, encryptingKeyArn(ctx.cloud, s, ctx.now));
+        return { ShardId: r.shardId, SequenceNumber: r.sequenceNumber, EncryptionType: r.keyArn ? 'KMS' : 'NONE' };
       },
     },
     PutRecords: {
@@ -517,15 +535,16 @@ export const kinesisModel: ServiceModel = {
         const s = await findStream(ctx, input, 'PutRecords');
         if (!['ACTIVE', 'UPDATING'].includes(streamStatus(s, ctx.now))) throw notFound(s.name, s.accountId);
         let failed = 0;
+        const keyArn = encryptingKeyArn(ctx.cloud, s, ctx.now);
         const out = records.map((r) => {
           if (ctx.cloud.takeRecordFailure()) {
             failed++;
             return { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: `Rate exceeded for shard in stream ${s.name} under account ${s.accountId}.` };
           }
-          const rec = appendRecord(s, ctx.now, r.PartitionKey, r.Data, r.ExplicitHashKey);
+          const rec = appendRecord(s, ctx.now, r.PartitionKey, r.Data, r.ExplicitHashKey, keyArn);
           return { ShardId: rec.shardId, SequenceNumber: rec.sequenceNumber };
         });
-        return { FailedRecordCount: failed, Records: out, EncryptionType: s.encryption.type === 'KMS' && streamStatus(s, ctx.now) === 'ACTIVE' ? 'KMS' : 'NONE' };
+        return { FailedRecordCount: failed, Records: out, EncryptionType: keyArn ? 'KMS' : 'NONE' };
       },
     },
     GetShardIterator: {
@@ -538,7 +557,7 @@ export const kinesisModel: ServiceModel = {
         let i: number;
         switch (input.ShardIteratorType) {
           case 'TRIM_HORIZON':
-            i = 0;
+            i = trimHorizon(s, shard, ctx.now);
             break;
           case 'LATEST':
             i = shard.records.length;
@@ -553,7 +572,7 @@ export const kinesisModel: ServiceModel = {
           case 'AT_TIMESTAMP': {
             const t = new Date(input.Timestamp).getTime();
             const at = shard.records.findIndex((r) => r.arrivedAt >= t);
-            i = at < 0 ? shard.records.length : at;
+            i = Math.max(at < 0 ? shard.records.length : at, trimHorizon(s, shard, ctx.now));
             break;
           }
           default:
@@ -578,11 +597,13 @@ export const kinesisModel: ServiceModel = {
         const shard = s.shards.find((x) => x.shardId === token.shard);
         if (!shard) throw err('ResourceNotFoundException', `Shard ${token.shard} does not exist`);
         const limit = Math.min(input.Limit ?? 10_000, 10_000);
-        const slice = shard.records.slice(token.i, token.i + limit);
-        const next: IteratorToken = { ...token, i: token.i + slice.length, at: ctx.now };
+        const from = Math.max(token.i, trimHorizon(s, shard, ctx.now));
+        const slice = shard.records.slice(from, from + limit);
+        await requireDecryptable(ctx, s, slice);
+        const next: IteratorToken = { ...token, i: from + slice.length, at: ctx.now };
         const last = shard.records[shard.records.length - 1];
         return {
-          Records: slice.map((r) => ({ SequenceNumber: r.sequenceNumber, ApproximateArrivalTimestamp: new Date(r.arrivedAt), Data: r.data, PartitionKey: r.partitionKey, EncryptionType: r.encrypted ? 'KMS' : 'NONE' })),
+          Records: slice.map((r) => ({ SequenceNumber: r.sequenceNumber, ApproximateArrivalTimestamp: new Date(r.arrivedAt), Data: r.data, PartitionKey: r.partitionKey, EncryptionType: r.keyArn ? 'KMS' : 'NONE' })),
           NextShardIterator: Buffer.from(JSON.stringify(next)).toString('base64'),
           MillisBehindLatest: last && next.i < shard.records.length ? Math.max(0, ctx.now - last.arrivedAt) : 0,
         };
@@ -590,6 +611,19 @@ export const kinesisModel: ServiceModel = {
     },
   },
 };
+
+/**
+ * GetRecords decrypts each record with the key that encrypted it, not the stream's key now, with the caller's
+ * permissions: a record whose key is disabled, pending deletion or gone fails the whole call with the KMS
+ * exception the GetRecords API reference lists (KMSDisabledException, KMSInvalidStateException,
+ * KMSNotFoundException, KMSAccessDeniedException).
+ */
+async function requireDecryptable(ctx: CallContext, stream: Stream, records: KinesisRecord[]): Promise<void> {
+  for (const keyArn of new Set(records.flatMap((r) => (r.keyArn ? [r.keyArn] : [])))) {
+    const problem = await recordKeyError(ctx.cloud, stream, keyArn, { principal: ctx.principal, identityPolicies: [{ name: 'admin', policy: adminPolicy }] }, ctx.now);
+    if (problem) throw err(problem.code, problem.message);
+  }
+}
 
 async function policyTarget(ctx: CallContext, arn: string | undefined, action: string): Promise<{ stream: Stream; consumer?: Consumer; policy: Versioned<string> }> {
   if (!arn) throw err('ValidationException', "1 validation error detected: Value null at 'resourceARN' failed to satisfy constraint: Member must not be null");

@@ -188,43 +188,61 @@ function validateJsonPolicy(doc: unknown): string {
 }
 
 /**
- * The error Kinesis gives `roleArn` (with these identity policies) when it reads records of `stream` and must
- * decrypt them with the role's permissions, as Lambda's poller does; undefined when it may. A grant to the role
- * with the stream's encryption context is enough on its own, once it is in effect; otherwise the key policy must
- * allow it, and, across accounts, the identity policy too. The AWS managed key can never be used from another
- * account: its key policy is limited to the owning account.
+ * The error Kinesis gives `reader` (with these identity policies) when it reads records of `stream` that `keyRef`
+ * encrypted, and must decrypt them with the reader's permissions, as Lambda's poller does; undefined when it may.
+ * A key that is disabled, pending deletion or gone decrypts nothing (KMS developer guide, "Key states of AWS KMS
+ * keys"; ScheduleKeyDeletion API reference: a key pending deletion "can't be used in any cryptographic
+ * operations"). A grant to the reader with the stream's encryption context is enough on its own, once it is in
+ * effect; otherwise the key policy must allow it, and, across accounts, the identity policy too. The AWS managed
+ * key can never be used from another account: its key policy is limited to the owning account.
  *
  * Codes: the KMS* exceptions of the Kinesis GetRecords and SubscribeToShard API references. The access-denied
  * message follows the one Kinesis is seen to return ("User … is not authorized to decrypt records in stream …",
- * quoted in spring-cloud-stream-binder-aws-kinesis#188), with the role ARN where Kinesis names the role session.
+ * quoted in spring-cloud-stream-binder-aws-kinesis#188), with the principal's ARN where Kinesis names the role session.
  */
-export async function kinesisDecryptError(cloud: FakeCloud, stream: Stream, roleArn: string, identityPolicies: Array<{ name: string; policy: unknown }>, now: number): Promise<{ code: string; message: string } | undefined> {
-  if (stream.encryption.type !== 'KMS' || !stream.encryption.keyId) return undefined;
-  const key = lookupKey(cloud, stream.accountId, stream.region, stream.encryption.keyId, now);
-  if (!key) return { code: 'KMSNotFoundException', message: `Key ${stream.encryption.keyId} does not exist or is not accessible.` };
+export async function recordKeyError(
+  cloud: FakeCloud,
+  stream: Stream,
+  keyRef: string,
+  reader: { principal: string; identityPolicies: Array<{ name: string; policy: unknown }> },
+  now: number,
+): Promise<{ code: string; message: string } | undefined> {
+  const ref = parseArn(keyRef);
+  const key = lookupKey(cloud, ref?.account ?? stream.accountId, ref?.region ?? stream.region, keyRef, now);
+  if (!key) return { code: 'KMSNotFoundException', message: `Key ${keyRef} does not exist or is not accessible.` };
   if (key.deletionDate !== undefined) return { code: 'KMSInvalidStateException', message: `${key.arn} is pending deletion.` };
   if (key.disabled) return { code: 'KMSDisabledException', message: `${key.arn} is disabled.` };
-  const denied = { code: 'KMSAccessDeniedException', message: `User ${roleArn} is not authorized to decrypt records in stream ${stream.arn}.` };
-  const roleAccount = parseArn(roleArn)?.account ?? '';
-  if (key.keyManager === 'AWS' && roleAccount !== stream.accountId) return denied;
+  const { principal } = reader;
+  const denied = { code: 'KMSAccessDeniedException', message: `User ${principal} is not authorized to decrypt records in stream ${stream.arn}.` };
+  const readerAccount = parseArn(principal)?.account ?? '';
+  if (key.keyManager === 'AWS' && readerAccount !== stream.accountId) return denied;
   const context = { 'aws:kinesis:arn': stream.arn };
-  if (grantAllows(key.grants, roleArn, 'Decrypt', context, now, cloud.latency.grantPropagation)) return undefined;
+  if (grantAllows(key.grants, principal, 'Decrypt', context, now, cloud.latency.grantPropagation)) return undefined;
   const decision = await cloud.evaluateAccess({
-    principal: roleArn,
+    principal,
     action: 'kms:Decrypt',
     resource: key.arn,
     resourceAccount: key.accountId,
-    identityPolicies,
+    identityPolicies: reader.identityPolicies,
     resourcePolicy: JSON.parse(key.policy),
     context: {
       'kms:EncryptionContext:aws:kinesis:arn': stream.arn,
       'kms:ViaService': `kinesis.${stream.region}.amazonaws.com`,
-      'kms:CallerAccount': roleAccount,
-      'aws:PrincipalArn': roleArn,
-      'aws:PrincipalAccount': roleAccount,
+      'kms:CallerAccount': readerAccount,
+      'aws:PrincipalArn': principal,
+      'aws:PrincipalAccount': readerAccount,
     },
   });
   return decision.allowed ? undefined : denied;
+}
+
+/** The first error `recordKeyError` gives the role for the keys of the records it reads; undefined when it may read them all. */
+export async function kinesisDecryptError(cloud: FakeCloud, stream: Stream, keyArns: Iterable<string>, roleArn: string, identityPolicies: Array<{ name: string; policy: unknown }>, now: number): Promise<{ code: string; message: string } | undefined> {
+  for (const keyArn of new Set(keyArns)) {
+    const problem = await recordKeyError(cloud, stream, keyArn, { principal: roleArn, identityPolicies }, now);
+    if (problem) return problem;
+  }
+  return undefined;
 }
 
 export const kmsModel: ServiceModel = {

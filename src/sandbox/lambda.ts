@@ -207,17 +207,17 @@ export async function eventSourceAccessProblem(cloud: FakeCloud, fn: LambdaFunct
 }
 
 /**
- * Why a read of the mapping's records fails at `now`: what CreateEventSourceMapping checks, then the KMS
- * error Kinesis gives the role for an encrypted stream. Lambda has no grant token to pass, so a new grant
- * helps only once it is in effect (CreateGrant API reference: up to five minutes).
+ * Why a read of the mapping's records (encrypted with `keyArns`) fails at `now`: what CreateEventSourceMapping
+ * checks, then the KMS error Kinesis gives the role for those keys. Lambda has no grant token to pass, so a new
+ * grant helps only once it is in effect (CreateGrant API reference: up to five minutes).
  */
-export async function recordReadProblem(cloud: FakeCloud, fn: LambdaFunction, eventSourceArn: string, now: number): Promise<string | undefined> {
+export async function recordReadProblem(cloud: FakeCloud, fn: LambdaFunction, eventSourceArn: string, now: number, keyArns: Iterable<string>): Promise<string | undefined> {
   const access = await eventSourceAccessProblem(cloud, fn, eventSourceArn, now);
   if (access) return access;
   const { stream } = resolveEventSource(cloud, eventSourceArn);
   const role = roleOf(cloud, fn.role);
   if (!stream || !role) return undefined;
-  const kms = await kinesisDecryptError(cloud, stream, role.arn, effectiveIdentityPolicies(cloud, role, now), now);
+  const kms = await kinesisDecryptError(cloud, stream, keyArns, role.arn, effectiveIdentityPolicies(cloud, role, now), now);
   return kms && `${kms.code}: ${kms.message}`;
 }
 

@@ -73,8 +73,11 @@ export interface KinesisRecord {
   data: Uint8Array;
   arrivedAt: number;
   shardId: string;
-  /** Whether the stream was encrypted (ACTIVE with KMS) when the record was written. */
-  encrypted: boolean;
+  /**
+   * The ARN of the key that encrypted the record, when the stream was ACTIVE with KMS as it was written.
+   * The record keeps it: StopStreamEncryption and a later key change leave records already written as they are.
+   */
+  keyArn?: string;
 }
 
 export interface Shard {

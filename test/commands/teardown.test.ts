@@ -1,4 +1,4 @@
-import { DeleteStreamCommand, KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
+import { DeleteStreamCommand, GetRecordsCommand, GetShardIteratorCommand, KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { DeleteEventSourceMappingCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
@@ -233,66 +233,156 @@ describe('adopted resources', () => {
     for (const never of ['DeleteStream', 'DeleteFunction', 'ScheduleKeyDeletion', 'DeleteRole', 'StopStreamEncryption']) expect(done.has(never), never).toBe(false);
   });
 
-  it('restores the encryption of an adopted stream that setup encrypted with its own key', async () => {
+  it('restores the encryption of an adopted stream that setup encrypted with its own key, and deletes the key once its records have expired', async () => {
     world = twoAccounts();
     world.cloud.seedStream(PRODUCER, REGION, { name: 'clicks', records: 2 });
     const before = world.cloud.snapshot();
     expect(await world.setup('--name', 'clicks', '--stream-name', 'clicks', '--use-existing-stream')).toBe(ExitCode.Success);
     expect(await teardown(world, '--name', 'clicks')).toBe(ExitCode.Success);
-    const done = commands(world);
-    expect(done.indexOf('StopStreamEncryption')).toBeLessThan(done.indexOf('ScheduleKeyDeletion'));
+    expect(commands(world)).toContain('StopStreamEncryption');
+    expect(commands(world)).not.toContain('ScheduleKeyDeletion');
+    await world.clock.sleep(25 * 3_600_000);
+    expect(await teardown(world, '--name', 'clicks')).toBe(ExitCode.Success);
     expect(world.cloud.snapshot()).toEqual(before);
   });
 });
 
 describe('the key of an adopted stream that setup encrypted', () => {
-  // StopStreamEncryption API reference: records written before it stay encrypted, so the key must outlive the stream's retention.
-  const adoptClicks = (retentionHours: number) => {
+  // StopStreamEncryption API reference: records written before it stay encrypted with the key; ScheduleKeyDeletion API
+  // reference: a key pending deletion "can't be used in any cryptographic operations". So the key stays Enabled until they expire.
+  const CLICKS = `arn:aws:kinesis:${REGION}:${PRODUCER}:stream/clicks`;
+  const HOUR = 3_600_000;
+  const adoptClicks = (retentionHours = 24) => {
     world = twoAccounts();
-    world.cloud.seedStream(PRODUCER, REGION, { name: 'clicks', records: 2, retentionHours });
+    world.cloud.seedStream(PRODUCER, REGION, { name: 'clicks', shards: 1, mode: 'PROVISIONED', records: 2, retentionHours });
     return world.setup('--name', 'clicks', '--stream-name', 'clicks', '--use-existing-stream');
   };
   const scheduled = () => world.cloud.calls.filter((c) => c.command === 'ScheduleKeyDeletion' && !c.error);
+  const ourKey = () => [...world.cloud.regionState(PRODUCER, REGION)!.keys.values()].find((k) => k.tags.some((t) => t.Value === 'clicks'))!;
+  const producerKinesis = () => new KinesisClient({ region: REGION, credentials: world.cloud.credentialsFor(PRODUCER) });
+  /** A third party in the producer account that reads the stream from its trim horizon with GetRecords. */
+  async function readEveryRecord(): Promise<string[]> {
+    const kinesis = producerKinesis();
+    const { ShardIterator } = await kinesis.send(new GetShardIteratorCommand({ StreamARN: CLICKS, ShardId: 'shardId-000000000000', ShardIteratorType: 'TRIM_HORIZON' }));
+    const { Records } = await kinesis.send(new GetRecordsCommand({ ShardIterator }));
+    return (Records ?? []).map((r) => Buffer.from(r.Data!).toString());
+  }
+  const textOf = async (run: Promise<number>) => {
+    const from = world.harness.reporter.text.length;
+    const code = await run;
+    return { code, text: world.harness.reporter.text.slice(from) };
+  };
 
-  it("waits at least the stream's retention before deleting the key, and says so in the plan", async () => {
-    expect(await adoptClicks(240)).toBe(ExitCode.Success);
-    expect(await teardown(world, '--name', 'clicks', '--key-pending-days', '7')).toBe(ExitCode.Success);
-    expect(scheduled().map((c) => c.input)).toEqual([expect.objectContaining({ PendingWindowInDays: 10 })]);
-    const text = world.harness.reporter.text;
-    expect(text).toContain('keeps records for 240 hours');
-    expect(text).toContain('its deletion waits at least 10 days');
-  });
-
-  it('changes nothing without a decision when the retention is longer than any waiting period', async () => {
-    expect(await adoptClicks(1000)).toBe(ExitCode.Success);
-    const before = world.cloud.snapshot();
-    const start = world.cloud.calls.length;
-    expect(await teardown(world, '--name', 'clicks')).toBe(ExitCode.Usage);
-    expect(world.harness.reporter.text).toContain('--keep-key');
-    expect(commands(world, start)).toEqual([]);
-    expect(world.cloud.snapshot()).toEqual(before);
-  });
-
-  it('--keep-key keeps the key and its alias, and removes everything else', async () => {
-    expect(await adoptClicks(1000)).toBe(ExitCode.Success);
-    const keyId = (await world.store.load('clicks'))!.steps['kms-key']!.outputs.keyId!;
-    expect(await teardown(world, '--name', 'clicks', '--keep-key')).toBe(ExitCode.Success);
+  it('a third party reads every record of the adopted stream after teardown: the key stays Enabled, and teardown says until when and how it goes', async () => {
+    expect(await adoptClicks()).toBe(ExitCode.Success);
+    await producerKinesis().send(new PutRecordCommand({ StreamARN: CLICKS, PartitionKey: 'p', Data: new TextEncoder().encode('while-encrypted') }));
+    const { code, text } = await textOf(teardown(world, '--name', 'clicks'));
+    expect(code, text).toBe(ExitCode.Success);
+    expect(await readEveryRecord()).toEqual(['{"seed":0}', '{"seed":1}', 'while-encrypted']);
     expect(scheduled()).toEqual([]);
-    const done = commands(world);
-    expect(done).toContain('StopStreamEncryption');
-    expect(done).toContain('RevokeGrant');
-    expect(done).not.toContain('DeleteAlias');
-    expect(world.harness.reporter.text).toContain(`aws kms schedule-key-deletion --key-id ${keyId} --pending-window-in-days 7 --profile prod --region eu-west-1`);
+    expect(ourKey().deletionDate).toBeUndefined();
+    const { keyArn } = (await world.store.tornDown('clicks'))!.key!;
+    const until = (await world.store.tornDown('clicks'))!.key!.keptUntil!;
+    expect(Date.parse(until) - world.clock.now()).toBeGreaterThan(24 * HOUR - 60_000);
+    expect(text).toMatch(new RegExp(`= keep KMS key ${keyArn} \\(alias/kds-xacct/clicks\\) until about `));
+    expect(text).toContain(`KMS key ${keyArn} (alias/kds-xacct/clicks) is kept for 1 day more: stream clicks keeps the records it encrypted for 24 hours, until ${until}`);
+    expect(text).toContain(`After ${until}, \`kds-xacct teardown --name clicks\` schedules its deletion (a 30-day waiting period, --key-pending-days) and deletes its alias.`);
     expect(await world.store.load('clicks')).toBeUndefined();
   });
 
-  it('a rollback leaves such a key in place and lists it, rather than make records unreadable', async () => {
-    world = twoAccounts();
-    world.cloud.seedStream(PRODUCER, REGION, { name: 'clicks', records: 2, retentionHours: 1000 });
-    world.cloud.failOn({ command: 'CreateEventSourceMapping' }, { code: 'AccessDeniedException', message: 'boom' });
-    expect(await world.setup('--name', 'clicks', '--stream-name', 'clicks', '--use-existing-stream')).toBe(ExitCode.RollbackIncomplete);
+  it('a retention longer than any KMS waiting period needs no decision: the key is kept until the records expire', async () => {
+    expect(await adoptClicks(1000)).toBe(ExitCode.Success);
+    const { code, text } = await textOf(teardown(world, '--name', 'clicks'));
+    expect(code, text).toBe(ExitCode.Success);
     expect(scheduled()).toEqual([]);
-    expect(world.harness.reporter.text).toContain('still decrypts records of stream clicks');
+    expect(text).toMatch(/is kept for 41 days 1[56] hours more: stream clicks keeps the records it encrypted for 1000 hours/);
+    const sent = await textOf(world.harness.run('send-test-record', '--name', 'clicks'));
+    expect(sent.text).toContain(`nothing of it is left but its KMS key ${ourKey().arn}, which teardown kept.`);
+  });
+
+  it('the record of the teardown keeps the key: teardown again says how long is left and changes nothing; after then it schedules the deletion and deletes the alias', async () => {
+    world = twoAccounts();
+    world.cloud.seedStream(PRODUCER, REGION, { name: 'clicks', records: 2, retentionHours: 48 });
+    const before = world.cloud.snapshot();
+    expect(await world.setup('--name', 'clicks', '--stream-name', 'clicks', '--use-existing-stream')).toBe(ExitCode.Success);
+    expect(await teardown(world, '--name', 'clicks', '--key-pending-days', '7')).toBe(ExitCode.Success);
+    const record = (await world.store.tornDown('clicks'))!;
+    expect(record.key).toMatchObject({ keyId: ourKey().keyId, keyArn: ourKey().arn, aliasName: 'alias/kds-xacct/clicks', encryptedStream: 'clicks' });
+
+    await world.clock.sleep(47 * HOUR);
+    const start = world.cloud.calls.length;
+    const early = await textOf(teardown(world, '--name', 'clicks'));
+    expect(early.code, early.text).toBe(ExitCode.Success);
+    expect(early.text).toContain(`Nothing else is left of deployment "clicks". KMS key ${ourKey().arn} (alias/kds-xacct/clicks) is kept for 1 hour 1 minute more`);
+    expect(commands(world, start)).toEqual([]);
+    expect(await world.store.tornDown('clicks')).toEqual(record);
+
+    const status = await textOf(world.harness.run('status', '--name', 'clicks'));
+    expect(status.code).toBe(ExitCode.Usage);
+    expect(status.text).toContain(`Deployment "clicks" was torn down at ${record.tornDownAt}; only its KMS key is left. KMS key ${ourKey().arn} (alias/kds-xacct/clicks) is kept for 1 hour 1 minute more`);
+
+    await world.clock.sleep(2 * HOUR);
+    const late = await textOf(teardown(world, '--name', 'clicks', '--key-pending-days', '7'));
+    expect(late.code, late.text).toBe(ExitCode.Success);
+    expect(scheduled().map((c) => c.input)).toEqual([{ KeyId: ourKey().keyId, PendingWindowInDays: 7 }]);
+    expect(commands(world, start)).toEqual(['DeleteAlias', 'ScheduleKeyDeletion']);
+    expect((await world.store.tornDown('clicks'))!.key).toBeUndefined();
+    expect(world.cloud.snapshot()).toEqual(before);
+  });
+
+  it('--keep-key keeps the key even once it may go, and the record of the teardown keeps it for a later teardown', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    const keyId = (await world.store.load('orders'))!.steps['kms-key']!.outputs.keyId!;
+    const kept = await textOf(teardown(world, '--name', 'orders', '--keep-key'));
+    expect(kept.code, kept.text).toBe(ExitCode.Success);
+    expect(scheduled()).toEqual([]);
+    expect(commands(world)).toContain('DeleteStream');
+    expect(kept.text).toContain('is kept (--keep-key); no record it encrypted can still be read. When you want it gone, `kds-xacct teardown --name orders` schedules its deletion');
+    expect((await world.store.tornDown('orders'))!.key).toMatchObject({ keyId });
+
+    expect(await teardown(world, '--name', 'orders')).toBe(ExitCode.Success);
+    expect(scheduled().map((c) => c.input)).toEqual([{ KeyId: keyId, PendingWindowInDays: 30 }]);
+  });
+
+  it('a rollback keeps such a key Enabled, says until when, and the state file keeps it for teardown', async () => {
+    expect(await adoptClicks()).toBe(ExitCode.Success);
+    expect(await teardown(world, '--name', 'clicks')).toBe(ExitCode.Success);
+    await world.clock.sleep(25 * HOUR);
+    expect(await teardown(world, '--name', 'clicks')).toBe(ExitCode.Success);
+    world.cloud.failOn({ command: 'CreateEventSourceMapping' }, { code: 'InvalidParameterValueException', message: 'boom' });
+    const from = scheduled().length;
+    const failed = await textOf(world.setup('--name', 'clicks', '--stream-name', 'clicks', '--use-existing-stream'));
+    expect(failed.code, failed.text).toBe(ExitCode.Failed);
+    expect(scheduled().length).toBe(from);
+    const key = (await world.store.load('clicks'))!.steps['kms-key']!;
+    const created = Object.entries((await world.store.load('clicks'))!.steps).filter(([, r]) => r.origin === 'created');
+    expect(created.map(([id]) => id)).toEqual(['kms-key']);
+    expect(key.outputs).toMatchObject({ encryptedStream: 'clicks', keptUntil: expect.any(String) });
+    expect(failed.text).toContain('rolled back, except what is listed below as kept, and why');
+    expect(failed.text).toContain(`(kept: KMS key ${key.outputs.keyArn}: stream clicks keeps the records it encrypted for 24 hours, until ${key.outputs.keptUntil}`);
+    expect(failed.text).toContain('once its date has passed, `kds-xacct teardown --name clicks` removes it.');
+    expect(world.cloud.regionState(PRODUCER, REGION)!.keys.get(key.outputs.keyId!)!.deletionDate).toBeUndefined();
+
+    const early = await textOf(teardown(world, '--name', 'clicks'));
+    expect(early.text).toMatch(/Nothing else is left of deployment "clicks"\. KMS key \S+ \(alias\/kds-xacct\/clicks\) is kept for (1 day|2[34] hours)/);
+    expect(scheduled().length).toBe(from);
+    expect((await world.store.tornDown('clicks'))!.key).toMatchObject({ keptUntil: key.outputs.keptUntil });
+    await world.clock.sleep(25 * HOUR);
+    expect(await teardown(world, '--name', 'clicks')).toBe(ExitCode.Success);
+    expect(scheduled().length).toBe(from + 1);
+  });
+  it('a setup re-run after such a rollback does not forget when the key stopped encrypting the stream', async () => {
+    world = twoAccounts();
+    world.cloud.seedStream(PRODUCER, REGION, { name: 'clicks', records: 2 });
+    world.cloud.failOn({ command: 'CreateEventSourceMapping' }, { code: 'InvalidParameterValueException', message: 'boom' });
+    expect(await world.setup('--name', 'clicks', '--stream-name', 'clicks', '--use-existing-stream')).toBe(ExitCode.Failed);
+    const stoppedAt = (await world.store.load('clicks'))!.steps['kms-key']!.outputs.encryptionStoppedAt;
+    world.cloud.failOn({ command: 'StartStreamEncryption' }, { code: 'InvalidArgumentException', message: 'boom' });
+    expect(await world.setup('--name', 'clicks', '--stream-name', 'clicks', '--use-existing-stream')).toBe(ExitCode.Failed);
+    expect((await world.store.load('clicks'))!.steps['kms-key']!.outputs.encryptionStoppedAt).toBe(stoppedAt);
+    expect(await teardown(world, '--name', 'clicks')).toBe(ExitCode.Success);
+    expect(scheduled()).toEqual([]);
   });
 });
 
@@ -309,6 +399,9 @@ describe('an adopted stream that setup encrypted', () => {
     expect(await teardown(world, '--name', 'clicks'), world.harness.reporter.text).toBe(ExitCode.Success);
     const done = commands(world, start);
     expect(done.indexOf('PutResourcePolicy')).toBeLessThan(done.indexOf('StopStreamEncryption'));
+    // The key outlives the records it encrypted (24 hours here); then it goes too.
+    await world.clock.sleep(25 * 3_600_000);
+    expect(await teardown(world, '--name', 'clicks')).toBe(ExitCode.Success);
     expect(world.cloud.snapshot()).toEqual(before);
   });
 });

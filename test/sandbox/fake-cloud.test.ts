@@ -347,6 +347,17 @@ describe('FakeCloud', () => {
     expect((await cloud.logEvents(CONSUMER, REGION, '/aws/lambda/orders-consumer')).length).toBe(0);
   });
 
+  it("Lambda's reads of records whose key is pending deletion fail with KMSInvalidStateException: the records are kept, not delivered", async () => {
+    const { p, c, keyArn, consumerArn } = await buildPipeline();
+    const esm = await c.lambda.send(new CreateEventSourceMappingCommand({ FunctionName: 'orders-consumer', EventSourceArn: consumerArn, StartingPosition: 'TRIM_HORIZON' }));
+    await until(() => c.lambda.send(new GetEventSourceMappingCommand({ UUID: esm.UUID })), (r) => r.State === 'Enabled');
+    await p.kinesis.send(new PutRecordCommand({ StreamName: 'orders', PartitionKey: 'k', Data: new TextEncoder().encode('{"late":true}') }));
+    await p.kms.send(new ScheduleKeyDeletionCommand({ KeyId: keyArn, PendingWindowInDays: 7 }));
+    await clock.sleep(60_000);
+    expect((await c.lambda.send(new GetEventSourceMappingCommand({ UUID: esm.UUID }))).LastProcessingResult).toBe(`PROBLEM: KMSInvalidStateException: ${keyArn} is pending deletion.`);
+    expect(await cloud.logEvents(CONSUMER, REGION, '/aws/lambda/orders-consumer')).toEqual([]);
+  });
+
   it('CreateGrant refuses a grantee role that IAM has not propagated yet with InvalidArnException', async () => {
     const { kms } = clients(PRODUCER);
     const key = await kms.send(new CreateKeyCommand({}));

@@ -36,6 +36,8 @@ export interface PipelineContext {
   keyPendingDays: number;
   /** Steps whose same-named, not-ours resource the user chose to adopt in this run (all of them under --adopt). */
   adopted: Set<string>;
+  /** When this run turned off our encryption of an adopted stream (epoch ms): from then on our key encrypts nothing new there. */
+  encryptionStoppedAt?: number;
 }
 
 /** The one identifier worth showing for a step's outputs: its ARN, or its id where it has no ARN. */

@@ -46,6 +46,7 @@ export function encryptionStep(ctx: PipelineContext): Step {
       if (outputs.streamOrigin !== 'adopted') return;
       await callAws(step.clock, () => kinesis.send(new StopStreamEncryptionCommand({ StreamName: config.streamName, EncryptionType: 'KMS', KeyId: outputs.keyArn })));
       await waitForStream(step, producer, config.streamName, (s) => s.StreamStatus === 'ACTIVE', 'ACTIVE');
+      ctx.encryptionStoppedAt = step.clock.now();
     },
   };
 }

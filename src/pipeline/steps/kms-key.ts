@@ -1,7 +1,7 @@
 import { CreateAliasCommand, CreateKeyCommand, DeleteAliasCommand, DescribeKeyCommand, ListAliasesCommand, ScheduleKeyDeletionCommand, type KeyMetadata } from '@aws-sdk/client-kms';
 import type { AccountSession } from '../../aws/session.js';
 import type { Clock } from '../../engine/clock.js';
-import type { Step, StepContext } from '../../engine/types.js';
+import { KeptOnPurpose, type Outputs, type Step, type StepContext } from '../../engine/types.js';
 import { UserError } from '../../errors.js';
 import { TAG_DEPLOYMENT } from '../names.js';
 import { callAws, ifExists } from '../retry.js';
@@ -17,27 +17,70 @@ export function awsManagedKeyError(streamName: string): UserError {
   );
 }
 
-/** The longest waiting period ScheduleKeyDeletion accepts (KMS API reference: 7 to 30 days). */
-export const MAX_KEY_PENDING_DAYS = 30;
+/**
+ * StopStreamEncryption API reference: "It can take up to 5 seconds after the stream is in an ACTIVE status
+ * before all records written to the stream are no longer subject to encryption."
+ */
+const ENCRYPTION_STOP_LAG_MS = 5_000;
 
-/** How long a key that encrypted an adopted stream must outlive its records. */
-export interface RecordsOutlive {
+/** Why our key must stay Enabled: an adopted stream may still hold records it encrypted, until `until`. */
+export interface KeyHold {
   streamName: string;
   retentionHours: number;
-  /** The shortest waiting period that covers the retention; above MAX_KEY_PENDING_DAYS no deletion can. */
-  days: number;
+  /** When the key stopped encrypting the stream's new records (epoch ms). */
+  encryptionStoppedAt: number;
+  /** When the last record it encrypted expires (epoch ms): from then on the key may be scheduled for deletion. */
+  until: number;
+}
+
+/** The stream whose records our key may still decrypt: recorded with the key once encryption stopped, else the adopted stream. */
+export function encryptedStreamOf(outputs: Outputs, config: Pick<PipelineContext['config'], 'useExistingStream' | 'streamName'>): string | undefined {
+  return outputs.encryptedStream ?? (config.useExistingStream ? config.streamName : undefined);
 }
 
 /**
- * StopStreamEncryption leaves the records written before it encrypted (StopStreamEncryption API
- * reference), and they stay readable only while the key exists, until the stream's retention period
- * has passed. A key we created on an adopted stream encrypted other people's records; a stream we
- * created goes away whole, with its records, so only an adopted one matters.
+ * Records keep the key that encrypted them after StopStreamEncryption (its API reference), until the stream's
+ * retention period has passed; and a key that is disabled or pending deletion decrypts nothing (KMS developer
+ * guide, "Key states of AWS KMS keys"; ScheduleKeyDeletion API reference: "can't be used in any cryptographic
+ * operations"). So a key that encrypted an adopted stream stays Enabled until then. A stream we created goes
+ * away whole, and one that is gone has no records left: neither holds the key.
+ *
+ * When encryption stopped is, the latest of: now, while the stream is still encrypted with the key; the stop
+ * recorded with the key by an earlier run; `stoppedThisRun`. With none of them the key never encrypted the stream.
  */
-export async function recordsOutlive(clock: Clock, producer: AccountSession, streamName: string): Promise<RecordsOutlive | undefined> {
-  const retentionHours = (await describeStream(clock, producer, streamName))?.RetentionPeriodHours;
+export async function keyHold(clock: Clock, producer: AccountSession, streamName: string | undefined, outputs: Outputs, stoppedThisRun?: number): Promise<KeyHold | undefined> {
+  if (streamName === undefined) return undefined;
+  const summary = await describeStream(clock, producer, streamName);
+  const retentionHours = summary?.RetentionPeriodHours;
   if (retentionHours === undefined) return undefined;
-  return { streamName, retentionHours, days: Math.ceil(retentionHours / 24) };
+  const encrypting = summary?.EncryptionType === 'KMS' && [outputs.keyId, outputs.keyArn, outputs.aliasName].includes(summary.KeyId);
+  const lagged = (t: number | undefined) => (t === undefined ? Number.NaN : t + ENCRYPTION_STOP_LAG_MS);
+  const stops = [lagged(encrypting ? clock.now() : undefined), Date.parse(outputs.encryptionStoppedAt ?? ''), lagged(stoppedThisRun)].filter((t) => !Number.isNaN(t));
+  if (stops.length === 0) return undefined;
+  const encryptionStoppedAt = Math.max(...stops);
+  const until = encryptionStoppedAt + retentionHours * 3_600_000;
+  return until > clock.now() ? { streamName, retentionHours, encryptionStoppedAt, until } : undefined;
+}
+
+/** What the state (and the record of a teardown) keeps of a held key, so that a later teardown knows when it may go. */
+export function heldKeyOutputs(outputs: Outputs, hold: KeyHold): Outputs {
+  return { ...outputs, encryptedStream: hold.streamName, encryptionStoppedAt: new Date(hold.encryptionStoppedAt).toISOString(), keptUntil: new Date(hold.until).toISOString() };
+}
+
+/**
+ * When our key stopped encrypting an adopted stream, as the state records it (a rollback that kept the key): carried
+ * into the key's record by a later run, which would otherwise forget it and let a teardown delete the key too early.
+ */
+function encryptionStopOf(ctx: PipelineContext, keyId: string): Outputs {
+  const recorded = ctx.previous.steps[STEP.kmsKey]?.outputs;
+  if (recorded?.keyId !== keyId || !recorded.encryptionStoppedAt) return {};
+  const { encryptedStream, encryptionStoppedAt, keptUntil } = recorded;
+  return { encryptionStoppedAt, ...(encryptedStream && { encryptedStream }), ...(keptUntil && { keptUntil }) };
+}
+
+/** Why the key is kept, in a sentence: the plan, teardown, status and a rollback all say it the same way. */
+export function keyHoldReason(hold: KeyHold): string {
+  return `stream ${hold.streamName} keeps the records it encrypted for ${hold.retentionHours} hours, until ${new Date(hold.until).toISOString()}, and a key pending deletion decrypts nothing, so it stays Enabled until then`;
 }
 
 /**
@@ -106,7 +149,7 @@ export function kmsKeyStep(ctx: PipelineContext): Step {
       const meta = await describe(step, names.kmsAlias);
       if (!meta) return { status: 'missing' };
       const origin = originOf(ctx, STEP.kmsKey, `KMS alias ${names.kmsAlias}`, await kmsKeyTags(step.clock, kms, meta.KeyId!), '--kms-key');
-      return { status: 'done', origin, outputs: { ...found(meta), aliasName: names.kmsAlias } };
+      return { status: 'done', origin, outputs: { ...found(meta), aliasName: names.kmsAlias, ...encryptionStopOf(ctx, meta.KeyId!) } };
     },
     async apply(step) {
       // A key an earlier run created before its alias failed is ours: give it the alias rather than leak it.
@@ -132,18 +175,12 @@ export function kmsKeyStep(ctx: PipelineContext): Step {
       return { ...key, aliasName: names.kmsAlias };
     },
     async undo(step, outputs) {
-      const outlive = config.useExistingStream ? await recordsOutlive(step.clock, producer, config.streamName) : undefined;
-      if (outlive && outlive.days > MAX_KEY_PENDING_DAYS) {
-        throw new UserError(
-          `KMS key ${outputs.keyId} still decrypts records of stream ${outlive.streamName}, which keeps them for ${outlive.retentionHours} hours: longer than the ${MAX_KEY_PENDING_DAYS}-day maximum waiting period, so deleting the key would make them unreadable. The key was not scheduled for deletion.`,
-          `Keep the key until those records have expired (run teardown with --keep-key), or shorten the stream's retention first (\`aws kinesis decrease-stream-retention-period\`).`,
-        );
-      }
+      const hold = await keyHold(step.clock, producer, encryptedStreamOf(outputs, config), outputs, ctx.encryptionStoppedAt);
+      if (hold) throw new KeptOnPurpose(`KMS key ${outputs.keyArn ?? outputs.keyId}: ${keyHoldReason(hold)}`, heldKeyOutputs(outputs, hold));
       if (outputs.aliasName) await ignoreMissing(() => callAws(step.clock, () => kms.send(new DeleteAliasCommand({ AliasName: outputs.aliasName }))));
-      const days = Math.max(ctx.keyPendingDays, outlive?.days ?? 0);
       // KMSInvalidStateException: already pending deletion from an earlier attempt, the end state we want.
       await ignoreMissing(
-        () => callAws(step.clock, () => kms.send(new ScheduleKeyDeletionCommand({ KeyId: outputs.keyId, PendingWindowInDays: days }))),
+        () => callAws(step.clock, () => kms.send(new ScheduleKeyDeletionCommand({ KeyId: outputs.keyId, PendingWindowInDays: ctx.keyPendingDays }))),
         'KMSInvalidStateException',
       );
     },
