@@ -491,7 +491,7 @@ describe('where the mapping of an adopted stream starts reading', () => {
   it('a resumed run creates the mapping at the first run\'s start, so the records put in between reach the function', async () => {
     world = twoAccounts();
     world.cloud.seedStream(PRODUCER, REGION, { name: 'clicks', records: 3 });
-    world.cloud.failOn({ command: 'CreateEventSourceMapping' }, { code: 'ServiceException', message: 'boom' });
+    world.cloud.failOn({ command: 'CreateEventSourceMapping' }, { code: 'AccessDeniedException', message: 'boom' });
     expect(await adoptClicks('--no-rollback')).toBe(ExitCode.Failed);
     const started = (await world.store.load('clicks'))!.createdAt;
     world.clock.advance(10 * 60_000);
@@ -858,7 +858,7 @@ describe('mappings that are not ours', () => {
   /** A setup stopped before its mapping: everything else is ours and recorded. */
   const setUpWithoutMapping = async () => {
     world = twoAccounts();
-    world.cloud.failOn({ command: 'CreateEventSourceMapping' }, { code: 'ServiceException', message: 'boom' });
+    world.cloud.failOn({ command: 'CreateEventSourceMapping' }, { code: 'AccessDeniedException', message: 'boom' });
     expect(await world.setup('--name', 'orders', '--no-rollback')).toBe(ExitCode.Failed);
     world.clock.advance(60_000);
     return (await world.store.load('orders'))!;
