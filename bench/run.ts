@@ -181,7 +181,7 @@ function pollOvershoot(settle: number, a: number): number {
  * Teardown's bound over the same graph reversed: a resource goes only once everything that depends on
  * it has gone (the ESM first, the stream and key last). `undo` costs, with `a` per round trip:
  * ESM DeleteEventSourceMapping + deletion; RevokeGrant; Get + Put/DeleteResourcePolicy; DeleteFunction;
- * DeleteLogGroup (after the function); DeleteRolePolicy; DeleteRole; DeregisterStreamConsumer + deletion;
+ * DeleteLogGroup (after the function); GetQueueAttributes + DeleteQueue + deletion; DeleteRolePolicy; DeleteRole; DeregisterStreamConsumer + deletion;
  * ListStreamConsumers (other consumers?) + DeleteStream + deletion; DeleteAlias + ScheduleKeyDeletion.
  * pre = STS in both accounts at once = a.
  */
@@ -194,8 +194,8 @@ function teardownCriticalPath(steps: Array<Pick<Step, 'id' | 'dependsOn'>>, L: L
     [STEP.streamPolicy]: 2 * a,
     [STEP.function]: a,
     'log-group': a,
-    // GetQueueAttributes (a queue holding reports is kept), then DeleteQueue.
-    [STEP.failureQueue]: 2 * a,
+    // GetQueueAttributes (a queue holding reports is kept), DeleteQueue, then the deletion (GetQueueUrl: gone).
+    [STEP.failureQueue]: 2 * a + L.queueDelete,
     [STEP.rolePolicy]: a,
     [STEP.role]: a,
     [STEP.consumer]: a + L.consumerDelete,
@@ -260,6 +260,7 @@ const TEARDOWN_MINIMUM = {
     'ListStreamConsumers (other consumers on the stream?)',
     'GetQueueAttributes (reports still in the queue?)',
     'GetEventSourceMapping (one poll: gone)',
+    'GetQueueUrl (one poll: gone)',
     'DescribeStreamConsumer (one poll: gone)',
     'DescribeStreamSummary (one poll: gone)',
   ],
