@@ -73,8 +73,8 @@ export const defaultLatency: LatencyModel = {
   grantPropagation: 60_000,
   // EFO pushes records with ~70 ms propagation; add the Lambda invoke. One second is a round figure.
   esmDelivery: 1_000,
-  // Not documented. Lambda retries a failed read "until the records expire" (Lambda developer guide, Kinesis
-  // error handling); a few seconds between attempts, like its one-per-second polling of a standard iterator
+  // Not documented. Lambda retries a failed read "until the records expire or exceed the maximum age" (Lambda
+  // developer guide, Kinesis error handling); a few seconds between attempts, like its one-per-second polling of a standard iterator
   // backed off a little.
   esmReadRetry: 5_000,
   // DeleteQueue API reference: "the deletion process takes up to 60 seconds. Requests you send involving that
