@@ -45,7 +45,13 @@ export const grantPendingNote = (ageMs: number) =>
 
 /** Said once when the grant has passed the time grants usually take and the mapping still cannot decrypt. */
 export const grantLateNote = (ageMs: number, lastProcessingResult: string | undefined) =>
-  `The KMS grant was created ${formatAge(ageMs)} ago and the mapping still cannot decrypt: KMS grants are usually in effect within five minutes (CreateGrant API reference), so this is unusual and may be a real problem (the key, the grant or the role). The mapping's last result: ${lastProcessingResult ?? '?'}. Still waiting, in case the grant is only late…`;
+  `The KMS grant was created ${formatAge(ageMs)} ago and the mapping still cannot decrypt: KMS grants are usually in effect within five minutes (CreateGrant API reference), so this is unusual and may be a real problem (the key, the grant or the role). The mapping's last result: "${lastProcessingResult ?? '?'}". Still waiting, in case the grant is only late…`;
+
+/**
+ * When a grant that still fails is called late: five minutes after it, and one look later, since the mapping's
+ * last result is only as new as its last read and a grant that just came into effect may not show there yet.
+ */
+const lateFrom = (grantCreatedAt: number) => grantCreatedAt + GRANT_PROPAGATION_MS + MAPPING_CHECK_INTERVAL_MS;
 
 /**
  * While records are awaited, looks at the mapping now and then, and says once when its reads fail only
@@ -72,7 +78,7 @@ export class GrantWatch {
     const { mappingUuid, grantCreatedAt, consumer } = this.watch;
     if (this.toldLate || !mappingUuid || grantCreatedAt === undefined || clock.now() < this.nextCheckAt) return;
     // Once the wait is told, nothing new can be said before the grant is late.
-    this.nextCheckAt = Math.max(clock.now() + MAPPING_CHECK_INTERVAL_MS, this.toldPending ? grantCreatedAt + GRANT_PROPAGATION_MS : 0);
+    this.nextCheckAt = Math.max(clock.now() + MAPPING_CHECK_INTERVAL_MS, this.toldPending ? lateFrom(grantCreatedAt) : 0);
     let mapping: MappingSignals;
     try {
       mapping = await consumer.clients.lambda.send(new GetEventSourceMappingCommand({ UUID: mappingUuid }));
@@ -86,8 +92,8 @@ export class GrantWatch {
     if (grant?.status === 'pending' && !this.toldPending) {
       reporter.info(grantPendingNote(grant.ageMs));
       this.toldPending = true;
-      this.nextCheckAt = Math.max(this.nextCheckAt, grantCreatedAt + GRANT_PROPAGATION_MS);
-    } else if (grant?.status === 'late') {
+      this.nextCheckAt = Math.max(this.nextCheckAt, lateFrom(grantCreatedAt));
+    } else if (grant?.status === 'late' && clock.now() >= lateFrom(grantCreatedAt)) {
       reporter.warn(grantLateNote(grant.ageMs, mapping.LastProcessingResult));
       this.toldLate = true;
     }

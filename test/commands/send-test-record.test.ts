@@ -426,7 +426,7 @@ describe('send-test-record --verify and a new KMS grant', () => {
     const late = lines.filter((l) => l.level === 'warn');
     expect(late).toHaveLength(1);
     expect(late[0]!.text).toMatch(
-      /^The KMS grant was created 5 min( \d+ s)? ago and the mapping still cannot decrypt: KMS grants are usually in effect within five minutes \(CreateGrant API reference\), so this is unusual and may be a real problem \(the key, the grant or the role\)\. The mapping's last result: PROBLEM: KMSAccessDeniedException: .+\. Still waiting, in case the grant is only late…$/,
+      /^The KMS grant was created 5 min \d+ s ago and the mapping still cannot decrypt: KMS grants are usually in effect within five minutes \(CreateGrant API reference\), so this is unusual and may be a real problem \(the key, the grant or the role\)\. The mapping's last result: "PROBLEM: KMSAccessDeniedException: .+"\. Still waiting, in case the grant is only late…$/,
     );
     const texts = lines.map((l) => l.text);
     expect(texts.filter((t) => pendingNote.test(t))).toHaveLength(1);
