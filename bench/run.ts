@@ -187,8 +187,9 @@ function pollOvershoot(settle: number, a: number): number {
 /**
  * What each step's `undo` costs at the least, with `a` per round trip: ESM DeleteEventSourceMapping +
  * deletion; RevokeGrant; Get + Put/DeleteResourcePolicy; DeleteFunction; DeleteLogGroup (after the
- * function); DeleteRolePolicy; DeleteRole; DeregisterStreamConsumer + deletion; ListStreamConsumers (other
- * consumers?) + DeleteStream + deletion; DeleteAlias + ScheduleKeyDeletion.
+ * function); GetQueueAttributes + DeleteQueue + deletion; DeleteRolePolicy; DeleteRole;
+ * DeregisterStreamConsumer + deletion; ListStreamConsumers (other consumers?) + DeleteStream + deletion;
+ * DeleteAlias + ScheduleKeyDeletion.
  */
 export function teardownCosts(L: LatencyModel): Record<string, number> {
   const a = L.apiCall;
@@ -199,8 +200,8 @@ export function teardownCosts(L: LatencyModel): Record<string, number> {
     [STEP.streamPolicy]: 2 * a,
     [STEP.function]: a,
     'log-group': a,
-    // GetQueueAttributes (a queue holding reports is kept), then DeleteQueue.
-    [STEP.failureQueue]: 2 * a,
+    // GetQueueAttributes (a queue holding reports is kept), DeleteQueue, then the deletion (GetQueueUrl: gone).
+    [STEP.failureQueue]: 2 * a + L.queueDelete,
     [STEP.rolePolicy]: a,
     [STEP.role]: a,
     [STEP.consumer]: a + L.consumerDelete,
@@ -275,6 +276,7 @@ const TEARDOWN_MINIMUM = {
     'ListStreamConsumers (other consumers on the stream?)',
     'GetQueueAttributes (reports still in the queue?)',
     'GetEventSourceMapping (one poll: gone)',
+    'GetQueueUrl (one poll: gone)',
     'DescribeStreamConsumer (one poll: gone)',
     'DescribeStreamSummary (one poll: gone)',
   ],

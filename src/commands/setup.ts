@@ -8,9 +8,11 @@ import { newState, type DeploymentState } from '../engine/state.js';
 import { ExitCode, InterruptedError, UserError } from '../errors.js';
 import { completeConfig, loadAnswersFile, mergeAnswers, recordedAnswers, type SetupAnswers, type SetupConfig } from '../pipeline/config.js';
 import { failureDestinationWarning } from '../pipeline/failure-destination.js';
+import { recordsRetried } from '../pipeline/mapping-signals.js';
+import { failureDestinationArn } from '../pipeline/steps/failure-queue.js';
 import { defaultNames } from '../pipeline/names.js';
 import { NotOursError } from '../pipeline/steps/shared.js';
-import { STEP, pipelineContext, primaryId } from '../pipeline/steps/context.js';
+import { STEP, pipelineContext, primaryId, type PipelineContext } from '../pipeline/steps/context.js';
 import { setupSteps } from '../pipeline/steps/index.js';
 import { sendTestRecords } from '../records/round-trip.js';
 import { grantCreatedAt, requireStepOutput, stepOutput } from './deployment.js';
@@ -82,6 +84,12 @@ async function verifyRoundTrip(ctx: CommandContext, state: DeploymentState, acco
     },
     { count: 1, timeoutMs },
   );
+}
+
+/** What the mapping is configured to do with records it cannot process, as AWS would report it. */
+function configuredRetries(pipeline: PipelineContext) {
+  const destination = failureDestinationArn(pipeline);
+  return { MaximumRecordAgeInSeconds: pipeline.config.esm.maxRecordAgeSeconds, DestinationConfig: { OnFailure: destination ? { Destination: destination } : {} } };
 }
 
 export async function runSetup(ctx: CommandContext, rawFlags: Record<string, unknown>): Promise<ExitCode> {
@@ -186,7 +194,7 @@ export async function runSetup(ctx: CommandContext, rawFlags: Record<string, unk
     // (CreateGrant API reference: usually less than five minutes); no API call says when that is.
     reporter.info(
       result.applied.includes(STEP.grant)
-        ? `\nDeployment "${config.name}" is set up. Its KMS grant is new: AWS can take up to five minutes to put it into effect, and until then the mapping cannot decrypt records. Lambda keeps them and retries, so none is lost.\n`
+        ? `\nDeployment "${config.name}" is set up. Its KMS grant is new: AWS usually puts a grant into effect within five minutes, and until then the mapping cannot decrypt records. ${recordsRetried(configuredRetries(pipeline))}.\n`
         : `\nDeployment "${config.name}" is ready${result.applied.length === 0 ? ' (no changes were needed)' : ''}.\n`,
     );
     reporter.info(formatTable(['account', 'resource', 'origin', 'id / ARN'], resources.map((r) => [r.account, r.step, r.origin, primaryId(r.outputs) ?? '']), ctx.tableWidth));

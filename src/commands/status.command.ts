@@ -15,7 +15,7 @@ status runs no IAM policy simulation. It compares kds-xacct's own statements
 exactly, and passes on what Lambda reports when it reads the stream, which
 weighs every policy, grant and SCP: a Deny someone else added shows there.
 A KMS access problem within 5 minutes of the grant is a warning: a new grant
-takes up to 5 minutes to work, and Lambda retries meanwhile.
+usually works within 5 minutes, and Lambda retries meanwhile.
 `,
     )
     .action(action(async () => (await import('./status.js')).runStatus));

@@ -24,16 +24,25 @@ export function failureQueueName(deployment: string): string {
 }
 
 export interface FailedBatches {
+  /** Every report in the queue: available, in flight (received by someone, not deleted) and delayed. */
   count: number;
   /** The oldest report a look could see: why Lambda gave up, and which records it gave up on. */
   oldest?: { condition: string; shardId: string; startSequenceNumber: string; endSequenceNumber: string; timestamp: string };
 }
 
+/**
+ * The GetQueueAttributes API reference: ApproximateNumberOfMessages leaves out the messages in flight
+ * (ApproximateNumberOfMessagesNotVisible) and the delayed ones (ApproximateNumberOfMessagesDelayed), so a queue
+ * is empty only when all three are 0.
+ */
+const MESSAGE_COUNTS = ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] as const;
+
 /** How many failed batches wait in the queue, and the first one's details, read without hiding any message. */
 export async function readFailedBatches(clock: Clock, sqs: SQSClient, queueUrl: string): Promise<FailedBatches> {
-  const attributes = await callAws(clock, () => sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] })));
-  const count = Number(attributes.Attributes?.ApproximateNumberOfMessages ?? 0);
-  if (count === 0) return { count };
+  const attributes = await callAws(clock, () => sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: [...MESSAGE_COUNTS] })));
+  const [visible, inFlight, delayed] = MESSAGE_COUNTS.map((name) => Number(attributes.Attributes?.[name] ?? 0));
+  const count = visible! + inFlight! + delayed!;
+  if (visible === 0) return { count };
   // VisibilityTimeout 0: looking must not hide the report from whoever processes the queue.
   const received = await callAws(clock, () => sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1, VisibilityTimeout: 0 })));
   const body = received.Messages?.[0]?.Body;
@@ -50,6 +59,17 @@ export async function readFailedBatches(clock: Clock, sqs: SQSClient, queueUrl: 
     // Someone else's message in the queue: counted, but it names no batch.
     return { count };
   }
+}
+
+/**
+ * Why Lambda gave up on a batch, from the report's requestContext.condition: its retries ran out, or its records
+ * passed the mapping's maximum record age (Lambda developer guide, "Retain discarded batch records for a Kinesis
+ * Data Streams event source"; the age condition's name as LocalStack's stream poller gives it).
+ */
+function reportedBecause(condition: string): string {
+  if (condition === 'RetryAttemptsExhausted') return `its retries ran out: ${condition}`;
+  if (condition === 'RecordAgeExceeded') return `its records passed the mapping's maximum record age: ${condition}`;
+  return condition;
 }
 
 /**
@@ -77,7 +97,7 @@ export async function failedBatchesFinding(
   }
   if (batches.count === 0) return undefined;
   const oldest = batches.oldest;
-  const which = oldest ? `; the first (${oldest.timestamp}, ${oldest.condition}) covers ${oldest.shardId} sequence numbers ${oldest.startSequenceNumber} to ${oldest.endSequenceNumber}` : '';
+  const which = oldest ? `; the first (${oldest.timestamp}, ${reportedBecause(oldest.condition)}) covers ${oldest.shardId} sequence numbers ${oldest.startSequenceNumber} to ${oldest.endSequenceNumber}` : '';
   return {
     severity: 'error',
     step,

@@ -9,7 +9,8 @@
 import type { EventSourceMappingConfiguration, FunctionConfiguration } from '@aws-sdk/client-lambda';
 
 /** The parts of GetEventSourceMapping (or a ListEventSourceMappings entry) that carry AWS's verdict. */
-export type MappingSignals = Pick<EventSourceMappingConfiguration, 'UUID' | 'State' | 'StateTransitionReason' | 'LastProcessingResult'>;
+export type MappingSignals = Pick<EventSourceMappingConfiguration, 'UUID' | 'State' | 'StateTransitionReason' | 'LastProcessingResult'> &
+  Partial<Pick<EventSourceMappingConfiguration, 'MaximumRecordAgeInSeconds' | 'DestinationConfig'>>;
 
 /** The parts of GetFunctionConfiguration that say whether the function can run. */
 export type FunctionSignals = Pick<
@@ -18,8 +19,8 @@ export type FunctionSignals = Pick<
 >;
 
 /**
- * A KMS grant can take up to five minutes to work everywhere (KMS API reference, CreateGrant:
- * "usually less than five minutes"), and Lambda has no grant token to pass meanwhile.
+ * A KMS grant is usually in effect everywhere within five minutes (KMS API reference, CreateGrant:
+ * "usually less than five minutes"), not always; and Lambda has no grant token to pass meanwhile.
  */
 export const GRANT_PROPAGATION_MS = 5 * 60_000;
 
@@ -74,7 +75,7 @@ export type SignalCause =
 export interface Signal {
   source: 'mapping' | 'function';
   cause: SignalCause;
-  /** `pending`: expected to clear by itself, and nothing is lost meanwhile; `problem`: needs a fix. */
+  /** `pending`: expected to clear by itself while Lambda retries the records; `problem`: needs a fix. */
   severity: 'pending' | 'problem';
   /** One line: what AWS reports and what it means. */
   diagnosis: string;
@@ -148,6 +149,28 @@ function mappingSignals(input: SignalInput): Signal[] {
   return signals;
 }
 
+const ageInWords = (seconds: number) =>
+  seconds % 3600 === 0 ? `${seconds / 3600} h` : seconds % 60 === 0 ? `${seconds / 60} min` : `${seconds} s`;
+
+/**
+ * What becomes of records the mapping cannot read or process: kept and retried only until they pass the
+ * mapping's maximum record age, then discarded and reported to its on-failure destination (Lambda developer
+ * guide, "Retain discarded batch records for a Kinesis Data Streams event source"); -1 means until the stream
+ * drops them. A mapping read from AWS says both; setup passes what it configured.
+ */
+export function recordsRetried(mapping: Partial<Pick<EventSourceMappingConfiguration, 'MaximumRecordAgeInSeconds' | 'DestinationConfig'>>): string {
+  const age = mapping.MaximumRecordAgeInSeconds;
+  const forHowLong =
+    age === undefined ? "for up to the mapping's maximum record age" : age === -1 ? 'for as long as the stream keeps them' : `for up to the mapping's maximum record age (${ageInWords(age)})`;
+  const destination = mapping.DestinationConfig?.OnFailure?.Destination;
+  const then = !mapping.DestinationConfig
+    ? 'then discards them and reports them to its on-failure destination, if it has one'
+    : destination
+      ? `then discards them and reports them to ${destination}`
+      : 'then discards them, and with no on-failure destination nothing records which';
+  return `Lambda keeps the records and retries them ${forHowLong}, ${then}`;
+}
+
 /**
  * Whether a LastProcessingResult is Kinesis refusing to decrypt for the role, and if so whether the
  * deployment's grant is young enough that it may simply not work yet.
@@ -176,7 +199,7 @@ function processingProblem(input: SignalInput, name: string, result: string): Si
       cause: 'kms-grant-propagating',
       severity: 'pending',
       diagnosis: `the KMS grant is not yet in effect (created ${Math.floor(kms.ageMs / 1000)} s ago): ${reports}`,
-      fix: `wait up to ${left} s more: grants take up to 5 minutes to work everywhere (KMS CreateGrant API reference); Lambda keeps the records and retries them, so nothing is lost`,
+      fix: `wait up to ${left} s more: grants usually work everywhere within 5 minutes (KMS CreateGrant API reference); ${recordsRetried(input.mapping ?? {})}`,
     };
   }
   if (kms) {

@@ -4,6 +4,7 @@ import { awsCommand, type AccountSession } from '../aws/session.js';
 import type { Clock } from '../engine/clock.js';
 import { awsErrorCode, errorMessage } from '../errors.js';
 import { isErrorLine } from '../logs/record-lines.js';
+import { recordsRetried } from '../pipeline/mapping-signals.js';
 import { callAws, isNotFound } from '../pipeline/retry.js';
 import type { Reporter } from '../render/types.js';
 import { formatAge, grantStatus } from './grant-wait.js';
@@ -122,11 +123,14 @@ export async function diagnose(deps: DiagnoseDeps, target: Undelivered, outcome:
       if (grant?.status === 'pending') {
         grantPending = { createdAt: new Date(grant.createdAt).toISOString(), ageMs: grant.ageMs };
         hints.push(
-          `KMS grants can take up to five minutes (CreateGrant API reference). Lambda keeps the records and retries them, so none is lost: run \`${suggest('send-test-record', ['--verify'])}\` again in a few minutes.`,
+          `KMS grants are usually in effect within five minutes (CreateGrant API reference). ${recordsRetried(mapping)}: run \`${suggest('send-test-record', ['--verify'])}\` again in a few minutes.`,
+        );
+      } else if (grant?.status === 'late') {
+        hints.push(
+          `The mapping still cannot decrypt the stream's records, and the KMS grant was created ${formatAge(grant.ageMs)} ago, later than grants usually take to work (CreateGrant API reference: usually less than five minutes). Check the key, the grant and the role${withStatus}; if they are right, the grant is only late: ${recordsRetried(mapping)}.`,
         );
       } else if (grant) {
-        const age = grant.ageMs === undefined ? '' : `, and the KMS grant was created ${formatAge(grant.ageMs)} ago, longer than a new grant takes to work`;
-        hints.push(`The mapping cannot decrypt the stream's records${age}. Check the key, the grant and the role${withStatus}.`);
+        hints.push(`The mapping cannot decrypt the stream's records. Check the key, the grant and the role${withStatus}.`);
       } else if (mapping.LastProcessingResult?.startsWith('PROBLEM')) {
         hints.push(`The mapping reports a problem reading the stream: check the stream and consumer policies, the KMS grant and the role${withStatus}.`);
       } else if (mapping.LastProcessingResult === 'No records processed' && mapping.State === 'Enabled') {

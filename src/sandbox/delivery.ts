@@ -81,7 +81,9 @@ export async function deliverDue(cloud: FakeCloud): Promise<void> {
             if (batch.length === 0) break;
             const at = await firstReadableAt(cloud, fn, esm, shard.shardId, batch, Math.max(dueAt(batch[batch.length - 1]!), esm.readRetryAt?.get(shard.shardId) ?? Number.NEGATIVE_INFINITY), Math.min(now, until - 1));
             if (at === undefined) break;
+            // Records are in arrival order, so the ones past the maximum record age are the batch's first.
             const fresh = esm.maximumRecordAgeInSeconds === -1 ? batch : batch.filter((r) => at - r.arrivedAt <= esm.maximumRecordAgeInSeconds * 1000);
+            await reportDiscardedBatch(cloud, fn, esm, stream.arn, batch.slice(0, batch.length - fresh.length), { condition: 'RecordAgeExceeded', invokeCount: 0 }, at);
             if (fresh.length > 0) await invokeWithRetries(cloud, accountId, region, fn, esm, stream.arn, fresh, at);
             pos += batch.length;
             esm.positions.set(shard.shardId, pos);
@@ -137,17 +139,27 @@ async function invokeWithRetries(cloud: FakeCloud, accountId: string, region: st
     // With ReportBatchItemFailures, Lambda retries from the lowest failed sequence number.
     pending = esm.functionResponseTypes.includes('ReportBatchItemFailures') ? pending.slice(failedFrom) : pending;
   }
-  await reportDiscardedBatch(cloud, fn, esm, streamArn, pending, retries + 1, at);
+  await reportDiscardedBatch(cloud, fn, esm, streamArn, pending, { condition: 'RetryAttemptsExhausted', invokeCount: retries + 1 }, at);
 }
 
 /**
- * Lambda discards a batch whose retries are exhausted and, with an on-failure destination, sends it a record
- * of the batch, as the function's execution role (the Lambda developer guide, "Retain discarded batch records
- * for a Kinesis Data Streams event source": the example invocation record, and sqs:SendMessage on the role).
- * Only SQS destinations are modelled; a destination Lambda may not send to loses the record, and the reason
- * goes to `cloud.diagnostics`.
+ * Lambda discards a batch whose retries are exhausted, or whose records are past the mapping's maximum record
+ * age, and, with an on-failure destination, sends it a record of the batch, as the function's execution role
+ * (the Lambda developer guide, "Retain discarded batch records for a Kinesis Data Streams event source": the
+ * example invocation record, condition `RetryAttemptsExhausted`, and sqs:SendMessage on the role). The age
+ * case's condition, `RecordAgeExceeded`, is not in that guide's example; it is the name LocalStack's stream
+ * poller gives (localstack/localstack, event_source_mapping/pollers/stream_poller.py). Only SQS destinations
+ * are modelled; a destination Lambda may not send to loses the record, and the reason goes to `cloud.diagnostics`.
  */
-async function reportDiscardedBatch(cloud: FakeCloud, fn: LambdaFunction, esm: EventSourceMapping, streamArn: string, batch: KinesisRecord[], invokeCount: number, at: number): Promise<void> {
+async function reportDiscardedBatch(
+  cloud: FakeCloud,
+  fn: LambdaFunction,
+  esm: EventSourceMapping,
+  streamArn: string,
+  batch: KinesisRecord[],
+  why: { condition: 'RetryAttemptsExhausted' | 'RecordAgeExceeded'; invokeCount: number },
+  at: number,
+): Promise<void> {
   const destination = (esm.destinationConfig as { OnFailure?: { Destination?: string } } | undefined)?.OnFailure?.Destination;
   if (!destination || batch.length === 0) return;
   const stamp = (t: number) => new Date(t).toISOString();
@@ -168,7 +180,7 @@ async function reportDiscardedBatch(cloud: FakeCloud, fn: LambdaFunction, esm: E
   const first = batch[0]!;
   const last = batch[batch.length - 1]!;
   const record = {
-    requestContext: { requestId: cloud.ids.uuid(), functionArn: fn.arn, condition: 'RetryAttemptsExhausted', approximateInvokeCount: invokeCount },
+    requestContext: { requestId: cloud.ids.uuid(), functionArn: fn.arn, condition: why.condition, approximateInvokeCount: why.invokeCount },
     responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
     version: '1.0',
     timestamp: stamp(at),

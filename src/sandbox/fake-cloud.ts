@@ -15,7 +15,7 @@ import { kmsModel, newKey } from './kms.js';
 import { functionArn, lambdaModel } from './lambda.js';
 import { type LatencyModel, defaultLatency } from './latency.js';
 import { logsModel, newLogGroup } from './logs.js';
-import { queuesOf, sqsModel } from './sqs.js';
+import { queueIsGone, queuesOf, sqsModel } from './sqs.js';
 import { shippedAccessEvaluator } from './policy-evaluator.js';
 import { type SdkCall, type SdkClient, attachClient, installOnClientClasses } from './sdk-adapter.js';
 import { type AccountState, IdSource, type KinesisRecord, type LogEvent, type LogGroup, type RegionState, type Tag, Versioned, newRegionState, phaseNow } from './model.js';
@@ -532,7 +532,7 @@ export class FakeCloud {
             tags: e.tags,
           })),
           logGroups: sortBy([...rs.logGroups.values()], (g) => g.name).map((g) => ({ name: g.name, retentionInDays: g.retentionInDays ?? null, tags: g.tags })),
-          queues: sortBy([...queuesOf(rs).values()], (q) => q.name).map((q) => ({ name: q.name, attributes: q.attributes, tags: q.tags, messages: q.messages.length })),
+          queues: sortBy([...queuesOf(rs).values()].filter((q) => !queueIsGone(this, q, now)), (q) => q.name).map((q) => ({ name: q.name, attributes: q.attributes, tags: q.tags, messages: q.messages.length })),
         };
         const empty = Object.values(region).every((v) => Array.isArray(v) && v.length === 0);
         if (!empty) regions[r] = region;

@@ -35,6 +35,10 @@ export interface LatencyModel {
   esmDelivery: number;
   /** How long an ESM waits before it reads again after a read failed (access denied, KMS). */
   esmReadRetry: number;
+  /** SQS DeleteQueue: until the queue is gone; meanwhile it is still found and answers. */
+  queueDelete: number;
+  /** SQS DeleteQueue: until CreateQueue takes the same name again (QueueDeletedRecently before). */
+  queueNameReuse: number;
   /** Every API round trip (0 disables). */
   apiCall: number;
 }
@@ -81,10 +85,15 @@ export const defaultLatency: LatencyModel = {
   grantPropagation: 60_000,
   // EFO pushes records with ~70 ms propagation; add the Lambda invoke. One second is a round figure.
   esmDelivery: 1_000,
-  // Not documented. Lambda retries a failed read "until the records expire" (Lambda developer guide, Kinesis
-  // error handling); a few seconds between attempts, like its one-per-second polling of a standard iterator
+  // Not documented. Lambda retries a failed read "until the records expire or exceed the maximum age" (Lambda
+  // developer guide, Kinesis error handling); a few seconds between attempts, like its one-per-second polling of a standard iterator
   // backed off a little.
   esmReadRetry: 5_000,
+  // DeleteQueue API reference: "the deletion process takes up to 60 seconds. Requests you send involving that
+  // queue during the 60 seconds might succeed". No typical figure is published: half of that.
+  queueDelete: 30_000,
+  // DeleteQueue API reference: "you must wait at least 60 seconds before creating a queue with the same name".
+  queueNameReuse: 60_000,
   // A same-region HTTPS round trip to an AWS endpoint: tens of milliseconds.
   apiCall: 50,
 };

@@ -257,6 +257,10 @@ export interface QueueMessage {
   messageId: string;
   body: string;
   sentAt: number;
+  /** Sent with a delay (DelaySeconds, or the queue's): delayed, not yet receivable, until then. */
+  availableAt?: number;
+  /** Received with a visibility timeout: in flight, hidden from other receivers, until then. */
+  hiddenUntil?: number;
 }
 
 export interface Queue {
@@ -268,6 +272,8 @@ export interface Queue {
   attributes: Record<string, string>;
   tags: Record<string, string>;
   messages: QueueMessage[];
+  /** When DeleteQueue was called: the queue is still found for `queueDelete`, its name refused for `queueNameReuse`. */
+  deletedAt?: number;
 }
 
 // ---------------------------------------------------------------- Accounts

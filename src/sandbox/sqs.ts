@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import type { CallContext, ServiceModel } from './context.js';
 import { awsError } from './errors.js';
 import type { FakeCloud } from './fake-cloud.js';
-import type { Queue, RegionState } from './model.js';
+import type { Queue, QueueMessage, RegionState } from './model.js';
 import { parseArn } from './model.js';
 
 const err = (code: string, message: string): Error => awsError('SQS', code, message);
@@ -20,6 +20,20 @@ export function queuesOf(rs: RegionState): Map<string, Queue> {
 
 export const queueUrl = (region: string, accountId: string, name: string) => `https://sqs.${region}.amazonaws.com/${accountId}/${name}`;
 
+/**
+ * A deleted queue is gone once its deletion has finished. Until then it is still found and answers (the
+ * DeleteQueue API reference: "the deletion process takes up to 60 seconds. Requests you send involving that
+ * queue during the 60 seconds might succeed"); its name stays taken longer (CreateQueue, QueueDeletedRecently).
+ */
+export function queueIsGone(cloud: FakeCloud, queue: Queue, now: number): boolean {
+  return queue.deletedAt !== undefined && now >= queue.deletedAt + cloud.latency.queueDelete;
+}
+
+function queueNamed(cloud: FakeCloud, rs: RegionState, name: string, now: number): Queue | undefined {
+  const queue = queuesOf(rs).get(name);
+  return queue && !queueIsGone(cloud, queue, now) ? queue : undefined;
+}
+
 /** A queue by its URL (`https://sqs.<region>.amazonaws.com/<account>/<name>`) or ARN, in any account. */
 export function findQueue(cloud: FakeCloud, ref: string): Queue | undefined {
   const url = /^https:\/\/sqs\.([^.]+)\.amazonaws\.com\/(\d{12})\/([^/]+)$/.exec(ref);
@@ -27,7 +41,7 @@ export function findQueue(cloud: FakeCloud, ref: string): Queue | undefined {
   const [region, account, name] = url ? [url[1]!, url[2]!, url[3]!] : arn?.service === 'sqs' ? [arn.region, arn.account, arn.resource] : [];
   if (!region || !account || !name) return undefined;
   const rs = cloud.accounts.has(account) ? cloud.regionState(account, region) : undefined;
-  return rs ? queuesOf(rs).get(name) : undefined;
+  return rs ? queueNamed(cloud, rs, name, cloud.clock.now()) : undefined;
 }
 
 /** The SDK callers here are the account's own admin: the model answers calls on another account's queue with AccessDenied. */
@@ -45,7 +59,7 @@ function ownQueue(ctx: CallContext, url: string | undefined): Queue {
  * Computed when read rather than by a timer, as elsewhere in the model.
  */
 function live(queue: Queue, now: number) {
-  const retentionMs = Number(queue.attributes.MessageRetentionPeriod) * 1000;
+  const retentionMs = Number(queue.attributes.MessageRetentionPeriod ?? DEFAULT_ATTRIBUTES.MessageRetentionPeriod) * 1000;
   queue.messages = queue.messages.filter((m) => m.sentAt + retentionMs > now);
   return queue.messages;
 }
@@ -54,13 +68,31 @@ const md5 = (text: string) => createHash('md5').update(text).digest('hex');
 
 /**
  * Stores a message. Used by the API below and by Lambda's on-failure delivery, which authorises the
- * sender itself. The SendMessage API reference: the body is 1 byte to 256 KiB.
+ * sender itself. The SendMessage API reference: the body is 1 byte to 256 KiB; a message is delayed by its
+ * DelaySeconds, or else by the queue's.
  */
-export function enqueue(cloud: FakeCloud, queue: Queue, body: string, now: number): { MessageId: string; MD5OfMessageBody: string } {
+export function enqueue(cloud: FakeCloud, queue: Queue, body: string, now: number, delaySeconds?: number): { MessageId: string; MD5OfMessageBody: string } {
   if (body.length === 0 || Buffer.byteLength(body) > 262_144) throw err('InvalidParameterValue', 'The message body must be between 1 byte and 256 KiB.');
+  const delayMs = (delaySeconds ?? Number(queue.attributes.DelaySeconds ?? 0)) * 1000;
   const messageId = cloud.ids.uuid();
-  queue.messages.push({ messageId, body, sentAt: now });
+  queue.messages.push({ messageId, body, sentAt: now, ...(delayMs > 0 && { availableAt: now + delayMs }) });
   return { MessageId: messageId, MD5OfMessageBody: md5(body) };
+}
+
+const isDelayed = (m: QueueMessage, now: number) => (m.availableAt ?? 0) > now;
+const isInFlight = (m: QueueMessage, now: number) => (m.hiddenUntil ?? 0) > now;
+
+/**
+ * The GetQueueAttributes API reference: ApproximateNumberOfMessages counts the messages available for
+ * retrieval, ApproximateNumberOfMessagesNotVisible those in flight (received, not deleted, within their
+ * visibility timeout), ApproximateNumberOfMessagesDelayed those not yet available. The model's counts are
+ * exact; AWS's "may not achieve consistency until at least 1 minute after the producers stop sending".
+ */
+function messageCounts(queue: Queue, now: number) {
+  const messages = live(queue, now);
+  const delayed = messages.filter((m) => isDelayed(m, now)).length;
+  const inFlight = messages.filter((m) => isInFlight(m, now)).length;
+  return { ApproximateNumberOfMessages: String(messages.length - delayed - inFlight), ApproximateNumberOfMessagesNotVisible: String(inFlight), ApproximateNumberOfMessagesDelayed: String(delayed) };
 }
 
 function attributesView(queue: Queue, now: number): Record<string, string> {
@@ -68,12 +100,17 @@ function attributesView(queue: Queue, now: number): Record<string, string> {
     ...DEFAULT_ATTRIBUTES,
     ...queue.attributes,
     QueueArn: queue.arn,
-    ApproximateNumberOfMessages: String(live(queue, now).length),
-    ApproximateNumberOfMessagesNotVisible: '0',
-    ApproximateNumberOfMessagesDelayed: '0',
+    ...messageCounts(queue, now),
     CreatedTimestamp: String(Math.floor(queue.createdAt / 1000)),
     LastModifiedTimestamp: String(Math.floor(queue.createdAt / 1000)),
   };
+}
+
+/** An integer parameter within the bounds its API reference gives, or InvalidParameterValue. */
+function seconds(value: unknown, name: string, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > max) throw err('InvalidParameterValue', `Value ${String(value)} for parameter ${name} is invalid. Reason: Must be between 0 and ${max}.`);
+  return n;
 }
 
 export const sqsModel: ServiceModel = {
@@ -94,7 +131,11 @@ export const sqsModel: ServiceModel = {
         const queues = queuesOf(ctx.cloud.regionState(ctx.accountId, ctx.region)!);
         const existing = queues.get(name);
         const url = queueUrl(ctx.region, ctx.accountId, name);
-        if (existing) {
+        if (existing?.deletedAt !== undefined) {
+          // The CreateQueue API reference (QueueDeletedRecently) and DeleteQueue: "you must wait at least 60 seconds".
+          if (ctx.now < existing.deletedAt + ctx.cloud.latency.queueNameReuse) throw err('QueueDeletedRecently', 'You must wait 60 seconds after deleting a queue before you can create another queue with the same name.');
+          queues.delete(name);
+        } else if (existing) {
           // The API reference: creating an existing queue with the same attributes returns its URL; different ones are QueueNameExists.
           const same = Object.entries(attributes).every(([k, v]) => existing.attributes[k] === v) && Object.keys(existing.attributes).every((k) => k in attributes);
           if (!same) throw err('QueueNameExists', `A queue already exists with the same name and a different value for attribute(s) ${Object.keys(attributes).join(', ')}`);
@@ -108,7 +149,7 @@ export const sqsModel: ServiceModel = {
       mutating: false,
       run(ctx, input) {
         if (input.QueueOwnerAWSAccountId && input.QueueOwnerAWSAccountId !== ctx.accountId) throw err('QueueDoesNotExist', 'FakeCloud models GetQueueUrl in the caller\'s own account only.');
-        const queue = queuesOf(ctx.cloud.regionState(ctx.accountId, ctx.region)!).get(input.QueueName ?? '');
+        const queue = queueNamed(ctx.cloud, ctx.cloud.regionState(ctx.accountId, ctx.region)!, input.QueueName ?? '', ctx.now);
         if (!queue) throw err('QueueDoesNotExist', 'The specified queue does not exist.');
         return { QueueUrl: queue.url };
       },
@@ -140,25 +181,29 @@ export const sqsModel: ServiceModel = {
     SendMessage: {
       mutating: true,
       run(ctx, input) {
-        return enqueue(ctx.cloud, ownQueue(ctx, input.QueueUrl), String(input.MessageBody ?? ''), ctx.now);
+        const delay = input.DelaySeconds === undefined ? undefined : seconds(input.DelaySeconds, 'DelaySeconds', 900);
+        return enqueue(ctx.cloud, ownQueue(ctx, input.QueueUrl), String(input.MessageBody ?? ''), ctx.now, delay);
       },
     },
     ReceiveMessage: {
       mutating: false,
       run(ctx, input) {
-        // Receiving normally hides the messages for the visibility timeout; only a look that hides nothing is modelled.
-        if (input.VisibilityTimeout !== 0) throw err('InvalidParameterValue', 'FakeCloud models ReceiveMessage only with VisibilityTimeout 0 (a look that leaves the messages visible).');
+        const queue = ownQueue(ctx, input.QueueUrl);
+        // The API reference: a received message is hidden (in flight) for the visibility timeout, the queue's
+        // unless the call gives one (0 to 43,200 s); 0 is a look that leaves it visible.
+        const visibilityTimeout = seconds(input.VisibilityTimeout ?? queue.attributes.VisibilityTimeout ?? DEFAULT_ATTRIBUTES.VisibilityTimeout, 'VisibilityTimeout', 43_200);
         const max: number = input.MaxNumberOfMessages ?? 1;
         if (max < 1 || max > 10) throw err('InvalidParameterValue', 'Value for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10.');
-        const messages = live(ownQueue(ctx, input.QueueUrl), ctx.now).slice(0, max);
+        const messages = live(queue, ctx.now).filter((m) => !isDelayed(m, ctx.now) && !isInFlight(m, ctx.now)).slice(0, max);
+        if (visibilityTimeout > 0) for (const m of messages) m.hiddenUntil = ctx.now + visibilityTimeout * 1000;
         return { Messages: messages.map((m) => ({ MessageId: m.messageId, ReceiptHandle: `fake-receipt-${m.messageId}`, MD5OfBody: md5(m.body), Body: m.body, Attributes: { SentTimestamp: String(m.sentAt) } })) };
       },
     },
     DeleteQueue: {
       mutating: true,
       run(ctx, input) {
-        const queue = ownQueue(ctx, input.QueueUrl);
-        queuesOf(ctx.cloud.regionState(ctx.accountId, ctx.region)!).delete(queue.name);
+        // Deleted over `queueDelete`; a second DeleteQueue meanwhile changes nothing.
+        ownQueue(ctx, input.QueueUrl).deletedAt ??= ctx.now;
         return {};
       },
     },

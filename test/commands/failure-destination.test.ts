@@ -1,5 +1,5 @@
 import { KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
-import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
 import type { HealthReport } from '../../src/pipeline/health-report.js';
@@ -10,7 +10,8 @@ afterEach(() => world?.cloud.restore());
 
 const QUEUE = 'orders-failed-batches';
 const QUEUE_ARN = `arn:aws:sqs:${REGION}:${CONSUMER}:${QUEUE}`;
-const queues = () => world.cloud.regionState(CONSUMER, REGION)!.queues!;
+/** The queues SQS still has: a deleted one goes after a while, and its name is refused a while longer. */
+const queues = () => new Map([...world.cloud.regionState(CONSUMER, REGION)!.queues!].filter(([, q]) => q.deletedAt === undefined));
 const mapping = () => [...world.cloud.regionState(CONSUMER, REGION)!.esms.values()][0]!;
 const inlinePolicy = () => JSON.parse(world.cloud.account(CONSUMER).roles.get('kds-xacct-orders-consumer')!.inline.current!['kds-xacct-orders']!) as { Statement: Array<{ Sid: string; Action: unknown; Resource: unknown }> };
 const textSince = (from: number) =>
@@ -93,13 +94,33 @@ describe('the on-failure destination setup makes', () => {
     expect(report.findings).toEqual([expect.objectContaining({ severity: 'error', step: 'failure-queue', account: 'consumer' })]);
     expect(text).toContain(`1 failed batch(es) waiting in queue ${QUEUE}`);
     expect(text).toContain(`shardId-000000000000 sequence numbers ${sequenceNumber} to ${sequenceNumber}`);
-    expect(text).toContain('RetryAttemptsExhausted');
+    expect(text).toContain('its retries ran out: RetryAttemptsExhausted');
     // The logs reach back past the report, by whole hours with one to spare: Lambda retried before it gave up.
     expect(report.findings[0]!.fix).toMatch(/^find why in the function's logs \(`kds-xacct tail-logs --name orders --since [12]h --no-follow`\), re-read those records from stream orders-stream /);
     world.clock.advance(3 * 86_400_000);
     expect((await status()).report.findings[0]!.fix).toMatch(/`kds-xacct tail-logs --name orders --since 7[34]h --no-follow`/);
     // Looking does not take the report away from whoever processes the queue.
     expect(queues().get(QUEUE)!.messages).toHaveLength(1);
+  });
+
+  it('reports records that passed the maximum record age before they could be read, as RecordAgeExceeded, and status says so', async () => {
+    world = twoAccounts({ latency: { grantPropagation: 300_000 } });
+    expect(await world.setup('--name', 'orders', '--max-record-age', '60')).toBe(ExitCode.Success);
+    const sequenceNumber = await put('sent while the grant is not in effect');
+    expect(queues().get(QUEUE)!.messages).toEqual([]);
+    world.clock.advance(300_000);
+    await world.cloud.materialize();
+    const messages = queues().get(QUEUE)!.messages;
+    expect(messages).toHaveLength(1);
+    expect(JSON.parse(messages[0]!.body)).toMatchObject({
+      requestContext: { condition: 'RecordAgeExceeded', approximateInvokeCount: 0 },
+      KinesisBatchInfo: { startSequenceNumber: sequenceNumber, endSequenceNumber: sequenceNumber, batchSize: 1 },
+    });
+    const logged = (await world.cloud.logEvents(CONSUMER, REGION, '/aws/lambda/orders-consumer')).filter((e) => e.message.includes(sequenceNumber));
+    expect(logged).toEqual([]);
+    const { code, text } = await status();
+    expect(code).toBe(ExitCode.Failed);
+    expect(text).toContain("its records passed the mapping's maximum record age: RecordAgeExceeded");
   });
 
   it('is not sent to when the role may not: the record is lost and the fake says why', async () => {
@@ -144,6 +165,17 @@ describe('teardown and the failure queue', () => {
     expect(queues().get(QUEUE)!.messages).toHaveLength(1);
     expect(world.cloud.regionState(CONSUMER, REGION)!.functions.size).toBe(0);
     expect(await world.store.load('orders')).toBeUndefined();
+  });
+
+  it('keeps a queue whose only report is in flight: ApproximateNumberOfMessages alone would call it empty', async () => {
+    await withOneFailedBatch();
+    const sqs = new SQSClient({ region: REGION, credentials: world.cloud.credentialsFor(CONSUMER) });
+    const QueueUrl = queues().get(QUEUE)!.url;
+    expect((await sqs.send(new ReceiveMessageCommand({ QueueUrl, VisibilityTimeout: 600 }))).Messages).toHaveLength(1);
+    const from = world.harness.reporter.lines.length;
+    expect(await world.harness.run('teardown', '--yes', '--name', 'orders')).toBe(ExitCode.Success);
+    expect(textSince(from)).toContain(`Queue ${QUEUE} holds 1 report(s) of failed batches, so it is kept`);
+    expect(queues().get(QUEUE)!.messages).toHaveLength(1);
   });
 
   it('deletes it anyway with --delete-failure-queue', async () => {

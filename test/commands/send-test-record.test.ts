@@ -375,7 +375,7 @@ describe('send-test-record --verify and CloudWatch Logs throttling', () => {
 
 describe('send-test-record --verify and a new KMS grant', () => {
   const FIVE_MINUTES = 300_000;
-  const pendingNote = /The KMS grant was created (\d+ min( \d+ s)?|\d+ s) ago and is not in effect yet: KMS grants can take up to five minutes \(CreateGrant API reference\)\. Lambda keeps the records and retries them; still waiting…/;
+  const pendingNote = /The KMS grant was created (\d+ min( \d+ s)?|\d+ s) ago and is not in effect yet: KMS grants are usually in effect within five minutes \(CreateGrant API reference\)\. Lambda keeps the records and retries them; still waiting…/;
   let world: ReturnType<typeof twoAccounts>;
   afterEach(() => world.cloud.restore());
 
@@ -407,7 +407,9 @@ describe('send-test-record --verify and a new KMS grant', () => {
     expect(others).toEqual([]);
     expect(failure!.text).toMatch(/^Not verified yet: 1 of 1 record\(s\) did not appear in \/aws\/lambda\/orders-consumer within 1m00s: the KMS grant was created (1 min( \d+ s)?|\d+ s) ago and is not in effect yet\./);
     expect(failure!.text).toContain('LastProcessingResult: PROBLEM: KMSAccessDeniedException');
-    expect(failure!.hint).toContain('Lambda keeps the records and retries them, so none is lost: run `kds-xacct send-test-record --name orders --verify` again in a few minutes.');
+    expect(failure!.hint).toContain(
+      `KMS grants are usually in effect within five minutes (CreateGrant API reference). Lambda keeps the records and retries them for up to the mapping's maximum record age (1 h), then discards them and reports them to arn:aws:sqs:${REGION}:${CONSUMER}:orders-failed-batches: run \`kds-xacct send-test-record --name orders --verify\` again in a few minutes.`,
+    );
     const result = world.harness.reporter.results.at(-1) as { verify: { ok: boolean; diagnostics: { grantPending?: { ageMs: number } } } };
     expect(result.verify.ok).toBe(false);
     expect(result.verify.diagnostics.grantPending?.ageMs).toBeLessThan(FIVE_MINUTES);
@@ -415,6 +417,21 @@ describe('send-test-record --verify and a new KMS grant', () => {
     expect(await world.harness.run('send-test-record', '--name', 'orders', ...sameShard, '--verify', '--timeout', '5m')).toBe(ExitCode.Success);
     const logged = (await world.cloud.logEvents(CONSUMER, REGION, '/aws/lambda/orders-consumer')).filter((e) => e.message.includes('"type":"kds-xacct.record"'));
     expect(logged).toHaveLength(2);
+  });
+
+  it('a grant still not in effect past five minutes: says once that it is late and unusual, with the error, keeps waiting, and verifies the record once it is', async () => {
+    await setUp({ grantPropagation: 7 * 60_000 });
+    expect(await world.harness.run('send-test-record', '--name', 'orders', '--verify', '--timeout', '10m'), world.harness.reporter.text).toBe(ExitCode.Success);
+    const lines = world.harness.reporter.lines;
+    const late = lines.filter((l) => l.level === 'warn');
+    expect(late).toHaveLength(1);
+    expect(late[0]!.text).toMatch(
+      /^The KMS grant was created 5 min \d+ s ago and the mapping still cannot decrypt: KMS grants are usually in effect within five minutes \(CreateGrant API reference\), so this is unusual and may be a real problem \(the key, the grant or the role\)\. The mapping's last result: "PROBLEM: KMSAccessDeniedException: .+"\. Still waiting, in case the grant is only late…$/,
+    );
+    const texts = lines.map((l) => l.text);
+    expect(texts.filter((t) => pendingNote.test(t))).toHaveLength(1);
+    expect(texts.indexOf(late[0]!.text)).toBeLessThan(texts.indexOf('Verified: all 1 record(s) reached the consumer function.'));
+    expect(lines.filter((l) => l.level === 'error')).toEqual([]);
   });
 
   it('a mapping that cannot decrypt with a grant older than five minutes is a real failure, with what to check', async () => {
@@ -431,7 +448,7 @@ describe('send-test-record --verify and a new KMS grant', () => {
     const [failure] = world.harness.reporter.lines.filter((l) => l.level === 'error');
     expect(failure!.text).toContain('LastProcessingResult: PROBLEM: KMSAccessDeniedException');
     expect(failure!.hint).toMatch(
-      /The mapping cannot decrypt the stream's records, and the KMS grant was created 1\d min( \d+ s)? ago, longer than a new grant takes to work\. Check the key, the grant and the role with `kds-xacct status --name orders`\./,
+      /The mapping still cannot decrypt the stream's records, and the KMS grant was created 1\d min( \d+ s)? ago, later than grants usually take to work \(CreateGrant API reference: usually less than five minutes\)\. Check the key, the grant and the role with `kds-xacct status --name orders`; if they are right, the grant is only late: Lambda keeps the records/,
     );
   });
 });

@@ -206,7 +206,7 @@ describe('status finds unhealthy resources', () => {
     expect(fresh.code).toBe(ExitCode.Success);
     expect(fresh.report.delivery).toMatchObject({ status: 'pending', signals: [{ cause: 'kms-grant-propagating' }] });
     expect(fresh.report.findings).toEqual([expect.objectContaining({ severity: 'warning', step: 'event-source-mapping' })]);
-    expect(fresh.text).toMatch(/! \[consumer\] the KMS grant is not yet in effect \(created 60 s ago\): .*: wait up to 240 s more: grants take up to 5 minutes/);
+    expect(fresh.text).toMatch(/! \[consumer\] the KMS grant is not yet in effect \(created 60 s ago\): .*: wait up to 240 s more: grants usually work everywhere within 5 minutes/);
 
     grant.createdAt = world.clock.now() - 6 * 60_000;
     const old = await status();

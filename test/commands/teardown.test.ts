@@ -1,5 +1,6 @@
 import { DeleteStreamCommand, GetRecordsCommand, GetShardIteratorCommand, KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { DeleteEventSourceMappingCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
 import type { Prompter } from '../../src/prompts.js';
@@ -705,5 +706,37 @@ describe('confirmation', () => {
     expect(await world.harness.run('teardown', '--name', 'orders', '--key-pending-days', '10')).toBe(ExitCode.Success);
     expect(world.harness.reporter.text).toContain('10-day waiting period');
     expect(await world.store.load('orders')).toBeUndefined();
+  });
+});
+
+describe('a failure queue deleted moments ago', () => {
+  const gone = async (w: World, name: string) => {
+    const sqs = new SQSClient({ region: REGION, credentials: w.cloud.credentialsFor(CONSUMER) });
+    return sqs.send(new GetQueueUrlCommand({ QueueName: name })).then(() => false, (e: { name?: string }) => e.name === 'QueueDoesNotExist');
+  };
+  const waits = (w: World, from: number, stepId: string) =>
+    w.harness.reporter.events.slice(from).flatMap((e) => (e.type === 'step:waiting' && e.stepId === stepId ? [e.detail] : []));
+
+  it('setup, teardown, setup again at once: teardown waits until the queue is gone, and the second setup waits for SQS to free its name', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    const teardownFrom = world.harness.reporter.events.length;
+    expect(await teardown(world, '--name', 'orders'), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(await gone(world, 'orders-failed-batches')).toBe(true);
+    expect(waits(world, teardownFrom, 'remove:failure-queue')).toContain('queue is being deleted (SQS takes up to 60 s)');
+
+    const setupFrom = world.harness.reporter.events.length;
+    const code = await world.setup('--name', 'orders');
+    expect(code, world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(waits(world, setupFrom, 'failure-queue').join('\n')).toMatch(/waiting for SQS to free the name orders-failed-batches: a queue of that name was deleted less than 60 s ago/);
+    expect(await gone(world, 'orders-failed-batches')).toBe(false);
+    expect(world.cloud.calls.filter((c) => c.command === 'CreateQueue' && c.error === 'QueueDeletedRecently').length).toBeGreaterThan(0);
+  });
+
+  it('a rollback ends only once the queue it made is gone', async () => {
+    world = twoAccounts();
+    world.cloud.failOn({ command: 'CreateEventSourceMapping' }, { code: 'ServiceException', message: 'injected' });
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Failed);
+    expect(await gone(world, 'orders-failed-batches')).toBe(true);
   });
 });

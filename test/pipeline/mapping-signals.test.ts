@@ -62,7 +62,17 @@ describe('readPipelineSignals', () => {
       expect(verdict).toMatchObject({ status: 'pending', signals: [{ source: 'mapping', cause: 'kms-grant-propagating', severity: 'pending' }] });
       expect(verdict.signals[0]!.diagnosis).toBe(`the KMS grant is not yet in effect (created 90 s ago): event source mapping ${UUID} reports ${KMS_DENIED}`);
       expect(verdict.signals[0]!.fix).toBe(
-        'wait up to 210 s more: grants take up to 5 minutes to work everywhere (KMS CreateGrant API reference); Lambda keeps the records and retries them, so nothing is lost',
+        "wait up to 210 s more: grants usually work everywhere within 5 minutes (KMS CreateGrant API reference); Lambda keeps the records and retries them for up to the mapping's maximum record age, then discards them and reports them to its on-failure destination, if it has one",
+      );
+    });
+
+    it("says what becomes of the records from the mapping's own settings: retried up to its maximum record age, then reported or dropped", () => {
+      const fix = (settings: object) => signals({ mapping: { ...mapping, ...settings }, grantCreatedAt: new Date(NOW - 90_000) }).signals[0]!.fix;
+      expect(fix({ MaximumRecordAgeInSeconds: 3600, DestinationConfig: { OnFailure: { Destination: 'arn:aws:sqs:eu-west-1:222222222222:q' } } })).toContain(
+        "Lambda keeps the records and retries them for up to the mapping's maximum record age (1 h), then discards them and reports them to arn:aws:sqs:eu-west-1:222222222222:q",
+      );
+      expect(fix({ MaximumRecordAgeInSeconds: -1, DestinationConfig: { OnFailure: {} } })).toContain(
+        'Lambda keeps the records and retries them for as long as the stream keeps them, then discards them, and with no on-failure destination nothing records which',
       );
     });
 

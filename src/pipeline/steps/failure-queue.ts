@@ -1,9 +1,11 @@
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, ListQueueTagsCommand } from '@aws-sdk/client-sqs';
 import type { Step, StepContext } from '../../engine/types.js';
+import { waitFor, withRetry } from '../../engine/wait.js';
+import { formatDuration } from '../../render/types.js';
 import { failureQueueName } from '../failure-destination.js';
 import { partitionOf } from '../names.js';
-import { callAws, ifExists } from '../retry.js';
-import { STEP, type PipelineContext } from './context.js';
+import { RETRY_BUDGET_MS, callAws, hasCode, ifExists } from '../retry.js';
+import { STEP, waitOptions, type PipelineContext } from './context.js';
 import { ignoreMissing, originOf } from './shared.js';
 
 /**
@@ -11,6 +13,25 @@ import { ignoreMissing, originOf } from './shared.js';
  * 14 days, the longest SQS allows: long enough to notice a failure and re-read its records from the stream.
  */
 const FAILURE_QUEUE_ATTRIBUTES = { SqsManagedSseEnabled: 'true', MessageRetentionPeriod: '1209600' } as const;
+
+/**
+ * SQS refuses the name of a queue deleted less than 60 seconds ago with QueueDeletedRecently (DeleteQueue and
+ * CreateQueue API reference), which is where a setup right after a teardown or a rollback gets to: it waits
+ * that out, saying so on the step's line, rather than failing and rolling back everything else.
+ */
+async function createOnceNameIsFree<T>(step: StepContext, queueName: string, create: () => Promise<T>): Promise<T> {
+  const started = step.clock.now();
+  return withRetry(() => callAws(step.clock, create), {
+    clock: step.clock,
+    timeoutMs: RETRY_BUDGET_MS,
+    maxDelayMs: 5_000,
+    retryable: (error) =>
+      hasCode(error, 'QueueDeletedRecently')
+        ? `waiting for SQS to free the name ${queueName}: a queue of that name was deleted less than 60 s ago (${formatDuration(step.clock.now() - started)} so far)`
+        : undefined,
+    onRetry: (reason) => step.progress(reason),
+  });
+}
 
 /** The queue's ARN, known before it exists: the role policy and the mapping name it. */
 export function failureQueueArn(ctx: Pick<PipelineContext, 'consumer' | 'names'>): string {
@@ -54,11 +75,17 @@ export function failureQueueStep(ctx: PipelineContext): Step {
       return { status: 'done', origin, outputs, ...(differences.length > 0 && { detail: differences.join('; ') }) };
     },
     async apply(step) {
-      const out = await callAws(step.clock, () => sqs.send(new CreateQueueCommand({ QueueName: queueName, Attributes: { ...FAILURE_QUEUE_ATTRIBUTES }, tags: names.tags })));
+      const out = await createOnceNameIsFree(step, queueName, () => sqs.send(new CreateQueueCommand({ QueueName: queueName, Attributes: { ...FAILURE_QUEUE_ATTRIBUTES }, tags: names.tags })));
       return { queueName, queueUrl: out.QueueUrl!, queueArn };
     },
     async undo(step, outputs) {
       await ignoreMissing(() => callAws(step.clock, () => sqs.send(new DeleteQueueCommand({ QueueUrl: outputs.queueUrl }))));
+      // A deleted queue is still found for up to 60 s (DeleteQueue API reference): a re-run's check would take
+      // the dying queue as done. Undo ends only once it is gone.
+      await waitFor(
+        async () => ((await urlOf(step)) ? { done: false, detail: 'queue is being deleted (SQS takes up to 60 s)' } : { done: true, value: undefined }),
+        waitOptions(step, `queue ${queueName} to be deleted`),
+      );
     },
   };
 }

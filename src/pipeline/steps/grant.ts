@@ -7,7 +7,7 @@ import { ignoreMissing, principalNotYetVisible } from './shared.js';
 import { listGrants } from '../lookups.js';
 
 /**
- * When the grant was created, kept in the state file: a new grant takes up to five minutes to work
+ * When the grant was created, kept in the state file: a new grant usually works within five minutes
  * (CreateGrant API reference), so whoever sees the mapping fail to decrypt needs its age to tell
  * "not in effect yet" from a real problem. A re-run's check takes KMS's own CreationDate.
  */

@@ -12,7 +12,7 @@ import { describeStream, kmsKeyTags } from '../lookups.js';
 /** An AWS managed key (alias/aws/kinesis) can never be used from another account: refuse early and say why. */
 export function awsManagedKeyError(streamName: string): UserError {
   return new UserError(
-    `Stream ${streamName} is encrypted with the AWS managed key alias/aws/kinesis. The policy of an AWS managed key cannot be changed and grants on it cannot name another account, so a consumer in another account can never decrypt its records.`,
+    `Stream ${streamName} is encrypted with the AWS managed key alias/aws/kinesis. Sharing an encrypted stream with another account needs a customer managed key (Kinesis Developer Guide, "Controlling access"), so a consumer in another account cannot decrypt its records.`,
     'Re-encrypt the stream with a customer managed key (`aws kinesis start-stream-encryption --encryption-type KMS --key-id <your key>`) and pass that key with --kms-key, or use a stream encrypted with a customer managed key.',
   );
 }
