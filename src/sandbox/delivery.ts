@@ -1,10 +1,11 @@
 import type { FakeCloud } from './fake-cloud.js';
 import { consumerStatus, streamStatus } from './kinesis.js';
-import { effectiveIdentityPolicies, recordReadProblem, resolveEventSource, roleOf } from './lambda.js';
+import { effectiveIdentityPolicies, functionLogGroupName, recordReadProblem, resolveEventSource, roleOf } from './lambda.js';
 import { newLogGroup } from './logs.js';
 import { enqueue, findQueue } from './sqs.js';
-import type { EventSourceMapping, KinesisRecord, LambdaFunction, Shard } from './model.js';
-import { phaseNow } from './model.js';
+import { keyStateOf, lookupKey } from './kms.js';
+import type { EventSourceMapping, KinesisRecord, LambdaFunction, Queue, Shard } from './model.js';
+import { parseArn, phaseNow } from './model.js';
 
 export interface KinesisEventRecord {
   kinesis: { kinesisSchemaVersion: string; partitionKey: string; sequenceNumber: string; data: string; approximateArrivalTimestamp: number };
@@ -47,7 +48,7 @@ function initialPosition(esm: EventSourceMapping, shard: Shard): number {
 /**
  * Delivers every record that is due by `now` to every Enabled event source mapping, in virtual time:
  * a record is due `esmDelivery` after max(its arrival, the mapping becoming Enabled). Invocation runs the
- * function runtime and writes START/END/REPORT plus the runtime's lines to /aws/lambda/<function>,
+ * function runtime and writes START/END/REPORT plus the runtime's lines to the function's log group,
  * timestamped when the invocation would have happened.
  */
 export async function deliverDue(cloud: FakeCloud): Promise<void> {
@@ -142,7 +143,8 @@ async function invokeWithRetries(cloud: FakeCloud, accountId: string, region: st
 /**
  * Lambda discards a batch whose retries are exhausted and, with an on-failure destination, sends it a record
  * of the batch, as the function's execution role (the Lambda developer guide, "Retain discarded batch records
- * for a Kinesis Data Streams event source": the example invocation record, and sqs:SendMessage on the role).
+ * for a Kinesis Data Streams event source": the example invocation record, and sqs:SendMessage on the role,
+ * with the queue's KMS key when it has one).
  * Only SQS destinations are modelled; a destination Lambda may not send to loses the record, and the reason
  * goes to `cloud.diagnostics`.
  */
@@ -164,6 +166,8 @@ async function reportDiscardedBatch(cloud: FakeCloud, fn: LambdaFunction, esm: E
     ...(queue.attributes.Policy && { resourcePolicy: JSON.parse(queue.attributes.Policy) }),
   });
   if (!decision.allowed) return void problem(`role ${fn.role} may not sqs:SendMessage (${decision.detail})`);
+  const keyProblem = await queueKeyProblem(cloud, fn.role, queue, role ? effectiveIdentityPolicies(cloud, role, at) : [], at);
+  if (keyProblem) return void problem(keyProblem);
   const first = batch[0]!;
   const last = batch[batch.length - 1]!;
   const record = {
@@ -182,6 +186,36 @@ async function reportDiscardedBatch(cloud: FakeCloud, fn: LambdaFunction, esm: E
     },
   };
   enqueue(cloud, queue, JSON.stringify(record), at);
+}
+
+/**
+ * A queue encrypted with a KMS key (SSE-KMS) takes a message only from a sender that may kms:GenerateDataKey
+ * and kms:Decrypt with that key (Lambda Developer Guide, on-failure destinations: "If you've enabled encryption
+ * with your own KMS key for an SQS destination, kms:Decrypt and kms:GenerateDataKey are required"; SQS
+ * Developer Guide, "Key management"). SQS calls KMS for the sender, so the key policy sees kms:ViaService
+ * sqs and the sender's account: the AWS managed alias/aws/sqs serves every principal of the queue's account.
+ */
+async function queueKeyProblem(cloud: FakeCloud, roleArn: string, queue: Queue, identityPolicies: Array<{ name: string; policy: unknown }>, at: number): Promise<string | undefined> {
+  const keyId = queue.attributes.KmsMasterKeyId;
+  if (!keyId) return undefined;
+  const [, , , region, account] = queue.arn.split(':') as [string, string, string, string, string];
+  const key = lookupKey(cloud, parseArn(keyId)?.account ?? account, parseArn(keyId)?.region ?? region, keyId, at);
+  if (!key) return `KMS key ${keyId} of the queue does not exist`;
+  if (keyStateOf(key) !== 'Enabled') return `KMS key ${key.arn} of the queue is ${keyStateOf(key)}`;
+  const roleAccount = parseArn(roleArn)?.account ?? '';
+  for (const action of ['kms:GenerateDataKey', 'kms:Decrypt']) {
+    const decision = await cloud.evaluateAccess({
+      principal: roleArn,
+      action,
+      resource: key.arn,
+      resourceAccount: key.accountId,
+      identityPolicies,
+      resourcePolicy: JSON.parse(key.policy),
+      context: { 'kms:ViaService': `sqs.${region}.amazonaws.com`, 'kms:CallerAccount': roleAccount, 'aws:PrincipalArn': roleArn, 'aws:PrincipalAccount': roleAccount },
+    });
+    if (!decision.allowed) return `role ${roleArn} may not ${action} with KMS key ${key.arn}, which encrypts the queue (${decision.detail})`;
+  }
+  return undefined;
 }
 
 /** Runs the function once; returns the index to retry from, or undefined on success. */
@@ -233,7 +267,7 @@ async function invoke(cloud: FakeCloud, accountId: string, region: string, fn: L
  */
 async function writeFunctionLogs(cloud: FakeCloud, accountId: string, region: string, fn: LambdaFunction, lines: string[], at: number): Promise<void> {
   const rs = cloud.regionState(accountId, region)!;
-  const groupName = `/aws/lambda/${fn.name}`;
+  const groupName = functionLogGroupName(fn);
   const groupArn = `arn:aws:logs:${region}:${accountId}:log-group:${groupName}`;
   const role = roleOf(cloud, fn.role);
   const identity = role ? effectiveIdentityPolicies(cloud, role, at) : [];
@@ -249,7 +283,8 @@ async function writeFunctionLogs(cloud: FakeCloud, accountId: string, region: st
     rs.logGroups.set(groupName, group);
   }
   const day = new Date(at).toISOString().slice(0, 10).replace(/-/g, '/');
-  const streamName = `${day}/[$LATEST]${cloud.streamSuffix(fn.arn)}`;
+  // The developer guide, "Configuring CloudWatch log groups": a custom group's streams also name the function.
+  const streamName = `${day}/${fn.logGroup === undefined ? '' : fn.name}[$LATEST]${cloud.streamSuffix(fn.arn)}`;
   const streamArn = `${groupArn}:log-stream:${streamName}`;
   if (!(await allowed('logs:CreateLogStream', streamArn)) || !(await allowed('logs:PutLogEvents', streamArn))) {
     cloud.diagnostics.push(`${new Date(at).toISOString()} ${fn.arn}: role ${fn.role} may not logs:CreateLogStream/PutLogEvents on ${groupName}; log lines dropped`);

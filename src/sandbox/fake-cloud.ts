@@ -408,16 +408,17 @@ export class FakeCloud {
 
   /**
    * An existing Active function. Without `role`, a role `<name>-role` is seeded with the basic execution
-   * permissions (logs on its own log group). Returns the function ARN.
+   * permissions (logs on its own log group). `logGroup` is its LoggingConfig.LogGroup, when not
+   * `/aws/lambda/<name>`. Returns the function ARN.
    */
-  seedFunction(accountId: string, region: string, opts: { name: string; role?: string; runtime?: string; handler?: string; tags?: Record<string, string> }): string {
+  seedFunction(accountId: string, region: string, opts: { name: string; role?: string; runtime?: string; handler?: string; tags?: Record<string, string>; logGroup?: string }): string {
     this.addAccount(accountId);
     const rs = this.regionState(accountId, region)!;
     const role =
       opts.role ??
       this.seedRole(accountId, {
         name: `${opts.name}-role`,
-        policies: { logs: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'], Resource: `arn:aws:logs:${region}:${accountId}:log-group:/aws/lambda/${opts.name}:*` }] } },
+        policies: { logs: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'], Resource: `arn:aws:logs:${region}:${accountId}:log-group:${opts.logGroup ?? `/aws/lambda/${opts.name}`}:*` }] } },
       });
     const past = this.clock.now() - 86_400_000;
     rs.functions.set(opts.name, {
@@ -437,6 +438,7 @@ export class FakeCloud {
       phase: { state: 'Active', until: past, then: 'Active' },
       tags: { ...(opts.tags ?? {}) },
       revision: 1,
+      ...(opts.logGroup !== undefined && { logGroup: opts.logGroup }),
     });
     return functionArn(accountId, region, opts.name);
   }

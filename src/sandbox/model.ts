@@ -191,6 +191,8 @@ export interface LambdaFunction {
   revision: number;
   /** Until when an UpdateFunctionCode or UpdateFunctionConfiguration is InProgress. */
   updatingUntil?: number;
+  /** LoggingConfig.LogGroup when the function logs somewhere other than `/aws/lambda/<name>`. */
+  logGroup?: string;
 }
 
 export interface EventSourceMapping {

@@ -66,6 +66,8 @@ export function enqueue(cloud: FakeCloud, queue: Queue, body: string, now: numbe
 function attributesView(queue: Queue, now: number): Record<string, string> {
   return {
     ...DEFAULT_ATTRIBUTES,
+    // A queue given a KMS key (SSE-KMS) is not also SSE-SQS (SQS Developer Guide, "Encryption at rest").
+    ...(queue.attributes.KmsMasterKeyId !== undefined && { SqsManagedSseEnabled: 'false' }),
     ...queue.attributes,
     QueueArn: queue.arn,
     ApproximateNumberOfMessages: String(live(queue, now).length),
