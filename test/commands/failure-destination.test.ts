@@ -194,3 +194,104 @@ describe('choosing another destination', () => {
     expect(world.cloud.mutatingCalls()).toEqual([]);
   });
 });
+
+describe('a destination encrypted with a KMS key, and turning the destination off', () => {
+  const DLQ = 'team-dlq';
+  const DLQ_ARN = `arn:aws:sqs:${REGION}:${CONSUMER}:${DLQ}`;
+  async function encryptedQueue(kmsMasterKeyId: string): Promise<void> {
+    const sqs = new SQSClient({ region: REGION, credentials: world.cloud.credentialsFor(CONSUMER) });
+    await sqs.send(new CreateQueueCommand({ QueueName: DLQ, Attributes: { KmsMasterKeyId: kmsMasterKeyId } }));
+  }
+
+  it('lets the role use the customer managed key of an SSE-KMS queue, named by its alias, so the report arrives', async () => {
+    world = twoAccounts();
+    const keyId = world.cloud.seedKey(CONSUMER, REGION, { alias: 'alias/team-dlq' });
+    const keyArn = `arn:aws:kms:${REGION}:${CONSUMER}:key/${keyId}`;
+    await encryptedQueue('alias/team-dlq');
+    expect(await world.setup('--name', 'orders', '--failure-destination', DLQ_ARN), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(inlinePolicy().Statement.find((s) => s.Sid === 'EncryptFailedBatchReports')).toEqual({ Sid: 'EncryptFailedBatchReports', Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: keyArn });
+    failPoisonRecords();
+    await put('poison');
+    expect(queues().get(DLQ)!.messages).toHaveLength(1);
+    const calls = world.cloud.calls.length;
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    expect(world.cloud.calls.slice(calls).filter((c) => c.mutating)).toEqual([]);
+  });
+
+  it('loses the report when the role may not use the queue key, and the fake says why', async () => {
+    world = twoAccounts();
+    world.cloud.seedKey(CONSUMER, REGION, { alias: 'alias/team-dlq' });
+    await encryptedQueue('alias/team-dlq');
+    expect(await world.setup('--name', 'orders', '--failure-destination', DLQ_ARN)).toBe(ExitCode.Success);
+    const role = world.cloud.account(CONSUMER).roles.get('kds-xacct-orders-consumer')!;
+    const policy = inlinePolicy();
+    policy.Statement = policy.Statement.filter((s) => s.Sid !== 'EncryptFailedBatchReports');
+    role.inline.set({ 'kds-xacct-orders': JSON.stringify(policy) }, world.clock.now() - 3_600_000);
+    failPoisonRecords();
+    await put('poison');
+    expect(queues().get(DLQ)!.messages).toEqual([]);
+    expect(world.cloud.diagnostics.some((d) => d.includes(`was not sent to ${DLQ_ARN}`) && d.includes('kms:GenerateDataKey'))).toBe(true);
+    // status says so, as drift of the role's policy.
+    const { code, report } = await status();
+    expect(code).toBe(ExitCode.Failed);
+    expect(report.findings).toContainEqual(expect.objectContaining({ step: 'role-policy', message: expect.stringContaining('statement EncryptFailedBatchReports is gone (it allowed kms:GenerateDataKey, kms:Decrypt)') }));
+  });
+
+  it('needs nothing more for the AWS managed alias/aws/sqs of its own account', async () => {
+    world = twoAccounts();
+    await encryptedQueue('alias/aws/sqs');
+    expect(await world.setup('--name', 'orders', '--failure-destination', DLQ_ARN)).toBe(ExitCode.Success);
+    expect(inlinePolicy().Statement.map((s) => s.Sid)).not.toContain('EncryptFailedBatchReports');
+    failPoisonRecords();
+    await put('poison');
+    expect(queues().get(DLQ)!.messages).toHaveLength(1);
+  });
+
+  it('refuses, before changing anything, a queue whose key the consumer profile cannot read, and says what the key policy needs', async () => {
+    world = twoAccounts();
+    const keyId = world.cloud.seedKey(PRODUCER, REGION, { alias: 'alias/elsewhere' });
+    const keyArn = `arn:aws:kms:${REGION}:${PRODUCER}:key/${keyId}`;
+    await encryptedQueue(keyArn);
+    const before = world.cloud.snapshot();
+    expect(await world.setup('--name', 'orders', '--failure-destination', DLQ_ARN)).toBe(ExitCode.Failed);
+    const text = world.harness.reporter.text;
+    expect(text).toContain(`Queue ${DLQ} is encrypted with KMS key ${keyArn}, which the consumer profile cannot read (AccessDeniedException`);
+    expect(text).toContain('which needs kms:GenerateDataKey and kms:Decrypt on that key: allow it in the key\'s policy');
+    expect(world.cloud.snapshot()).toEqual(before);
+  });
+
+  it('says what the key of a topic, a bucket or another account\'s queue must allow, since setup does not read it', async () => {
+    world = twoAccounts();
+    const topic = `arn:aws:sns:${REGION}:${CONSUMER}:alerts`;
+    expect(await world.setup('--name', 'orders', '--failure-destination', topic, '--dry-run'), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(world.harness.reporter.text).toContain(`kds-xacct does not read the encryption of ${topic}: if a KMS key of your own encrypts it, that key's policy must allow the function's role kms:GenerateDataKey and kms:Decrypt, or failure reports are lost.`);
+  });
+
+  it('--no-failure-destination on a re-run takes the destination off the mapping along with the permission', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    expect(mapping().destinationConfig).toEqual({ OnFailure: { Destination: QUEUE_ARN } });
+    world.clock.advance(60_000);
+    expect(await world.setup('--name', 'orders', '--no-failure-destination'), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(world.harness.reporter.text).toContain(`its on-failure destination is ${QUEUE_ARN}, the config says none`);
+    expect(world.cloud.calls.find((c) => c.command === 'UpdateEventSourceMapping')!.input).toMatchObject({ DestinationConfig: { OnFailure: { Destination: '' } } });
+    expect(mapping().destinationConfig).toBeUndefined();
+    expect(JSON.stringify(inlinePolicy())).not.toContain('sqs:');
+    expect((await status()).code).toBe(ExitCode.Success);
+  });
+
+  it('status reports an adopted mapping that reports to a destination the role may not use', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders', '--no-failure-destination')).toBe(ExitCode.Success);
+    const state = (await world.store.load('orders'))!;
+    state.steps['event-source-mapping']!.origin = 'adopted';
+    await world.store.save(state);
+    mapping().destinationConfig = { OnFailure: { Destination: DLQ_ARN } };
+    const { code, report } = await status();
+    expect(code).toBe(ExitCode.Failed);
+    const finding = report.findings.find((f) => f.step === 'event-source-mapping')!;
+    expect(finding.message).toBe(`event source mapping ${mapping().uuid} reports failed batches to ${DLQ_ARN}, which role kds-xacct-orders-consumer is not allowed to use: those reports are lost`);
+    expect(finding.fix).toContain(`aws lambda update-event-source-mapping --uuid ${mapping().uuid} --destination-config '{"OnFailure":{"Destination":""}}' --profile analytics --region ${REGION}`);
+    expect(finding.fix).toContain(`--failure-destination ${DLQ_ARN}`);
+  });
+});
