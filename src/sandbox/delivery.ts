@@ -190,9 +190,9 @@ async function reportDiscardedBatch(cloud: FakeCloud, fn: LambdaFunction, esm: E
 
 /**
  * A queue encrypted with a KMS key (SSE-KMS) takes a message only from a sender that may kms:GenerateDataKey
- * and kms:Decrypt with that key (Lambda Developer Guide, on-failure destinations: "If you've enabled encryption
- * with your own KMS key for an SQS destination, kms:Decrypt and kms:GenerateDataKey are required"; SQS
- * Developer Guide, "Key management"). SQS calls KMS for the sender, so the key policy sees kms:ViaService
+ * and kms:Decrypt with that key (Lambda Developer Guide, "Capturing discarded batches": "if you configured a KMS
+ * key on your destination, Lambda needs the following permissions", both of them for SQS; SQS Developer
+ * Guide, "Key management"). SQS calls KMS for the sender, so the key policy sees kms:ViaService
  * sqs and the sender's account: the AWS managed alias/aws/sqs serves every principal of the queue's account.
  */
 async function queueKeyProblem(cloud: FakeCloud, roleArn: string, queue: Queue, identityPolicies: Array<{ name: string; policy: unknown }>, at: number): Promise<string | undefined> {
