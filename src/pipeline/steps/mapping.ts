@@ -68,10 +68,11 @@ export function esmStep(ctx: PipelineContext): Step {
     MaximumRetryAttempts: config.esm.maxRetries,
     MaximumRecordAgeInSeconds: config.esm.maxRecordAgeSeconds,
     FunctionResponseTypes: ['ReportBatchItemFailures' as const],
-    // An empty destination is how AWS takes one off a mapping (OnFailure API reference: length 0 is allowed):
-    // a mapping left sending to a destination the role may no longer use loses every report.
-    DestinationConfig: { OnFailure: { Destination: destination ?? '' } },
+    ...(destination && { DestinationConfig: { OnFailure: { Destination: destination } } }),
   };
+  // An empty destination is how AWS takes one off a mapping (OnFailure API reference: length 0 is allowed):
+  // a mapping left sending to a destination the role may no longer use loses every report.
+  const updatedSettings = { ...settings, DestinationConfig: { OnFailure: { Destination: destination ?? '' } } };
   const differences = (esm: EventSourceMappingConfiguration): string[] => [
     ...(['BatchSize', 'BisectBatchOnFunctionError', 'MaximumRetryAttempts', 'MaximumRecordAgeInSeconds'] as const)
       .filter((key) => esm[key] !== settings[key])
@@ -110,7 +111,7 @@ export function esmStep(ctx: PipelineContext): Step {
       if (existing?.State === 'Deleting') await untilGone(step, existing.UUID!);
       else if (existing) {
         const updated = await whenSettled(step, existing.UUID!, () =>
-          callAws(step.clock, () => lambda.send(new UpdateEventSourceMappingCommand({ UUID: existing.UUID, ...settings, Enabled: true }))),
+          callAws(step.clock, () => lambda.send(new UpdateEventSourceMappingCommand({ UUID: existing.UUID, ...updatedSettings, Enabled: true }))),
         );
         if (updated) return { uuid: existing.UUID!, eventSourceArn: consumerArn, functionName: config.functionName };
       }
