@@ -16,6 +16,8 @@ import { functionArn, lambdaModel } from './lambda.js';
 import { type LatencyModel, defaultLatency } from './latency.js';
 import { logsModel, newLogGroup } from './logs.js';
 import { queuesOf, sqsModel } from './sqs.js';
+import { snsModel, topicsOf } from './sns.js';
+import { bucketsOf, s3Model } from './s3.js';
 import { shippedAccessEvaluator } from './policy-evaluator.js';
 import { type SdkCall, type SdkClient, attachClient, installOnClientClasses } from './sdk-adapter.js';
 import { type AccountState, IdSource, type KinesisRecord, type LogEvent, type LogGroup, type RegionState, type Tag, Versioned, newRegionState, phaseNow } from './model.js';
@@ -63,7 +65,7 @@ export interface CloudState {
   liveTailSessionMs: number;
 }
 
-const MODELS: ServiceModel[] = [stsModel, kinesisModel, kmsModel, iamModel, lambdaModel, logsModel, sqsModel];
+const MODELS: ServiceModel[] = [stsModel, kinesisModel, kmsModel, iamModel, lambdaModel, logsModel, sqsModel, snsModel, s3Model];
 const ACCESS_KEY_PREFIX = 'AKIAFAKE';
 
 function bareCommand(name: string): string {
@@ -444,6 +446,24 @@ export class FakeCloud {
   }
 
   /** An existing log group; without `retentionInDays` its events never expire, as CreateLogGroup leaves them. */
+  /** An existing SNS topic; `kmsMasterKeyId` (a key id, ARN or alias) makes it SSE-KMS. Returns its ARN. */
+  seedTopic(accountId: string, region: string, opts: { name: string; kmsMasterKeyId?: string }): string {
+    this.addAccount(accountId);
+    const arn = `arn:aws:sns:${region}:${accountId}:${opts.name}`;
+    topicsOf(this.regionState(accountId, region)!).set(opts.name, { name: opts.name, arn, attributes: { ...(opts.kmsMasterKeyId !== undefined && { KmsMasterKeyId: opts.kmsMasterKeyId }) }, published: [] });
+    return arn;
+  }
+
+  /**
+   * An existing S3 bucket with its default encryption: SSE-S3 unless `encryption` says otherwise (every new bucket
+   * has SSE-S3 by default). Returns its ARN.
+   */
+  seedBucket(accountId: string, region: string, opts: { name: string; encryption?: { SSEAlgorithm: 'AES256' | 'aws:kms' | 'aws:kms:dsse'; KMSMasterKeyID?: string }; bucketKeyEnabled?: boolean }): string {
+    this.addAccount(accountId);
+    bucketsOf(this.regionState(accountId, region)!).set(opts.name, { name: opts.name, accountId, region, encryption: opts.encryption ?? { SSEAlgorithm: 'AES256' }, bucketKeyEnabled: opts.bucketKeyEnabled ?? false, objects: new Map() });
+    return `arn:aws:s3:::${opts.name}`;
+  }
+
   seedLogGroup(accountId: string, region: string, name: string, opts: { retentionInDays?: number; tags?: Record<string, string> } = {}): void {
     this.addAccount(accountId);
     const group = newLogGroup(accountId, region, name, this.clock.now());

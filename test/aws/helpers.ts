@@ -49,7 +49,7 @@ export function fakeSts(accountOf: (accessKeyId: string) => string = (key) => ke
 }
 
 /** The endpoint a client would call, as a URL string, or undefined when it uses the SDK default. */
-export async function customEndpoint(client: AwsClients[keyof AwsClients]): Promise<string | undefined> {
+export async function customEndpoint(client: AwsClients[Exclude<keyof AwsClients, 'destinations'>]): Promise<string | undefined> {
   const config = client.config as { endpoint?: () => Promise<{ protocol: string; hostname: string; port?: number; path: string }> };
   if (!config.endpoint) return undefined;
   const endpoint = await config.endpoint();
@@ -60,7 +60,7 @@ export async function customEndpoint(client: AwsClients[keyof AwsClients]): Prom
  * The host a real request from `client` would go to: a build-step middleware records it and
  * stops the request before signing and sending.
  */
-export async function requestHost(client: AwsClients[keyof AwsClients], command: unknown): Promise<string> {
+export async function requestHost(client: AwsClients[Exclude<keyof AwsClients, 'destinations'>], command: unknown): Promise<string> {
   let host: string | undefined;
   const stop = new Error('stopped before sending');
   const stack = client.middlewareStack as unknown as {
