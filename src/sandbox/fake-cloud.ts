@@ -446,11 +446,12 @@ export class FakeCloud {
   }
 
   /** An existing log group; without `retentionInDays` its events never expire, as CreateLogGroup leaves them. */
-  /** An existing SNS topic; `kmsMasterKeyId` (a key id, ARN or alias) makes it SSE-KMS. Returns its ARN. */
-  seedTopic(accountId: string, region: string, opts: { name: string; kmsMasterKeyId?: string }): string {
+  /** An existing SNS topic; `kmsMasterKeyId` (a key id, ARN or alias) makes it SSE-KMS, `policy` is its topic policy. Returns its ARN. */
+  seedTopic(accountId: string, region: string, opts: { name: string; kmsMasterKeyId?: string; policy?: object }): string {
     this.addAccount(accountId);
     const arn = `arn:aws:sns:${region}:${accountId}:${opts.name}`;
-    topicsOf(this.regionState(accountId, region)!).set(opts.name, { name: opts.name, arn, attributes: { ...(opts.kmsMasterKeyId !== undefined && { KmsMasterKeyId: opts.kmsMasterKeyId }) }, published: [] });
+    const attributes = { ...(opts.kmsMasterKeyId !== undefined && { KmsMasterKeyId: opts.kmsMasterKeyId }), ...(opts.policy && { Policy: JSON.stringify(opts.policy) }) };
+    topicsOf(this.regionState(accountId, region)!).set(opts.name, { name: opts.name, arn, attributes, published: [] });
     return arn;
   }
 

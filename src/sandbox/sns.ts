@@ -1,5 +1,6 @@
 import { SNSClient } from '@aws-sdk/client-sns';
-import type { ServiceModel } from './context.js';
+import { adminPolicy } from './access.js';
+import type { CallContext, ServiceModel } from './context.js';
 import { awsError } from './errors.js';
 import type { FakeCloud } from './fake-cloud.js';
 import type { RegionState, Topic } from './model.js';
@@ -30,16 +31,15 @@ export const snsModel: ServiceModel = {
   operations: {
     GetTopicAttributes: {
       mutating: false,
-      run(ctx, input) {
+      async run(ctx, input) {
         const arn: string = input.TopicArn ?? '';
         const parsed = parseArn(arn);
         if (parsed?.service !== 'sns') throw err('InvalidParameterException', 'Invalid parameter: TopicArn');
-        // The callers are each account's admin and the model keeps no topic policy for other accounts'
-        // principals: another account's topic answers as AWS does a caller its policy does not allow.
-        if (parsed.account !== ctx.accountId) {
+        const topic = findTopic(ctx.cloud, arn);
+        // The callers are each account's admin: another account's topic answers only if its policy lets the caller read it.
+        if (parsed.account !== ctx.accountId && !(await readableAcross(ctx, arn, topic))) {
           throw err('AuthorizationErrorException', `User: ${ctx.principal} is not authorized to perform: SNS:GetTopicAttributes on resource: ${arn}`);
         }
-        const topic = findTopic(ctx.cloud, arn);
         if (!topic) throw err('NotFoundException', 'Topic does not exist');
         return {
           Attributes: {
@@ -56,3 +56,16 @@ export const snsModel: ServiceModel = {
     },
   },
 };
+
+async function readableAcross(ctx: CallContext, arn: string, topic: Topic | undefined): Promise<boolean> {
+  if (!topic?.attributes.Policy) return false;
+  const decision = await ctx.cloud.evaluateAccess({
+    principal: ctx.principal,
+    action: 'sns:GetTopicAttributes',
+    resource: arn,
+    resourceAccount: arn.split(':')[4]!,
+    identityPolicies: [{ name: 'admin', policy: adminPolicy }],
+    resourcePolicy: JSON.parse(topic.attributes.Policy),
+  });
+  return decision.allowed;
+}

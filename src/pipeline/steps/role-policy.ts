@@ -1,7 +1,7 @@
 import { DeleteRolePolicyCommand, GetRolePolicyCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import type { Step, StepContext } from '../../engine/types.js';
 import { arns, lambdaLogGroupName } from '../names.js';
-import { destinationKeyArn } from '../failure-destination.js';
+import { destinationKeyAccess } from '../failure-destination.js';
 import { functionLogGroupName } from '../lookups.js';
 import { consumerRoleInlinePolicy, parsePolicy, policyDrift, sameStatements } from '../policies.js';
 import { callAws, ifExists } from '../retry.js';
@@ -22,14 +22,14 @@ export function rolePolicyStep(ctx: PipelineContext): Step {
     const destination = failureDestinationArn(ctx);
     const logGroupName = config.useExistingFunction ? await functionLogGroupName(step.clock, consumer, config.functionName) : lambdaLogGroupName(config.functionName);
     // The queue setup makes uses SSE-SQS: only the user's own destination can have a key.
-    const destinationKey = config.failureDestination.kind === 'existing' ? await destinationKeyArn(step.clock, consumer, config.failureDestination.arn, step.outputsOf(STEP.role).roleName ?? config.roleName) : undefined;
+    const destinationKey = config.failureDestination.kind === 'existing' ? await destinationKeyAccess(step.clock, consumer, config.failureDestination.arn, step.outputsOf(STEP.role).roleName ?? config.roleName) : undefined;
     return consumerRoleInlinePolicy({
       streamArn: arns.stream(producer.region, producer.accountId, config.streamName),
       consumerArn: `${arns.stream(producer.region, producer.accountId, config.streamName)}/consumer/${config.consumerName}:*`,
       keyArn: step.outputsOf(STEP.kmsKey).keyArn!,
       logGroupArn: arns.logGroup(consumer.region, consumer.accountId, logGroupName),
       ...(destination && { failureDestinationArn: destination }),
-      ...(destinationKey && { failureDestinationKeyArn: destinationKey }),
+      ...(destinationKey && { failureDestinationKey: destinationKey }),
     });
   };
   return {
