@@ -53,4 +53,31 @@ describe('an adopted function that logs to a group of its own choosing (LoggingC
     expect(await world.harness.run('teardown', '--name', 'clicks', '--yes')).toBe(ExitCode.Success);
     expect(group(CUSTOM)).toBeUndefined();
   });
+
+  it('names the group it uses in the plan before the function is read, and in teardown\'s keep line, never /aws/lambda/<function>', async () => {
+    world = twoAccounts();
+    world.cloud.seedFunction(CONSUMER, REGION, { name: 'clicks-reader', logGroup: CUSTOM });
+    world.cloud.seedLogGroup(CONSUMER, REGION, CUSTOM, { retentionInDays: 365 });
+    expect(await world.setup(...adopt)).toBe(ExitCode.Success);
+    expect(world.harness.reporter.text).toContain('log group of function clicks-reader');
+    expect(world.harness.reporter.text).not.toContain(`log group ${DEFAULT}`);
+    const from = world.harness.reporter.lines.length;
+    expect(await world.harness.run('teardown', '--name', 'clicks', '--yes')).toBe(ExitCode.Success);
+    const text = world.harness.reporter.lines.slice(from).map((l) => l.text).join('\n');
+    expect(text).toContain(`keep log group ${CUSTOM} (adopted`);
+    expect(text).not.toContain(DEFAULT);
+    expect(group(CUSTOM)).toMatchObject({ retentionInDays: 365 });
+  });
+
+  it('has the group setup made for it found and deleted by a teardown that lost its state file', async () => {
+    world = twoAccounts();
+    world.cloud.seedFunction(CONSUMER, REGION, { name: 'clicks-reader', logGroup: CUSTOM });
+    expect(await world.setup(...adopt)).toBe(ExitCode.Success);
+    expect(group(CUSTOM)?.tags).toMatchObject({ 'kds-xacct:deployment': 'clicks' });
+    await world.store.remove('clicks');
+    expect(await world.harness.run('teardown', '--yes', '--name', 'clicks', '--producer-profile', 'prod', '--consumer-profile', 'analytics'), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(world.harness.reporter.text).toContain(`delete log group ${CUSTOM}`);
+    expect(group(CUSTOM)).toBeUndefined();
+    expect(world.cloud.regionState(CONSUMER, REGION)!.functions.has('clicks-reader')).toBe(true);
+  });
 });

@@ -15,6 +15,16 @@ const keptFor = (days: number | undefined) => (days === undefined ? 'never expir
  * function that existed before this run is the user's, or Lambda made it: adopted as it is, retention
  * and all.
  */
+/**
+ * An adopted function may log to a group of its own choosing, known only once its configuration is read: until
+ * the state file records the group, the title names the function rather than guess the group.
+ */
+function logGroupTitle(ctx: PipelineContext): string {
+  const recorded = ctx.previous.steps[STEP.logGroup]?.outputs.logGroupName;
+  if (!ctx.config.useExistingFunction) return `log group ${ctx.names.logGroupName}`;
+  return recorded ? `log group ${recorded}` : `log group of function ${ctx.config.functionName}`;
+}
+
 export function logGroupStep(ctx: PipelineContext): Step {
   const { consumer, names, config } = ctx;
   const logs = consumer.clients.logs;
@@ -28,7 +38,7 @@ export function logGroupStep(ctx: PipelineContext): Step {
   const tagsOf = (step: StepContext, logGroupArn: string) => logGroupTags(step.clock, logs, logGroupArn);
   return {
     id: STEP.logGroup,
-    title: `log group ${names.logGroupName}`,
+    title: logGroupTitle(ctx),
     account: 'consumer',
     dependsOn: [],
     async check(step) {
