@@ -372,6 +372,19 @@ describe('a topic or a bucket as destination, and destinations of another accoun
     expect(published(topic)).toHaveLength(1);
   });
 
+  it("covers the keys of another account's queue through SQS, since the consumer profile cannot read it", async () => {
+    world = twoAccounts();
+    const queue = `arn:aws:sqs:${REGION}:${PRODUCER}:shared-dlq`;
+    const sqs = new SQSClient({ region: REGION, credentials: world.cloud.credentialsFor(PRODUCER) });
+    await sqs.send(new CreateQueueCommand({ QueueName: 'shared-dlq' }));
+    expect(await world.setup('--name', 'orders', '--failure-destination', queue), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(world.harness.reporter.text).toContain(`${queue} is in account ${PRODUCER}: if a KMS key encrypts it, that key's policy must allow the function's role`);
+    expect(inlinePolicy().Statement.find((s) => s.Sid === 'EncryptFailedBatchReports')).toMatchObject({
+      Resource: `arn:aws:kms:${REGION}:${PRODUCER}:key/*`,
+      Condition: { StringEquals: { 'kms:ViaService': `sqs.${REGION}.amazonaws.com` } },
+    });
+  });
+
   it("names the exact key of another account's topic that the consumer profile may read", async () => {
     world = twoAccounts();
     const topic = `arn:aws:sns:${REGION}:${PRODUCER}:alerts`;
