@@ -36,9 +36,10 @@ export function logGroupStep(ctx: PipelineContext): Step {
     return { logGroupName, logGroupArn: arns.logGroup(consumer.region, consumer.accountId, logGroupName) };
   };
   const tagsOf = (step: StepContext, logGroupArn: string) => logGroupTags(step.clock, logs, logGroupArn);
+  const title = logGroupTitle(ctx);
   return {
     id: STEP.logGroup,
-    title: logGroupTitle(ctx),
+    title,
     account: 'consumer',
     dependsOn: [],
     async check(step) {
@@ -48,7 +49,7 @@ export function logGroupStep(ctx: PipelineContext): Step {
       if (!group) return { status: 'missing' };
       const tags = await tagsOf(step, outputs.logGroupArn);
       const origin: Origin = functionExisted && !isOurs(ctx, tags, STEP.logGroup) ? 'adopted' : originOf(ctx, STEP.logGroup, `Log group ${logGroupName}`, tags, '--function-name');
-      const where = logGroupName === names.logGroupName ? '' : `function ${config.functionName} logs to ${logGroupName}: `;
+      const where = title === `log group ${logGroupName}` ? '' : `function ${config.functionName} logs to ${logGroupName}: `;
       if (origin === 'adopted') return { status: 'done', origin, outputs, detail: `${where}existing log group, kept as it is: its logs ${keptFor(group.retentionInDays)}` };
       if (group.retentionInDays !== config.logRetentionDays) {
         return { status: 'update', origin, outputs, detail: `its logs ${keptFor(group.retentionInDays)}, the config says ${daysText(config.logRetentionDays)}` };
