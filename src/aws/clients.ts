@@ -3,9 +3,11 @@ import { IAMClient, type IAMClientConfig } from '@aws-sdk/client-iam';
 import { KinesisClient, type KinesisClientConfig } from '@aws-sdk/client-kinesis';
 import { KMSClient, type KMSClientConfig } from '@aws-sdk/client-kms';
 import { LambdaClient, type LambdaClientConfig } from '@aws-sdk/client-lambda';
+import type { S3ClientConfig } from '@aws-sdk/client-s3';
+import type { SNSClientConfig } from '@aws-sdk/client-sns';
 import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
 import { STSClient, type STSClientConfig } from '@aws-sdk/client-sts';
-import type { AwsCredentialIdentityProvider, Logger } from '@aws-sdk/types';
+import type { AwsCredentialIdentityProvider, Logger, MiddlewareStack } from '@aws-sdk/types';
 import { SERVICE_IDS, type ConfiguredEndpoint, type ServiceKey } from './endpoints.js';
 import type { AccountRole, AwsClients } from './session.js';
 import { unreachableEndpointPlugin } from './unreachable.js';
@@ -20,6 +22,8 @@ export interface ClientOverrides {
   logs?: Partial<CloudWatchLogsClientConfig>;
   sqs?: Partial<SQSClientConfig>;
   sts?: Partial<STSClientConfig>;
+  sns?: Partial<SNSClientConfig>;
+  s3?: Partial<S3ClientConfig>;
 }
 
 /**
@@ -59,7 +63,12 @@ export function createClients({ account, profile, region, credentials, endpoints
     const endpoint = endpoints[service];
     return endpoint ? { endpoint: endpoint.url } : {};
   };
-  const clients: AwsClients = {
+  const plugged = <C extends { middlewareStack: MiddlewareStack<any, any> }>(service: ServiceKey, client: C): C => {
+    const configured = endpoints[service];
+    client.middlewareStack.use(unreachableEndpointPlugin({ account, profile, region, service: SERVICE_IDS[service], ...(configured && { configured }) }));
+    return client;
+  };
+  const eager = {
     kinesis: new KinesisClient({ ...common, ...endpointOf('kinesis'), ...overrides.kinesis }),
     kms: new KMSClient({ ...common, ...endpointOf('kms'), ...overrides.kms }),
     iam: new IAMClient({ ...common, ...endpointOf('iam'), ...overrides.iam }),
@@ -75,9 +84,31 @@ export function createClients({ account, profile, region, credentials, endpoints
     sqs: new SQSClient({ ...common, ...endpointOf('sqs'), ...overrides.sqs }),
     sts: new STSClient({ ...common, ...endpointOf('sts'), ...overrides.sts }),
   };
-  for (const service of Object.keys(clients) as ServiceKey[]) {
-    const configured = endpoints[service];
-    clients[service].middlewareStack.use(unreachableEndpointPlugin({ account, profile, region, service: SERVICE_IDS[service], ...(configured && { configured }) }));
-  }
-  return clients;
+  for (const [service, client] of Object.entries(eager)) plugged(service as ServiceKey, client);
+  return {
+    ...eager,
+    destinations: {
+      sns: once(async () => plugged('sns', new (await import('@aws-sdk/client-sns')).SNSClient({ ...common, ...endpointOf('sns'), ...overrides.sns }))),
+      s3: once(async () =>
+        plugged(
+          's3',
+          new (await import('@aws-sdk/client-s3')).S3Client({
+            ...common,
+            ...endpointOf('s3'),
+            // A bucket ARN names no region: the SDK follows S3's redirect to the bucket's own region.
+            followRegionRedirects: true,
+            // A custom endpoint (an emulator on localhost) has no per-bucket host names.
+            ...(endpoints.s3 && { forcePathStyle: true }),
+            ...overrides.s3,
+          }),
+        ),
+      ),
+    },
+  };
+}
+
+/** Calls `make` the first time only, and hands every caller that first result. */
+function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | undefined;
+  return () => (made ??= make());
 }

@@ -1,5 +1,5 @@
 import { UserError } from '../errors.js';
-import type { AwsClients } from './session.js';
+import type { AwsClients, DestinationClients } from './session.js';
 import { servicesSection, type IniSection, type SharedConfigFiles } from './shared-config.js';
 
 /**
@@ -15,7 +15,9 @@ export const SERVICE_IDS = {
   logs: 'CloudWatch Logs',
   sqs: 'SQS',
   sts: 'STS',
-} as const satisfies Record<keyof AwsClients, string>;
+  sns: 'SNS',
+  s3: 'S3',
+} as const satisfies Record<Exclude<keyof AwsClients, 'destinations'> | keyof DestinationClients, string>;
 
 export type ServiceKey = keyof typeof SERVICE_IDS;
 

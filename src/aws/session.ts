@@ -3,6 +3,8 @@ import type { IAMClient } from '@aws-sdk/client-iam';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { STSClient } from '@aws-sdk/client-sts';
 
@@ -18,6 +20,16 @@ export interface AwsClients {
   logs: CloudWatchLogsClient;
   sqs: SQSClient;
   sts: STSClient;
+  destinations: DestinationClients;
+}
+
+/**
+ * The clients only a user's SNS topic or S3 bucket as failure destination needs. Each SDK is imported on
+ * first use, so that every other path (and `--help`) never loads it.
+ */
+export interface DestinationClients {
+  sns(): Promise<SNSClient>;
+  s3(): Promise<S3Client>;
 }
 
 /** A profile resolved to an account: who it is, where it works, and its clients. */

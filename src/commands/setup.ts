@@ -119,7 +119,7 @@ export async function runSetup(ctx: CommandContext, rawFlags: Record<string, unk
   if (wizard.answers.region && wizard.answers.region !== accounts.producer.region) accounts = await connect(ctx, wizard);
   const { producer, consumer } = accounts;
   const config: SetupConfig = completeConfig({ ...wizard.answers, name: wizard.answers.name! }, defaultNames(wizard.answers.name!, consumer.accountId), environment.clock.now());
-  const destinationWarning = failureDestinationWarning(config.failureDestination);
+  const destinationWarning = failureDestinationWarning(config.failureDestination, consumer.accountId);
   if (destinationWarning) reporter.warn(destinationWarning);
   const release = await store.lock(config.name, 'setup');
   try {

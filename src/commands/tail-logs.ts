@@ -46,7 +46,7 @@ export async function runTailLogs(ctx: CommandContext, options: Record<string, u
   const functionFlag = typeof options.function === 'string' ? options.function : undefined;
 
   const { consumer, functionName, deployment } = await resolveTarget(ctx, functionFlag);
-  const group = functionLogGroup(functionName, consumer);
+  const group = await functionLogGroup(ctx.environment.clock, consumer, functionName);
   const { environment } = ctx;
   const { json } = ctx.options;
   const style = new Chalk({ level: ctx.options.color && environment.stdoutIsTTY && !json ? 1 : 0 });

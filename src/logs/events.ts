@@ -1,5 +1,7 @@
 import type { AccountSession } from '../aws/session.js';
-import { arns, lambdaLogGroupName } from '../pipeline/names.js';
+import type { Clock } from '../engine/clock.js';
+import { functionLogGroupName } from '../pipeline/lookups.js';
+import { arns } from '../pipeline/names.js';
 import type { Writer } from '../render/types.js';
 import { isErrorLine, parseRecordLine } from './record-lines.js';
 
@@ -12,15 +14,19 @@ export interface TailEvent {
   eventId?: string | undefined;
 }
 
-/** `/aws/lambda/<function>`, and its ARN as StartLiveTail wants it (no trailing `:*`). */
+/** A function's log group, and its ARN as StartLiveTail wants it (no trailing `:*`). */
 export interface LogGroupRef {
   name: string;
   arn: string;
 }
 
-export function functionLogGroup(functionName: string, session: Pick<AccountSession, 'region' | 'accountId'>): LogGroupRef {
-  const name = lambdaLogGroupName(functionName);
+export function logGroupRef(name: string, session: Pick<AccountSession, 'region' | 'accountId'>): LogGroupRef {
   return { name, arn: arns.logGroup(session.region, session.accountId, name) };
+}
+
+/** The group the function writes to: `/aws/lambda/<function>`, or the one its LoggingConfig names. */
+export async function functionLogGroup(clock: Clock, session: AccountSession, functionName: string): Promise<LogGroupRef> {
+  return logGroupRef(await functionLogGroupName(clock, session, functionName), session);
 }
 
 /** The colours of a printed event. The command passes a chalk instance, which prints plain text when colour is off. */

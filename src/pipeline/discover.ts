@@ -8,10 +8,10 @@ import type { AccountRole, AccountSession } from '../aws/session.js';
 import type { Clock } from '../engine/clock.js';
 import { newState, type DeploymentState } from '../engine/state.js';
 import type { Outputs } from '../engine/types.js';
-import { TAG_DEPLOYMENT, arns, defaultNames, lambdaLogGroupName } from './names.js';
+import { TAG_DEPLOYMENT, arns, defaultNames } from './names.js';
 import { hasStatements, parsePolicy } from './policies.js';
 import { callAws, ifExists } from './retry.js';
-import { describeStream, functionTags, kinesisTags, kmsKeyTags, listGrants, logGroupTags } from './lookups.js';
+import { describeStream, functionLogGroupName, functionTags, kinesisTags, kmsKeyTags, listGrants, logGroupTags } from './lookups.js';
 import { STEP } from './steps/context.js';
 import { failureQueueArn } from './steps/failure-queue.js';
 import { failureQueueName } from './failure-destination.js';
@@ -129,8 +129,9 @@ export async function discoverDeployment(name: string, accounts: Record<AccountR
     }
   }
 
-  // The log group of whichever function the deployment has: ours only by its tag, never by its name.
-  const logGroupName = lambdaLogGroupName(state.steps[STEP.function]?.outputs.functionName ?? names.functionName);
+  // The log group of whichever function the deployment has, where its LoggingConfig sends its logs (an adopted
+  // function may name its own group): ours only by its tag, never by its name.
+  const logGroupName = await functionLogGroupName(clock, consumer, state.steps[STEP.function]?.outputs.functionName ?? names.functionName);
   const logGroupArn = arns.logGroup(consumer.region, consumer.accountId, logGroupName);
   if (isOursTagged(await logGroupTags(clock, consumer.clients.logs, logGroupArn), name)) record(STEP.logGroup, 'created', { logGroupName, logGroupArn });
   const queueName = failureQueueName(name);

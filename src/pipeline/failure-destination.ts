@@ -1,21 +1,158 @@
+import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { awsCommand, type AccountSession } from '../aws/session.js';
 import type { Clock } from '../engine/clock.js';
 import type { FailureDestination } from './config.js';
-import { errorMessage } from '../errors.js';
+import { ExitCode, UserError, awsErrorCode, errorMessage } from '../errors.js';
 import type { Finding } from './health-report.js';
-import { callAws, ifExists } from './retry.js';
+import type { DestinationKeyAccess } from './policies.js';
+import { callAws, hasCode, ifExists } from './retry.js';
 import { STEP } from './steps/context.js';
+import { failureDestinationService } from './validate.js';
 
 /** What the user is told about a destination that is not the queue setup makes. */
-export function failureDestinationWarning(destination: FailureDestination): string | undefined {
+export function failureDestinationWarning(destination: FailureDestination, consumerAccountId: string): string | undefined {
   if (destination.kind === 'none') {
     return 'No on-failure destination (--no-failure-destination): a batch the mapping gives up on, after its retries or its maximum record age, is dropped and nothing records which records were lost.';
   }
-  if (destination.kind === 'existing' && !/^arn:[^:]+:s3:/.test(destination.arn)) {
-    return `Failed batches are reported to ${destination.arn}: their shard and sequence numbers, not the records themselves (only an S3 bucket also keeps the records). Re-read them from the stream while it still holds them.`;
+  if (destination.kind !== 'existing') return undefined;
+  const what = /^arn:[^:]+:s3:/.test(destination.arn)
+    ? undefined
+    : `Failed batches are reported to ${destination.arn}: their shard and sequence numbers, not the records themselves (only an S3 bucket also keeps the records). Re-read them from the stream while it still holds them.`;
+  const elsewhere = otherAccountKeyWarning(destination.arn, consumerAccountId);
+  return what && elsewhere ? `${what}\n${elsewhere}` : (what ?? elsewhere);
+}
+
+/**
+ * What the user must see to for a destination that may be in another account: setup reads its encryption
+ * where the consumer profile may, but only the key's owner can let the function's role use a key of another
+ * account (Lambda Developer Guide, on-failure destinations: "configure the KMS key to trust the execution
+ * role"). A bucket ARN names no account, so a bucket gets the same words, with an if.
+ */
+function otherAccountKeyWarning(arn: string, consumerAccountId: string): string | undefined {
+  const service = failureDestinationService(arn);
+  if (service === 's3') {
+    return `If bucket ${arn.split(':')[5]} belongs to another account and a KMS key of that account encrypts it, that key's policy must allow the function's role kms:GenerateDataKey, or failure reports are lost.`;
   }
-  return undefined;
+  const account = arn.split(':')[4];
+  if (account === consumerAccountId) return undefined;
+  return `${arn} is in account ${account}: if a KMS key encrypts it, that key's policy must allow the function's role kms:Decrypt, kms:GenerateDataKey, kms:DescribeKey and kms:ReEncrypt*, or failure reports are lost.`;
+}
+
+/** How a destination's encryption was read: the key it names (id, ARN or alias), none, or not readable. */
+type DestinationEncryption = { keyId: string } | 'none' | 'unread';
+
+/**
+ * What the execution role needs of the KMS key that encrypts the destination, or undefined when it needs
+ * nothing. Lambda sends as the role, and a destination encrypted with a KMS key takes a report only from a
+ * sender that may use that key (Lambda Developer Guide, on-failure destinations): kms:GenerateDataKey and
+ * kms:Decrypt for a queue or topic, kms:GenerateDataKey for a bucket. An AWS managed key (alias/aws/sqs,
+ * alias/aws/sns, aws/s3) already serves every principal of its own account (SQS Developer Guide, "Key
+ * management"), and SSE-SQS and SSE-S3 need no key at all. A destination of another account that the
+ * consumer profile may not read gets what can be known: the keys of that account, used through its service.
+ */
+export async function destinationKeyAccess(clock: Clock, consumer: AccountSession, arn: string, roleName: string): Promise<DestinationKeyAccess | undefined> {
+  const service = failureDestinationService(arn);
+  if (!service) return undefined;
+  const [, , , region, account] = arn.split(':') as [string, string, string, string, string];
+  const ours = service === 's3' || account === consumer.accountId;
+  const encryption = await readEncryption(clock, consumer, arn, ours);
+  if (encryption === 'none') return undefined;
+  if (encryption === 'unread') return service === 's3' ? undefined : { resource: `arn:${arn.split(':')[1]}:kms:${region}:${account}:key/*`, viaService: `${service}.${region}.amazonaws.com` };
+  // A key id or alias that is not an ARN is one of the destination's own account.
+  const keyId = encryption.keyId.startsWith('arn:') || ours ? encryption.keyId : `arn:${arn.split(':')[1]}:kms:${region}:${account}:${encryption.keyId.startsWith('alias/') ? encryption.keyId : `key/${encryption.keyId}`}`;
+  const keyAccount = keyId.startsWith('arn:') ? keyId.split(':')[4] : consumer.accountId;
+  if (/(^|:)alias\/aws\//.test(keyId)) {
+    if (keyAccount === consumer.accountId) return undefined;
+    // Its key policy cannot be read from here either: it lets only its own account's principals use it.
+    throw new UserError(
+      `${destinationName(arn)} is encrypted with ${keyId}, an AWS managed key of account ${keyAccount}: its key policy lets only that account's principals use it, and nobody can change it, so role ${roleName} could never report there.`,
+      `Encrypt it with a customer managed key whose policy allows role ${roleName} ${keyActions(service)}, or pass another --failure-destination.`,
+      ExitCode.Failed,
+    );
+  }
+  let key;
+  try {
+    key = (await callAws(clock, () => consumer.clients.kms.send(new DescribeKeyCommand({ KeyId: keyId })))).KeyMetadata;
+  } catch (error) {
+    throw new UserError(
+      `${destinationName(arn)} is encrypted with KMS key ${keyId}, which the consumer profile cannot read (${awsErrorCode(error) ?? 'error'}: ${errorMessage(error)}).`,
+      `Lambda reports failed batches as role ${roleName}, which needs ${keyActions(service)} on that key: allow it in the key's policy, let profile ${consumer.profile} kms:DescribeKey it, then run setup again.`,
+      ExitCode.Failed,
+    );
+  }
+  // An AWS managed key named by its id or ARN rather than its alias.
+  if (key?.KeyManager === 'AWS' && key.AWSAccountId === consumer.accountId) return undefined;
+  return key?.Arn ? { resource: key.Arn } : undefined;
+}
+
+const keyActions = (service: string) => (service === 's3' ? 'kms:GenerateDataKey' : 'kms:GenerateDataKey and kms:Decrypt');
+
+function destinationName(arn: string): string {
+  const service = failureDestinationService(arn);
+  const name = arn.split(':')[5]!;
+  return service === 'sqs' ? `Queue ${name}` : service === 'sns' ? `Topic ${name}` : `Bucket ${name}`;
+}
+
+/**
+ * The key a destination names for its encryption. One of the consumer account (`ours`; any bucket, whose ARN
+ * names no account) must exist and be readable; one of another account may refuse the consumer profile, and
+ * is then 'unread'.
+ */
+async function readEncryption(clock: Clock, consumer: AccountSession, arn: string, ours: boolean): Promise<DestinationEncryption> {
+  const service = failureDestinationService(arn);
+  try {
+    const keyId = service === 'sqs' ? await queueKeyId(clock, consumer, arn) : service === 'sns' ? await topicKeyId(clock, consumer, arn) : await bucketKeyId(clock, consumer, arn);
+    return keyId ? { keyId } : 'none';
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    if (!ours || (service === 's3' && hasCode(error, 'AccessDenied'))) return 'unread';
+    throw new UserError(
+      `${destinationName(arn)} cannot be read with the consumer profile (${awsErrorCode(error) ?? 'error'}: ${errorMessage(error)}), so setup cannot tell which KMS key the function's role needs to report there.`,
+      `Let profile ${consumer.profile} read it (${service === 'sqs' ? 'sqs:GetQueueAttributes' : 'sns:GetTopicAttributes'}), then run setup again.`,
+      ExitCode.Failed,
+    );
+  }
+}
+
+const missing = (arn: string, what: string) => new UserError(`The failure destination ${arn} does not exist.`, `Create ${what} first, or pass --failure-destination with one that exists.`, ExitCode.Failed);
+
+async function queueKeyId(clock: Clock, consumer: AccountSession, arn: string): Promise<string | undefined> {
+  const [, , , , account, queueName] = arn.split(':') as [string, string, string, string, string, string];
+  const { sqs } = consumer.clients;
+  const lookup = account === consumer.accountId ? { QueueName: queueName } : { QueueName: queueName, QueueOwnerAWSAccountId: account };
+  const queueUrl = (await ifExists(clock, () => sqs.send(new GetQueueUrlCommand(lookup))))?.QueueUrl;
+  if (!queueUrl) {
+    if (account === consumer.accountId) throw missing(arn, `queue ${queueName}`);
+    throw new Error(`queue ${arn} cannot be found with the consumer profile`);
+  }
+  return (await callAws(clock, () => sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['KmsMasterKeyId'] })))).Attributes?.KmsMasterKeyId;
+}
+
+async function topicKeyId(clock: Clock, consumer: AccountSession, arn: string): Promise<string | undefined> {
+  const sns = await consumer.clients.destinations.sns();
+  const { GetTopicAttributesCommand } = await import('@aws-sdk/client-sns');
+  const attributes = await ifExists(clock, () => sns.send(new GetTopicAttributesCommand({ TopicArn: arn })));
+  if (!attributes) throw missing(arn, `topic ${arn.split(':')[5]}`);
+  return attributes.Attributes?.KmsMasterKeyId || undefined;
+}
+
+/** SSE-KMS or DSSE-KMS; a bucket key changes how often S3 calls KMS, not which permission the sender needs. */
+async function bucketKeyId(clock: Clock, consumer: AccountSession, arn: string): Promise<string | undefined> {
+  const bucket = arn.split(':')[5]!;
+  const s3 = await consumer.clients.destinations.s3();
+  const { GetBucketEncryptionCommand } = await import('@aws-sdk/client-s3');
+  let output;
+  try {
+    output = await callAws(clock, () => s3.send(new GetBucketEncryptionCommand({ Bucket: bucket })));
+  } catch (error) {
+    if (hasCode(error, 'NoSuchBucket')) throw missing(arn, `bucket ${bucket}`);
+    throw error;
+  }
+  const rule = output.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault;
+  if (rule?.SSEAlgorithm !== 'aws:kms' && rule?.SSEAlgorithm !== 'aws:kms:dsse') return undefined;
+  // Without a key of its own, SSE-KMS uses the AWS managed aws/s3 key of the bucket's account.
+  return rule.KMSMasterKeyID ?? 'alias/aws/s3';
 }
 
 /** The queue setup makes in the consumer account. */

@@ -13,6 +13,7 @@ import { callAws, isNotFound } from './retry.js';
 import { STEP, primaryId, type PipelineContext } from './steps/context.js';
 import { listGrants } from './lookups.js';
 import { failedBatchesFinding, failureQueueName } from './failure-destination.js';
+import { failureDestinationArn } from './steps/failure-queue.js';
 import { setupSteps } from './steps/index.js';
 
 export interface HealthOptions {
@@ -269,6 +270,19 @@ export async function assessHealth(pipeline: PipelineContext, options: HealthOpt
       account: 'consumer',
       message: signal.diagnosis,
       fix: signal.fix,
+    });
+  }
+
+  const reportedTo = esmRead?.ok ? esmRead.value.DestinationConfig?.OnFailure?.Destination : undefined;
+  if (reportedTo && reportedTo !== failureDestinationArn(pipeline) && !mappingChecked) {
+    // The role's policy names only the configured destination: Lambda reports a failed batch as the role, and a report it may not send is lost.
+    const uuid = esmRead?.ok ? esmRead.value.UUID : esmUuid;
+    add({
+      severity: 'error',
+      step: STEP.esm,
+      account: 'consumer',
+      message: `event source mapping ${uuid} reports failed batches to ${reportedTo}, which role ${roleName} is not allowed to use: those reports are lost`,
+      fix: `take the destination off the mapping (\`${awsCommand(consumer, `lambda update-event-source-mapping --uuid ${uuid} --destination-config '{"OnFailure":{"Destination":""}}'`)}\`), or let the role use it (\`${repairCommand} --failure-destination ${reportedTo}\`)`,
     });
   }
 

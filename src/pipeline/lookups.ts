@@ -1,11 +1,12 @@
 import { DescribeLogGroupsCommand, ListTagsForResourceCommand as ListLogTagsCommand, type CloudWatchLogsClient, type LogGroup } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeStreamSummaryCommand, ListTagsForResourceCommand, type KinesisClient, type StreamDescriptionSummary } from '@aws-sdk/client-kinesis';
 import { ListGrantsCommand, ListResourceTagsCommand, type GrantListEntry, type KMSClient } from '@aws-sdk/client-kms';
-import { GetFunctionCommand, ListTagsCommand } from '@aws-sdk/client-lambda';
+import { GetFunctionCommand, GetFunctionConfigurationCommand, ListTagsCommand } from '@aws-sdk/client-lambda';
 import type { AccountSession } from '../aws/session.js';
 import type { Clock } from '../engine/clock.js';
 import type { StepContext } from '../engine/types.js';
 import { ExitCode, UserError, errorMessage } from '../errors.js';
+import { lambdaLogGroupName } from './names.js';
 import { callAws, hasCode, ifExists } from './retry.js';
 import type { PipelineContext } from './steps/context.js';
 
@@ -53,6 +54,16 @@ export async function listGrants(clock: Clock, kms: KMSClient, keyId: string, gr
     marker = page.Truncated ? page.NextMarker : undefined;
   } while (marker);
   return grants;
+}
+
+/**
+ * The log group a function writes to: `/aws/lambda/<function>` unless its LoggingConfig names another (Lambda
+ * Developer Guide, "Configuring CloudWatch log groups"), which an adopted function may. A function that
+ * does not exist yet will be ours, and log to the default group.
+ */
+export async function functionLogGroupName(clock: Clock, session: AccountSession, functionName: string): Promise<string> {
+  const conf = await ifExists(clock, () => session.clients.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: functionName })));
+  return conf?.LoggingConfig?.LogGroup ?? lambdaLogGroupName(functionName);
 }
 
 export function getFunction(step: StepContext, ctx: PipelineContext) {

@@ -153,6 +153,8 @@ export function consumerRoleInlinePolicy(input: {
   logGroupArn: string;
   /** The mapping's on-failure destination, if it has one. */
   failureDestinationArn?: string;
+  /** The KMS key that encrypts that destination, if the role needs one. */
+  failureDestinationKey?: DestinationKeyAccess;
 }): PolicyDocument {
   return policyDocument([
     { Sid: 'ReadStream', Effect: 'Allow', Action: [...STREAM_READ_ACTIONS], Resource: input.streamArn },
@@ -167,7 +169,7 @@ export function consumerRoleInlinePolicy(input: {
       },
     },
     { Sid: 'WriteLogs', Effect: 'Allow', Action: [...LOG_STREAM_ACTIONS], Resource: `${input.logGroupArn}:*` },
-    ...(input.failureDestinationArn ? failureDestinationStatements(input.failureDestinationArn) : []),
+    ...(input.failureDestinationArn ? failureDestinationStatements(input.failureDestinationArn, input.failureDestinationKey) : []),
   ]);
 }
 
@@ -175,17 +177,37 @@ export function consumerRoleInlinePolicy(input: {
  * What Lambda calls, as the execution role, to report a failed batch (the Lambda developer guide, Kinesis
  * on-failure destinations): SendMessage on a queue, Publish on a topic, PutObject and ListBucket on a bucket.
  */
-export function failureDestinationStatements(arn: string): PolicyStatement[] {
+export function failureDestinationStatements(arn: string, key?: DestinationKeyAccess): PolicyStatement[] {
   const service = failureDestinationService(arn);
-  if (service === 'sqs') return [{ Sid: 'ReportFailedBatches', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: arn }];
-  if (service === 'sns') return [{ Sid: 'ReportFailedBatches', Effect: 'Allow', Action: 'sns:Publish', Resource: arn }];
+  if (service === 'sqs') return [{ Sid: 'ReportFailedBatches', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: arn }, ...destinationKeyStatements(key, ['kms:GenerateDataKey', 'kms:Decrypt'])];
+  if (service === 'sns') return [{ Sid: 'ReportFailedBatches', Effect: 'Allow', Action: 'sns:Publish', Resource: arn }, ...destinationKeyStatements(key, ['kms:GenerateDataKey', 'kms:Decrypt'])];
   if (service === 's3') {
     return [
       { Sid: 'ReportFailedBatches', Effect: 'Allow', Action: 's3:PutObject', Resource: `${arn}/*` },
       { Sid: 'ListFailedBatches', Effect: 'Allow', Action: 's3:ListBucket', Resource: arn },
+      ...destinationKeyStatements(key, ['kms:GenerateDataKey']),
     ];
   }
   throw new UserError(`"${arn}" is not an SQS queue, SNS topic or S3 bucket ARN.`);
+}
+
+/**
+ * The key a destination is encrypted with, as the role's policy names it: its ARN, or, for a destination
+ * of another account whose encryption the consumer profile cannot read, every key of that account used
+ * through the destination's service only (`viaService`, the kms:ViaService condition).
+ */
+export interface DestinationKeyAccess {
+  resource: string;
+  viaService?: string;
+}
+
+/**
+ * What the role needs of the key that encrypts the destination (Lambda Developer Guide, on-failure
+ * destinations): GenerateDataKey for an S3 bucket, GenerateDataKey and Decrypt for a queue or topic.
+ */
+function destinationKeyStatements(key: DestinationKeyAccess | undefined, actions: string[]): PolicyStatement[] {
+  if (!key) return [];
+  return [{ Sid: 'EncryptFailedBatchReports', Effect: 'Allow', Action: actions, Resource: key.resource, ...(key.viaService && { Condition: { StringEquals: { 'kms:ViaService': key.viaService } } }) }];
 }
 
 // ---------------------------------------------------------------------------------------

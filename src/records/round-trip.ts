@@ -100,7 +100,7 @@ export async function sendTestRecords(deps: RoundTripDeps, target: RoundTripTarg
   if (!watch) return { code: ExitCode.Success, output };
 
   const { consumer, functionName } = watch;
-  const group = functionLogGroup(functionName, consumer);
+  const group = await functionLogGroup(clock, consumer, functionName);
   const { timeoutMs } = request;
   reporter.info(`Waiting up to ${formatDuration(timeoutMs)} for ${result.sent.length === 1 ? 'the record' : `${result.sent.length} records`} to appear in ${group.name}…`);
   const grantWatch = new GrantWatch({ clock, reporter }, watch);

@@ -1,10 +1,13 @@
 import type { FakeCloud } from './fake-cloud.js';
 import { consumerStatus, streamStatus } from './kinesis.js';
-import { effectiveIdentityPolicies, recordReadProblem, resolveEventSource, roleOf } from './lambda.js';
+import { effectiveIdentityPolicies, functionLogGroupName, recordReadProblem, resolveEventSource, roleOf } from './lambda.js';
 import { newLogGroup } from './logs.js';
 import { enqueue, findQueue } from './sqs.js';
+import { findTopic } from './sns.js';
+import { findBucket } from './s3.js';
+import { keyStateOf, lookupKey } from './kms.js';
 import type { EventSourceMapping, KinesisRecord, LambdaFunction, Shard } from './model.js';
-import { phaseNow } from './model.js';
+import { parseArn, phaseNow } from './model.js';
 
 export interface KinesisEventRecord {
   kinesis: { kinesisSchemaVersion: string; partitionKey: string; sequenceNumber: string; data: string; approximateArrivalTimestamp: number };
@@ -47,7 +50,7 @@ function initialPosition(esm: EventSourceMapping, shard: Shard): number {
 /**
  * Delivers every record that is due by `now` to every Enabled event source mapping, in virtual time:
  * a record is due `esmDelivery` after max(its arrival, the mapping starting to poll). Invocation runs the
- * function runtime and writes START/END/REPORT plus the runtime's lines to /aws/lambda/<function>,
+ * function runtime and writes START/END/REPORT plus the runtime's lines to the function's log group,
  * timestamped when the invocation would have happened.
  */
 export async function deliverDue(cloud: FakeCloud): Promise<void> {
@@ -146,10 +149,11 @@ async function invokeWithRetries(cloud: FakeCloud, accountId: string, region: st
  * Lambda discards a batch whose retries are exhausted, or whose records are past the mapping's maximum record
  * age, and, with an on-failure destination, sends it a record of the batch, as the function's execution role
  * (the Lambda developer guide, "Retain discarded batch records for a Kinesis Data Streams event source": the
- * example invocation record, condition `RetryAttemptsExhausted`, and sqs:SendMessage on the role). The age
- * case's condition, `RecordAgeExceeded`, is not in that guide's example; it is the name LocalStack's stream
- * poller gives (localstack/localstack, event_source_mapping/pollers/stream_poller.py). Only SQS destinations
- * are modelled; a destination Lambda may not send to loses the record, and the reason goes to `cloud.diagnostics`.
+ * example invocation record, condition `RetryAttemptsExhausted`; sqs:SendMessage, sns:Publish or s3:PutObject
+ * on the role, with the destination's KMS key when it has one). The age case's condition, `RecordAgeExceeded`,
+ * is not in that guide's example; it is the name LocalStack's stream poller gives (localstack/localstack,
+ * event_source_mapping/pollers/stream_poller.py). A destination Lambda may not send to loses the record, and
+ * the reason goes to `cloud.diagnostics`.
  */
 async function reportDiscardedBatch(
   cloud: FakeCloud,
@@ -163,21 +167,27 @@ async function reportDiscardedBatch(
   const destination = (esm.destinationConfig as { OnFailure?: { Destination?: string } } | undefined)?.OnFailure?.Destination;
   if (!destination || batch.length === 0) return;
   const stamp = (t: number) => new Date(t).toISOString();
-  const queue = findQueue(cloud, destination);
   const problem = (why: string) => cloud.diagnostics.push(`${stamp(at)} ${esm.uuid}: the record of a discarded batch was not sent to ${destination}: ${why}`);
-  if (!destination.startsWith('arn:aws:sqs:')) return void problem('FakeCloud models SQS on-failure destinations only');
-  if (!queue) return void problem('the queue does not exist');
+  const first = batch[0]!;
+  const target = destinationTarget(cloud, destination, esm.uuid, first.shardId, at);
+  if (typeof target === 'string') return void problem(target);
   const role = roleOf(cloud, fn.role);
+  const identityPolicies = role ? effectiveIdentityPolicies(cloud, role, at) : [];
   const decision = await cloud.evaluateAccess({
     principal: fn.role,
-    action: 'sqs:SendMessage',
-    resource: queue.arn,
-    resourceAccount: queue.arn.split(':')[4]!,
-    identityPolicies: role ? effectiveIdentityPolicies(cloud, role, at) : [],
-    ...(queue.attributes.Policy && { resourcePolicy: JSON.parse(queue.attributes.Policy) }),
+    action: target.action,
+    resource: target.resource,
+    resourceAccount: target.account,
+    identityPolicies,
+    ...(target.policy && { resourcePolicy: JSON.parse(target.policy) }),
   });
-  if (!decision.allowed) return void problem(`role ${fn.role} may not sqs:SendMessage (${decision.detail})`);
-  const first = batch[0]!;
+  if (!decision.allowed) return void problem(`role ${fn.role} may not ${target.action} (${decision.detail})`);
+  let keyArn: string | undefined;
+  if (target.key) {
+    const used = await destinationKeyUse(cloud, fn.role, target.key, identityPolicies, at);
+    if (typeof used === 'string') return void problem(used);
+    keyArn = used.keyArn;
+  }
   const last = batch[batch.length - 1]!;
   const record = {
     requestContext: { requestId: cloud.ids.uuid(), functionArn: fn.arn, condition: why.condition, approximateInvokeCount: why.invokeCount },
@@ -194,7 +204,104 @@ async function reportDiscardedBatch(
       streamArn,
     },
   };
-  enqueue(cloud, queue, JSON.stringify(record), at);
+  target.deliver(JSON.stringify(record), keyArn);
+}
+
+/** Where a failure report goes, what Lambda needs to send it there, and the KMS key that encrypts it there. */
+interface DestinationTarget {
+  action: string;
+  resource: string;
+  account: string;
+  policy?: string | undefined;
+  key?: DestinationKey;
+  deliver(body: string, keyArn: string | undefined): void;
+}
+
+interface DestinationKey {
+  /** As the destination names it: a key id, key ARN or alias, in the destination's account and region unless an ARN says otherwise. */
+  ref: string;
+  account: string;
+  region: string;
+  /** The service that calls KMS for the sender (kms:ViaService). */
+  service: 'sqs' | 'sns' | 's3';
+  actions: string[];
+  what: string;
+}
+
+/** The queue, topic or bucket a destination ARN names, or why there is none to send to. */
+function destinationTarget(cloud: FakeCloud, destination: string, uuid: string, shardId: string, at: number): DestinationTarget | string {
+  const both = ['kms:GenerateDataKey', 'kms:Decrypt'];
+  const arn = parseArn(destination);
+  if (arn?.service === 'sqs') {
+    const queue = findQueue(cloud, destination);
+    if (!queue) return 'the queue does not exist';
+    const keyId = queue.attributes.KmsMasterKeyId;
+    return {
+      action: 'sqs:SendMessage',
+      resource: queue.arn,
+      account: arn.account,
+      policy: queue.attributes.Policy,
+      ...(keyId && { key: { ref: keyId, account: arn.account, region: arn.region, service: 'sqs', actions: both, what: 'the queue' } }),
+      deliver: (body) => void enqueue(cloud, queue, body, at),
+    };
+  }
+  if (arn?.service === 'sns') {
+    const topic = findTopic(cloud, destination);
+    if (!topic) return 'the topic does not exist';
+    const keyId = topic.attributes.KmsMasterKeyId;
+    return {
+      action: 'sns:Publish',
+      resource: topic.arn,
+      account: arn.account,
+      policy: topic.attributes.Policy,
+      ...(keyId && { key: { ref: keyId, account: arn.account, region: arn.region, service: 'sns', actions: both, what: 'the topic' } }),
+      deliver: (body) => void topic.published.push({ messageId: cloud.ids.uuid(), message: body, at }),
+    };
+  }
+  if (arn?.service === 's3') {
+    const bucket = findBucket(cloud, arn.resource);
+    if (!bucket) return 'the bucket does not exist';
+    // The developer guide's object name: aws/lambda/<ESM-UUID>/<shardID>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<Random UUID>.
+    const time = new Date(at).toISOString();
+    const objectKey = `aws/lambda/${uuid}/${shardId}/${time.slice(0, 10).replace(/-/g, '/')}/${time.slice(0, 19).replace(/:/g, '.')}-${cloud.ids.uuid()}`;
+    // SSE-KMS without a key of its own uses the AWS managed aws/s3 of the bucket's account.
+    const kms = bucket.encryption.SSEAlgorithm !== 'AES256';
+    return {
+      action: 's3:PutObject',
+      resource: `arn:aws:s3:::${bucket.name}/${objectKey}`,
+      account: bucket.accountId,
+      ...(kms && { key: { ref: bucket.encryption.KMSMasterKeyID ?? 'alias/aws/s3', account: bucket.accountId, region: bucket.region, service: 's3', actions: ['kms:GenerateDataKey'], what: 'the bucket' } }),
+      deliver: (body, keyArn) => void bucket.objects.set(objectKey, { body, at, ...(keyArn && { kmsKeyArn: keyArn }) }),
+    };
+  }
+  return `${destination} is not a queue, topic or bucket`;
+}
+
+/**
+ * A destination encrypted with a KMS key takes the report only from a sender that may use that key: kms:GenerateDataKey
+ * and kms:Decrypt for a queue or topic, kms:GenerateDataKey for a bucket (Lambda Developer Guide, "Capturing discarded
+ * batches": "if you configured a KMS key on your destination, Lambda needs the following permissions"). The service
+ * calls KMS for the sender, so the key policy sees kms:ViaService and the sender's account: an AWS managed key
+ * (alias/aws/<service>) serves every principal of its own account and no other. Returns the key ARN, or why not.
+ */
+async function destinationKeyUse(cloud: FakeCloud, roleArn: string, dk: DestinationKey, identityPolicies: Array<{ name: string; policy: unknown }>, at: number): Promise<{ keyArn: string } | string> {
+  const key = lookupKey(cloud, parseArn(dk.ref)?.account ?? dk.account, parseArn(dk.ref)?.region ?? dk.region, dk.ref, at);
+  if (!key) return `KMS key ${dk.ref} of ${dk.what} does not exist`;
+  if (keyStateOf(key) !== 'Enabled') return `KMS key ${key.arn} of ${dk.what} is ${keyStateOf(key)}`;
+  const roleAccount = parseArn(roleArn)?.account ?? '';
+  for (const action of dk.actions) {
+    const decision = await cloud.evaluateAccess({
+      principal: roleArn,
+      action,
+      resource: key.arn,
+      resourceAccount: key.accountId,
+      identityPolicies,
+      resourcePolicy: JSON.parse(key.policy),
+      context: { 'kms:ViaService': `${dk.service}.${dk.region}.amazonaws.com`, 'kms:CallerAccount': roleAccount, 'aws:PrincipalArn': roleArn, 'aws:PrincipalAccount': roleAccount },
+    });
+    if (!decision.allowed) return `role ${roleArn} may not ${action} with KMS key ${key.arn}, which encrypts ${dk.what} (${decision.detail})`;
+  }
+  return { keyArn: key.arn };
 }
 
 /** Runs the function once; returns the index to retry from, or undefined on success. */
@@ -246,7 +353,7 @@ async function invoke(cloud: FakeCloud, accountId: string, region: string, fn: L
  */
 async function writeFunctionLogs(cloud: FakeCloud, accountId: string, region: string, fn: LambdaFunction, lines: string[], at: number): Promise<void> {
   const rs = cloud.regionState(accountId, region)!;
-  const groupName = `/aws/lambda/${fn.name}`;
+  const groupName = functionLogGroupName(fn);
   const groupArn = `arn:aws:logs:${region}:${accountId}:log-group:${groupName}`;
   const role = roleOf(cloud, fn.role);
   const identity = role ? effectiveIdentityPolicies(cloud, role, at) : [];
@@ -262,7 +369,8 @@ async function writeFunctionLogs(cloud: FakeCloud, accountId: string, region: st
     rs.logGroups.set(groupName, group);
   }
   const day = new Date(at).toISOString().slice(0, 10).replace(/-/g, '/');
-  const streamName = `${day}/[$LATEST]${cloud.streamSuffix(fn.arn)}`;
+  // The developer guide, "Configuring CloudWatch log groups": a custom group's streams also name the function.
+  const streamName = `${day}/${fn.logGroup === undefined ? '' : fn.name}[$LATEST]${cloud.streamSuffix(fn.arn)}`;
   const streamArn = `${groupArn}:log-stream:${streamName}`;
   if (!(await allowed('logs:CreateLogStream', streamArn)) || !(await allowed('logs:PutLogEvents', streamArn))) {
     cloud.diagnostics.push(`${new Date(at).toISOString()} ${fn.arn}: role ${fn.role} may not logs:CreateLogStream/PutLogEvents on ${groupName}; log lines dropped`);

@@ -3,10 +3,12 @@ import * as iam from '@aws-sdk/client-iam';
 import * as kinesis from '@aws-sdk/client-kinesis';
 import * as kms from '@aws-sdk/client-kms';
 import * as lambda from '@aws-sdk/client-lambda';
+import * as s3 from '@aws-sdk/client-s3';
+import * as sns from '@aws-sdk/client-sns';
 import * as sqs from '@aws-sdk/client-sqs';
 import * as sts from '@aws-sdk/client-sts';
 
-export type ServiceName = 'Kinesis' | 'KMS' | 'IAM' | 'Lambda' | 'CloudWatchLogs' | 'SQS' | 'STS';
+export type ServiceName = 'Kinesis' | 'KMS' | 'IAM' | 'Lambda' | 'CloudWatchLogs' | 'SQS' | 'STS' | 'SNS' | 'S3';
 
 interface ServiceErrors {
   module: Record<string, unknown>;
@@ -34,11 +36,13 @@ const services: Record<ServiceName, ServiceErrors> = {
   CloudWatchLogs: { module: cwl, base: cwl.CloudWatchLogsServiceException, internal: 'ServiceUnavailableException', internalMessage: 'The service cannot complete the request.', denied: 'AccessDeniedException', throttling: 'ThrottlingException' },
   SQS: { module: sqs, base: sqs.SQSServiceException, internal: 'InternalError', internalMessage: unknownFailure, denied: 'AccessDenied', throttling: 'RequestThrottled' },
   STS: { module: sts, base: sts.STSServiceException, internal: 'InternalFailure', internalMessage: unknownFailure, denied: 'AccessDenied', throttling: 'Throttling' },
+  SNS: { module: sns, base: sns.SNSServiceException, internal: 'InternalErrorException', internalMessage: 'Indicates an internal service error.', denied: 'AuthorizationErrorException', throttling: 'ThrottledException' },
+  S3: { module: s3, base: s3.S3ServiceException, internal: 'InternalError', internalMessage: 'We encountered an internal error. Please try again.', denied: 'AccessDenied', throttling: 'SlowDown' },
 };
 
 /** Codes that are server faults even when the SDK has no class for them. */
-const serverCodes = new Set(['InternalFailure', 'InternalFailureException', 'ServiceUnavailable', 'ServiceUnavailableException', 'ServiceFailureException', 'ServiceException', 'KMSInternalException', 'InternalServerException', 'InternalError']);
-const throttlingCodes = new Set(['Throttling', 'ThrottlingException', 'TooManyRequestsException', 'LimitExceededException', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded', 'RequestThrottled']);
+const serverCodes = new Set(['InternalFailure', 'InternalFailureException', 'ServiceUnavailable', 'ServiceUnavailableException', 'ServiceFailureException', 'ServiceException', 'KMSInternalException', 'InternalServerException', 'InternalError', 'InternalErrorException']);
+const throttlingCodes = new Set(['Throttling', 'ThrottlingException', 'TooManyRequestsException', 'LimitExceededException', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded', 'RequestThrottled', 'ThrottledException', 'SlowDown']);
 
 /**
  * Builds the error the real SDK would throw for `code`: the modelled exception class when the client

@@ -16,6 +16,8 @@ import { functionArn, lambdaModel } from './lambda.js';
 import { type LatencyModel, defaultLatency } from './latency.js';
 import { logsModel, newLogGroup } from './logs.js';
 import { queueIsGone, queuesOf, sqsModel } from './sqs.js';
+import { snsModel, topicsOf } from './sns.js';
+import { bucketsOf, s3Model } from './s3.js';
 import { shippedAccessEvaluator } from './policy-evaluator.js';
 import { type SdkCall, type SdkClient, attachClient, installOnClientClasses } from './sdk-adapter.js';
 import { type AccountState, IdSource, type KinesisRecord, type LogEvent, type LogGroup, type RegionState, type Tag, Versioned, newRegionState, phaseNow } from './model.js';
@@ -64,7 +66,7 @@ export interface CloudState {
   liveTailSessionMs: number;
 }
 
-const MODELS: ServiceModel[] = [stsModel, kinesisModel, kmsModel, iamModel, lambdaModel, logsModel, sqsModel];
+const MODELS: ServiceModel[] = [stsModel, kinesisModel, kmsModel, iamModel, lambdaModel, logsModel, sqsModel, snsModel, s3Model];
 const ACCESS_KEY_PREFIX = 'AKIAFAKE';
 
 function bareCommand(name: string): string {
@@ -418,16 +420,17 @@ export class FakeCloud {
 
   /**
    * An existing Active function. Without `role`, a role `<name>-role` is seeded with the basic execution
-   * permissions (logs on its own log group). Returns the function ARN.
+   * permissions (logs on its own log group). `logGroup` is its LoggingConfig.LogGroup, when not
+   * `/aws/lambda/<name>`. Returns the function ARN.
    */
-  seedFunction(accountId: string, region: string, opts: { name: string; role?: string; runtime?: string; handler?: string; tags?: Record<string, string> }): string {
+  seedFunction(accountId: string, region: string, opts: { name: string; role?: string; runtime?: string; handler?: string; tags?: Record<string, string>; logGroup?: string }): string {
     this.addAccount(accountId);
     const rs = this.regionState(accountId, region)!;
     const role =
       opts.role ??
       this.seedRole(accountId, {
         name: `${opts.name}-role`,
-        policies: { logs: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'], Resource: `arn:aws:logs:${region}:${accountId}:log-group:/aws/lambda/${opts.name}:*` }] } },
+        policies: { logs: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'], Resource: `arn:aws:logs:${region}:${accountId}:log-group:${opts.logGroup ?? `/aws/lambda/${opts.name}`}:*` }] } },
       });
     const past = this.clock.now() - 86_400_000;
     rs.functions.set(opts.name, {
@@ -447,11 +450,31 @@ export class FakeCloud {
       phase: { state: 'Active', until: past, then: 'Active' },
       tags: { ...(opts.tags ?? {}) },
       revision: 1,
+      ...(opts.logGroup !== undefined && { logGroup: opts.logGroup }),
     });
     return functionArn(accountId, region, opts.name);
   }
 
   /** An existing log group; without `retentionInDays` its events never expire, as CreateLogGroup leaves them. */
+  /** An existing SNS topic; `kmsMasterKeyId` (a key id, ARN or alias) makes it SSE-KMS, `policy` is its topic policy. Returns its ARN. */
+  seedTopic(accountId: string, region: string, opts: { name: string; kmsMasterKeyId?: string; policy?: object }): string {
+    this.addAccount(accountId);
+    const arn = `arn:aws:sns:${region}:${accountId}:${opts.name}`;
+    const attributes = { ...(opts.kmsMasterKeyId !== undefined && { KmsMasterKeyId: opts.kmsMasterKeyId }), ...(opts.policy && { Policy: JSON.stringify(opts.policy) }) };
+    topicsOf(this.regionState(accountId, region)!).set(opts.name, { name: opts.name, arn, attributes, published: [] });
+    return arn;
+  }
+
+  /**
+   * An existing S3 bucket with its default encryption: SSE-S3 unless `encryption` says otherwise (every new bucket
+   * has SSE-S3 by default). Returns its ARN.
+   */
+  seedBucket(accountId: string, region: string, opts: { name: string; encryption?: { SSEAlgorithm: 'AES256' | 'aws:kms' | 'aws:kms:dsse'; KMSMasterKeyID?: string }; bucketKeyEnabled?: boolean }): string {
+    this.addAccount(accountId);
+    bucketsOf(this.regionState(accountId, region)!).set(opts.name, { name: opts.name, accountId, region, encryption: opts.encryption ?? { SSEAlgorithm: 'AES256' }, bucketKeyEnabled: opts.bucketKeyEnabled ?? false, objects: new Map() });
+    return `arn:aws:s3:::${opts.name}`;
+  }
+
   seedLogGroup(accountId: string, region: string, name: string, opts: { retentionInDays?: number; tags?: Record<string, string> } = {}): void {
     this.addAccount(accountId);
     const group = newLogGroup(accountId, region, name, this.clock.now());

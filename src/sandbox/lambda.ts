@@ -87,8 +87,21 @@ export function functionConfiguration(fn: LambdaFunction, now: number) {
     PackageType: fn.packageType,
     Architectures: fn.architectures,
     EphemeralStorage: { Size: 512 },
-    LoggingConfig: { LogFormat: 'Text', LogGroup: `/aws/lambda/${fn.name}` },
+    LoggingConfig: { LogFormat: 'Text', LogGroup: functionLogGroupName(fn) },
   };
+}
+
+/** Where the function's logs go: `/aws/lambda/<name>` unless its LoggingConfig names another group (Lambda Developer Guide, "Configuring CloudWatch log groups"). */
+export function functionLogGroupName(fn: LambdaFunction): string {
+  return fn.logGroup ?? `/aws/lambda/${fn.name}`;
+}
+
+/**
+ * The OnFailure API reference allows an empty Destination (length 0): it is how an update takes the
+ * destination off a mapping, so an empty one is kept as none.
+ */
+function destinationConfigOf(input: { DestinationConfig?: { OnFailure?: { Destination?: string } } }): unknown {
+  return input.DestinationConfig?.OnFailure?.Destination ? input.DestinationConfig : undefined;
 }
 
 export function esmState(esm: EventSourceMapping, now: number): string | null {
@@ -404,7 +417,7 @@ export const lambdaModel: ServiceModel = {
           maximumRecordAgeInSeconds,
           tumblingWindowInSeconds: input.TumblingWindowInSeconds ?? 0,
           functionResponseTypes: input.FunctionResponseTypes ?? [],
-          ...(input.DestinationConfig ? { destinationConfig: input.DestinationConfig } : {}),
+          ...(destinationConfigOf(input) ? { destinationConfig: destinationConfigOf(input) } : {}),
           tags: { ...(input.Tags ?? {}) },
           stateTransitionReason: 'User action',
           lastProcessingResult: 'No records processed',
@@ -446,7 +459,11 @@ export const lambdaModel: ServiceModel = {
         if (input.MaximumRecordAgeInSeconds !== undefined) esm.maximumRecordAgeInSeconds = int(input.MaximumRecordAgeInSeconds, -1, -1, 604_800, 'MaximumRecordAgeInSeconds');
         if (input.BisectBatchOnFunctionError !== undefined) esm.bisectBatchOnFunctionError = input.BisectBatchOnFunctionError;
         if (input.FunctionResponseTypes !== undefined) esm.functionResponseTypes = input.FunctionResponseTypes;
-        if (input.DestinationConfig !== undefined) esm.destinationConfig = input.DestinationConfig;
+        if (input.DestinationConfig !== undefined) {
+          const destinationConfig = destinationConfigOf(input);
+          if (destinationConfig) esm.destinationConfig = destinationConfig;
+          else delete esm.destinationConfig;
+        }
         if (input.Enabled === true && state === 'Disabled') {
           const at = ctx.now + ctx.cloud.latency.esmCreate;
           esm.phase = { state: 'Enabling', until: at, then: 'Enabled' };

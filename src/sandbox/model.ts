@@ -194,6 +194,8 @@ export interface LambdaFunction {
   revision: number;
   /** Until when an UpdateFunctionCode or UpdateFunctionConfiguration is InProgress. */
   updatingUntil?: number;
+  /** LoggingConfig.LogGroup when the function logs somewhere other than `/aws/lambda/<name>`. */
+  logGroup?: string;
 }
 
 export interface EventSourceMapping {
@@ -276,6 +278,27 @@ export interface Queue {
   deletedAt?: number;
 }
 
+// ---------------------------------------------------------------- SNS and S3 (failure destinations only)
+
+export interface Topic {
+  name: string;
+  arn: string;
+  /** As seeded (KmsMasterKeyId, Policy); the computed ones are added when read. */
+  attributes: Record<string, string>;
+  /** What was published to it, newest last: the model has no subscriptions. */
+  published: Array<{ messageId: string; message: string; at: number }>;
+}
+
+export interface Bucket {
+  name: string;
+  accountId: string;
+  region: string;
+  /** The bucket's default encryption (PutBucketEncryption's ApplyServerSideEncryptionByDefault). */
+  encryption: { SSEAlgorithm: 'AES256' | 'aws:kms' | 'aws:kms:dsse'; KMSMasterKeyID?: string };
+  bucketKeyEnabled: boolean;
+  objects: Map<string, { body: string; at: number; kmsKeyArn?: string }>;
+}
+
 // ---------------------------------------------------------------- Accounts
 
 export interface RegionState {
@@ -287,6 +310,9 @@ export interface RegionState {
   logGroups: Map<string, LogGroup>;
   /** Absent in a sandbox saved before queues were modelled. */
   queues?: Map<string, Queue>;
+  /** Absent in a sandbox saved before topics and buckets were modelled. */
+  topics?: Map<string, Topic>;
+  buckets?: Map<string, Bucket>;
 }
 
 export interface AccountState {

@@ -3,6 +3,8 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { MiddlewareStack, Pluggable, SerializeHandler, SerializeHandlerArguments, SerializeHandlerOutput, SerializeMiddleware } from '@aws-sdk/types';
@@ -133,5 +135,10 @@ export function attachedClients(handle: SdkCallHandler, config: { region: string
     lambda: attachClient(new LambdaClient(common), handle),
     logs: attachClient(new CloudWatchLogsClient(common), handle),
     sqs: attachClient(new SQSClient(common), handle),
+    // The sandbox ships its models of SNS and S3, so their SDKs are loaded with it already.
+    destinations: {
+      sns: async () => attachClient(new SNSClient(common), handle),
+      s3: async () => attachClient(new S3Client(common), handle),
+    },
   };
 }

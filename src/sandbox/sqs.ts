@@ -98,6 +98,8 @@ function messageCounts(queue: Queue, now: number) {
 function attributesView(queue: Queue, now: number): Record<string, string> {
   return {
     ...DEFAULT_ATTRIBUTES,
+    // A queue given a KMS key (SSE-KMS) is not also SSE-SQS (SQS Developer Guide, "Encryption at rest").
+    ...(queue.attributes.KmsMasterKeyId !== undefined && { SqsManagedSseEnabled: 'false' }),
     ...queue.attributes,
     QueueArn: queue.arn,
     ...messageCounts(queue, now),

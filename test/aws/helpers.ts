@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { mockClient } from 'aws-sdk-client-mock';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import type { AwsClients } from '../../src/aws/session.js';
 
 export interface TempAwsDir {
@@ -48,8 +50,16 @@ export function fakeSts(accountOf: (accessKeyId: string) => string = (key) => ke
   return sts;
 }
 
+type AnyClient = AwsClients[Exclude<keyof AwsClients, 'destinations'>] | SNSClient | S3Client;
+
+/** Every client of a session, the ones only a failure destination needs loaded too. */
+export async function everyClient(clients: AwsClients): Promise<AnyClient[]> {
+  const { destinations, ...eager } = clients;
+  return [...Object.values(eager), await destinations.sns(), await destinations.s3()];
+}
+
 /** The endpoint a client would call, as a URL string, or undefined when it uses the SDK default. */
-export async function customEndpoint(client: AwsClients[keyof AwsClients]): Promise<string | undefined> {
+export async function customEndpoint(client: AnyClient): Promise<string | undefined> {
   const config = client.config as { endpoint?: () => Promise<{ protocol: string; hostname: string; port?: number; path: string }> };
   if (!config.endpoint) return undefined;
   const endpoint = await config.endpoint();
@@ -60,7 +70,7 @@ export async function customEndpoint(client: AwsClients[keyof AwsClients]): Prom
  * The host a real request from `client` would go to: a build-step middleware records it and
  * stops the request before signing and sending.
  */
-export async function requestHost(client: AwsClients[keyof AwsClients], command: unknown): Promise<string> {
+export async function requestHost(client: AnyClient, command: unknown): Promise<string> {
   let host: string | undefined;
   const stop = new Error('stopped before sending');
   const stack = client.middlewareStack as unknown as {

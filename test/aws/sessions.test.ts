@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { connectBoth, createSessionFactory } from '../../src/aws/sessions.js';
 import type { SessionFactory } from '../../src/aws/session.js';
 import { UserError } from '../../src/errors.js';
-import { customEndpoint, fakeSts, keysFor, requestHost, tempAwsFiles, type TempAwsDir } from './helpers.js';
+import { customEndpoint, everyClient, fakeSts, keysFor, requestHost, tempAwsFiles, type TempAwsDir } from './helpers.js';
 
 let sts: ReturnType<typeof fakeSts>;
 const temps: TempAwsDir[] = [];
@@ -292,8 +292,8 @@ cloudwatch_logs =
     const env = files(ENDPOINTS).env;
     const factory = createSessionFactory({ env, credentialsFor: accounts({ local: '111111111111', real: '222222222222' }) });
     const { producer, consumer } = await connectBoth(factory, { producerProfile: 'local', consumerProfile: 'real' });
-    for (const client of Object.values(producer.clients)) expect(await customEndpoint(client)).toBe('http://localhost:4566/');
-    for (const client of Object.values(consumer.clients)) expect(await customEndpoint(client)).toBeUndefined();
+    for (const client of await everyClient(producer.clients)) expect(await customEndpoint(client)).toBe('http://localhost:4566/');
+    for (const client of await everyClient(consumer.clients)) expect(await customEndpoint(client)).toBeUndefined();
   });
 
   it("keeps AWS_PROFILE's endpoint settings away from another profile's clients", async () => {
@@ -335,10 +335,10 @@ cloudwatch_logs =
 
   it('ignores every configured endpoint when asked to, by the environment or the profile', async () => {
     const byEnv = await connectWith('split', { AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true', AWS_ENDPOINT_URL: 'http://global.env:3' });
-    for (const client of Object.values(byEnv.clients)) expect(await customEndpoint(client)).toBeUndefined();
+    for (const client of await everyClient(byEnv.clients)) expect(await customEndpoint(client)).toBeUndefined();
 
     const byProfile = await connectWith('ignoring');
-    for (const client of Object.values(byProfile.clients)) expect(await customEndpoint(client)).toBeUndefined();
+    for (const client of await everyClient(byProfile.clients)) expect(await customEndpoint(client)).toBeUndefined();
 
     // A set environment variable decides, even when it says false.
     const envWins = await connectWith('ignoring', { AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'false' });

@@ -226,3 +226,239 @@ describe('choosing another destination', () => {
     expect(world.cloud.mutatingCalls()).toEqual([]);
   });
 });
+
+describe('a destination encrypted with a KMS key, and turning the destination off', () => {
+  const DLQ = 'team-dlq';
+  const DLQ_ARN = `arn:aws:sqs:${REGION}:${CONSUMER}:${DLQ}`;
+  async function encryptedQueue(kmsMasterKeyId: string): Promise<void> {
+    const sqs = new SQSClient({ region: REGION, credentials: world.cloud.credentialsFor(CONSUMER) });
+    await sqs.send(new CreateQueueCommand({ QueueName: DLQ, Attributes: { KmsMasterKeyId: kmsMasterKeyId } }));
+  }
+
+  it('lets the role use the customer managed key of an SSE-KMS queue, named by its alias, so the report arrives', async () => {
+    world = twoAccounts();
+    const keyId = world.cloud.seedKey(CONSUMER, REGION, { alias: 'alias/team-dlq' });
+    const keyArn = `arn:aws:kms:${REGION}:${CONSUMER}:key/${keyId}`;
+    await encryptedQueue('alias/team-dlq');
+    expect(await world.setup('--name', 'orders', '--failure-destination', DLQ_ARN), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(inlinePolicy().Statement.find((s) => s.Sid === 'EncryptFailedBatchReports')).toEqual({ Sid: 'EncryptFailedBatchReports', Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: keyArn });
+    failPoisonRecords();
+    await put('poison');
+    expect(queues().get(DLQ)!.messages).toHaveLength(1);
+    const calls = world.cloud.calls.length;
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    expect(world.cloud.calls.slice(calls).filter((c) => c.mutating)).toEqual([]);
+  });
+
+  it('loses the report when the role may not use the queue key, and the fake says why', async () => {
+    world = twoAccounts();
+    world.cloud.seedKey(CONSUMER, REGION, { alias: 'alias/team-dlq' });
+    await encryptedQueue('alias/team-dlq');
+    expect(await world.setup('--name', 'orders', '--failure-destination', DLQ_ARN)).toBe(ExitCode.Success);
+    const role = world.cloud.account(CONSUMER).roles.get('kds-xacct-orders-consumer')!;
+    const policy = inlinePolicy();
+    policy.Statement = policy.Statement.filter((s) => s.Sid !== 'EncryptFailedBatchReports');
+    role.inline.set({ 'kds-xacct-orders': JSON.stringify(policy) }, world.clock.now() - 3_600_000);
+    failPoisonRecords();
+    await put('poison');
+    expect(queues().get(DLQ)!.messages).toEqual([]);
+    expect(world.cloud.diagnostics.some((d) => d.includes(`was not sent to ${DLQ_ARN}`) && d.includes('kms:GenerateDataKey'))).toBe(true);
+    // status says so, as drift of the role's policy.
+    const { code, report } = await status();
+    expect(code).toBe(ExitCode.Failed);
+    expect(report.findings).toContainEqual(expect.objectContaining({ step: 'role-policy', message: expect.stringContaining('statement EncryptFailedBatchReports is gone (it allowed kms:GenerateDataKey, kms:Decrypt)') }));
+  });
+
+  it('needs nothing more for the AWS managed alias/aws/sqs of its own account', async () => {
+    world = twoAccounts();
+    await encryptedQueue('alias/aws/sqs');
+    expect(await world.setup('--name', 'orders', '--failure-destination', DLQ_ARN)).toBe(ExitCode.Success);
+    expect(inlinePolicy().Statement.map((s) => s.Sid)).not.toContain('EncryptFailedBatchReports');
+    failPoisonRecords();
+    await put('poison');
+    expect(queues().get(DLQ)!.messages).toHaveLength(1);
+  });
+
+  it('refuses, before changing anything, a queue whose key the consumer profile cannot read, and says what the key policy needs', async () => {
+    world = twoAccounts();
+    const keyId = world.cloud.seedKey(PRODUCER, REGION, { alias: 'alias/elsewhere' });
+    const keyArn = `arn:aws:kms:${REGION}:${PRODUCER}:key/${keyId}`;
+    await encryptedQueue(keyArn);
+    const before = world.cloud.snapshot();
+    expect(await world.setup('--name', 'orders', '--failure-destination', DLQ_ARN)).toBe(ExitCode.Failed);
+    const text = world.harness.reporter.text;
+    expect(text).toContain(`Queue ${DLQ} is encrypted with KMS key ${keyArn}, which the consumer profile cannot read (AccessDeniedException`);
+    expect(text).toContain('which needs kms:GenerateDataKey and kms:Decrypt on that key: allow it in the key\'s policy');
+    expect(world.cloud.snapshot()).toEqual(before);
+  });
+
+  it('--no-failure-destination on a re-run takes the destination off the mapping along with the permission', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    expect(mapping().destinationConfig).toEqual({ OnFailure: { Destination: QUEUE_ARN } });
+    world.clock.advance(60_000);
+    expect(await world.setup('--name', 'orders', '--no-failure-destination'), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(world.harness.reporter.text).toContain(`its on-failure destination is ${QUEUE_ARN}, the config says none`);
+    expect(world.cloud.calls.find((c) => c.command === 'UpdateEventSourceMapping')!.input).toMatchObject({ DestinationConfig: { OnFailure: { Destination: '' } } });
+    expect(mapping().destinationConfig).toBeUndefined();
+    expect(JSON.stringify(inlinePolicy())).not.toContain('sqs:');
+    expect((await status()).code).toBe(ExitCode.Success);
+  });
+
+  it('status reports an adopted mapping that reports to a destination the role may not use', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders', '--no-failure-destination')).toBe(ExitCode.Success);
+    const state = (await world.store.load('orders'))!;
+    state.steps['event-source-mapping']!.origin = 'adopted';
+    await world.store.save(state);
+    mapping().destinationConfig = { OnFailure: { Destination: DLQ_ARN } };
+    const { code, report } = await status();
+    expect(code).toBe(ExitCode.Failed);
+    const finding = report.findings.find((f) => f.step === 'event-source-mapping')!;
+    expect(finding.message).toBe(`event source mapping ${mapping().uuid} reports failed batches to ${DLQ_ARN}, which role kds-xacct-orders-consumer is not allowed to use: those reports are lost`);
+    expect(finding.fix).toContain(`aws lambda update-event-source-mapping --uuid ${mapping().uuid} --destination-config '{"OnFailure":{"Destination":""}}' --profile analytics --region ${REGION}`);
+    expect(finding.fix).toContain(`--failure-destination ${DLQ_ARN}`);
+  });
+});
+
+describe('a topic or a bucket as destination, and destinations of another account', () => {
+  const ROLE_ARN = `arn:aws:iam::${CONSUMER}:role/kds-xacct-orders-consumer`;
+  const published = (topicArn: string) => world.cloud.regionState(topicArn.split(':')[4]!, REGION)!.topics!.get(topicArn.split(':')[5]!)!.published;
+  const objects = (bucket: string) => [...world.cloud.regionState(CONSUMER, REGION)!.buckets!.get(bucket)!.objects];
+  /** A key of the producer account whose policy lets the consumer's role use it, as its owner must for a report from another account. */
+  const producerKeyForRole = () =>
+    world.cloud.seedKey(PRODUCER, REGION, {
+      policy: {
+        Version: '2012-10-17',
+        Statement: [
+          { Sid: 'Owner', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${PRODUCER}:root` }, Action: 'kms:*', Resource: '*' },
+          { Sid: 'Reports', Effect: 'Allow', Principal: { AWS: ROLE_ARN }, Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: '*' },
+        ],
+      },
+    });
+  const topicPolicy = (actions: string[], topicArn: string) => ({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${CONSUMER}:root` }, Action: actions, Resource: topicArn }] });
+
+  it('lets the role use the customer managed key of an SSE-KMS topic, so the report is published, and loses it without', async () => {
+    world = twoAccounts();
+    const keyId = world.cloud.seedKey(CONSUMER, REGION, { alias: 'alias/alerts' });
+    const topic = world.cloud.seedTopic(CONSUMER, REGION, { name: 'alerts', kmsMasterKeyId: 'alias/alerts' });
+    expect(await world.setup('--name', 'orders', '--failure-destination', topic), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(inlinePolicy().Statement.filter((s) => ['ReportFailedBatches', 'EncryptFailedBatchReports'].includes(s.Sid))).toEqual([
+      { Sid: 'ReportFailedBatches', Effect: 'Allow', Action: 'sns:Publish', Resource: topic },
+      { Sid: 'EncryptFailedBatchReports', Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: `arn:aws:kms:${REGION}:${CONSUMER}:key/${keyId}` },
+    ]);
+    failPoisonRecords();
+    const sequenceNumber = await put('poison');
+    expect(published(topic)).toHaveLength(1);
+    expect(JSON.parse(published(topic)[0]!.message).KinesisBatchInfo).toMatchObject({ startSequenceNumber: sequenceNumber, batchSize: 1 });
+    const calls = world.cloud.calls.length;
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    expect(world.cloud.calls.slice(calls).filter((c) => c.mutating)).toEqual([]);
+
+    const role = world.cloud.account(CONSUMER).roles.get('kds-xacct-orders-consumer')!;
+    const policy = inlinePolicy();
+    policy.Statement = policy.Statement.filter((s) => s.Sid !== 'EncryptFailedBatchReports');
+    role.inline.set({ 'kds-xacct-orders': JSON.stringify(policy) }, world.clock.now() - 3_600_000);
+    await put('poison again');
+    expect(published(topic)).toHaveLength(1);
+    expect(world.cloud.diagnostics.some((d) => d.includes(`was not sent to ${topic}`) && d.includes('kms:GenerateDataKey with KMS key'))).toBe(true);
+  });
+
+  it('needs nothing more for the AWS managed alias/aws/sns of its own account', async () => {
+    world = twoAccounts();
+    const topic = world.cloud.seedTopic(CONSUMER, REGION, { name: 'alerts', kmsMasterKeyId: 'alias/aws/sns' });
+    expect(await world.setup('--name', 'orders', '--failure-destination', topic)).toBe(ExitCode.Success);
+    expect(inlinePolicy().Statement.map((s) => s.Sid)).not.toContain('EncryptFailedBatchReports');
+    failPoisonRecords();
+    await put('poison');
+    expect(published(topic)).toHaveLength(1);
+  });
+
+  it('refuses, before changing anything, a topic of another account encrypted with that account\'s alias/aws/sns, which the role can never use', async () => {
+    world = twoAccounts();
+    const topic = `arn:aws:sns:${REGION}:${PRODUCER}:alerts`;
+    world.cloud.seedTopic(PRODUCER, REGION, { name: 'alerts', kmsMasterKeyId: 'alias/aws/sns', policy: topicPolicy(['sns:GetTopicAttributes', 'sns:Publish'], topic) });
+    const before = world.cloud.snapshot();
+    expect(await world.setup('--name', 'orders', '--failure-destination', topic)).toBe(ExitCode.Failed);
+    expect(world.harness.reporter.text).toContain(`Topic alerts is encrypted with arn:aws:kms:${REGION}:${PRODUCER}:alias/aws/sns, an AWS managed key of account ${PRODUCER}: its key policy lets only that account's principals use it`);
+    expect(world.harness.reporter.text).toContain('Encrypt it with a customer managed key whose policy allows role kds-xacct-orders-consumer kms:GenerateDataKey and kms:Decrypt, or pass another --failure-destination.');
+    expect(world.cloud.snapshot()).toEqual(before);
+  });
+
+  it("covers the keys of another account's topic through SNS when the consumer profile cannot read it, and says what the key policy must allow", async () => {
+    world = twoAccounts();
+    const topic = `arn:aws:sns:${REGION}:${PRODUCER}:alerts`;
+    const keyId = producerKeyForRole();
+    world.cloud.seedTopic(PRODUCER, REGION, { name: 'alerts', kmsMasterKeyId: `arn:aws:kms:${REGION}:${PRODUCER}:key/${keyId}`, policy: topicPolicy(['sns:Publish'], topic) });
+    expect(await world.setup('--name', 'orders', '--failure-destination', topic), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(world.harness.reporter.text).toContain(`${topic} is in account ${PRODUCER}: if a KMS key encrypts it, that key's policy must allow the function's role kms:Decrypt, kms:GenerateDataKey, kms:DescribeKey and kms:ReEncrypt*, or failure reports are lost.`);
+    expect(inlinePolicy().Statement.find((s) => s.Sid === 'EncryptFailedBatchReports')).toEqual({
+      Sid: 'EncryptFailedBatchReports',
+      Effect: 'Allow',
+      Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      Resource: `arn:aws:kms:${REGION}:${PRODUCER}:key/*`,
+      Condition: { StringEquals: { 'kms:ViaService': `sns.${REGION}.amazonaws.com` } },
+    });
+    failPoisonRecords();
+    await put('poison');
+    expect(published(topic)).toHaveLength(1);
+  });
+
+  it("covers the keys of another account's queue through SQS, since the consumer profile cannot read it", async () => {
+    world = twoAccounts();
+    const queue = `arn:aws:sqs:${REGION}:${PRODUCER}:shared-dlq`;
+    const sqs = new SQSClient({ region: REGION, credentials: world.cloud.credentialsFor(PRODUCER) });
+    await sqs.send(new CreateQueueCommand({ QueueName: 'shared-dlq' }));
+    expect(await world.setup('--name', 'orders', '--failure-destination', queue), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(world.harness.reporter.text).toContain(`${queue} is in account ${PRODUCER}: if a KMS key encrypts it, that key's policy must allow the function's role`);
+    expect(inlinePolicy().Statement.find((s) => s.Sid === 'EncryptFailedBatchReports')).toMatchObject({
+      Resource: `arn:aws:kms:${REGION}:${PRODUCER}:key/*`,
+      Condition: { StringEquals: { 'kms:ViaService': `sqs.${REGION}.amazonaws.com` } },
+    });
+  });
+
+  it("names the exact key of another account's topic that the consumer profile may read", async () => {
+    world = twoAccounts();
+    const topic = `arn:aws:sns:${REGION}:${PRODUCER}:alerts`;
+    const keyId = producerKeyForRole();
+    world.cloud.seedTopic(PRODUCER, REGION, { name: 'alerts', kmsMasterKeyId: keyId, policy: topicPolicy(['sns:GetTopicAttributes', 'sns:Publish'], topic) });
+    const keyPolicy = JSON.parse(world.cloud.regionState(PRODUCER, REGION)!.keys.get(keyId)!.policy);
+    keyPolicy.Statement.push({ Sid: 'Describe', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${CONSUMER}:root` }, Action: 'kms:DescribeKey', Resource: '*' });
+    world.cloud.regionState(PRODUCER, REGION)!.keys.get(keyId)!.policy = JSON.stringify(keyPolicy);
+    expect(await world.setup('--name', 'orders', '--failure-destination', topic), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(inlinePolicy().Statement.find((s) => s.Sid === 'EncryptFailedBatchReports')).toEqual({ Sid: 'EncryptFailedBatchReports', Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: `arn:aws:kms:${REGION}:${PRODUCER}:key/${keyId}` });
+    failPoisonRecords();
+    await put('poison');
+    expect(published(topic)).toHaveLength(1);
+  });
+
+  it('lets the role GenerateDataKey with the customer managed key of an SSE-KMS bucket (a bucket key changes nothing), so the report is written', async () => {
+    world = twoAccounts();
+    const keyId = world.cloud.seedKey(CONSUMER, REGION);
+    const keyArn = `arn:aws:kms:${REGION}:${CONSUMER}:key/${keyId}`;
+    const bucket = world.cloud.seedBucket(CONSUMER, REGION, { name: 'orders-failed', encryption: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: keyArn }, bucketKeyEnabled: true });
+    expect(await world.setup('--name', 'orders', '--failure-destination', bucket), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(inlinePolicy().Statement.find((s) => s.Sid === 'EncryptFailedBatchReports')).toEqual({ Sid: 'EncryptFailedBatchReports', Effect: 'Allow', Action: ['kms:GenerateDataKey'], Resource: keyArn });
+    failPoisonRecords();
+    await put('poison');
+    const written = objects('orders-failed');
+    expect(written).toHaveLength(1);
+    expect(written[0]![0]).toMatch(new RegExp(`^aws/lambda/${mapping().uuid}/shardId-000000000000/\\d{4}/\\d\\d/\\d\\d/\\d{4}-\\d\\d-\\d\\dT\\d\\d\\.\\d\\d\\.\\d\\d-`));
+    expect(written[0]![1].kmsKeyArn).toBe(keyArn);
+  });
+
+  it('needs nothing more for a DSSE-KMS bucket with the AWS managed aws/s3 key, and refuses a bucket that does not exist', async () => {
+    world = twoAccounts();
+    const bucket = world.cloud.seedBucket(CONSUMER, REGION, { name: 'orders-failed', encryption: { SSEAlgorithm: 'aws:kms:dsse' } });
+    expect(await world.setup('--name', 'orders', '--failure-destination', bucket)).toBe(ExitCode.Success);
+    expect(inlinePolicy().Statement.map((s) => s.Sid)).not.toContain('EncryptFailedBatchReports');
+    failPoisonRecords();
+    await put('poison');
+    expect(objects('orders-failed')).toHaveLength(1);
+
+    const before = world.cloud.snapshot();
+    expect(await world.setup('--name', 'orders', '--failure-destination', 'arn:aws:s3:::no-such-bucket')).toBe(ExitCode.Failed);
+    expect(world.harness.reporter.text).toContain('The failure destination arn:aws:s3:::no-such-bucket does not exist.');
+    expect(world.cloud.snapshot()).toEqual(before);
+  });
+});

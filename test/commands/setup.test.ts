@@ -977,7 +977,7 @@ describe("the function's log group", () => {
     world.cloud.seedFunction(CONSUMER, REGION, { name: 'clicks-reader' });
     world.cloud.seedLogGroup(CONSUMER, REGION, '/aws/lambda/clicks-reader');
     expect(await world.setup('--name', 'clicks', '--function-name', 'clicks-reader', '--use-existing-function')).toBe(ExitCode.Success);
-    expect(world.harness.reporter.text).toMatch(/adopt \(kept on teardown\)\s+log group \/aws\/lambda\/clicks-reader \(existing log group, kept as it is: its logs never expire\)/);
+    expect(world.harness.reporter.text).toMatch(/adopt \(kept on teardown\)\s+log group of function clicks-reader \(function clicks-reader logs to \/aws\/lambda\/clicks-reader: existing log group, kept as it is: its logs never expire\)/);
     expect(logCalls(world)).toEqual([]);
     expect(group(world, '/aws/lambda/clicks-reader')).toMatchObject({ tags: {} });
     expect(group(world, '/aws/lambda/clicks-reader')!.retentionInDays).toBeUndefined();

@@ -8,6 +8,7 @@ import {
   STREAM_READ_ACTIONS,
   consumerPolicyStatement,
   consumerRoleInlinePolicy,
+  failureDestinationStatements,
   hasStatements,
   keyPolicy,
   kmsGrantRequest,
@@ -352,5 +353,27 @@ describe('drift in words', () => {
     expect(policyDrift(wanted, readBack(rest))).toBe(`statement ${first.Sid} is gone (it allowed ${[first.Action].flat().join(', ')})`);
     const changed = [{ ...first, Resource: '*' }, ...rest, { Sid: 'Extra', Effect: 'Allow', Action: 's3:*', Resource: '*' }];
     expect(policyDrift(wanted, readBack(changed))).toBe(`statement ${first.Sid}: its Resource changed; 1 statement(s) not written by setup: Extra`);
+  });
+});
+
+describe('failureDestinationStatements', () => {
+  const KEY = 'arn:aws:kms:us-east-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+  it('adds what the destination\'s KMS key must allow the role: GenerateDataKey and Decrypt for a queue or topic, GenerateDataKey for a bucket', () => {
+    const keyStatement = (arn: string) => failureDestinationStatements(arn, { resource: KEY }).find((s) => s.Sid === 'EncryptFailedBatchReports');
+    expect(keyStatement('arn:aws:sqs:us-east-1:222222222222:dlq')).toEqual({ Sid: 'EncryptFailedBatchReports', Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: KEY });
+    expect(keyStatement('arn:aws:sns:us-east-1:222222222222:alerts')?.Action).toEqual(['kms:GenerateDataKey', 'kms:Decrypt']);
+    expect(keyStatement('arn:aws:s3:::failed-batches')?.Action).toEqual(['kms:GenerateDataKey']);
+    expect(failureDestinationStatements('arn:aws:sqs:us-east-1:222222222222:dlq').map((s) => s.Sid)).toEqual(['ReportFailedBatches']);
+  });
+
+  it("names the keys of another account's destination, through its service only, when its key cannot be read", () => {
+    const access = { resource: 'arn:aws:kms:us-east-1:333333333333:key/*', viaService: 'sns.us-east-1.amazonaws.com' };
+    expect(failureDestinationStatements('arn:aws:sns:us-east-1:333333333333:alerts', access).find((s) => s.Sid === 'EncryptFailedBatchReports')).toEqual({
+      Sid: 'EncryptFailedBatchReports',
+      Effect: 'Allow',
+      Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      Resource: access.resource,
+      Condition: { StringEquals: { 'kms:ViaService': access.viaService } },
+    });
   });
 });

@@ -288,4 +288,26 @@ describe('the on-failure destination in the role policy', () => {
       { Sid: 'ListFailedBatches', Effect: 'Allow', Action: 's3:ListBucket', Resource: 'arn:aws:s3:::orders-failures' },
     ]);
   });
+
+  it("lets the role use the keys of another account's unreadable topic only through SNS, and only to report", async () => {
+    const TOPIC = `arn:aws:sns:${REGION}:${PRODUCER}:alerts`;
+    const policy = consumerRoleInlinePolicy({
+      streamArn: STREAM,
+      consumerArn: CONSUMER,
+      keyArn: KEY,
+      logGroupArn: LOG_GROUP,
+      failureDestinationArn: TOPIC,
+      failureDestinationKey: { resource: `arn:aws:kms:${REGION}:${PRODUCER}:key/*`, viaService: `sns.${REGION}.amazonaws.com` },
+    });
+    // The key's owner trusts the role with everything, so that only the role's own policy decides.
+    const keyPolicy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: ROLE }, Action: 'kms:*', Resource: '*' }] };
+    const other = arns.kmsKey(REGION, PRODUCER, '99999999-12ab-34cd-56ef-1234567890ab');
+    const use = async (action: string, viaService?: string) =>
+      (await simulateAccess({ principalArn: ROLE, action, resourceArn: other, identityPolicies: [policy], resourcePolicy: keyPolicy, ...(viaService && { context: { 'kms:ViaService': viaService } }) })).allowed;
+    expect(await use('kms:GenerateDataKey', `sns.${REGION}.amazonaws.com`)).toBe(true);
+    expect(await use('kms:Decrypt', `sns.${REGION}.amazonaws.com`)).toBe(true);
+    expect(await use('kms:GenerateDataKey')).toBe(false);
+    expect(await use('kms:Decrypt', `s3.${REGION}.amazonaws.com`)).toBe(false);
+    expect(await use('kms:Encrypt', `sns.${REGION}.amazonaws.com`)).toBe(false);
+  });
 });

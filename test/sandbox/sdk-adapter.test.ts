@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient, KinesisServiceException, ResourceNotFoundException, UpdateShardCountCommand } from '@aws-sdk/client-kinesis';
+import { GetBucketEncryptionCommand } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { VirtualClock } from '../../src/engine/clock.js';
@@ -77,7 +78,8 @@ describe('a client attached to the fake cloud', () => {
   it('comes in sets from attachedClients, refusing the network even without the middleware', async () => {
     const cloud = newCloud();
     const clients = attachedClients((call) => cloud.handle(call), { region: REGION, credentials: cloud.credentialsFor(ACCOUNT) });
-    expect(Object.keys(clients).sort()).toEqual(['iam', 'kinesis', 'kms', 'lambda', 'logs', 'sqs', 'sts']);
+    expect(Object.keys(clients).sort()).toEqual(['destinations', 'iam', 'kinesis', 'kms', 'lambda', 'logs', 'sqs', 'sts']);
+    expect((await rejection((await clients.destinations.s3()).send(new GetBucketEncryptionCommand({ Bucket: 'none' })))).name).toBe('NoSuchBucket');
     expect((await clients.sts.send(new GetCallerIdentityCommand({}))).Arn).toBe(`arn:aws:iam::${ACCOUNT}:user/fake`);
     const unknown = attachedClients((call) => cloud.handle(call), { region: REGION, credentials: { accessKeyId: 'AKIAFAKE999999999999', secretAccessKey: 'x' } });
     expect((await rejection(unknown.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: 'orders' })))).name).toBe('UnrecognizedClientException');

@@ -10,6 +10,7 @@ export const iamSimulateAccess: AccessEvaluator = async (req) => {
     principalArn: req.principal,
     action: req.action,
     resourceArn: req.resource,
+    resourceAccount: req.resourceAccount,
     identityPolicies: req.identityPolicies.map((p) => p.policy as object),
     resourcePolicy: req.resourcePolicy as object | undefined,
     ...(req.context && { context: req.context }),

@@ -30,6 +30,8 @@ export interface AccessRequest {
   identityPolicies: PolicyInput[];
   resourcePolicy?: PolicyInput;
   context?: Record<string, string | string[]>;
+  /** The resource's account, for an ARN that names none (an S3 bucket or object). */
+  resourceAccount?: string;
 }
 
 export type AccessDecision = { allowed: true } | { allowed: false; reason: string };
@@ -105,7 +107,7 @@ export async function checkConsumerAccess(input: ConsumerAccessInput): Promise<C
  * Policies the simulator rejects come back as a denial that says why.
  */
 export async function simulateAccess(request: AccessRequest): Promise<AccessDecision> {
-  const resourceAccount = parseArn(request.resourceArn)?.accountId;
+  const resourceAccount = parseArn(request.resourceArn)?.accountId || request.resourceAccount;
   if (!resourceAccount) return { allowed: false, reason: `${request.resourceArn} is not an ARN with an account id` };
   let identityPolicies: unknown[];
   let resourcePolicy: unknown;

@@ -1,6 +1,6 @@
 import { CreateLogGroupCommand, DeleteLogGroupCommand, PutRetentionPolicyCommand } from '@aws-sdk/client-cloudwatch-logs';
 import type { Origin, Step, StepContext } from '../../engine/types.js';
-import { describeLogGroup, logGroupTags } from '../lookups.js';
+import { describeLogGroup, functionLogGroupName, logGroupTags } from '../lookups.js';
 import { arns } from '../names.js';
 import { callAws } from '../retry.js';
 import { STEP, type PipelineContext } from './context.js';
@@ -15,38 +15,56 @@ const keptFor = (days: number | undefined) => (days === undefined ? 'never expir
  * function that existed before this run is the user's, or Lambda made it: adopted as it is, retention
  * and all.
  */
+/**
+ * An adopted function may log to a group of its own choosing, known only once its configuration is read: until
+ * the state file records the group, the title names the function rather than guess the group.
+ */
+function logGroupTitle(ctx: PipelineContext): string {
+  const recorded = ctx.previous.steps[STEP.logGroup]?.outputs.logGroupName;
+  if (!ctx.config.useExistingFunction) return `log group ${ctx.names.logGroupName}`;
+  return recorded ? `log group ${recorded}` : `log group of function ${ctx.config.functionName}`;
+}
+
 export function logGroupStep(ctx: PipelineContext): Step {
   const { consumer, names, config } = ctx;
   const logs = consumer.clients.logs;
-  const logGroupName = names.logGroupName;
-  const outputs = { logGroupName, logGroupArn: arns.logGroup(consumer.region, consumer.accountId, logGroupName) };
-  const what = `Log group ${logGroupName}`;
   /** An adopted function's, or one an earlier kds-xacct deployed before it made log groups itself. */
   const functionExisted = config.useExistingFunction || ctx.previous.steps[STEP.function] !== undefined;
-  const tagsOf = (step: StepContext) => logGroupTags(step.clock, logs, outputs.logGroupArn);
+  /** Only an adopted function may log elsewhere: the one setup deploys logs to the default group. */
+  const groupOf = async (step: StepContext) => {
+    const logGroupName = config.useExistingFunction ? await functionLogGroupName(step.clock, consumer, config.functionName) : names.logGroupName;
+    return { logGroupName, logGroupArn: arns.logGroup(consumer.region, consumer.accountId, logGroupName) };
+  };
+  const tagsOf = (step: StepContext, logGroupArn: string) => logGroupTags(step.clock, logs, logGroupArn);
+  const title = logGroupTitle(ctx);
   return {
     id: STEP.logGroup,
-    title: `log group ${logGroupName}`,
+    title,
     account: 'consumer',
     dependsOn: [],
     async check(step) {
+      const outputs = await groupOf(step);
+      const { logGroupName } = outputs;
       const group = await describeLogGroup(step.clock, logs, logGroupName);
       if (!group) return { status: 'missing' };
-      const tags = await tagsOf(step);
-      const origin: Origin = functionExisted && !isOurs(ctx, tags, STEP.logGroup) ? 'adopted' : originOf(ctx, STEP.logGroup, what, tags, '--function-name');
-      if (origin === 'adopted') return { status: 'done', origin, outputs, detail: `existing log group, kept as it is: its logs ${keptFor(group.retentionInDays)}` };
+      const tags = await tagsOf(step, outputs.logGroupArn);
+      const origin: Origin = functionExisted && !isOurs(ctx, tags, STEP.logGroup) ? 'adopted' : originOf(ctx, STEP.logGroup, `Log group ${logGroupName}`, tags, '--function-name');
+      const where = title === `log group ${logGroupName}` ? '' : `function ${config.functionName} logs to ${logGroupName}: `;
+      if (origin === 'adopted') return { status: 'done', origin, outputs, detail: `${where}existing log group, kept as it is: its logs ${keptFor(group.retentionInDays)}` };
       if (group.retentionInDays !== config.logRetentionDays) {
         return { status: 'update', origin, outputs, detail: `its logs ${keptFor(group.retentionInDays)}, the config says ${daysText(config.logRetentionDays)}` };
       }
       return { status: 'done', origin, outputs };
     },
     async apply(step) {
+      const outputs = await groupOf(step);
+      const { logGroupName } = outputs;
       if (!(await describeLogGroup(step.clock, logs, logGroupName))) {
         await callAws(step.clock, () => logs.send(new CreateLogGroupCommand({ logGroupName, tags: names.tags })));
         await step.record(outputs);
-      } else if (!isOurs(ctx, await tagsOf(step), STEP.logGroup)) {
+      } else if (!isOurs(ctx, await tagsOf(step, outputs.logGroupArn), STEP.logGroup)) {
         // Made by someone else since the check (Lambda, for an adopted function): never ours to change.
-        throw new NotOursError(STEP.logGroup, `${what} already exists but was not created by kds-xacct for deployment "${names.deployment}".`, '--function-name');
+        throw new NotOursError(STEP.logGroup, `Log group ${logGroupName} already exists but was not created by kds-xacct for deployment "${names.deployment}".`, '--function-name');
       }
       await callAws(step.clock, () => logs.send(new PutRetentionPolicyCommand({ logGroupName, retentionInDays: config.logRetentionDays })));
       return outputs;

@@ -95,12 +95,15 @@ export function esmStep(ctx: PipelineContext): Step {
     FunctionResponseTypes: ['ReportBatchItemFailures' as const],
     ...(destination && { DestinationConfig: { OnFailure: { Destination: destination } } }),
   };
+  // An empty destination is how AWS takes one off a mapping (OnFailure API reference: length 0 is allowed):
+  // a mapping left sending to a destination the role may no longer use loses every report.
+  const updatedSettings = { ...settings, DestinationConfig: { OnFailure: { Destination: destination ?? '' } } };
   const differences = (esm: EventSourceMappingConfiguration): string[] => [
     ...(['BatchSize', 'BisectBatchOnFunctionError', 'MaximumRetryAttempts', 'MaximumRecordAgeInSeconds'] as const)
       .filter((key) => esm[key] !== settings[key])
       .map((key) => `${key} is ${String(esm[key])}, the config says ${String(settings[key])}`),
     ...(esm.FunctionResponseTypes?.includes('ReportBatchItemFailures') ? [] : ['ReportBatchItemFailures is off']),
-    ...(destination && esm.DestinationConfig?.OnFailure?.Destination !== destination ? [`its on-failure destination is ${esm.DestinationConfig?.OnFailure?.Destination ?? 'none'}, the config says ${destination}`] : []),
+    ...((esm.DestinationConfig?.OnFailure?.Destination || undefined) !== destination ? [`its on-failure destination is ${esm.DestinationConfig?.OnFailure?.Destination || 'none'}, the config says ${destination ?? 'none'}`] : []),
     ...(esm.State === 'Disabled' ? [`it is Disabled (${esm.StateTransitionReason ?? 'no reason given'})`] : []),
   ];
   return {
@@ -138,7 +141,7 @@ export function esmStep(ctx: PipelineContext): Step {
         // Found since the plan, or a check that judged it ours: only ours is changed.
         if (!(await ours(step, existing))) throw notOurs(existing.UUID);
         const updated = await whenSettled(step, existing.UUID!, () =>
-          callAws(step.clock, () => lambda.send(new UpdateEventSourceMappingCommand({ UUID: existing.UUID, ...settings, Enabled: true }))),
+          callAws(step.clock, () => lambda.send(new UpdateEventSourceMappingCommand({ UUID: existing.UUID, ...updatedSettings, Enabled: true }))),
         );
         if (updated) return { uuid: existing.UUID!, eventSourceArn: consumerArn, functionName: config.functionName };
       }

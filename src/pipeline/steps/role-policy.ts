@@ -1,6 +1,8 @@
 import { DeleteRolePolicyCommand, GetRolePolicyCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import type { Step, StepContext } from '../../engine/types.js';
 import { arns, lambdaLogGroupName } from '../names.js';
+import { destinationKeyAccess } from '../failure-destination.js';
+import { functionLogGroupName } from '../lookups.js';
 import { consumerRoleInlinePolicy, parsePolicy, policyDrift, sameStatements } from '../policies.js';
 import { callAws, ifExists } from '../retry.js';
 import { STEP, type PipelineContext } from './context.js';
@@ -14,14 +16,22 @@ export function rolePolicyStep(ctx: PipelineContext): Step {
   const policyName = `kds-xacct-${names.deployment}`;
   // The consumer ARN ends in its creation time, which is unknown until it exists; the identity
   // policy names every incarnation of our consumer so that this step need not wait for it.
-  const document = (step: StepContext) =>
-    consumerRoleInlinePolicy({
+  // The log group and the destination's key are read from AWS: an adopted function may log elsewhere,
+  // and a destination encrypted with a customer managed key needs that key too.
+  const document = async (step: StepContext) => {
+    const destination = failureDestinationArn(ctx);
+    const logGroupName = config.useExistingFunction ? await functionLogGroupName(step.clock, consumer, config.functionName) : lambdaLogGroupName(config.functionName);
+    // The queue setup makes uses SSE-SQS: only the user's own destination can have a key.
+    const destinationKey = config.failureDestination.kind === 'existing' ? await destinationKeyAccess(step.clock, consumer, config.failureDestination.arn, step.outputsOf(STEP.role).roleName ?? config.roleName) : undefined;
+    return consumerRoleInlinePolicy({
       streamArn: arns.stream(producer.region, producer.accountId, config.streamName),
       consumerArn: `${arns.stream(producer.region, producer.accountId, config.streamName)}/consumer/${config.consumerName}:*`,
       keyArn: step.outputsOf(STEP.kmsKey).keyArn!,
-      logGroupArn: arns.logGroup(consumer.region, consumer.accountId, lambdaLogGroupName(config.functionName)),
-      failureDestinationArn: failureDestinationArn(ctx),
+      logGroupArn: arns.logGroup(consumer.region, consumer.accountId, logGroupName),
+      ...(destination && { failureDestinationArn: destination }),
+      ...(destinationKey && { failureDestinationKey: destinationKey }),
     });
+  };
   return {
     id: STEP.rolePolicy,
     title: `inline policy ${policyName}`,
@@ -32,7 +42,7 @@ export function rolePolicyStep(ctx: PipelineContext): Step {
       const current = (await ifExists(step.clock, () => iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: policyName }))))?.PolicyDocument;
       if (current === undefined) return { status: 'missing' };
       const existing = parsePolicy(decodeURIComponent(current));
-      const wanted = document(step).Statement;
+      const wanted = (await document(step)).Statement;
       if (!existing || !sameStatements(existing.Statement, wanted)) {
         const drift = existing ? policyDrift(wanted, existing.Statement) : 'it is not a valid policy document';
         return { status: 'update', origin: 'created', outputs: { roleName, policyName }, detail: `${drift}; it will be rewritten` };
@@ -41,7 +51,8 @@ export function rolePolicyStep(ctx: PipelineContext): Step {
     },
     async apply(step) {
       const roleName = step.outputsOf(STEP.role).roleName!;
-      await callAws(step.clock, () => iam.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: policyName, PolicyDocument: JSON.stringify(document(step)) })));
+      const policy = JSON.stringify(await document(step));
+      await callAws(step.clock, () => iam.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: policyName, PolicyDocument: policy })));
       return { roleName, policyName };
     },
     async undo(step, outputs) {
