@@ -508,6 +508,23 @@ describe('where the mapping of an adopted stream starts reading', () => {
     expect(lines.some((m) => m.includes('seed'))).toBe(false);
   });
 
+  it('replaces a mapping deleted by hand with one that starts at the re-run, rather than feed the function everything since the first run again', async () => {
+    world = twoAccounts();
+    world.cloud.seedStream(PRODUCER, REGION, { name: 'clicks', records: 3 });
+    expect(await adoptClicks()).toBe(ExitCode.Success);
+    const { uuid } = (await world.store.load('clicks'))!.steps['event-source-mapping']!.outputs;
+    const lambda = new LambdaClient({ region: REGION, credentials: world.cloud.credentialsFor(CONSUMER) });
+    await lambda.send(new DeleteEventSourceMappingCommand({ UUID: uuid }));
+    await world.clock.sleep(3_600_000);
+    const rerun = world.clock.now();
+
+    expect(await world.setup('--name', 'clicks'), world.harness.reporter.text).toBe(ExitCode.Success);
+    const [, replacement] = mappingCreations(world);
+    expect(replacement!.StartingPosition).toBe('AT_TIMESTAMP');
+    expect(replacement!.StartingPositionTimestamp!.getTime() - rerun).toBeGreaterThanOrEqual(0);
+    expect(replacement!.StartingPositionTimestamp!.getTime() - rerun).toBeLessThan(60_000);
+  });
+
   it('takes the time from --starting-position-timestamp or --config, and refuses a bad one before any change', async () => {
     world = twoAccounts();
     world.cloud.seedStream(PRODUCER, REGION, { name: 'clicks', records: 3 });

@@ -77,12 +77,14 @@ export function esmStep(ctx: PipelineContext): Step {
    * to start polling once Enabled, and LATEST misses what is put meanwhile (Lambda developer guide, Kinesis
    * polling and stream starting position). AT_TIMESTAMP at the start of setup skips the stream's history
    * and misses nothing, even when a resumed run creates the mapping later: that is when the state file was
-   * made, by the deployment's first setup run.
+   * made, by the deployment's first setup run. A mapping the state recorded and that is gone now (deleted by
+   * hand) read the stream until then: its replacement starts now, rather than feed the function again
+   * everything since the first run.
    */
   const startingPosition = (step: StepContext) => {
     const position = config.esm.startingPosition ?? (step.outputsOf(STEP.stream).origin === 'adopted' ? 'AT_TIMESTAMP' : 'TRIM_HORIZON');
     if (position !== 'AT_TIMESTAMP') return { StartingPosition: position };
-    const from = config.esm.startingPositionTimestamp ?? ctx.previous.createdAt;
+    const from = config.esm.startingPositionTimestamp ?? (recordedUuid ? step.clock.now() : ctx.previous.createdAt);
     return { StartingPosition: position, StartingPositionTimestamp: new Date(from) };
   };
   const destination = failureDestinationArn(ctx);
