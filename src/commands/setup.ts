@@ -82,7 +82,7 @@ async function verifyRoundTrip(ctx: CommandContext, state: DeploymentState, acco
       stream: { name: requireStepOutput(ctx, state, STEP.stream, 'streamName'), arn: stepOutput(state, STEP.stream, 'streamArn') },
       watch: { consumer: accounts.consumer, functionName, mappingUuid: stepOutput(state, STEP.esm, 'uuid'), grantCreatedAt: grantCreatedAt(state) },
     },
-    { count: 1, timeoutMs },
+    { count: 1, timeoutMs, timeoutFlag: '--verify-timeout' },
   );
 }
 

@@ -30,6 +30,8 @@ export interface Undelivered {
   logGroupName: string;
   /** Where the function's error lines are looked for from. */
   from: number;
+  /** The flag that set how long to wait: send-test-record's --timeout, or setup's --verify-timeout. */
+  timeoutFlag: string;
 }
 
 export interface Diagnostics {
@@ -117,7 +119,7 @@ export async function diagnose(deps: DiagnoseDeps, target: Undelivered, outcome:
       if (mapping.State === 'Disabled' || mapping.State === 'Disabling') {
         hints.push(`The event source mapping is ${mapping.State}, so the function receives nothing. Enable it: \`${awsCommand(consumer, `lambda update-event-source-mapping --uuid ${uuid} --enabled`)}\`.`);
       } else if (mapping.State === 'Creating' || mapping.State === 'Enabling' || mapping.State === 'Updating') {
-        hints.push(`The event source mapping is still ${mapping.State}; a new mapping can take minutes to start polling. Try again with a longer --timeout.`);
+        hints.push(`The event source mapping is still ${mapping.State}; a new mapping can take minutes to start polling. Try again with a longer ${target.timeoutFlag}.`);
       }
       const grant = grantStatus(mapping, watch.grantCreatedAt, clock.now());
       if (grant?.status === 'pending') {
@@ -138,7 +140,7 @@ export async function diagnose(deps: DiagnoseDeps, target: Undelivered, outcome:
         hints.push(
           mapping.StartingPosition === 'LATEST'
             ? 'The mapping has processed no records yet. A new mapping can take minutes to start polling after it is Enabled, and one that starts at LATEST skips every record put before it polls, even those put after it was enabled: send another record in a few minutes.'
-            : `The mapping has processed no records yet. A new mapping can take minutes to start polling after it is Enabled; it starts at ${mapping.StartingPosition ?? 'its starting position'}, so it delivers the records put meanwhile once it polls. Try again with a longer --timeout.`,
+            : `The mapping has processed no records yet. A new mapping can take minutes to start polling after it is Enabled; it starts at ${mapping.StartingPosition ?? 'its starting position'}, so it delivers the records put meanwhile once it polls. Try again with a longer ${target.timeoutFlag}.`,
         );
       }
     } catch (error) {

@@ -31,6 +31,8 @@ export interface TestRecords {
   partitionKey?: string | undefined;
   /** How long to wait for the records in the function's logs, when there is a watch. */
   timeoutMs: number;
+  /** The flag that sets timeoutMs, named in the hint to wait longer; --timeout unless said. */
+  timeoutFlag?: string;
 }
 
 export interface RoundTripDeps {
@@ -134,7 +136,7 @@ export async function sendTestRecords(deps: RoundTripDeps, target: RoundTripTarg
 
   const diagnostics = await diagnose(
     { clock, reporter },
-    { deployment, suggest, streamName: stream.name, streamArn, watch, logGroupName: group.name, from: logSearchStart(result.sent) },
+    { deployment, suggest, streamName: stream.name, streamArn, watch, logGroupName: group.name, from: logSearchStart(result.sent), timeoutFlag: request.timeoutFlag ?? '--timeout' },
     outcome,
   );
   verifyOutput.diagnostics = diagnostics;

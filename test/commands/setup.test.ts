@@ -487,7 +487,7 @@ describe('where the mapping of an adopted stream starts reading', () => {
     world = twoAccounts({ latency: { esmPollingStart: 120_000 } });
     world.cloud.seedStream(PRODUCER, REGION, { name: 'clicks', records: 3 });
     expect(await adoptClicks('--verify', '--verify-timeout', '30s')).toBe(ExitCode.Failed);
-    expect(world.harness.reporter.text).toContain('A new mapping can take minutes to start polling after it is Enabled; it starts at AT_TIMESTAMP, so it delivers the records put meanwhile once it polls.');
+    expect(world.harness.reporter.text).toContain('A new mapping can take minutes to start polling after it is Enabled; it starts at AT_TIMESTAMP, so it delivers the records put meanwhile once it polls. Try again with a longer --verify-timeout.');
   });
 
   it('a resumed run creates the mapping at the first run\'s start, so the records put in between reach the function', async () => {
