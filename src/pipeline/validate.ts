@@ -187,7 +187,7 @@ export function validateKmsKeyRef(value: string): Validation {
     return `"${value}" is not a KMS key reference. Use a key id (1234abcd-12ab-34cd-56ef-1234567890ab), a key ARN, an alias name (alias/my-key) or an alias ARN.`;
   }
   if ((ref.kind === 'alias-name' || ref.kind === 'alias-arn') && ref.awsManaged) {
-    return `${ref.alias} is an AWS managed key. Its key policy cannot be changed, so another account can never decrypt a stream encrypted with it. Use a customer managed key, or let kds-xacct create one.`;
+    return `${ref.alias} is an AWS managed key. Sharing an encrypted stream with another account needs a customer managed key (Kinesis Developer Guide, "Controlling access"). Use a customer managed key, or let kds-xacct create one.`;
   }
   return true;
 }
