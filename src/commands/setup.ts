@@ -19,6 +19,7 @@ import { grantCreatedAt, requireStepOutput, stepOutput } from './deployment.js';
 import { parseDuration } from './durations.js';
 import { accountFlags, commandLine, suggestCommand } from './hints.js';
 import { Wizard, answersRecordedIn, askTheRest, chooseProfiles, connect } from './setup-wizard.js';
+import { restoreKeptKey } from './kept-key.js';
 import { describeRunFailure, formatTable, leftoverLines } from './report.js';
 
 interface SetupFlags extends SetupAnswers {
@@ -47,6 +48,18 @@ function planLines(plan: PlannedStep[], accounts: { producer: AccountSession; co
 
 function planJson(plan: PlannedStep[]) {
   return plan.map((p) => ({ step: p.step.id, account: p.step.account, title: p.step.title, action: p.action, detail: p.detail, ...(p.warnings && { warnings: p.warnings }) }));
+}
+
+/**
+ * A new state for the deployment. After a teardown that kept our key (records it encrypted in an adopted stream
+ * may still be read), the key goes back into the state with when it stopped encrypting, as a re-run of teardown
+ * would put it: a setup that takes the key up again by its alias must not let the next teardown delete it early.
+ */
+async function afterTeardown(ctx: CommandContext, name: string, producer: AccountSession): Promise<DeploymentState> {
+  const state = newState(name, 'setup', new Date(ctx.environment.clock.now()));
+  const record = await ctx.store.tornDown(name);
+  if (record?.key && record.accounts.producer?.accountId === producer.accountId) await restoreKeptKey(ctx.environment.clock, producer, state, record.key);
+  return state;
 }
 
 /** A state file belongs to one pair of accounts; another pair is another deployment. */
@@ -123,7 +136,7 @@ export async function runSetup(ctx: CommandContext, rawFlags: Record<string, unk
   if (destinationWarning) reporter.warn(destinationWarning);
   const release = await store.lock(config.name, 'setup');
   try {
-    const previous = (await store.load(config.name)) ?? newState(config.name, 'setup', new Date(environment.clock.now()));
+    const previous = (await store.load(config.name)) ?? (await afterTeardown(ctx, config.name, producer));
     checkSameAccounts(previous, producer, consumer);
     const pipeline = pipelineContext({ config, producer, consumer, previous });
     let plan: PlannedStep[] | undefined;

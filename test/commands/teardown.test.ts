@@ -334,6 +334,21 @@ describe('the key of an adopted stream that setup encrypted', () => {
     expect(world.cloud.snapshot()).toEqual(before);
   });
 
+  it('a new setup that takes the kept key up again by its alias keeps its date: the next teardown keeps it too', async () => {
+    expect(await adoptClicks(48)).toBe(ExitCode.Success);
+    expect(await teardown(world, '--name', 'clicks')).toBe(ExitCode.Success);
+    const { keptUntil: until, encryptionStoppedAt } = (await world.store.tornDown('clicks'))!.key!;
+    // The same deployment name, now on a stream of its own: setup finds our key by its alias.
+    expect(await world.setup('--name', 'clicks'), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect((await world.store.load('clicks'))!.steps['kms-key']!.outputs).toMatchObject({ keyId: ourKey().keyId, encryptedStream: 'clicks', encryptionStoppedAt });
+    const { code, text } = await textOf(teardown(world, '--name', 'clicks'));
+    expect(code, text).toBe(ExitCode.Success);
+    expect(commands(world)).toContain('DeleteStream');
+    expect(scheduled()).toEqual([]);
+    expect(await readEveryRecord()).toEqual(['{"seed":0}', '{"seed":1}']);
+    expect((await world.store.tornDown('clicks'))!.key).toMatchObject({ keptUntil: until });
+  });
+
   it('--keep-key keeps the key even once it may go, and the record of the teardown keeps it for a later teardown', async () => {
     world = twoAccounts();
     expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
