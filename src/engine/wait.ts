@@ -10,9 +10,9 @@ export interface BackoffOptions {
   random?: () => number;
 }
 
-// Capped at 1 s: each wait sees readiness at most about a second late, which keeps setup within 10%
-// of AWS's own asynchronous work for a handful of extra reads.
-const defaults = { initialDelayMs: 250, maxDelayMs: 1_000, factor: 1.5, jitter: 0.2 };
+// Capped at 750 ms: each wait sees readiness at most about that late, which keeps setup within 5% of
+// AWS's own asynchronous work (five waits in a row on its critical path) for a handful of extra reads.
+const defaults = { initialDelayMs: 250, maxDelayMs: 750, factor: 1.5, jitter: 0.2 };
 
 /** The delays of an exponential backoff with jitter: 250 ms, 375 ms, ... capped at maxDelayMs. */
 export function* backoffDelays(options: BackoffOptions = {}): Generator<number, never> {

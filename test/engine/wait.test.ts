@@ -7,7 +7,7 @@ const start = Date.UTC(2026, 0, 1);
 describe('backoffDelays', () => {
   it('starts short, grows and caps, with jitter inside its bounds', () => {
     const exact = backoffDelays({ jitter: 0 });
-    expect(Array.from({ length: 6 }, () => exact.next().value)).toEqual([250, 375, 563, 844, 1000, 1000]);
+    expect(Array.from({ length: 6 }, () => exact.next().value)).toEqual([250, 375, 563, 750, 750, 750]);
     const jittered = backoffDelays({ jitter: 0.2, random: () => 1 });
     expect(jittered.next().value).toBe(300);
   });
