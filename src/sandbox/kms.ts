@@ -6,6 +6,7 @@
 import { KMSClient } from '@aws-sdk/client-kms';
 import { adminPolicy, grantAllows } from './access.js';
 import type { CallContext, ServiceModel } from './context.js';
+import { KINESIS_ENCRYPTION_CONTEXT, LAMBDA_KEY_ACTIONS, actionsOf } from './aws-requirements.js';
 import { awsError } from './errors.js';
 import type { FakeCloud } from './fake-cloud.js';
 import type { Grant, Key, RegionState, Stream } from './model.js';
@@ -216,24 +217,42 @@ export async function recordKeyError(
   const denied = { code: 'KMSAccessDeniedException', message: `User ${principal} is not authorized to decrypt records in stream ${stream.arn}.` };
   const readerAccount = parseArn(principal)?.account ?? '';
   if (key.keyManager === 'AWS' && readerAccount !== stream.accountId) return denied;
-  const context = { 'aws:kinesis:arn': stream.arn };
-  if (grantAllows(key.grants, principal, 'Decrypt', context, now, cloud.latency.grantPropagation)) return undefined;
+  const context = { [KINESIS_ENCRYPTION_CONTEXT.key]: stream.arn };
+  for (const action of actionsOf(LAMBDA_KEY_ACTIONS)) {
+    if (!(await keyActionAllowed(cloud, key, stream, action, reader, context, now))) return denied;
+  }
+  return undefined;
+}
+
+/** A grant to the reader with the stream's encryption context is enough on its own; otherwise the policies decide. */
+async function keyActionAllowed(
+  cloud: FakeCloud,
+  key: Key,
+  stream: Stream,
+  action: string,
+  reader: { principal: string; identityPolicies: Array<{ name: string; policy: unknown }> },
+  context: Record<string, string>,
+  now: number,
+): Promise<boolean> {
+  const { principal } = reader;
+  const readerAccount = parseArn(principal)?.account ?? '';
+  if (grantAllows(key.grants, principal, action.replace(/^kms:/, ''), context, now, cloud.latency.grantPropagation)) return true;
   const decision = await cloud.evaluateAccess({
     principal,
-    action: 'kms:Decrypt',
+    action,
     resource: key.arn,
     resourceAccount: key.accountId,
     identityPolicies: reader.identityPolicies,
     resourcePolicy: JSON.parse(key.policy),
     context: {
-      'kms:EncryptionContext:aws:kinesis:arn': stream.arn,
+      [KINESIS_ENCRYPTION_CONTEXT.conditionKey]: stream.arn,
       'kms:ViaService': `kinesis.${stream.region}.amazonaws.com`,
       'kms:CallerAccount': readerAccount,
       'aws:PrincipalArn': principal,
       'aws:PrincipalAccount': readerAccount,
     },
   });
-  return decision.allowed ? undefined : denied;
+  return decision.allowed;
 }
 
 /** The first error `recordKeyError` gives the role for the keys of the records it reads; undefined when it may read them all. */

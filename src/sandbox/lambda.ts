@@ -9,6 +9,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { CallContext, ServiceModel } from './context.js';
 import { awsError } from './errors.js';
 import type { FakeCloud } from './fake-cloud.js';
+import { LAMBDA_CONSUMER_ACTIONS, LAMBDA_STREAM_ACTIONS, actionsOf } from './aws-requirements.js';
 import { trustsLambda } from './iam.js';
 import { consumerStatus, parseConsumerArn, streamStatus } from './kinesis.js';
 import { kinesisDecryptError } from './kms.js';
@@ -16,9 +17,6 @@ import type { Consumer, EventSourceMapping, LambdaFunction, Role, Stream } from 
 import { parseArn, phaseNow } from './model.js';
 
 const err = (code: string, message: string): Error => awsError('Lambda', code, message);
-
-export const STREAM_READ_ACTIONS = ['DescribeStream', 'DescribeStreamSummary', 'GetRecords', 'GetShardIterator', 'ListShards'];
-export const CONSUMER_READ_ACTIONS = ['DescribeStreamConsumer', 'SubscribeToShard'];
 
 export function functionArn(accountId: string, region: string, name: string): string {
   return `arn:aws:lambda:${region}:${accountId}:function:${name}`;
@@ -194,7 +192,7 @@ export async function eventSourceAccessProblem(cloud: FakeCloud, fn: LambdaFunct
     (
       await cloud.evaluateAccess({
         principal: role.arn,
-        action: `kinesis:${action}`,
+        action,
         resource,
         resourceAccount: stream.accountId,
         identityPolicies: identity,
@@ -203,14 +201,14 @@ export async function eventSourceAccessProblem(cloud: FakeCloud, fn: LambdaFunct
       })
     ).allowed;
   const streamPolicy = stream.policy.effective(now, cloud.latency.policyPropagation);
-  for (const action of STREAM_READ_ACTIONS) {
+  for (const action of actionsOf(LAMBDA_STREAM_ACTIONS)) {
     if (!(await check(action, stream.arn, streamPolicy))) return cannot;
   }
   if (parseConsumerArn(eventSourceArn)) {
     if (!consumer) return `Cannot access stream consumer ${eventSourceArn}: the consumer does not exist. Please ensure the role can perform the DescribeStreamConsumer and SubscribeToShard Actions on your stream consumer in IAM.`;
     if (consumerStatus(consumer, now) !== 'ACTIVE') return `Stream consumer ${eventSourceArn} is not in ACTIVE status.`;
     const consumerPolicy = consumer.policy.effective(now, cloud.latency.policyPropagation);
-    for (const action of CONSUMER_READ_ACTIONS) {
+    for (const action of actionsOf(LAMBDA_CONSUMER_ACTIONS)) {
       if (!(await check(action, consumer.arn, consumerPolicy))) {
         return `Cannot access stream consumer ${eventSourceArn}. Please ensure the role can perform the DescribeStreamConsumer and SubscribeToShard Actions on your stream consumer in IAM.`;
       }
