@@ -39,9 +39,9 @@ module.exports = {
     {
       name: 'aws-requirements-not-in-product',
       severity: 'error',
-      comment: "src/sandbox/aws-requirements.ts states what AWS requires, for the sandbox and the tests to judge the product by; a product that imported it would agree with itself again.",
+      comment: "src/sandbox/aws-requirements.ts and aws-error-texts.ts state what AWS requires and how it words its errors, for the sandbox and the tests to judge the product by; a product that imported them would agree with itself again.",
       from: { path: '^src/', pathNot: '^src/sandbox/' },
-      to: { path: '^src/sandbox/aws-requirements\\.ts$' },
+      to: { path: '^src/sandbox/aws-(requirements|error-texts)\\.ts$' },
     },
     {
       name: 'resolvable',

@@ -6,6 +6,7 @@
 import { KMSClient } from '@aws-sdk/client-kms';
 import { adminPolicy, grantAllows } from './access.js';
 import type { CallContext, ServiceModel } from './context.js';
+import { KINESIS_KMS_ACCESS_DENIED, KMS_INVALID_PRINCIPAL } from './aws-error-texts.js';
 import { KINESIS_ENCRYPTION_CONTEXT, LAMBDA_KEY_ACTIONS, actionsOf } from './aws-requirements.js';
 import { awsError } from './errors.js';
 import type { FakeCloud } from './fake-cloud.js';
@@ -214,7 +215,7 @@ export async function recordKeyError(
   if (key.deletionDate !== undefined) return { code: 'KMSInvalidStateException', message: `${key.arn} is pending deletion.` };
   if (key.disabled) return { code: 'KMSDisabledException', message: `${key.arn} is disabled.` };
   const { principal } = reader;
-  const denied = { code: 'KMSAccessDeniedException', message: `User ${principal} is not authorized to decrypt records in stream ${stream.arn}.` };
+  const denied = { code: KINESIS_KMS_ACCESS_DENIED.code, message: KINESIS_KMS_ACCESS_DENIED.text(principal, stream.arn) };
   const readerAccount = parseArn(principal)?.account ?? '';
   if (key.keyManager === 'AWS' && readerAccount !== stream.accountId) return denied;
   const context = { [KINESIS_ENCRYPTION_CONTEXT.key]: stream.arn };
@@ -375,7 +376,7 @@ export const kmsModel: ServiceModel = {
         const key = await findKey(ctx, input.KeyId, 'CreateGrant');
         requireUsable(key);
         if (!input.GranteePrincipal) throw err('ValidationException', "1 validation error detected: Value null at 'granteePrincipal' failed to satisfy constraint: Member must not be null");
-        if (!principalVisible(ctx, input.GranteePrincipal)) throw err('InvalidArnException', `ARN does not refer to a valid principal: ${input.GranteePrincipal}`);
+        if (!principalVisible(ctx, input.GranteePrincipal)) throw err(KMS_INVALID_PRINCIPAL.code, KMS_INVALID_PRINCIPAL.text(input.GranteePrincipal));
         const ops: string[] = input.Operations ?? [];
         if (ops.length === 0 || ops.some((o) => !GRANT_OPERATIONS.has(o))) throw err('ValidationException', `1 validation error detected: Value '[${ops.join(', ')}]' at 'operations' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set]`);
         if (key.keyManager === 'AWS') throw err('NotAuthorizedException', 'Grants cannot be created on AWS managed keys by customers.');

@@ -9,6 +9,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { CallContext, ServiceModel } from './context.js';
 import { awsError } from './errors.js';
 import type { FakeCloud } from './fake-cloud.js';
+import { LAMBDA_CANNOT_ACCESS_STREAM, LAMBDA_MAPPING_EXISTS, LAMBDA_ROLE_NOT_ASSUMABLE, LAMBDA_UPDATE_IN_PROGRESS } from './aws-error-texts.js';
 import { LAMBDA_CONSUMER_ACTIONS, LAMBDA_STREAM_ACTIONS, actionsOf } from './aws-requirements.js';
 import { trustsLambda } from './iam.js';
 import { consumerStatus, parseConsumerArn, streamStatus } from './kinesis.js';
@@ -50,7 +51,7 @@ function findFunction(ctx: CallContext, ref: string | undefined): LambdaFunction
 function startUpdate(ctx: CallContext, ref: string | undefined): LambdaFunction {
   const fn = findFunction(ctx, ref);
   if (phaseNow(fn.phase, ctx.now) === 'Pending' || (fn.updatingUntil !== undefined && fn.updatingUntil > ctx.now)) {
-    throw err('ResourceConflictException', `The operation cannot be performed at this time. An update is in progress for resource: ${fn.arn}`);
+    throw err(LAMBDA_UPDATE_IN_PROGRESS.code, LAMBDA_UPDATE_IN_PROGRESS.text(fn.arn));
   }
   fn.revision++;
   fn.updatingUntil = ctx.now + ctx.cloud.latency.functionUpdate;
@@ -182,7 +183,7 @@ export function roleOf(cloud: FakeCloud, arn: string): Role | undefined {
  */
 export async function eventSourceAccessProblem(cloud: FakeCloud, fn: LambdaFunction, eventSourceArn: string, now: number): Promise<string | undefined> {
   const { stream, consumer, streamArn } = resolveEventSource(cloud, eventSourceArn);
-  const cannot = `Cannot access stream ${streamArn}. Please ensure the role can perform the GetRecords, GetShardIterator, DescribeStream, ListShards, and ListStreams Actions on your stream in IAM.`;
+  const cannot = LAMBDA_CANNOT_ACCESS_STREAM.text(streamArn);
   const role = roleOf(cloud, fn.role);
   if (!role) return cannot;
   const identity = effectiveIdentityPolicies(cloud, role, now);
@@ -256,7 +257,7 @@ export const lambdaModel: ServiceModel = {
         const role = roleOf(ctx.cloud, input.Role ?? '');
         const roleAccount = parseArn(input.Role ?? '')?.account;
         if (!role || roleAccount !== ctx.accountId || !trustsLambda(role.assumeRolePolicy) || role.createdAt + ctx.cloud.latency.iamPropagation > ctx.now) {
-          throw err('InvalidParameterValueException', 'The role defined for the function cannot be assumed by Lambda.');
+          throw err(LAMBDA_ROLE_NOT_ASSUMABLE.code, LAMBDA_ROLE_NOT_ASSUMABLE.text());
         }
         const code = zip ?? new TextEncoder().encode(`${input.Code?.S3Bucket}/${input.Code?.S3Key}`);
         const fn: LambdaFunction = {
@@ -375,7 +376,7 @@ export const lambdaModel: ServiceModel = {
         const rs = ctx.cloud.regionState(ctx.accountId, ctx.region)!;
         const dup = [...rs.esms.values()].find((e) => e.functionArn === fn.arn && e.eventSourceArn === source && esmState(e, ctx.now) !== null);
         if (dup) {
-          throw err('ResourceConflictException', `The event source arn (" ${source} ") and function (" ${fn.name} ") provided mapping already exists. Please update or delete the existing mapping with UUID ${dup.uuid}`);
+          throw err(LAMBDA_MAPPING_EXISTS.code, LAMBDA_MAPPING_EXISTS.text(source, fn.name, dup.uuid));
         }
         const startingPosition: string | undefined = input.StartingPosition;
         if (!startingPosition || !['TRIM_HORIZON', 'LATEST', 'AT_TIMESTAMP'].includes(startingPosition)) throw err('InvalidParameterValueException', 'StartingPosition must be one of TRIM_HORIZON, LATEST or AT_TIMESTAMP for a Kinesis event source.');
