@@ -37,6 +37,13 @@ module.exports = {
       to: { path: '^test/' },
     },
     {
+      name: 'aws-requirements-not-in-product',
+      severity: 'error',
+      comment: "src/sandbox/aws-requirements.ts and aws-error-texts.ts state what AWS requires and how it words its errors, for the sandbox and the tests to judge the product by; a product that imported them would agree with itself again.",
+      from: { path: '^src/', pathNot: '^src/sandbox/' },
+      to: { path: '^src/sandbox/aws-(requirements|error-texts)\\.ts$' },
+    },
+    {
       name: 'resolvable',
       severity: 'error',
       comment: 'An import that cannot be resolved escapes every other rule here (and fails at run time).',

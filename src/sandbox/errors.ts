@@ -7,6 +7,7 @@ import * as s3 from '@aws-sdk/client-s3';
 import * as sns from '@aws-sdk/client-sns';
 import * as sqs from '@aws-sdk/client-sqs';
 import * as sts from '@aws-sdk/client-sts';
+import { KINESIS_RATE_EXCEEDED_FOR_ACCOUNT } from './aws-error-texts.js';
 
 export type ServiceName = 'Kinesis' | 'KMS' | 'IAM' | 'Lambda' | 'CloudWatchLogs' | 'SQS' | 'STS' | 'SNS' | 'S3';
 
@@ -72,13 +73,9 @@ export function accessDeniedCode(service: ServiceName): string {
   return services[service].denied;
 }
 
-export function throttlingError(service: ServiceName): Error {
+/** Kinesis's text is AWS's (aws-error-texts.ts); the others' "Rate exceeded" is a guess (README). */
+export function throttlingError(service: ServiceName, accountId: string): Error {
   const code = services[service].throttling;
-  const message =
-    service === 'Kinesis'
-      ? 'Rate exceeded for stream. Limit exceeded for account.'
-      : service === 'Lambda'
-        ? 'Rate exceeded'
-        : 'Rate exceeded';
+  const message = service === 'Kinesis' ? KINESIS_RATE_EXCEEDED_FOR_ACCOUNT.text(accountId) : 'Rate exceeded';
   return awsError(service, code, message);
 }

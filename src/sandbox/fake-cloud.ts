@@ -245,7 +245,7 @@ export class FakeCloud {
     const throttled = this.throttles.get(command) ?? 0;
     if (throttled > 0) {
       this.throttles.set(command, throttled - 1);
-      throw throttlingError(service);
+      throw throttlingError(service, accountId);
     }
     const rule = this.faults.find((f) => f.remaining > 0 && f.command === command && (!f.accountId || f.accountId === accountId) && (!f.when || f.when(input)));
     if (rule) {

@@ -12,6 +12,7 @@ import { awsError } from './errors.js';
 import type { FakeCloud } from './fake-cloud.js';
 import { lookupKey, recordKeyError, resolveKeyForUse } from './kms.js';
 import { type Consumer, type KinesisRecord, type Shard, type Stream, Versioned, parseArn, phaseNow } from './model.js';
+import { KINESIS_CONSUMER_NOT_ACTIVE } from './aws-error-texts.js';
 
 const err = (code: string, message: string): Error => awsError('Kinesis', code, message);
 
@@ -646,7 +647,7 @@ async function policyTarget(ctx: CallContext, arn: string | undefined, action: s
 function requirePolicyTargetActive(target: { stream: Stream; consumer?: Consumer }, now: number): void {
   if (!target.consumer) return requireStatus(target.stream, now, ['ACTIVE']);
   if (consumerStatus(target.consumer, now) !== 'ACTIVE') {
-    throw err('ResourceInUseException', `Consumer ${target.consumer.name} with creation timestamp ${Math.floor(target.consumer.createdAt / 1000)} under stream ${target.stream.name} and account ${target.stream.accountId} is not in ACTIVE status.`);
+    throw err(KINESIS_CONSUMER_NOT_ACTIVE.code, KINESIS_CONSUMER_NOT_ACTIVE.text(target.consumer.name, Math.floor(target.consumer.createdAt / 1000), target.stream.name, target.stream.accountId));
   }
 }
 

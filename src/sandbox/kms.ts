@@ -6,6 +6,8 @@
 import { KMSClient } from '@aws-sdk/client-kms';
 import { adminPolicy, grantAllows } from './access.js';
 import type { CallContext, ServiceModel } from './context.js';
+import { KINESIS_KMS_ACCESS_DENIED, KMS_INVALID_PRINCIPAL } from './aws-error-texts.js';
+import { KINESIS_ENCRYPTION_CONTEXT, LAMBDA_KEY_ACTIONS, actionsOf } from './aws-requirements.js';
 import { awsError } from './errors.js';
 import type { FakeCloud } from './fake-cloud.js';
 import type { Grant, Key, RegionState, Stream } from './model.js';
@@ -213,27 +215,45 @@ export async function recordKeyError(
   if (key.deletionDate !== undefined) return { code: 'KMSInvalidStateException', message: `${key.arn} is pending deletion.` };
   if (key.disabled) return { code: 'KMSDisabledException', message: `${key.arn} is disabled.` };
   const { principal } = reader;
-  const denied = { code: 'KMSAccessDeniedException', message: `User ${principal} is not authorized to decrypt records in stream ${stream.arn}.` };
+  const denied = { code: KINESIS_KMS_ACCESS_DENIED.code, message: KINESIS_KMS_ACCESS_DENIED.text(principal, stream.arn) };
   const readerAccount = parseArn(principal)?.account ?? '';
   if (key.keyManager === 'AWS' && readerAccount !== stream.accountId) return denied;
-  const context = { 'aws:kinesis:arn': stream.arn };
-  if (grantAllows(key.grants, principal, 'Decrypt', context, now, cloud.latency.grantPropagation)) return undefined;
+  const context = { [KINESIS_ENCRYPTION_CONTEXT.key]: stream.arn };
+  for (const action of actionsOf(LAMBDA_KEY_ACTIONS)) {
+    if (!(await keyActionAllowed(cloud, key, stream, action, reader, context, now))) return denied;
+  }
+  return undefined;
+}
+
+/** A grant to the reader with the stream's encryption context is enough on its own; otherwise the policies decide. */
+async function keyActionAllowed(
+  cloud: FakeCloud,
+  key: Key,
+  stream: Stream,
+  action: string,
+  reader: { principal: string; identityPolicies: Array<{ name: string; policy: unknown }> },
+  context: Record<string, string>,
+  now: number,
+): Promise<boolean> {
+  const { principal } = reader;
+  const readerAccount = parseArn(principal)?.account ?? '';
+  if (grantAllows(key.grants, principal, action.replace(/^kms:/, ''), context, now, cloud.latency.grantPropagation)) return true;
   const decision = await cloud.evaluateAccess({
     principal,
-    action: 'kms:Decrypt',
+    action,
     resource: key.arn,
     resourceAccount: key.accountId,
     identityPolicies: reader.identityPolicies,
     resourcePolicy: JSON.parse(key.policy),
     context: {
-      'kms:EncryptionContext:aws:kinesis:arn': stream.arn,
+      [KINESIS_ENCRYPTION_CONTEXT.conditionKey]: stream.arn,
       'kms:ViaService': `kinesis.${stream.region}.amazonaws.com`,
       'kms:CallerAccount': readerAccount,
       'aws:PrincipalArn': principal,
       'aws:PrincipalAccount': readerAccount,
     },
   });
-  return decision.allowed ? undefined : denied;
+  return decision.allowed;
 }
 
 /** The first error `recordKeyError` gives the role for the keys of the records it reads; undefined when it may read them all. */
@@ -356,7 +376,7 @@ export const kmsModel: ServiceModel = {
         const key = await findKey(ctx, input.KeyId, 'CreateGrant');
         requireUsable(key);
         if (!input.GranteePrincipal) throw err('ValidationException', "1 validation error detected: Value null at 'granteePrincipal' failed to satisfy constraint: Member must not be null");
-        if (!principalVisible(ctx, input.GranteePrincipal)) throw err('InvalidArnException', `ARN does not refer to a valid principal: ${input.GranteePrincipal}`);
+        if (!principalVisible(ctx, input.GranteePrincipal)) throw err(KMS_INVALID_PRINCIPAL.code, KMS_INVALID_PRINCIPAL.text(input.GranteePrincipal));
         const ops: string[] = input.Operations ?? [];
         if (ops.length === 0 || ops.some((o) => !GRANT_OPERATIONS.has(o))) throw err('ValidationException', `1 validation error detected: Value '[${ops.join(', ')}]' at 'operations' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set]`);
         if (key.keyManager === 'AWS') throw err('NotAuthorizedException', 'Grants cannot be created on AWS managed keys by customers.');

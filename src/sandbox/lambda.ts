@@ -9,6 +9,8 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { CallContext, ServiceModel } from './context.js';
 import { awsError } from './errors.js';
 import type { FakeCloud } from './fake-cloud.js';
+import { LAMBDA_CANNOT_ACCESS_STREAM, LAMBDA_MAPPING_EXISTS, LAMBDA_ROLE_NOT_ASSUMABLE, LAMBDA_UPDATE_IN_PROGRESS } from './aws-error-texts.js';
+import { LAMBDA_CONSUMER_ACTIONS, LAMBDA_STREAM_ACTIONS, actionsOf } from './aws-requirements.js';
 import { trustsLambda } from './iam.js';
 import { consumerStatus, parseConsumerArn, streamStatus } from './kinesis.js';
 import { kinesisDecryptError } from './kms.js';
@@ -16,9 +18,6 @@ import type { Consumer, EventSourceMapping, LambdaFunction, Role, Stream } from 
 import { parseArn, phaseNow } from './model.js';
 
 const err = (code: string, message: string): Error => awsError('Lambda', code, message);
-
-export const STREAM_READ_ACTIONS = ['DescribeStream', 'DescribeStreamSummary', 'GetRecords', 'GetShardIterator', 'ListShards'];
-export const CONSUMER_READ_ACTIONS = ['DescribeStreamConsumer', 'SubscribeToShard'];
 
 export function functionArn(accountId: string, region: string, name: string): string {
   return `arn:aws:lambda:${region}:${accountId}:function:${name}`;
@@ -52,7 +51,7 @@ function findFunction(ctx: CallContext, ref: string | undefined): LambdaFunction
 function startUpdate(ctx: CallContext, ref: string | undefined): LambdaFunction {
   const fn = findFunction(ctx, ref);
   if (phaseNow(fn.phase, ctx.now) === 'Pending' || (fn.updatingUntil !== undefined && fn.updatingUntil > ctx.now)) {
-    throw err('ResourceConflictException', `The operation cannot be performed at this time. An update is in progress for resource: ${fn.arn}`);
+    throw err(LAMBDA_UPDATE_IN_PROGRESS.code, LAMBDA_UPDATE_IN_PROGRESS.text(fn.arn));
   }
   fn.revision++;
   fn.updatingUntil = ctx.now + ctx.cloud.latency.functionUpdate;
@@ -184,7 +183,7 @@ export function roleOf(cloud: FakeCloud, arn: string): Role | undefined {
  */
 export async function eventSourceAccessProblem(cloud: FakeCloud, fn: LambdaFunction, eventSourceArn: string, now: number): Promise<string | undefined> {
   const { stream, consumer, streamArn } = resolveEventSource(cloud, eventSourceArn);
-  const cannot = `Cannot access stream ${streamArn}. Please ensure the role can perform the GetRecords, GetShardIterator, DescribeStream, ListShards, and ListStreams Actions on your stream in IAM.`;
+  const cannot = LAMBDA_CANNOT_ACCESS_STREAM.text(streamArn);
   const role = roleOf(cloud, fn.role);
   if (!role) return cannot;
   const identity = effectiveIdentityPolicies(cloud, role, now);
@@ -194,7 +193,7 @@ export async function eventSourceAccessProblem(cloud: FakeCloud, fn: LambdaFunct
     (
       await cloud.evaluateAccess({
         principal: role.arn,
-        action: `kinesis:${action}`,
+        action,
         resource,
         resourceAccount: stream.accountId,
         identityPolicies: identity,
@@ -203,14 +202,14 @@ export async function eventSourceAccessProblem(cloud: FakeCloud, fn: LambdaFunct
       })
     ).allowed;
   const streamPolicy = stream.policy.effective(now, cloud.latency.policyPropagation);
-  for (const action of STREAM_READ_ACTIONS) {
+  for (const action of actionsOf(LAMBDA_STREAM_ACTIONS)) {
     if (!(await check(action, stream.arn, streamPolicy))) return cannot;
   }
   if (parseConsumerArn(eventSourceArn)) {
     if (!consumer) return `Cannot access stream consumer ${eventSourceArn}: the consumer does not exist. Please ensure the role can perform the DescribeStreamConsumer and SubscribeToShard Actions on your stream consumer in IAM.`;
     if (consumerStatus(consumer, now) !== 'ACTIVE') return `Stream consumer ${eventSourceArn} is not in ACTIVE status.`;
     const consumerPolicy = consumer.policy.effective(now, cloud.latency.policyPropagation);
-    for (const action of CONSUMER_READ_ACTIONS) {
+    for (const action of actionsOf(LAMBDA_CONSUMER_ACTIONS)) {
       if (!(await check(action, consumer.arn, consumerPolicy))) {
         return `Cannot access stream consumer ${eventSourceArn}. Please ensure the role can perform the DescribeStreamConsumer and SubscribeToShard Actions on your stream consumer in IAM.`;
       }
@@ -258,7 +257,7 @@ export const lambdaModel: ServiceModel = {
         const role = roleOf(ctx.cloud, input.Role ?? '');
         const roleAccount = parseArn(input.Role ?? '')?.account;
         if (!role || roleAccount !== ctx.accountId || !trustsLambda(role.assumeRolePolicy) || role.createdAt + ctx.cloud.latency.iamPropagation > ctx.now) {
-          throw err('InvalidParameterValueException', 'The role defined for the function cannot be assumed by Lambda.');
+          throw err(LAMBDA_ROLE_NOT_ASSUMABLE.code, LAMBDA_ROLE_NOT_ASSUMABLE.text());
         }
         const code = zip ?? new TextEncoder().encode(`${input.Code?.S3Bucket}/${input.Code?.S3Key}`);
         const fn: LambdaFunction = {
@@ -377,7 +376,7 @@ export const lambdaModel: ServiceModel = {
         const rs = ctx.cloud.regionState(ctx.accountId, ctx.region)!;
         const dup = [...rs.esms.values()].find((e) => e.functionArn === fn.arn && e.eventSourceArn === source && esmState(e, ctx.now) !== null);
         if (dup) {
-          throw err('ResourceConflictException', `The event source arn (" ${source} ") and function (" ${fn.name} ") provided mapping already exists. Please update or delete the existing mapping with UUID ${dup.uuid}`);
+          throw err(LAMBDA_MAPPING_EXISTS.code, LAMBDA_MAPPING_EXISTS.text(source, fn.name, dup.uuid));
         }
         const startingPosition: string | undefined = input.StartingPosition;
         if (!startingPosition || !['TRIM_HORIZON', 'LATEST', 'AT_TIMESTAMP'].includes(startingPosition)) throw err('InvalidParameterValueException', 'StartingPosition must be one of TRIM_HORIZON, LATEST or AT_TIMESTAMP for a Kinesis event source.');

@@ -11,6 +11,7 @@ import { ExitCode } from '../../src/errors.js';
 import { runCli } from '../../src/program.js';
 import type { Prompter } from '../../src/prompts.js';
 import { CONSUMER, CONSUMER_2, PRODUCER, REGION, twoAccounts } from '../support/two-accounts.js';
+import { LAMBDA_MAPPING_EXISTS } from '../../src/sandbox/aws-error-texts.js';
 
 let world: ReturnType<typeof twoAccounts>;
 afterEach(() => world?.cloud.restore());
@@ -912,7 +913,7 @@ describe('mappings that are not ours', () => {
     const consumerArn = state.steps['efo-consumer']!.outputs.consumerArn!;
     world.cloud.failOn(
       { command: 'CreateEventSourceMapping' },
-      { code: 'ResourceConflictException', message: `The event source arn (" ${consumerArn} ") and function (" orders-consumer ") provided mapping already exists. Please update or delete the existing mapping with UUID ${theirs.UUID}` },
+      { code: LAMBDA_MAPPING_EXISTS.code, message: LAMBDA_MAPPING_EXISTS.text(consumerArn, 'orders-consumer', theirs.UUID!) },
     );
     expect(await world.setup('--name', 'orders')).toBe(ExitCode.Failed);
     expect(world.harness.reporter.text).toContain(`Event source mapping ${theirs.UUID} (orders-consumer ← orders-${CONSUMER}-efo) already exists but was not created by kds-xacct for deployment "orders".`);

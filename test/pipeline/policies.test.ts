@@ -2,10 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.js';
 import { defaultNames } from '../../src/pipeline/names.js';
 import {
-  CONSUMER_ACTIONS,
   PolicyTooLargeError,
   RESOURCE_POLICY_MAX_BYTES,
-  STREAM_READ_ACTIONS,
   consumerPolicyStatement,
   consumerRoleInlinePolicy,
   failureDestinationStatements,
@@ -25,6 +23,7 @@ import {
   type ForeignStatement,
   type PolicyStatement,
 } from '../../src/pipeline/policies.js';
+import { LAMBDA_CONSUMER_ACTIONS, LAMBDA_STREAM_ACTIONS, actionsOf } from '../../src/sandbox/aws-requirements.js';
 
 const STREAM = 'arn:aws:kinesis:us-east-1:111111111111:stream/orders-stream';
 const CONSUMER = `${STREAM}/consumer/orders-222222222222-efo:1700000000`;
@@ -100,8 +99,8 @@ describe('policy documents', () => {
     });
     expect(policy.Version).toBe('2012-10-17');
     expect(policy.Statement).toEqual([
-      { Sid: 'ReadStream', Effect: 'Allow', Action: [...STREAM_READ_ACTIONS], Resource: STREAM },
-      { Sid: 'ReadEfoConsumer', Effect: 'Allow', Action: [...CONSUMER_ACTIONS], Resource: CONSUMER },
+      { Sid: 'ReadStream', Effect: 'Allow', Action: actionsOf(LAMBDA_STREAM_ACTIONS), Resource: STREAM },
+      { Sid: 'ReadEfoConsumer', Effect: 'Allow', Action: actionsOf(LAMBDA_CONSUMER_ACTIONS), Resource: CONSUMER },
       {
         Sid: 'DecryptStreamRecords',
         Effect: 'Allow',
@@ -196,7 +195,7 @@ describe('mergeStatements', () => {
     const [statement] = ours();
     const reshaped = {
       Resource: [STREAM],
-      Action: [...STREAM_READ_ACTIONS].reverse(),
+      Action: [...(statement!.Action as string[])].reverse(),
       Principal: { AWS: [ROLE] },
       Effect: 'Allow',
       Sid: statement?.Sid,
@@ -338,9 +337,9 @@ describe('drift in words', () => {
   it('statementDrift names the actions our statement no longer allows or also allows, and the parts that changed', () => {
     const fewer = { ...ours, Action: ['kinesis:DescribeStream', 'kinesis:ListShards'] };
     expect(statementDrift(ours, fewer)).toBe('it no longer allows kinesis:DescribeStreamSummary, kinesis:GetRecords, kinesis:GetShardIterator');
-    const more = { ...ours, Action: [...STREAM_READ_ACTIONS, 'kinesis:PutRecord'], Principal: { AWS: 'arn:aws:iam::222222222222:root' } };
+    const more = { ...ours, Action: [...(ours.Action as string[]), 'kinesis:PutRecord'], Principal: { AWS: 'arn:aws:iam::222222222222:root' } };
     expect(statementDrift(ours, more)).toBe('it also allows kinesis:PutRecord; its Principal changed');
-    expect(statementDrift(ours, { ...ours, Action: 'kinesis:*', Effect: 'Deny' })).toBe(`it no longer allows ${STREAM_READ_ACTIONS.join(', ')}; it also allows kinesis:*; its Effect changed`);
+    expect(statementDrift(ours, { ...ours, Action: 'kinesis:*', Effect: 'Deny' })).toBe(`it no longer allows ${(ours.Action as string[]).join(', ')}; it also allows kinesis:*; its Effect changed`);
     // The same statement, written in another valid form, is no drift.
     expect(statementDrift(ours, { ...ours, Resource: [STREAM] })).toBe('it differs from what setup writes');
   });

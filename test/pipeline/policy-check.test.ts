@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { arns, defaultNames } from '../../src/pipeline/names.js';
 import {
-  CONSUMER_ACTIONS,
-  STREAM_READ_ACTIONS,
   consumerPolicyStatement,
   consumerRoleInlinePolicy,
   keyPolicy,
@@ -13,6 +11,7 @@ import {
   ownSids,
   streamPolicyStatement,
 } from '../../src/pipeline/policies.js';
+import { LAMBDA_CONSUMER_ACTIONS, LAMBDA_KEY_ACTIONS, LAMBDA_STREAM_ACTIONS, actionsOf } from '../../src/sandbox/aws-requirements.js';
 import { checkConsumerAccess, grantAsStatement, simulateAccess } from '../support/policy-check.js';
 
 const REGION = 'us-east-1';
@@ -55,7 +54,10 @@ const everything = {
   grants: [grant],
 };
 
-const NEEDED = [...STREAM_READ_ACTIONS, ...CONSUMER_ACTIONS, 'kms:Decrypt'];
+/** What Lambda needs, from AWS's documentation rather than from the product's own lists. */
+const STREAM_READ_ACTIONS = actionsOf(LAMBDA_STREAM_ACTIONS);
+const CONSUMER_ACTIONS = actionsOf(LAMBDA_CONSUMER_ACTIONS);
+const NEEDED = [...STREAM_READ_ACTIONS, ...CONSUMER_ACTIONS, ...actionsOf(LAMBDA_KEY_ACTIONS)];
 
 describe('checkConsumerAccess', () => {
   it('allows the consumer role, across accounts, exactly what the EFO event source mapping needs', async () => {

@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { arns, defaultNames } from '../../src/pipeline/names.js';
 import {
-  CONSUMER_ACTIONS,
-  STREAM_READ_ACTIONS,
   consumerPolicyStatement,
   consumerRoleInlinePolicy,
   keyPolicy,
@@ -11,6 +9,7 @@ import {
   policyDocument,
   streamPolicyStatement,
 } from '../../src/pipeline/policies.js';
+import { LAMBDA_CONSUMER_ACTIONS, LAMBDA_STREAM_ACTIONS, actionsOf } from '../../src/sandbox/aws-requirements.js';
 import { grantAsStatement } from '../support/policy-check.js';
 import { type AccessRequest, adminPolicy, shippedAccessEvaluator } from '../../src/sandbox/index.js';
 import { iamSimulateAccess } from '../support/iam-simulate-access.js';
@@ -154,7 +153,7 @@ function cases(): Case[] {
       const base = `${who} with ${identityName}`;
       for (const [policyName, policy] of Object.entries(streamPolicies)) {
         for (const resource of [STREAM, OTHER_STREAM]) {
-          for (const action of [...STREAM_READ_ACTIONS, 'kinesis:PutRecord', 'kinesis:DeleteStream']) {
+          for (const action of [...actionsOf(LAMBDA_STREAM_ACTIONS), 'kinesis:PutRecord', 'kinesis:DeleteStream']) {
             for (const [contextName, context] of Object.entries(kinesisContexts)) {
               add(`${base}: ${action} on ${resource} under ${policyName}, ${contextName}`, principal, identity, action, resource, policy, context(principal));
             }
@@ -163,7 +162,7 @@ function cases(): Case[] {
       }
       for (const [policyName, policy] of Object.entries(consumerPolicies)) {
         for (const resource of [CONSUMER, OTHER_CONSUMER]) {
-          for (const action of [...CONSUMER_ACTIONS, 'kinesis:DeregisterStreamConsumer']) {
+          for (const action of [...actionsOf(LAMBDA_CONSUMER_ACTIONS), 'kinesis:DeregisterStreamConsumer']) {
             add(`${base}: ${action} on ${resource} under ${policyName}`, principal, identity, action, resource, policy, kinesisContexts['the principal keys Lambda sends']!(principal));
           }
         }

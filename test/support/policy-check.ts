@@ -1,10 +1,6 @@
 import { getDenialReasons, runSimulation, type RequestDenial } from '@cloud-copilot/iam-simulate';
-import {
-  CONSUMER_ACTIONS,
-  KINESIS_ENCRYPTION_CONTEXT_KEY,
-  STREAM_READ_ACTIONS,
-  type PolicyStatement,
-} from '../../src/pipeline/policies.js';
+import type { PolicyStatement } from '../../src/pipeline/policies.js';
+import { KINESIS_ENCRYPTION_CONTEXT, LAMBDA_CONSUMER_ACTIONS, LAMBDA_KEY_ACTIONS, LAMBDA_STREAM_ACTIONS, actionsOf } from '../../src/sandbox/aws-requirements.js';
 import { parseArn } from '../../src/pipeline/validate.js';
 
 /** A policy as read from AWS (a JSON string) or as built (an object); undefined for none. */
@@ -65,29 +61,33 @@ export interface ConsumerAccessResult {
 /**
  * Evaluates, with the identity and resource policies combined as AWS does across
  * accounts, whether the consumer role can do each thing Lambda's EFO event source mapping
- * needs: read the stream, use the consumer and decrypt the stream's records.
+ * needs: read the stream, use the consumer and decrypt the stream's records. What it needs
+ * comes from AWS's documentation (src/sandbox/aws-requirements.ts), not from the product.
  */
 export async function checkConsumerAccess(input: ConsumerAccessInput): Promise<ConsumerAccessResult> {
   const identityPolicies = Array.isArray(input.rolePolicy) ? input.rolePolicy : [input.rolePolicy];
   const checks: Array<Omit<AccessRequest, 'principalArn' | 'identityPolicies'>> = [
-    ...STREAM_READ_ACTIONS.map((action) => ({
+    ...actionsOf(LAMBDA_STREAM_ACTIONS).map((action) => ({
       action,
       resourceArn: input.streamArn,
       resourcePolicy: input.streamPolicy,
     })),
-    ...CONSUMER_ACTIONS.map((action) => ({
+    ...actionsOf(LAMBDA_CONSUMER_ACTIONS).map((action) => ({
       action,
       resourceArn: input.consumerArn,
       resourcePolicy: input.consumerPolicy,
     })),
   ];
   if (input.keyArn) {
-    checks.push({
-      action: 'kms:Decrypt',
-      resourceArn: input.keyArn,
-      resourcePolicy: keyPolicyWithGrants(input.keyPolicy, input.grants ?? []),
-      context: { [`kms:EncryptionContext:${KINESIS_ENCRYPTION_CONTEXT_KEY}`]: input.streamArn },
-    });
+    const { keyArn } = input;
+    checks.push(
+      ...actionsOf(LAMBDA_KEY_ACTIONS).map((action) => ({
+        action,
+        resourceArn: keyArn,
+        resourcePolicy: keyPolicyWithGrants(input.keyPolicy, input.grants ?? []),
+        context: { [KINESIS_ENCRYPTION_CONTEXT.conditionKey]: input.streamArn },
+      })),
+    );
   }
   const decisions = await Promise.all(
     checks.map((check) => simulateAccess({ ...check, principalArn: input.roleArn, identityPolicies })),

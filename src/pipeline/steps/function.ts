@@ -9,10 +9,10 @@ import { ignoreMissing, originOf } from './shared.js';
 import { functionTags, getFunction } from '../lookups.js';
 
 /** Lambda's words for an update while the function is Pending or another update is InProgress. */
-const updateInProgress = (error: unknown) => hasCode(error, 'ResourceConflictException') && /update is in progress/i.test(errorMessage(error));
+export const updateInProgress = (error: unknown) => hasCode(error, 'ResourceConflictException') && /update is in progress/i.test(errorMessage(error));
 
 /** Lambda's words while a new role has not propagated to it yet. */
-const roleNotYetAssumable = (error: unknown) => hasCode(error, 'InvalidParameterValueException') && /cannot be assumed by Lambda/i.test(errorMessage(error));
+export const roleNotYetAssumable = (error: unknown) => hasCode(error, 'InvalidParameterValueException') && /cannot be assumed by Lambda/i.test(errorMessage(error));
 
 /** The consumer function: the bundled handler, kept in line with the config, or an existing function adopted. */
 export function functionStep(ctx: PipelineContext): Step {

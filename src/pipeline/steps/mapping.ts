@@ -17,8 +17,12 @@ import { failureDestinationArn } from './failure-queue.js';
 import { NotOursError, ignoreMissing, isOurs, originOf } from './shared.js';
 
 /** Lambda validates the role's access to the stream when the mapping is created; fresh policies and grants take a while. */
-const accessNotYetVisible = (error: unknown) =>
+export const accessNotYetVisible = (error: unknown) =>
   hasCode(error, 'InvalidParameterValueException') && /access|permission|not authorized|decrypt|assume/i.test(errorMessage(error));
+
+/** The mapping a ResourceConflictException on CreateEventSourceMapping names as already existing ("… with UUID <uuid>"). */
+export const existingMappingUuid = (error: unknown): string | undefined =>
+  hasCode(error, 'ResourceConflictException') ? /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/.exec(errorMessage(error))?.[0] : undefined;
 
 /** The event source mapping on the EFO consumer's ARN, which is what makes Lambda read with enhanced fan-out. */
 export function esmStep(ctx: PipelineContext): Step {
@@ -166,7 +170,7 @@ export function esmStep(ctx: PipelineContext): Step {
       } catch (error) {
         // An earlier attempt whose answer was lost may have created it: AWS names the existing UUID. It is
         // ours only if its tags (given at creation) or the state file say so; someone else's is never taken.
-        const uuid = hasCode(error, 'ResourceConflictException') ? /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/.exec(errorMessage(error))?.[0] : undefined;
+        const uuid = existingMappingUuid(error);
         if (!uuid) throw error;
         const conflicting = await getState(step, uuid);
         if (!conflicting) throw error;
