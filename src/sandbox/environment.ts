@@ -69,8 +69,7 @@ export function sandboxEnvironment(environment: Environment, globals: GlobalOpti
       clock: sandbox.clock,
       sessions: async () => sandboxSessionFactory(sandbox, profiles),
       sandbox: {
-        // After a first load: the speed is the one the sandbox keeps, unless this command changes it.
-        banner: async () => banner(await sandbox.transaction(async () => sandbox.speed)),
+        banner: async () => banner(await sandbox.speedToRunAt()),
         reset: () => reset(sandbox, dir),
       },
     },

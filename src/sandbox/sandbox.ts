@@ -110,9 +110,14 @@ export class Sandbox {
     return attachedClients((call) => this.handle(call), { region, credentials: this.cloud.credentialsFor(accountId) });
   }
 
-  /** How many times shorter than AWS's the waits are, as saved: known after a first transaction. */
-  get speed(): number {
-    return this.speedInEffect;
+  /**
+   * The speed this process will run at, read without loading the cloud: a file that cannot be loaded (an
+   * older format, another kind of file) still gets a banner, and can still be reset.
+   */
+  async speedToRunAt(): Promise<number> {
+    if (this.requestedSpeed !== undefined) return this.requestedSpeed;
+    const saved = (await this.file.read()) as Partial<SandboxDocument> | undefined;
+    return saved?.kind === KIND && saved.version === VERSION && typeof saved.speed === 'number' ? saved.speed : DEFAULT_SANDBOX_SPEED;
   }
 
   /** Back to the accounts it started with, and nothing in them. */

@@ -97,7 +97,7 @@ describe('the sandbox', () => {
     const wall = new ManualWall();
     const first = open(file, wall);
     await first.clientsFor(PRODUCER, REGION).sts.send(new GetCallerIdentityCommand({}));
-    expect(first.speed).toBe(10);
+    expect(await first.speedToRunAt()).toBe(10);
     const faster = open(file, wall, { speed: 100 });
     await faster.clientsFor(PRODUCER, REGION).kinesis.send(new CreateStreamCommand({ StreamName: 'orders', ShardCount: 1 }));
     // The latency model's 20 s stream creation, at speed 100: 200 ms, for the first process too.
@@ -105,7 +105,7 @@ describe('the sandbox', () => {
     expect(await status(first)).toBe('CREATING');
     wall.time += 50;
     expect(await status(first)).toBe('ACTIVE');
-    expect(first.speed).toBe(100);
+    expect(await first.speedToRunAt()).toBe(100);
     expect(first.clock.now()).toBe(wall.time);
   });
 
@@ -137,6 +137,10 @@ describe('the sandbox', () => {
     const { speed, ...rest } = saved;
     await writeFile(file, JSON.stringify({ ...rest, version: 1, clock: { virtual: wall.time + 3_600_000, wall: wall.time, factor: speed } }));
     await expect(open(file, wall).clientsFor(PRODUCER, REGION).sts.send(new GetCallerIdentityCommand({}))).rejects.toThrow(/earlier kds-xacct whose sandbox clock ran ahead of real time/);
+    // What the error says to do works: the banner is shown without loading the file, and a reset starts again.
+    expect(await open(file, wall).speedToRunAt()).toBe(10);
+    await open(file, wall).reset();
+    expect((await open(file, wall).clientsFor(PRODUCER, REGION).sts.send(new GetCallerIdentityCommand({}))).Account).toBe(PRODUCER);
     await writeFile(file, JSON.stringify({ something: 'else' }));
     await expect(open(file, wall).clientsFor(PRODUCER, REGION).sts.send(new GetCallerIdentityCommand({}))).rejects.toThrow(/is not a kds-xacct sandbox/);
   });
