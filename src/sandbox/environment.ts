@@ -43,8 +43,9 @@ export function checkSandboxOptions(globals: GlobalOptions): void {
 
 /**
  * The environment of a command under `--sandbox`: sessions whose clients reach only the simulated
- * accounts in `<state dir>/sandbox/`, the wall clock (the sandbox shortens AWS's waits instead), and the sandbox's own
- * deployments. The profiles default to the two sandbox profiles, so no AWS profile is ever needed.
+ * accounts in `<state dir>/sandbox/`, the wall clock (the sandbox shortens AWS's waits instead), and
+ * the sandbox's own deployments. The profiles default to the two sandbox profiles, so no AWS profile is
+ * ever needed.
  */
 export function sandboxEnvironment(environment: Environment, globals: GlobalOptions, options: SandboxOptions): { environment: Environment; globals: GlobalOptions } {
   const dir = path.join(path.resolve(environment.cwd, globals.stateDir), SANDBOX_DIR);
