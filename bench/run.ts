@@ -27,13 +27,14 @@ import { STEP, pipelineContext, type PipelineContext } from '../src/pipeline/ste
 import { setupSteps } from '../src/pipeline/steps/index.js';
 import type { LatencyModel, RecordedCall } from '../src/sandbox/index.js';
 import { twoAccounts } from '../test/support/two-accounts.js';
+import { awsGraphs } from './aws-order.js';
 import { productionFootprint } from './footprint.js';
 import { coldNpx } from './npx.js';
 
 const RUNS = 5;
 const COLD_START_RUNS = 15;
 const NAME = 'bench';
-const TARGETS = { setupVsCriticalPath: 1.05, teardownVsCriticalPath: 1.1, sequentialVsSetup: 1.5, helpColdStartMs: 150, prodInstallMiB: 40, npxVsCdk: 0.5 };
+const TARGETS = { setupVsCriticalPath: 1.05, setupVsAwsCriticalPath: 1.05, teardownVsCriticalPath: 1.1, sequentialVsSetup: 1.5, helpColdStartMs: 150, prodInstallMiB: 40, npxVsCdk: 0.5 };
 const root = path.resolve(import.meta.dirname, '..');
 
 // ---------------------------------------------------------------------------------------------
@@ -94,7 +95,7 @@ export function setupCosts(L: LatencyModel): Record<string, StepCost> {
  * `pre` is what every setup does before its first mutating call: STS GetCallerIdentity in both accounts
  * at once, then one round of planning reads (the steps without dependencies, at once) = 2a.
  */
-function criticalPath(steps: Array<Pick<Step, 'id' | 'dependsOn'>>, costs: Record<string, StepCost>, a: number, pre = 2 * a) {
+export function criticalPath(steps: Array<Pick<Step, 'id' | 'dependsOn'>>, costs: Record<string, StepCost>, a: number, pre = 2 * a) {
   const effect = new Map<string, number>();
   const done = new Map<string, number>();
   const byId = new Map(steps.map((s) => [s.id, s]));
@@ -123,6 +124,19 @@ function criticalPath(steps: Array<Pick<Step, 'id' | 'dependsOn'>>, costs: Recor
   const path: string[] = [last];
   for (let at = via.get(last); at; at = via.get(at.split(' ')[0]!)) path.unshift(at);
   return { bound, path };
+}
+
+/**
+ * The critical path in the order AWS imposes (bench/aws-order.ts), not the product's graph: the best of the
+ * orders AWS allows. A wait the product adds and AWS does not need shows as setup taking longer than this.
+ */
+export function awsCriticalPath(stepIds: string[], costs: Record<string, StepCost>, a: number) {
+  return awsGraphs(stepIds)
+    .map(({ steps, calledAfter }) => {
+      const gated = Object.fromEntries(Object.entries(costs).map(([id, cost]) => [id, { ...cost, gates: [...cost.gates, ...calledAfter.filter((c) => c.step === id).map((c) => ({ after: c.after, propagation: 0 }))] }]));
+      return criticalPath(steps, gated, a);
+    })
+    .reduce((best, cp) => (cp.bound < best.bound ? cp : best));
 }
 
 /**
@@ -408,6 +422,7 @@ async function main(): Promise<void> {
   const graph = setupSteps(pipeline).map(({ id, dependsOn }) => ({ id, dependsOn }));
   const costs = setupCosts(latency);
   const cp = criticalPath(graph, costs, a);
+  const awsCp = awsCriticalPath(graph.map((s) => s.id), costs, a);
   const setupCalls = countCalls(first.calls);
 
   // teardown of the first deployment, through the real program.
@@ -453,6 +468,7 @@ async function main(): Promise<void> {
   const setupMs = median(setups);
   const sequentialMs = median(sequential);
   const setupVsCriticalPath = setupMs / cp.bound;
+  const setupVsAwsCriticalPath = setupMs / awsCp.bound;
   const sequentialVsSetup = sequentialMs / setupMs;
   const sequentialFloor = sequentialBound(graph, costs, a);
   // The waits on the critical path, and the propagation the mapping's create retries through.
@@ -472,6 +488,8 @@ async function main(): Promise<void> {
   out(`  simulated duration       ${sec(setupMs)}  (min ${sec(Math.min(...setups))}, max ${sec(Math.max(...setups))})`);
   out(`  critical path            ${sec(cp.bound)}  via ${cp.path.join(' -> ')}`);
   out(`  setup / critical path    ${ratio(setupVsCriticalPath)}x  (target <= ${TARGETS.setupVsCriticalPath}x: ${mark(setupVsCriticalPath <= TARGETS.setupVsCriticalPath)})`);
+  out(`  AWS's critical path      ${sec(awsCp.bound)}  via ${awsCp.path.join(' -> ')}  (the order AWS imposes: bench/aws-order.ts)`);
+  out(`  setup / AWS's path       ${ratio(setupVsAwsCriticalPath)}x  (target <= ${TARGETS.setupVsAwsCriticalPath}x: ${mark(setupVsAwsCriticalPath <= TARGETS.setupVsAwsCriticalPath)})`);
   out(`  poll overshoot, no jitter: ${criticalWaits.map(([what, ms]) => `${what} +${(pollOvershoot(ms, a) / 1000).toFixed(2)}s`).join(', ')}`);
   out(`    = ${sec(overshoot())} over the critical path (${ratio((cp.bound + overshoot()) / cp.bound)}x)`);
   out(`  strictly sequential      ${sec(sequentialMs)}  (engine with concurrency 1; min ${sec(Math.min(...sequential))}, max ${sec(Math.max(...sequential))})`);
@@ -522,6 +540,7 @@ async function main(): Promise<void> {
 
   const summary = {
     setupVsCriticalPath: ratio(setupVsCriticalPath),
+    setupVsAwsCriticalPath: ratio(setupVsAwsCriticalPath),
     sequentialVsSetup: ratio(sequentialVsSetup),
     apiCalls: {
       setup: { mutating: setupCalls.mutating, readOnly: setupCalls.readOnly, failed: setupCalls.failed, minimumMutating: SETUP_MINIMUM.mutating.length, minimumReadOnly: SETUP_MINIMUM.readOnly.length },
@@ -534,6 +553,7 @@ async function main(): Promise<void> {
     peakRssMb: { help: Math.round(help.peakRssMb * 10) / 10, version: Math.round(version.peakRssMb * 10) / 10 },
     setupMs,
     criticalPathMs: cp.bound,
+    awsCriticalPathMs: awsCp.bound,
     sequentialMs,
     sequentialLowerBoundMs: sequentialFloor,
     setupToVerifiedRecordMs,
@@ -550,6 +570,7 @@ async function main(): Promise<void> {
     teardown: 'pending' in teardown ? 'pending' : { ms: teardown.ms, criticalPathMs: teardown.bound, vsCriticalPath: ratio(teardown.ms / teardown.bound) },
     targetsMet: {
       setupVsCriticalPath: setupVsCriticalPath <= TARGETS.setupVsCriticalPath,
+      setupVsAwsCriticalPath: setupVsAwsCriticalPath <= TARGETS.setupVsAwsCriticalPath,
       ...(!('pending' in teardown) && { teardownVsCriticalPath: teardown.ms / teardown.bound <= TARGETS.teardownVsCriticalPath }),
       sequentialVsSetup: sequentialVsSetup >= TARGETS.sequentialVsSetup,
       helpColdStartMs: help.medianMs < TARGETS.helpColdStartMs,

@@ -20,7 +20,7 @@ export interface GlobalOptions {
   debug: boolean;
   /** Two simulated accounts on this machine instead of AWS. */
   sandbox: boolean;
-  /** Under --sandbox: how much faster than real time AWS's waiting runs. */
+  /** Under --sandbox: how many times shorter than AWS's the sandbox's waits are (its clock stays the wall clock). */
   sandboxSpeed?: number;
 }
 

@@ -74,7 +74,7 @@ export function createProgram(environment: Environment, run: ProgramRun): Comman
     .option('--no-color', 'plain output without colours or spinners (NO_COLOR is honoured too)')
     .option('--debug', 'show AWS request ids and error details (credentials redacted)')
     .option('--sandbox', 'use two simulated accounts on this machine instead of AWS: no credentials, no network (see README)')
-    .option('--sandbox-speed <factor>', "with --sandbox: how much faster than real time AWS's waiting runs (default 10, kept by the sandbox)", integer(1, 1000))
+    .option('--sandbox-speed <factor>', "with --sandbox: how many times shorter than AWS's its waits are (default 10, kept by the sandbox)", integer(1, 1000))
     .configureHelp({ showGlobalOptions: true })
     .configureOutput({
       writeOut: (text) => environment.stdout.write(text),

@@ -20,7 +20,7 @@ const SANDBOX_DIR = 'sandbox';
 const CLOUD_FILE = 'accounts.sandbox';
 
 export interface SandboxOptions {
-  /** Sandbox milliseconds per wall-clock millisecond; absent, the sandbox keeps its saved speed. */
+  /** How many times shorter than AWS's the sandbox's waits are; absent, the sandbox keeps its saved speed. */
   speed?: number;
 }
 
@@ -43,8 +43,9 @@ export function checkSandboxOptions(globals: GlobalOptions): void {
 
 /**
  * The environment of a command under `--sandbox`: sessions whose clients reach only the simulated
- * accounts in `<state dir>/sandbox/`, the sandbox's compressed real-time clock, and the sandbox's own
- * deployments. The profiles default to the two sandbox profiles, so no AWS profile is ever needed.
+ * accounts in `<state dir>/sandbox/`, the wall clock (the sandbox shortens AWS's waits instead), and
+ * the sandbox's own deployments. The profiles default to the two sandbox profiles, so no AWS profile is
+ * ever needed.
  */
 export function sandboxEnvironment(environment: Environment, globals: GlobalOptions, options: SandboxOptions): { environment: Environment; globals: GlobalOptions } {
   const dir = path.join(path.resolve(environment.cwd, globals.stateDir), SANDBOX_DIR);
@@ -69,25 +70,16 @@ export function sandboxEnvironment(environment: Environment, globals: GlobalOpti
       clock: sandbox.clock,
       sessions: async () => sandboxSessionFactory(sandbox, profiles),
       sandbox: {
-        // After a first load: the speed is the one the sandbox keeps, unless this command changes it.
-        banner: async () => banner(dir, await sandbox.transaction(async () => sandbox.clock.anchor.factor)),
+        banner: async () => banner(await sandbox.speedToRunAt()),
         reset: () => reset(sandbox, dir),
       },
     },
   };
 }
 
-/** What every sandbox command starts with, so that no one mistakes it for AWS. Short lines: it must not wrap at 80 columns. */
-function banner(dir: string, speed: number): string {
-  const { producer, consumer } = SANDBOX_PROFILES;
-  return [
-    'SANDBOX: two simulated AWS accounts on this machine. Nothing here reaches AWS.',
-    `  producer ${producer.accountId} (sandbox), consumer ${consumer.accountId} (sandbox), ${SANDBOX_REGION}`,
-    `  AWS's waiting runs ${speed}x faster than real time. Kept in:`,
-    `  ${dir}`,
-    // Hints name the AWS CLI for fixes only it can make; the sandbox cannot answer it.
-    '  An `aws …` command in a hint reaches AWS, not these accounts.',
-  ].join('\n');
+/** What every sandbox command starts with, so that no one mistakes it for AWS. One line that does not wrap at 80 columns. */
+function banner(speed: number): string {
+  return `SANDBOX: simulated accounts, nothing reaches AWS; AWS's waits ${speed}x shorter`;
 }
 
 /** Empties the simulated accounts and forgets the sandbox's deployments. */

@@ -9,6 +9,5 @@ export type * from './model.js';
 export { attachedClients, type SdkCall, type SdkCallHandler } from './sdk-adapter.js';
 export { cloudImage, restoreCloudImage, type CloudImage } from './persistence.js';
 export { CloudFile, type CloudFileOptions } from './cloud-file.js';
-export { ScaledClock, type ClockAnchor } from './scaled-clock.js';
 export { Sandbox, DEFAULT_SANDBOX_SPEED, type SandboxOptions } from './sandbox.js';
 export { sandboxSessionFactory, type SandboxProfile } from './sandbox-sessions.js';

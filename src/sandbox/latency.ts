@@ -97,3 +97,14 @@ export const defaultLatency: LatencyModel = {
   // A same-region HTTPS round trip to an AWS endpoint: tens of milliseconds.
   apiCall: 50,
 };
+
+/**
+ * The model with every duration divided by `speed`: how the sandbox makes a setup take seconds while its
+ * clock stays the wall clock. Only AWS's waits live in this model; periods AWS states as facts about time
+ * (record and message retention, a key's deletion date, an iterator's five minutes, a Live Tail session's
+ * three hours) are kept elsewhere and stay real.
+ */
+export function shortenedLatency(model: LatencyModel, speed: number): LatencyModel {
+  if (!(speed > 0) || !Number.isFinite(speed)) throw new Error(`shortenedLatency: the speed factor must be a positive number, got ${speed}`);
+  return Object.fromEntries(Object.entries(model).map(([wait, ms]) => [wait, ms / speed])) as unknown as LatencyModel;
+}

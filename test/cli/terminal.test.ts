@@ -123,6 +123,9 @@ describe.each([80, 130])('setup in a terminal of %i columns, as a person sees it
   it('shows every step finished exactly once with its result, nothing wrapped, and a table that fits', { timeout: 20_000 }, async () => {
     const { code, lines, wrapped, screen } = await runInTerminal(cols, ['setup', '--sandbox', '--name', 'demo', '--yes', '--sandbox-speed', '100']);
     expect(code, screen).toBe(ExitCode.Success);
+    // The banner is one line, and the old banner's indented lines are gone.
+    expect(lines[0], screen).toBe("SANDBOX: simulated accounts, nothing reaches AWS; AWS's waits 100x shorter");
+    expect(lines[1], screen).not.toMatch(/^ {2}\S/);
     const finished = lines.filter((line) => line.startsWith('✔ '));
     expect(finished, screen).toHaveLength(steps.length);
     for (const step of steps) expect(finished.filter((line) => line.startsWith(`✔ ${step}`)), `${step}\n${screen}`).toHaveLength(1);

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CreateLogGroupCommand, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { CreateStreamCommand, DescribeStreamSummaryCommand, PutResourcePolicyCommand } from '@aws-sdk/client-kinesis';
+import { CreateStreamCommand, DescribeStreamSummaryCommand, GetRecordsCommand, GetShardIteratorCommand, PutResourcePolicyCommand } from '@aws-sdk/client-kinesis';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { describe, expect, it } from 'vitest';
 import { MemoryStateStore } from '../../src/engine/state.js';
@@ -32,7 +32,7 @@ const status = async (sandbox: Sandbox, account = PRODUCER) =>
   (await sandbox.clientsFor(account, REGION).kinesis.send(new DescribeStreamSummaryCommand({ StreamARN: STREAM_ARN }))).StreamDescriptionSummary?.StreamStatus;
 
 describe('the sandbox', () => {
-  it('is shared by processes through its file, in real time compressed: CREATING in one command, ACTIVE in the next', async () => {
+  it("is shared by processes through its file, on the wall clock with AWS's waits shortened: CREATING in one command, ACTIVE in the next", async () => {
     const file = await sandboxFile();
     const wall = new ManualWall();
     const first = open(file, wall);
@@ -45,7 +45,7 @@ describe('the sandbox', () => {
     expect(await status(second)).toBe('CREATING');
     wall.time += 1_000;
     expect(await status(open(file, wall))).toBe('ACTIVE');
-    expect(second.clock.now()).toBe(first.clock.now());
+    expect([first.clock.now(), second.clock.now()]).toEqual([wall.time, wall.time]);
   });
 
   it('loses nothing when two processes call at once', async () => {
@@ -92,26 +92,55 @@ describe('the sandbox', () => {
     expect((await sandbox.clientsFor(CONSUMER, REGION).sts.send(new GetCallerIdentityCommand({}))).Account).toBe(CONSUMER);
   });
 
-  it('changes speed for every process when one asks for another', async () => {
+  it('shortens the waits for every process when one asks for another speed, and never moves the clock', async () => {
     const file = await sandboxFile();
     const wall = new ManualWall();
     const first = open(file, wall);
     await first.clientsFor(PRODUCER, REGION).sts.send(new GetCallerIdentityCommand({}));
-    const faster = open(file, wall, { speed: 60 });
-    await faster.clientsFor(PRODUCER, REGION).sts.send(new GetCallerIdentityCommand({}));
-    await first.clientsFor(PRODUCER, REGION).sts.send(new GetCallerIdentityCommand({}));
-    expect(first.clock.anchor.factor).toBe(60);
-    wall.time += 1_000;
-    expect(first.clock.now()).toBe(faster.clock.now());
+    expect(await first.speedToRunAt()).toBe(10);
+    const faster = open(file, wall, { speed: 100 });
+    await faster.clientsFor(PRODUCER, REGION).kinesis.send(new CreateStreamCommand({ StreamName: 'orders', ShardCount: 1 }));
+    // The latency model's 20 s stream creation, at speed 100: 200 ms, for the first process too.
+    wall.time += 150;
+    expect(await status(first)).toBe('CREATING');
+    wall.time += 50;
+    expect(await status(first)).toBe('ACTIVE');
+    expect(await first.speedToRunAt()).toBe(100);
+    expect(first.clock.now()).toBe(wall.time);
   });
 
-  it('refuses a file that is not a sandbox, or one from a newer version', async () => {
+  it("keeps the periods AWS states as facts about time real: a stream's 24-hour retention is not shortened", async () => {
+    const file = await sandboxFile();
+    const wall = new ManualWall();
+    const sandbox = open(file, wall, { speed: 1000 });
+    await sandbox.transaction(async (cloud) => cloud.seedStream(PRODUCER, REGION, { name: 'orders', shards: 1, mode: 'PROVISIONED', records: 1 }));
+    const { kinesis } = sandbox.clientsFor(PRODUCER, REGION);
+    const count = async () => {
+      const { ShardIterator } = await kinesis.send(new GetShardIteratorCommand({ StreamARN: STREAM_ARN, ShardId: 'shardId-000000000000', ShardIteratorType: 'TRIM_HORIZON' }));
+      return (await kinesis.send(new GetRecordsCommand({ StreamARN: STREAM_ARN, ShardIterator }))).Records?.length;
+    };
+    // The seeded record arrived a minute ago: at speed 1000 a shortened retention would have dropped it 86 s after arrival.
+    wall.time += 23 * 3_600_000;
+    expect(await count()).toBe(1);
+    wall.time += 3_600_000;
+    expect(await count()).toBe(0);
+  });
+
+  it('refuses a file that is not a sandbox, one from a newer version, or one whose clock ran ahead of real time', async () => {
     const file = await sandboxFile();
     const wall = new ManualWall();
     await open(file, wall).clientsFor(PRODUCER, REGION).sts.send(new GetCallerIdentityCommand({}));
     const saved = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
     await writeFile(file, JSON.stringify({ ...saved, version: 99 }));
     await expect(open(file, wall).clientsFor(PRODUCER, REGION).sts.send(new GetCallerIdentityCommand({}))).rejects.toThrow(/newer kds-xacct \(sandbox format 99/);
+    // Format 1 kept a clock that ran ahead of real time: its times cannot be brought back to the wall clock.
+    const { speed, ...rest } = saved;
+    await writeFile(file, JSON.stringify({ ...rest, version: 1, clock: { virtual: wall.time + 3_600_000, wall: wall.time, factor: speed } }));
+    await expect(open(file, wall).clientsFor(PRODUCER, REGION).sts.send(new GetCallerIdentityCommand({}))).rejects.toThrow(/earlier kds-xacct whose sandbox clock ran ahead of real time/);
+    // What the error says to do works: the banner is shown without loading the file, and a reset starts again.
+    expect(await open(file, wall).speedToRunAt()).toBe(10);
+    await open(file, wall).reset();
+    expect((await open(file, wall).clientsFor(PRODUCER, REGION).sts.send(new GetCallerIdentityCommand({}))).Account).toBe(PRODUCER);
     await writeFile(file, JSON.stringify({ something: 'else' }));
     await expect(open(file, wall).clientsFor(PRODUCER, REGION).sts.send(new GetCallerIdentityCommand({}))).rejects.toThrow(/is not a kds-xacct sandbox/);
   });
@@ -136,13 +165,23 @@ describe('the sandbox', () => {
     await step('setup', '--name', 'demo', '--producer-profile', 'sandbox-producer', '--consumer-profile', 'sandbox-consumer', '--yes');
     // The minute or so of AWS waiting the latency model puts on setup, at speed 10: seconds of wall time.
     expect(wall.now() - started).toBeLessThan(15_000);
+    const sentAt = wall.now();
     const sent = await step('send-test-record', '--name', 'demo', '--verify', '--timeout', '60s');
     expect(sent.reporter.text).toContain('end-to-end latency');
     expect(sent.reporter.text).toContain('Verified: all 1 record(s) reached the consumer function.');
-    const tail = await step('tail-logs', '--name', 'demo', '--no-follow');
-    expect(tail.stdout.text).toContain('"source":"kds-xacct send-test-record"');
+    const verifiedAt = wall.now();
+    const tail = await step('tail-logs', '--name', 'demo', '--no-follow', '--since', '1m', '--json');
+    const recordLine = tail.stdout.text.split('\n').find((line) => line.includes('kds-xacct send-test-record'));
+    // The handler logged the record between its sending and its verification, as the wall clock tells them.
+    const loggedAt = Date.parse((JSON.parse(recordLine!) as { timestamp: string }).timestamp);
+    expect(loggedAt).toBeGreaterThanOrEqual(sentAt);
+    expect(loggedAt).toBeLessThanOrEqual(verifiedAt);
     await step('status', '--name', 'demo');
+    const tornDownFrom = wall.now();
     await step('teardown', '--name', 'demo', '--yes');
+    const tornDownAt = Date.parse((await store.tornDown('demo'))!.tornDownAt);
+    expect(tornDownAt).toBeGreaterThanOrEqual(tornDownFrom);
+    expect(tornDownAt).toBeLessThanOrEqual(wall.now());
 
     const after = open(file, wall);
     await after.transaction(async (cloud) => {

@@ -2,7 +2,7 @@ import type { Clock } from '../../src/engine/clock.js';
 
 /**
  * A wall clock for sandbox tests: it moves when told to, or by as much as someone sleeps (then
- * resolves on the next turn of the event loop), so a scaled clock's waits cost no real time.
+ * resolves on the next turn of the event loop), so the waits of a sandbox test cost no real time.
  */
 export class ManualWall implements Clock {
   readonly slept: number[] = [];

@@ -1,0 +1,54 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { AWS_ORDER, REFUSED_WHILE_UPDATING } from '../../bench/aws-order.js';
+import { awsCriticalPath, criticalPath, setupCosts } from '../../bench/run.js';
+import { newState } from '../../src/engine/state.js';
+import { completeConfig } from '../../src/pipeline/config.js';
+import { defaultNames } from '../../src/pipeline/names.js';
+import { STEP, pipelineContext } from '../../src/pipeline/steps/context.js';
+import { setupSteps } from '../../src/pipeline/steps/index.js';
+import { defaultLatency } from '../../src/sandbox/latency.js';
+import { twoAccounts } from '../support/two-accounts.js';
+
+let world: ReturnType<typeof twoAccounts>;
+afterEach(() => world?.cloud.restore());
+
+/** Setup's steps and their dependencies, as the product builds them. */
+async function productGraph(): Promise<Array<{ id: string; dependsOn: string[] }>> {
+  world = twoAccounts();
+  const [producer, consumer] = await Promise.all([world.sessions.connect('prod', 'producer', {}), world.sessions.connect('analytics', 'consumer', {})]);
+  const config = completeConfig({ name: 'bench' }, defaultNames('bench', consumer.accountId));
+  return setupSteps(pipelineContext({ config, producer, consumer, previous: newState('bench', 'setup', new Date(world.clock.now())) })).map(({ id, dependsOn }) => ({ id, dependsOn: [...dependsOn] }));
+}
+
+/** Whether `step` waits for `after` in `graph`, directly or through other steps. */
+function waitsFor(graph: Array<{ id: string; dependsOn: string[] }>, step: string, after: string): boolean {
+  const deps = graph.find((s) => s.id === step)!.dependsOn;
+  return deps.includes(after) || deps.some((d) => waitsFor(graph, d, after));
+}
+
+describe("the order AWS imposes on setup, apart from the product's graph", () => {
+  it('names only steps setup has, each edge with a public source', async () => {
+    const ids = (await productGraph()).map((s) => s.id);
+    for (const edge of AWS_ORDER) {
+      expect(ids, JSON.stringify(edge)).toEqual(expect.arrayContaining([edge.step, edge.after]));
+      expect(edge.source).toMatch(/API reference|Developer Guide|#\d+/);
+    }
+    expect(ids).toEqual(expect.arrayContaining(REFUSED_WHILE_UPDATING));
+  });
+
+  it("is honoured by the product's graph: every call AWS orders waits for what it needs, and none runs while encryption makes the stream UPDATING", async () => {
+    const graph = await productGraph();
+    for (const edge of AWS_ORDER) expect(waitsFor(graph, edge.step, edge.after), `${edge.step} after ${edge.after}`).toBe(true);
+    for (const step of REFUSED_WHILE_UPDATING) expect(waitsFor(graph, step, STEP.encryption) || waitsFor(graph, STEP.encryption, step), step).toBe(true);
+  });
+
+  it("sees a needless wait: the stream waiting for the function lengthens the product's path past 1.05 of AWS's, which does not move", async () => {
+    const graph = await productGraph();
+    const costs = setupCosts(defaultLatency);
+    const a = defaultLatency.apiCall;
+    const aws = awsCriticalPath(graph.map((s) => s.id), costs, a).bound;
+    const needless = graph.map((s) => (s.id === STEP.stream ? { ...s, dependsOn: [...s.dependsOn, STEP.function] } : s));
+    expect(criticalPath(needless, costs, a).bound / aws).toBeGreaterThan(1.05);
+    expect(awsCriticalPath(needless.map((s) => s.id), costs, a).bound).toBe(aws);
+  });
+});
