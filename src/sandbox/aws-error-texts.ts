@@ -159,6 +159,88 @@ export const KINESIS_KMS_ACCESS_DENIED = {
   text: (principalArn: string, streamArn: string) => `User ${principalArn} is not authorized to decrypt records in stream ${streamArn}.`,
 } as const satisfies AwsErrorText & { text: (principalArn: string, streamArn: string) => string };
 
+/**
+ * What Lambda reports in an event source mapping's LastProcessingResult and StateTransitionReason: not an error
+ * response (no code, no HTTP status) but a field of GetEventSourceMapping, read by the product's diagnosis
+ * (src/pipeline/mapping-signals.ts).
+ */
+export interface MappingReportText {
+  field: 'LastProcessingResult' | 'StateTransitionReason';
+  /** The value exactly as the source quotes it (account ids and names as masked there). */
+  example: string;
+  /** Where it is quoted; a value put together from two sources says so. */
+  source: string;
+}
+
+export const MAPPING_FUNCTION_CALL_FAILED: MappingReportText = {
+  field: 'LastProcessingResult',
+  example: 'PROBLEM: Function call failed',
+  source: 'AWS Lambda Developer Guide, "Using AWS Lambda with Amazon Kinesis" (the update-event-source-mapping and get-event-source-mapping examples)',
+};
+
+export const MAPPING_NO_RECORDS_PROCESSED: MappingReportText = {
+  field: 'LastProcessingResult',
+  example: 'No records processed',
+  source: 'AWS Lambda Developer Guide, "Using AWS Lambda with Amazon Kinesis" (the create-event-source-mapping example)',
+};
+
+export const MAPPING_CHANGED_BY_USER: MappingReportText = {
+  field: 'StateTransitionReason',
+  example: 'User action',
+  source: 'AWS Lambda Developer Guide, "Using AWS Lambda with Amazon Kinesis" (every example)',
+};
+
+/** Lambda disabling a mapping itself: the codes the guide lists for the event sources it documents them for. */
+export const MAPPING_DISABLED_BY_LAMBDA: MappingReportText = {
+  field: 'StateTransitionReason',
+  example: 'EVENT_SOURCE_AUTHZ_ERROR',
+  source: 'AWS Lambda Developer Guide, "Troubleshoot Amazon MQ event source mapping errors" (ESM_CONFIG_NOT_VALID, EVENT_SOURCE_AUTHN_ERROR, EVENT_SOURCE_AUTHZ_ERROR, FUNCTION_CONFIG_NOT_VALID)',
+};
+
+/**
+ * A read Kinesis refuses: IAM's denial for the role's session, relayed after "PROBLEM: ". Kinesis puts the
+ * mapping's records behind the same check at every read, so a policy changed after CreateEventSourceMapping
+ * shows here, not as "Cannot access stream".
+ */
+export const MAPPING_READ_DENIED = {
+  field: 'LastProcessingResult',
+  example: 'PROBLEM: User: arn:aws:sts::xxx:assumed-role/big-mouth-dev-notify-restaurant-us-east-1-lambdaRole/awslambda_783_20180222015150438 is not authorized to perform: kinesis:DescribeStream on resource: arn:aws:kinesis:us-east-1:xxx:stream/order-events',
+  source: 'functionalone/serverless-iam-roles-per-function#3 (as the Lambda console shows it)',
+  /** The text after "PROBLEM: ", the part the sandbox's reads give back. */
+  text: (sessionArn: string, action: string, resourceArn: string) => `User: ${sessionArn} is not authorized to perform: ${action} on resource: ${resourceArn}`,
+} as const satisfies MappingReportText & { text: (sessionArn: string, action: string, resourceArn: string) => string };
+
+/**
+ * The same refusal for an EFO consumer. Put together: Kinesis's denial of DescribeStreamConsumer as quoted in
+ * aws/aws-cdk#22184 (a KCL consumer; "xxx" is the caller there), in the framing of MAPPING_READ_DENIED.
+ */
+export const MAPPING_CONSUMER_READ_DENIED: MappingReportText = {
+  field: 'LastProcessingResult',
+  example: 'PROBLEM: User: xxx is not authorized to perform: kinesis:DescribeStreamConsumer on resource: arn:aws:kinesis:ap-southeast-2:00000000:stream/my-application/consumer/my-consumer',
+  source: 'aws/aws-cdk#22184 (the Kinesis text), functionalone/serverless-iam-roles-per-function#3 (the framing)',
+};
+
+/**
+ * Kinesis refusing to decrypt for the role. Put together: Kinesis's KMSAccessDeniedException (KINESIS_KMS_ACCESS_DENIED)
+ * after "PROBLEM: " and its code; Lambda's own wording of this case was not found quoted.
+ */
+export const MAPPING_DECRYPT_DENIED: MappingReportText = {
+  field: 'LastProcessingResult',
+  example: `PROBLEM: ${KINESIS_KMS_ACCESS_DENIED.code}: ${KINESIS_KMS_ACCESS_DENIED.example}`,
+  source: 'spring-cloud/spring-cloud-stream-binder-aws-kinesis#188 (the Kinesis text), AWS Lambda Developer Guide, "Using AWS Lambda with Amazon Kinesis" (the "PROBLEM: " framing)',
+};
+
+/** Every mapping report, for the tests that hold the diagnosis to them. */
+export const MAPPING_REPORT_TEXTS: readonly MappingReportText[] = [
+  MAPPING_FUNCTION_CALL_FAILED,
+  MAPPING_NO_RECORDS_PROCESSED,
+  MAPPING_CHANGED_BY_USER,
+  MAPPING_DISABLED_BY_LAMBDA,
+  MAPPING_READ_DENIED,
+  MAPPING_CONSUMER_READ_DENIED,
+  MAPPING_DECRYPT_DENIED,
+];
+
 /** Every entry, for the tests that check each has a source. */
 export const AWS_ERROR_TEXTS: readonly AwsErrorText[] = [
   LAMBDA_ROLE_NOT_ASSUMABLE,
