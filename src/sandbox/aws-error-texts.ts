@@ -241,6 +241,149 @@ export const MAPPING_REPORT_TEXTS: readonly MappingReportText[] = [
   MAPPING_DECRYPT_DENIED,
 ];
 
+/**
+ * Errors raised on the client before or instead of an AWS answer, and STS's answers to credentials it rejects:
+ * what the product's connection diagnosis (src/aws/connect-errors.ts, src/aws/unreachable.ts) reads. The SDK's
+ * texts are quoted from the installed packages (their version named), Node's and STS's from public reports.
+ */
+export interface ClientErrorText {
+  /** The thrown error's `name`: the SDK's error class, the STS error code, or Node's plain `Error`. */
+  name: string;
+  /** A Node system error's `code` (ENOTFOUND, ECONNREFUSED…). */
+  code?: string;
+  /** The HTTP status of an STS answer, where the source gives it. */
+  status?: number;
+  /** The message exactly as the source has it; a profile called `dev` where the source has a template. */
+  example: string;
+  /** The other properties of the thrown error, as the source shows them. */
+  fields?: Readonly<Record<string, string | number>>;
+  source: string;
+}
+
+const SSO_PROVIDER = '@aws-sdk/credential-provider-sso 3.973.30, dist-cjs/index.js (resolveSSOCredentials)';
+const TOKEN_PROVIDERS = '@aws-sdk/token-providers 3.1177.0, dist-cjs/index.js';
+
+export const SSO_SESSION_EXPIRED: ClientErrorText = {
+  name: 'CredentialsProviderError',
+  example: 'The SSO session associated with this profile has expired. To refresh this SSO session run aws sso login with the corresponding profile.',
+  source: SSO_PROVIDER,
+};
+
+export const SSO_SESSION_INVALID: ClientErrorText = {
+  name: 'CredentialsProviderError',
+  example: 'The SSO session associated with this profile is invalid. To refresh this SSO session run aws sso login with the corresponding profile.',
+  source: SSO_PROVIDER,
+};
+
+export const SSO_TOKEN_EXPIRED: ClientErrorText = {
+  name: 'TokenProviderError',
+  example: "Token is expired. To refresh this SSO session run 'aws sso login' with the corresponding profile.",
+  source: `${TOKEN_PROVIDERS} (validateTokenExpiry)`,
+};
+
+export const SSO_TOKEN_NOT_FOUND: ClientErrorText = {
+  name: 'TokenProviderError',
+  example: "The SSO session token associated with profile=dev was not found or is invalid. To refresh this SSO session run 'aws sso login' with the corresponding profile.",
+  source: `${TOKEN_PROVIDERS} (fromSso)`,
+};
+
+export const SSO_TOKEN_FIELD_MISSING: ClientErrorText = {
+  name: 'TokenProviderError',
+  example: "Value not present for 'accessToken' in SSO Token. To refresh this SSO session run 'aws sso login' with the corresponding profile.",
+  source: `${TOKEN_PROVIDERS} (validateTokenKey)`,
+};
+
+export const NO_CREDENTIAL_PROVIDER: ClientErrorText = {
+  name: 'CredentialsProviderError',
+  example: 'Could not load credentials from any providers',
+  source: '@aws-sdk/credential-provider-node 3.972.99, dist-cjs/index.js (defaultProvider)',
+};
+
+export const PROFILE_UNRESOLVED: ClientErrorText = {
+  name: 'CredentialsProviderError',
+  example: 'Could not resolve credentials using profile: [dev] in configuration/credentials file(s).',
+  source: '@aws-sdk/credential-provider-ini 3.973.32, dist-cjs/index.js (resolveProfileData)',
+};
+
+export const PROFILE_NOT_FOUND_FOR_TOKEN: ClientErrorText = {
+  name: 'TokenProviderError',
+  example: "Profile 'dev' could not be found in shared credentials file.",
+  source: `${TOKEN_PROVIDERS} (fromSso)`,
+};
+
+export const PROFILE_NOT_FOUND_FOR_PROCESS: ClientErrorText = {
+  name: 'CredentialsProviderError',
+  example: 'Profile dev could not be found in shared credentials file.',
+  source: '@aws-sdk/credential-provider-process 3.972.86, dist-cjs/index.js (resolveProcessCredentials)',
+};
+
+export const CREDENTIAL_PROCESS_EXPIRED: ClientErrorText = {
+  name: 'CredentialsProviderError',
+  example: 'Profile dev credential_process returned expired credentials.',
+  source: '@aws-sdk/credential-provider-process 3.972.86, dist-cjs/index.js (getValidatedProcessCredentials, rethrown as a CredentialsProviderError)',
+};
+
+export const MFA_CODE_NEEDED: ClientErrorText = {
+  name: 'CredentialsProviderError',
+  example: 'Profile dev requires multi-factor authentication, but no MFA code callback was provided.',
+  source: '@aws-sdk/credential-provider-ini 3.973.32, dist-cjs/index.js (resolveAssumeRoleCredentials)',
+};
+
+export const LOGIN_SESSION_EXPIRED: ClientErrorText = {
+  name: 'CredentialsProviderError',
+  example: 'Failed to load a token for session dev-session, please re-authenticate using aws login',
+  source: '@aws-sdk/credential-provider-login 3.972.94, dist-cjs/index.js (LoginCredentialsFetcher.loadCredentials)',
+};
+
+export const STS_EXPIRED_TOKEN: ClientErrorText = {
+  name: 'ExpiredToken',
+  example: 'The security token included in the request is expired',
+  source: 'miquella/vaulted#107 ("An error occurred (ExpiredToken) when calling the GetCallerIdentity operation: …")',
+};
+
+export const STS_INVALID_CLIENT_TOKEN: ClientErrorText = {
+  name: 'InvalidClientTokenId',
+  status: 403,
+  example: 'The security token included in the request is invalid',
+  source: 'aws-azure-login/aws-azure-login#251 (the STS response body of GetCallerIdentity, "403")',
+};
+
+export const NODE_HOST_NOT_FOUND: ClientErrorText = {
+  name: 'Error',
+  code: 'ENOTFOUND',
+  example: 'getaddrinfo ENOTFOUND sts.eu.amazonaws.com',
+  fields: { errno: -3008, syscall: 'getaddrinfo', hostname: 'sts.eu.amazonaws.com' },
+  source: 'bizon/selling-partner-api-sdk#672 (an STS call of the SDK v3)',
+};
+
+export const NODE_CONNECTION_REFUSED: ClientErrorText = {
+  name: 'Error',
+  code: 'ECONNREFUSED',
+  example: 'connect ECONNREFUSED ::1:4566',
+  fields: { errno: -61, syscall: 'connect', address: '::1', port: 4566 },
+  source: 'localstack/localstack#7487 (a client of the SDK v3 against a local endpoint)',
+};
+
+/** Every client-side error, for the tests that hold the connection diagnosis to them. */
+export const CLIENT_ERROR_TEXTS: readonly ClientErrorText[] = [
+  SSO_SESSION_EXPIRED,
+  SSO_SESSION_INVALID,
+  SSO_TOKEN_EXPIRED,
+  SSO_TOKEN_NOT_FOUND,
+  SSO_TOKEN_FIELD_MISSING,
+  NO_CREDENTIAL_PROVIDER,
+  PROFILE_UNRESOLVED,
+  PROFILE_NOT_FOUND_FOR_TOKEN,
+  PROFILE_NOT_FOUND_FOR_PROCESS,
+  CREDENTIAL_PROCESS_EXPIRED,
+  MFA_CODE_NEEDED,
+  LOGIN_SESSION_EXPIRED,
+  STS_EXPIRED_TOKEN,
+  STS_INVALID_CLIENT_TOKEN,
+  NODE_HOST_NOT_FOUND,
+  NODE_CONNECTION_REFUSED,
+];
+
 /** Every entry, for the tests that check each has a source. */
 export const AWS_ERROR_TEXTS: readonly AwsErrorText[] = [
   LAMBDA_ROLE_NOT_ASSUMABLE,
