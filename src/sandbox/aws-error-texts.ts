@@ -384,6 +384,71 @@ export const CLIENT_ERROR_TEXTS: readonly ClientErrorText[] = [
   NODE_CONNECTION_REFUSED,
 ];
 
+/**
+ * Lines of a Node.js function's log group as Lambda and its Node.js runtime write them, in the text and the JSON
+ * log format (LoggingConfig.LogFormat): what the product's log reading (src/logs/record-lines.ts) must tell apart.
+ * `failure` says whether the line reports one.
+ */
+export interface LambdaLogLine {
+  format: 'Text' | 'JSON';
+  failure: boolean;
+  example: string;
+  source: string;
+}
+
+const NODE_LOGGING_GUIDE = 'AWS Lambda Developer Guide, "AWS Lambda function logging in Node.js" (the example log format)';
+const NODE_RUNTIME = 'aws/aws-lambda-nodejs-runtime-interface-client src/LogPatch.js';
+
+export const LOG_START: LambdaLogLine = { format: 'Text', failure: false, example: 'START RequestId: c793869b-ee49-115b-a5b6-4fd21e8dedac Version: $LATEST', source: NODE_LOGGING_GUIDE };
+
+export const LOG_WARN: LambdaLogLine = {
+  format: 'Text',
+  failure: false,
+  example: '2019-06-07T19:11:20.564Z\tc793869b-ee49-115b-a5b6-4fd21e8dedac\tWARN\tEvent not processed.',
+  source: `${NODE_LOGGING_GUIDE}; the tabs and the line's form: ${NODE_RUNTIME} (logTextToStdout)`,
+};
+
+export const LOG_END: LambdaLogLine = { format: 'Text', failure: false, example: 'END RequestId: c793869b-ee49-115b-a5b6-4fd21e8dedac', source: NODE_LOGGING_GUIDE };
+
+export const LOG_REPORT: LambdaLogLine = {
+  format: 'Text',
+  failure: false,
+  example: 'REPORT RequestId: c793869b-ee49-115b-a5b6-4fd21e8dedac\tDuration: 128.83 ms\tBilled Duration: 200 ms\tMemory Size: 128 MB\tMax Memory Used: 74 MB\tInit Duration: 166.62 ms\tXRAY TraceId: 1-5d9d007f-0a8c7fd02xmpl480aed55ef0\tSegmentId: 3d752xmpl1bbe37e\tSampled: true',
+  source: NODE_LOGGING_GUIDE,
+};
+
+/** A handler's error in the text format: the runtime's logError("Invoke Error", err), its error as Errors.toFormatted gives it. */
+export const LOG_INVOKE_ERROR: LambdaLogLine = {
+  format: 'Text',
+  failure: true,
+  example: '2023-09-25T12:00:00.000Z\tc793869b-ee49-115b-a5b6-4fd21e8dedac\tERROR\tInvoke Error \t{"errorType":"SyntaxError","errorMessage":"user syntax error","code":123,"stack":["SyntaxError: user syntax error","    at handler (/var/task/index.mjs:3:9)"]}',
+  source: `${NODE_RUNTIME} (textErrorLogger), src/Errors.js (toFormatted); put together, with the error of the runtime's own LogPatch test`,
+};
+
+export const LOG_JSON_INFO: LambdaLogLine = {
+  format: 'JSON',
+  failure: false,
+  example: '{"timestamp":"2023-09-25T12:00:00.000Z","level":"INFO","requestId":"structured logging request id","message":"custom serialized"}',
+  source: 'aws/aws-lambda-nodejs-runtime-interface-client test/unit/LogPatchTest.js (formatJsonMessage)',
+};
+
+export const LOG_JSON_INVOKE_ERROR: LambdaLogLine = {
+  format: 'JSON',
+  failure: true,
+  example: '{"timestamp":"2023-09-25T12:00:00.000Z","level":"ERROR","requestId":"structured logging request id","message":{"errorType":"SyntaxError","errorMessage":"user syntax error","stackTrace":["SyntaxError: user syntax error","    at handler (/var/task/index.mjs:3:9)"],"code":123}}',
+  source: 'aws/aws-lambda-nodejs-runtime-interface-client test/unit/LogPatchTest.js ("structuredConsole.logError() output should not be stringified in JSON mode"; the stack trace shortened)',
+};
+
+/** Lambda's own REPORT line in the JSON log format: a platform.report event. */
+export const LOG_JSON_REPORT: LambdaLogLine = {
+  format: 'JSON',
+  failure: false,
+  example: '{"time":"2022-10-12T00:01:15.000Z","type":"platform.report","record":{"metrics":{"billedDurationMs":694,"durationMs":693.92,"initDurationMs":397.68,"maxMemoryUsedMB":84,"memorySizeMB":128},"requestId":"6d68ca91-49c9-448d-89b8-7ca3e6dc66aa"}}',
+  source: 'AWS Lambda Developer Guide, "Lambda Telemetry API Event schema reference" (platform.report; the JSON log format\'s system logs have this schema: "Configuring JSON and plain text log formats")',
+};
+
+export const LAMBDA_LOG_LINES: readonly LambdaLogLine[] = [LOG_START, LOG_WARN, LOG_END, LOG_REPORT, LOG_INVOKE_ERROR, LOG_JSON_INFO, LOG_JSON_INVOKE_ERROR, LOG_JSON_REPORT];
+
 /** Every entry, for the tests that check each has a source. */
 export const AWS_ERROR_TEXTS: readonly AwsErrorText[] = [
   LAMBDA_ROLE_NOT_ASSUMABLE,
