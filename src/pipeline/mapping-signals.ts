@@ -94,8 +94,9 @@ export type PipelineVerdict =
 // stream …", "Cannot access stream consumer …", "Function call failed") appear in the Lambda developer
 // guide and public reports; its wording for a KMS failure is not documented, so that pattern is loose: it
 // matches Kinesis's own KMSAccessDeniedException text ("… is not authorized to decrypt records in stream …")
-// however Lambda frames it.
-const KMS_PROBLEM = /KMS|decrypt/i;
+// however Lambda frames it. It reads the words of the error and never the names in it: a read denial names
+// the role's session and the stream ("User: …/kds-xacct-kms-audit-consumer/… on resource: …/kms-audit").
+const KMS_PROBLEM = /\bKMS[A-Za-z]*Exception\b|\bKMS (?:Exception|Message)\b|not authorized to decrypt|\bkms:(?:Decrypt|GenerateDataKey)\b|\bdecrypt(?:ed|ion)?\b/i;
 const CONSUMER_NOT_ACTIVE = /not in ACTIVE status/i;
 const CONSUMER_ACCESS = /Cannot access stream consumer|SubscribeToShard|DescribeStreamConsumer/i;
 const STREAM_ACCESS = /Cannot access stream|not authorized|AccessDenied/i;

@@ -9,7 +9,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { CallContext, ServiceModel } from './context.js';
 import { awsError } from './errors.js';
 import type { FakeCloud } from './fake-cloud.js';
-import { LAMBDA_CANNOT_ACCESS_STREAM, LAMBDA_MAPPING_EXISTS, LAMBDA_ROLE_NOT_ASSUMABLE, LAMBDA_UPDATE_IN_PROGRESS } from './aws-error-texts.js';
+import { LAMBDA_CANNOT_ACCESS_STREAM, LAMBDA_MAPPING_EXISTS, LAMBDA_ROLE_NOT_ASSUMABLE, LAMBDA_UPDATE_IN_PROGRESS, MAPPING_READ_DENIED } from './aws-error-texts.js';
 import { LAMBDA_CONSUMER_ACTIONS, LAMBDA_STREAM_ACTIONS, actionsOf } from './aws-requirements.js';
 import { trustsLambda } from './iam.js';
 import { consumerStatus, parseConsumerArn, streamStatus } from './kinesis.js';
@@ -176,16 +176,29 @@ export function roleOf(cloud: FakeCloud, arn: string): Role | undefined {
 }
 
 /**
+ * The session Lambda reads the event source with, as IAM names it in a denial: `awslambda_<n>_<UTC time to the
+ * millisecond>` under the execution role (the form quoted in functionalone/serverless-iam-roles-per-function#3).
+ */
+export function lambdaSessionArn(roleArn: string, at: number): string {
+  const p = parseArn(roleArn)!;
+  const stamp = new Date(at).toISOString().replace(/\D/g, '').slice(0, 17);
+  return `arn:aws:sts::${p.account}:assumed-role/${p.resource.split('/').pop()}/awslambda_0_${stamp}`;
+}
+
+/**
  * What CreateEventSourceMapping checks of the function's execution role: every read action on the stream
  * and (EFO) consumer, with identity and resource policies as enforced now. Returns the failure message, or
  * undefined when access is complete. It does not check kms:Decrypt: Kinesis decrypts with the role's KMS
- * permissions only when records are read (`recordReadProblem`).
+ * permissions only when records are read (`recordReadProblem`). A denied action is worded as
+ * CreateEventSourceMapping words it, or, when `reading`, as IAM's denial of the role's session that
+ * LastProcessingResult relays.
  */
-export async function eventSourceAccessProblem(cloud: FakeCloud, fn: LambdaFunction, eventSourceArn: string, now: number): Promise<string | undefined> {
+export async function eventSourceAccessProblem(cloud: FakeCloud, fn: LambdaFunction, eventSourceArn: string, now: number, reading = false): Promise<string | undefined> {
   const { stream, consumer, streamArn } = resolveEventSource(cloud, eventSourceArn);
   const cannot = LAMBDA_CANNOT_ACCESS_STREAM.text(streamArn);
   const role = roleOf(cloud, fn.role);
   if (!role) return cannot;
+  const denied = (action: string, resource: string, created: string) => (reading ? MAPPING_READ_DENIED.text(lambdaSessionArn(role.arn, now), action, resource) : created);
   const identity = effectiveIdentityPolicies(cloud, role, now);
   if (!stream || streamStatus(stream, now) === 'DELETING') return cannot;
   const roleAccount = parseArn(role.arn)!.account;
@@ -203,7 +216,7 @@ export async function eventSourceAccessProblem(cloud: FakeCloud, fn: LambdaFunct
     ).allowed;
   const streamPolicy = stream.policy.effective(now, cloud.latency.policyPropagation);
   for (const action of actionsOf(LAMBDA_STREAM_ACTIONS)) {
-    if (!(await check(action, stream.arn, streamPolicy))) return cannot;
+    if (!(await check(action, stream.arn, streamPolicy))) return denied(action, stream.arn, cannot);
   }
   if (parseConsumerArn(eventSourceArn)) {
     if (!consumer) return `Cannot access stream consumer ${eventSourceArn}: the consumer does not exist. Please ensure the role can perform the DescribeStreamConsumer and SubscribeToShard Actions on your stream consumer in IAM.`;
@@ -211,7 +224,7 @@ export async function eventSourceAccessProblem(cloud: FakeCloud, fn: LambdaFunct
     const consumerPolicy = consumer.policy.effective(now, cloud.latency.policyPropagation);
     for (const action of actionsOf(LAMBDA_CONSUMER_ACTIONS)) {
       if (!(await check(action, consumer.arn, consumerPolicy))) {
-        return `Cannot access stream consumer ${eventSourceArn}. Please ensure the role can perform the DescribeStreamConsumer and SubscribeToShard Actions on your stream consumer in IAM.`;
+        return denied(action, consumer.arn, `Cannot access stream consumer ${eventSourceArn}. Please ensure the role can perform the DescribeStreamConsumer and SubscribeToShard Actions on your stream consumer in IAM.`);
       }
     }
   }
@@ -224,7 +237,7 @@ export async function eventSourceAccessProblem(cloud: FakeCloud, fn: LambdaFunct
  * grant helps only once it is in effect (CreateGrant API reference: up to five minutes).
  */
 export async function recordReadProblem(cloud: FakeCloud, fn: LambdaFunction, eventSourceArn: string, now: number, keyArns: Iterable<string>): Promise<string | undefined> {
-  const access = await eventSourceAccessProblem(cloud, fn, eventSourceArn, now);
+  const access = await eventSourceAccessProblem(cloud, fn, eventSourceArn, now, true);
   if (access) return access;
   const { stream } = resolveEventSource(cloud, eventSourceArn);
   const role = roleOf(cloud, fn.role);

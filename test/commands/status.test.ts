@@ -136,7 +136,8 @@ describe('status finds drift, and setup repairs it', () => {
     expect(broken.report.delivery).toMatchObject({ status: 'problem', signals: [{ cause: 'consumer-access' }] });
     expect(broken.report.findings.map((f) => f.step)).toEqual(['consumer-policy', 'event-source-mapping']);
     const reported = broken.report.findings[1]!;
-    expect(reported.message).toMatch(/^event source mapping \S+ reports PROBLEM: Cannot access stream consumer /);
+    // In IAM's words for the role's session, as Lambda relays a refused read (MAPPING_READ_DENIED in src/sandbox/aws-error-texts.ts).
+    expect(reported.message).toMatch(/^event source mapping \S+ reports PROBLEM: User: arn:aws:sts::\d{12}:assumed-role\/[^/]+\/awslambda_\d+_\d{17} is not authorized to perform: kinesis:SubscribeToShard on resource: arn:aws:kinesis:\S+\/consumer\/\S+$/);
     expect(reported.fix).toContain('kinesis:DescribeStreamConsumer and kinesis:SubscribeToShard from both its own policy and the consumer policy');
     expect(broken.text).toContain('Delivery, as Lambda reports it: PROBLEM (see below).');
 

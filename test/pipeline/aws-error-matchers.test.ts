@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { kmsRefusal } from '../../src/pipeline/mapping-signals.js';
+import { kmsRefusal, readPipelineSignals } from '../../src/pipeline/mapping-signals.js';
 import { isServerError, isThrottling } from '../../src/pipeline/retry.js';
 import { roleNotYetAssumable, updateInProgress } from '../../src/pipeline/steps/function.js';
 import { accessNotYetVisible, existingMappingUuid } from '../../src/pipeline/steps/mapping.js';
@@ -78,5 +78,45 @@ describe("the product's matchers, against AWS's own words", () => {
     for (const entry of texts.AWS_ERROR_TEXTS.filter((e) => e !== texts.KINESIS_KMS_ACCESS_DENIED)) {
       expect(kmsRefusal(lastResult(entry), undefined, 0), entry.example).toBeUndefined();
     }
+  });
+});
+
+describe("the mapping diagnosis (readPipelineSignals), against what Lambda reports", () => {
+  const commands = { repair: 'kds-xacct setup --name orders', tailLogs: 'kds-xacct tail-logs --name orders', enableMapping: (uuid: string) => `enable ${uuid}` };
+  const read = (mapping: { State?: string; StateTransitionReason?: string; LastProcessingResult?: string }) =>
+    readPipelineSignals({ mapping: { UUID: 'u', State: 'Enabled', StateTransitionReason: texts.MAPPING_CHANGED_BY_USER.example, ...mapping }, now: 0, commands });
+  const causeOf = (entry: texts.MappingReportText) => read({ LastProcessingResult: entry.example }).signals.map((s) => s.cause);
+
+  it('each report has a source', () => {
+    for (const entry of texts.MAPPING_REPORT_TEXTS) expect(entry.source, entry.example).toMatch(/#\d+|Guide|Reference/);
+  });
+
+  it('reads each LastProcessingResult as the cause it names', () => {
+    const results = texts.MAPPING_REPORT_TEXTS.filter((entry) => entry.field === 'LastProcessingResult');
+    expect(Object.fromEntries(results.map((entry) => [entry.example, causeOf(entry)]))).toEqual({
+      [texts.MAPPING_FUNCTION_CALL_FAILED.example]: ['function-error'],
+      [texts.MAPPING_NO_RECORDS_PROCESSED.example]: [],
+      [texts.MAPPING_READ_DENIED.example]: ['stream-access'],
+      [texts.MAPPING_CONSUMER_READ_DENIED.example]: ['consumer-access'],
+      [texts.MAPPING_DECRYPT_DENIED.example]: ['kms-access'],
+    });
+  });
+
+  it('reads the words of a denial, not the names in it: a stream or role called kms-… refused a read is not a KMS problem', () => {
+    const session = 'arn:aws:sts::222222222222:assumed-role/kds-xacct-kms-audit-consumer/awslambda_0_20260101120000000';
+    const denial = `PROBLEM: ${texts.MAPPING_READ_DENIED.text(session, 'kinesis:DescribeStream', 'arn:aws:kinesis:eu-west-1:111111111111:stream/kms-audit')}`;
+    expect(read({ LastProcessingResult: denial }).signals.map((s) => s.cause)).toEqual(['stream-access']);
+    expect(kmsRefusal(denial, undefined, 0)).toBeUndefined();
+  });
+
+  it('tells a mapping a user disabled from one Lambda disabled for a reason it names', () => {
+    const fixOf = (entry: texts.MappingReportText) => read({ State: 'Disabled', StateTransitionReason: entry.example }).signals[0]!.fix;
+    expect(fixOf(texts.MAPPING_CHANGED_BY_USER)).toMatch(/^run `kds-xacct setup --name orders` again to repair, or enable u$/);
+    expect(fixOf(texts.MAPPING_DISABLED_BY_LAMBDA)).toBe('fix what the reason names, then enable u');
+  });
+
+  it("is what the sandbox's reads give back: the denial template reproduces its quoted example", () => {
+    const [, session, action, resource] = /^PROBLEM: User: (\S+) is not authorized to perform: (\S+) on resource: (\S+)$/.exec(texts.MAPPING_READ_DENIED.example)!;
+    expect(`PROBLEM: ${texts.MAPPING_READ_DENIED.text(session!, action!, resource!)}`).toBe(texts.MAPPING_READ_DENIED.example);
   });
 });

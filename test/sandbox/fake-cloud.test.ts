@@ -10,6 +10,7 @@ import {
 import { CreateRoleCommand, DeleteRoleCommand, DeleteRolePolicyCommand, GetRolePolicyCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import {
   CreateStreamCommand,
+  DeleteResourcePolicyCommand,
   DeleteStreamCommand,
   DeregisterStreamConsumerCommand,
   DescribeStreamConsumerCommand,
@@ -44,6 +45,7 @@ import { VirtualClock } from '../../src/engine/clock.js';
 import { iamSimulateAccess } from '../support/iam-simulate-access.js';
 import { rejection } from '../support/rejection.js';
 import { FakeCloud } from '../../src/sandbox/index.js';
+import { MAPPING_READ_DENIED } from '../../src/sandbox/aws-error-texts.js';
 
 const PRODUCER = '111111111111';
 const CONSUMER = '222222222222';
@@ -291,6 +293,21 @@ describe('FakeCloud', () => {
     const dup = await rejection(create());
     expect(dup).toBeInstanceOf(ResourceConflictException);
     expect(dup.message).toContain(`existing mapping with UUID ${esm.UUID}`);
+  });
+
+  it("reports a read Kinesis refuses once the mapping runs in IAM's words for the role's Lambda session, not as CreateEventSourceMapping's \"Cannot access stream\"", async () => {
+    const { p, c, streamArn, consumerArn, roleArn } = await buildPipeline();
+    const esm = await c.lambda.send(new CreateEventSourceMappingCommand({ FunctionName: 'orders-consumer', EventSourceArn: consumerArn, StartingPosition: 'TRIM_HORIZON' }));
+    await until(() => c.lambda.send(new GetEventSourceMappingCommand({ UUID: esm.UUID })), (r) => r.State === 'Enabled');
+    await p.kinesis.send(new DeleteResourcePolicyCommand({ ResourceARN: streamArn }));
+    await clock.sleep(cloud.latency.policyPropagation);
+    await p.kinesis.send(new PutRecordCommand({ StreamARN: streamArn, PartitionKey: 'k', Data: new TextEncoder().encode('{}') }));
+    await clock.sleep(cloud.latency.esmPollingStart + cloud.latency.esmReadRetry);
+
+    const result = (await c.lambda.send(new GetEventSourceMappingCommand({ UUID: esm.UUID }))).LastProcessingResult!;
+    const session = /^PROBLEM: User: (\S+) is not/.exec(result)?.[1] ?? '';
+    expect(session).toMatch(new RegExp(`^arn:aws:sts::${CONSUMER}:assumed-role/${roleArn.split('/').pop()}/awslambda_\\d+_\\d{17}$`));
+    expect(result).toBe(`PROBLEM: ${MAPPING_READ_DENIED.text(session, 'kinesis:DescribeStream', streamArn)}`);
   });
 
   for (const grantPropagation of [undefined, 300_000]) {
