@@ -78,6 +78,8 @@ export function createProgram(environment: Environment, run: ProgramRun): Comman
     .configureHelp({ showGlobalOptions: true })
     .configureOutput({
       writeOut: (text) => environment.stdout.write(text),
+      // The terminal's own width (commander would read process.stdout, which a test's environment is not); 80 off a terminal.
+      getOutHelpWidth: () => environment.stdoutColumns ?? 80,
       // Only the help shown for a missing command comes here; under --json the error names the commands instead.
       writeErr: (text) => run.json || environment.stderr.write(text),
       // Errors are reported through the reporter, in our words (see usageError).
@@ -85,7 +87,7 @@ export function createProgram(environment: Environment, run: ProgramRun): Comman
     })
     .addHelpText(
       'after',
-      `\nExit codes: 0 success, 1 failed and rolled back, 2 usage error, 3 rollback incomplete, 130 interrupted.` +
+      `\nExit codes: 0 success, 1 failed and rolled back, 2 usage error,\n3 rollback incomplete, 130 interrupted.` +
         examples(
           'kds-xacct setup --sandbox --name demo --yes',
           'kds-xacct setup',
