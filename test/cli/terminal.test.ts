@@ -18,15 +18,15 @@ const steps = [
   'stream demo-stream [producer]',
   'SSE-KMS encryption of demo-stream [producer]',
   'EFO consumer demo-222222222222-efo [producer]',
-  'stream policy statem',
-  'consumer policy stat',
+  'stream policy: read access for role kds-xacct-demo-consumer [producer]',
+  'consumer policy: read access for role kds-xacct-demo-consumer [producer]',
   'KMS grant kds-xacct-demo-222222222222 [producer]',
   'role kds-xacct-demo-consumer [consumer]',
   'inline policy kds-xacct-demo [consumer]',
   'log group /aws/lambda/demo-consumer [consumer]',
   'failure queue demo-failed-batches [consumer]',
   'function demo-consumer [consumer]',
-  'event source mapping',
+  'event source mapping demo-consumer ← demo-222222222222-efo [consumer]',
 ];
 
 /** What a test does at the keyboard of the terminal. */
@@ -119,23 +119,57 @@ async function runInTerminal(cols: number, args: string[], type?: (keyboard: Key
   return { code, home, lines, wrapped: final.flatMap((row, i) => (row.isWrapped ? [lines[i - 1]] : [])), screen: lines.join('\n') };
 }
 
+/** A finished step as a person reads it: its line, and the indented lines it continues on, as one line. */
+function finishedSteps(lines: string[]): string[] {
+  return lines.flatMap((line, i) => {
+    if (!line.startsWith('✔ ')) return [];
+    const rest = lines.slice(i + 1);
+    const end = rest.findIndex((next) => !/^ {2}\S/.test(next));
+    return [[line, ...rest.slice(0, end)].map((part) => part.trim()).join(' ')];
+  });
+}
+
 describe.each([80, 130])('setup in a terminal of %i columns, as a person sees it', (cols) => {
-  it('shows every step finished exactly once with its result, nothing wrapped, and a table that fits', { timeout: 20_000 }, async () => {
+  it('shows every step finished exactly once with its result, nothing wrapped by the terminal or cut, and the resources by name', { timeout: 20_000 }, async () => {
     const { code, lines, wrapped, screen } = await runInTerminal(cols, ['setup', '--sandbox', '--name', 'demo', '--yes', '--sandbox-speed', '100']);
     expect(code, screen).toBe(ExitCode.Success);
-    const finished = lines.filter((line) => line.startsWith('✔ '));
+    const finished = finishedSteps(lines);
     expect(finished, screen).toHaveLength(steps.length);
     for (const step of steps) expect(finished.filter((line) => line.startsWith(`✔ ${step}`)), `${step}\n${screen}`).toHaveLength(1);
     for (const line of finished) expect(line).toMatch(/: created \d+(ms|\.\ds)$/);
     // The live block of steps in flight is gone once the run is over.
     expect(lines.filter((line) => /^[\u2800-\u28ff] /.test(line)), screen).toEqual([]);
     expect(wrapped, screen).toEqual([]);
+    const plan = lines.findIndex((line) => line.startsWith('Plan for deployment'));
+    expect(lines.slice(plan).filter((line) => line.includes('…')), screen).toEqual([]);
 
-    const header = lines.findIndex((line) => line.startsWith('account   resource'));
-    const table = lines.slice(header + 2, header + 2 + steps.length);
-    expect(table.every((row) => /^(producer|consumer) {2}/.test(row)), screen).toBe(true);
-    expect(table.some((row) => row.includes('…'))).toBe(true);
-    if (cols === 130) expect(screen).toContain('arn:aws:kinesis:eu-west-1:111111111111:stream/demo-stream\n');
+    const producer = lines.indexOf('Producer account 111111111111 (eu-west-1):', plan + steps.length);
+    expect(lines.slice(producer, producer + 4), screen).toEqual([
+      'Producer account 111111111111 (eu-west-1):',
+      '  origin   resource',
+      '  created  KMS key alias/kds-xacct/demo',
+      '  created  stream demo-stream',
+    ]);
+    expect(lines, screen).toContain('  created  event source mapping demo-consumer ← demo-222222222222-efo');
+    const streamArn = '  arn:aws:kinesis:eu-west-1:111111111111:stream/demo-stream';
+    if (cols === 130) expect(lines.slice(lines.indexOf('ARNs:')), screen).toContain(streamArn);
+    else {
+      expect(lines, screen).not.toContain('ARNs:');
+      expect(screen.replace(/\s+/g, ' ')).toMatch(/Full ARNs: `[^`]* status --name demo --sandbox --arns`, or --json\./);
+    }
+  });
+});
+
+describe('the help of every command in a terminal of 80 columns', () => {
+  it.each([[], ['setup'], ['teardown'], ['send-test-record'], ['tail-logs'], ['status'], ['sandbox', 'reset']])('%s --help fits: no line wider than the terminal, no word split', { timeout: 20_000 }, async (...command) => {
+    const { code, lines, wrapped, screen } = await runInTerminal(80, [...command, '--help']);
+    expect(code, screen).toBe(ExitCode.Success);
+    expect(screen).toContain('Usage: kds-xacct');
+    expect(wrapped, screen).toEqual([]);
+    expect(lines.filter((line) => line.length > 80)).toEqual([]);
+    // A line that continues a command ends in a backslash, so the example still runs when pasted.
+    const examples = lines.slice(lines.indexOf('Examples:') + 1).filter((line) => line.startsWith('  $ ') || line.startsWith('      '));
+    for (const [i, line] of examples.entries()) if (examples[i + 1]?.startsWith('      ')) expect(line, screen).toMatch(/ \\$/);
   });
 });
 
