@@ -8,7 +8,7 @@ import { defineStatusCommand } from './commands/status.command.js';
 import { defineTailLogsCommand } from './commands/tail-logs.command.js';
 import { defineTeardownCommand } from './commands/teardown.command.js';
 import { createContext, type Environment, type GlobalOptions } from './context.js';
-import { CommandFailedError, ExitCode, InterruptedError, UserError, awsErrorCode, errorMessage } from './errors.js';
+import { CancelledError, CommandFailedError, ExitCode, InterruptedError, UserError, awsErrorCode, errorMessage } from './errors.js';
 import { StepError } from './engine/engine.js';
 import type { Clock } from './engine/clock.js';
 import { ensureValid, validateDeploymentName } from './pipeline/validate.js';
@@ -201,6 +201,10 @@ export async function reportError(error: unknown, reporter: Reporter, debug: boo
   }
   if (error instanceof UserError || error instanceof CommandFailedError) {
     reporter.error(error.message, error.hint);
+    return error.exitCode;
+  }
+  if (error instanceof CancelledError) {
+    reporter.info(error.message);
     return error.exitCode;
   }
   if (error instanceof InterruptedError) {
