@@ -161,7 +161,7 @@ export async function sendTestRecords(deps: RoundTripDeps, target: RoundTripTarg
   }
   const follow = deployment
     ? `Follow the function's logs with \`${suggest('tail-logs')}\`, and check the pipeline with \`${suggest('status')}\`.`
-    : `Follow the function's logs with \`${suggest('tail-logs', ['--consumer-profile', consumer.profile, '--region', consumer.region, '--function', functionName])}\`.`;
+    : `Follow the function's logs with \`${suggest('tail-logs', ['--consumer-profile', consumer.profile, '--region', consumer.region, '--function-name', functionName])}\`.`;
   reporter.error(lines.join('\n'), [...diagnostics.hints, follow].join('\n'));
   return { code: ExitCode.Failed, output };
 }

@@ -91,7 +91,7 @@ describe('kds-xacct --sandbox, as a new user runs it', () => {
     for (const command of printed) expect(command).toContain(' --sandbox');
   }, 180_000);
 
-  it('tail-logs follows the records that another process sends', async () => {
+  it('tail-logs follows the records that another process sends, and polls without a warning: the sandbox has no Live Tail', async () => {
     const { run, start } = freshMachine();
     expect(run('setup', '--sandbox', '--name', 'demo', '--yes').code).toBe(ExitCode.Success);
     const tail = start('tail-logs', '--sandbox', '--name', 'demo');
@@ -101,6 +101,7 @@ describe('kds-xacct --sandbox, as a new user runs it', () => {
       expect(sent.code, sent.out).toBe(ExitCode.Success);
       const sequence = /sequence (\d+)/.exec(sent.out)![1]!;
       await until(() => tail.output().includes(`seq=${sequence}`));
+      expect(tail.output()).not.toMatch(/Warning|Live Tail/);
     } finally {
       tail.stop();
     }
