@@ -70,7 +70,7 @@ export function sandboxEnvironment(environment: Environment, globals: GlobalOpti
       sessions: async () => sandboxSessionFactory(sandbox, profiles),
       sandbox: {
         // After a first load: the speed is the one the sandbox keeps, unless this command changes it.
-        banner: async () => banner(dir, await sandbox.transaction(async () => sandbox.clock.anchor.factor)),
+        banner: async () => banner(dir, await sandbox.look(async () => sandbox.clock.anchor.factor)),
         reset: () => reset(sandbox, dir),
       },
     },

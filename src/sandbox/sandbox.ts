@@ -80,17 +80,29 @@ export class Sandbox {
   async transaction<T>(work: (cloud: FakeCloud) => Promise<T>): Promise<T> {
     const outcome = await this.file.update(async (saved) => {
       this.load(saved);
+      const callsBefore = this.cloud.calls.length;
       let result: { ok: true; value: T } | { ok: false; error: unknown };
       try {
         result = { ok: true, value: await work(this.cloud) };
       } catch (error) {
         result = { ok: false, error };
       }
+      // Read-only calls to a sandbox nobody has used yet leave no file (and no folder) behind: status and a dry run only look.
+      const calls = this.cloud.calls.slice(callsBefore);
+      if (saved === undefined && calls.length > 0 && calls.every((call) => !call.mutating)) return { save: undefined, result };
       const document: SandboxDocument = { kind: KIND, version: VERSION, clock: this.clock.anchor, cloud: cloudImage(this.cloud) };
       return { save: document, result };
     });
     if (!outcome.ok) throw outcome.error;
     return outcome.value;
+  }
+
+  /** Runs `work` on the saved state and saves nothing: for what only reads, such as the banner. */
+  look<T>(work: (cloud: FakeCloud) => Promise<T>): Promise<T> {
+    return this.file.update(async (saved) => {
+      this.load(saved);
+      return { save: undefined, result: await work(this.cloud) };
+    });
   }
 
   /** One SDK call, as one transaction: what the sandbox's clients are attached to. */

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -90,6 +90,18 @@ describe('kds-xacct --sandbox, as a new user runs it', () => {
     expect(printed.length).toBeGreaterThan(2);
     for (const command of printed) expect(command).toContain(' --sandbox');
   }, 180_000);
+
+  it('only looks, leaving no folder or file behind, for status and a dry run of a sandbox nobody has used yet', () => {
+    const { home, run } = freshMachine();
+    const status = run('status', '--sandbox', '--name', 'demo');
+    expect(status.code, status.out).toBe(ExitCode.Usage);
+    expect(status.out).toContain('There is no deployment "demo"');
+    const plan = run('setup', '--sandbox', '--name', 'demo', '--dry-run');
+    expect(plan.code, plan.out).toBe(ExitCode.Success);
+    expect(readdirSync(home)).toEqual([]);
+    expect(run('setup', '--sandbox', '--name', 'demo', '--yes').code).toBe(ExitCode.Success);
+    expect(readdirSync(path.join(home, '.kds-xacct', 'sandbox')).sort()).toEqual(['accounts.sandbox', 'demo.json']);
+  }, 60_000);
 
   it('tail-logs follows the records that another process sends, and polls without a warning: the sandbox has no Live Tail', async () => {
     const { run, start } = freshMachine();
