@@ -1,6 +1,6 @@
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
-import { isPartitionRegion } from './regions.js';
+import { isPartitionRegion } from '../regions.js';
 import { UserError, errorMessage } from '../errors.js';
 import { createClients, type ClientOverrides, type ResolvedEndpoints } from './clients.js';
 import { describeConnectError } from './connect-errors.js';

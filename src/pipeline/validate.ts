@@ -1,4 +1,4 @@
-import { isPartitionRegion } from '../aws/regions.js';
+import { isPartitionRegion } from '../regions.js';
 import { UserError } from '../errors.js';
 
 /**

@@ -4,7 +4,7 @@
  * cohesive unit, kept in one file although it is longer than our usual limit; the services
  * themselves live in their own files.
  */
-import { isPartitionRegion } from '../aws/regions.js';
+import { isPartitionRegion } from '../regions.js';
 import type { Clock } from '../engine/clock.js';
 import type { AccessDecision, AccessEvaluator, AccessRequest } from './access.js';
 import type { CallContext, ServiceModel } from './context.js';

@@ -4,7 +4,7 @@
  * aws-eusc, aws-iso, aws-iso-b, aws-iso-e, aws-iso-f, aws-us-gov. A name none of them matches has no
  * endpoint: the SDK would still send the call to `<service>.<name>.amazonaws.com`, which no DNS
  * resolves. Patterns rather than a list, so that a region opened after this release works.
- * test/aws/regions.test.ts keeps them equal to the SDK's.
+ * test/regions.test.ts keeps them equal to the SDK's.
  */
 export const PARTITION_REGION_PATTERNS: readonly RegExp[] = [
   /^(us|eu|ap|sa|ca|me|af|il|mx)\-\w+\-\d+$/,

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PARTITION_REGION_PATTERNS, isPartitionRegion } from '../../src/aws/regions.js';
+import { PARTITION_REGION_PATTERNS, isPartitionRegion } from '../src/regions.js';
 
 /** The SDK's own partition data (partitions.json, bundled in @aws-sdk/core's util-endpoints, not exported). */
 function sdkPartitions(): Array<{ id: string; regionRegex: string; regions: Record<string, unknown> }> {
