@@ -17,6 +17,7 @@ export class TtyReporter implements Reporter {
   private readonly memory = eventMemory();
   private readonly running = new Map<string, { title: string; since: number; detail?: string }>();
   private drawnLines = 0;
+  private waits = 0;
   private frame = 0;
   private ticker: NodeJS.Timeout | undefined;
   private releaseKeyboard: (() => void) | undefined;
@@ -142,6 +143,18 @@ export class TtyReporter implements Reporter {
 
   info(text: string): void {
     this.persist(this.wrap(text));
+  }
+  waiting(text: string): () => void {
+    // Beside the steps in flight, under a key no step id takes.
+    const key = `waiting:${this.waits++}`;
+    this.running.set(key, { title: text, since: this.now() });
+    this.redraw();
+    this.updateLiveBlock();
+    return () => {
+      if (!this.running.delete(key)) return;
+      this.redraw();
+      this.updateLiveBlock();
+    };
   }
   warn(text: string): void {
     this.persist(this.chalk.yellow(this.wrap(`Warning: ${text}`)));

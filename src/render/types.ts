@@ -19,6 +19,11 @@ export interface Reporter {
   error(text: string, hint?: string, details?: ErrorDetails): void;
   /** Extra detail shown only under `--debug`. */
   debug(text: string): void;
+  /**
+   * Something the command waits for: on a terminal a live line with the time waited so far, gone when the
+   * returned call ends the wait; elsewhere one line, as `info` writes it.
+   */
+  waiting(text: string): () => void;
   /** The command's machine-readable result: the body of the one JSON document on stdout under `--json`, ignored otherwise. */
   result(value: object): void;
   /** The run is over: stops spinners, and under `--json` writes the one document with the exit code. */

@@ -45,10 +45,10 @@ const QUESTION_TIMEOUT_MS = 15_000;
 /**
  * Runs the built binary on a pseudo-terminal of `cols` columns (util-linux `script`; `stty` sets the
  * window size the program reads) and plays what it wrote into a terminal emulator of the same size.
- * `script` passes its stdin to the pseudo-terminal, so `type` answers the program's questions.
+ * `script` passes its stdin to the pseudo-terminal, so `type` answers the program's questions. `home` is
+ * the working folder and HOME: another run's, to carry on from what it left.
  */
-async function runInTerminal(cols: number, args: string[], type?: (keyboard: Keyboard) => Promise<void>) {
-  const home = mkdtempSync(path.join(tmpdir(), 'kds-xacct-terminal-'));
+async function runInTerminal(cols: number, args: string[], type?: (keyboard: Keyboard) => Promise<void>, home = mkdtempSync(path.join(tmpdir(), 'kds-xacct-terminal-'))) {
   const terminal = new xterm.Terminal({ cols, rows: 50, scrollback: 5000, allowProposedApi: true });
   // Paths travel in the environment, so the shell command needs no quoting of them.
   const command = `stty cols ${cols} rows 50 && exec "$NODE" --import "$NO_NETWORK" "$BIN" ${args.join(' ')}`;
@@ -159,6 +159,23 @@ describe.each([80, 130])('setup in a terminal of %i columns, as a person sees it
       expect(lines, screen).not.toContain('ARNs:');
       expect(screen.replace(/\s+/g, ' ')).toMatch(/Full ARNs: `[^`]* status --name demo --sandbox --arns`, or --json\./);
     }
+  });
+});
+
+describe.each([80, 130])('send-test-record --verify in a terminal of %i columns', (cols) => {
+  it('shows that it waits, with the time so far on a live line, gone once the record has arrived', { timeout: 30_000 }, async () => {
+    const setup = await runInTerminal(cols, ['setup', '--sandbox', '--name', 'demo', '--yes', '--sandbox-speed', '100']);
+    expect(setup.code, setup.screen).toBe(ExitCode.Success);
+    let live = '';
+    const { code, lines, wrapped, screen } = await runInTerminal(cols, ['send-test-record', '--sandbox', '--name', 'demo', '--verify', '--sandbox-speed', '100'], async ({ waitFor, screen: now }) => {
+      await waitFor('Waiting for the record in /aws/lambda/demo-consumer (up to 2m00s)…');
+      live = now();
+    }, setup.home);
+    expect(code, screen).toBe(ExitCode.Success);
+    expect(live.split('\n'), live).toContainEqual(expect.stringMatching(/^[\u2800-\u28ff] Waiting for the record in \/aws\/lambda\/demo-consumer \(up to 2m00s\)… \d+(ms|\.\ds|m\d\ds)$/));
+    expect(lines.filter((line) => /^[\u2800-\u28ff] /.test(line) || line.includes('Waiting for')), screen).toEqual([]);
+    expect(lines, screen).toContain('Verified: all 1 record(s) reached the consumer function.');
+    expect(wrapped, screen).toEqual([]);
   });
 });
 
