@@ -9,7 +9,7 @@ if (!existsSync(entry)) {
   const root = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
   const npm = (args) => `npm --prefix ${/^[\w@%+=:,./-]+$/.test(root) ? root : `'${root.replace(/'/g, `'\\''`)}'`} ${args}`;
   const build = existsSync(new URL('../node_modules', import.meta.url)) ? npm('run build') : `${npm('ci')} && ${npm('run build')}`;
-  process.stderr.write(`kds-xacct is not built yet: run \`${build}\`, then run this command again.\n`);
+  process.stderr.write(`kds-xacct is not built yet: run \`${build}\` first.\n`);
   process.exit(1);
 }
 // Node 22.1+ caches compiled code between runs, which shortens every start; Node 20 has no such cache.

@@ -32,9 +32,9 @@ describe('the binary of a checkout that is not built yet', () => {
     const fresh = run();
     expect(fresh.status).toBe(1);
     expect(fresh.stdout).toBe('');
-    expect(fresh.stderr).toBe(`kds-xacct is not built yet: run \`npm --prefix ${checkout} ci && npm --prefix ${checkout} run build\`, then run this command again.\n`);
+    expect(fresh.stderr).toBe(`kds-xacct is not built yet: run \`npm --prefix ${checkout} ci && npm --prefix ${checkout} run build\` first.\n`);
     mkdirSync(path.join(checkout, 'node_modules'));
-    expect(run().stderr).toBe(`kds-xacct is not built yet: run \`npm --prefix ${checkout} run build\`, then run this command again.\n`);
+    expect(run().stderr).toBe(`kds-xacct is not built yet: run \`npm --prefix ${checkout} run build\` first.\n`);
   });
 });
 

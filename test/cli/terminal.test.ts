@@ -201,7 +201,8 @@ const BACKSPACE = '\x7f';
 function answer(dialogue: Array<[question: string, keys: string]>, seen: string[] = []) {
   return async ({ waitFor, press, screen }: Keyboard) => {
     for (const [question, keys] of dialogue) {
-      await waitFor(question.startsWith('> ') ? question : `? ${question}`);
+      // At the start of a line, as the screen's lines are joined.
+      await waitFor(question.startsWith('> ') ? `\n${question}` : `? ${question}`);
       seen.push(screen());
       press(keys);
     }
@@ -270,7 +271,8 @@ describe('the setup wizard in a terminal of 80 columns, answered at the keyboard
     expect(lines.filter((line) => line.startsWith('Error: ')), screen).toEqual([]);
     expect(lines, screen).toContain('Cancelled at a prompt. Nothing was changed.');
     expect(screen).not.toMatch(/ExitPromptError|^\s+at /m);
-    expect(readdirSync(sandboxDir(home)).filter((file) => file.endsWith('.json'))).toEqual([]);
+    // Not even a folder: the wizard's reads of an unused sandbox leave nothing behind.
+    expect(readdirSync(home)).toEqual([]);
     expect(await sandboxResources(sandboxDir(home))).toEqual(await sandboxResources(mkdtempSync(path.join(tmpdir(), 'kds-xacct-fresh-'))));
   });
 });
