@@ -34,6 +34,14 @@ export class InterruptedError extends Error {
   }
 }
 
+/** Ctrl-C at a question: nothing had been changed, so it is said plainly, not as an error (exit 130 still). */
+export class CancelledError extends InterruptedError {
+  override name = 'CancelledError';
+  constructor() {
+    super('Cancelled at a prompt. Nothing was changed.');
+  }
+}
+
 /** A failure that carries an exit code and a message already fit for the user. */
 export class CommandFailedError extends Error {
   override name = 'CommandFailedError';

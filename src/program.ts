@@ -8,7 +8,7 @@ import { defineStatusCommand } from './commands/status.command.js';
 import { defineTailLogsCommand } from './commands/tail-logs.command.js';
 import { defineTeardownCommand } from './commands/teardown.command.js';
 import { createContext, type Environment, type GlobalOptions } from './context.js';
-import { CommandFailedError, ExitCode, InterruptedError, UserError, awsErrorCode, errorMessage } from './errors.js';
+import { CancelledError, CommandFailedError, ExitCode, InterruptedError, UserError, awsErrorCode, errorMessage } from './errors.js';
 import { StepError } from './engine/engine.js';
 import type { Clock } from './engine/clock.js';
 import { ensureValid, validateDeploymentName } from './pipeline/validate.js';
@@ -78,6 +78,8 @@ export function createProgram(environment: Environment, run: ProgramRun): Comman
     .configureHelp({ showGlobalOptions: true })
     .configureOutput({
       writeOut: (text) => environment.stdout.write(text),
+      // The terminal's own width (commander would read process.stdout, which a test's environment is not); 80 off a terminal.
+      getOutHelpWidth: () => environment.stdoutColumns ?? 80,
       // Only the help shown for a missing command comes here; under --json the error names the commands instead.
       writeErr: (text) => run.json || environment.stderr.write(text),
       // Errors are reported through the reporter, in our words (see usageError).
@@ -85,7 +87,7 @@ export function createProgram(environment: Environment, run: ProgramRun): Comman
     })
     .addHelpText(
       'after',
-      `\nExit codes: 0 success, 1 failed and rolled back, 2 usage error, 3 rollback incomplete, 130 interrupted.` +
+      `\nExit codes: 0 success, 1 failed and rolled back, 2 usage error,\n3 rollback incomplete, 130 interrupted.` +
         examples(
           'kds-xacct setup --sandbox --name demo --yes',
           'kds-xacct setup',
@@ -199,6 +201,10 @@ export async function reportError(error: unknown, reporter: Reporter, debug: boo
   }
   if (error instanceof UserError || error instanceof CommandFailedError) {
     reporter.error(error.message, error.hint);
+    return error.exitCode;
+  }
+  if (error instanceof CancelledError) {
+    reporter.info(error.message);
     return error.exitCode;
   }
   if (error instanceof InterruptedError) {

@@ -1,5 +1,6 @@
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
+import { isPartitionRegion } from '../regions.js';
 import { UserError, errorMessage } from '../errors.js';
 import { createClients, type ClientOverrides, type ResolvedEndpoints } from './clients.js';
 import { describeConnectError } from './connect-errors.js';
@@ -28,9 +29,6 @@ export interface SessionFactoryDeps {
   /** `--debug` output: how region and endpoints were chosen, and every SDK request, redacted. */
   logger?: (line: string) => void;
 }
-
-/** What the SDK accepts as a region (a host label); catches typos such as "eu west 1" early. */
-const REGION_NAME = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
 export function createSessionFactory(deps: SessionFactoryDeps = {}): SessionFactory {
   const env = deps.env ?? process.env;
@@ -172,10 +170,11 @@ function resolveRegion(profile: string, settings: IniSection, options: ConnectOp
   ];
   for (const [value, source] of candidates) {
     if (!value) continue;
-    if (!REGION_NAME.test(value)) {
+    // Before any call: a name no partition has would fail only at DNS, as a network error.
+    if (!isPartitionRegion(value)) {
       throw new UserError(
-        `"${value}" (from ${source}) is not a valid AWS region name for profile "${profile}".`,
-        'Use a region code such as eu-west-1 or us-east-1.',
+        `"${value}" (from ${source}) is not a region of any AWS partition, so profile "${profile}" cannot use it.`,
+        'Use a region code such as eu-west-1, us-east-1, cn-north-1 or us-gov-west-1.',
       );
     }
     return { value, source };

@@ -21,6 +21,25 @@ export function integer(min: number, max: number) {
   };
 }
 
+/** Help text is written for 80 columns, the narrowest terminal commonly used. */
+const HELP_WIDTH = 80;
+
+/** A help's examples; one too long for 80 columns continues on the next line after a `\`, so that it still runs when pasted. */
 export function examples(...lines: string[]): string {
-  return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
+  return `\nExamples:\n${lines.map(exampleLines).join('\n')}\n`;
+}
+
+function exampleLines(command: string): string {
+  // A flag stays with its value: each piece is the command, or one flag and what follows it.
+  const [first = '', ...pieces] = command.split(/ (?=--)/);
+  const lines: string[] = [];
+  let current = `  $ ${first}`;
+  for (const piece of pieces) {
+    // Room for the ` \` that continues a line.
+    if (current.length + 1 + piece.length > HELP_WIDTH - 3) {
+      lines.push(`${current} \\`);
+      current = `      ${piece}`;
+    } else current = `${current} ${piece}`;
+  }
+  return [...lines, current].join('\n');
 }

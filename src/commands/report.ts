@@ -3,38 +3,6 @@ import type { Leftover, RunResult, StepError } from '../engine/engine.js';
 import { WaitTimeoutError } from '../engine/wait.js';
 import { UserError, awsErrorCode, errorMessage } from '../errors.js';
 import { primaryId } from '../pipeline/steps/context.js';
-import { shortenMiddle } from '../render/types.js';
-
-/**
- * Left-aligned columns, for summaries that must read well in a terminal and in a log. The last column
- * holds the long values (ARNs, details). Given a terminal's width, it is shortened in the middle to fit,
- * or, when the other columns leave it too little room, put on its own line under its row.
- * Without a width (pipes, CI, logs) values stay whole.
- */
-export function formatTable(header: string[], rows: string[][], width?: number): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const last = widths.length - 1;
-  const lead = widths.slice(0, last).reduce((sum, w) => sum + w + 2, 0);
-  // One column short of the width: a line that fills the last column leaves some terminals' cursor wrapped.
-  const room = width === undefined ? Infinity : width - 1 - lead;
-  const line = (cells: string[]) => cells.map((c, i) => (i === last ? c : c.padEnd(widths[i]!))).join('  ');
-  if (widths[last]! <= room) return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
-  if (room >= minimumFittedColumn) {
-    const fitted = rows.map((r) => r.map((c, i) => (i === last ? shortenMiddle(c, room) : c)));
-    return [line(header), line(widths.map((w, i) => '-'.repeat(i === last ? Math.min(w, room) : w))), ...fitted.map(line)].join('\n');
-  }
-  const under = width! - 1 - underIndent.length;
-  const rule = (cells: string[]) => cells.slice(0, last).map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
-  return [
-    rule(header),
-    rule(widths.map((w) => '-'.repeat(w))),
-    ...rows.flatMap((r) => [rule(r), ...(r[last] ? [underIndent + shortenMiddle(r[last]!, under)] : [])]),
-  ].join('\n');
-}
-
-/** Below this, a shortened ARN keeps too little to recognise, and the value goes under its row instead. */
-const minimumFittedColumn = 32;
-const underIndent = '    ';
 
 /** What to do about an AWS error code, when there is something specific to say. */
 function hintFor(code: string | undefined, session: AccountSession | undefined): string | undefined {

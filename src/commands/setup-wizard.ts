@@ -106,7 +106,7 @@ export class Wizard {
       }
       const chosen = await p.select<string | undefined>({
         message: question.message,
-        choices: [{ name: question.create, value: undefined }, ...existing.map((name) => ({ name: `Use existing: ${name}`, value: name }))],
+        choices: [{ name: question.create, value: undefined }, ...existing.map((name) => ({ name: `Use existing: ${name}`, value: name, short: name }))],
       });
       if (chosen !== undefined) this.answers[nameKey] = chosen;
       return chosen !== undefined;
@@ -195,7 +195,7 @@ async function chooseKmsKey(wizard: Wizard, clock: Clock, producer: AccountSessi
     if (aliases.length === 0) return undefined;
     return p.select<string | undefined>({
       message: 'KMS key for the stream:',
-      choices: [{ name: `Create a new customer managed key (${ownAlias})`, value: undefined }, ...aliases.map((alias) => ({ name: `Use existing: ${alias}`, value: alias }))],
+      choices: [{ name: `Create a new customer managed key (${ownAlias})`, value: undefined, short: `new key ${ownAlias}` }, ...aliases.map((alias) => ({ name: `Use existing: ${alias}`, value: alias, short: alias }))],
     });
   });
 }
@@ -221,8 +221,8 @@ function customisations(defaults: DeploymentNames, deployment: string, clock: Cl
         p.select({
           message: 'Capacity mode:',
           choices: [
-            { name: 'On-demand (scales by itself, billed per GB)', value: 'on-demand' as const },
-            { name: 'Provisioned (fixed shards, billed per shard hour)', value: 'provisioned' as const },
+            { name: 'On-demand (scales by itself, billed per GB)', value: 'on-demand' as const, short: 'On-demand' },
+            { name: 'Provisioned (fixed shards, billed per shard hour)', value: 'provisioned' as const, short: 'Provisioned' },
           ],
         }),
       newStream,
@@ -237,10 +237,10 @@ function customisations(defaults: DeploymentNames, deployment: string, clock: Cl
       p.select<StartingPosition | undefined>({
         message: 'Starting position:',
         choices: [
-          { name: 'Automatic: TRIM_HORIZON for a new stream, AT_TIMESTAMP (the start of setup) for an existing one', value: undefined },
-          { name: 'TRIM_HORIZON (oldest record kept)', value: 'TRIM_HORIZON' },
-          { name: 'AT_TIMESTAMP (records put from a time you choose)', value: 'AT_TIMESTAMP' },
-          { name: 'LATEST (only records put once the mapping polls, which can be minutes after it is enabled)', value: 'LATEST' },
+          { name: 'Automatic: TRIM_HORIZON for a new stream, AT_TIMESTAMP (the start of setup) for an existing one', value: undefined, short: 'Automatic' },
+          { name: 'TRIM_HORIZON (oldest record kept)', value: 'TRIM_HORIZON', short: 'TRIM_HORIZON' },
+          { name: 'AT_TIMESTAMP (records put from a time you choose)', value: 'AT_TIMESTAMP', short: 'AT_TIMESTAMP' },
+          { name: 'LATEST (only records put once the mapping polls, which can be minutes after it is enabled)', value: 'LATEST', short: 'LATEST' },
         ],
       }),
     ),
@@ -261,9 +261,9 @@ function customisations(defaults: DeploymentNames, deployment: string, clock: Cl
       const choice = await p.select({
         message: 'Where should the mapping report batches it gives up on?',
         choices: [
-          { name: `A new SQS queue (${deployment}-failed-batches): the shard and sequence numbers of each failed batch`, value: 'queue' as const },
-          { name: 'An existing SQS queue, SNS topic or S3 bucket (only S3 also keeps the records)', value: 'existing' as const },
-          { name: 'Nowhere: failed batches are dropped without a trace', value: 'none' as const },
+          { name: `A new SQS queue (${deployment}-failed-batches): the shard and sequence numbers of each failed batch`, value: 'queue' as const, short: `new queue ${deployment}-failed-batches` },
+          { name: 'An existing SQS queue, SNS topic or S3 bucket (only S3 also keeps the records)', value: 'existing' as const, short: 'an existing queue, topic or bucket' },
+          { name: 'Nowhere: failed batches are dropped without a trace', value: 'none' as const, short: 'Nowhere' },
         ],
       });
       if (choice === 'queue') return undefined;

@@ -20,7 +20,8 @@ import { parseDuration } from './durations.js';
 import { accountFlags, commandLine, suggestCommand } from './hints.js';
 import { Wizard, answersRecordedIn, askTheRest, chooseProfiles, connect } from './setup-wizard.js';
 import { restoreKeptKey } from './kept-key.js';
-import { describeRunFailure, formatTable, leftoverLines } from './report.js';
+import { describeRunFailure, leftoverLines } from './report.js';
+import { arnsFit, distinctArns, formatArns, formatResourceGroups } from './resource-list.js';
 
 interface SetupFlags extends SetupAnswers {
   config?: string;
@@ -188,7 +189,7 @@ export async function runSetup(ctx: CommandContext, rawFlags: Record<string, unk
     const stateKept = Object.values(state.steps).some((s) => s.origin === 'created');
     if (!stateKept) await store.remove(config.name);
 
-    const resources = ['producer', 'consumer'].flatMap((account) =>
+    const resources = (['producer', 'consumer'] as const).flatMap((account) =>
       plan
         .filter((p) => p.step.account === account && state.steps[p.step.id] && state.steps[p.step.id]!.origin !== 'skipped')
         .map((p) => ({ step: p.step.id, account, origin: state.steps[p.step.id]!.origin, outputs: state.steps[p.step.id]!.outputs })),
@@ -210,7 +211,11 @@ export async function runSetup(ctx: CommandContext, rawFlags: Record<string, unk
         ? `\nDeployment "${config.name}" is set up. Its KMS grant is new: AWS usually puts a grant into effect within five minutes, and until then the mapping cannot decrypt records. ${recordsRetried(configuredRetries(pipeline))}.\n`
         : `\nDeployment "${config.name}" is ready${result.applied.length === 0 ? ' (no changes were needed)' : ''}.\n`,
     );
-    reporter.info(formatTable(['account', 'resource', 'origin', 'id / ARN'], resources.map((r) => [r.account, r.step, r.origin, primaryId(r.outputs) ?? '']), ctx.tableWidth));
+    const titles = new Map(plan.map((p) => [p.step.id, p.step.title]));
+    const listed = resources.map((r) => ({ account: r.account, title: titles.get(r.step)!, cells: [r.origin] }));
+    reporter.info(formatResourceGroups(['origin'], listed, { producer, consumer }, ctx.tableWidth));
+    const arns = distinctArns(resources.map((r) => primaryId(r.outputs)));
+    reporter.info(arnsFit(arns, ctx.tableWidth) ? formatArns(arns) : `Full ARNs: \`${commandLine(options, 'status', { name: config.name, args: ['--arns'] })}\`, or --json.`);
     const roundTrip = verify ? await verifyRoundTrip(ctx, state, { producer, consumer }, verifyTimeoutMs) : undefined;
     reporter.result({ ...summary, ...(roundTrip && { verify: roundTrip.output }) });
     reporter.info(`\nNext:\n  ${commandLine(options, 'send-test-record', { name: config.name, args: ['--verify'] })}\n  ${commandLine(options, 'tail-logs', { name: config.name })}`);

@@ -9,14 +9,14 @@ import { STEP, pipelineContext } from '../pipeline/steps/context.js';
 import { resolveDeployment } from './deployment.js';
 import { accountFlags, commandLine, suggestCommand } from './hints.js';
 import { keptKeyOutcome, recordedKeptKey } from './kept-key.js';
-import { formatTable } from './report.js';
+import { arnsFit, distinctArns, formatArns, formatResourceGroups } from './resource-list.js';
 
 /**
  * `kds-xacct status`: the health of one deployment in both accounts. Read-only. Exit 0 when
  * healthy, 1 when any problem was found, 2 (a usage error, like any unknown name) when there is no
  * such deployment; `--json` prints the whole report as one document.
  */
-export async function runStatus(ctx: CommandContext, _options: Record<string, unknown>): Promise<ExitCode> {
+export async function runStatus(ctx: CommandContext, options: Record<string, unknown>): Promise<ExitCode> {
   const { reporter, environment } = ctx;
   const deployment = await resolveDeployment(ctx, ['producer', 'consumer'], { allowMissingState: true });
   const { producer, consumer, name } = deployment;
@@ -45,7 +45,8 @@ export async function runStatus(ctx: CommandContext, _options: Record<string, un
     reporter.warn(`No state file for deployment "${name}" (${deployment.stateFile}); these are the resources found by that deployment's default names.`);
   }
   reporter.result(report);
-  reporter.info(formatReport(report, ctx.tableWidth));
+  const arnListing = { show: options.arns === true, command: commandLine(ctx.options, 'status', { name, args: ['--arns'] }) };
+  reporter.info(formatReport(report, arnListing, ctx.tableWidth));
   if (report.healthy) return ExitCode.Success;
   // The report lists each problem with its fix; the error only says that there are some.
   const problems = report.findings.filter((f) => f.severity === 'error').length;
@@ -68,19 +69,34 @@ const deliveryWords: Record<PipelineVerdict['status'], string> = {
   problem: 'PROBLEM (see below)',
 };
 
-export function formatReport(report: HealthReport, width?: number): string {
+/** How status shows ARNs: whether `--arns` asked for them, and the command that does. */
+export interface ArnListing {
+  show: boolean;
+  command: string;
+}
+
+export function formatReport(report: HealthReport, arnListing: ArnListing, width?: number): string {
   const { producer, consumer } = report.accounts;
   const lines: string[] = [
     // Both accounts are always in one region: setup refuses profiles that are not.
     `Deployment "${report.deployment}" in ${producer.region}: producer ${producer.accountId}, consumer ${consumer.accountId}`,
     '',
-    formatTable(
-      ['account', 'resource', 'origin', 'state', 'check', 'id / detail'],
-      report.resources.map((r) => [r.account, r.step, r.origin ?? '-', r.state ?? '-', statusWords[r.status], r.status === 'ok' ? (r.id ?? r.detail ?? '') : (r.detail ?? r.id ?? '')]),
+    formatResourceGroups(
+      ['origin', 'state', 'check'],
+      report.resources.map((r) => ({
+        account: r.account,
+        title: r.title,
+        cells: [r.origin ?? '-', r.state ?? '-', statusWords[r.status]],
+        ...(r.detail && (r.status !== 'ok' || !r.id) && { note: r.detail }),
+      })),
+      report.accounts,
       width,
     ),
     '',
   ];
+  // ARNs are long: listed whole where they fit or were asked for, else the way to ask is named.
+  const arns = distinctArns(report.resources.map((r) => r.id));
+  if (arns.length > 0) lines.push(arnsFit(arns, width) || arnListing.show ? formatArns(arns) : `Full ARNs: \`${arnListing.command}\`, or --json.`, '');
   if (report.stream) {
     const { encryption } = report.stream;
     const key = report.resources.find((r) => r.step === STEP.kmsKey);

@@ -15,7 +15,7 @@ import { commandLine } from './hints.js';
 /** Without --since, --no-follow prints this much history (as `aws logs tail` does). */
 const DEFAULT_HISTORY_MS = 10 * 60_000;
 
-/** The consumer account and the function to tail: `--function`, else the deployment's function. */
+/** The consumer account and the function to tail: `--function-name`, else the deployment's function. */
 async function resolveTarget(ctx: CommandContext, functionFlag: string | undefined): Promise<{ consumer: AccountSession; functionName: string; deployment?: string }> {
   if (functionFlag) {
     if (ctx.options.consumerProfile) {
@@ -27,7 +27,7 @@ async function resolveTarget(ctx: CommandContext, functionFlag: string | undefin
     } catch (error) {
       if (!(error instanceof UserError)) throw error;
       throw new UserError(
-        `tail-logs --function ${functionFlag} needs the consumer account's profile.`,
+        `tail-logs --function-name ${functionFlag} needs the consumer account's profile.`,
         'Pass --consumer-profile <profile> (and --region if the profile names none), or --name of a deployment whose consumer profile to use.',
       );
     }
@@ -39,11 +39,20 @@ async function resolveTarget(ctx: CommandContext, functionFlag: string | undefin
   return { consumer, functionName, deployment: name };
 }
 
+/** --function-name, or --function, its older name; both at once must agree. */
+function functionNameFlag(options: Record<string, unknown>): string | undefined {
+  const [named, alias] = [options.functionName, options.function].map((v) => (typeof v === 'string' ? v : undefined));
+  if (named !== undefined && alias !== undefined && named !== alias) {
+    throw new UserError(`--function-name ${named} and --function ${alias} name two functions.`, 'Give --function-name only; --function is its older name.');
+  }
+  return named ?? alias;
+}
+
 export async function runTailLogs(ctx: CommandContext, options: Record<string, unknown>): Promise<ExitCode> {
   const since = typeof options.since === 'string' ? parseDuration(options.since, '--since') : undefined;
   const follow = options.follow !== false;
   const filter = typeof options.filter === 'string' && options.filter !== '' ? options.filter : undefined;
-  const functionFlag = typeof options.function === 'string' ? options.function : undefined;
+  const functionFlag = functionNameFlag(options);
 
   const { consumer, functionName, deployment } = await resolveTarget(ctx, functionFlag);
   const group = await functionLogGroup(ctx.environment.clock, consumer, functionName);
@@ -59,6 +68,7 @@ export async function runTailLogs(ctx: CommandContext, options: Record<string, u
     stop: new StopSignal(environment.interrupt, environment.clock),
     clock: environment.clock,
     reporter: ctx.reporter,
+    liveTailExpected: environment.sandbox === undefined,
   };
 
   if (!follow) {

@@ -9,7 +9,7 @@ import { CommandFailedError, ExitCode, UserError } from '../errors.js';
 import { configFromState } from '../pipeline/config.js';
 import { discoverDeployment } from '../pipeline/discover.js';
 import { readFailedBatches } from '../pipeline/failure-destination.js';
-import { STEP, pipelineContext, primaryId } from '../pipeline/steps/context.js';
+import { STEP, pipelineContext } from '../pipeline/steps/context.js';
 import { setupSteps } from '../pipeline/steps/index.js';
 import {
   consumerList,
@@ -25,7 +25,8 @@ import {
 import { resolveDeployment } from './deployment.js';
 import { commandLine } from './hints.js';
 import { keptKey, keptKeyOutcome, keptKeyPlanLine, keptKeyPlanNote, restoreKeptKey, settleKeptKey, withoutKey, type KeptKey } from './kept-key.js';
-import { describeStepError, formatTable, leftoverLines } from './report.js';
+import { describeStepError, leftoverLines } from './report.js';
+import { formatResourceGroups } from './resource-list.js';
 
 interface TeardownFlags {
   keyPendingDays?: number;
@@ -272,7 +273,7 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
     reporter.info(`\n${sentences(`Deployment "${name}" is torn down${plan.keep.length ? '; adopted resources were kept' : ''}.`, goneNote(gone), discovered ? undefined : 'The state file was removed.')}`);
     if (removed.includes(STEP.kmsKey)) reporter.info(`The KMS key is pending deletion for ${keyPendingDays} days.`);
     if (settled) reporter.info(keptKeyOutcome(settled, clock.now(), again, keyPendingDays));
-    if (plan.keep.length) reporter.info('\n' + formatTable(['account', 'kept', 'id / ARN'], plan.keep.map((p) => [p.account, p.title, primaryId(p.outputs) ?? '']), ctx.tableWidth));
+    if (plan.keep.length) reporter.info('\nKept:\n' + formatResourceGroups([], plan.keep.map((p) => ({ account: p.account, title: p.title, cells: [] })), accounts, ctx.tableWidth));
     return ExitCode.Success;
   } finally {
     await release();

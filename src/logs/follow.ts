@@ -27,7 +27,9 @@ export async function followLogGroup(tail: TailContext, historyFrom: number | un
       continue;
     }
     if (opened.kind === 'unavailable') {
-      tail.reporter.warn(`Live Tail is not available here (${opened.reason}); polling FilterLogEvents every ${POLL_INTERVAL_MS / 1000}s instead.`);
+      const polling = `Live Tail is not available here (${opened.reason}); polling FilterLogEvents every ${POLL_INTERVAL_MS / 1000}s instead.`;
+      if (tail.liveTailExpected) tail.reporter.warn(polling);
+      else tail.reporter.debug(polling);
       if (backfill && !(await backfill())) {
         if (!(await waitForGroup(tail))) return;
       }

@@ -18,4 +18,6 @@ export interface TailContext {
   stop: StopSignal;
   clock: Clock;
   reporter: Pick<Reporter, 'info' | 'warn' | 'debug'>;
+  /** False where Live Tail is known to be absent (the sandbox has none): polling then is no news worth a warning. */
+  liveTailExpected: boolean;
 }

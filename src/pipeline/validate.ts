@@ -1,3 +1,4 @@
+import { isPartitionRegion } from '../regions.js';
 import { UserError } from '../errors.js';
 
 /**
@@ -79,15 +80,8 @@ export function validateAccountId(value: string): Validation {
   return `"${value}" is not an AWS account id. An account id is exactly 12 digits, for example 123456789012.`;
 }
 
-/**
- * Region names by shape, not by a list, so that new regions work without a release:
- * `us-east-1`, `us-gov-west-1`, `cn-north-1`, `us-iso-east-1`, `us-isob-east-1`,
- * `eu-isoe-west-1`, `eusc-de-east-1`, `mx-central-1`.
- */
-const REGION = /^(?:[a-z]{2}(?:-gov|-iso[a-z]?)?|eusc-[a-z]{2})-[a-z]+-\d{1,2}$/;
-
 export function validateRegion(value: string): Validation {
-  if (REGION.test(value)) return true;
+  if (isPartitionRegion(value)) return true;
   return `"${value}" is not an AWS region name. Use a region code such as us-east-1, eu-central-2 or us-gov-west-1.`;
 }
 

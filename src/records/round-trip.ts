@@ -104,9 +104,9 @@ export async function sendTestRecords(deps: RoundTripDeps, target: RoundTripTarg
   const { consumer, functionName } = watch;
   const group = await functionLogGroup(clock, consumer, functionName);
   const { timeoutMs } = request;
-  reporter.info(`Waiting up to ${formatDuration(timeoutMs)} for ${result.sent.length === 1 ? 'the record' : `${result.sent.length} records`} to appear in ${group.name}…`);
+  const stopWaiting = reporter.waiting(`Waiting for ${result.sent.length === 1 ? 'the record' : `${result.sent.length} records`} in ${group.name} (up to ${formatDuration(timeoutMs)})…`);
   const grantWatch = new GrantWatch({ clock, reporter }, watch);
-  const outcome = await verifyDelivery({ clock, interrupt, reporter, whileWaiting: () => grantWatch.whileWaiting() }, consumer.clients.logs, group.name, result.sent, timeoutMs);
+  const outcome = await verifyDelivery({ clock, interrupt, reporter, whileWaiting: () => grantWatch.whileWaiting() }, consumer.clients.logs, group.name, result.sent, timeoutMs).finally(stopWaiting);
   const verifyOutput: Record<string, unknown> = {
     ok: outcome.ok,
     logGroup: group.name,
@@ -163,7 +163,7 @@ export async function sendTestRecords(deps: RoundTripDeps, target: RoundTripTarg
   }
   const follow = deployment
     ? `Follow the function's logs with \`${suggest('tail-logs')}\`, and check the pipeline with \`${suggest('status')}\`.`
-    : `Follow the function's logs with \`${suggest('tail-logs', ['--consumer-profile', consumer.profile, '--region', consumer.region, '--function', functionName])}\`.`;
+    : `Follow the function's logs with \`${suggest('tail-logs', ['--consumer-profile', consumer.profile, '--region', consumer.region, '--function-name', functionName])}\`.`;
   reporter.error(lines.join('\n'), [...diagnostics.hints, follow].join('\n'));
   return { code: ExitCode.Failed, output };
 }

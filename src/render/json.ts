@@ -35,6 +35,10 @@ export class JsonReporter implements Reporter {
   warn(text: string): void {
     this.line({ type: 'log', level: 'warn', message: text });
   }
+  waiting(text: string): () => void {
+    this.info(text);
+    return () => undefined;
+  }
   error(text: string, hint?: string, details?: ErrorDetails): void {
     this.line({ type: 'log', level: 'error', message: text, hint, ...details });
     // The first error is the one that ended the run; any later one follows from it.

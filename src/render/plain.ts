@@ -68,6 +68,10 @@ export class PlainReporter implements Reporter {
     const line = describeEvent(event, this.memory);
     if (line) this.options.stdout.write(line + '\n');
   }
+  waiting(text: string): () => void {
+    this.info(text);
+    return () => undefined;
+  }
   info(text: string): void {
     this.options.stdout.write(text + '\n');
   }

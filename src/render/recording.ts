@@ -22,6 +22,10 @@ export class RecordingReporter implements Reporter {
   debug(text: string): void {
     this.lines.push({ level: 'debug', text });
   }
+  waiting(text: string): () => void {
+    this.info(text);
+    return () => undefined;
+  }
   result(value: unknown): void {
     this.results.push(value);
   }

@@ -2,7 +2,7 @@ import { Chalk } from 'chalk';
 import { spinners } from 'ora';
 import { StepState, type EngineEvent } from '../engine/types.js';
 import { describeEvent, eventMemory } from './plain.js';
-import { fitLine, formatDuration, shortenMiddle, wrapWords, type OutputOptions, type Reporter } from './types.js';
+import { fitLine, formatDuration, wrapAt, wrapWords, type OutputOptions, type Reporter } from './types.js';
 
 const frames = spinners.dots.frames;
 
@@ -17,6 +17,7 @@ export class TtyReporter implements Reporter {
   private readonly memory = eventMemory();
   private readonly running = new Map<string, { title: string; since: number; detail?: string }>();
   private drawnLines = 0;
+  private waits = 0;
   private frame = 0;
   private ticker: NodeJS.Timeout | undefined;
   private releaseKeyboard: (() => void) | undefined;
@@ -48,15 +49,30 @@ export class TtyReporter implements Reporter {
     const entries = [...this.running.values()];
     // Lines scrolled off the top cannot be reached by moving the cursor up, so the block stays within the window.
     const room = Math.max(1, this.rows - 2);
-    const shown = entries.length > room ? entries.slice(0, room - 1) : entries;
-    const lines = shown.map((r) => {
-      const elapsed = ` ${formatDuration(now - r.since)}`;
-      const text = fitLine(`${frames[this.frame % frames.length]} ${r.title}${r.detail ? ` – ${r.detail}` : ''}`, this.columns - 1 - elapsed.length);
-      return `${this.chalk.cyan(text)}${this.chalk.dim(elapsed)}`;
-    });
-    if (shown.length < entries.length) lines.push(this.chalk.dim(fitLine(`  … and ${entries.length - shown.length} more`, this.columns - 1)));
+    const lines: string[] = [];
+    let shown = 0;
+    for (const entry of entries) {
+      const entryLines = this.liveLines(entry, now);
+      const reserved = shown + 1 < entries.length ? 1 : 0;
+      if (lines.length + entryLines.length + reserved > room) break;
+      lines.push(...entryLines);
+      shown += 1;
+    }
+    if (shown < entries.length) lines.push(this.chalk.dim(fitLine(`  … and ${entries.length - shown} more`, this.columns - 1)));
     this.drawnLines = lines.length;
     return lines.map((line) => line + '\n').join('');
+  }
+
+  /** A step in flight: a long detail (an AWS error quoted while waiting) continues on indented lines, never cut. */
+  private liveLines(entry: { title: string; since: number; detail?: string }, now: number): string[] {
+    const width = this.columns - 1;
+    const elapsed = formatDuration(now - entry.since);
+    const text = wrapAt(`${frames[this.frame % frames.length]} ${entry.title}${entry.detail ? ` – ${entry.detail}` : ''}`, width, '  ');
+    const timeFits = [...`${text.at(-1)!} ${elapsed}`].length <= width;
+    const lines = text.map((line) => this.chalk.cyan(line));
+    if (timeFits) lines[lines.length - 1] += this.chalk.dim(` ${elapsed}`);
+    else lines.push(`  ${this.chalk.dim(elapsed)}`);
+    return lines;
   }
 
   /** One write per frame: a terminal that drops output at a signal then drops whole frames, not an erase without its redraw. */
@@ -68,12 +84,9 @@ export class TtyReporter implements Reporter {
     this.options.stdout.write(this.erase() + text + '\n' + this.draw());
   }
 
-  /** A finished step's line: its title gives way first, so the result and the time always show. */
-  private finishedLine(line: string, title: string): string {
-    const at = line.indexOf(title);
-    const excess = line.length - (this.columns - 1);
-    if (excess <= 0 || at < 0) return line;
-    return line.slice(0, at) + shortenMiddle(title, Math.max(8, title.length - excess)) + line.slice(at + title.length);
+  /** A finished step's line, wrapped at spaces and indented where it is too long: no name in it is cut. */
+  private finishedLine(line: string): string {
+    return wrapAt(line, this.columns - 1, '  ').join('\n');
   }
 
   /** While the block is on screen its times move, and the keyboard is held so that no echoed key moves the cursor under it. */
@@ -110,7 +123,7 @@ export class TtyReporter implements Reporter {
       case 'step:undone':
         this.running.delete(event.stepId);
         this.persist(
-          (event.type === 'step:done' && event.state !== StepState.Created ? this.chalk.dim : this.chalk.green)(this.finishedLine(line!, title)),
+          (event.type === 'step:done' && event.state !== StepState.Created ? this.chalk.dim : this.chalk.green)(this.finishedLine(line!)),
         );
         break;
       case 'step:failed':
@@ -130,6 +143,18 @@ export class TtyReporter implements Reporter {
 
   info(text: string): void {
     this.persist(this.wrap(text));
+  }
+  waiting(text: string): () => void {
+    // Beside the steps in flight, under a key no step id takes.
+    const key = `waiting:${this.waits++}`;
+    this.running.set(key, { title: text, since: this.now() });
+    this.redraw();
+    this.updateLiveBlock();
+    return () => {
+      if (!this.running.delete(key)) return;
+      this.redraw();
+      this.updateLiveBlock();
+    };
   }
   warn(text: string): void {
     this.persist(this.chalk.yellow(this.wrap(`Warning: ${text}`)));

@@ -19,6 +19,11 @@ export interface Reporter {
   error(text: string, hint?: string, details?: ErrorDetails): void;
   /** Extra detail shown only under `--debug`. */
   debug(text: string): void;
+  /**
+   * Something the command waits for: on a terminal a live line with the time waited so far, gone when the
+   * returned call ends the wait; elsewhere one line, as `info` writes it.
+   */
+  waiting(text: string): () => void;
   /** The command's machine-readable result: the body of the one JSON document on stdout under `--json`, ignored otherwise. */
   result(value: object): void;
   /** The run is over: stops spinners, and under `--json` writes the one document with the exit code. */
@@ -64,19 +69,34 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}s`;
 }
 
-/** Cuts a line to `width` characters, marking the cut with '…'. */
+/** Cuts a line to `width` characters, marking the cut with '…'. For text that holds no identifier. */
 export function fitLine(text: string, width: number): string {
   const chars = [...text];
   return chars.length <= width ? text : chars.slice(0, Math.max(0, width - 1)).join('') + '…';
 }
 
-/** Shortens in the middle with '…', keeping more of the end, where ARNs and names carry what tells them apart. */
-export function shortenMiddle(text: string, width: number): string {
-  const chars = [...text];
-  if (chars.length <= width) return text;
-  const head = Math.floor((width - 1) / 3);
-  const tail = width - 1 - head;
-  return chars.slice(0, head).join('') + '…' + chars.slice(chars.length - tail).join('');
+/**
+ * Breaks one line at spaces into lines of at most `width` characters, continuations indented by `hanging`,
+ * as gh and kubectl wrap: an identifier is never cut. Only a word wider than a whole line is broken, so
+ * that a caller counting lines (the live block) can trust the count.
+ */
+export function wrapAt(text: string, width: number, hanging: string): string[] {
+  const indent = hanging.length < width / 2 ? hanging : '';
+  const lines: string[] = [];
+  let current = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    const joined = current === '' ? (lines.length === 0 ? '' : indent) + word : `${current} ${word}`;
+    if (current !== '' && [...joined].length > width) {
+      lines.push(current);
+      current = indent + word;
+    } else current = joined;
+    while ([...current].length > width) {
+      const chars = [...current];
+      lines.push(chars.slice(0, width).join(''));
+      current = indent + chars.slice(width).join('');
+    }
+  }
+  return [...lines, current];
 }
 
 /**

@@ -55,27 +55,37 @@ export class CloudFile {
 
   /**
    * Reads the document, lets `change` compute the next one, and saves it, all under the lock. `change`
-   * returns `save: undefined` to leave the file as it is.
+   * returns `save: undefined` to leave the file as it is. While there is no document, a change that
+   * saves nothing takes no lock either, so that looking creates no folder and no file; a change that
+   * does save is then run again under the lock, from whatever is there by then.
    */
   update<T>(change: (saved: unknown) => Promise<{ save: unknown; result: T }>): Promise<T> {
     return this.enqueue(async () => {
-      const { save, result } = await change(await this.read());
-      if (save !== undefined) await writeFileAtomically(this.fs, path.dirname(this.file), this.file, JSON.stringify(save));
-      return result;
+      if ((await this.read()) === undefined) {
+        const unlocked = await change(undefined);
+        if (unlocked.save === undefined) return unlocked.result;
+      }
+      return this.withLock(async () => {
+        const { save, result } = await change(await this.read());
+        if (save !== undefined) await writeFileAtomically(this.fs, path.dirname(this.file), this.file, JSON.stringify(save));
+        return result;
+      });
     });
   }
 
   /** Deletes the document, under the lock. */
   remove(): Promise<void> {
     return this.enqueue(() =>
-      this.fs.unlink(this.file).catch((error: unknown) => {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      }),
+      this.withLock(() =>
+        this.fs.unlink(this.file).catch((error: unknown) => {
+          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        }),
+      ),
     );
   }
 
   private enqueue<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(() => this.withLock(work));
+    const run = this.queue.then(work);
     this.queue = run.catch(() => undefined);
     return run;
   }

@@ -4,6 +4,7 @@
  * cohesive unit, kept in one file although it is longer than our usual limit; the services
  * themselves live in their own files.
  */
+import { isPartitionRegion } from '../regions.js';
 import type { Clock } from '../engine/clock.js';
 import type { AccessDecision, AccessEvaluator, AccessRequest } from './access.js';
 import type { CallContext, ServiceModel } from './context.js';
@@ -219,6 +220,8 @@ export class FakeCloud {
       throw new Error(`FakeCloud does not model ${service}.${command} (unmodelled call on ${sdkCall.clientName} with input ${JSON.stringify(sdkCall.input)})`);
     }
     const { input, region, accessKeyId } = sdkCall as SdkCall & { input: any };
+    // IAM is global (iam.amazonaws.com); every other service's host names the region, which DNS knows only for a partition's region.
+    if (model.service !== 'IAM' && !isPartitionRegion(region)) throw unresolvedHost(`${ENDPOINT_PREFIX[model.service] ?? model.service.toLowerCase()}.${region}.amazonaws.com`);
     const accountId = accessKeyId.startsWith(ACCESS_KEY_PREFIX) ? accessKeyId.slice(ACCESS_KEY_PREFIX.length) : '';
     const call: RecordedCall = { accountId, region, service: model.service, command, input, mutating: op.mutating, at: this.clock.now() };
     this.calls.push(call);
@@ -577,4 +580,12 @@ export class FakeCloud {
     }
     return out;
   }
+}
+
+/** The first label of a service's host where it is not the service's name in lower case. */
+const ENDPOINT_PREFIX: Record<string, string> = { CloudWatchLogs: 'logs' };
+
+/** What the SDK passes on when a host does not resolve: Node's DNS error, no AWS error code, no HTTP status. */
+function unresolvedHost(host: string): Error {
+  return Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND', errno: -3008, syscall: 'getaddrinfo', hostname: host });
 }

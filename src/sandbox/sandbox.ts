@@ -87,12 +87,16 @@ export class Sandbox {
   async transaction<T>(work: (cloud: FakeCloud) => Promise<T>): Promise<T> {
     const outcome = await this.file.update(async (saved) => {
       this.load(saved);
+      const callsBefore = this.cloud.calls.length;
       let result: { ok: true; value: T } | { ok: false; error: unknown };
       try {
         result = { ok: true, value: await work(this.cloud) };
       } catch (error) {
         result = { ok: false, error };
       }
+      // Read-only calls to a sandbox nobody has used yet leave no file (and no folder) behind: status and a dry run only look.
+      const calls = this.cloud.calls.slice(callsBefore);
+      if (saved === undefined && calls.length > 0 && calls.every((call) => !call.mutating)) return { save: undefined, result };
       const document: SandboxDocument = { kind: KIND, version: VERSION, speed: this.speedInEffect, cloud: cloudImage(this.cloud) };
       return { save: document, result };
     });

@@ -164,6 +164,14 @@ describe('connect', () => {
       const error = await userError(connectRegion('noregion', 'eu west 1', {}));
       expect(error.message).toContain('--region');
     });
+
+    it('refuses a region no AWS partition has before any call, from a flag, a profile or the environment', async () => {
+      const flag = await userError(connectRegion('withregion', 'mars-1', {}));
+      expect(flag.message).toBe('"mars-1" (from --region) is not a region of any AWS partition, so profile "withregion" cannot use it.');
+      expect(flag.hint).toContain('eu-west-1');
+      const fromEnv = await userError(connectRegion('noregion', undefined, { AWS_REGION: 'mars-1' }));
+      expect(fromEnv.message).toContain('(from AWS_REGION)');
+    });
   });
 });
 

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -22,6 +22,21 @@ function kdsXacct(args: string[], env: NodeJS.ProcessEnv = {}) {
 }
 
 const ansi = /\u001b\[/;
+
+describe('the binary of a checkout that is not built yet', () => {
+  it('says in one line what to run, with no stack trace, and exits 1', () => {
+    const checkout = mkdtempSync(path.join(tmpdir(), 'kds-xacct-checkout-'));
+    mkdirSync(path.join(checkout, 'bin'));
+    copyFileSync(bin, path.join(checkout, 'bin', 'kds-xacct.js'));
+    const run = () => spawnSync(process.execPath, [path.join(checkout, 'bin', 'kds-xacct.js'), '--help'], { cwd: tmpdir(), encoding: 'utf8', timeout: 15_000 });
+    const fresh = run();
+    expect(fresh.status).toBe(1);
+    expect(fresh.stdout).toBe('');
+    expect(fresh.stderr).toBe(`kds-xacct is not built yet: run \`npm --prefix ${checkout} ci && npm --prefix ${checkout} run build\` first.\n`);
+    mkdirSync(path.join(checkout, 'node_modules'));
+    expect(run().stderr).toBe(`kds-xacct is not built yet: run \`npm --prefix ${checkout} run build\` first.\n`);
+  });
+});
 
 describe('the built binary', () => {
   it('prints help with every command and exits 0', () => {

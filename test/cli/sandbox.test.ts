@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -111,7 +111,19 @@ describe('kds-xacct --sandbox, as a new user runs it', () => {
     expect(Date.parse(record.tornDownAt)).toBeLessThanOrEqual(Date.now());
   }, 120_000);
 
-  it('tail-logs follows the records that another process sends', async () => {
+  it('only looks, leaving no folder or file behind, for status and a dry run of a sandbox nobody has used yet', () => {
+    const { home, run } = freshMachine();
+    const status = run('status', '--sandbox', '--name', 'demo');
+    expect(status.code, status.out).toBe(ExitCode.Usage);
+    expect(status.out).toContain('There is no deployment "demo"');
+    const plan = run('setup', '--sandbox', '--name', 'demo', '--dry-run');
+    expect(plan.code, plan.out).toBe(ExitCode.Success);
+    expect(readdirSync(home)).toEqual([]);
+    expect(run('setup', '--sandbox', '--name', 'demo', '--yes').code).toBe(ExitCode.Success);
+    expect(readdirSync(path.join(home, '.kds-xacct', 'sandbox')).sort()).toEqual(['accounts.sandbox', 'demo.json']);
+  }, 60_000);
+
+  it('tail-logs follows the records that another process sends, and polls without a warning: the sandbox has no Live Tail', async () => {
     const { run, start } = freshMachine();
     expect(run('setup', '--sandbox', '--name', 'demo', '--yes').code).toBe(ExitCode.Success);
     const tail = start('tail-logs', '--sandbox', '--name', 'demo');
@@ -121,6 +133,7 @@ describe('kds-xacct --sandbox, as a new user runs it', () => {
       expect(sent.code, sent.out).toBe(ExitCode.Success);
       const sequence = /sequence (\d+)/.exec(sent.out)![1]!;
       await until(() => tail.output().includes(`seq=${sequence}`));
+      expect(tail.output()).not.toMatch(/Warning|Live Tail/);
     } finally {
       tail.stop();
     }

@@ -18,15 +18,15 @@ const steps = [
   'stream demo-stream [producer]',
   'SSE-KMS encryption of demo-stream [producer]',
   'EFO consumer demo-222222222222-efo [producer]',
-  'stream policy statem',
-  'consumer policy stat',
+  'stream policy: read access for role kds-xacct-demo-consumer [producer]',
+  'consumer policy: read access for role kds-xacct-demo-consumer [producer]',
   'KMS grant kds-xacct-demo-222222222222 [producer]',
   'role kds-xacct-demo-consumer [consumer]',
   'inline policy kds-xacct-demo [consumer]',
   'log group /aws/lambda/demo-consumer [consumer]',
   'failure queue demo-failed-batches [consumer]',
   'function demo-consumer [consumer]',
-  'event source mapping',
+  'event source mapping demo-consumer ← demo-222222222222-efo [consumer]',
 ];
 
 /** What a test does at the keyboard of the terminal. */
@@ -35,6 +35,8 @@ interface Keyboard {
   waitFor(text: string): Promise<void>;
   /** Keys as the terminal sends them: typed text, `\r` for Enter, `\x1b[B` for the down arrow, `\x03` for Ctrl-C. */
   press(keys: string): void;
+  /** The screen as it is now. */
+  screen(): string;
 }
 
 /** How long a question may take to appear: generous, since the sandbox answers the wizard's reads from a file. */
@@ -43,10 +45,10 @@ const QUESTION_TIMEOUT_MS = 15_000;
 /**
  * Runs the built binary on a pseudo-terminal of `cols` columns (util-linux `script`; `stty` sets the
  * window size the program reads) and plays what it wrote into a terminal emulator of the same size.
- * `script` passes its stdin to the pseudo-terminal, so `type` answers the program's questions.
+ * `script` passes its stdin to the pseudo-terminal, so `type` answers the program's questions. `home` is
+ * the working folder and HOME: another run's, to carry on from what it left.
  */
-async function runInTerminal(cols: number, args: string[], type?: (keyboard: Keyboard) => Promise<void>) {
-  const home = mkdtempSync(path.join(tmpdir(), 'kds-xacct-terminal-'));
+async function runInTerminal(cols: number, args: string[], type?: (keyboard: Keyboard) => Promise<void>, home = mkdtempSync(path.join(tmpdir(), 'kds-xacct-terminal-'))) {
   const terminal = new xterm.Terminal({ cols, rows: 50, scrollback: 5000, allowProposedApi: true });
   // Paths travel in the environment, so the shell command needs no quoting of them.
   const command = `stty cols ${cols} rows 50 && exec "$NODE" --import "$NO_NETWORK" "$BIN" ${args.join(' ')}`;
@@ -107,7 +109,7 @@ async function runInTerminal(cols: number, args: string[], type?: (keyboard: Key
       if (!shown()) void closed.then(() => shown() || missing('before the program ended')());
     });
   try {
-    await type?.({ waitFor, press: (keys) => child.stdin.write(keys) });
+    await type?.({ waitFor, press: (keys) => child.stdin.write(keys), screen });
   } catch (error) {
     // A question that never came: the program may be waiting for another one, so end it.
     child.kill();
@@ -119,38 +121,92 @@ async function runInTerminal(cols: number, args: string[], type?: (keyboard: Key
   return { code, home, lines, wrapped: final.flatMap((row, i) => (row.isWrapped ? [lines[i - 1]] : [])), screen: lines.join('\n') };
 }
 
+/** A finished step as a person reads it: its line, and the indented lines it continues on, as one line. */
+function finishedSteps(lines: string[]): string[] {
+  return lines.flatMap((line, i) => {
+    if (!line.startsWith('✔ ')) return [];
+    const rest = lines.slice(i + 1);
+    const end = rest.findIndex((next) => !/^ {2}\S/.test(next));
+    return [[line, ...rest.slice(0, end)].map((part) => part.trim()).join(' ')];
+  });
+}
+
 describe.each([80, 130])('setup in a terminal of %i columns, as a person sees it', (cols) => {
-  it('shows every step finished exactly once with its result, nothing wrapped, and a table that fits', { timeout: 20_000 }, async () => {
+  it('shows every step finished exactly once with its result, nothing wrapped by the terminal or cut, and the resources by name', { timeout: 20_000 }, async () => {
     const { code, lines, wrapped, screen } = await runInTerminal(cols, ['setup', '--sandbox', '--name', 'demo', '--yes', '--sandbox-speed', '100']);
     expect(code, screen).toBe(ExitCode.Success);
     // The banner is one line, and the old banner's indented lines are gone.
     expect(lines[0], screen).toBe("SANDBOX: simulated accounts, nothing reaches AWS; AWS's waits 100x shorter");
     expect(lines[1], screen).not.toMatch(/^ {2}\S/);
-    const finished = lines.filter((line) => line.startsWith('✔ '));
+    const finished = finishedSteps(lines);
     expect(finished, screen).toHaveLength(steps.length);
     for (const step of steps) expect(finished.filter((line) => line.startsWith(`✔ ${step}`)), `${step}\n${screen}`).toHaveLength(1);
     for (const line of finished) expect(line).toMatch(/: created \d+(ms|\.\ds)$/);
     // The live block of steps in flight is gone once the run is over.
     expect(lines.filter((line) => /^[\u2800-\u28ff] /.test(line)), screen).toEqual([]);
     expect(wrapped, screen).toEqual([]);
+    const plan = lines.findIndex((line) => line.startsWith('Plan for deployment'));
+    expect(lines.slice(plan).filter((line) => line.includes('…')), screen).toEqual([]);
 
-    const header = lines.findIndex((line) => line.startsWith('account   resource'));
-    const table = lines.slice(header + 2, header + 2 + steps.length);
-    expect(table.every((row) => /^(producer|consumer) {2}/.test(row)), screen).toBe(true);
-    expect(table.some((row) => row.includes('…'))).toBe(true);
-    if (cols === 130) expect(screen).toContain('arn:aws:kinesis:eu-west-1:111111111111:stream/demo-stream\n');
+    const producer = lines.indexOf('Producer account 111111111111 (eu-west-1):', plan + steps.length);
+    expect(lines.slice(producer, producer + 4), screen).toEqual([
+      'Producer account 111111111111 (eu-west-1):',
+      '  origin   resource',
+      '  created  KMS key alias/kds-xacct/demo',
+      '  created  stream demo-stream',
+    ]);
+    expect(lines, screen).toContain('  created  event source mapping demo-consumer ← demo-222222222222-efo');
+    const streamArn = '  arn:aws:kinesis:eu-west-1:111111111111:stream/demo-stream';
+    if (cols === 130) expect(lines.slice(lines.indexOf('ARNs:')), screen).toContain(streamArn);
+    else {
+      expect(lines, screen).not.toContain('ARNs:');
+      expect(screen.replace(/\s+/g, ' ')).toMatch(/Full ARNs: `[^`]* status --name demo --sandbox --arns`, or --json\./);
+    }
+  });
+});
+
+describe.each([80, 130])('send-test-record --verify in a terminal of %i columns', (cols) => {
+  it('shows that it waits, with the time so far on a live line, gone once the record has arrived', { timeout: 30_000 }, async () => {
+    const setup = await runInTerminal(cols, ['setup', '--sandbox', '--name', 'demo', '--yes', '--sandbox-speed', '100']);
+    expect(setup.code, setup.screen).toBe(ExitCode.Success);
+    let live = '';
+    const { code, lines, wrapped, screen } = await runInTerminal(cols, ['send-test-record', '--sandbox', '--name', 'demo', '--verify', '--sandbox-speed', '100'], async ({ waitFor, screen: now }) => {
+      await waitFor('Waiting for the record in /aws/lambda/demo-consumer (up to 2m00s)…');
+      live = now();
+    }, setup.home);
+    expect(code, screen).toBe(ExitCode.Success);
+    expect(live.split('\n'), live).toContainEqual(expect.stringMatching(/^[\u2800-\u28ff] Waiting for the record in \/aws\/lambda\/demo-consumer \(up to 2m00s\)… \d+(ms|\.\ds|m\d\ds)$/));
+    expect(lines.filter((line) => /^[\u2800-\u28ff] /.test(line) || line.includes('Waiting for')), screen).toEqual([]);
+    expect(lines, screen).toContain('Verified: all 1 record(s) reached the consumer function.');
+    expect(wrapped, screen).toEqual([]);
+  });
+});
+
+describe('the help of every command in a terminal of 80 columns', () => {
+  it.each([[], ['setup'], ['teardown'], ['send-test-record'], ['tail-logs'], ['status'], ['sandbox', 'reset']])('%s --help fits: no line wider than the terminal, no word split', { timeout: 20_000 }, async (...command) => {
+    const { code, lines, wrapped, screen } = await runInTerminal(80, [...command, '--help']);
+    expect(code, screen).toBe(ExitCode.Success);
+    expect(screen).toContain('Usage: kds-xacct');
+    expect(wrapped, screen).toEqual([]);
+    expect(lines.filter((line) => line.length > 80)).toEqual([]);
+    // A line that continues a command ends in a backslash, so the example still runs when pasted.
+    const examples = lines.slice(lines.indexOf('Examples:') + 1).filter((line) => line.startsWith('  $ ') || line.startsWith('      '));
+    for (const [i, line] of examples.entries()) if (examples[i + 1]?.startsWith('      ')) expect(line, screen).toMatch(/ \\$/);
   });
 });
 
 const ENTER = '\r';
 const DOWN = '\x1b[B';
 const CTRL_C = '\x03';
+const BACKSPACE = '\x7f';
 
-/** Answers each question, in order, once it is on the screen. */
-function answer(dialogue: Array<[question: string, keys: string]>) {
-  return async ({ waitFor, press }: Keyboard) => {
+/** Answers each question, in order, once it is on the screen; a `> ` line is a validation message to answer. */
+function answer(dialogue: Array<[question: string, keys: string]>, seen: string[] = []) {
+  return async ({ waitFor, press, screen }: Keyboard) => {
     for (const [question, keys] of dialogue) {
-      await waitFor(`? ${question}`);
+      // At the start of a line, as the screen's lines are joined.
+      await waitFor(question.startsWith('> ') ? `\n${question}` : `? ${question}`);
+      seen.push(screen());
       press(keys);
     }
   };
@@ -178,7 +234,8 @@ describe('the setup wizard in a terminal of 80 columns, answered at the keyboard
     ['Runtime:', DOWN + ENTER],
     ["Days to keep the function's logs", `7${ENTER}`],
     ['EFO consumer name:', ENTER],
-    ['Batch size:', `50${ENTER}`],
+    ['Batch size:', `abc${ENTER}`],
+    ['> The batch size "abc" is not a whole number.', `${BACKSPACE.repeat(3)}50${ENTER}`],
     ['Starting position:', ENTER],
     ['Maximum retry attempts:', ENTER],
     ['Maximum record age', ENTER],
@@ -187,16 +244,24 @@ describe('the setup wizard in a terminal of 80 columns, answered at the keyboard
   ];
 
   it('asks its questions in order, takes arrow keys and typed answers, and sets the pipeline up', { timeout: 90_000 }, async () => {
-    const { code, home, lines, screen } = await runInTerminal(80, ['setup', '--sandbox', '--sandbox-speed', '100'], answer(customised));
+    const seen: string[] = [];
+    const { code, home, lines, screen } = await runInTerminal(80, ['setup', '--sandbox', '--sandbox-speed', '100'], answer(customised, seen));
     expect(code, screen).toBe(ExitCode.Success);
-    const answered = customised.map(([question]) => lines.findIndex((line) => line.startsWith(`✔ ${question}`)));
+    // A validation message wraps at a space, with no line of it starting with one.
+    const invalid = seen[customised.findIndex(([question]) => question.startsWith('> '))]!.split('\n');
+    const message = invalid.slice(invalid.findIndex((line) => line.startsWith('> The batch size')));
+    expect(message.slice(0, 2), invalid.join('\n')).toEqual(['> The batch size "abc" is not a whole number. Use a whole number from 1 to', '10000 (the Kinesis event source limit).']);
+    const questions = customised.filter(([question]) => !question.startsWith('> '));
+    const answered = questions.map(([question]) => lines.findIndex((line) => line.startsWith(`✔ ${question}`)));
     expect(answered.every((row, i) => row > (answered[i - 1] ?? -1)), screen).toBe(true);
     expect(lines.slice(answered[0]! + 1, answered[1])).toEqual([
       'Stream: new, demo-stream (the producer account has none yet).',
       'Consumer function: bundled, demo-consumer (the consumer account has none yet).',
     ]);
-    expect(lines[answered[3]!]).toBe('✔ Capacity mode: Provisioned (fixed shards, billed per shard hour)');
+    // The answer as chosen, not the choice's description.
+    expect(lines[answered[3]!]).toBe('✔ Capacity mode: Provisioned');
     expect(lines[answered[6]!]).toBe('✔ Runtime: nodejs24.x');
+    expect(lines[answered[10]!]).toBe('✔ Starting position: Automatic');
     expect(screen).toContain('Deployment "demo" is set up.');
     const state = JSON.parse(readFileSync(path.join(sandboxDir(home), 'demo.json'), 'utf8')) as DeploymentState;
     expect(state.inputs).toMatchObject({ streamName: 'demo-stream', capacityMode: 'provisioned', shards: 2, runtime: 'nodejs24.x', logRetentionDays: 7, batchSize: 50 });
@@ -206,9 +271,11 @@ describe('the setup wizard in a terminal of 80 columns, answered at the keyboard
   it('stops at Ctrl-C during a question with exit 130, says nothing was changed, and leaves both accounts as they were', { timeout: 60_000 }, async () => {
     const { code, home, lines, screen } = await runInTerminal(80, ['setup', '--sandbox'], answer([['Deployment name', `demo${ENTER}`], ['Customise names', CTRL_C]]));
     expect(code, screen).toBe(ExitCode.Interrupted);
-    expect(lines.filter((line) => line.startsWith('Error: ')), screen).toEqual(['Error: Cancelled at a prompt. Nothing was changed.']);
+    expect(lines.filter((line) => line.startsWith('Error: ')), screen).toEqual([]);
+    expect(lines, screen).toContain('Cancelled at a prompt. Nothing was changed.');
     expect(screen).not.toMatch(/ExitPromptError|^\s+at /m);
-    expect(readdirSync(sandboxDir(home)).filter((file) => file.endsWith('.json'))).toEqual([]);
+    // Not even a folder: the wizard's reads of an unused sandbox leave nothing behind.
+    expect(readdirSync(home)).toEqual([]);
     expect(await sandboxResources(sandboxDir(home))).toEqual(await sandboxResources(mkdtempSync(path.join(tmpdir(), 'kds-xacct-fresh-'))));
   });
 });

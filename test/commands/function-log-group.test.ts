@@ -28,7 +28,7 @@ describe('an adopted function that logs to a group of its own choosing (LoggingC
     expect(world.cloud.calls.filter((c) => c.mutating && ['CreateLogGroup', 'PutRetentionPolicy'].includes(c.command))).toEqual([]);
 
     expect(await world.harness.run('send-test-record', '--name', 'clicks', '--verify'), world.harness.reporter.text).toBe(ExitCode.Success);
-    expect(world.harness.reporter.text).toContain(`to appear in ${CUSTOM}`);
+    expect(world.harness.reporter.text).toContain(`Waiting for the record in ${CUSTOM} (up to`);
     expect(group(DEFAULT)).toBeUndefined();
     const streams = [...group(CUSTOM)!.streams];
     // The developer guide: a custom group's log streams also name the function.

@@ -34,6 +34,6 @@ describe('commandLine', () => {
 
   it('binds the deployment for domain code that prints hints', () => {
     expect(suggestCommand(sandbox, 'demo')('send-test-record', ['--verify'])).toBe('kds-xacct send-test-record --name demo --sandbox --verify');
-    expect(suggestCommand(aws, undefined)('tail-logs', ['--function', 'f'])).toBe('kds-xacct tail-logs --function f');
+    expect(suggestCommand(aws, undefined)('tail-logs', ['--function-name', 'f'])).toBe('kds-xacct tail-logs --function-name f');
   });
 });

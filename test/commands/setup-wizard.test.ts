@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ExitCode, InterruptedError } from '../../src/errors.js';
+import { CancelledError, ExitCode } from '../../src/errors.js';
 import { DEFAULTS } from '../../src/pipeline/config.js';
 import { runCli } from '../../src/program.js';
 import { scriptedPrompter, type ScriptedAnswer } from '../support/scripted-prompter.js';
@@ -197,8 +197,11 @@ describe('the setup wizard', () => {
   it('exits 130 and touches nothing on Ctrl-C during the questions', async () => {
     world = twoAccounts();
     const before = world.cloud.snapshot();
-    const { run } = wizard([...customised.slice(0, 5), [/^New stream name/, new InterruptedError('Cancelled at a prompt. Nothing was changed.')]]);
+    const { run } = wizard([...customised.slice(0, 5), [/^New stream name/, new CancelledError()]]);
     expect(await run()).toBe(ExitCode.Interrupted);
+    // Said plainly: nothing went wrong.
+    expect(world.harness.reporter.lines.filter((l) => l.level === 'error')).toEqual([]);
+    expect(world.harness.reporter.text).toContain('Cancelled at a prompt. Nothing was changed.');
     expect(world.cloud.mutatingCalls()).toEqual([]);
     expect(world.cloud.snapshot()).toEqual(before);
     expect(await world.store.list()).toEqual([]);

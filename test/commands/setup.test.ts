@@ -399,7 +399,7 @@ describe('the plan says before anything changes', () => {
     world.cloud.seedStream(PRODUCER, REGION, { name: 'clicks', policy: { Version: '2012-10-17', Statement: [others] } });
     expect(await world.setup(...adoptClicks, '--dry-run', '--json')).toBe(ExitCode.Success);
     expect(planOf()['stream-policy']).toMatchObject({ action: 'create', detail: 'the policy already holds another statement (AnalyticsTeam), which is kept' });
-    expect(world.harness.reporter.text).toMatch(/create\s+stream policy statement \S+ \(the policy already holds another statement \(AnalyticsTeam\), which is kept\)/);
+    expect(world.harness.reporter.text).toMatch(/create\s+stream policy: read access for role kds-xacct-clicks-consumer \(the policy already holds another statement \(AnalyticsTeam\), which is kept\)/);
   });
 
   it('that a drifted mapping is updated in place, even while the inline policy is missing too', async () => {

@@ -65,7 +65,10 @@ describe('status of a healthy deployment', () => {
     expect(report.delivery).toEqual({ status: 'ok', signals: [] });
     expect(text).toContain('Delivery, as Lambda reports it: no problem reported.');
     expect(text).toContain('Healthy.');
-    expect(text).toMatch(/consumer\s+event-source-mapping\s+created\s+Enabled\s+ok/);
+    // By name, grouped by account; off a terminal every ARN is listed whole, one per line.
+    expect(text).toContain(`Consumer account ${CONSUMER} (${REGION}):\n  origin   state    check  resource\n  created  -        ok     role kds-xacct-orders-consumer\n`);
+    expect(text).toMatch(/^ {2}created {2}Enabled {2}ok {5}event source mapping orders-consumer ← orders-222222222222-efo$/m);
+    expect(text).toContain(`ARNs:\n  ${report.resources[0]!.id}\n  ${stream().arn}\n`);
   });
 
   it('prints one JSON document on stdout with --json', async () => {
@@ -89,6 +92,33 @@ describe('status of a healthy deployment', () => {
   });
 });
 
+describe('status in a terminal', () => {
+  const textOf = (harness: ReturnType<typeof createHarness>) => harness.reporter.lines.map((l) => l.text).join('\n');
+
+  it('names each resource by account and cuts no identifier; the full ARNs are listed whole where they fit, or with --arns', async () => {
+    await deployed();
+    const arns = [...new Set((await status()).report.resources.flatMap((r) => (r.id?.startsWith('arn:') ? [r.id] : [])))];
+    const at = (columns: number) => createHarness({ sessions: world.sessions, clock: world.clock, store: world.store, stdoutIsTTY: true, stdoutColumns: columns });
+
+    const narrow = at(80);
+    expect(await narrow.run('status', '--name', 'orders')).toBe(ExitCode.Success);
+    const text = textOf(narrow);
+    expect(text.split('\n').filter((line) => [...line].length >= 80)).toEqual([]);
+    expect(text).not.toContain('…');
+    expect(text).toMatch(/^ {2}created {2}ACTIVE {3}ok {5}EFO consumer orders-222222222222-efo$/m);
+    expect(text).not.toMatch(/^ARNs:$/m);
+    expect(text).toContain('Full ARNs: `kds-xacct status --name orders --arns`, or --json.');
+
+    const asked = at(80);
+    expect(await asked.run('status', '--name', 'orders', '--arns')).toBe(ExitCode.Success);
+    expect(textOf(asked)).toContain(`ARNs:\n${arns.map((arn) => `  ${arn}`).join('\n')}\n`);
+
+    const wide = at(130);
+    expect(await wide.run('status', '--name', 'orders')).toBe(ExitCode.Success);
+    expect(textOf(wide)).toContain(`ARNs:\n${arns.map((arn) => `  ${arn}`).join('\n')}\n`);
+  });
+});
+
 describe('status finds drift, and setup repairs it', () => {
   it('reports our stream policy statement removed by someone else, and a setup re-run puts it back', async () => {
     await deployed();
@@ -104,7 +134,7 @@ describe('status finds drift, and setup repairs it', () => {
     expect(finding).toMatchObject({ severity: 'error', step: 'stream-policy', account: 'producer' });
     expect(finding!.fix).toBe('run `kds-xacct setup --name orders` again to repair');
     expect(broken.text).toContain(
-      `✖ [producer] stream policy statement ${finding!.message.split(' ')[3]} differs from what setup wrote (drift): our statement was removed; it will be put back; the policy already holds another statement (AnalyticsTeam), which is kept: run \`kds-xacct setup --name orders\` again to repair`,
+      `✖ [producer] stream policy: read access for role kds-xacct-orders-consumer differs from what setup wrote (drift): our statement was removed; it will be put back; the policy already holds another statement (AnalyticsTeam), which is kept: run \`kds-xacct setup --name orders\` again to repair`,
     );
     expect(broken.calls.filter((c) => c.mutating)).toEqual([]);
 
@@ -125,7 +155,7 @@ describe('status finds drift, and setup repairs it', () => {
     const drifted = await status();
     expect(drifted.code).toBe(ExitCode.Failed);
     expect(drifted.report.findings.map((f) => f.step)).toEqual(['consumer-policy']);
-    expect(drifted.report.findings[0]!.message).toMatch(/consumer policy statement .* \(drift\): it no longer allows kinesis:SubscribeToShard; it will be rewritten$/);
+    expect(drifted.report.findings[0]!.message).toBe('consumer policy: read access for role kds-xacct-orders-consumer differs from what setup wrote (drift): it no longer allows kinesis:SubscribeToShard; it will be rewritten');
     expect(drifted.report.delivery?.status).toBe('ok');
 
     // Lambda reports the problem itself once it tries to read: the verdict a check of our own statements cannot give.

@@ -227,21 +227,24 @@ describe('tail-logs', () => {
     expect(live.logEventFilterPattern).toBe('kds-xacct.record');
   });
 
-  it('--function tails any function with only the consumer profile, no deployment needed', async () => {
+  it.each(['--function-name', '--function'])('%s tails any function with only the consumer profile, no deployment needed', async (flag) => {
     const p = await start();
     await p.putRecord('{"n":1}', 'a');
     await p.clock.sleep(5_000);
     const h = createHarness({ sessions: p.sessions, clock: p.clock, store: new MemoryStateStore() });
-    const code = await h.run('tail-logs', '--function', 'orders-consumer', '--consumer-profile', 'analytics', '--no-follow');
+    const code = await h.run('tail-logs', flag, 'orders-consumer', '--consumer-profile', 'analytics', '--no-follow');
     expect(code).toBe(ExitCode.Success);
     expect(printedRecords(h.stdout.text)).toEqual(['{"n":1}']);
   });
 
-  it('--function without a profile or deployment says which flag to pass', async () => {
+  it('--function-name without a profile or deployment says which flag to pass; --function with another name is refused', async () => {
     const p = await start();
     const h = createHarness({ sessions: p.sessions, clock: p.clock, store: new MemoryStateStore() });
-    expect(await h.run('tail-logs', '--function', 'anything')).toBe(ExitCode.Usage);
+    expect(await h.run('tail-logs', '--function-name', 'anything')).toBe(ExitCode.Usage);
+    expect(h.reporter.text).toContain('tail-logs --function-name anything needs the consumer account\'s profile');
     expect(h.reporter.text).toContain('--consumer-profile');
+    expect(await h.run('tail-logs', '--function-name', 'one', '--function', 'two', '--consumer-profile', 'analytics')).toBe(ExitCode.Usage);
+    expect(h.reporter.text).toContain('--function-name one and --function two name two functions.');
   });
 
   it('highlights errors in red on a colour terminal only', async () => {

@@ -5,8 +5,7 @@ import { StepState, type EngineEvent } from '../../src/engine/types.js';
 import { ExitCode } from '../../src/errors.js';
 import { terminalKeyboard } from '../../src/render/keyboard.js';
 import { createReporter } from '../../src/render/reporter.js';
-import { formatTable } from '../../src/commands/report.js';
-import { formatDuration, wrapWords, type OutputOptions } from '../../src/render/types.js';
+import { formatDuration, wrapAt, wrapWords, type OutputOptions } from '../../src/render/types.js';
 import { Output } from '../support/command-harness.js';
 
 const events: EngineEvent[] = [
@@ -106,7 +105,7 @@ describe('renderers', () => {
     expect([formatDuration(250), formatDuration(21_340), formatDuration(125_000)]).toEqual(['250ms', '21.3s', '2m05s']);
   });
 
-  it('tty: each step in flight on its own line, cut to the width, and the block erased by the lines it drew', async () => {
+  it('tty: each step in flight on its own lines, wrapped to the width, and the block erased by the lines it drew', async () => {
     const stdout = Object.assign(new Output(), { columns: 40, rows: 30 });
     const r = await createReporter({ stdout, stderr: new Output(), isTTY: true, json: false, color: true, debug: false });
     r.event({ type: 'step:started', stepId: 'a', title: 'stream orders-stream-with-a-long-name', account: 'producer' });
@@ -115,14 +114,15 @@ describe('renderers', () => {
     const drawn = stdout.text.slice(stdout.text.lastIndexOf('\u001b[J') + 3);
     // eslint-disable-next-line no-control-regex
     const visible = drawn.replace(/\u001b\[[0-9;]*m/g, '').split('\n').filter(Boolean);
-    expect(visible).toHaveLength(2);
-    expect(visible[0]).toMatch(/^\S stream orders-stream-with-a-lo\S*… \d+ms$/);
-    expect(visible[1]).toMatch(/^\S role \[consumer\] \d+ms$/);
+    expect(visible).toHaveLength(3);
+    expect(visible[0]).toMatch(/^\S stream orders-stream-with-a-long-name$/);
+    expect(visible[1]).toMatch(/^ {2}\[producer\] – stream is CREATING \d+ms$/);
+    expect(visible[2]).toMatch(/^\S role \[consumer\] \d+ms$/);
     for (const line of visible) expect([...line].length).toBeLessThan(40);
     r.event({ type: 'step:done', stepId: 'b', state: StepState.Created, elapsedMs: 1200 });
-    expect(stdout.text).toContain('\u001b[2A\r\u001b[J');
+    expect(stdout.text).toContain('\u001b[3A\r\u001b[J');
     r.close(ExitCode.Success);
-    expect(stdout.text.endsWith('\u001b[1A\r\u001b[J')).toBe(true);
+    expect(stdout.text.endsWith('\u001b[2A\r\u001b[J')).toBe(true);
   });
 
   it("tty: a step's live elapsed time runs on the run's clock (the sandbox's faster time), as its finished line does", async () => {
@@ -138,26 +138,49 @@ describe('renderers', () => {
     r.close(ExitCode.Success);
   });
 
-  it('tty: a finished line too wide gives up part of its title, never its result', async () => {
+  it('tty: a finished line too wide wraps at a space and indents, so no name in it is cut', async () => {
     const stdout = Object.assign(new Output(), { columns: 50 });
     const r = await createReporter({ stdout, stderr: new Output(), isTTY: true, json: false, color: true, debug: false });
     r.event({ type: 'step:started', stepId: 'm', title: 'event source mapping demo-consumer ← demo-222222222222-efo', account: 'consumer' });
     r.event({ type: 'step:done', stepId: 'm', state: StepState.Created, elapsedMs: 36_400 });
     r.close(ExitCode.Success);
     // eslint-disable-next-line no-control-regex
-    const line = stdout.text.replace(/\u001b\[[0-9;]*[mAJ]|\r/g, '').split('\n').find((l) => l.startsWith('✔'))!;
-    expect(line).toBe('✔ event sour…222222-efo [consumer]: created 36.4s');
-    expect([...line].length).toBeLessThan(50);
+    const lines = stdout.text.replace(/\u001b\[[0-9;]*[mAJ]|\r/g, '').split('\n').filter(Boolean);
+    expect(lines.slice(lines.findIndex((line) => line.startsWith('✔')))).toEqual(['✔ event source mapping demo-consumer ←', '  demo-222222222222-efo [consumer]: created 36.4s']);
   });
 
-  it('tables fit a terminal: long values shortened in the middle, or under their row when little room is left; whole without a width', () => {
-    const rows = [['producer', 'stream', 'arn:aws:kinesis:eu-west-1:111111111111:stream/orders-stream']];
-    expect(formatTable(['account', 'resource', 'id / ARN'], rows)).toContain(rows[0]![2]!);
-    const fitted = formatTable(['account', 'resource', 'id / ARN'], rows, 60).split('\n');
-    expect(fitted[2]).toBe('producer  stream    arn:aws:kine…11111:stream/orders-stream');
-    expect(fitted.every((l) => l.length < 60)).toBe(true);
-    const under = formatTable(['account', 'resource', 'id / ARN'], rows, 40).split('\n');
-    expect(under).toEqual(['account   resource', '--------  --------', 'producer  stream', '    arn:aws:kin…11:stream/orders-stream']);
+  it('tty: a step in flight with a long detail continues on indented lines, every one within the terminal, and the block is erased whole', async () => {
+    let output = '';
+    const stdout = { columns: 80, rows: 20, write: (text: string) => (output += text) };
+    let now = 0;
+    const r = await createReporter({ stdout, stderr: new Output(), isTTY: true, json: false, color: true, debug: false, now: () => now });
+    const detail = 'waiting for the grant: PROBLEM: KMSAccessDeniedException: User arn:aws:iam::222222222222:role/kds-xacct-orders-consumer is not authorized to decrypt records in stream arn:aws:kinesis:eu-west-1:111111111111:stream/orders-stream.';
+    r.event({ type: 'step:started', stepId: 'esm', title: 'event source mapping orders-consumer ← orders-222222222222-efo', account: 'consumer' });
+    now = 125_000;
+    r.event({ type: 'step:waiting', stepId: 'esm', detail });
+    const terminal = new xterm.Terminal({ cols: 80, rows: 20, allowProposedApi: true });
+    const screen = async () => {
+      await new Promise<void>((resolve) => terminal.write(output.replace(/\n/g, '\r\n'), resolve));
+      output = '';
+      const buffer = terminal.buffer.active;
+      return Array.from({ length: buffer.length }, (_, i) => buffer.getLine(i)!).filter((line) => line.translateToString(true) !== '');
+    };
+    const live = await screen();
+    expect(live.some((line) => line.isWrapped)).toBe(false);
+    const text = live.map((line) => line.translateToString(true));
+    expect(text.slice(1).every((line) => line.startsWith('  '))).toBe(true);
+    expect(text.join(' ').replace(/\s+/g, ' ')).toContain(`– ${detail} 2m05s`);
+    r.event({ type: 'step:done', stepId: 'esm', state: StepState.Created, elapsedMs: 130_000 });
+    r.close(ExitCode.Success);
+    expect((await screen()).map((line) => line.translateToString(true))).toEqual([
+      '✔ event source mapping orders-consumer ← orders-222222222222-efo [consumer]:',
+      '  created 2m10s',
+    ]);
+  });
+
+  it('wrapAt breaks at spaces with a hanging indent, and breaks only a word wider than the line', () => {
+    expect(wrapAt('stream policy: read access for role kds-xacct-orders-consumer', 32, '  ')).toEqual(['stream policy: read access for', '  role kds-xacct-orders-consumer']);
+    expect(wrapAt('key arn:aws:kms:eu-west-1:111111111111:key/abc', 20, '  ')).toEqual(['key', '  arn:aws:kms:eu-wes', '  t-1:111111111111:k', '  ey/abc']);
   });
 
   it('wraps prose at spaces, a plan line under its title column, and a command with shell continuations', () => {

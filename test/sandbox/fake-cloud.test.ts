@@ -17,6 +17,7 @@ import {
   DescribeStreamSummaryCommand,
   GetResourcePolicyCommand,
   KinesisClient,
+  ListStreamsCommand,
   PutRecordCommand,
   PutRecordsCommand,
   PutResourcePolicyCommand,
@@ -526,6 +527,15 @@ describe('FakeCloud', () => {
     );
     expect(e.name).toBe('SessionTimeoutException');
     expect(clock.now() - started).toBe(3000);
+  });
+
+  it('answers a call in a region no AWS partition has as the SDK sees it, a host DNS cannot resolve; IAM, global, still answers', async () => {
+    const credentials = cloud.credentialsFor(PRODUCER);
+    const mars = { region: 'mars-1', credentials };
+    const e = await rejection(cloud.attach(new KinesisClient(mars)).send(new ListStreamsCommand({})));
+    expect(e).toMatchObject({ message: 'getaddrinfo ENOTFOUND kinesis.mars-1.amazonaws.com', code: 'ENOTFOUND' });
+    expect((await rejection(cloud.attach(new CloudWatchLogsClient(mars)).send(new DescribeLogGroupsCommand({})))).message).toContain('ENOTFOUND logs.mars-1.amazonaws.com');
+    await cloud.attach(new IAMClient(mars)).send(new CreateRoleCommand({ RoleName: 'global', AssumeRolePolicyDocument: trustLambda }));
   });
 
   it('an unmodelled call fails loudly', async () => {

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CreateLogGroupCommand, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
@@ -126,10 +126,22 @@ describe('the sandbox', () => {
     expect(await count()).toBe(0);
   });
 
+  it('writes nothing for calls that only read while nobody has used it, and saves from the first change', async () => {
+    const file = await sandboxFile();
+    const wall = new ManualWall();
+    const sandbox = open(file, wall);
+    await sandbox.clientsFor(PRODUCER, REGION).sts.send(new GetCallerIdentityCommand({}));
+    await expect(readFile(file, 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(readdir(path.dirname(file))).rejects.toMatchObject({ code: 'ENOENT' });
+    await sandbox.clientsFor(PRODUCER, REGION).kinesis.send(new CreateStreamCommand({ StreamName: 'first' }));
+    const saved = JSON.parse(await readFile(file, 'utf8')) as { kind: string };
+    expect(saved.kind).toBeDefined();
+  });
+
   it('refuses a file that is not a sandbox, one from a newer version, or one whose clock ran ahead of real time', async () => {
     const file = await sandboxFile();
     const wall = new ManualWall();
-    await open(file, wall).clientsFor(PRODUCER, REGION).sts.send(new GetCallerIdentityCommand({}));
+    await open(file, wall).transaction(async () => undefined);
     const saved = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
     await writeFile(file, JSON.stringify({ ...saved, version: 99 }));
     await expect(open(file, wall).clientsFor(PRODUCER, REGION).sts.send(new GetCallerIdentityCommand({}))).rejects.toThrow(/newer kds-xacct \(sandbox format 99/);

@@ -33,6 +33,8 @@ export interface HarnessOptions {
   clock?: Clock;
   store?: StateStore;
   stdoutIsTTY?: boolean;
+  /** The terminal's width, with stdoutIsTTY. */
+  stdoutColumns?: number;
   /** Use the real renderer chosen from the flags instead of a RecordingReporter (to see --json output). */
   realReporter?: boolean;
 }
@@ -50,6 +52,7 @@ export function createHarness(options: HarnessOptions) {
     stdout,
     stderr,
     stdoutIsTTY: options.stdoutIsTTY ?? false,
+    ...(options.stdoutColumns !== undefined && { stdoutColumns: options.stdoutColumns }),
     stdinIsTTY: false,
     env: {},
     cwd: '/nonexistent-kds-xacct-test',

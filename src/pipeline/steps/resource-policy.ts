@@ -134,13 +134,18 @@ function othersKept(policyJson: string | undefined, sidPrefix: string): string |
   return `the policy already holds ${others.length === 1 ? 'another statement' : `${others.length} other statements`} (${shown.join(', ')}), which ${others.length === 1 ? 'is' : 'are'} kept`;
 }
 
+/** The role as a person knows it: an adopted function's role is named only once the function has been read. */
+function roleInWords({ config }: PipelineContext): string {
+  return config.useExistingFunction ? `the role of function ${config.functionName}` : `role ${config.roleName}`;
+}
+
 /** The stream's policy: DescribeStream, GetRecords and the other read actions for the consumer role. */
 export function streamPolicyStep(ctx: PipelineContext): Step {
   const { names } = ctx;
   const kinesis = ctx.producer.clients.kinesis;
   return resourcePolicyStep(ctx, {
     id: STEP.streamPolicy,
-    title: `stream policy statement ${names.sids.streamRead}`,
+    title: `stream policy: read access for ${roleInWords(ctx)}`,
     // After the encryption change, which keeps the stream UPDATING; teardown, in reverse, removes the
     // statement before StopStreamEncryption does the same to an adopted stream.
     dependsOn: [STEP.stream, STEP.encryption, STEP.role],
@@ -160,7 +165,7 @@ export function consumerPolicyStep(ctx: PipelineContext): Step {
   const kinesis = ctx.producer.clients.kinesis;
   return resourcePolicyStep(ctx, {
     id: STEP.consumerPolicy,
-    title: `consumer policy statement ${names.sids.efoConsume}`,
+    title: `consumer policy: read access for ${roleInWords(ctx)}`,
     dependsOn: [STEP.consumer, STEP.role],
     resource: 'consumer',
     resourceStep: STEP.consumer,
