@@ -38,7 +38,7 @@ function harness(specs: Spec[] = ordered) {
 
 describe('startsAfter: an order of calls, without waiting', () => {
   it("starts a step once the earlier step's apply has returned, while that one still waits to be ready", async () => {
-    const { world, run, at } = harness();
+    const { run, at } = harness();
     const result = await run();
     expect(result.outcome).toBe('succeeded');
     expect(at('apply:b')).toBe(10);
@@ -59,7 +59,7 @@ describe('startsAfter: an order of calls, without waiting', () => {
   });
 
   it('never starts a step whose earlier step failed in apply, and rolls back what was made', async () => {
-    const { world, run, at } = harness();
+    const { world, run } = harness();
     world.failApply.add('a');
     const result = await run();
     expect(result.outcome).toBe('failed');
