@@ -116,9 +116,17 @@ describe('startsAfter: an order of calls, without waiting', () => {
     for (const id of ['a', 'b', 'c']) world.resources.add(id);
     const start = clock.now();
     const checked: string[] = [];
-    const watched = steps.map((s) => ({ ...s, check: async (ctx: Parameters<Step['check']>[0]) => (checked.push(`${s.id}@${clock.now() - start}`), s.check(ctx)) }));
+    // Each check is a 10 ms read: b is read beside a, and c, which depends on b, a round later.
+    const watched = steps.map((s) => ({
+      ...s,
+      check: async (ctx: Parameters<Step['check']>[0]) => {
+        checked.push(`${s.id}@${clock.now() - start}`);
+        await clock.sleep(10);
+        return s.check(ctx);
+      },
+    }));
     const plan = await planSteps(watched, newState('test', 'setup', new Date(0)), clock);
     expect(plan.map((p) => p.action)).toEqual(['done', 'done', 'done']);
-    expect(checked.slice(0, 2).sort()).toEqual(['a@0', 'b@0']);
+    expect(checked).toEqual(['a@0', 'b@0', 'c@10']);
   });
 });
