@@ -139,8 +139,9 @@ const finished = new Set([StepState.AlreadyDone, StepState.Created, StepState.Up
 
 /**
  * Runs a plan's steps as a dependency graph: every step whose dependencies are finished, and whose
- * `startsAfter` steps have made their call, starts, up to `concurrency` at once. On failure or interruption nothing new starts, the steps in
- * flight finish, and (with `rollback`) what this run created is undone in reverse order of creation.
+ * `startsAfter` steps have made their call, starts, up to `concurrency` at once. On failure or
+ * interruption nothing new starts, the steps in flight finish, and (with `rollback`) what this run
+ * created is undone in reverse order of creation.
  */
 export async function runSteps(options: RunOptions): Promise<RunResult> {
   const { steps, state, clock, emit, runId } = options;
