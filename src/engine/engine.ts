@@ -92,7 +92,12 @@ export interface RunOptions {
   checked?: ReadonlyMap<string, CheckResult>;
 }
 
-/** Rejects plans with unknown dependencies or cycles before anything runs. */
+/** What a step waits for before it starts: its dependencies and the steps it starts after. */
+function predecessors(step: Step): string[] {
+  return [...step.dependsOn, ...(step.startsAfter ?? [])];
+}
+
+/** Rejects plans with unknown dependencies or cycles (through dependsOn and startsAfter together) before anything runs. */
 export function validateGraph(steps: Step[]): void {
   const ids = new Set<string>();
   for (const step of steps) {
@@ -102,6 +107,9 @@ export function validateGraph(steps: Step[]): void {
   for (const step of steps) {
     for (const dep of step.dependsOn) {
       if (!ids.has(dep)) throw new Error(`Step "${step.id}" depends on unknown step "${dep}".`);
+    }
+    for (const earlier of step.startsAfter ?? []) {
+      if (!ids.has(earlier)) throw new Error(`Step "${step.id}" starts after unknown step "${earlier}".`);
     }
     for (const need of step.checkNeeds ?? []) {
       if (!step.dependsOn.includes(need)) throw new Error(`Step "${step.id}" checks with the outputs of "${need}", which it does not depend on.`);
@@ -114,7 +122,7 @@ export function validateGraph(steps: Step[]): void {
     if (visited.has(id)) return;
     if (visiting.has(id)) throw new Error(`Steps form a cycle: ${[...trail, id].join(' -> ')}.`);
     visiting.add(id);
-    for (const dep of byId.get(id)!.dependsOn) visit(dep, [...trail, id]);
+    for (const dep of predecessors(byId.get(id)!)) visit(dep, [...trail, id]);
     visiting.delete(id);
     visited.add(id);
   };
@@ -130,9 +138,10 @@ export function previousRecord(state: DeploymentState, stepId: string): StepCont
 const finished = new Set([StepState.AlreadyDone, StepState.Created, StepState.Updated, StepState.Skipped]);
 
 /**
- * Runs a plan's steps as a dependency graph: every step whose dependencies are finished starts,
- * up to `concurrency` at once. On failure or interruption nothing new starts, the steps in
- * flight finish, and (with `rollback`) what this run created is undone in reverse order of creation.
+ * Runs a plan's steps as a dependency graph: every step whose dependencies are finished, and whose
+ * `startsAfter` steps have made their call, starts, up to `concurrency` at once. On failure or
+ * interruption nothing new starts, the steps in flight finish, and (with `rollback`) what this run
+ * created is undone in reverse order of creation.
  */
 export async function runSteps(options: RunOptions): Promise<RunResult> {
   const { steps, state, clock, emit, runId } = options;
@@ -178,6 +187,16 @@ export async function runSteps(options: RunOptions): Promise<RunResult> {
     };
   };
 
+  // Steps whose call is made (apply returned) or not needed (check found it done): those that start after them may start.
+  const called = new Set<string>();
+  let wakeScheduler = (): void => undefined;
+  const markCalled = (stepId: string): void => {
+    called.add(stepId);
+    wakeScheduler();
+  };
+  const mayStart = (step: Step): boolean =>
+    step.dependsOn.every((dep) => finished.has(states[dep]!)) && (step.startsAfter ?? []).every((id) => called.has(id) || finished.has(states[id]!));
+
   const execute = async (step: Step): Promise<void> => {
     const started = clock.now();
     states[step.id] = StepState.Running;
@@ -199,6 +218,7 @@ export async function runSteps(options: RunOptions): Promise<RunResult> {
       if (check.status === 'done') {
         result = check.outputs;
         finalState = StepState.AlreadyDone;
+        markCalled(step.id);
         const known = state.steps[step.id];
         if (!known || known.origin !== check.origin || JSON.stringify(known.outputs) !== JSON.stringify(result)) {
           await persist(step.id, { origin: check.origin, phase: 'applying', outputs: result, runId: known?.runId ?? runId });
@@ -210,6 +230,7 @@ export async function runSteps(options: RunOptions): Promise<RunResult> {
         await persist(step.id, { origin: check.origin, phase: 'applying', outputs: result, runId: state.steps[step.id]?.runId ?? runId });
         applied.push(step.id);
         emit({ type: 'step:applied', stepId: step.id, outputs: result });
+        markCalled(step.id);
         finalState = StepState.Updated;
       } else {
         phase = 'apply';
@@ -219,6 +240,7 @@ export async function runSteps(options: RunOptions): Promise<RunResult> {
         await persist(step.id, { origin: 'created', phase: 'applying', outputs: result, runId });
         applied.push(step.id);
         emit({ type: 'step:applied', stepId: step.id, outputs: result });
+        markCalled(step.id);
         finalState = StepState.Created;
       }
       if (step.wait) {
@@ -241,21 +263,21 @@ export async function runSteps(options: RunOptions): Promise<RunResult> {
   // Said at once, so the user knows the Ctrl-C was heard while in-flight steps finish.
   const stopListening = options.interrupt?.onTrigger(() => emit({ type: 'run:interrupted' }));
 
-  // Schedule: start every ready step, then wait for any one to settle, until nothing can start.
+  // Schedule: start every step that may start, then wait for any one to settle or to make its call, until nothing can start.
   const running = new Map<string, Promise<void>>();
-  // Dependents of a failed step never become ready: a failed dependency is not finished.
+  // Dependents of a failed step never become ready: a failed dependency is not finished (nor called, if apply failed).
   const stopped = () => (failure !== undefined && !options.continueAfterFailure) || options.interrupt?.interrupted === true;
   for (;;) {
     if (!stopped()) {
       for (const step of steps) {
         if (running.size >= concurrency) break;
         if (states[step.id] !== StepState.Pending) continue;
-        if (!step.dependsOn.every((dep) => finished.has(states[dep]!))) continue;
+        if (!mayStart(step)) continue;
         running.set(step.id, execute(step).finally(() => running.delete(step.id)));
       }
     }
     if (running.size === 0) break;
-    await Promise.race(running.values());
+    await Promise.race([...running.values(), new Promise<void>((resolve) => (wakeScheduler = resolve))]);
   }
   for (const step of steps) if (states[step.id] === StepState.Pending) states[step.id] = StepState.NotRun;
 

@@ -60,6 +60,15 @@ export interface Step {
    * an existing mapping can be compared with the config while the role's inline policy is missing.
    */
   checkNeeds?: string[];
+  /**
+   * Steps whose call this step's calls must follow, without waiting for what they start: the step
+   * starts once each of these has returned from apply (or found nothing to apply), not once it is
+   * ready. For an order AWS imposes on calls only, e.g. RegisterStreamConsumer before
+   * StartStreamEncryption makes the stream UPDATING, while the consumer is still CREATING. Gives no
+   * outputs (outputsOf still needs dependsOn); planning, which only reads, checks without regard to
+   * it; teardown, derived from dependsOn, does not reverse it.
+   */
+  startsAfter?: string[];
   check(ctx: StepContext): Promise<CheckResult>;
   /** The only phase allowed to mutate. Returns the resource ids it made. */
   apply(ctx: StepContext): Promise<Outputs>;

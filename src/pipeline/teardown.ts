@@ -141,7 +141,10 @@ export interface RemovalStepOptions {
  * whose apply runs that setup step's own `undo` with the recorded outputs. Dependencies are
  * reversed, and transitive, so that the removal of X waits for the removal of everything that
  * was built on X even when a step in between was adopted or skipped: the mapping goes first,
- * the stream and consumer last, and independent removals in both accounts run at once.
+ * the stream and consumer last, and independent removals in both accounts run at once. Setup's
+ * `startsAfter` (the consumer registered before StartStreamEncryption) is not reversed: no removal
+ * needs it, as DeregisterStreamConsumer is not refused while StopStreamEncryption keeps the stream
+ * UPDATING (its API reference lists no ResourceInUseException), so the two run at once.
  */
 export function removalSteps(removables: Removable[], state: DeploymentState, options: RemovalStepOptions): Step[] {
   const toRemove = removables.filter((r) => isCreated(state.steps[r.id]));

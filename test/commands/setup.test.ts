@@ -795,6 +795,16 @@ describe('resource policies and a stream that is changing state', () => {
     expect(streamPolicyWrites(world, 'orders-stream').map((c) => c.error ?? 'ok')).toEqual(['ok']);
   });
 
+  it('registers the EFO consumer before StartStreamEncryption, which starts while the consumer is still CREATING: the two waits overlap', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders'), world.harness.reporter.text).toBe(ExitCode.Success);
+    const sent = (command: string) => world.cloud.calls.filter((c) => c.command === command);
+    expect([...sent('RegisterStreamConsumer'), ...sent('StartStreamEncryption')].map((c) => c.error ?? 'ok')).toEqual(['ok', 'ok']);
+    const [register, encrypt] = [sent('RegisterStreamConsumer')[0]!.at, sent('StartStreamEncryption')[0]!.at];
+    expect(register).toBeLessThan(encrypt);
+    expect(encrypt).toBeLessThan(register + world.cloud.latency.consumerCreate);
+  });
+
   it("waits while someone else's reshard keeps an adopted stream UPDATING, and writes again after a write that raced a state change", async () => {
     world = twoAccounts();
     const keyId = world.cloud.seedKey(PRODUCER, REGION, { alias: 'alias/clicks' });

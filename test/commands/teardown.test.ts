@@ -407,8 +407,7 @@ describe('the key of an adopted stream that setup encrypted', () => {
 
 describe('an adopted stream that setup encrypted', () => {
   it('removes our statement before StopStreamEncryption makes the stream UPDATING, even when the policy calls are throttled', async () => {
-    // A consumer that deregisters at once lets StopStreamEncryption run as early as it can.
-    world = twoAccounts({ latency: { consumerDelete: 0 } });
+    world = twoAccounts();
     world.cloud.seedRole(PRODUCER, { name: 'audit' });
     world.cloud.seedStream(PRODUCER, REGION, { name: 'clicks', records: 2, policy: othersPolicy });
     const before = world.cloud.snapshot();
@@ -422,6 +421,21 @@ describe('an adopted stream that setup encrypted', () => {
     await world.clock.sleep(25 * 3_600_000);
     expect(await teardown(world, '--name', 'clicks')).toBe(ExitCode.Success);
     expect(world.cloud.snapshot()).toEqual(before);
+  });
+
+  it('deregisters our consumer while StopStreamEncryption keeps the stream UPDATING: neither waits for the other', async () => {
+    world = twoAccounts();
+    world.cloud.seedStream(PRODUCER, REGION, { name: 'clicks', records: 2 });
+    expect(await world.setup('--name', 'clicks', '--stream-name', 'clicks', '--use-existing-stream'), world.harness.reporter.text).toBe(ExitCode.Success);
+    const start = world.cloud.calls.length;
+    expect(await teardown(world, '--name', 'clicks'), world.harness.reporter.text).toBe(ExitCode.Success);
+    const calls = world.cloud.calls.slice(start);
+    expect(calls.filter((c) => c.mutating && c.error).map((c) => `${c.command} ${c.error}`)).toEqual([]);
+    const sent = (command: string) => calls.find((c) => c.command === command)!.at;
+    const [stop, deregister] = [sent('StopStreamEncryption'), sent('DeregisterStreamConsumer')];
+    // Each is sent before the other's asynchronous change is over.
+    expect(deregister).toBeLessThan(stop + world.cloud.latency.encryption);
+    expect(stop).toBeLessThan(deregister + world.cloud.latency.consumerDelete);
   });
 });
 

@@ -18,9 +18,8 @@ export function consumerStep(ctx: PipelineContext): Step {
     id: STEP.consumer,
     title: `EFO consumer ${config.consumerName}`,
     account: 'producer',
-    dependsOn: [STEP.stream, STEP.encryption],
-    // Looked up by the stream's name: it can be there while the stream is not yet encrypted again.
-    checkNeeds: [STEP.stream],
+    // Not after the encryption: RegisterStreamConsumer needs the stream ACTIVE, so the encryption starts after this call instead.
+    dependsOn: [STEP.stream],
     async check(step) {
       const streamArn = arns.stream(producer.region, producer.accountId, config.streamName);
       const found = await describe(step, { StreamARN: streamArn, ConsumerName: config.consumerName });

@@ -20,6 +20,9 @@ export function encryptionStep(ctx: PipelineContext): Step {
     title: `SSE-KMS encryption of ${config.streamName}`,
     account: 'producer',
     dependsOn: [STEP.stream, STEP.kmsKey],
+    // StartStreamEncryption keeps the stream UPDATING, and RegisterStreamConsumer needs it ACTIVE: the
+    // consumer is registered first, and the encryption starts at once while the consumer is CREATING.
+    startsAfter: [STEP.consumer],
     async check(step) {
       const key = step.outputsOf(STEP.kmsKey);
       const summary = await describeStream(step.clock, producer, config.streamName);
