@@ -50,13 +50,13 @@ describe('the built binary', () => {
     const { code, stdout, stderr } = kdsXacct(['setup', '--bogus']);
     expect(code).toBe(2);
     expect(stdout).toBe('');
-    expect(stderr).toBe("Error: Unknown option '--bogus'.\nRun `kds-xacct setup --help` for its options.\n");
+    expect(stderr).toBe(`Error: Unknown option '--bogus'.\nRun \`node ${bin} setup --help\` for its options.\n`);
   });
 
   it('rejects an unknown command with exit 2', () => {
     const { code, stderr } = kdsXacct(['deploy']);
     expect(code).toBe(2);
-    expect(stderr).toBe("Error: Unknown command 'deploy'.\nRun `kds-xacct --help` for the commands and options.\n");
+    expect(stderr).toBe(`Error: Unknown command 'deploy'.\nRun \`node ${bin} --help\` for the commands and options.\n`);
   });
 
   it('words every usage error commander finds as ours: `Error:` first, none of its own lines', () => {
