@@ -79,6 +79,8 @@ describe('kds-xacct --sandbox, as a new user runs it', () => {
 
     const teardown = run('teardown', '--sandbox', '--name', 'demo', '--yes');
     expect(teardown.code, teardown.out).toBe(ExitCode.Success);
+    // The AWS CLI cannot reach the sandbox: a command for it is what would be run on AWS, and says so.
+    expect(teardown.out).toMatch(/`aws kms cancel-key-deletion --key-id \S+ --profile <producer-profile> --region eu-west-1 # on AWS; the sandbox has no AWS CLI`/);
     const again = run('teardown', '--sandbox', '--name', 'demo', '--yes');
     expect(again.code, again.out).toBe(ExitCode.Success);
     expect(again.out).toContain('Nothing left of deployment "demo": no resource tagged for it');
@@ -88,6 +90,7 @@ describe('kds-xacct --sandbox, as a new user runs it', () => {
     expect(unknown.code, unknown.out).toBe(ExitCode.Usage);
     const outputs = [setup, sent, tail, status, teardown, again, unknown].map((r) => r.out).join('\n');
     expect(outputs).not.toContain('Add --sandbox');
+    expect(outputs).not.toMatch(/aws [^`\n]*--profile sandbox-/);
     const printed = [...outputs.matchAll(/kds-xacct\.js (?:setup|teardown|status|send-test-record|tail-logs) [^`\n]*/g)].map((m) => m[0]);
     expect(printed.length).toBeGreaterThan(2);
     for (const command of printed) expect(command).toContain(' --sandbox');

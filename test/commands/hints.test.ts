@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { commandLine, suggestCommand } from '../../src/commands/hints.js';
 import { programWords } from '../../src/commands/invocation.js';
+import { awsCommand } from '../../src/aws/session.js';
 
 const program = ['kds-xacct'];
 const aws = { sandbox: false, stateDir: '.kds-xacct', program };
@@ -70,6 +71,20 @@ describe('programWords', () => {
   it('starts every printed command, quoted where a shell needs it', () => {
     expect(commandLine({ ...aws, program: ['node', '/home/me/my tools/bin/kds-xacct.js'] }, 'status', { name: 'orders' })).toBe(
       `node '/home/me/my tools/bin/kds-xacct.js' status --name orders`,
+    );
+  });
+});
+
+describe('awsCommand', () => {
+  const account = { role: 'producer' as const, profile: 'prod', region: 'eu-west-1' };
+
+  it('reaches the account it acts on when pasted', () => {
+    expect(awsCommand(account, 'kms enable-key --key-id k')).toBe('aws kms enable-key --key-id k --profile prod --region eu-west-1');
+  });
+
+  it('in the sandbox, which the AWS CLI cannot reach, is what would be run on AWS, and says so', () => {
+    expect(awsCommand({ ...account, profile: 'sandbox-producer', simulated: true }, 'kms enable-key --key-id k')).toBe(
+      'aws kms enable-key --key-id k --profile <producer-profile> --region eu-west-1 # on AWS; the sandbox has no AWS CLI',
     );
   });
 });
