@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Interrupt } from '../../src/engine/engine.js';
 import { ExitCode } from '../../src/errors.js';
 import { runCli } from '../../src/program.js';
+import { describeEvent, eventMemory } from '../../src/render/plain.js';
 import type { Prompter } from '../../src/prompts.js';
 import { CONSUMER, CONSUMER_2, PRODUCER, REGION, twoAccounts } from '../support/two-accounts.js';
 
@@ -211,6 +212,17 @@ describe('resume and resilience', () => {
     const created = world.cloud.mutatingCalls().length;
     expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
     expect(new Set(world.cloud.mutatingCalls().slice(created).map((c) => c.command))).toEqual(new Set(['CreateEventSourceMapping']));
+  });
+
+  it('rolling back a key it created says the key is scheduled for deletion in 7 days, not removed', async () => {
+    world = twoAccounts();
+    world.cloud.failOn({ command: 'CreateEventSourceMapping' }, { code: 'AccessDeniedException', message: 'boom' });
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Failed);
+    const memory = eventMemory();
+    const lines = world.harness.reporter.events.map((event) => describeEvent(event, memory));
+    const keyLine = lines.find((line) => line?.startsWith('↺ KMS key') && !line.endsWith('undoing'));
+    expect(keyLine).toMatch(/^↺ KMS key .* \[producer\]: scheduled for deletion in 7 days \d/);
+    expect(world.cloud.calls.find((c) => c.command === 'ScheduleKeyDeletion')?.input).toMatchObject({ PendingWindowInDays: 7 });
   });
 
   it('gives a key left without its alias by a failed run the alias, instead of creating another', async () => {
