@@ -705,9 +705,11 @@ describe('confirmation', () => {
   it('states the key waiting period, and a Yes deletes', async () => {
     world = twoAccounts();
     expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
-    interactive(world, true);
+    const asked = interactive(world, true);
     expect(await world.harness.run('teardown', '--name', 'orders', '--key-pending-days', '10')).toBe(ExitCode.Success);
-    expect(world.harness.reporter.text).toContain('10-day waiting period');
+    // Asked before anything happens: what will happen, not what has.
+    expect(world.harness.reporter.text).toContain('The KMS key will be scheduled for deletion with a 10-day waiting period');
+    expect(asked[0]!.message).toMatch(new RegExp(`^Delete \\d+ resource\\(s\\) and schedule the KMS key for deletion in 10 days in accounts ${PRODUCER} and ${CONSUMER}\\?$`));
     expect(await world.store.load('orders')).toBeUndefined();
   });
 });
