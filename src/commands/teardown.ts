@@ -161,12 +161,17 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
       }
       if (discovered) {
         const where = `in account ${producer.accountId} or ${consumer.accountId} in ${producer.region}`;
+        // A misspelt --name finds nothing, which is success: the deployments that do exist show it in a CI log.
+        const known = tornDownAt ? [] : await store.list();
         reporter.info(
           tornDownAt
             ? `Nothing left of deployment "${name}": no resource tagged for it (or named for it) is ${where}.`
-            : `Nothing to tear down: no state file for deployment "${name}" (${store.describe(name)}), and no resource tagged for it (or named for it) ${where}.`,
+            : sentences(
+                `Nothing to tear down: no state file for deployment "${name}" (${store.describe(name)}), and no resource tagged for it (or named for it) ${where}.`,
+                known.length > 0 ? `The deployments in ${ctx.options.stateDir} are ${known.map((k) => `"${k}"`).join(', ')}: check --name.` : undefined,
+              ),
         );
-        reporter.result({ deployment: name, outcome: 'nothing-found', ...(tornDownAt && { tornDownAt }), removed: [], kept: plan.keep.map(leftoverOf), remaining: [] });
+        reporter.result({ deployment: name, outcome: 'nothing-found', ...(tornDownAt && { tornDownAt }), ...(!tornDownAt && { knownDeployments: known }), removed: [], kept: plan.keep.map(leftoverOf), remaining: [] });
         return ExitCode.Success;
       }
       if (plan.unknown.length === 0) await retire();

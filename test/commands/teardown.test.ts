@@ -648,6 +648,16 @@ describe('a deployment that never existed', () => {
     expect(commands(world)).toEqual([]);
   });
 
+  it('a misspelt --name still exits 0, and names the deployments that state folder knows, so that the mistake shows in a CI log', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    const before = world.cloud.snapshot();
+    expect(await teardown(world, '--name', 'ordres', ...profiles)).toBe(ExitCode.Success);
+    expect(world.harness.reporter.text).toContain('The deployments in .kds-xacct are "orders": check --name.');
+    expect(world.harness.reporter.results.at(-1)).toMatchObject({ outcome: 'nothing-found', knownDeployments: ['orders'] });
+    expect(world.cloud.snapshot()).toEqual(before);
+  });
+
   it('without profiles, asks for them (exit 2)', async () => {
     world = twoAccounts();
     expect(await teardown(world, '--name', 'ghost')).toBe(ExitCode.Usage);
