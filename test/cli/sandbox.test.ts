@@ -174,7 +174,12 @@ describe('kds-xacct --sandbox, as a new user runs it', () => {
   it('sandbox reset empties the accounts and forgets the deployments', () => {
     const { run } = freshMachine();
     expect(run('setup', '--sandbox', '--name', 'demo', '--yes').code).toBe(ExitCode.Success);
-    const reset = run('sandbox', 'reset');
+    // Without a terminal, nothing is discarded unasked: the refusal names what --yes would discard.
+    const refused = run('sandbox', 'reset');
+    expect(refused.code, refused.out).toBe(ExitCode.Usage);
+    expect(refused.out).toContain('forgets its 1 deployment(s), "demo"');
+    expect(run('status', '--sandbox', '--name', 'demo').code).toBe(ExitCode.Success);
+    const reset = run('sandbox', 'reset', '--yes');
     expect(reset.code, reset.out).toBe(ExitCode.Success);
     const status = run('status', '--sandbox', '--name', 'demo');
     expect(status.out).toContain('There is no deployment "demo"');
