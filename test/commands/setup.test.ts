@@ -348,6 +348,21 @@ describe('dry run', () => {
     expect(await world.setup('--name', 'orders', '--dry-run')).toBe(ExitCode.Success);
     expect(planText()).toContain('  already done  stream orders-stream');
   });
+
+  it('shows the values chosen instead of the defaults beside the step that applies them, so that the confirmation confirms them', async () => {
+    world = twoAccounts();
+    const planText = () => world.harness.reporter.text.split('\n').filter((l) => /^ {2}\S/.test(l));
+    const chosen = ['--capacity-mode', 'provisioned', '--shards', '3', '--batch-size', '50', '--log-retention-days', '7', '--max-retries', '-1', '--max-record-age', '600', '--no-failure-destination'];
+    expect(await world.setup('--name', 'orders', '--dry-run', ...chosen)).toBe(ExitCode.Success);
+    expect(planText()).toContain('  create  stream orders-stream (provisioned, 3 shard(s))');
+    expect(planText()).toContain('  create  log group /aws/lambda/orders-consumer (logs kept 7 days)');
+    expect(planText()).toContainEqual(expect.stringMatching(/^ {2}create {2}event source mapping .* \(batch size 50, max retries unlimited, max record age 600s, no failure destination\)$/));
+    // Left at their defaults, the values add nothing to the plan.
+    world.harness.reporter.lines.length = 0;
+    expect(await world.setup('--name', 'orders', '--dry-run')).toBe(ExitCode.Success);
+    expect(planText()).toContain('  create  stream orders-stream');
+    expect(planText().filter((l) => l.includes('('))).toEqual([]);
+  });
 });
 
 describe('the plan says before anything changes', () => {
