@@ -71,6 +71,6 @@ export interface SessionFactory {
  * account has no AWS CLI: there the command is what would be run on AWS, with the profile to fill in, and says so.
  */
 export function awsCommand(account: Pick<AccountSession, 'role' | 'profile' | 'region' | 'simulated'>, command: string): string {
-  if (account.simulated) return `aws ${command} --profile <${account.role}-profile> --region ${account.region} # on AWS; the sandbox has no AWS CLI`;
+  if (account.simulated) return `aws ${command} --profile <${account.role}-profile> --region ${account.region} # on AWS, not the sandbox`;
   return `aws ${command} --profile ${account.profile} --region ${account.region}`;
 }

@@ -80,7 +80,7 @@ describe('kds-xacct --sandbox, as a new user runs it', () => {
     const teardown = run('teardown', '--sandbox', '--name', 'demo', '--yes');
     expect(teardown.code, teardown.out).toBe(ExitCode.Success);
     // The AWS CLI cannot reach the sandbox: a command for it is what would be run on AWS, and says so.
-    expect(teardown.out).toMatch(/`aws kms cancel-key-deletion --key-id \S+ --profile <producer-profile> --region eu-west-1 # on AWS; the sandbox has no AWS CLI`/);
+    expect(teardown.out).toMatch(/`aws kms cancel-key-deletion --key-id \S+ --profile <producer-profile> --region eu-west-1 # on AWS, not the sandbox`/);
     const again = run('teardown', '--sandbox', '--name', 'demo', '--yes');
     expect(again.code, again.out).toBe(ExitCode.Success);
     expect(again.out).toContain('Nothing left of deployment "demo": no resource tagged for it');

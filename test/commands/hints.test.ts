@@ -84,7 +84,7 @@ describe('awsCommand', () => {
 
   it('in the sandbox, which the AWS CLI cannot reach, is what would be run on AWS, and says so', () => {
     expect(awsCommand({ ...account, profile: 'sandbox-producer', simulated: true }, 'kms enable-key --key-id k')).toBe(
-      'aws kms enable-key --key-id k --profile <producer-profile> --region eu-west-1 # on AWS; the sandbox has no AWS CLI',
+      'aws kms enable-key --key-id k --profile <producer-profile> --region eu-west-1 # on AWS, not the sandbox',
     );
   });
 });
