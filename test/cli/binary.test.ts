@@ -100,9 +100,13 @@ describe('the built binary', () => {
     expect(neverDeployed.stdout.trimEnd().split('\n')).toHaveLength(1);
     expect(JSON.parse(neverDeployed.stdout)).toMatchObject({ exitCode: 2, error: { message: expect.stringContaining('There is no deployment "never"') } });
 
-    const reset = kdsXacct(['sandbox', 'reset', '--json']);
+    // --json asks no questions: a reset needs --yes, like teardown.
+    const refused = kdsXacct(['sandbox', 'reset', '--json']);
+    expect(refused.code).toBe(2);
+    expect(JSON.parse(refused.stdout)).toMatchObject({ exitCode: 2, error: { hint: 'Pass --yes to reset unattended.' } });
+    const reset = kdsXacct(['sandbox', 'reset', '--json', '--yes']);
     expect(reset.code).toBe(0);
-    expect(JSON.parse(reset.stdout)).toEqual({ exitCode: 0, outcome: 'reset' });
+    expect(JSON.parse(reset.stdout)).toEqual({ exitCode: 0, outcome: 'reset', deployments: [] });
   });
 
   it('rejects an invalid flag value with exit 2', () => {
