@@ -10,16 +10,16 @@ export interface StartedAs {
 const PROGRAM = 'kds-xacct';
 
 /**
- * The words that start kds-xacct again from the user's shell, the way this run was started: `npx kds-xacct`
- * under npx or an npm script, `node <path to the script>` when Node was given the script itself (a
- * checkout), `kds-xacct` when the program's folder is on PATH (an installed package, a global link), else
+ * The words that start kds-xacct again from the user's shell, the way this run was started: `node <path to
+ * the script>` when Node was given the script itself (a checkout), `npx kds-xacct` when npx or an npm script
+ * ran the program's link, `kds-xacct` when the program's folder is on PATH (an installed package, a global link), else
  * the path to the link that ran. Without a script (the program run in process), `kds-xacct`.
  */
 export function programWords({ script, env, cwd }: StartedAs): string[] {
   if (script === undefined) return [PROGRAM];
+  if (/\.[cm]?js$/.test(script)) return ['node', pathFrom(cwd, script)];
   // npx and npm scripts put the package's bin folder on PATH for this process only; npx finds it again.
   if (env.npm_command === 'exec' || env.npm_command === 'run-script' || env.npm_command === 'run') return npxWords(env.npm_config_package);
-  if (/\.[cm]?js$/.test(script)) return ['node', pathFrom(cwd, script)];
   if (onPath(path.dirname(script), env.PATH)) return [path.basename(script)];
   return [pathFrom(cwd, script)];
 }

@@ -49,6 +49,8 @@ describe('programWords', () => {
     expect(programWords({ script, env: {}, cwd: checkout })).toEqual(['node', 'bin/kds-xacct.js']);
     expect(programWords({ script, env: {}, cwd: `${checkout}/bin` })).toEqual(['node', './kds-xacct.js']);
     expect(programWords({ script, env: {}, cwd: '/home/me/elsewhere' })).toEqual(['node', script]);
+    // An npm script that runs `node bin/kds-xacct.js` in the checkout: the same again.
+    expect(programWords({ script, env: { npm_command: 'run-script' }, cwd: checkout })).toEqual(['node', 'bin/kds-xacct.js']);
   });
 
   it('names an installed program by its name when its folder is on PATH, else by its path', () => {
