@@ -22,6 +22,7 @@ const cli = startCli(process.argv.slice(2), {
   keyboard: process.stdin.isTTY ? terminalKeyboard(process.stdin, () => process.kill(process.pid, 'SIGINT')) : undefined,
   env: process.env,
   cwd: process.cwd(),
+  script: process.argv[1],
   clock: systemClock,
   interrupt,
   sessions: async (logger) => (await import('./aws/sessions.js')).createSessionFactory({ logger }),

@@ -20,6 +20,8 @@ export interface GlobalOptions {
   debug: boolean;
   /** Two simulated accounts on this machine instead of AWS. */
   sandbox: boolean;
+  /** The words that start kds-xacct the way this run was started, for the commands that messages print. */
+  program: readonly string[];
   /** Under --sandbox: how many times shorter than AWS's the sandbox's waits are (its clock stays the wall clock). */
   sandboxSpeed?: number;
 }
@@ -41,6 +43,8 @@ export interface Environment {
   keyboard?: Keyboard;
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** The script Node was started with (process.argv[1]), by which printed commands name the program. */
+  script?: string | undefined;
   clock: Clock;
   interrupt: Interrupt;
   /** `debugLog` receives the SDK's requests and how profiles were resolved, redacted, under `--debug`. */

@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import pkg from '../package.json' with { type: 'json' };
 import { examples, integer, type CommandAction } from './commands/definition.js';
+import { programLine } from './commands/hints.js';
+import { programWords } from './commands/invocation.js';
 import { defineSandboxCommand } from './commands/sandbox.command.js';
 import { defineSendTestRecordCommand } from './commands/send-test-record.command.js';
 import { defineSetupCommand } from './commands/setup.command.js';
@@ -34,13 +36,14 @@ export interface ProgramRun {
  */
 export function createProgram(environment: Environment, run: ProgramRun): Command {
   const program = new Command('kds-xacct');
+  const started = programWords({ script: environment.script, env: environment.env, cwd: environment.cwd });
 
   const action: CommandAction = (load) => async (options, command) => {
     const raw = command.optsWithGlobals() as Partial<GlobalOptions> & { stateDir: string };
     const color = raw.color !== false && !environment.env.NO_COLOR;
     // `sandbox reset` is about the sandbox whether or not --sandbox is given.
     const sandbox = raw.sandbox === true || command.parent?.name() === 'sandbox';
-    let globals: GlobalOptions = { ...raw, yes: raw.yes === true, json: raw.json === true, debug: raw.debug === true, color, sandbox };
+    let globals: GlobalOptions = { ...raw, program: started, yes: raw.yes === true, json: raw.json === true, debug: raw.debug === true, color, sandbox };
     // The name becomes a file name in the state directory: check it before anything reads or writes.
     if (globals.name !== undefined) ensureValid(validateDeploymentName, globals.name, '--name');
     let env = environment;
@@ -107,7 +110,7 @@ export function createProgram(environment: Environment, run: ProgramRun): Comman
   // Commander's own errors (an unknown option, a bad value) are usage errors, reported like ours.
   for (const command of commandTree(program)) {
     command.exitOverride((error) => {
-      throw error.exitCode === 0 ? error : usageError(error, command);
+      throw error.exitCode === 0 ? error : usageError(error, command, started);
     });
   }
   return program;
@@ -118,9 +121,10 @@ function commandTree(command: Command): Command[] {
 }
 
 /** Commander's message in our words: a sentence, and a hint naming the help of the command at fault. */
-function usageError(error: CommanderError, command: Command): UserError {
-  const path = [command, ...ancestors(command)].reverse().map((c) => c.name()).join(' ');
-  const help = `Run \`${path} --help\` for ${command.parent ? 'its options' : 'the commands and options'}.`;
+function usageError(error: CommanderError, command: Command, started: readonly string[]): UserError {
+  const names = [command, ...ancestors(command)].reverse().map((c) => c.name());
+  const path = names.join(' ');
+  const help = `Run \`${programLine(started, [...names.slice(1), '--help'])}\` for ${command.parent ? 'its options' : 'the commands and options'}.`;
   // Commander shows the help itself when a command is missing (`kds-xacct`, `kds-xacct sandbox`).
   if (error.code === 'commander.help') return new UserError(`\`${path}\` needs a command: ${command.commands.map((c) => c.name()).join(', ')}.`, help);
   const message = error.message.replace(/^error: /, '');

@@ -41,6 +41,8 @@ export interface AccountSession {
   /** The caller ARN from STS GetCallerIdentity, shown to the user before anything is created. */
   callerArn: string;
   clients: AwsClients;
+  /** A sandbox account (--sandbox): the AWS CLI cannot reach it. */
+  simulated?: boolean;
 }
 
 export interface ConnectOptions {
@@ -65,8 +67,10 @@ export interface SessionFactory {
 
 /**
  * An AWS CLI command for a message, with the profile and region of the account it acts on, so that
- * it reaches that account when pasted (the default profile may be another account, or none).
+ * it reaches that account when pasted (the default profile may be another account, or none). A sandbox
+ * account has no AWS CLI: there the command is what would be run on AWS, with the profile to fill in, and says so.
  */
-export function awsCommand(account: Pick<AccountSession, 'profile' | 'region'>, command: string): string {
+export function awsCommand(account: Pick<AccountSession, 'role' | 'profile' | 'region' | 'simulated'>, command: string): string {
+  if (account.simulated) return `aws ${command} --profile <${account.role}-profile> --region ${account.region} # on AWS, not the sandbox`;
   return `aws ${command} --profile ${account.profile} --region ${account.region}`;
 }

@@ -8,6 +8,8 @@ export interface RunGlobals {
   sandbox: boolean;
   /** Under --sandbox, `<the given state dir>/sandbox` (see src/sandbox/environment.ts). */
   stateDir: string;
+  /** The words that start kds-xacct the way this run was started (src/commands/invocation.ts). */
+  program: readonly string[];
 }
 
 /**
@@ -41,7 +43,7 @@ export interface CommandLineOptions {
  * builds it here.
  */
 export function commandLine(globals: RunGlobals, command: string, options: CommandLineOptions = {}): string {
-  const words = ['kds-xacct', command];
+  const words = [command];
   if (options.name !== undefined) words.push('--name', options.name);
   // The sandbox implies its own profiles and region, and refuses any other.
   const accounts = globals.sandbox ? undefined : options.accounts;
@@ -54,7 +56,12 @@ export function commandLine(globals: RunGlobals, command: string, options: Comma
   const stateDir = globals.sandbox ? path.dirname(globals.stateDir) : globals.stateDir;
   if (path.normalize(stateDir) !== DEFAULT_STATE_DIR) words.push('--state-dir', stateDir);
   words.push(...(options.args ?? []));
-  return words.map(shellWord).join(' ');
+  return programLine(globals.program, words);
+}
+
+/** The program, started as this run was, with these words after it, as a shell reads them back. */
+export function programLine(program: readonly string[], words: readonly string[]): string {
+  return [...program, ...words].map(shellWord).join(' ');
 }
 
 /** `commandLine` for domain code that prints hints: bound to this run's flags and, when there is one, the deployment. */

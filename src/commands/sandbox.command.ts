@@ -15,8 +15,8 @@ export function defineSandboxCommand(program: Command, action: CommandAction): C
     );
   sandbox
     .command('reset')
-    .description("Empty the sandbox's simulated accounts and forget its deployments. Real AWS accounts and real deployments are never touched.")
-    .addHelpText('after', examples('kds-xacct sandbox reset'))
+    .description("Empty the sandbox's simulated accounts and forget its deployments, after naming them and asking (--yes when there is no terminal). Real AWS accounts and real deployments are never touched.")
+    .addHelpText('after', examples('kds-xacct sandbox reset', 'kds-xacct sandbox reset --yes'))
     .action(action(async () => (await import('./sandbox.js')).runSandboxReset));
   return sandbox;
 }

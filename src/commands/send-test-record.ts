@@ -98,6 +98,7 @@ async function resolveTarget(ctx: CommandContext, options: Record<string, unknow
       functionName,
       mappingUuid: recordedMapping ? stepOutput(state, STEP.esm, 'uuid') : undefined,
       grantCreatedAt: recordedMapping ? grantCreatedAt(state) : undefined,
+      deploymentMapping: recordedMapping || !recordedFunction || !recordedStream ? undefined : { functionName: recordedFunction, streamName: recordedStream },
     };
   }
   return { deployment: resolved.name, suggest: suggestCommand(ctx.options, resolved.name), producer: resolved.producer, stream, watch };

@@ -13,8 +13,8 @@ import type { DeploymentState } from '../engine/state.js';
 import { InterruptedError, UserError } from '../errors.js';
 import type { Prompter } from '../prompts.js';
 import { DEFAULTS, flagFor, mergeAnswers, type SetupAnswers } from '../pipeline/config.js';
-import { describeStream } from '../pipeline/lookups.js';
-import { defaultNames, KMS_ALIAS_PREFIX, type DeploymentNames } from '../pipeline/names.js';
+import { describeStream, kinesisTags } from '../pipeline/lookups.js';
+import { defaultNames, KMS_ALIAS_PREFIX, TAG_DEPLOYMENT, type DeploymentNames } from '../pipeline/names.js';
 import {
   validateBatchSize,
   validateConsumerName,
@@ -94,7 +94,7 @@ export class Wizard {
     nameKey: 'streamName' | 'functionName',
     existingKey: 'useExistingStream' | 'useExistingFunction',
     /** `onlyChoice` is what a line says was taken when there is no existing one to offer. */
-    question: { message: string; create: string; onlyChoice: string; existing: () => Promise<string[]> },
+    question: { message: string; create: string; onlyChoice: string; existing: () => Promise<ExistingResource[]> },
   ): Promise<void> {
     if (this.answers[nameKey] !== undefined) return;
     await this.ask(existingKey, async (p) => {
@@ -106,7 +106,7 @@ export class Wizard {
       }
       const chosen = await p.select<string | undefined>({
         message: question.message,
-        choices: [{ name: question.create, value: undefined }, ...existing.map((name) => ({ name: `Use existing: ${name}`, value: name, short: name }))],
+        choices: [{ name: question.create, value: undefined }, ...existing.map(({ name, note }) => ({ name: `Use existing: ${name}${note ? ` (${note})` : ''}`, value: name, short: name }))],
       });
       if (chosen !== undefined) this.answers[nameKey] = chosen;
       return chosen !== undefined;
@@ -304,9 +304,9 @@ export async function askTheRest(ctx: CommandContext, wizard: Wizard, producer: 
     create: `Create a new stream (${defaults.streamName})`,
     onlyChoice: `new, ${defaults.streamName} (the producer account has none yet)`,
     existing: async () => {
-      const names: string[] = [];
-      for await (const page of paginateListStreams({ client: producer.clients.kinesis }, {})) names.push(...(page.StreamNames ?? []));
-      return names;
+      const arns: Array<{ name: string; arn: string }> = [];
+      for await (const page of paginateListStreams({ client: producer.clients.kinesis }, {})) arns.push(...(page.StreamSummaries ?? []).map((s) => ({ name: s.StreamName!, arn: s.StreamARN! })));
+      return Promise.all(arns.map(async ({ name, arn }) => ({ name, note: otherDeploymentNote(await kinesisTags(clock, producer.clients.kinesis, arn), wizard.answers.name!) })));
     },
   });
   await chooseKmsKey(wizard, clock, producer, defaults.kmsAlias);
@@ -315,10 +315,25 @@ export async function askTheRest(ctx: CommandContext, wizard: Wizard, producer: 
     create: `Deploy the bundled consumer (${defaults.functionName})`,
     onlyChoice: `bundled, ${defaults.functionName} (the consumer account has none yet)`,
     existing: async () => {
-      const names: string[] = [];
-      for await (const page of paginateListFunctions({ client: consumer.clients.lambda }, {})) names.push(...(page.Functions ?? []).map((f) => f.FunctionName!));
+      const names: ExistingResource[] = [];
+      for await (const page of paginateListFunctions({ client: consumer.clients.lambda }, {})) names.push(...(page.Functions ?? []).map((f) => ({ name: f.FunctionName! })));
       return names;
     },
   });
   await wizard.customise(customisations(defaults, wizard.answers.name!, clock));
+}
+
+/** A resource the wizard offers to use, and what a person should know before choosing it. */
+interface ExistingResource {
+  name: string;
+  note?: string | undefined;
+}
+
+/**
+ * A stream another deployment made is encrypted with that deployment's key: adopting it takes the key too
+ * (an encrypted stream keeps its own key), so the choice says whose it is.
+ */
+function otherDeploymentNote(tags: Record<string, string>, deployment: string): string | undefined {
+  const owner = tags[TAG_DEPLOYMENT];
+  return owner !== undefined && owner !== deployment ? `made by deployment "${owner}"; its key comes too` : undefined;
 }

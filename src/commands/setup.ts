@@ -20,6 +20,7 @@ import { parseDuration } from './durations.js';
 import { accountFlags, commandLine, suggestCommand } from './hints.js';
 import { Wizard, answersRecordedIn, askTheRest, chooseProfiles, connect } from './setup-wizard.js';
 import { restoreKeptKey } from './kept-key.js';
+import { customisedSettings } from './plan-settings.js';
 import { describeRunFailure, leftoverLines } from './report.js';
 import { arnsFit, distinctArns, formatArns, formatResourceGroups } from './resource-list.js';
 
@@ -33,14 +34,17 @@ interface SetupFlags extends SetupAnswers {
 
 const planWords: Record<PlannedStep['action'], string> = { create: 'create', update: 'update', done: 'already done', adopt: 'adopt (kept on teardown)', skip: 'skip' };
 
-function planLines(plan: PlannedStep[], accounts: { producer: AccountSession; consumer: AccountSession }): string {
+function planLines(plan: PlannedStep[], accounts: { producer: AccountSession; consumer: AccountSession }, settings: Partial<Record<string, string>>): string {
   const lines: string[] = [];
   // As wide as the actions this plan uses, so that the titles keep the room; two spaces end it, where a wrapped title lines up.
   const actionWidth = Math.max(...plan.map((p) => planWords[p.action].length));
   for (const account of ['producer', 'consumer'] as const) {
     lines.push(`${account === 'producer' ? 'Producer' : 'Consumer'} account ${accounts[account].accountId} (${accounts[account].region}):`);
     for (const p of plan.filter((p) => p.step.account === account)) {
-      lines.push(`  ${planWords[p.action].padEnd(actionWidth)}  ${p.step.title}${p.detail ? ` (${p.detail})` : ''}`);
+      // What this run applies includes the values chosen for it; what it leaves alone does not.
+      const applied = p.action === 'create' || p.action === 'update' ? settings[p.step.id] : undefined;
+      const detail = [p.detail, applied].filter(Boolean).join('; ');
+      lines.push(`  ${planWords[p.action].padEnd(actionWidth)}  ${p.step.title}${detail ? ` (${detail})` : ''}`);
       for (const warning of p.warnings ?? []) lines.push(`    ! ${warning}`);
     }
   }
@@ -153,7 +157,7 @@ export async function runSetup(ctx: CommandContext, rawFlags: Record<string, unk
         pipeline.adopted.add(conflict.stepId);
       }
     }
-    reporter.info(`\nPlan for deployment "${config.name}":\n${planLines(plan, accounts)}`);
+    reporter.info(`\nPlan for deployment "${config.name}":\n${planLines(plan, accounts, customisedSettings(config))}`);
     const toApply = plan.filter((p) => p.action === 'create' || p.action === 'update').length;
     if (dryRun) {
       reporter.result({ deployment: config.name, dryRun: true, plan: planJson(plan) });

@@ -56,11 +56,19 @@ function planText(plan: RemovalPlan, accounts: Accounts, keyPendingDays: number,
   if (key) {
     const restore = awsCommand(accounts.producer, `kms cancel-key-deletion --key-id ${key.outputs.keyId}`);
     lines.push(
-      `\nThe KMS key is scheduled for deletion with a ${keyPendingDays}-day waiting period (--key-pending-days). Until then it can be restored with \`${restore}\`; after that, data encrypted with it can never be decrypted again.`,
+      `\nThe KMS key will be scheduled for deletion with a ${keyPendingDays}-day waiting period (--key-pending-days). Until it is deleted it can be restored with \`${restore}\`; after that, data encrypted with it can never be decrypted again.`,
     );
   }
   if (kept) lines.push(`\n${keptKeyPlanNote(kept, teardown)}`);
   return lines.join('\n');
+}
+
+/** The question before anything is deleted: what will happen, in the words of the plan above it. */
+function confirmation(plan: RemovalPlan, { producer, consumer }: Accounts, keyPendingDays: number): string {
+  const shown = plan.remove.filter((p) => !plan.silent.has(p.stepId));
+  const deleted = shown.filter((p) => p.stepId !== STEP.kmsKey).length;
+  const key = shown.length > deleted ? ` and schedule the KMS key for deletion in ${keyPendingDays} days` : '';
+  return `Delete ${deleted} resource(s)${key} in accounts ${producer.accountId} and ${consumer.accountId}?`;
 }
 
 /**
@@ -154,12 +162,17 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
       }
       if (discovered) {
         const where = `in account ${producer.accountId} or ${consumer.accountId} in ${producer.region}`;
+        // A misspelt --name finds nothing, which is success: the deployments that do exist show it in a CI log.
+        const known = tornDownAt ? [] : await store.list();
         reporter.info(
           tornDownAt
             ? `Nothing left of deployment "${name}": no resource tagged for it (or named for it) is ${where}.`
-            : `Nothing to tear down: no state file for deployment "${name}" (${store.describe(name)}), and no resource tagged for it (or named for it) ${where}.`,
+            : sentences(
+                `Nothing to tear down: no state file for deployment "${name}" (${store.describe(name)}), and no resource tagged for it (or named for it) ${where}.`,
+                known.length > 0 ? `The deployments in ${ctx.options.stateDir} are ${known.map((k) => `"${k}"`).join(', ')}: check --name.` : undefined,
+              ),
         );
-        reporter.result({ deployment: name, outcome: 'nothing-found', ...(tornDownAt && { tornDownAt }), removed: [], kept: plan.keep.map(leftoverOf), remaining: [] });
+        reporter.result({ deployment: name, outcome: 'nothing-found', ...(tornDownAt && { tornDownAt }), ...(!tornDownAt && { knownDeployments: known }), removed: [], kept: plan.keep.map(leftoverOf), remaining: [] });
         return ExitCode.Success;
       }
       if (plan.unknown.length === 0) await retire();
@@ -193,8 +206,7 @@ export async function runTeardown(ctx: CommandContext, options: Record<string, u
     if (plan.unknown.length > 0) reporter.warn(`The state records resources this version of kds-xacct does not know; they are left alone: ${plan.unknown.map((p) => p.stepId).join(', ')}.`);
     if (ctx.interactive) {
       const prompter = await environment.prompter();
-      const count = plan.remove.filter((p) => !plan.silent.has(p.stepId)).length;
-      const yes = await prompter.confirm({ message: `Delete ${count} resource(s) in accounts ${producer.accountId} and ${consumer.accountId}?`, default: false });
+      const yes = await prompter.confirm({ message: confirmation(plan, accounts, keyPendingDays), default: false });
       if (!yes) {
         reporter.info('Nothing was deleted.');
         return ExitCode.Success;

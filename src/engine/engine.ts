@@ -304,10 +304,10 @@ export async function runSteps(options: RunOptions): Promise<RunResult> {
     const started = clock.now();
     emit({ type: 'step:undoing', stepId: id, title: step.title, account: step.account });
     try {
-      await step.undo?.(contextFor(step), recorded);
+      const detail = await step.undo?.(contextFor(step), recorded);
       await persist(id, undefined);
       states[id] = StepState.Undone;
-      emit({ type: 'step:undone', stepId: id, elapsedMs: clock.now() - started });
+      emit({ type: 'step:undone', stepId: id, elapsedMs: clock.now() - started, ...(detail && { detail }) });
     } catch (error) {
       if (error instanceof KeptOnPurpose) {
         await persist(id, { ...state.steps[id]!, outputs: error.outputs });

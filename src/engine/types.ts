@@ -74,8 +74,8 @@ export interface Step {
   apply(ctx: StepContext): Promise<Outputs>;
   /** Until the resource is ready. Runs after apply, and after a check that found it done but not yet ready. */
   wait?(ctx: StepContext, outputs: Outputs): Promise<void>;
-  /** Removes what apply made. Absent for steps with nothing to remove. */
-  undo?(ctx: StepContext, outputs: Outputs): Promise<void>;
+  /** Removes what apply made. Absent for steps with nothing to remove. Returns what happened when "removed" would not say it (a key scheduled for deletion). */
+  undo?(ctx: StepContext, outputs: Outputs): Promise<string | void>;
 }
 
 /**
@@ -125,7 +125,7 @@ export type EngineEvent =
   | { type: 'step:done'; stepId: string; state: StepState; elapsedMs: number; detail?: string }
   | { type: 'step:failed'; stepId: string; phase: Phase; error: unknown; elapsedMs: number }
   | { type: 'step:undoing'; stepId: string; title: string; account: string }
-  | { type: 'step:undone'; stepId: string; elapsedMs: number; /** Why it was left in place on purpose (KeptOnPurpose). */ kept?: string }
+  | { type: 'step:undone'; stepId: string; elapsedMs: number; /** Why it was left in place on purpose (KeptOnPurpose). */ kept?: string; /** What the undo did, when not a removal. */ detail?: string }
   | { type: 'step:undo-failed'; stepId: string; error: unknown }
   | { type: 'run:interrupted' }
   | { type: 'run:rollback'; steps: string[] };

@@ -18,6 +18,8 @@ export interface Watch {
   mappingUuid?: string | undefined;
   /** When the KMS grant the mapping reads with was created: a new one takes minutes to work. */
   grantCreatedAt?: number | undefined;
+  /** The function and stream the deployment's own mapping connects, when they are not the ones watched: setup would not connect these. */
+  deploymentMapping?: { functionName: string; streamName: string } | undefined;
 }
 
 /** The records that did not arrive: where they were sent, and where they were looked for. */
@@ -88,6 +90,15 @@ async function findMapping(deps: DiagnoseDeps, consumer: AccountSession, functio
   return undefined;
 }
 
+/** What makes the missing mapping: setup for the deployment's own, which it creates again; for any other pair, the flags that chose it. */
+function noMappingFix({ deployment, watch, suggest }: Undelivered): string {
+  const own = watch.deploymentMapping;
+  if (deployment && own) {
+    return `deployment "${deployment}" connects function ${own.functionName} to stream ${own.streamName}. Check --function-name and --stream-name, or leave them out to verify the deployment's own.`;
+  }
+  return deployment ? `run \`${suggest('setup')}\` to create it.` : `check --function-name and --stream-name, or create the pipeline with \`${suggest('setup')}\`.`;
+}
+
 /** What to check when records did not arrive: the mapping's state and last result, and the function's errors. */
 export async function diagnose(deps: DiagnoseDeps, target: Undelivered, outcome: VerifyOutcome): Promise<Diagnostics> {
   const { deployment, watch, suggest } = target;
@@ -102,10 +113,7 @@ export async function diagnose(deps: DiagnoseDeps, target: Undelivered, outcome:
   let grantPending: Diagnostics['grantPending'];
   let onFailure: string | undefined;
   if (!uuid) {
-    hints.push(
-      `No event source mapping connects function ${functionName} to stream ${target.streamName} in account ${consumer.accountId} (${consumer.region}): ` +
-        (deployment ? `run \`${suggest('setup')}\` to create it.` : `check --function-name and --stream-name, or create the pipeline with \`${suggest('setup')}\`.`),
-    );
+    hints.push(`No event source mapping connects function ${functionName} to stream ${target.streamName} in account ${consumer.accountId} (${consumer.region}): ${noMappingFix(target)}`);
   } else {
     try {
       const mapping = await callAws(clock, () => consumer.clients.lambda.send(new GetEventSourceMappingCommand({ UUID: uuid })));

@@ -48,7 +48,7 @@ export function describeEvent(event: EngineEvent, { titles, undoing }: EventMemo
     case 'step:undone':
       if (event.kept) return `↺ ${title}: kept: ${event.kept}`;
       // "schedule deletion of KMS key …: removed" would say what did not happen.
-      return `↺ ${title}: ${undoing.has(event.stepId) ? 'removed' : 'done'} ${formatDuration(event.elapsedMs)}`;
+      return `↺ ${title}: ${event.detail ?? (undoing.has(event.stepId) ? 'removed' : 'done')} ${formatDuration(event.elapsedMs)}`;
     case 'step:undo-failed':
       return `✖ ${title}: could not be removed: ${errorMessage(event.error)}`;
     case 'run:interrupted':

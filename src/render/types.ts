@@ -99,6 +99,9 @@ export function wrapAt(text: string, width: number, hanging: string): string[] {
   return [...lines, current];
 }
 
+/** A line that starts kds-xacct in any of the ways src/commands/invocation.ts names it: `kds-xacct`, `npx [--package=…] kds-xacct`, `node <path>.js`, a path to the link. */
+const PROGRAM_START = /^(?:npx (?:--package=\S+ )*|node \S*)?\S*kds-xacct(?:\.js)? /;
+
 /**
  * Breaks lines at spaces so that none exceeds `width`. A continuation lines up under the line's second
  * column, which starts after a run of two spaces or more (a plan's titles, after actions of one or more
@@ -112,7 +115,7 @@ export function wrapWords(text: string, width: number): string {
     .map((line) => {
       if ([...line].length <= width) return line;
       const indent = /^\s*/.exec(line)![0];
-      const command = indent !== '' && line.startsWith('kds-xacct ', indent.length);
+      const command = indent !== '' && PROGRAM_START.test(line.slice(indent.length));
       const column = /^\s*\S+(?: \S+)*\s{2,}/.exec(line)?.[0].length;
       const hanging = ' '.repeat(column !== undefined && column < width / 2 ? column : indent === '' ? 0 : indent.length + 2);
       const room = command ? width - 2 : width;

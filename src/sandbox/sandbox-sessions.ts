@@ -28,7 +28,7 @@ export function sandboxSessionFactory(sandbox: Sandbox, profiles: Record<string,
       const region = options.region ?? p.region;
       const clients = sandbox.clientsFor(p.accountId, region);
       const identity = await clients.sts.send(new GetCallerIdentityCommand({}));
-      return { role, profile, region, accountId: identity.Account!, callerArn: identity.Arn!, clients };
+      return { role, profile, region, accountId: identity.Account!, callerArn: identity.Arn!, clients, simulated: true };
     },
   };
 }

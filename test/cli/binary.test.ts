@@ -65,13 +65,13 @@ describe('the built binary', () => {
     const { code, stdout, stderr } = kdsXacct(['setup', '--bogus']);
     expect(code).toBe(2);
     expect(stdout).toBe('');
-    expect(stderr).toBe("Error: Unknown option '--bogus'.\nRun `kds-xacct setup --help` for its options.\n");
+    expect(stderr).toBe(`Error: Unknown option '--bogus'.\nRun \`node ${bin} setup --help\` for its options.\n`);
   });
 
   it('rejects an unknown command with exit 2', () => {
     const { code, stderr } = kdsXacct(['deploy']);
     expect(code).toBe(2);
-    expect(stderr).toBe("Error: Unknown command 'deploy'.\nRun `kds-xacct --help` for the commands and options.\n");
+    expect(stderr).toBe(`Error: Unknown command 'deploy'.\nRun \`node ${bin} --help\` for the commands and options.\n`);
   });
 
   it('words every usage error commander finds as ours: `Error:` first, none of its own lines', () => {
@@ -115,9 +115,13 @@ describe('the built binary', () => {
     expect(neverDeployed.stdout.trimEnd().split('\n')).toHaveLength(1);
     expect(JSON.parse(neverDeployed.stdout)).toMatchObject({ exitCode: 2, error: { message: expect.stringContaining('There is no deployment "never"') } });
 
-    const reset = kdsXacct(['sandbox', 'reset', '--json']);
+    // --json asks no questions: a reset needs --yes, like teardown.
+    const refused = kdsXacct(['sandbox', 'reset', '--json']);
+    expect(refused.code).toBe(2);
+    expect(JSON.parse(refused.stdout)).toMatchObject({ exitCode: 2, error: { hint: 'Pass --yes to reset unattended.' } });
+    const reset = kdsXacct(['sandbox', 'reset', '--json', '--yes']);
     expect(reset.code).toBe(0);
-    expect(JSON.parse(reset.stdout)).toEqual({ exitCode: 0, outcome: 'reset' });
+    expect(JSON.parse(reset.stdout)).toEqual({ exitCode: 0, outcome: 'reset', deployments: [] });
   });
 
   it('rejects an invalid flag value with exit 2', () => {

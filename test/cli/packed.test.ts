@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pkg from '../../package.json' with { type: 'json' };
 import { ExitCode } from '../../src/errors.js';
+import { expectNextLinesRun, userShell } from '../support/pasted-commands.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const noNetwork = path.resolve(import.meta.dirname, 'no-network.mjs');
@@ -31,6 +32,7 @@ describe('the packed package, installed into an empty directory', () => {
   let project: string;
   let installed: string;
   let home: string;
+  let tarball: string;
 
   beforeAll(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'kds-xacct-packed-'));
@@ -39,7 +41,8 @@ describe('the packed package, installed into an empty directory', () => {
     home = path.join(dir, 'home');
     mkdirSync(project);
     mkdirSync(home);
-    npm(['install', '--omit=dev', '--offline', path.join(dir, packed!.filename)], project, dir);
+    tarball = path.join(dir, packed!.filename);
+    npm(['install', '--omit=dev', '--offline', tarball], project, dir);
     installed = path.join(project, 'node_modules', pkg.name);
   }, 180_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -77,9 +80,36 @@ describe('the packed package, installed into an empty directory', () => {
   it('sets up and tears down in the sandbox, with no network', () => {
     const setup = run(offline(), 'setup', '--sandbox', '--name', 'demo', '--yes', '--sandbox-speed', '200');
     expect(setup.code, setup.out).toBe(ExitCode.Success);
-    expect(setup.out).toContain('kds-xacct send-test-record --name demo');
+    // Node was given the installed script: hints name it so.
+    expect(setup.out).toContain(`node ${path.join(installed, 'bin', `${pkg.name}.js`)} send-test-record --name demo --sandbox`);
     const teardown = run(offline(), 'teardown', '--sandbox', '--name', 'demo', '--yes');
     expect(teardown.code, teardown.out).toBe(ExitCode.Success);
     expect(teardown.out).toContain('is torn down');
   }, 120_000);
+
+  /** A shell on a user's machine: nothing on PATH but `extraPath` and the system's, npm offline with the test's cache, and no network. */
+  const shell = (cwd: string, extraPath: string[] = []) =>
+    userShell(cwd, {
+      PATH: [...extraPath, process.env.PATH].join(path.delimiter),
+      HOME: home,
+      AWS_CONFIG_FILE: path.join(home, 'none'),
+      AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'none'),
+      npm_config_cache: path.join(dir, 'npm-cache'),
+      npm_config_offline: 'true',
+      npm_config_update_notifier: 'false',
+    });
+
+  it.each([
+    ['installed into a prefix on PATH', 'kds-xacct'],
+    ['run through npx with the tarball', 'npx --package=<tarball> kds-xacct'],
+  ])('when %s, every "Next:" line after a sandbox setup runs as printed', async (_how, start) => {
+    const cwd = mkdtempSync(path.join(dir, 'user-'));
+    const prefix = path.join(dir, 'prefix');
+    if (start === 'kds-xacct') npm(['install', '--global', '--prefix', prefix, '--offline', tarball], dir, dir);
+    const sh = shell(cwd, start === 'kds-xacct' ? [path.join(prefix, 'bin')] : []);
+    const program = start.replace('<tarball>', tarball);
+    const setup = sh.run(`${program} setup --sandbox --name demo --yes --sandbox-speed 200`);
+    expect(setup.code, setup.out).toBe(ExitCode.Success);
+    await expectNextLinesRun(setup.out, program, sh);
+  }, 180_000);
 });

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
 import { Sandbox } from '../../src/sandbox/sandbox.js';
 import { SANDBOX_PROFILES } from '../../src/sandbox/environment.js';
+import { expectNextLinesRun, userShell } from '../support/pasted-commands.js';
 
 const bin = path.resolve(import.meta.dirname, '../../bin/kds-xacct.js');
 const noNetwork = path.resolve(import.meta.dirname, 'no-network.mjs');
@@ -39,8 +40,9 @@ function pastedHint(output: string, pattern: RegExp): string[] {
   const command = pattern.exec(output)?.[1];
   expect(command, output).toBeDefined();
   const words = command!.split(' ');
-  expect(words[0]).toBe('kds-xacct');
-  return words.slice(1);
+  // Node was given the script by its path: the hint says so, from any folder.
+  expect(words.slice(0, 2)).toEqual(['node', bin]);
+  return words.slice(2);
 }
 
 /** Waits, in real time, for what another process prints. */
@@ -58,7 +60,7 @@ describe('kds-xacct --sandbox, as a new user runs it', () => {
     const setup = run('setup', '--sandbox', '--name', 'demo', '--yes');
     expect(setup.out.split('\n')[0]).toBe("SANDBOX: simulated accounts, nothing reaches AWS; AWS's waits 200x shorter");
     expect(setup.code, setup.out).toBe(ExitCode.Success);
-    expect(setup.out).toContain('kds-xacct send-test-record --name demo --sandbox --verify');
+    expect(setup.out).toContain(`node ${bin} send-test-record --name demo --sandbox --verify`);
 
     const sent = run('send-test-record', '--sandbox', '--name', 'demo', '--verify');
     expect(sent.code, sent.out).toBe(ExitCode.Success);
@@ -75,6 +77,8 @@ describe('kds-xacct --sandbox, as a new user runs it', () => {
 
     const teardown = run('teardown', '--sandbox', '--name', 'demo', '--yes');
     expect(teardown.code, teardown.out).toBe(ExitCode.Success);
+    // The AWS CLI cannot reach the sandbox: a command for it is what would be run on AWS, and says so.
+    expect(teardown.out).toMatch(/`aws kms cancel-key-deletion --key-id \S+ --profile <producer-profile> --region eu-west-1 # on AWS, not the sandbox`/);
     const again = run('teardown', '--sandbox', '--name', 'demo', '--yes');
     expect(again.code, again.out).toBe(ExitCode.Success);
     expect(again.out).toContain('Nothing left of deployment "demo": no resource tagged for it');
@@ -84,7 +88,8 @@ describe('kds-xacct --sandbox, as a new user runs it', () => {
     expect(unknown.code, unknown.out).toBe(ExitCode.Usage);
     const outputs = [setup, sent, tail, status, teardown, again, unknown].map((r) => r.out).join('\n');
     expect(outputs).not.toContain('Add --sandbox');
-    const printed = [...outputs.matchAll(/kds-xacct (?:setup|teardown|status|send-test-record|tail-logs) [^`\n]*/g)].map((m) => m[0]);
+    expect(outputs).not.toMatch(/aws [^`\n]*--profile sandbox-/);
+    const printed = [...outputs.matchAll(/kds-xacct\.js (?:setup|teardown|status|send-test-record|tail-logs) [^`\n]*/g)].map((m) => m[0]);
     expect(printed.length).toBeGreaterThan(2);
     for (const command of printed) expect(command).toContain(' --sandbox');
   }, 180_000);
@@ -163,7 +168,7 @@ describe('kds-xacct --sandbox, as a new user runs it', () => {
     await sandbox.transaction(async (cloud) => cloud.failOn({ command: 'CreateEventSourceMapping' }, { code: 'AccessDeniedException', message: 'Not authorized to perform: lambda:CreateEventSourceMapping.' }));
     const failed = run('setup', '--sandbox', '--state-dir', 'state', '--name', 'demo', '--yes');
     expect(failed.code, failed.out).toBe(ExitCode.Failed);
-    const retry = pastedHint(failed.out, /Run `(kds-xacct [^`]+)` again to retry\./);
+    const retry = pastedHint(failed.out, /Run `(node \S+ [^`]+)` again to retry\./);
     expect(retry).toEqual(['setup', '--name', 'demo', '--sandbox', '--state-dir', 'state']);
     // Without a terminal nothing is confirmed unasked: --yes is the one word a script adds.
     const retried = run(...retry, '--yes');
@@ -172,11 +177,21 @@ describe('kds-xacct --sandbox, as a new user runs it', () => {
     writeFileSync(path.join(home, 'state', 'sandbox', 'demo.json'), '{ "version": 1, "na');
     const refused = run('status', '--sandbox', '--state-dir', 'state', '--name', 'demo');
     expect(refused.code, refused.out).toBe(ExitCode.Usage);
-    const teardown = pastedHint(refused.out, /move it aside and run `(kds-xacct [^`]+)`/);
+    const teardown = pastedHint(refused.out, /move it aside and run `(node \S+ [^`]+)`/);
     renameSync(path.join(home, 'state', 'sandbox', 'demo.json'), path.join(home, 'demo.json.broken'));
     const tornDown = run(...teardown, '--yes');
     expect(tornDown.code, tornDown.out).toBe(ExitCode.Success);
     expect(tornDown.out).toContain('Deployment "demo" is torn down.');
+  }, 120_000);
+
+  it('from the checkout, as the README starts it: every "Next:" line after setup runs as printed', async () => {
+    const { home } = freshMachine();
+    const checkout = path.dirname(path.dirname(bin));
+    const sh = userShell(checkout, { PATH: process.env.PATH, HOME: home, AWS_CONFIG_FILE: path.join(home, 'none'), AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'none') });
+    const state = path.join(home, 'state');
+    const setup = sh.run(`node bin/kds-xacct.js setup --sandbox --name demo --yes --state-dir ${state} --sandbox-speed 200`);
+    expect(setup.code, setup.out).toBe(ExitCode.Success);
+    await expectNextLinesRun(setup.out, 'node bin/kds-xacct.js', sh);
   }, 120_000);
 
   it('refuses options that would reach AWS, before anything is written', () => {
@@ -192,12 +207,17 @@ describe('kds-xacct --sandbox, as a new user runs it', () => {
   it('sandbox reset empties the accounts and forgets the deployments', () => {
     const { run } = freshMachine();
     expect(run('setup', '--sandbox', '--name', 'demo', '--yes').code).toBe(ExitCode.Success);
-    const reset = run('sandbox', 'reset');
+    // Without a terminal, nothing is discarded unasked: the refusal names what --yes would discard.
+    const refused = run('sandbox', 'reset');
+    expect(refused.code, refused.out).toBe(ExitCode.Usage);
+    expect(refused.out).toContain('forgets its 1 deployment(s), "demo"');
+    expect(run('status', '--sandbox', '--name', 'demo').code).toBe(ExitCode.Success);
+    const reset = run('sandbox', 'reset', '--yes');
     expect(reset.code, reset.out).toBe(ExitCode.Success);
     const status = run('status', '--sandbox', '--name', 'demo');
     expect(status.out).toContain('There is no deployment "demo"');
     // The command it suggests works when pasted: the sandbox's deployments are found again with --sandbox.
-    expect(status.out).toContain('run `kds-xacct setup --name demo --sandbox` to create it');
+    expect(status.out).toContain(`run \`node ${bin} setup --name demo --sandbox\` to create it`);
     expect(status.code).toBe(ExitCode.Usage);
     const teardown = run('teardown', '--sandbox', '--name', 'demo', '--yes');
     expect(teardown.out).toContain('Nothing to tear down');

@@ -262,6 +262,11 @@ describe('the setup wizard in a terminal of 80 columns, answered at the keyboard
     expect(lines[answered[3]!]).toBe('✔ Capacity mode: Provisioned');
     expect(lines[answered[6]!]).toBe('✔ Runtime: nodejs24.x');
     expect(lines[answered[10]!]).toBe('✔ Starting position: Automatic');
+    // The plan that the last question confirms shows the values chosen.
+    expect(lines).toContain('  create  stream demo-stream (provisioned, 2 shard(s))');
+    expect(lines).toContain('  create  log group /aws/lambda/demo-consumer (logs kept 7 days)');
+    // The mapping's line wraps at 80 columns at a space, under its title.
+    expect(screen).toContain('  create  event source mapping demo-consumer ← demo-222222222222-efo (batch\n          size 50)');
     expect(screen).toContain('Deployment "demo" is set up.');
     const state = JSON.parse(readFileSync(path.join(sandboxDir(home), 'demo.json'), 'utf8')) as DeploymentState;
     expect(state.inputs).toMatchObject({ streamName: 'demo-stream', capacityMode: 'provisioned', shards: 2, runtime: 'nodejs24.x', logRetentionDays: 7, batchSize: 50 });
@@ -296,5 +301,16 @@ describe('keys pressed while setup runs, in a terminal of 80 columns', () => {
       expect(new Set(shown).size, screen).toBe(shown.length);
     }
     expect(lines.filter((line) => line.startsWith('Error: ')), screen).toEqual(['Error: Interrupted. What this run created was rolled back.']);
+  });
+});
+
+describe.each([80, 130])('sandbox reset in a terminal of %i columns', (cols) => {
+  it('says what it will discard and asks, defaulting to No; a No changes nothing', { timeout: 30_000 }, async () => {
+    const { code, lines, screen } = await runInTerminal(cols, ['sandbox', 'reset'], answer([['Reset the sandbox?', ENTER]]));
+    expect(code, screen).toBe(ExitCode.Success);
+    // Wrapped at 80 columns, at a space.
+    expect(screen.replace(/\n/g, ' ')).toContain("Reset empties the sandbox's accounts and forgets no deployments. Real AWS accounts and real deployments are not touched.");
+    expect(lines.some((line) => line.startsWith('✔ Reset the sandbox? No')), screen).toBe(true);
+    expect(lines).toContain('Nothing was changed.');
   });
 });

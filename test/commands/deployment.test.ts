@@ -16,7 +16,7 @@ function setup(flags: Partial<GlobalOptions> = {}) {
   const store = new MemoryStateStore();
   const sessions = stubSessionFactory(accounts);
   const harness = createHarness({ sessions, store });
-  const options: GlobalOptions = { stateDir: '.kds-xacct', yes: false, json: false, color: false, debug: false, sandbox: false, ...flags };
+  const options: GlobalOptions = { stateDir: '.kds-xacct', program: ['kds-xacct'], yes: false, json: false, color: false, debug: false, sandbox: false, ...flags };
   const ctx = createContext(options, harness.environment, harness.reporter);
   return { store, sessions, ctx, reporter: harness.reporter };
 }

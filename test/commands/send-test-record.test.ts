@@ -352,6 +352,14 @@ describe('send-test-record with every value given as a flag', () => {
     expect(p.harness.reporter.text).toContain('No event source mapping connects function someone-else');
   });
 
+  it('--function-name that the deployment does not map: says what it maps, and gives no setup hint, as setup would change nothing', async () => {
+    const p = await start();
+    expect(await p.harness.run('send-test-record', '--function-name', 'someone-else', '--verify', '--timeout', '10s')).toBe(ExitCode.Failed);
+    const text = p.harness.reporter.text;
+    expect(text).toContain(`deployment "orders" connects function ${FUNCTION} to stream ${STREAM}. Check --function-name and --stream-name, or leave them out to verify the deployment's own.`);
+    expect(text).not.toContain('kds-xacct setup');
+  });
+
   it('without a state file, says which flags are missing', async () => {
     const p = await start();
     const h = withoutState(p);

@@ -164,6 +164,26 @@ describe('the setup wizard', () => {
     expect(prompter.asked).toHaveLength(script.length);
   });
 
+  it("says which existing stream is another deployment's, whose key adopting it takes too", async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    world.cloud.seedStream('111111111111', 'eu-west-1', { name: 'clicks' });
+    const script: ScriptedAnswer[] = [...shortList.slice(0, 3), [/^Deployment name/, 'billing'], [/^Stream:/, 'orders-stream'], [/^Consumer function:/, undefined], ...shortList.slice(4), [/Apply/, false]];
+    const { prompter, run } = wizard(script);
+    const offered: string[] = [];
+    const select = prompter.select.bind(prompter);
+    prompter.select = async (options) => {
+      if (options.message === 'Stream:') offered.push(...options.choices.map((c) => c.name));
+      return select(options);
+    };
+    expect(await run(), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(offered).toEqual([
+      'Create a new stream (billing-stream)',
+      'Use existing: clicks',
+      'Use existing: orders-stream (made by deployment "orders"; its key comes too)',
+    ]);
+  });
+
   it('asks nothing again on a re-run that starts from the recorded answers', async () => {
     world = twoAccounts();
     world.cloud.seedKey('111111111111', 'eu-west-1', { alias: 'alias/team-key' });

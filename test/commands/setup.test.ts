@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Interrupt } from '../../src/engine/engine.js';
 import { ExitCode } from '../../src/errors.js';
 import { runCli } from '../../src/program.js';
+import { describeEvent, eventMemory } from '../../src/render/plain.js';
 import type { Prompter } from '../../src/prompts.js';
 import { CONSUMER, CONSUMER_2, PRODUCER, REGION, twoAccounts } from '../support/two-accounts.js';
 import { LAMBDA_MAPPING_EXISTS } from '../../src/sandbox/aws-error-texts.js';
@@ -214,6 +215,17 @@ describe('resume and resilience', () => {
     expect(new Set(world.cloud.mutatingCalls().slice(created).map((c) => c.command))).toEqual(new Set(['CreateEventSourceMapping']));
   });
 
+  it('rolling back a key it created says the key is scheduled for deletion in 7 days, not removed', async () => {
+    world = twoAccounts();
+    world.cloud.failOn({ command: 'CreateEventSourceMapping' }, { code: 'AccessDeniedException', message: 'boom' });
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Failed);
+    const memory = eventMemory();
+    const lines = world.harness.reporter.events.map((event) => describeEvent(event, memory));
+    const keyLine = lines.find((line) => line?.startsWith('↺ KMS key') && !line.endsWith('undoing'));
+    expect(keyLine).toMatch(/^↺ KMS key .* \[producer\]: scheduled for deletion in 7 days \d/);
+    expect(world.cloud.calls.find((c) => c.command === 'ScheduleKeyDeletion')?.input).toMatchObject({ PendingWindowInDays: 7 });
+  });
+
   it('gives a key left without its alias by a failed run the alias, instead of creating another', async () => {
     world = twoAccounts();
     world.cloud.failOn({ command: 'CreateAlias' }, { code: 'AccessDeniedException', message: 'boom' });
@@ -336,6 +348,21 @@ describe('dry run', () => {
     world.harness.reporter.lines.length = 0;
     expect(await world.setup('--name', 'orders', '--dry-run')).toBe(ExitCode.Success);
     expect(planText()).toContain('  already done  stream orders-stream');
+  });
+
+  it('shows the values chosen instead of the defaults beside the step that applies them, so that the confirmation confirms them', async () => {
+    world = twoAccounts();
+    const planText = () => world.harness.reporter.text.split('\n').filter((l) => /^ {2}\S/.test(l));
+    const chosen = ['--capacity-mode', 'provisioned', '--shards', '3', '--batch-size', '50', '--log-retention-days', '7', '--max-retries', '-1', '--max-record-age', '600', '--no-failure-destination'];
+    expect(await world.setup('--name', 'orders', '--dry-run', ...chosen)).toBe(ExitCode.Success);
+    expect(planText()).toContain('  create  stream orders-stream (provisioned, 3 shard(s))');
+    expect(planText()).toContain('  create  log group /aws/lambda/orders-consumer (logs kept 7 days)');
+    expect(planText()).toContainEqual(expect.stringMatching(/^ {2}create {2}event source mapping .* \(batch size 50, max retries unlimited, max record age 600s, no failure destination\)$/));
+    // Left at their defaults, the values add nothing to the plan.
+    world.harness.reporter.lines.length = 0;
+    expect(await world.setup('--name', 'orders', '--dry-run')).toBe(ExitCode.Success);
+    expect(planText()).toContain('  create  stream orders-stream');
+    expect(planText().filter((l) => l.includes('('))).toEqual([]);
   });
 });
 

@@ -677,6 +677,16 @@ describe('a deployment that never existed', () => {
     expect(commands(world)).toEqual([]);
   });
 
+  it('a misspelt --name still exits 0, and names the deployments that state folder knows, so that the mistake shows in a CI log', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    const before = world.cloud.snapshot();
+    expect(await teardown(world, '--name', 'ordres', ...profiles)).toBe(ExitCode.Success);
+    expect(world.harness.reporter.text).toContain('The deployments in .kds-xacct are "orders": check --name.');
+    expect(world.harness.reporter.results.at(-1)).toMatchObject({ outcome: 'nothing-found', knownDeployments: ['orders'] });
+    expect(world.cloud.snapshot()).toEqual(before);
+  });
+
   it('without profiles, asks for them (exit 2)', async () => {
     world = twoAccounts();
     expect(await teardown(world, '--name', 'ghost')).toBe(ExitCode.Usage);
@@ -734,9 +744,11 @@ describe('confirmation', () => {
   it('states the key waiting period, and a Yes deletes', async () => {
     world = twoAccounts();
     expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
-    interactive(world, true);
+    const asked = interactive(world, true);
     expect(await world.harness.run('teardown', '--name', 'orders', '--key-pending-days', '10')).toBe(ExitCode.Success);
-    expect(world.harness.reporter.text).toContain('10-day waiting period');
+    // Asked before anything happens: what will happen, not what has.
+    expect(world.harness.reporter.text).toContain('The KMS key will be scheduled for deletion with a 10-day waiting period');
+    expect(asked[0]!.message).toMatch(new RegExp(`^Delete \\d+ resource\\(s\\) and schedule the KMS key for deletion in 10 days in accounts ${PRODUCER} and ${CONSUMER}\\?$`));
     expect(await world.store.load('orders')).toBeUndefined();
   });
 });

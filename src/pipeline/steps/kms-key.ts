@@ -183,6 +183,7 @@ export function kmsKeyStep(ctx: PipelineContext): Step {
         () => callAws(step.clock, () => kms.send(new ScheduleKeyDeletionCommand({ KeyId: outputs.keyId, PendingWindowInDays: ctx.keyPendingDays }))),
         'KMSInvalidStateException',
       );
+      return `scheduled for deletion in ${ctx.keyPendingDays} days`;
     },
   };
 }
