@@ -4,7 +4,7 @@
  * Every package is a devDependency, since dist/ bundles what src/ imports (DESIGN.md, Licences). These are
  * the ones for tests and the build only: bundled, they would ship the AGPL simulator or a test library.
  */
-const BUILD_AND_TEST_ONLY = ['@cloud-copilot/iam-simulate', '@types/node', '@xterm/headless', 'aws-sdk-client-mock', 'dependency-cruiser', 'tsup', 'tsx', 'typescript', 'vitest'];
+const BUILD_AND_TEST_ONLY = ['@cloud-copilot/iam-simulate', '@stryker-mutator/core', '@stryker-mutator/vitest-runner', '@types/node', '@xterm/headless', 'aws-sdk-client-mock', 'dependency-cruiser', 'tsup', 'tsx', 'typescript', 'vitest'];
 const escape = (name) => name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 module.exports = {

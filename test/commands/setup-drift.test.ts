@@ -1,0 +1,67 @@
+import { GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
+import { CreateGrantCommand, KMSClient, ListGrantsCommand, RevokeGrantCommand } from '@aws-sdk/client-kms';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ExitCode } from '../../src/errors.js';
+import { simulateAccess } from '../support/policy-check.js';
+import { CONSUMER, PRODUCER, REGION, twoAccounts } from '../support/two-accounts.js';
+
+/**
+ * What a re-run of setup notices after someone changed a deployment by hand. Each of these went unnoticed
+ * by the whole suite under a mutation of the product (README, Mutation testing).
+ */
+let world: ReturnType<typeof twoAccounts>;
+afterEach(() => world?.cloud.restore());
+
+type PlanJson = { plan: Array<{ step: string; action: string; detail?: string }> };
+const planOf = () => Object.fromEntries((world.harness.reporter.results.at(-1) as PlanJson).plan.map((p) => [p.step, p]));
+const streamArn = (name: string) => `arn:aws:kinesis:${REGION}:${PRODUCER}:stream/${name}`;
+const roleArn = `arn:aws:iam::${CONSUMER}:role/kds-xacct-orders-consumer`;
+
+describe('a re-run of setup', () => {
+  it("brings back the mapping's maximum record age when it was changed by hand", async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    const esm = [...world.cloud.regionState(CONSUMER, REGION)!.esms.values()][0]!;
+    esm.maximumRecordAgeInSeconds = 60;
+
+    expect(await world.setup('--name', 'orders', '--dry-run', '--json')).toBe(ExitCode.Success);
+    expect(planOf()['event-source-mapping']).toMatchObject({ action: 'update', detail: 'MaximumRecordAgeInSeconds is 60, the config says 3600' });
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    expect(esm.maximumRecordAgeInSeconds).toBe(3600);
+  });
+
+  it('replaces a same-named grant that constrains decryption to another stream', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    const kms = new KMSClient({ region: REGION, credentials: world.cloud.credentialsFor(PRODUCER) });
+    const keyId = (await world.store.load('orders'))!.steps['kms-key']!.outputs.keyId!;
+    const [ours] = (await kms.send(new ListGrantsCommand({ KeyId: keyId }))).Grants!;
+    await kms.send(new RevokeGrantCommand({ KeyId: keyId, GrantId: ours!.GrantId }));
+    const elsewhere = { EncryptionContextSubset: { 'aws:kinesis:arn': streamArn('payments') } };
+    await kms.send(new CreateGrantCommand({ KeyId: keyId, GranteePrincipal: roleArn, Operations: ['Decrypt'], Name: ours!.Name, Constraints: elsewhere }));
+
+    expect(await world.setup('--name', 'orders', '--dry-run', '--json')).toBe(ExitCode.Success);
+    expect(planOf()['kms-grant']!.action).toBe('create');
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    const constraints = (await kms.send(new ListGrantsCommand({ KeyId: keyId }))).Grants!.map((g) => g.Constraints?.EncryptionContextSubset?.['aws:kinesis:arn']);
+    expect(constraints.sort()).toEqual([streamArn('orders-stream'), streamArn('payments')]);
+  });
+});
+
+describe("the role's inline policy", () => {
+  it("lets the role read its own consumer, in any incarnation, and no other consumer of the stream", async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    const iam = new IAMClient({ region: REGION, credentials: world.cloud.credentialsFor(CONSUMER) });
+    const inline = decodeURIComponent((await iam.send(new GetRolePolicyCommand({ RoleName: 'kds-xacct-orders-consumer', PolicyName: 'kds-xacct-orders' }))).PolicyDocument!);
+    const consumers = `${streamArn('orders-stream')}/consumer`;
+    // A producer that lets the role at every consumer of its stream: only the role's own policy keeps it to one.
+    const everyConsumer = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: roleArn }, Action: 'kinesis:*', Resource: `${consumers}/*` }] };
+    const subscribe = (consumerArn: string) =>
+      simulateAccess({ principalArn: roleArn, action: 'kinesis:SubscribeToShard', resourceArn: consumerArn, identityPolicies: [inline], resourcePolicy: everyConsumer });
+
+    expect(await subscribe(`${consumers}/orders-${CONSUMER}-efo:1700000000`)).toEqual({ allowed: true });
+    expect(await subscribe(`${consumers}/orders-${CONSUMER}-efo:1800000000`)).toEqual({ allowed: true });
+    expect(await subscribe(`${consumers}/billing-efo:1700000000`)).toMatchObject({ allowed: false, reason: "the role's identity policy does not allow it" });
+  });
+});
