@@ -61,10 +61,10 @@ export function removalTitle(removable: Pick<Removable, 'id' | 'title'>, outputs
       return `delete inline policy ${outputs.policyName ?? ''} of role ${outputs.roleName ?? ''}`;
     case STEP.function:
       return `delete function ${outputs.functionName ?? ''}`;
+    // Named as setup names them ("stream policy: read access for role …"), not by the statement's Sid.
     case STEP.streamPolicy:
-      return `remove statement ${outputs.sid ?? ''} from the stream policy`;
     case STEP.consumerPolicy:
-      return `remove statement ${outputs.sid ?? ''} from the consumer policy`;
+      return `remove ${removable.title}`;
     case STEP.grant:
       return `revoke ${removable.title}`;
     case STEP.esm:

@@ -731,7 +731,7 @@ describe('confirmation', () => {
     expect(asked).toHaveLength(1);
     expect(asked[0]!.default).toBe(false);
     const text = world.harness.reporter.text;
-    expect(text).toMatch(new RegExp(`Producer account ${PRODUCER} \\(${REGION}\\):\\n(  .*\\n)*  - remove statement \\w+StreamRead from the stream policy`));
+    expect(text).toMatch(new RegExp(`Producer account ${PRODUCER} \\(${REGION}\\):\\n(  .*\\n)*  - remove stream policy: read access for the role of function clicks-reader\\n`));
     expect(text).toMatch(new RegExp(`Consumer account ${CONSUMER} \\(${REGION}\\):\\n(  .*\\n)*  - delete event source mapping`));
     expect(text).toMatch(/= keep stream clicks \(adopted\)$/m);
     // Why they are kept is said once, under the list, rather than on every kept line.
