@@ -48,6 +48,47 @@ describe('a re-run of setup', () => {
   });
 });
 
+describe("a re-run of setup, on the role's KMS grant", () => {
+  const kmsOf = () => new KMSClient({ region: REGION, credentials: world.cloud.credentialsFor(PRODUCER) });
+  /** Sets up `orders`, revokes its grant and gives the role `replacement` instead; returns our grant's name and the key. */
+  async function replaceOurGrant(replacement: (name: string) => Omit<ConstructorParameters<typeof CreateGrantCommand>[0], 'KeyId'>) {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    const kms = kmsOf();
+    const keyId = (await world.store.load('orders'))!.steps['kms-key']!.outputs.keyId!;
+    const [ours] = (await kms.send(new ListGrantsCommand({ KeyId: keyId }))).Grants!;
+    await kms.send(new RevokeGrantCommand({ KeyId: keyId, GrantId: ours!.GrantId }));
+    await kms.send(new CreateGrantCommand({ KeyId: keyId, ...replacement(ours!.Name!) }));
+    return { keyId, name: ours!.Name! };
+  }
+  const grantsOn = async (keyId: string) => (await kmsOf().send(new ListGrantsCommand({ KeyId: keyId }))).Grants!;
+
+  it("does not take someone else's grant with the same rights for its own, since teardown would revoke it", async () => {
+    const ourConstraint = { EncryptionContextSubset: { 'aws:kinesis:arn': streamArn('orders-stream') } };
+    const { keyId, name } = await replaceOurGrant(() => ({ GranteePrincipal: roleArn, Operations: ['Decrypt'], Name: 'audit-reader', Constraints: ourConstraint }));
+
+    expect(await world.setup('--name', 'orders', '--dry-run', '--json')).toBe(ExitCode.Success);
+    expect(planOf()['kms-grant']!.action).toBe('create');
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    const grants = await grantsOn(keyId);
+    expect(grants.map((g) => g.Name).sort()).toEqual(['audit-reader', name].sort());
+    expect((await world.store.load('orders'))!.steps['kms-grant']!.outputs.grantId).toBe(grants.find((g) => g.Name === name)!.GrantId);
+  });
+
+  it.each([
+    ['no encryption context constraint, so it decrypts anything under the key', undefined],
+    ['an exact encryption context of another stream', { EncryptionContextEquals: { 'aws:kinesis:arn': streamArn('payments') } }],
+  ])('replaces a same-named grant with %s', async (_, constraints) => {
+    const { keyId } = await replaceOurGrant((name) => ({ GranteePrincipal: roleArn, Operations: ['Decrypt'], Name: name, ...(constraints && { Constraints: constraints }) }));
+
+    expect(await world.setup('--name', 'orders', '--dry-run', '--json')).toBe(ExitCode.Success);
+    expect(planOf()['kms-grant']!.action).toBe('create');
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    const subsets = (await grantsOn(keyId)).map((g) => g.Constraints?.EncryptionContextSubset?.['aws:kinesis:arn']);
+    expect(subsets).toContain(streamArn('orders-stream'));
+  });
+});
+
 describe("the role's inline policy", () => {
   it("lets the role read its own consumer, in any incarnation, and no other consumer of the stream", async () => {
     world = twoAccounts();
