@@ -1,7 +1,9 @@
 import { GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
 import { CreateGrantCommand, KMSClient, ListGrantsCommand, RevokeGrantCommand } from '@aws-sdk/client-kms';
+import { CreateEventSourceMappingCommand, DeleteEventSourceMappingCommand, GetEventSourceMappingCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
+import { LAMBDA_MAPPING_EXISTS } from '../../src/sandbox/aws-error-texts.js';
 import { simulateAccess } from '../support/policy-check.js';
 import { CONSUMER, PRODUCER, REGION, twoAccounts } from '../support/two-accounts.js';
 
@@ -45,6 +47,61 @@ describe('a re-run of setup', () => {
     expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
     const constraints = (await kms.send(new ListGrantsCommand({ KeyId: keyId }))).Grants!.map((g) => g.Constraints?.EncryptionContextSubset?.['aws:kinesis:arn']);
     expect(constraints.sort()).toEqual([streamArn('orders-stream'), streamArn('payments')]);
+  });
+});
+
+describe("a re-run of setup, on the event source mapping", () => {
+  const mappingOf = () => [...world.cloud.regionState(CONSUMER, REGION)!.esms.values()][0]!;
+  const lambdaOf = () => new LambdaClient({ region: REGION, credentials: world.cloud.credentialsFor(CONSUMER) });
+
+  it('turns ReportBatchItemFailures back on when it was turned off by hand, so one bad record does not replay its whole batch', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    mappingOf().functionResponseTypes = [];
+
+    expect(await world.setup('--name', 'orders', '--dry-run', '--json')).toBe(ExitCode.Success);
+    expect(planOf()['event-source-mapping']).toMatchObject({ action: 'update', detail: 'ReportBatchItemFailures is off' });
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    expect(mappingOf().functionResponseTypes).toEqual(['ReportBatchItemFailures']);
+  });
+
+  it('puts back the on-failure destination when it was taken off by hand', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    const destination = (await lambdaOf().send(new GetEventSourceMappingCommand({ UUID: mappingOf().uuid }))).DestinationConfig!.OnFailure!.Destination!;
+    delete mappingOf().destinationConfig;
+
+    expect(await world.setup('--name', 'orders', '--dry-run', '--json')).toBe(ExitCode.Success);
+    expect(planOf()['event-source-mapping']).toMatchObject({ action: 'update', detail: `its on-failure destination is none, the config says ${destination}` });
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    expect((await lambdaOf().send(new GetEventSourceMappingCommand({ UUID: mappingOf().uuid }))).DestinationConfig!.OnFailure!.Destination).toBe(destination);
+  });
+
+  it('still updates the mapping the state file recorded as created after its tags were taken off', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    mappingOf().tags = {};
+    mappingOf().batchSize = 7;
+
+    expect(await world.setup('--name', 'orders'), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(mappingOf().batchSize).toBe(100);
+  });
+
+  it("does not take for its own the mapping a conflict names when it is not the one the state file recorded", async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    const state = (await world.store.load('orders'))!;
+    await lambdaOf().send(new DeleteEventSourceMappingCommand({ UUID: state.steps['event-source-mapping']!.outputs.uuid }));
+    world.clock.advance(world.cloud.latency.esmDelete);
+    // Someone's mapping of our function on the stream itself, which the check on the consumer does not see.
+    const theirs = await lambdaOf().send(new CreateEventSourceMappingCommand({ FunctionName: 'orders-consumer', EventSourceArn: streamArn('orders-stream'), StartingPosition: 'LATEST' }));
+    world.clock.advance(world.cloud.latency.esmCreate);
+    const consumerArn = state.steps['efo-consumer']!.outputs.consumerArn!;
+    world.cloud.failOn({ command: 'CreateEventSourceMapping' }, { code: LAMBDA_MAPPING_EXISTS.code, message: LAMBDA_MAPPING_EXISTS.text(consumerArn, 'orders-consumer', theirs.UUID!) });
+
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Failed);
+    expect(world.harness.reporter.text).toContain(`Event source mapping ${theirs.UUID} (orders-consumer ← orders-${CONSUMER}-efo) already exists but was not created by kds-xacct for deployment "orders".`);
+    expect((await lambdaOf().send(new GetEventSourceMappingCommand({ UUID: theirs.UUID }))).State).toBe('Enabled');
   });
 });
 
