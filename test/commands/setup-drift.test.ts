@@ -87,6 +87,33 @@ describe("a re-run of setup, on the event source mapping", () => {
     expect(mappingOf().batchSize).toBe(100);
   });
 
+  /** Replaces our mapping with an untagged one made by hand on the same function and consumer, with our settings and `changes`. */
+  async function replaceWithHandMade(changes: { BatchSize?: number }) {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    const ours = await lambdaOf().send(new GetEventSourceMappingCommand({ UUID: mappingOf().uuid }));
+    await lambdaOf().send(new DeleteEventSourceMappingCommand({ UUID: ours.UUID }));
+    world.clock.advance(world.cloud.latency.esmDelete);
+    const { FunctionArn, EventSourceArn, BatchSize, BisectBatchOnFunctionError, MaximumRetryAttempts, MaximumRecordAgeInSeconds, FunctionResponseTypes, DestinationConfig } = ours;
+    const theirs = await lambdaOf().send(
+      new CreateEventSourceMappingCommand({ FunctionName: FunctionArn, EventSourceArn, StartingPosition: 'LATEST', BatchSize, BisectBatchOnFunctionError, MaximumRetryAttempts, MaximumRecordAgeInSeconds, FunctionResponseTypes, DestinationConfig, ...changes }),
+    );
+    world.clock.advance(world.cloud.latency.esmCreate);
+    return theirs.UUID!;
+  }
+
+  it('says nothing of an adopted mapping that is as the config would make it', async () => {
+    await replaceWithHandMade({});
+    expect(await world.setup('--name', 'orders', '--adopt', '--dry-run', '--json')).toBe(ExitCode.Success);
+    expect(planOf()['event-source-mapping']!.detail).toBeUndefined();
+  });
+
+  it('keeps an adopted mapping that differs from the config as it is, and says how, without an enable command while it is Enabled', async () => {
+    await replaceWithHandMade({ BatchSize: 7 });
+    expect(await world.setup('--name', 'orders', '--adopt', '--dry-run', '--json')).toBe(ExitCode.Success);
+    expect(planOf()['event-source-mapping']!.detail).toBe('kept as it is: BatchSize is 7, the config says 100');
+  });
+
   it("does not take for its own the mapping a conflict names when it is not the one the state file recorded", async () => {
     world = twoAccounts();
     expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
