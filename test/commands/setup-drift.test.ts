@@ -114,6 +114,19 @@ describe("a re-run of setup, on the event source mapping", () => {
     expect(planOf()['event-source-mapping']!.detail).toBe('kept as it is: BatchSize is 7, the config says 100');
   });
 
+  it('waits out a mapping someone is deleting on its consumer, then makes its own', async () => {
+    const theirs = await replaceWithHandMade({});
+    await lambdaOf().send(new DeleteEventSourceMappingCommand({ UUID: theirs }));
+
+    expect(await world.setup('--name', 'orders', '--dry-run', '--json')).toBe(ExitCode.Success);
+    expect(planOf()['event-source-mapping']).toMatchObject({ action: 'create', detail: `mapping ${theirs} is still being deleted; a new one is created once it is gone` });
+    expect(await world.setup('--name', 'orders'), world.harness.reporter.text).toBe(ExitCode.Success);
+    const made = (await world.store.load('orders'))!.steps['event-source-mapping']!;
+    expect(made.origin).toBe('created');
+    expect(made.outputs.uuid).not.toBe(theirs);
+    expect(mappingOf().tags).toMatchObject({ 'kds-xacct:deployment': 'orders' });
+  });
+
   it("does not take for its own the mapping a conflict names when it is not the one the state file recorded", async () => {
     world = twoAccounts();
     expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
