@@ -114,6 +114,13 @@ describe("a re-run of setup, on the event source mapping", () => {
     expect(planOf()['event-source-mapping']!.detail).toBe('kept as it is: BatchSize is 7, the config says 100');
   });
 
+  it('refuses a mapping made by hand on its consumer, and says the choice is --adopt or another --consumer-name', async () => {
+    const theirs = await replaceWithHandMade({});
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Usage);
+    expect(world.harness.reporter.text).toContain(`Event source mapping ${theirs} (orders-consumer ← orders-${CONSUMER}-efo) already exists but was not created by kds-xacct`);
+    expect(world.harness.reporter.text).toContain('To use it as it is (it will never be deleted), pass --adopt. To create a new one instead, choose another name with --consumer-name.');
+  });
+
   it('waits out a mapping someone is deleting on its consumer, then makes its own', async () => {
     const theirs = await replaceWithHandMade({});
     await lambdaOf().send(new DeleteEventSourceMappingCommand({ UUID: theirs }));
@@ -141,6 +148,7 @@ describe("a re-run of setup, on the event source mapping", () => {
 
     expect(await world.setup('--name', 'orders')).toBe(ExitCode.Failed);
     expect(world.harness.reporter.text).toContain(`Event source mapping ${theirs.UUID} (orders-consumer ← orders-${CONSUMER}-efo) already exists but was not created by kds-xacct for deployment "orders".`);
+    expect(world.harness.reporter.text).toContain('choose another name with --consumer-name');
     expect((await lambdaOf().send(new GetEventSourceMappingCommand({ UUID: theirs.UUID }))).State).toBe('Enabled');
   });
 });
