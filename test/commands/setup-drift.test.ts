@@ -61,8 +61,22 @@ describe("a re-run of setup, on the event source mapping", () => {
 
     expect(await world.setup('--name', 'orders', '--dry-run', '--json')).toBe(ExitCode.Success);
     expect(planOf()['event-source-mapping']).toMatchObject({ action: 'update', detail: 'ReportBatchItemFailures is off' });
+    const before = world.cloud.calls.length;
     expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
     expect(mappingOf().functionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    expect(world.cloud.calls.slice(before).filter((c) => c.mutating).map((c) => c.command)).toEqual(['UpdateEventSourceMapping']);
+  });
+
+  it('splits a failing batch again when BisectBatchOnFunctionError was turned off by hand', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    expect(mappingOf().bisectBatchOnFunctionError).toBe(true);
+    mappingOf().bisectBatchOnFunctionError = false;
+
+    expect(await world.setup('--name', 'orders', '--dry-run', '--json')).toBe(ExitCode.Success);
+    expect(planOf()['event-source-mapping']).toMatchObject({ action: 'update', detail: 'BisectBatchOnFunctionError is false, the config says true' });
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    expect(mappingOf().bisectBatchOnFunctionError).toBe(true);
   });
 
   it('puts back the on-failure destination when it was taken off by hand', async () => {
