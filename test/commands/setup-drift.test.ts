@@ -67,16 +67,17 @@ describe("a re-run of setup, on the event source mapping", () => {
     expect(world.cloud.calls.slice(before).filter((c) => c.mutating).map((c) => c.command)).toEqual(['UpdateEventSourceMapping']);
   });
 
-  it('splits a failing batch again when BisectBatchOnFunctionError was turned off by hand', async () => {
+  it('splits a failing batch again when BisectBatchOnFunctionError was turned off by hand, and says every setting that drifted', async () => {
     world = twoAccounts();
     expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
     expect(mappingOf().bisectBatchOnFunctionError).toBe(true);
     mappingOf().bisectBatchOnFunctionError = false;
+    mappingOf().batchSize = 7;
 
     expect(await world.setup('--name', 'orders', '--dry-run', '--json')).toBe(ExitCode.Success);
-    expect(planOf()['event-source-mapping']).toMatchObject({ action: 'update', detail: 'BisectBatchOnFunctionError is false, the config says true' });
+    expect(planOf()['event-source-mapping']).toMatchObject({ action: 'update', detail: 'BatchSize is 7, the config says 100; BisectBatchOnFunctionError is false, the config says true' });
     expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
-    expect(mappingOf().bisectBatchOnFunctionError).toBe(true);
+    expect(mappingOf()).toMatchObject({ bisectBatchOnFunctionError: true, batchSize: 100 });
   });
 
   it('puts back the on-failure destination when it was taken off by hand', async () => {
@@ -102,7 +103,7 @@ describe("a re-run of setup, on the event source mapping", () => {
   });
 
   /** Replaces our mapping with an untagged one made by hand on the same function and consumer, with our settings and `changes`. */
-  async function replaceWithHandMade(changes: { BatchSize?: number }) {
+  async function replaceWithHandMade(changes: { BatchSize?: number; FunctionResponseTypes?: [] }) {
     world = twoAccounts();
     expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
     const ours = await lambdaOf().send(new GetEventSourceMappingCommand({ UUID: mappingOf().uuid }));
@@ -123,9 +124,9 @@ describe("a re-run of setup, on the event source mapping", () => {
   });
 
   it('keeps an adopted mapping that differs from the config as it is, and says how, without an enable command while it is Enabled', async () => {
-    await replaceWithHandMade({ BatchSize: 7 });
+    await replaceWithHandMade({ BatchSize: 7, FunctionResponseTypes: [] });
     expect(await world.setup('--name', 'orders', '--adopt', '--dry-run', '--json')).toBe(ExitCode.Success);
-    expect(planOf()['event-source-mapping']!.detail).toBe('kept as it is: BatchSize is 7, the config says 100');
+    expect(planOf()['event-source-mapping']!.detail).toBe('kept as it is: BatchSize is 7, the config says 100; ReportBatchItemFailures is off');
   });
 
   it('refuses a mapping made by hand on its consumer, and says the choice is --adopt or another --consumer-name', async () => {
@@ -133,6 +134,16 @@ describe("a re-run of setup, on the event source mapping", () => {
     expect(await world.setup('--name', 'orders')).toBe(ExitCode.Usage);
     expect(world.harness.reporter.text).toContain(`Event source mapping ${theirs} (orders-consumer ← orders-${CONSUMER}-efo) already exists but was not created by kds-xacct`);
     expect(world.harness.reporter.text).toContain('To use it as it is (it will never be deleted), pass --adopt. To create a new one instead, choose another name with --consumer-name.');
+  });
+
+  it('plans to make the mapping again when it was deleted by hand', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    await lambdaOf().send(new DeleteEventSourceMappingCommand({ UUID: mappingOf().uuid }));
+    world.clock.advance(world.cloud.latency.esmDelete);
+
+    expect(await world.setup('--name', 'orders', '--dry-run', '--json')).toBe(ExitCode.Success);
+    expect(planOf()['event-source-mapping']!.action).toBe('create');
   });
 
   it('waits out a mapping someone is deleting on its consumer, then makes its own', async () => {
