@@ -65,4 +65,27 @@ describe('the removal plan', () => {
   it('states the key waiting period', () => {
     expect(removalTitle({ id: STEP.kmsKey, title: 'KMS key' }, { keyArn: 'arn:aws:kms:eu-west-1:1:key/k', aliasName: 'alias/kds-xacct/orders' }, 7)).toMatch(/alias\/kds-xacct\/orders.*7 days/);
   });
+
+  // What the plan says it will do to each resource, as the user reads it before confirming.
+  it.each([
+    [STEP.kmsKey, { keyArn: 'arn:aws:kms:eu-west-1:1:key/k', aliasName: 'alias/kds-xacct/orders' }, 'schedule deletion of KMS key arn:aws:kms:eu-west-1:1:key/k and delete alias alias/kds-xacct/orders (deleted after 30 days)'],
+    [STEP.kmsKey, { keyId: 'k' }, 'schedule deletion of KMS key k (deleted after 30 days)'],
+    [STEP.stream, { streamName: 'orders-stream' }, 'delete stream orders-stream'],
+    [STEP.encryption, { streamOrigin: 'adopted' }, 'stop SSE-KMS encryption of the adopted stream (kds-xacct enabled it)'],
+    [STEP.encryption, { streamOrigin: 'created' }, 'SSE-KMS encryption (goes with the stream)'],
+    [STEP.consumer, { consumerName: 'orders-efo', consumerArn: 'arn:aws:kinesis:eu-west-1:1:stream/s/consumer/orders-efo:1' }, 'deregister EFO consumer orders-efo'],
+    [STEP.consumer, { consumerArn: 'arn:aws:kinesis:eu-west-1:1:stream/s/consumer/orders-efo:1' }, 'deregister EFO consumer arn:aws:kinesis:eu-west-1:1:stream/s/consumer/orders-efo:1'],
+    [STEP.role, { roleName: 'orders-role' }, 'delete role orders-role'],
+    [STEP.rolePolicy, { policyName: 'read-orders', roleName: 'orders-role' }, 'delete inline policy read-orders of role orders-role'],
+    [STEP.function, { functionName: 'orders-fn' }, 'delete function orders-fn'],
+    [STEP.streamPolicy, { sid: 'KdsXacctOrders' }, 'remove statement KdsXacctOrders from the stream policy'],
+    [STEP.consumerPolicy, { sid: 'KdsXacctOrders' }, 'remove statement KdsXacctOrders from the consumer policy'],
+    [STEP.grant, { grantId: 'g' }, 'revoke the resource'],
+    [STEP.esm, { uuid: '1b2c' }, 'delete the resource (1b2c)'],
+    [STEP.logGroup, { logGroupName: '/aws/lambda/orders-fn' }, 'delete log group /aws/lambda/orders-fn'],
+    [STEP.failureQueue, { queueName: 'orders-failures' }, 'delete failure queue orders-failures'],
+    ['from-a-plugin', {}, 'remove the resource'],
+  ])('says what removing %s does: %j', (id, outputs, title) => {
+    expect(removalTitle({ id, title: 'the resource' }, outputs, 30)).toBe(title);
+  });
 });
