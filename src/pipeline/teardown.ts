@@ -61,10 +61,6 @@ export function removalTitle(removable: Pick<Removable, 'id' | 'title'>, outputs
       return `delete inline policy ${outputs.policyName ?? ''} of role ${outputs.roleName ?? ''}`;
     case STEP.function:
       return `delete function ${outputs.functionName ?? ''}`;
-    // Named as setup names them ("stream policy: read access for role …"), not by the statement's Sid.
-    case STEP.streamPolicy:
-    case STEP.consumerPolicy:
-      return `remove ${removable.title}`;
     case STEP.grant:
       return `revoke ${removable.title}`;
     case STEP.esm:
@@ -73,6 +69,7 @@ export function removalTitle(removable: Pick<Removable, 'id' | 'title'>, outputs
       return `delete log group ${outputs.logGroupName ?? ''}`;
     case STEP.failureQueue:
       return `delete failure queue ${outputs.queueName ?? ''}`;
+    // The policy statements among them: named as setup names them ("stream policy: read access for role …"), not by their Sid.
     default:
       return `remove ${removable.title}`;
   }
