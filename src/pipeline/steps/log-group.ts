@@ -25,14 +25,18 @@ function logGroupTitle(ctx: PipelineContext): string {
   return recorded ? `log group ${recorded}` : `log group of function ${ctx.config.functionName}`;
 }
 
+/** The group the deployment's function logs to. Only an adopted function may log elsewhere: the one setup deploys logs to the default group. */
+export async function deploymentLogGroupName(ctx: Pick<PipelineContext, 'config' | 'consumer' | 'names'>, step: Pick<StepContext, 'clock'>): Promise<string> {
+  return ctx.config.useExistingFunction ? functionLogGroupName(step.clock, ctx.consumer, ctx.config.functionName) : ctx.names.logGroupName;
+}
+
 export function logGroupStep(ctx: PipelineContext): Step {
   const { consumer, names, config } = ctx;
   const logs = consumer.clients.logs;
   /** An adopted function's, or one an earlier kds-xacct deployed before it made log groups itself. */
   const functionExisted = config.useExistingFunction || ctx.previous.steps[STEP.function] !== undefined;
-  /** Only an adopted function may log elsewhere: the one setup deploys logs to the default group. */
   const groupOf = async (step: StepContext) => {
-    const logGroupName = config.useExistingFunction ? await functionLogGroupName(step.clock, consumer, config.functionName) : names.logGroupName;
+    const logGroupName = await deploymentLogGroupName(ctx, step);
     return { logGroupName, logGroupArn: arns.logGroup(consumer.region, consumer.accountId, logGroupName) };
   };
   const tagsOf = (step: StepContext, logGroupArn: string) => logGroupTags(step.clock, logs, logGroupArn);

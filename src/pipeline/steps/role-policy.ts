@@ -1,12 +1,12 @@
 import { DeleteRolePolicyCommand, GetRolePolicyCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import type { Step, StepContext } from '../../engine/types.js';
-import { arns, lambdaLogGroupName } from '../names.js';
+import { arns } from '../names.js';
 import { destinationKeyAccess } from '../failure-destination.js';
-import { functionLogGroupName } from '../lookups.js';
 import { consumerRoleInlinePolicy, parsePolicy, policyDrift, sameStatements } from '../policies.js';
 import { callAws, ifExists } from '../retry.js';
 import { STEP, type PipelineContext } from './context.js';
 import { failureDestinationArn } from './failure-queue.js';
+import { deploymentLogGroupName } from './log-group.js';
 import { ignoreMissing } from './shared.js';
 
 /** The role's scoped inline policy: read the stream and consumer, decrypt with the key, write the function's logs, report failed batches. */
@@ -20,7 +20,7 @@ export function rolePolicyStep(ctx: PipelineContext): Step {
   // and a destination encrypted with a customer managed key needs that key too.
   const document = async (step: StepContext) => {
     const destination = failureDestinationArn(ctx);
-    const logGroupName = config.useExistingFunction ? await functionLogGroupName(step.clock, consumer, config.functionName) : lambdaLogGroupName(config.functionName);
+    const logGroupName = await deploymentLogGroupName(ctx, step);
     // The queue setup makes uses SSE-SQS: only the user's own destination can have a key.
     const destinationKey = config.failureDestination.kind === 'existing' ? await destinationKeyAccess(step.clock, consumer, config.failureDestination.arn, step.outputsOf(STEP.role).roleName ?? config.roleName) : undefined;
     return consumerRoleInlinePolicy({
