@@ -29,7 +29,7 @@ function failureQueueOf(config: SetupConfig, consumer: AccountSession): string |
 }
 
 /** The flow's metrics for one deployment: its names from the config, its mapping as the state recorded it. */
-export function flowRequest(options: { producer: AccountSession; consumer: AccountSession; config: SetupConfig; state: DeploymentState | undefined; clock: Clock; windowMs: number; historyMs?: number }): FlowRequest {
+export function flowRequest(options: { producer: AccountSession; consumer: AccountSession; config: SetupConfig; state: DeploymentState | undefined; clock: Clock; now?: number; windowMs: number; historyMs?: number }): FlowRequest {
   const { producer, consumer, config, state, clock } = options;
   const uuid = stepOutput(state, STEP.esm, 'uuid');
   const queueName = failureQueueOf(config, consumer);
@@ -43,7 +43,7 @@ export function flowRequest(options: { producer: AccountSession; consumer: Accou
     consumer: metricsAccount(consumer),
     names: { streamName: config.streamName, consumerName: config.consumerName, functionName: config.functionName, ...(queueName && { queueName }) },
     mapping,
-    now: clock.now(),
+    now: options.now ?? clock.now(),
     windowMs: options.windowMs,
     ...(options.historyMs !== undefined && { historyMs: options.historyMs }),
   };

@@ -10,6 +10,7 @@ import { readFlow } from '../monitoring/read.js';
 import { formatFlow } from '../monitoring/render.js';
 import { resolveDeployment } from './deployment.js';
 import { flowRequest, windowOf } from './status-flow.js';
+import { watchFlow } from './status-watch.js';
 import { accountFlags, commandLine, suggestCommand } from './hints.js';
 import { keptKeyOutcome, recordedKeptKey } from './kept-key.js';
 import { arnsFit, distinctArns, formatArns, formatResourceGroups } from './resource-list.js';
@@ -37,6 +38,10 @@ export async function runStatus(ctx: CommandContext, options: Record<string, unk
   // setup starts again from the answers a state file recorded; without one, it needs the accounts.
   const setup = commandLine(ctx.options, 'setup', { name, ...(!deployment.state && { accounts: accountFlags(producer, consumer) }) });
   const windowMs = windowOf(options.since);
+  if (options.watch === true) {
+    const request = (now: number) => flowRequest({ producer, consumer, config, state: deployment.state, clock: environment.clock, now, windowMs });
+    return watchFlow(ctx, request, { setup });
+  }
   // The metrics need nothing the health checks find: both are read at once.
   const [report, flow] = await Promise.all([
     assessHealth(pipeline, { clock: environment.clock, repairCommand: setup, tailLogsCommand: (since) => suggest('tail-logs', ['--since', since, '--no-follow']) }),
