@@ -1,9 +1,9 @@
 import type { AccountSession } from '../aws/session.js';
-import type { Clock } from '../engine/clock.js';
+import { type Clock, formatDuration } from '../engine/clock.js';
 import type { Interrupt } from '../engine/engine.js';
 import { ExitCode } from '../errors.js';
 import { functionLogGroup } from '../logs/events.js';
-import { formatDuration, type Reporter } from '../render/types.js';
+import type { Reporter } from '../render/types.js';
 import { diagnose, type Watch } from './diagnose.js';
 import { formatAge, GrantWatch } from './grant-wait.js';
 import { putRecords, sendFailureHint } from './put-records.js';
