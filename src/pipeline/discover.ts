@@ -10,7 +10,7 @@ import { newState, type DeploymentState } from '../engine/state.js';
 import type { Outputs } from '../engine/types.js';
 import { TAG_DEPLOYMENT, arns, defaultNames } from './names.js';
 import { hasStatements, parsePolicy } from './policies.js';
-import { callAws, ifExists } from './retry.js';
+import { callAws, ifExists } from '../aws/retry.js';
 import { describeStream, functionLogGroupName, functionTags, kinesisTags, kmsKeyTags, listGrants, logGroupTags } from './lookups.js';
 import { STEP } from './steps/context.js';
 import { failureQueueArn } from './steps/failure-queue.js';

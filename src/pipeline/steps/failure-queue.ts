@@ -4,7 +4,7 @@ import { waitFor, withRetry } from '../../engine/wait.js';
 import { formatDuration } from '../../engine/clock.js';
 import { failureQueueName } from '../failure-destination.js';
 import { partitionOf } from '../names.js';
-import { RETRY_BUDGET_MS, callAws, hasCode, ifExists } from '../retry.js';
+import { RETRY_BUDGET_MS, callAws, hasCode, ifExists } from '../../aws/retry.js';
 import { STEP, waitOptions, type PipelineContext } from './context.js';
 import { ignoreMissing, originOf } from './shared.js';
 
