@@ -5,7 +5,7 @@ import type { FlowRequest, MappingFacts, MetricsAccount } from '../monitoring/re
 import type { SetupConfig } from '../pipeline/config.js';
 import { failureQueueName } from '../pipeline/failure-destination.js';
 import { parseArn } from '../pipeline/validate.js';
-import { ifExists } from '../pipeline/retry.js';
+import { ifExists } from '../aws/retry.js';
 import { STEP } from '../pipeline/steps/context.js';
 import type { Clock } from '../engine/clock.js';
 import { parseDuration } from './durations.js';

@@ -104,7 +104,7 @@ export function judge(spec: FigureSpec, value: number | undefined, context: { di
   if (value === undefined) return { verdict: 'no-data', note: `no data yet in the last ${context.window}` };
   if (spec.group === 'lag') {
     const share = value / context.discardAfterMs;
-    const note = `${formatDuration(value)} behind: ${Math.round(share * 100)} % of the ${formatDuration(context.discardAfterMs)} after which ${context.discardedBy}`;
+    const note = `${formatSpan(value)} behind: ${Math.round(share * 100)} % of the ${formatSpan(context.discardAfterMs)} after which ${context.discardedBy}`;
     return { verdict: share >= LAG_PROBLEM_SHARE ? 'problem' : share >= LAG_WARNING_SHARE ? 'warning' : 'ok', note };
   }
   const count = `${formatCount(value)} ${spec.reading === 'sum' ? `in the last ${context.window}` : 'now'}`;
@@ -115,7 +115,8 @@ export function judge(spec: FigureSpec, value: number | undefined, context: { di
 /** Errors and throttles are retried, and a waiting report is a lead to follow; a lost or unprocessed record is a problem. */
 const FAILURE_VERDICT: Partial<Record<FigureKey, Verdict>> = { functionErrors: 'warning', throttles: 'warning', queueDepth: 'warning' };
 
-export function formatDuration(ms: number): string {
+/** A span in the words of a person reading lag ("12 min", "1 h"), unlike engine/clock.ts's step timings. */
+export function formatSpan(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
   const seconds = Math.round(ms / 1000);
   if (seconds < 120) return `${seconds} s`;

@@ -1,7 +1,7 @@
 import { type CloudWatchClient, GetMetricDataCommand, type MetricDataResult } from '@aws-sdk/client-cloudwatch';
 import type { AccountRole } from '../aws/session.js';
 import { awsErrorCode } from '../errors.js';
-import { FIGURES, type Figure, type FigureSpec, type FlowNames, formatDuration, judge } from './figures.js';
+import { FIGURES, type Figure, type FigureSpec, type FlowNames, formatSpan, judge } from './figures.js';
 
 /** One account that owns some of the metrics, with the client to read them (one per profile, as every other call). */
 export interface MetricsAccount {
@@ -65,7 +65,7 @@ export async function readFlow(request: FlowRequest): Promise<FlowReport> {
   const context = {
     discardAfterMs,
     discardedBy: mapping && mapping.maximumRecordAgeSeconds > 0 ? 'Lambda discards records' : "records leave the stream (its retention, 24 h unless changed)",
-    window: formatDuration(request.windowMs),
+    window: formatSpan(request.windowMs),
   };
   const from = request.now - request.windowMs;
   const figures = [...producer.figures, ...consumer.figures].map(({ spec, dimensions, result }) => toFigure(spec, dimensions, result, from, request, context));

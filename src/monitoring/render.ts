@@ -1,6 +1,6 @@
 import { wrapWords } from '../render/types.js';
 import type { Figure, FigureGroup, Verdict } from './figures.js';
-import { formatDuration } from './figures.js';
+import { formatSpan } from './figures.js';
 import type { FlowReport } from './read.js';
 
 const VERDICT_WORDS: Record<Verdict, string> = { ok: 'ok', warning: 'WARNING', problem: 'PROBLEM', 'no-data': 'no data', off: 'off', denied: 'not readable' };
@@ -31,7 +31,7 @@ export interface FlowHints {
  */
 export function formatFlow(flow: FlowReport, hints: FlowHints, options: { width?: number | undefined; sparklines?: { from: number; until: number } } = {}): string {
   const { width, sparklines } = options;
-  const lines = [`Flow over the last ${formatDuration(flow.windowSeconds * 1000)} (CloudWatch, ${flow.periodSeconds / 60}-minute periods):`];
+  const lines = [`Flow over the last ${formatSpan(flow.windowSeconds * 1000)} (CloudWatch, ${flow.periodSeconds / 60}-minute periods):`];
   const labelWidth = Math.max(...flow.figures.map((f) => f.label.length));
   for (const group of ['lag', 'throughput', 'failures'] as const) {
     const figures = flow.figures.filter((f) => f.group === group);

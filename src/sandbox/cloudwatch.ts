@@ -1,7 +1,6 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import type { CallContext, ServiceModel } from './context.js';
+import type { CallContext, Cloud, ServiceModel } from './context.js';
 import { awsError } from './errors.js';
-import type { FakeCloud } from './fake-cloud.js';
 import type { MetricDatum, Queue, RegionState } from './model.js';
 import { queueIsGone, queuesOf } from './sqs.js';
 
@@ -24,13 +23,13 @@ export function metricsOf(rs: RegionState): MetricDatum[] {
 }
 
 /** A datapoint sent by the service that owns the resource, in that resource's account and region. */
-export function emitMetric(cloud: FakeCloud, accountId: string, region: string, datum: Omit<MetricDatum, 'value'> & { value: number }): void {
+export function emitMetric(cloud: Cloud, accountId: string, region: string, datum: Omit<MetricDatum, 'value'> & { value: number }): void {
   const rs = cloud.regionState(accountId, region);
   if (rs) metricsOf(rs).push(datum);
 }
 
 /** Takes an action away from the account's own caller, as a missing identity-policy permission would. */
-export function denyToCaller(cloud: FakeCloud, accountId: string, action: string): void {
+export function denyToCaller(cloud: Cloud, accountId: string, action: string): void {
   const account = cloud.account(accountId);
   account.callerDenied = [...(account.callerDenied ?? []), action];
 }

@@ -1,5 +1,5 @@
 import { emitMetric } from './cloudwatch.js';
-import type { FakeCloud } from './fake-cloud.js';
+import type { Cloud } from './context.js';
 import type { Consumer, EventSourceMapping, KinesisRecord, LambdaFunction, Stream } from './model.js';
 import { parseArn } from './model.js';
 
@@ -9,7 +9,7 @@ import { parseArn } from './model.js';
  * Kinesis Data Streams service with Amazon CloudWatch"). README.md has a row for each.
  */
 export interface DeliverySite {
-  cloud: FakeCloud;
+  cloud: Cloud;
   accountId: string;
   region: string;
   fn: LambdaFunction;
@@ -17,7 +17,7 @@ export interface DeliverySite {
 }
 
 /** Where a mapping's metrics go: the function's account and region. */
-export function siteOf(cloud: FakeCloud, fn: LambdaFunction, esm: EventSourceMapping): DeliverySite {
+export function siteOf(cloud: Cloud, fn: LambdaFunction, esm: EventSourceMapping): DeliverySite {
   const arn = parseArn(fn.arn)!;
   return { cloud, accountId: arn.account, region: arn.region, fn, esm };
 }

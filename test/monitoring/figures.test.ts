@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FIGURES, type FigureKey, formatDuration, judge } from '../../src/monitoring/figures.js';
+import { FIGURES, type FigureKey, formatSpan, judge } from '../../src/monitoring/figures.js';
 import { sparkline } from '../../src/monitoring/render.js';
 
 const spec = (key: FigureKey) => FIGURES.find((f) => f.key === key)!;
@@ -24,14 +24,14 @@ describe('judge', () => {
   });
 });
 
-describe('formatDuration', () => {
+describe('formatSpan', () => {
   it.each([
     [250, '250 ms'],
     [90_000, '90 s'],
     [12 * 60_000, '12 min'],
     [3_600_000, '1 h'],
     [5_400_000, '1.5 h'],
-  ])('%d ms is %s', (ms, text) => expect(formatDuration(ms)).toBe(text));
+  ])('%d ms is %s', (ms, text) => expect(formatSpan(ms)).toBe(text));
 });
 
 describe('sparkline', () => {
