@@ -81,6 +81,7 @@ describe('CloudWatch metrics of what the sandbox delivers', () => {
 
   it("sends the mapping's event counts only once its MetricsConfig asks for EventCount", async () => {
     await deployed();
+    delete esm().metrics;
     await putRecords(50);
     world.clock.advance(2 * MINUTE);
     expect(await totals(CONSUMER, [mapping('PolledEventCount')])).toEqual({ polledEventCount: undefined });
