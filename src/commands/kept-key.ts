@@ -1,7 +1,7 @@
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import type { AccountSession } from '../aws/session.js';
 import type { Clock } from '../engine/clock.js';
-import type { DeploymentState } from '../engine/state.js';
+import type { DeploymentState } from '../deployment/store.js';
 import type { Outputs } from '../engine/types.js';
 import type { SetupConfig } from '../pipeline/config.js';
 import { ifExists } from '../pipeline/retry.js';

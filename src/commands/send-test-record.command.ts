@@ -1,6 +1,18 @@
 import type { Command } from 'commander';
 import { examples, integer, type CommandAction } from './definition.js';
 
+/** send-test-record's own flags. */
+export interface SendTestRecordFlags {
+  data?: string;
+  file?: string;
+  count: number;
+  partitionKey?: string;
+  streamName?: string;
+  verify?: boolean;
+  functionName?: string;
+  timeout: string;
+}
+
 export function defineSendTestRecordCommand(program: Command, action: CommandAction): Command {
   return program
     .command('send-test-record')
@@ -24,5 +36,5 @@ export function defineSendTestRecordCommand(program: Command, action: CommandAct
         'kds-xacct send-test-record --producer-profile prod --region eu-west-1 --stream-name clickstream',
       ),
     )
-    .action(action(async () => (await import('./send-test-record.js')).runSendTestRecord));
+    .action(action<SendTestRecordFlags>(async () => (await import('./send-test-record.js')).runSendTestRecord));
 }

@@ -5,11 +5,11 @@
 import { paginateListStreams } from '@aws-sdk/client-kinesis';
 import { paginateListAliases } from '@aws-sdk/client-kms';
 import { paginateListFunctions } from '@aws-sdk/client-lambda';
-import { connectBoth } from '../aws/sessions.js';
 import type { AccountSession } from '../aws/session.js';
 import { sessionFactory, type CommandContext } from '../context.js';
+import { connectAccounts } from '../deployment/open.js';
 import type { Clock } from '../engine/clock.js';
-import type { DeploymentState } from '../engine/state.js';
+import type { DeploymentState } from '../deployment/store.js';
 import { InterruptedError, UserError } from '../errors.js';
 import type { Prompter } from '../prompts.js';
 import { DEFAULTS, flagFor, mergeAnswers, type SetupAnswers } from '../pipeline/config.js';
@@ -153,18 +153,21 @@ export async function chooseProfiles(ctx: CommandContext, wizard: Wizard): Promi
 }
 
 export async function connect(ctx: CommandContext, wizard: Wizard) {
-  const factory = await sessionFactory(ctx);
-  const { producerProfile, consumerProfile } = wizard.answers as Required<Pick<SetupAnswers, 'producerProfile' | 'consumerProfile'>>;
+  const { producerProfile, consumerProfile } = wizard.answers;
   if (wizard.answers.region !== undefined && validateRegion(wizard.answers.region) !== true) {
     throw new UserError(`--region: ${validateRegion(wizard.answers.region) as string}`);
   }
-  const connected = await connectBoth(factory, { producerProfile, consumerProfile, region: wizard.answers.region, mfaCodeProvider: wizard.mfaCodeProvider() });
+  const connected = await connectAccounts(ctx, {
+    accounts: { producer: { profile: producerProfile }, consumer: { profile: consumerProfile } },
+    region: wizard.answers.region,
+    mfaCodeProvider: wizard.mfaCodeProvider(),
+  });
   for (const role of ['producer', 'consumer'] as const) {
     const { accountId, profile, callerArn } = connected[role];
     // The caller's ARN on a line of its own: an SSO role's is as wide as a terminal.
     ctx.reporter.info(`${role === 'producer' ? 'Producer' : 'Consumer'} account ${accountId} (profile ${profile}), signed in as\n  ${callerArn}`);
   }
-  if (connected.sameAccount) ctx.reporter.warn('Both profiles reach the same account. That works; the policies then grant access within one account.');
+  if (connected.producer.accountId === connected.consumer.accountId) ctx.reporter.warn('Both profiles reach the same account. That works; the policies then grant access within one account.');
   return connected;
 }
 
@@ -275,7 +278,7 @@ function customisations(defaults: DeploymentNames, deployment: string, clock: Cl
 
 /** What a deployment's state file recorded, in its region: a re-run starts from it. */
 export function answersRecordedIn(state: DeploymentState): SetupAnswers {
-  return { region: state.accounts.producer?.region, ...(state.inputs as SetupAnswers) };
+  return { region: state.accounts.producer?.region, ...state.inputs };
 }
 
 /** A typed name of a deployment that exists starts from its recorded answers, exactly as `--name` does. */

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { DEFAULTS } from '../pipeline/config.js';
+import { DEFAULTS, type SetupAnswers } from '../pipeline/config.js';
 import { validateLogRetentionDays } from '../pipeline/validate.js';
 import { examples, integer, type CommandAction } from './definition.js';
 
@@ -7,6 +7,15 @@ function logRetentionDays(value: string): number {
   const valid = validateLogRetentionDays(value);
   if (valid !== true) throw new InvalidArgumentError(valid);
   return Number(value);
+}
+
+/** setup's own flags: every answer, and how to run. */
+export interface SetupFlags extends SetupAnswers {
+  config?: string;
+  rollback: boolean;
+  dryRun?: boolean;
+  verify?: boolean;
+  verifyTimeout: string;
 }
 
 export function defineSetupCommand(program: Command, action: CommandAction): Command {
@@ -50,5 +59,5 @@ export function defineSetupCommand(program: Command, action: CommandAction): Com
         'kds-xacct setup --config pipeline.json --yes --json',
       ),
     )
-    .action(action(async () => (await import('./setup.js')).runSetup));
+    .action(action<SetupFlags>(async () => (await import('./setup.js')).runSetup));
 }

@@ -1,6 +1,11 @@
 import type { Command } from 'commander';
 import { examples, type CommandAction } from './definition.js';
 
+/** status's own flags. */
+export interface StatusFlags {
+  arns?: boolean;
+}
+
 export function defineStatusCommand(program: Command, action: CommandAction): Command {
   return program
     .command('status')
@@ -19,5 +24,5 @@ A KMS access problem within 5 minutes of the grant is a warning: a new grant
 usually works within 5 minutes, and Lambda retries meanwhile.
 `,
     )
-    .action(action(async () => (await import('./status.js')).runStatus));
+    .action(action<StatusFlags>(async () => (await import('./status.js')).runStatus));
 }

@@ -1,6 +1,16 @@
 import { Option, type Command } from 'commander';
 import { examples, type CommandAction } from './definition.js';
 
+/** tail-logs's own flags. */
+export interface TailLogsFlags {
+  since?: string;
+  follow: boolean;
+  filter?: string;
+  functionName?: string;
+  /** The older name of --function-name. */
+  function?: string;
+}
+
 export function defineTailLogsCommand(program: Command, action: CommandAction): Command {
   return program
     .command('tail-logs')
@@ -15,5 +25,5 @@ export function defineTailLogsCommand(program: Command, action: CommandAction): 
     // The name this flag had first; --function-name is the name setup and send-test-record use.
     .addOption(new Option('--function <name>').hideHelp())
     .addHelpText('after', examples('kds-xacct tail-logs --name orders', 'kds-xacct tail-logs --name orders --since 10m --no-follow'))
-    .action(action(async () => (await import('./tail-logs.js')).runTailLogs));
+    .action(action<TailLogsFlags>(async () => (await import('./tail-logs.js')).runTailLogs));
 }

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { resolveDeployment } from '../../src/commands/deployment.js';
+import { openDeployment } from '../../src/deployment/open.js';
 import { parseDuration } from '../../src/commands/durations.js';
 import { createContext, type GlobalOptions } from '../../src/context.js';
-import { MemoryStateStore } from '../../src/engine/state.js';
+import { MemoryStateStore } from '../../src/deployment/store.js';
 import { UserError } from '../../src/errors.js';
 import { createHarness, seedDeploymentState, stubSessionFactory } from '../support/command-harness.js';
 
@@ -30,11 +30,11 @@ async function userError(promise: Promise<unknown>): Promise<UserError> {
   return error as UserError;
 }
 
-describe('resolveDeployment', () => {
+describe('openDeployment', () => {
   it('uses the only state file when no --name is given, and connects only the accounts asked for', async () => {
     const { store, sessions, ctx } = setup();
     await seedDeploymentState(store, { name: 'orders' });
-    const d = await resolveDeployment(ctx, ['producer']);
+    const d = await openDeployment(ctx, ['producer']);
     expect(d.name).toBe('orders');
     expect(d.state.steps['stream']?.outputs['streamName']).toBe('orders-stream');
     expect(d.producer.accountId).toBe('111111111111');
@@ -45,7 +45,7 @@ describe('resolveDeployment', () => {
   it('connects both accounts when both are needed', async () => {
     const { store, sessions, ctx } = setup();
     await seedDeploymentState(store);
-    const d = await resolveDeployment(ctx, ['producer', 'consumer']);
+    const d = await openDeployment(ctx, ['producer', 'consumer']);
     expect(d.producer.profile).toBe('prod');
     expect(d.consumer.profile).toBe('analytics');
     expect(sessions.connects.map((c) => c.role).sort()).toEqual(['consumer', 'producer']);
@@ -55,14 +55,14 @@ describe('resolveDeployment', () => {
     const { store, ctx } = setup();
     await seedDeploymentState(store, { name: 'orders' });
     await seedDeploymentState(store, { name: 'clicks' });
-    const error = await userError(resolveDeployment(ctx, ['producer']));
+    const error = await userError(openDeployment(ctx, ['producer']));
     expect(error.message).toContain('clicks, orders');
     expect(error.hint).toContain('--name');
   });
 
   it('says to run setup or pass --name when there is no deployment', async () => {
     const { ctx } = setup();
-    const error = await userError(resolveDeployment(ctx, ['producer']));
+    const error = await userError(openDeployment(ctx, ['producer']));
     expect(error.message).toContain('No deployment');
     expect(error.hint).toContain('kds-xacct setup');
     expect(error.hint).toContain('--name');
@@ -71,7 +71,7 @@ describe('resolveDeployment', () => {
   it('refuses an unknown --name and names the known ones', async () => {
     const { store, ctx } = setup({ name: 'nope' });
     await seedDeploymentState(store, { name: 'orders' });
-    const error = await userError(resolveDeployment(ctx, ['producer']));
+    const error = await userError(openDeployment(ctx, ['producer']));
     expect(error.message).toContain('"nope"');
     expect(error.message).toContain('orders');
   });
@@ -79,7 +79,7 @@ describe('resolveDeployment', () => {
   it('lets flags override the profile and the region of the state', async () => {
     const { store, sessions, ctx, reporter } = setup({ producerProfile: 'prod', region: 'us-east-1' });
     await seedDeploymentState(store, { producer: { profile: 'old-prod-profile', accountId: '111111111111' } });
-    const d = await resolveDeployment(ctx, ['producer']);
+    const d = await openDeployment(ctx, ['producer']);
     expect(d.producer.profile).toBe('prod');
     expect(sessions.connects).toEqual([{ profile: 'prod', role: 'producer', region: 'us-east-1' }]);
     expect(reporter.text).toContain('--region us-east-1 differs');
@@ -88,7 +88,7 @@ describe('resolveDeployment', () => {
   it('refuses a profile that reaches another account than the state records', async () => {
     const { store, ctx } = setup({ consumerProfile: 'other' });
     await seedDeploymentState(store);
-    const error = await userError(resolveDeployment(ctx, ['consumer']));
+    const error = await userError(openDeployment(ctx, ['consumer']));
     expect(error.message).toContain('333333333333');
     expect(error.message).toContain('222222222222');
     expect(error.hint).toContain('--consumer-profile');
@@ -97,21 +97,21 @@ describe('resolveDeployment', () => {
   it('reports both failures when neither account can be reached', async () => {
     const { store, ctx } = setup();
     await seedDeploymentState(store, { producer: { profile: 'gone-1', accountId: '1' }, consumer: { profile: 'gone-2', accountId: '2' } });
-    const error = await userError(resolveDeployment(ctx, ['producer', 'consumer']));
+    const error = await userError(openDeployment(ctx, ['producer', 'consumer']));
     expect(error.message).toContain('gone-1');
     expect(error.message).toContain('gone-2');
   });
 
   it('allows a missing state when asked, taking profiles from the flags', async () => {
     const { ctx } = setup({ name: 'orders', producerProfile: 'prod' });
-    const d = await resolveDeployment(ctx, ['producer'], { allowMissingState: true });
+    const d = await openDeployment(ctx, ['producer'], { allowMissingState: true });
     expect(d.state).toBeUndefined();
     expect(d.producer.accountId).toBe('111111111111');
   });
 
   it('names the profile flag when a missing state leaves no profile', async () => {
     const { ctx } = setup({ name: 'orders' });
-    const error = await userError(resolveDeployment(ctx, ['consumer'], { allowMissingState: true }));
+    const error = await userError(openDeployment(ctx, ['consumer'], { allowMissingState: true }));
     expect(error.hint).toContain('--consumer-profile');
   });
 });

@@ -3,7 +3,8 @@ import { promises as fs } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { FileStateStore, STATE_VERSION, newState, type StateFs } from '../../src/engine/state.js';
+import { FileStateStore, STATE_VERSION, newState } from '../../src/deployment/store.js';
+import type { StateFs } from '../../src/files/atomic.js';
 import { UserError } from '../../src/errors.js';
 
 let dir: string;
@@ -14,6 +15,7 @@ beforeEach(async () => {
 const sample = () => {
   const state = newState('orders', 'setup', new Date('2026-01-01T00:00:00Z'));
   state.accounts.producer = { profile: 'prod', accountId: '111111111111', region: 'eu-west-1' };
+  state.inputs.producerProfile = 'prod';
   state.steps.stream = { origin: 'created', phase: 'ready', outputs: { streamArn: 'arn:x' }, runId: 'r1', updatedAt: state.createdAt };
   return state;
 };
