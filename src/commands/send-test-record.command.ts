@@ -1,17 +1,6 @@
 import type { Command } from 'commander';
+import type { SendTestRecordFlags } from './flags.js';
 import { examples, integer, type CommandAction } from './definition.js';
-
-/** send-test-record's own flags. */
-export interface SendTestRecordFlags {
-  data?: string;
-  file?: string;
-  count: number;
-  partitionKey?: string;
-  streamName?: string;
-  verify?: boolean;
-  functionName?: string;
-  timeout: string;
-}
 
 export function defineSendTestRecordCommand(program: Command, action: CommandAction): Command {
   return program

@@ -11,7 +11,7 @@ import { checkPayloadSize } from '../records/test-records.js';
 import { connectAccounts, deploymentMapping, deploymentStream, grantCreatedAt, mappedFunction, openDeployment, requireFunction, requireStream, resolveDeploymentName } from '../deployment/open.js';
 import { parseDuration } from './durations.js';
 import { suggestCommand } from './hints.js';
-import type { SendTestRecordFlags } from './send-test-record.command.js';
+import type { SendTestRecordFlags } from './flags.js';
 
 async function readPayload(flags: SendTestRecordFlags, environment: Pick<Environment, 'cwd' | 'stdin'>): Promise<Uint8Array | undefined> {
   const { data, file } = flags;

@@ -1,21 +1,13 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { DEFAULTS, type SetupAnswers } from '../pipeline/config.js';
+import { DEFAULTS } from '../pipeline/config.js';
 import { validateLogRetentionDays } from '../pipeline/validate.js';
+import type { SetupFlags } from './flags.js';
 import { examples, integer, type CommandAction } from './definition.js';
 
 function logRetentionDays(value: string): number {
   const valid = validateLogRetentionDays(value);
   if (valid !== true) throw new InvalidArgumentError(valid);
   return Number(value);
-}
-
-/** setup's own flags: every answer, and how to run. */
-export interface SetupFlags extends SetupAnswers {
-  config?: string;
-  rollback: boolean;
-  dryRun?: boolean;
-  verify?: boolean;
-  verifyTimeout: string;
 }
 
 export function defineSetupCommand(program: Command, action: CommandAction): Command {

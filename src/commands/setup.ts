@@ -17,7 +17,7 @@ import { STEP, pipelineContext, primaryId, type PipelineContext } from '../pipel
 import { setupSteps } from '../pipeline/steps/index.js';
 import { sendTestRecords } from '../records/round-trip.js';
 import { parseDuration } from './durations.js';
-import type { SetupFlags } from './setup.command.js';
+import type { SetupFlags } from './flags.js';
 import { accountFlags, commandLine, suggestCommand } from './hints.js';
 import { Wizard, answersRecordedIn, askTheRest, chooseProfiles, connect } from './setup-wizard.js';
 import { restoreKeptKey } from './kept-key.js';

@@ -1,10 +1,6 @@
 import type { Command } from 'commander';
+import type { StatusFlags } from './flags.js';
 import { examples, type CommandAction } from './definition.js';
-
-/** status's own flags. */
-export interface StatusFlags {
-  arns?: boolean;
-}
 
 export function defineStatusCommand(program: Command, action: CommandAction): Command {
   return program

@@ -9,7 +9,7 @@ import { STEP, pipelineContext } from '../pipeline/steps/context.js';
 import { openDeployment } from '../deployment/open.js';
 import { accountFlags, commandLine, suggestCommand } from './hints.js';
 import { keptKeyOutcome, recordedKeptKey } from './kept-key.js';
-import type { StatusFlags } from './status.command.js';
+import type { StatusFlags } from './flags.js';
 import { arnsFit, distinctArns, formatArns, formatResourceGroups } from './resource-list.js';
 
 /**

@@ -1,15 +1,6 @@
 import { Option, type Command } from 'commander';
+import type { TailLogsFlags } from './flags.js';
 import { examples, type CommandAction } from './definition.js';
-
-/** tail-logs's own flags. */
-export interface TailLogsFlags {
-  since?: string;
-  follow: boolean;
-  filter?: string;
-  functionName?: string;
-  /** The older name of --function-name. */
-  function?: string;
-}
 
 export function defineTailLogsCommand(program: Command, action: CommandAction): Command {
   return program

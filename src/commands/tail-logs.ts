@@ -10,7 +10,7 @@ import type { TailContext } from '../logs/tail-context.js';
 import { connectAccounts, openDeployment, requireMappedFunction, resolveDeploymentName } from '../deployment/open.js';
 import { parseDuration } from './durations.js';
 import { commandLine } from './hints.js';
-import type { TailLogsFlags } from './tail-logs.command.js';
+import type { TailLogsFlags } from './flags.js';
 
 /** Without --since, --no-follow prints this much history (as `aws logs tail` does). */
 const DEFAULT_HISTORY_MS = 10 * 60_000;

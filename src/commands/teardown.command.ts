@@ -1,14 +1,6 @@
 import type { Command } from 'commander';
+import type { TeardownFlags } from './flags.js';
 import { examples, integer, type CommandAction } from './definition.js';
-
-/** teardown's own flags. */
-export interface TeardownFlags {
-  keyPendingDays?: number;
-  keepKey?: boolean;
-  keepLogs?: boolean;
-  deleteStreamWithConsumers?: boolean;
-  deleteFailureQueue?: boolean;
-}
 
 export function defineTeardownCommand(program: Command, action: CommandAction): Command {
   return program

@@ -2,7 +2,7 @@ import type { Consumer } from '@aws-sdk/client-kinesis';
 import { randomUUID } from 'node:crypto';
 import { awsCommand, type AccountSession } from '../aws/session.js';
 import type { CommandContext } from '../context.js';
-import type { TeardownFlags } from './teardown.command.js';
+import type { TeardownFlags } from './flags.js';
 import { exitCodeFor, runSteps, type Leftover } from '../engine/engine.js';
 import { newState, type DeploymentState } from '../deployment/store.js';
 import { StepState, type EngineEvent } from '../engine/types.js';
