@@ -2,9 +2,6 @@
  * setup's wizard: asks for what flags, --config and a deployment's recorded answers did not say. Only
  * what has no good default is asked outright; the rest waits behind one "Customise …?" question.
  */
-import { paginateListStreams } from '@aws-sdk/client-kinesis';
-import { paginateListAliases } from '@aws-sdk/client-kms';
-import { paginateListFunctions } from '@aws-sdk/client-lambda';
 import type { AccountSession } from '../aws/session.js';
 import { sessionFactory, type CommandContext } from '../context.js';
 import { connectAccounts } from '../deployment/open.js';
@@ -13,7 +10,7 @@ import type { DeploymentState } from '../deployment/store.js';
 import { InterruptedError, UserError } from '../errors.js';
 import type { Prompter } from '../prompts.js';
 import { DEFAULTS, flagFor, mergeAnswers, type SetupAnswers } from '../pipeline/config.js';
-import { describeStream, kinesisTags } from '../pipeline/lookups.js';
+import { describeStream, kinesisTags, listAliases, listFunctions, listStreams } from '../pipeline/lookups.js';
 import { defaultNames, KMS_ALIAS_PREFIX, TAG_DEPLOYMENT, type DeploymentNames } from '../pipeline/names.js';
 import {
   validateBatchSize,
@@ -175,13 +172,9 @@ export async function connect(ctx: CommandContext, wizard: Wizard) {
  * The producer account's customer managed keys, by alias, that a deployment may use. Keys kds-xacct made
  * belong to their deployment, whose teardown deletes them: never a choice for another one.
  */
-async function customerKeyAliases(producer: AccountSession): Promise<string[]> {
-  const aliases: string[] = [];
-  for await (const page of paginateListAliases({ client: producer.clients.kms }, {})) {
-    const names = (page.Aliases ?? []).filter((a) => a.TargetKeyId).map((a) => a.AliasName!);
-    aliases.push(...names.filter((name) => !name.startsWith('alias/aws/') && !name.startsWith(KMS_ALIAS_PREFIX)));
-  }
-  return aliases;
+async function customerKeyAliases(clock: Clock, producer: AccountSession): Promise<string[]> {
+  const names = (await listAliases(clock, producer.clients.kms)).filter((a) => a.TargetKeyId).map((a) => a.AliasName!);
+  return names.filter((name) => !name.startsWith('alias/aws/') && !name.startsWith(KMS_ALIAS_PREFIX));
 }
 
 /**
@@ -194,7 +187,7 @@ async function chooseKmsKey(wizard: Wizard, clock: Clock, producer: AccountSessi
   await wizard.ask('kmsKey', async (p) => {
     const { useExistingStream, streamName } = wizard.answers;
     if (useExistingStream && streamName && (await describeStream(clock, producer, streamName))?.EncryptionType === 'KMS') return undefined;
-    const aliases = await customerKeyAliases(producer);
+    const aliases = await customerKeyAliases(clock, producer);
     if (aliases.length === 0) return undefined;
     return p.select<string | undefined>({
       message: 'KMS key for the stream:',
@@ -307,9 +300,8 @@ export async function askTheRest(ctx: CommandContext, wizard: Wizard, producer: 
     create: `Create a new stream (${defaults.streamName})`,
     onlyChoice: `new, ${defaults.streamName} (the producer account has none yet)`,
     existing: async () => {
-      const arns: Array<{ name: string; arn: string }> = [];
-      for await (const page of paginateListStreams({ client: producer.clients.kinesis }, {})) arns.push(...(page.StreamSummaries ?? []).map((s) => ({ name: s.StreamName!, arn: s.StreamARN! })));
-      return Promise.all(arns.map(async ({ name, arn }) => ({ name, note: otherDeploymentNote(await kinesisTags(clock, producer.clients.kinesis, arn), wizard.answers.name!) })));
+      const streams = await listStreams(clock, producer.clients.kinesis);
+      return Promise.all(streams.map(async (s) => ({ name: s.StreamName!, note: otherDeploymentNote(await kinesisTags(clock, producer.clients.kinesis, s.StreamARN!), wizard.answers.name!) })));
     },
   });
   await chooseKmsKey(wizard, clock, producer, defaults.kmsAlias);
@@ -317,11 +309,7 @@ export async function askTheRest(ctx: CommandContext, wizard: Wizard, producer: 
     message: 'Consumer function:',
     create: `Deploy the bundled consumer (${defaults.functionName})`,
     onlyChoice: `bundled, ${defaults.functionName} (the consumer account has none yet)`,
-    existing: async () => {
-      const names: ExistingResource[] = [];
-      for await (const page of paginateListFunctions({ client: consumer.clients.lambda }, {})) names.push(...(page.Functions ?? []).map((f) => ({ name: f.FunctionName! })));
-      return names;
-    },
+    existing: async () => (await listFunctions(clock, consumer.clients.lambda)).map((f): ExistingResource => ({ name: f.FunctionName! })),
   });
   await wizard.customise(customisations(defaults, wizard.answers.name!, clock));
 }

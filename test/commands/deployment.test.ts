@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { openDeployment } from '../../src/deployment/open.js';
 import { parseDuration } from '../../src/commands/durations.js';
@@ -100,6 +101,36 @@ describe('openDeployment', () => {
     const error = await userError(openDeployment(ctx, ['producer', 'consumer']));
     expect(error.message).toContain('gone-1');
     expect(error.message).toContain('gone-2');
+  });
+
+  it('says "Neither profile could be used" with both reasons, as setup does', async () => {
+    const { store, ctx } = setup();
+    await seedDeploymentState(store, { producer: { profile: 'gone-1', accountId: '1' }, consumer: { profile: 'gone-2', accountId: '2' } });
+    const error = await userError(openDeployment(ctx, ['producer', 'consumer']));
+    expect(error.message).toMatch(/^Neither profile could be used:\n  producer "gone-1": .*\n  consumer "gone-2": /);
+  });
+
+  it('refuses profiles in two regions before connecting either, when no state file names the region', async () => {
+    const sessions = stubSessionFactory({ prod: { accountId: '111111111111', region: 'us-east-1' }, analytics: { accountId: '222222222222', region: 'eu-west-1' } });
+    const harness = createHarness({ sessions, store: new MemoryStateStore() });
+    const options: GlobalOptions = { stateDir: '.kds-xacct', program: ['kds-xacct'], yes: false, json: false, color: false, debug: false, sandbox: false, name: 'orders', producerProfile: 'prod', consumerProfile: 'analytics' };
+    const ctx = createContext(options, harness.environment, harness.reporter);
+    const error = await userError(openDeployment(ctx, ['producer', 'consumer'], { allowMissingState: true }));
+    expect(error.message).toContain('region us-east-1');
+    expect(error.message).toContain('region eu-west-1');
+    expect(error.hint).toContain('--region');
+    expect(sessions.connects).toEqual([]);
+  });
+
+  it('opens a state file version 1 wrote: its recorded profiles connect both accounts', async () => {
+    const { store, sessions, ctx } = setup();
+    store.files.set('orders', await readFile(new URL('../engine/fixtures/orders-v1.json', import.meta.url), 'utf8'));
+    const d = await openDeployment(ctx, ['producer', 'consumer']);
+    expect(d.state.inputs).toMatchObject({ producerProfile: 'prod', consumerProfile: 'analytics' });
+    expect(sessions.connects).toEqual([
+      { profile: 'prod', role: 'producer', region: 'eu-west-1' },
+      { profile: 'analytics', role: 'consumer', region: 'eu-west-1' },
+    ]);
   });
 
   it('allows a missing state when asked, taking profiles from the flags', async () => {

@@ -81,6 +81,27 @@ describe('FileStateStore', () => {
     await expect(new FileStateStore(dir).load('orders')).rejects.toThrow(/newer kds-xacct/);
   });
 
+  it('reads a file version 1 wrote, which kept each profile twice, and writes it back with each profile once', async () => {
+    const file = path.join(dir, 'orders.json');
+    await fs.copyFile(new URL('./fixtures/orders-v1.json', import.meta.url), file);
+    const store = new FileStateStore(dir);
+    const state = (await store.load('orders'))!;
+    expect(state.accounts).toEqual({
+      producer: { profile: 'prod', accountId: '111111111111', region: 'eu-west-1' },
+      consumer: { profile: 'analytics', accountId: '222222222222', region: 'eu-west-1' },
+    });
+    expect(state.inputs).toMatchObject({ streamName: 'orders-stream', batchSize: 100, producerProfile: 'prod', consumerProfile: 'analytics' });
+    expect(state.steps['event-source-mapping']?.outputs.uuid).toBe('00000000-0000-4000-a000-000000000000');
+
+    await store.save(state);
+    const written = JSON.parse(await fs.readFile(file, 'utf8')) as { version: number; inputs: Record<string, unknown>; accounts: Record<string, { profile: string }> };
+    expect(written.version).toBe(STATE_VERSION);
+    expect(written.inputs).not.toHaveProperty('producerProfile');
+    expect(written.inputs).not.toHaveProperty('consumerProfile');
+    expect(written.accounts.producer?.profile).toBe('prod');
+    expect(await store.load('orders')).toEqual(state);
+  });
+
   it('removes a deployment file', async () => {
     const store = new FileStateStore(dir);
     await store.save(sample());
