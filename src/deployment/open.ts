@@ -260,10 +260,21 @@ export function deploymentMapping(state: DeploymentState | undefined): string | 
   return recorded(state, STEP.esm, 'uuid');
 }
 
-/** The SQS queue setup made for the mapping's failed batches (none when it reports to an existing destination, or nowhere). */
-export function deploymentFailureQueue(state: DeploymentState | undefined): { name: string; url: string; arn: string } | undefined {
-  const [name, url, arn] = (['queueName', 'queueUrl', 'queueArn'] as const).map((key) => recorded(state, STEP.failureQueue, key));
-  return name !== undefined && url !== undefined && arn !== undefined ? { name, url, arn } : undefined;
+export interface RecordedFailureDestination {
+  arn: string;
+  /** Only for the SQS queue setup made: where its reports of failed batches are read. */
+  queueUrl?: string | undefined;
+}
+
+/**
+ * Where the mapping reports the batches it gives up on: the queue setup made, or the existing queue, topic or
+ * bucket the answers named; undefined for none (`--no-failure-destination`) or a queue not made yet.
+ */
+export function deploymentFailureDestination(state: DeploymentState | undefined): RecordedFailureDestination | undefined {
+  const queueArn = recorded(state, STEP.failureQueue, 'queueArn');
+  if (queueArn !== undefined) return { arn: queueArn, queueUrl: recorded(state, STEP.failureQueue, 'queueUrl') };
+  const named = state?.inputs.failureDestination;
+  return typeof named === 'string' ? { arn: named } : undefined;
 }
 
 /** When the deployment's KMS grant was created (epoch ms), as the state file records it. */

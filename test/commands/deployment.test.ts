@@ -1,6 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { openDeployment } from '../../src/deployment/open.js';
+import {
+  deploymentConsumer,
+  deploymentFailureDestination,
+  deploymentFunction,
+  deploymentMapping,
+  deploymentStream,
+  grantCreatedAt,
+  mappedFunction,
+  openDeployment,
+  requireMappedFunction,
+  requireStream,
+} from '../../src/deployment/open.js';
 import { parseDuration } from '../../src/commands/durations.js';
 import { createContext, type GlobalOptions } from '../../src/context.js';
 import { MemoryStateStore } from '../../src/deployment/store.js';
@@ -144,6 +155,45 @@ describe('openDeployment', () => {
     const { ctx } = setup({ name: 'orders' });
     const error = await userError(openDeployment(ctx, ['consumer'], { allowMissingState: true }));
     expect(error.hint).toContain('--consumer-profile');
+  });
+});
+
+describe("a deployment's readers", () => {
+  it('read what the steps recorded, and nothing for a step that has not run', async () => {
+    const state = await seedDeploymentState(new MemoryStateStore(), { omit: ['event-source-mapping'] });
+    expect(deploymentStream(state)).toEqual({ name: 'orders-stream', arn: 'arn:aws:kinesis:eu-west-1:111111111111:stream/orders-stream' });
+    expect(deploymentConsumer(state)).toEqual({ name: 'orders-efo', arn: 'arn:aws:kinesis:eu-west-1:111111111111:stream/orders-stream/consumer/orders-efo:1767225600' });
+    expect(deploymentFunction(state)).toBe('orders-consumer');
+    expect(mappedFunction(state)).toBe('orders-consumer');
+    expect(deploymentMapping(state)).toBeUndefined();
+    expect(grantCreatedAt(state)).toBeUndefined();
+    state.steps['kms-grant'] = { origin: 'created', phase: 'ready', outputs: { keyId: 'k', grantId: 'g', createdAt: '2026-01-01T00:03:00.000Z' }, runId: 'seed', updatedAt: state.createdAt };
+    expect(grantCreatedAt(state)).toBe(Date.UTC(2026, 0, 1, 0, 3));
+  });
+
+  it('give the failure destination: the queue setup made, else the one the answers named, else none', async () => {
+    const state = await seedDeploymentState(new MemoryStateStore());
+    expect(deploymentFailureDestination(state)).toBeUndefined();
+    state.inputs.failureDestination = 'arn:aws:sns:eu-west-1:222222222222:failed-batches';
+    expect(deploymentFailureDestination(state)).toEqual({ arn: 'arn:aws:sns:eu-west-1:222222222222:failed-batches' });
+    const queue = { queueName: 'orders-failed-batches', queueUrl: 'https://sqs.eu-west-1.amazonaws.com/222222222222/orders-failed-batches', queueArn: 'arn:aws:sqs:eu-west-1:222222222222:orders-failed-batches' };
+    state.steps['failure-queue'] = { origin: 'created', phase: 'ready', outputs: queue, runId: 'seed', updatedAt: state.createdAt };
+    expect(deploymentFailureDestination(state)).toEqual({ arn: queue.queueArn, queueUrl: queue.queueUrl });
+  });
+
+  it('say which step has not run when a command needs what it records', async () => {
+    const { store, ctx } = setup();
+    const state = await seedDeploymentState(store, { omit: ['stream', 'function', 'event-source-mapping'] });
+    const error = (() => {
+      try {
+        return requireStream(ctx, state);
+      } catch (e) {
+        return e;
+      }
+    })() as UserError;
+    expect(error.message).toBe('Deployment "orders" has no streamName recorded: its "stream" step has not completed.');
+    expect(error.hint).toContain('kds-xacct setup --name orders');
+    expect(() => requireMappedFunction(ctx, state)).toThrow('has no functionName recorded: its "function" step has not completed');
   });
 });
 
