@@ -12,7 +12,8 @@ import { recordsRetried } from '../pipeline/mapping-signals.js';
 import { failureDestinationArn } from '../pipeline/steps/failure-queue.js';
 import { defaultNames } from '../pipeline/names.js';
 import { NotOursError } from '../pipeline/steps/shared.js';
-import { STEP, pipelineContext, primaryId, type PipelineContext } from '../pipeline/steps/context.js';
+import { STEP, pipelineContext, type PipelineContext } from '../pipeline/steps/context.js';
+import { primaryId } from '../pipeline/steps/pipeline-step.js';
 import { setupSteps } from '../pipeline/steps/index.js';
 import { sendTestRecords } from '../records/round-trip.js';
 import { grantCreatedAt, requireStepOutput, stepOutput } from './deployment.js';
@@ -204,7 +205,7 @@ export async function runSetup(ctx: CommandContext, rawFlags: Record<string, unk
       const rerun = commandLine(options, 'setup', { name: config.name, ...(!stateKept && { accounts: accountFlags(producer, consumer) }) });
       const failure = describeRunFailure(result, { producer, consumer }, rollback, rerun);
       reporter.error(failure.message, failure.hint);
-      for (const line of leftoverLines(result.leftovers)) reporter.info(line);
+      for (const line of leftoverLines(result.leftovers, setupSteps(pipeline))) reporter.info(line);
       if (result.leftovers.some((l) => l.kept)) reporter.info(`The state file keeps what is kept: once its date has passed, \`${commandLine(options, 'teardown', { name: config.name })}\` removes it.`);
       return exitCodeFor(result);
     }
@@ -218,7 +219,8 @@ export async function runSetup(ctx: CommandContext, rawFlags: Record<string, unk
     const titles = new Map(plan.map((p) => [p.step.id, p.step.title]));
     const listed = resources.map((r) => ({ account: r.account, title: titles.get(r.step)!, cells: [r.origin] }));
     reporter.info(formatResourceGroups(['origin'], listed, { producer, consumer }, ctx.tableWidth));
-    const arns = distinctArns(resources.map((r) => primaryId(r.outputs)));
+    const steps = setupSteps(pipeline);
+    const arns = distinctArns(resources.map((r) => primaryId(steps.find((s) => s.id === r.step), r.outputs)));
     reporter.info(arnsFit(arns, ctx.tableWidth) ? formatArns(arns) : `Full ARNs: \`${commandLine(options, 'status', { name: config.name, args: ['--arns'] })}\`, or --json.`);
     const roundTrip = verify ? await verifyRoundTrip(ctx, state, { producer, consumer }, verifyTimeoutMs) : undefined;
     reporter.result({ ...summary, ...(roundTrip && { verify: roundTrip.output }) });

@@ -33,7 +33,7 @@ function streamNameOf(arn: string | undefined, producer: AccountSession): string
 export async function discoverDeployment(name: string, accounts: Record<AccountRole, AccountSession>, clock: Clock, now: Date): Promise<DeploymentState> {
   const { producer, consumer } = accounts;
   const names = defaultNames(name, consumer.accountId);
-  const policyName = `kds-xacct-${name}`;
+  const policyName = names.rolePolicyName;
   const state = newState(name, 'teardown', now);
   state.accounts = {
     producer: { profile: producer.profile, accountId: producer.accountId, region: producer.region },

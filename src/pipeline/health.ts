@@ -10,7 +10,8 @@ import type { EsmHealth, Finding, HealthReport, ResourceHealth } from './health-
 import { readPipelineSignals } from './mapping-signals.js';
 import { arns } from './names.js';
 import { callAws, isNotFound } from './retry.js';
-import { STEP, primaryId, type PipelineContext } from './steps/context.js';
+import { STEP, type PipelineContext } from './steps/context.js';
+import { primaryId } from './steps/pipeline-step.js';
 import { listGrants } from './lookups.js';
 import { failedBatchesFinding, failureQueueName } from './failure-destination.js';
 import { failureDestinationArn } from './steps/failure-queue.js';
@@ -53,7 +54,8 @@ export async function assessHealth(pipeline: PipelineContext, options: HealthOpt
   // A check that throws (a permission error, a same-named resource that is not ours) is reported,
   // and planning goes on: its dependents are then left unchecked rather than hiding every other result.
   const checkFailures = new Map<string, unknown>();
-  const steps: Step[] = setupSteps(pipeline).map((step) => ({
+  const pipelineSteps = setupSteps(pipeline);
+  const steps: Step[] = pipelineSteps.map((step) => ({
     ...step,
     async check(ctx): Promise<CheckResult> {
       try {
@@ -84,7 +86,8 @@ export async function assessHealth(pipeline: PipelineContext, options: HealthOpt
       });
       return { ...base, status: 'error', ...(recordedOrigin && { origin: recordedOrigin }), detail: errorMessage(failure) };
     }
-    if (check?.status === 'done') return { ...base, status: 'ok', origin: check.origin, ...(primaryId(check.outputs) && { id: primaryId(check.outputs) }), ...(check.detail && { detail: check.detail }) };
+    const id = check?.status === 'done' ? primaryId(pipelineSteps.find((s) => s.id === step.id), check.outputs) : undefined;
+    if (check?.status === 'done') return { ...base, status: 'ok', origin: check.origin, ...(id && { id }), ...(check.detail && { detail: check.detail }) };
     if (check?.status === 'skip') return { ...base, status: 'skipped', detail: check.detail };
     if (check?.status === 'update') {
       add({ severity: 'error', step: step.id, account, message: `${step.title} differs from what setup wrote (drift): ${check.detail}`, fix: repair });

@@ -1,10 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import { newState, type DeploymentState } from '../../src/engine/state.js';
 import type { Origin } from '../../src/engine/types.js';
-import { STEP } from '../../src/pipeline/steps/context.js';
+import type { AccountSession } from '../../src/aws/session.js';
+import { completeConfig } from '../../src/pipeline/config.js';
+import { defaultNames } from '../../src/pipeline/names.js';
+import { STEP, pipelineContext } from '../../src/pipeline/steps/context.js';
+import { setupSteps } from '../../src/pipeline/steps/index.js';
 import { planRemoval, removalId, removalSteps, removalTitle, type Removable } from '../../src/pipeline/teardown.js';
 
 const undone: string[] = [];
+
+/** The setup steps of a deployment, for what they say without calling AWS: the sessions are never used. */
+function pipelineSteps() {
+  const session = (accountId: string) => ({ accountId, region: 'eu-west-1', profile: accountId, clients: {} }) as unknown as AccountSession;
+  const consumer = session('222222222222');
+  const config = completeConfig({ name: 'orders' }, defaultNames('orders', consumer.accountId));
+  return setupSteps(pipelineContext({ config, producer: session('111111111111'), consumer, previous: newState('orders', 'setup', new Date(0)) }));
+}
+
+/** The step `id` as teardown names it, titled `title`; a step no one knows has only its title. */
+const removableTitled = (id: string, title: string) => ({ ...pipelineSteps().find((s) => s.id === id), title });
 const removable = (id: string, dependsOn: string[], account = 'producer'): Removable => ({
   id,
   title: `thing ${id}`,
@@ -63,7 +78,7 @@ describe('the removal plan', () => {
   });
 
   it('states the key waiting period', () => {
-    expect(removalTitle({ id: STEP.kmsKey, title: 'KMS key' }, { keyArn: 'arn:aws:kms:eu-west-1:1:key/k', aliasName: 'alias/kds-xacct/orders' }, 7)).toMatch(/alias\/kds-xacct\/orders.*7 days/);
+    expect(removalTitle(removableTitled(STEP.kmsKey, 'KMS key'), { keyArn: 'arn:aws:kms:eu-west-1:1:key/k', aliasName: 'alias/kds-xacct/orders' }, 7)).toMatch(/alias\/kds-xacct\/orders.*7 days/);
   });
 
   // What the plan says it will do to each resource, as the user reads it before confirming.
@@ -86,6 +101,6 @@ describe('the removal plan', () => {
     [STEP.failureQueue, { queueName: 'orders-failures' }, 'delete failure queue orders-failures'],
     ['from-a-plugin', {}, 'remove the resource'],
   ])('says what removing %s does: %j', (id, outputs, title) => {
-    expect(removalTitle({ id, title: 'the resource' }, outputs, 30)).toBe(title);
+    expect(removalTitle(removableTitled(id, 'the resource'), outputs, 30)).toBe(title);
   });
 });

@@ -1,5 +1,6 @@
 import { DeregisterStreamConsumerCommand, DescribeStreamConsumerCommand, RegisterStreamConsumerCommand } from '@aws-sdk/client-kinesis';
-import type { Step, StepContext } from '../../engine/types.js';
+import type { StepContext } from '../../engine/types.js';
+import type { PipelineStep } from './pipeline-step.js';
 import { waitFor } from '../../engine/wait.js';
 import { UserError } from '../../errors.js';
 import { arns } from '../names.js';
@@ -9,7 +10,7 @@ import { ignoreMissing, originOf } from './shared.js';
 import { kinesisTags } from '../lookups.js';
 
 /** The enhanced fan-out consumer the mapping reads through; it must be ACTIVE before its policy can be written. */
-export function consumerStep(ctx: PipelineContext): Step {
+export function consumerStep(ctx: PipelineContext): PipelineStep {
   const { producer, names, config } = ctx;
   const kinesis = producer.clients.kinesis;
   const describe = async (step: StepContext, input: { ConsumerARN: string } | { StreamARN: string; ConsumerName: string }) =>
@@ -17,6 +18,9 @@ export function consumerStep(ctx: PipelineContext): Step {
   return {
     id: STEP.consumer,
     title: `EFO consumer ${config.consumerName}`,
+    idOutput: 'consumerArn',
+    goesWithStream: true,
+    removal: ({ outputs }) => `deregister EFO consumer ${outputs.consumerName ?? outputs.consumerArn ?? ''}`,
     account: 'producer',
     // Not after the encryption: RegisterStreamConsumer needs the stream ACTIVE, so the encryption starts after this call instead.
     dependsOn: [STEP.stream],

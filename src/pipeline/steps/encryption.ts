@@ -1,5 +1,6 @@
 import { StartStreamEncryptionCommand, StopStreamEncryptionCommand } from '@aws-sdk/client-kinesis';
-import type { Outputs, Step } from '../../engine/types.js';
+import type { Outputs } from '../../engine/types.js';
+import type { PipelineStep } from './pipeline-step.js';
 import { UserError } from '../../errors.js';
 import { callAws } from '../retry.js';
 import { STEP, type PipelineContext } from './context.js';
@@ -11,13 +12,20 @@ function isKey(keyIdFromStream: string | undefined, key: Outputs): boolean {
   return keyIdFromStream !== undefined && [key.keyId, key.keyArn, key.aliasName, key.keyRef].includes(keyIdFromStream);
 }
 
+/** A stream we created goes away whole, its encryption with it; only an adopted stream is put back as it was. */
+const streamAdopted = (outputs: Outputs) => outputs.streamOrigin === 'adopted';
+
 /** SSE-KMS on the stream with our key; an adopted stream that is already encrypted keeps its own key. */
-export function encryptionStep(ctx: PipelineContext): Step {
+export function encryptionStep(ctx: PipelineContext): PipelineStep {
   const { producer, config } = ctx;
   const kinesis = producer.clients.kinesis;
   return {
     id: STEP.encryption,
     title: `SSE-KMS encryption of ${config.streamName}`,
+    idOutput: 'keyArn',
+    removal: ({ outputs }) => (streamAdopted(outputs) ? `stop SSE-KMS encryption of the adopted stream (kds-xacct enabled it)` : `SSE-KMS encryption (goes with the stream)`),
+    removesNothing: (outputs) => !streamAdopted(outputs),
+    goesWithStream: true,
     account: 'producer',
     dependsOn: [STEP.stream, STEP.kmsKey],
     // StartStreamEncryption keeps the stream UPDATING, and RegisterStreamConsumer needs it ACTIVE: the
@@ -45,8 +53,7 @@ export function encryptionStep(ctx: PipelineContext): Step {
       await waitForStream(step, producer, config.streamName, (s) => s.StreamStatus === 'ACTIVE' && isKey(s.KeyId, step.outputsOf(STEP.kmsKey)), 'ACTIVE and encrypted');
     },
     async undo(step, outputs) {
-      // A stream we created goes away whole; only an adopted stream is put back as it was.
-      if (outputs.streamOrigin !== 'adopted') return;
+      if (!streamAdopted(outputs)) return;
       await callAws(step.clock, () => kinesis.send(new StopStreamEncryptionCommand({ StreamName: config.streamName, EncryptionType: 'KMS', KeyId: outputs.keyArn })));
       await waitForStream(step, producer, config.streamName, (s) => s.StreamStatus === 'ACTIVE', 'ACTIVE');
       ctx.encryptionStoppedAt = step.clock.now();

@@ -1,5 +1,6 @@
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, ListQueueTagsCommand } from '@aws-sdk/client-sqs';
-import type { Step, StepContext } from '../../engine/types.js';
+import type { StepContext } from '../../engine/types.js';
+import type { PipelineStep } from './pipeline-step.js';
 import { waitFor, withRetry } from '../../engine/wait.js';
 import { formatDuration } from '../../render/types.js';
 import { failureQueueName } from '../failure-destination.js';
@@ -47,7 +48,7 @@ export function failureDestinationArn(ctx: Pick<PipelineContext, 'consumer' | 'n
 }
 
 /** The mapping's on-failure destination, when it is one setup makes: an SQS queue in the consumer account. */
-export function failureQueueStep(ctx: PipelineContext): Step {
+export function failureQueueStep(ctx: PipelineContext): PipelineStep {
   const { consumer, names, config } = ctx;
   const sqs = consumer.clients.sqs;
   const queueName = failureQueueName(names.deployment);
@@ -56,6 +57,8 @@ export function failureQueueStep(ctx: PipelineContext): Step {
   return {
     id: STEP.failureQueue,
     title: `failure queue ${queueName}`,
+    idOutput: 'queueArn',
+    removal: ({ outputs }) => `delete failure queue ${outputs.queueName ?? ''}`,
     account: 'consumer',
     dependsOn: [],
     async check(step) {

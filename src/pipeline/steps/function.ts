@@ -1,5 +1,6 @@
 import { CreateFunctionCommand, DeleteFunctionCommand, GetFunctionConfigurationCommand, UpdateFunctionCodeCommand, UpdateFunctionConfigurationCommand, type FunctionConfiguration } from '@aws-sdk/client-lambda';
-import type { Step, StepContext } from '../../engine/types.js';
+import type { StepContext } from '../../engine/types.js';
+import type { PipelineStep } from './pipeline-step.js';
 import { waitFor, withRetry } from '../../engine/wait.js';
 import { errorMessage } from '../../errors.js';
 import { buildHandlerZip, codeSha256, HANDLER_NAME } from '../bundle.js';
@@ -15,7 +16,7 @@ export const updateInProgress = (error: unknown) => hasCode(error, 'ResourceConf
 export const roleNotYetAssumable = (error: unknown) => hasCode(error, 'InvalidParameterValueException') && /cannot be assumed by Lambda/i.test(errorMessage(error));
 
 /** The consumer function: the bundled handler, kept in line with the config, or an existing function adopted. */
-export function functionStep(ctx: PipelineContext): Step {
+export function functionStep(ctx: PipelineContext): PipelineStep {
   const { consumer, names, config } = ctx;
   const lambda = consumer.clients.lambda;
   const functionDifferences = async (conf: FunctionConfiguration): Promise<string[]> => [
@@ -61,6 +62,8 @@ export function functionStep(ctx: PipelineContext): Step {
   return {
     id: STEP.function,
     title: `function ${config.functionName}`,
+    idOutput: 'functionArn',
+    removal: ({ outputs }) => `delete function ${outputs.functionName ?? ''}`,
     account: 'consumer',
     dependsOn: [STEP.role],
     // Looked up by its name: it can be there while its role is missing (and is then checked all the same).

@@ -1,7 +1,8 @@
 import { CreateAliasCommand, CreateKeyCommand, DeleteAliasCommand, DescribeKeyCommand, ListAliasesCommand, ScheduleKeyDeletionCommand, type KeyMetadata } from '@aws-sdk/client-kms';
 import type { AccountSession } from '../../aws/session.js';
 import type { Clock } from '../../engine/clock.js';
-import { KeptOnPurpose, type Outputs, type Step, type StepContext } from '../../engine/types.js';
+import { KeptOnPurpose, type Outputs, type StepContext } from '../../engine/types.js';
+import type { PipelineStep } from './pipeline-step.js';
 import { UserError } from '../../errors.js';
 import { TAG_DEPLOYMENT } from '../names.js';
 import { callAws, ifExists } from '../retry.js';
@@ -98,7 +99,7 @@ function keyTitle(ctx: PipelineContext): string {
 }
 
 /** The customer managed key that encrypts the stream: created with its alias, or an existing one adopted. */
-export function kmsKeyStep(ctx: PipelineContext): Step {
+export function kmsKeyStep(ctx: PipelineContext): PipelineStep {
   const { producer, names, config } = ctx;
   const kms = producer.clients.kms;
   const found = (meta: KeyMetadata) => ({ keyId: meta.KeyId!, keyArn: meta.Arn! });
@@ -130,6 +131,12 @@ export function kmsKeyStep(ctx: PipelineContext): Step {
   return {
     id: STEP.kmsKey,
     title: keyTitle(ctx),
+    idOutput: 'keyArn',
+    // The waiting period is said, because after it the key and everything encrypted with it are gone for good.
+    removal: ({ outputs }, keyPendingDays) =>
+      `schedule deletion of KMS key ${outputs.keyArn ?? outputs.keyId ?? ''}${outputs.aliasName ? ` and delete alias ${outputs.aliasName}` : ''} (deleted after ${keyPendingDays} days)`,
+    // A stream that fails to delete must stay readable.
+    removedAfter: [STEP.stream],
     account: 'producer',
     dependsOn: [],
     async check(step) {

@@ -8,7 +8,8 @@ import {
   type EventSourceMappingConfiguration,
 } from '@aws-sdk/client-lambda';
 import { awsCommand } from '../../aws/session.js';
-import type { Step, StepContext } from '../../engine/types.js';
+import type { StepContext } from '../../engine/types.js';
+import type { PipelineStep } from './pipeline-step.js';
 import { waitFor, withRetry } from '../../engine/wait.js';
 import { errorMessage } from '../../errors.js';
 import { RETRY_BUDGET_MS, callAws, hasCode, ifExists } from '../retry.js';
@@ -25,7 +26,7 @@ export const existingMappingUuid = (error: unknown): string | undefined =>
   hasCode(error, 'ResourceConflictException') ? /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/.exec(errorMessage(error))?.[0] : undefined;
 
 /** The event source mapping on the EFO consumer's ARN, which is what makes Lambda read with enhanced fan-out. */
-export function esmStep(ctx: PipelineContext): Step {
+export function esmStep(ctx: PipelineContext): PipelineStep {
   const { consumer, names, config } = ctx;
   const lambda = consumer.clients.lambda;
   /** The UUID of the mapping the state file recorded: the record speaks for that mapping only. */
@@ -115,6 +116,8 @@ export function esmStep(ctx: PipelineContext): Step {
   return {
     id: STEP.esm,
     title: `event source mapping ${config.functionName} ← ${config.consumerName}`,
+    idOutput: 'uuid',
+    removal: ({ title, outputs }) => `delete ${title} (${outputs.uuid ?? ''})`,
     account: 'consumer',
     // The log group too: the role may not create it, so records delivered before it exists lose their log lines.
     // The failure queue too: a batch given up on before it exists would leave no trace.

@@ -1,6 +1,7 @@
 import { CreateStreamCommand, DeleteStreamCommand, type StreamDescriptionSummary } from '@aws-sdk/client-kinesis';
 import type { AccountSession } from '../../aws/session.js';
-import type { Step, StepContext } from '../../engine/types.js';
+import type { StepContext } from '../../engine/types.js';
+import type { PipelineStep } from './pipeline-step.js';
 import { waitFor } from '../../engine/wait.js';
 import { UserError } from '../../errors.js';
 import { arns } from '../names.js';
@@ -38,12 +39,15 @@ function encryptionWarning(streamName: string, key: string): string {
 }
 
 /** The Kinesis data stream: created on demand or provisioned, or an existing one adopted. */
-export function streamStep(ctx: PipelineContext): Step {
+export function streamStep(ctx: PipelineContext): PipelineStep {
   const { producer, names, config } = ctx;
   const streamArn = arns.stream(producer.region, producer.accountId, config.streamName);
   return {
     id: STEP.stream,
     title: `stream ${config.streamName}`,
+    idOutput: 'streamArn',
+    goesWithStream: true,
+    removal: ({ outputs }) => `delete stream ${outputs.streamName ?? ''}`,
     account: 'producer',
     dependsOn: [],
     async check(step) {
