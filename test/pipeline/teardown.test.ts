@@ -1,22 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { newState, type DeploymentState } from '../../src/engine/state.js';
 import type { Origin } from '../../src/engine/types.js';
-import type { AccountSession } from '../../src/aws/session.js';
-import { completeConfig } from '../../src/pipeline/config.js';
-import { defaultNames } from '../../src/pipeline/names.js';
-import { STEP, pipelineContext } from '../../src/pipeline/steps/context.js';
-import { setupSteps } from '../../src/pipeline/steps/index.js';
+import { STEP } from '../../src/pipeline/steps/context.js';
 import { planRemoval, removalId, removalSteps, removalTitle, type Removable } from '../../src/pipeline/teardown.js';
+import { pipelineSteps } from '../support/pipeline-steps.js';
 
 const undone: string[] = [];
-
-/** The setup steps of a deployment, for what they say without calling AWS: the sessions are never used. */
-function pipelineSteps() {
-  const session = (accountId: string) => ({ accountId, region: 'eu-west-1', profile: accountId, clients: {} }) as unknown as AccountSession;
-  const consumer = session('222222222222');
-  const config = completeConfig({ name: 'orders' }, defaultNames('orders', consumer.accountId));
-  return setupSteps(pipelineContext({ config, producer: session('111111111111'), consumer, previous: newState('orders', 'setup', new Date(0)) }));
-}
 
 /** The step `id` as teardown names it, titled `title`; a step no one knows has only its title. */
 const removableTitled = (id: string, title: string) => ({ ...pipelineSteps().find((s) => s.id === id), title });
