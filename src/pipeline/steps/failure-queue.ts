@@ -3,10 +3,11 @@ import type { StepContext } from '../../engine/types.js';
 import type { PipelineStep } from './pipeline-step.js';
 import { waitFor, withRetry } from '../../engine/wait.js';
 import { formatDuration } from '../../render/types.js';
-import { failureQueueName } from '../failure-destination.js';
+import { failedBatchesFinding, failureQueueName } from '../failure-destination.js';
 import { partitionOf } from '../names.js';
 import { RETRY_BUDGET_MS, callAws, hasCode, ifExists } from '../retry.js';
 import { STEP, waitOptions, type PipelineContext } from './context.js';
+import type { HealthContext, HealthReading } from '../health-reading.js';
 import { ignoreMissing, originOf } from './shared.js';
 
 /**
@@ -59,6 +60,7 @@ export function failureQueueStep(ctx: PipelineContext): PipelineStep {
     title: `failure queue ${queueName}`,
     idOutput: 'queueArn',
     removal: ({ outputs }) => `delete failure queue ${outputs.queueName ?? ''}`,
+    health: (live) => failureQueueHealth(live),
     account: 'consumer',
     dependsOn: [],
     async check(step) {
@@ -91,4 +93,12 @@ export function failureQueueStep(ctx: PipelineContext): PipelineStep {
       );
     },
   };
+}
+
+/** Reports of failed batches in the queue setup made: records the function gave up on, which only the stream still holds. */
+async function failureQueueHealth(live: HealthContext): Promise<HealthReading> {
+  const { config, consumer, names } = live.pipeline;
+  if (config.failureDestination.kind !== 'queue') return {};
+  const failed = await failedBatchesFinding(live.clock, consumer, { queueName: failureQueueName(names.deployment), streamName: config.streamName }, live.tailLogsCommand);
+  return { findings: failed ? [failed] : [] };
 }

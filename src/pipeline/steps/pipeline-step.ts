@@ -1,4 +1,5 @@
 import type { Outputs, Step } from '../../engine/types.js';
+import type { HealthContext, HealthReading } from '../health-reading.js';
 
 /** A resource as teardown plans its removal: the step's title, and what setup recorded of it. */
 export interface Removed {
@@ -8,7 +9,7 @@ export interface Removed {
 
 /**
  * A setup step with what only the pipeline needs to know of its resource, so that the step file stays the one
- * place for it: which output identifies it, and how a teardown names its removal. The engine runs it as a plain Step.
+ * place for it: which output identifies it, how a teardown names its removal, and what status reads about it. The engine runs it as a plain Step.
  */
 export interface PipelineStep extends Step {
   /** The output that identifies the resource to a reader: its ARN, or its id where it has none. */
@@ -21,6 +22,8 @@ export interface PipelineStep extends Step {
   removedAfter?: string[];
   /** Whether it goes when its stream is deleted (its encryption, its EFO consumers, the resource policies on both). */
   goesWithStream?: boolean;
+  /** What status reads live about the resource beyond its check: its state as AWS reports it, and what is wrong with it. Read only. */
+  health?(live: HealthContext): Promise<HealthReading>;
 }
 
 /** The one identifier worth showing for a step's outputs; undefined for a step no one knows (a newer kds-xacct wrote it). */
