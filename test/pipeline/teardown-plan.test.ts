@@ -160,6 +160,13 @@ describe('a stream deleted outside kds-xacct', () => {
     expect(removed(p)).toContain(STEP.esm);
   });
 
+  it('takes only what the deployment recorded', () => {
+    const state = deployment();
+    delete state.steps[STEP.consumer];
+    delete state.steps[STEP.consumerPolicy];
+    expect(plan(state, {}, { streamGone: true }).gone?.stepIds).toEqual([STEP.stream, STEP.encryption, STEP.streamPolicy]);
+  });
+
   it('is no concern of a deployment that never recorded a stream', () => {
     const state = deployment();
     delete state.steps[STEP.stream];

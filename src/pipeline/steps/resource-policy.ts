@@ -66,8 +66,8 @@ function resourcePolicyStep(
   return {
     id: spec.id,
     title: spec.title,
-    // Its removal is named as setup names it ("stream policy: read access for role …"), not by its Sid.
     idOutput: 'resourceArn',
+    // No removal wording of its own: "remove <title>" names the statement as setup does ("stream policy: read access for role …"), not by its Sid.
     // Both policies are on the stream or its consumer.
     goesWithStream: true,
     account: 'producer',
