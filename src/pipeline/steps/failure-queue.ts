@@ -3,7 +3,7 @@ import type { StepContext } from '../../engine/types.js';
 import type { PipelineStep } from './pipeline-step.js';
 import { waitFor, withRetry } from '../../engine/wait.js';
 import { formatDuration } from '../../render/types.js';
-import { failedBatchesFinding, failureQueueName } from '../failure-destination.js';
+import { failedBatchesFinding } from '../failure-destination.js';
 import { partitionOf } from '../names.js';
 import { RETRY_BUDGET_MS, callAws, hasCode, ifExists } from '../retry.js';
 import { STEP, waitOptions, type PipelineContext } from './context.js';
@@ -38,7 +38,7 @@ async function createOnceNameIsFree<T>(step: StepContext, queueName: string, cre
 /** The queue's ARN, known before it exists: the role policy and the mapping name it. */
 export function failureQueueArn(ctx: Pick<PipelineContext, 'consumer' | 'names'>): string {
   const { region, accountId } = ctx.consumer;
-  return `arn:${partitionOf(region)}:sqs:${region}:${accountId}:${failureQueueName(ctx.names.deployment)}`;
+  return `arn:${partitionOf(region)}:sqs:${region}:${accountId}:${ctx.names.failureQueueName}`;
 }
 
 /** The mapping's on-failure destination: the queue setup makes, the user's own, or none. */
@@ -52,7 +52,7 @@ export function failureDestinationArn(ctx: Pick<PipelineContext, 'consumer' | 'n
 export function failureQueueStep(ctx: PipelineContext): PipelineStep {
   const { consumer, names, config } = ctx;
   const sqs = consumer.clients.sqs;
-  const queueName = failureQueueName(names.deployment);
+  const queueName = names.failureQueueName;
   const queueArn = failureQueueArn(ctx);
   const urlOf = async (step: StepContext) => (await ifExists(step.clock, () => sqs.send(new GetQueueUrlCommand({ QueueName: queueName }))))?.QueueUrl;
   return {
@@ -99,6 +99,6 @@ export function failureQueueStep(ctx: PipelineContext): PipelineStep {
 async function failureQueueHealth(live: HealthContext): Promise<HealthReading> {
   const { config, consumer, names } = live.pipeline;
   if (config.failureDestination.kind !== 'queue') return {};
-  const failed = await failedBatchesFinding(live.clock, consumer, { queueName: failureQueueName(names.deployment), streamName: config.streamName }, live.tailLogsCommand);
+  const failed = await failedBatchesFinding(live.clock, consumer, { queueName: names.failureQueueName, streamName: config.streamName }, live.tailLogsCommand);
   return { findings: failed ? [failed] : [] };
 }
