@@ -122,6 +122,7 @@ export const ENTER = '\r';
 export const DOWN = '\x1b[B';
 export const CTRL_C = '\x03';
 export const BACKSPACE = '\x7f';
+export const ESCAPE = '\x1b';
 
 /** Answers each question, in order, once it is on the screen; a `> ` line is a validation message to answer. */
 export function answer(dialogue: Array<[question: string, keys: string]>, seen: string[] = []) {
@@ -142,4 +143,11 @@ export const sandboxDir = (home: string) => path.join(home, '.kds-xacct', 'sandb
 export function sandboxResources(dir: string) {
   const sandbox = new Sandbox({ file: path.join(dir, 'accounts.sandbox'), accounts: Object.values(SANDBOX_PROFILES).map((p) => p.accountId) });
   return sandbox.transaction(async (cloud) => cloud.snapshot());
+}
+
+/** A command printed on lines of its own, from row `start` on: its rows joined where each ends in a shell continuation. */
+export function printedCommand(lines: string[], start: number): string {
+  const rows = [lines[start]!];
+  while (rows.at(-1)!.endsWith(' \\')) rows.push(lines[start + rows.length]!);
+  return rows.map((row, i) => (i === 0 ? row.trim() : row.trimStart())).join('\n');
 }
