@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { DeploymentState } from '../../src/engine/state.js';
 import { ExitCode } from '../../src/errors.js';
-import { answer, BACKSPACE, CTRL_C, DOWN, ENTER, runInTerminal, sandboxDir, sandboxResources } from '../support/terminal.js';
+import { answer, BACKSPACE, CTRL_C, DOWN, ENTER, finishedLines, runInTerminal, sandboxDir, sandboxResources } from '../support/terminal.js';
 
 /** Every step a new deployment runs, as its finished line starts. */
 const steps = [
@@ -23,16 +23,6 @@ const steps = [
   'event source mapping demo-consumer ← demo-222222222222-efo [consumer]',
 ];
 
-/** A finished step as a person reads it: its line, and the indented lines it continues on, as one line. */
-function finishedSteps(lines: string[]): string[] {
-  return lines.flatMap((line, i) => {
-    if (!line.startsWith('✔ ')) return [];
-    const rest = lines.slice(i + 1);
-    const end = rest.findIndex((next) => !/^ {2}\S/.test(next));
-    return [[line, ...rest.slice(0, end)].map((part) => part.trim()).join(' ')];
-  });
-}
-
 describe.each([80, 130])('setup in a terminal of %i columns, as a person sees it', (cols) => {
   it('shows every step finished exactly once with its result, nothing wrapped by the terminal or cut, and the resources by name', { timeout: 20_000 }, async () => {
     const { code, lines, wrapped, screen } = await runInTerminal(cols, ['setup', '--sandbox', '--name', 'demo', '--yes', '--sandbox-speed', '100']);
@@ -40,7 +30,7 @@ describe.each([80, 130])('setup in a terminal of %i columns, as a person sees it
     // The banner is one line, and the old banner's indented lines are gone.
     expect(lines[0], screen).toBe("SANDBOX: simulated accounts, nothing reaches AWS; AWS's waits 100x shorter");
     expect(lines[1], screen).not.toMatch(/^ {2}\S/);
-    const finished = finishedSteps(lines);
+    const finished = finishedLines(lines);
     expect(finished, screen).toHaveLength(steps.length);
     for (const step of steps) expect(finished.filter((line) => line.startsWith(`✔ ${step}`)), `${step}\n${screen}`).toHaveLength(1);
     for (const line of finished) expect(line).toMatch(/: created \d+(ms|\.\ds)$/);

@@ -15,6 +15,8 @@ export interface TerminalOptions {
   bin?: string;
   /** More environment, such as an AWS_CONFIG_FILE with profiles in it. */
   env?: Record<string, string>;
+  /** The working folder, when it is not `home`: a checkout, to start the program as `node bin/kds-xacct.js`. */
+  cwd?: string;
 }
 
 /** What a test does at the keyboard of the terminal. */
@@ -34,20 +36,20 @@ const QUESTION_TIMEOUT_MS = 15_000;
  * Runs the built binary on a pseudo-terminal of `cols` columns (util-linux `script`; `stty` sets the
  * window size the program reads) and plays what it wrote into a terminal emulator of the same size.
  * `script` passes its stdin to the pseudo-terminal, so `type` answers the program's questions. `home` is
- * the working folder and HOME: another run's, to carry on from what it left.
+ * HOME, and the working folder unless `cwd` says another: another run's, to carry on from what it left.
  */
 export async function runInTerminal(
   cols: number,
   args: string[],
   type?: (keyboard: Keyboard) => Promise<void>,
   home = mkdtempSync(path.join(tmpdir(), 'kds-xacct-terminal-')),
-  { bin = builtBin, env = {} }: TerminalOptions = {},
+  { bin = builtBin, env = {}, cwd = home }: TerminalOptions = {},
 ) {
   const terminal = new xterm.Terminal({ cols, rows: 50, scrollback: 5000, allowProposedApi: true });
   // Paths travel in the environment, so the shell command needs no quoting of them.
   const command = `stty cols ${cols} rows 50 && exec "$NODE" --import "$NO_NETWORK" "$BIN" ${args.join(' ')}`;
   const child = spawn('script', ['-qfec', command, '/dev/null'], {
-    cwd: home,
+    cwd,
     stdio: ['pipe', 'pipe', 'inherit'],
     env: {
       PATH: process.env.PATH,
@@ -150,4 +152,14 @@ export function printedCommand(lines: string[], start: number): string {
   const rows = [lines[start]!];
   while (rows.at(-1)!.endsWith(' \\')) rows.push(lines[start + rows.length]!);
   return rows.map((row, i) => (i === 0 ? row.trim() : row.trimStart())).join('\n');
+}
+
+/** The lines of finished (`✔`) or undone (`↺`) steps as a person reads them: each with the indented lines it continues on, as one line. */
+export function finishedLines(lines: string[], mark: '✔' | '↺' = '✔'): string[] {
+  return lines.flatMap((line, i) => {
+    if (!line.startsWith(`${mark} `)) return [];
+    const rest = lines.slice(i + 1);
+    const end = rest.findIndex((next) => !/^ {2}\S/.test(next));
+    return [[line, ...rest.slice(0, end)].map((part) => part.trim()).join(' ')];
+  });
 }
