@@ -74,12 +74,24 @@ describe.each([80, 130])('a deployment in a terminal of %i columns', (cols) => {
     expect(screen.replace(/\s+/g, ' ')).toContain('The deployments in .kds-xacct/sandbox are "demo": check --name.');
   });
 
-  it("the wizard's existing stream says which deployment made it, and Ctrl-C there is no error", { timeout: 30_000 }, async () => {
-    const choice = 'Use existing: demo-stream (made by deployment "demo"; its key comes too)';
-    const { code, lines, wrapped, screen } = await runInTerminal(cols, ['setup', '--sandbox'], answer([['Deployment name', `other${ENTER}`], ['Stream:', CTRL_C]]), home);
+  it("the wizard's existing stream says which deployment made it, a new one's answer says what was chosen, and Ctrl-C is no error", { timeout: 30_000 }, async () => {
+    const seen: string[] = [];
+    const dialogue = answer(
+      [
+        ['Deployment name', `other${ENTER}`],
+        ['Stream:', ENTER],
+        ['Consumer function:', ENTER],
+        ['Customise names', CTRL_C],
+      ],
+      seen,
+    );
+    const { code, lines, wrapped, screen } = await runInTerminal(cols, ['setup', '--sandbox'], dialogue, home);
     expect(code, screen).toBe(ExitCode.Interrupted);
     expect(wrapped, screen).toEqual([]);
-    expect(lines, screen).toContain(`  ${choice}`);
+    expect(seen[1]!.split('\n'), seen[1]).toContain('  Use existing: demo-stream (made by deployment "demo"; its key comes too)');
+    // The answer as chosen, not the choice's description.
+    expect(lines, screen).toContain('✔ Stream: new, other-stream');
+    expect(lines, screen).toContain('✔ Consumer function: bundled, other-consumer');
     expect(lines, screen).toContain('Cancelled at a prompt. Nothing was changed.');
     expect(lines.filter((line) => line.startsWith('Error')), screen).toEqual([]);
   });
