@@ -1,15 +1,14 @@
 import { GetEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import type { AccountSession } from '../aws/session.js';
-import type { DeploymentState } from '../engine/state.js';
+import { deploymentFailureDestination, deploymentMapping } from '../deployment/open.js';
+import type { DeploymentState } from '../deployment/store.js';
 import type { FlowRequest, MappingFacts, MetricsAccount } from '../monitoring/read.js';
 import type { SetupConfig } from '../pipeline/config.js';
-import { failureQueueName } from '../pipeline/failure-destination.js';
+import { defaultNames } from '../pipeline/names.js';
 import { parseArn } from '../pipeline/validate.js';
 import { ifExists } from '../aws/retry.js';
-import { STEP } from '../pipeline/steps/context.js';
 import type { Clock } from '../engine/clock.js';
 import { parseDuration } from './durations.js';
-import { stepOutput } from './deployment.js';
 
 /** status's default window: the last quarter of an hour (the "last 15 minutes"). */
 export const DEFAULT_WINDOW_MS = 15 * 60_000;
@@ -20,19 +19,22 @@ export function windowOf(since: unknown): number {
 
 const metricsAccount = (session: AccountSession): MetricsAccount => ({ role: session.role, profile: session.profile, accountId: session.accountId, cloudwatch: () => session.clients.cloudwatch() });
 
-/** The queue whose depth status shows: the one setup made, or the user's own queue when it is in the consumer account. */
-function failureQueueOf(config: SetupConfig, consumer: AccountSession): string | undefined {
-  const destination = config.failureDestination;
-  if (destination.kind === 'queue') return failureQueueName(config.name);
-  const arn = destination.kind === 'existing' ? parseArn(destination.arn) : undefined;
+/**
+ * The queue whose depth status shows: the one setup made, or the user's own queue when it is in the consumer
+ * account (SQS sends a queue's metrics in the queue's account). Without a state file, the queue setup would make.
+ */
+function failureQueueOf(config: SetupConfig, state: DeploymentState | undefined, consumer: AccountSession): string | undefined {
+  const recorded = deploymentFailureDestination(state);
+  if (!recorded) return state || config.failureDestination.kind !== 'queue' ? undefined : defaultNames(config.name, consumer.accountId).failureQueueName;
+  const arn = parseArn(recorded.arn);
   return arn?.service === 'sqs' && arn.accountId === consumer.accountId ? arn.resource : undefined;
 }
 
 /** The flow's metrics for one deployment: its names from the config, its mapping as the state recorded it. */
 export function flowRequest(options: { producer: AccountSession; consumer: AccountSession; config: SetupConfig; state: DeploymentState | undefined; clock: Clock; now?: number; windowMs: number; historyMs?: number }): FlowRequest {
   const { producer, consumer, config, state, clock } = options;
-  const uuid = stepOutput(state, STEP.esm, 'uuid');
-  const queueName = failureQueueOf(config, consumer);
+  const uuid = deploymentMapping(state);
+  const queueName = failureQueueOf(config, state, consumer);
   const mapping = async (): Promise<MappingFacts | undefined> => {
     if (!uuid) return undefined;
     const found = await ifExists(clock, () => consumer.clients.lambda.send(new GetEventSourceMappingCommand({ UUID: uuid })));

@@ -1,18 +1,19 @@
 import type { CommandContext } from '../context.js';
-import { newState } from '../engine/state.js';
+import { newState } from '../deployment/store.js';
 import { ExitCode, UserError } from '../errors.js';
 import { configFromState } from '../pipeline/config.js';
 import type { HealthReport } from '../pipeline/health-report.js';
 import type { PipelineVerdict } from '../pipeline/mapping-signals.js';
 import { assessHealth } from '../pipeline/health.js';
 import { STEP, pipelineContext } from '../pipeline/steps/context.js';
+import { openDeployment } from '../deployment/open.js';
 import { readFlow } from '../monitoring/read.js';
 import { formatFlow } from '../monitoring/render.js';
-import { resolveDeployment } from './deployment.js';
 import { flowRequest, windowOf } from './status-flow.js';
 import { watchFlow } from './status-watch.js';
 import { accountFlags, commandLine, suggestCommand } from './hints.js';
 import { keptKeyOutcome, recordedKeptKey } from './kept-key.js';
+import type { StatusFlags } from './flags.js';
 import { arnsFit, distinctArns, formatArns, formatResourceGroups } from './resource-list.js';
 
 /**
@@ -20,9 +21,9 @@ import { arnsFit, distinctArns, formatArns, formatResourceGroups } from './resou
  * healthy, 1 when any problem was found, 2 (a usage error, like any unknown name) when there is no
  * such deployment; `--json` prints the whole report as one document.
  */
-export async function runStatus(ctx: CommandContext, options: Record<string, unknown>): Promise<ExitCode> {
+export async function runStatus(ctx: CommandContext, flags: StatusFlags): Promise<ExitCode> {
   const { reporter, environment } = ctx;
-  const deployment = await resolveDeployment(ctx, ['producer', 'consumer'], { allowMissingState: true });
+  const deployment = await openDeployment(ctx, ['producer', 'consumer'], { allowMissingState: true });
   const { producer, consumer, name } = deployment;
   const state = deployment.state ?? newState(name, 'setup', new Date(environment.clock.now()));
   const config = configFromState(state, consumer.accountId);
@@ -37,8 +38,8 @@ export async function runStatus(ctx: CommandContext, options: Record<string, unk
   }
   // setup starts again from the answers a state file recorded; without one, it needs the accounts.
   const setup = commandLine(ctx.options, 'setup', { name, ...(!deployment.state && { accounts: accountFlags(producer, consumer) }) });
-  const windowMs = windowOf(options.since);
-  if (options.watch === true) {
+  const windowMs = windowOf(flags.since);
+  if (flags.watch === true) {
     const request = (now: number) => flowRequest({ producer, consumer, config, state: deployment.state, clock: environment.clock, now, windowMs });
     return watchFlow(ctx, request, { setup });
   }
@@ -58,7 +59,7 @@ export async function runStatus(ctx: CommandContext, options: Record<string, unk
     reporter.warn(`No state file for deployment "${name}" (${deployment.stateFile}); these are the resources found by that deployment's default names.`);
   }
   reporter.result({ ...report, flow });
-  const arnListing = { show: options.arns === true, command: commandLine(ctx.options, 'status', { name, args: ['--arns'] }) };
+  const arnListing = { show: flags.arns === true, command: commandLine(ctx.options, 'status', { name, args: ['--arns'] }) };
   reporter.info(formatReport(report, arnListing, ctx.tableWidth));
   reporter.info(formatFlow(flow, { setup }, { width: ctx.tableWidth }));
   if (report.healthy) return ExitCode.Success;
