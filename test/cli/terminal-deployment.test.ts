@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { DeploymentState } from '../../src/engine/state.js';
+import type { DeploymentState } from '../../src/deployment/store.js';
 import { ExitCode } from '../../src/errors.js';
 import { answer, builtBin, CTRL_C, ENTER, ESCAPE, printedCommand, runInTerminal, sandboxDir } from '../support/terminal.js';
 

@@ -37,7 +37,7 @@ describe.each([80, 130])('mistakes and failures in a terminal of %i columns', (c
     const status = await runInTerminal(cols, ['status', '--name', 'demo', ...profiles], undefined, home, { env });
     expect(status.code, status.screen).toBe(ExitCode.Usage);
     expect(status.wrapped, status.screen).toEqual([]);
-    expect(status.screen.replace(/\s+/g, ' ')).toContain('producer: "mars-1" (from --region) is not a region of any AWS partition, so profile "p" cannot use it.');
+    expect(status.screen.replace(/\s+/g, ' ')).toContain('Error: --region: "mars-1" is not an AWS region name. Use a region code such as us-east-1, eu-central-2 or us-gov-west-1.');
     // A call would have failed at name resolution, which the test's preload refuses with its own words.
     expect(setup.screen + status.screen).not.toMatch(/ENOTFOUND|network/);
     expect(readdirSync(home)).toEqual(['config']);
