@@ -30,11 +30,12 @@ import { twoAccounts } from '../test/support/two-accounts.js';
 import { awsGraphs } from './aws-order.js';
 import { productionFootprint } from './footprint.js';
 import { coldNpx } from './npx.js';
+import { timedStatus } from './status.js';
 
 const RUNS = 5;
 const COLD_START_RUNS = 15;
 const NAME = 'bench';
-const TARGETS = { setupVsCriticalPath: 1.05, setupVsAwsCriticalPath: 1.05, teardownVsCriticalPath: 1.1, sequentialVsSetup: 1.5, helpColdStartMs: 150, prodInstallMiB: 40, npxVsCdk: 0.5 };
+const TARGETS = { setupVsCriticalPath: 1.05, setupVsAwsCriticalPath: 1.05, teardownVsCriticalPath: 1.1, sequentialVsSetup: 1.5, helpColdStartMs: 150, prodInstallMiB: 40, npxVsCdk: 0.5, statusVsCriticalPath: 1.2 };
 const root = path.resolve(import.meta.dirname, '..');
 
 // ---------------------------------------------------------------------------------------------
@@ -464,6 +465,12 @@ async function main(): Promise<void> {
   const verifiedGraph = verifiedRecordGraph(graph, costs, latency);
   const verifiedCp = criticalPath(verifiedGraph.graph, verifiedGraph.costs, a);
 
+  const statusRuns: Array<Awaited<ReturnType<typeof timedStatus>>> = [];
+  for (let i = 0; i < RUNS; i++) statusRuns.push(await timedStatus(NAME));
+  const statusMs = median(statusRuns.map((r) => r.statusMs));
+  const statusBoundMs = median(statusRuns.map((r) => r.boundMs));
+  const statusVsCriticalPath = statusMs / statusBoundMs;
+
   const baseline = coldStart([], ['-e', '0']);
   const help = coldStart(['--help']);
   const version = coldStart(['--version']);
@@ -513,6 +520,11 @@ async function main(): Promise<void> {
   out(`  verified / critical path ${ratio(setupToVerifiedRecordMs / verifiedCp.bound)}x`);
   out(`  logged by the function   ${sec(median(verifiedRuns.map((r) => r.loggedMs)))}  (the mapping retries a read it could not decrypt every ${latency.esmReadRetry / 1000}s), seen by the logs poll ${sec(median(verifiedRuns.map((r) => r.ms - r.loggedMs)))} later`);
   out();
+  out(`status (${RUNS} runs, median): the health checks and the flow's metrics of a new deployment`);
+  out(`  simulated duration       ${sec(statusMs)}`);
+  out(`  critical path            ${sec(statusBoundMs)}  (connect ${sec(median(statusRuns.map((r) => r.connectMs)))}, then the longer of health checks ${sec(median(statusRuns.map((r) => r.healthMs)))} and metrics ${sec(median(statusRuns.map((r) => r.flowMs)))})`);
+  out(`  status / critical path   ${ratio(statusVsCriticalPath)}x  (target <= ${TARGETS.statusVsCriticalPath}x: ${mark(statusVsCriticalPath <= TARGETS.statusVsCriticalPath)})`);
+  out();
   if ('pending' in teardown) {
     out(`teardown: pending (${teardown.pending})`);
   } else {
@@ -549,6 +561,9 @@ async function main(): Promise<void> {
     setupVsCriticalPath: ratio(setupVsCriticalPath),
     setupVsAwsCriticalPath: ratio(setupVsAwsCriticalPath),
     sequentialVsSetup: ratio(sequentialVsSetup),
+    statusVsCriticalPath: ratio(statusVsCriticalPath),
+    statusMs,
+    statusCriticalPathMs: statusBoundMs,
     apiCalls: {
       setup: { mutating: setupCalls.mutating, readOnly: setupCalls.readOnly, failed: setupCalls.failed, minimumMutating: SETUP_MINIMUM.mutating.length, minimumReadOnly: SETUP_MINIMUM.readOnly.length },
       ...('pending' in teardown
@@ -580,6 +595,7 @@ async function main(): Promise<void> {
       setupVsAwsCriticalPath: setupVsAwsCriticalPath <= TARGETS.setupVsAwsCriticalPath,
       ...(!('pending' in teardown) && { teardownVsCriticalPath: teardown.ms / teardown.bound <= TARGETS.teardownVsCriticalPath }),
       sequentialVsSetup: sequentialVsSetup >= TARGETS.sequentialVsSetup,
+      statusVsCriticalPath: statusVsCriticalPath <= TARGETS.statusVsCriticalPath,
       helpColdStartMs: help.medianMs < TARGETS.helpColdStartMs,
       prodInstall: footprintMet,
       ...(npxVsCdk !== undefined && { npxVsCdk: npxVsCdk <= TARGETS.npxVsCdk }),

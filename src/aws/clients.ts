@@ -1,3 +1,4 @@
+import type { CloudWatchClientConfig } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient, type CloudWatchLogsClientConfig } from '@aws-sdk/client-cloudwatch-logs';
 import { IAMClient, type IAMClientConfig } from '@aws-sdk/client-iam';
 import { KinesisClient, type KinesisClientConfig } from '@aws-sdk/client-kinesis';
@@ -24,6 +25,7 @@ export interface ClientOverrides {
   sts?: Partial<STSClientConfig>;
   sns?: Partial<SNSClientConfig>;
   s3?: Partial<S3ClientConfig>;
+  cloudwatch?: Partial<CloudWatchClientConfig>;
 }
 
 /**
@@ -104,6 +106,7 @@ export function createClients({ account, profile, region, credentials, endpoints
         ),
       ),
     },
+    cloudwatch: once(async () => plugged('cloudwatch', new (await import('@aws-sdk/client-cloudwatch')).CloudWatchClient({ ...common, ...endpointOf('cloudwatch'), ...overrides.cloudwatch }))),
   };
 }
 

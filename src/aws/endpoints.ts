@@ -17,6 +17,7 @@ export const SERVICE_IDS = {
   sts: 'STS',
   sns: 'SNS',
   s3: 'S3',
+  cloudwatch: 'CloudWatch',
 } as const satisfies Record<Exclude<keyof AwsClients, 'destinations'> | keyof DestinationClients, string>;
 
 export type ServiceKey = keyof typeof SERVICE_IDS;

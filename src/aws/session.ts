@@ -1,3 +1,4 @@
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
@@ -21,6 +22,8 @@ export interface AwsClients {
   sqs: SQSClient;
   sts: STSClient;
   destinations: DestinationClients;
+  /** Only status reads metrics: the CloudWatch SDK is imported on first use, as the destinations' are. */
+  cloudwatch(): Promise<CloudWatchClient>;
 }
 
 /**

@@ -26,6 +26,9 @@ export interface TeardownFlags {
 /** status's own flags. */
 export interface StatusFlags {
   arns?: boolean;
+  /** The flow figures' window, e.g. 15m. */
+  since?: string;
+  watch?: boolean;
 }
 
 /** send-test-record's own flags. */

@@ -7,12 +7,14 @@ export function defineStatusCommand(program: Command, action: CommandAction): Co
     .command('status')
     .summary("check every resource of a deployment, and what Lambda reports about reading the stream")
     .description(
-      "Report, per account and resource, whether it exists and is healthy: states, encryption, drift in our policy statements, inline policy and grant (compared exactly with what setup writes), and AWS's own signals: the event source mapping's state and last processing result (for example PROBLEM: Cannot access stream, or a KMS access problem) and the function's state and last update. Each problem comes with a one-line fix. Exit 0 when healthy, 1 when not, 2 when there is no such deployment.",
+      "Report, per account and resource, whether it exists and is healthy: states, encryption, drift in our policy statements, inline policy and grant (compared exactly with what setup writes), and AWS's own signals: the event source mapping's state and last processing result (for example PROBLEM: Cannot access stream, or a KMS access problem) and the function's state and last update. Each problem comes with a one-line fix. Then the flow over the last 15 minutes (--since), from CloudWatch in each account: lag, throughput and failures, each with a verdict. Exit 0 when healthy, 1 when not, 2 when there is no such deployment.",
     )
     .option('--arns', 'list the full ARN of every resource, one per line (shown anyway when the terminal is wide enough)')
+    .option('--watch', 'refresh the flow figures every few seconds until Ctrl-C: in a terminal redrawn with a sparkline of the last hour each, otherwise one line per refresh')
+    .option('--since <duration>', 'the window of the flow figures (lag, throughput, failures), e.g. 5m or 1h (default: 15m)')
     .addHelpText(
       'after',
-      `${examples('kds-xacct status --name orders', 'kds-xacct status --name orders --arns', 'kds-xacct status --name orders --json')}
+      `${examples('kds-xacct status --name orders', 'kds-xacct status --name orders --arns', 'kds-xacct status --name orders --json', 'kds-xacct status --name orders --watch')}
 status runs no IAM policy simulation. It compares kds-xacct's own statements
 exactly, and passes on what Lambda reports when it reads the stream, which
 weighs every policy, grant and SCP: a Deny someone else added shows there.

@@ -7,6 +7,10 @@ import type { PipelineVerdict } from '../pipeline/mapping-signals.js';
 import { assessHealth } from '../pipeline/health.js';
 import { STEP, pipelineContext } from '../pipeline/steps/context.js';
 import { openDeployment } from '../deployment/open.js';
+import { readFlow } from '../monitoring/read.js';
+import { formatFlow } from '../monitoring/render.js';
+import { flowRequest, windowOf } from './status-flow.js';
+import { watchFlow } from './status-watch.js';
 import { accountFlags, commandLine, suggestCommand } from './hints.js';
 import { keptKeyOutcome, recordedKeptKey } from './kept-key.js';
 import type { StatusFlags } from './flags.js';
@@ -34,7 +38,16 @@ export async function runStatus(ctx: CommandContext, flags: StatusFlags): Promis
   }
   // setup starts again from the answers a state file recorded; without one, it needs the accounts.
   const setup = commandLine(ctx.options, 'setup', { name, ...(!deployment.state && { accounts: accountFlags(producer, consumer) }) });
-  const report = await assessHealth(pipeline, { clock: environment.clock, repairCommand: setup, tailLogsCommand: (since) => suggest('tail-logs', ['--since', since, '--no-follow']) });
+  const windowMs = windowOf(flags.since);
+  if (flags.watch === true) {
+    const request = (now: number) => flowRequest({ producer, consumer, config, state: deployment.state, clock: environment.clock, now, windowMs });
+    return watchFlow(ctx, request, { setup });
+  }
+  // The metrics need nothing the health checks find: both are read at once.
+  const [report, flow] = await Promise.all([
+    assessHealth(pipeline, { clock: environment.clock, repairCommand: setup, tailLogsCommand: (since) => suggest('tail-logs', ['--since', since, '--no-follow']) }),
+    readFlow(flowRequest({ producer, consumer, config, state: deployment.state, clock: environment.clock, windowMs })),
+  ]);
   // Nothing recorded and nothing found: a name that was never deployed (or is spelt wrong), not a deployment to repair.
   if (!deployment.state && report.resources.every((r) => r.status === 'missing' || r.status === 'unchecked' || r.status === 'skipped')) {
     throw new UserError(
@@ -45,9 +58,10 @@ export async function runStatus(ctx: CommandContext, flags: StatusFlags): Promis
   if (!deployment.state) {
     reporter.warn(`No state file for deployment "${name}" (${deployment.stateFile}); these are the resources found by that deployment's default names.`);
   }
-  reporter.result(report);
+  reporter.result({ ...report, flow });
   const arnListing = { show: flags.arns === true, command: commandLine(ctx.options, 'status', { name, args: ['--arns'] }) };
   reporter.info(formatReport(report, arnListing, ctx.tableWidth));
+  reporter.info(formatFlow(flow, { setup }, { width: ctx.tableWidth }));
   if (report.healthy) return ExitCode.Success;
   // The report lists each problem with its fix; the error only says that there are some.
   const problems = report.findings.filter((f) => f.severity === 'error').length;

@@ -7,6 +7,7 @@ import { enqueue, findQueue } from './sqs.js';
 import { findTopic } from './sns.js';
 import { findBucket } from './s3.js';
 import { keyStateOf, lookupKey } from './kms.js';
+import { batchRead, discarded, invoked, siteOf } from './delivery-metrics.js';
 import type { EventSourceMapping, KinesisRecord, LambdaFunction, Shard } from './model.js';
 import { parseArn, phaseNow } from './model.js';
 
@@ -66,6 +67,7 @@ export async function deliverDue(cloud: Cloud): Promise<void> {
             if (at === undefined) break;
             // Records are in arrival order, so the ones past the maximum record age are the batch's first.
             const fresh = esm.maximumRecordAgeInSeconds === -1 ? batch : batch.filter((r) => at - r.arrivedAt <= esm.maximumRecordAgeInSeconds * 1000);
+            batchRead(siteOf(cloud, fn, esm), { stream, consumer }, batch, shard.records[pos + batch.length], at);
             await reportDiscardedBatch(cloud, fn, esm, stream.arn, batch.slice(0, batch.length - fresh.length), { condition: 'RecordAgeExceeded', invokeCount: 0 }, at);
             if (fresh.length > 0) await invokeWithRetries(cloud, accountId, region, fn, esm, stream.arn, fresh, at);
             pos += batch.length;
@@ -145,9 +147,14 @@ async function reportDiscardedBatch(
   at: number,
 ): Promise<void> {
   const destination = (esm.destinationConfig as { OnFailure?: { Destination?: string } } | undefined)?.OnFailure?.Destination;
-  if (!destination || batch.length === 0) return;
+  const site = siteOf(cloud, fn, esm);
+  if (!destination) return discarded(site, batch.length, 'none', at);
+  if (batch.length === 0) return;
   const stamp = (t: number) => new Date(t).toISOString();
-  const problem = (why: string) => cloud.diagnostics.push(`${stamp(at)} ${esm.uuid}: the record of a discarded batch was not sent to ${destination}: ${why}`);
+  const problem = (why: string) => {
+    cloud.diagnostics.push(`${stamp(at)} ${esm.uuid}: the record of a discarded batch was not sent to ${destination}: ${why}`);
+    discarded(site, batch.length, 'failed', at);
+  };
   const first = batch[0]!;
   const target = destinationTarget(cloud, destination, esm.uuid, first.shardId, at);
   if (typeof target === 'string') return void problem(target);
@@ -185,6 +192,7 @@ async function reportDiscardedBatch(
     },
   };
   target.deliver(JSON.stringify(record), keyArn);
+  discarded(site, batch.length, 'delivered', at);
 }
 
 /** Where a failure report goes, what Lambda needs to send it there, and the KMS key that encrypts it there. */
@@ -303,6 +311,7 @@ async function invoke(cloud: Cloud, accountId: string, region: string, fn: Lambd
   const stamp = new Date(at).toISOString();
   const lines: string[] = [`START RequestId: ${requestId} Version: $LATEST\n`];
   let failedFrom: number | undefined;
+  let threw = false;
   try {
     const result = await cloud.runtimeFor(fn.name)(event, (line) => lines.push(`${stamp}\t${requestId}\tINFO\t${line}\n`), { functionName: fn.name, accountId, region, requestId });
     const failures = result?.batchItemFailures ?? [];
@@ -314,7 +323,9 @@ async function invoke(cloud: Cloud, accountId: string, region: string, fn: Lambd
     const error = e instanceof Error ? e : new Error(String(e));
     lines.push(`${stamp}\t${requestId}\tERROR\tInvoke Error \t${JSON.stringify({ errorType: error.name, errorMessage: error.message })}\n`);
     failedFrom = 0;
+    threw = true;
   }
+  invoked(siteOf(cloud, fn, esm), records, { threw, failedRecords: failedFrom === undefined ? 0 : records.length - failedFrom }, at);
   lines.push(`END RequestId: ${requestId}\n`);
   lines.push(`REPORT RequestId: ${requestId}\tDuration: 5.00 ms\tBilled Duration: 5 ms\tMemory Size: ${fn.memorySize} MB\tMax Memory Used: 64 MB\t\n`);
   await writeFunctionLogs(cloud, accountId, region, fn, lines, at);

@@ -1,3 +1,4 @@
+import * as cw from '@aws-sdk/client-cloudwatch';
 import * as cwl from '@aws-sdk/client-cloudwatch-logs';
 import * as iam from '@aws-sdk/client-iam';
 import * as kinesis from '@aws-sdk/client-kinesis';
@@ -9,7 +10,7 @@ import * as sqs from '@aws-sdk/client-sqs';
 import * as sts from '@aws-sdk/client-sts';
 import { KINESIS_RATE_EXCEEDED_FOR_ACCOUNT } from './aws-error-texts.js';
 
-export type ServiceName = 'Kinesis' | 'KMS' | 'IAM' | 'Lambda' | 'CloudWatchLogs' | 'SQS' | 'STS' | 'SNS' | 'S3';
+export type ServiceName = 'Kinesis' | 'KMS' | 'IAM' | 'Lambda' | 'CloudWatchLogs' | 'SQS' | 'STS' | 'SNS' | 'S3' | 'CloudWatch';
 
 interface ServiceErrors {
   module: Record<string, unknown>;
@@ -39,10 +40,11 @@ const services: Record<ServiceName, ServiceErrors> = {
   STS: { module: sts, base: sts.STSServiceException, internal: 'InternalFailure', internalMessage: unknownFailure, denied: 'AccessDenied', throttling: 'Throttling' },
   SNS: { module: sns, base: sns.SNSServiceException, internal: 'InternalErrorException', internalMessage: 'Indicates an internal service error.', denied: 'AuthorizationErrorException', throttling: 'ThrottledException' },
   S3: { module: s3, base: s3.S3ServiceException, internal: 'InternalError', internalMessage: 'We encountered an internal error. Please try again.', denied: 'AccessDenied', throttling: 'SlowDown' },
+  CloudWatch: { module: cw, base: cw.CloudWatchServiceException, internal: 'InternalServiceFault', internalMessage: 'Request processing has failed due to some unknown error, exception, or failure.', denied: 'AccessDenied', throttling: 'Throttling' },
 };
 
 /** Codes that are server faults even when the SDK has no class for them. */
-const serverCodes = new Set(['InternalFailure', 'InternalFailureException', 'ServiceUnavailable', 'ServiceUnavailableException', 'ServiceFailureException', 'ServiceException', 'KMSInternalException', 'InternalServerException', 'InternalError', 'InternalErrorException']);
+const serverCodes = new Set(['InternalFailure', 'InternalFailureException', 'ServiceUnavailable', 'ServiceUnavailableException', 'ServiceFailureException', 'ServiceException', 'KMSInternalException', 'InternalServerException', 'InternalError', 'InternalErrorException', 'InternalServiceFault']);
 const throttlingCodes = new Set(['Throttling', 'ThrottlingException', 'TooManyRequestsException', 'LimitExceededException', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded', 'RequestThrottled', 'ThrottledException', 'SlowDown']);
 
 /**

@@ -20,6 +20,7 @@ import { logsModel, newLogGroup } from './logs.js';
 import { queueIsGone, queuesOf, sqsModel } from './sqs.js';
 import { snsModel, topicsOf } from './sns.js';
 import { bucketsOf, s3Model } from './s3.js';
+import { cloudWatchModel } from './cloudwatch.js';
 import { shippedAccessEvaluator } from './policy-evaluator.js';
 import { type SdkCall, type SdkClient, attachClient, installOnClientClasses } from './sdk-adapter.js';
 import { type AccountState, IdSource, type KinesisRecord, type LogEvent, type LogGroup, type RegionState, type Tag, Versioned, newRegionState, phaseNow } from './model.js';
@@ -68,7 +69,7 @@ export interface CloudState {
   liveTailSessionMs: number;
 }
 
-const MODELS: ServiceModel[] = [stsModel, kinesisModel, kmsModel, iamModel, lambdaModel, logsModel, sqsModel, snsModel, s3Model];
+const MODELS: ServiceModel[] = [stsModel, kinesisModel, kmsModel, iamModel, lambdaModel, logsModel, sqsModel, snsModel, s3Model, cloudWatchModel];
 const ACCESS_KEY_PREFIX = 'AKIAFAKE';
 
 function bareCommand(name: string): string {
@@ -584,7 +585,7 @@ export class FakeCloud implements Cloud {
 }
 
 /** The first label of a service's host where it is not the service's name in lower case. */
-const ENDPOINT_PREFIX: Record<string, string> = { CloudWatchLogs: 'logs' };
+const ENDPOINT_PREFIX: Record<string, string> = { CloudWatchLogs: 'logs', CloudWatch: 'monitoring' };
 
 /** What the SDK passes on when a host does not resolve: Node's DNS error, no AWS error code, no HTTP status. */
 function unresolvedHost(host: string): Error {

@@ -12,6 +12,7 @@ import { awsError } from './errors.js';
 import { lookupKey, recordKeyError, resolveKeyForUse } from './kms.js';
 import { type Consumer, type KinesisRecord, type Shard, type Stream, Versioned, parseArn, phaseNow } from './model.js';
 import { KINESIS_CONSUMER_NOT_ACTIVE } from './aws-error-texts.js';
+import { emitMetric } from './cloudwatch.js';
 
 const err = (code: string, message: string): Error => awsError('Kinesis', code, message);
 
@@ -179,6 +180,14 @@ export function encryptingKeyArn(cloud: Cloud, stream: Stream, now: number): str
 export function trimHorizon(stream: Stream, shard: Shard, now: number): number {
   const kept = shard.records.findIndex((r) => r.arrivedAt + stream.retentionHours * 3_600_000 > now);
   return kept < 0 ? shard.records.length : kept;
+}
+
+/**
+ * The Kinesis developer guide, stream-level metrics: IncomingRecords, "the number of records successfully put",
+ * dimension StreamName, sent every minute in the stream's account.
+ */
+function incomingRecords(ctx: CallContext, stream: Stream, count: number): void {
+  if (count > 0) emitMetric(ctx.cloud, stream.accountId, stream.region, { namespace: 'AWS/Kinesis', name: 'IncomingRecords', dimensions: { StreamName: stream.name }, at: ctx.now, value: count });
 }
 
 export function appendRecord(stream: Stream, now: number, partitionKey: string, data: Uint8Array, explicitHashKey: string | undefined, keyArn: string | undefined): KinesisRecord {
@@ -519,6 +528,7 @@ export const kinesisModel: ServiceModel = {
           throw err('ProvisionedThroughputExceededException', `Rate exceeded for shard in stream ${s.name} under account ${s.accountId}.`);
         }
         const r = appendRecord(s, ctx.now, input.PartitionKey, input.Data, input.ExplicitHashKey, encryptingKeyArn(ctx.cloud, s, ctx.now));
+        incomingRecords(ctx, s, 1);
         return { ShardId: r.shardId, SequenceNumber: r.sequenceNumber, EncryptionType: r.keyArn ? 'KMS' : 'NONE' };
       },
     },
@@ -544,6 +554,7 @@ export const kinesisModel: ServiceModel = {
           const rec = appendRecord(s, ctx.now, r.PartitionKey, r.Data, r.ExplicitHashKey, keyArn);
           return { ShardId: rec.shardId, SequenceNumber: rec.sequenceNumber };
         });
+        incomingRecords(ctx, s, records.length - failed);
         return { FailedRecordCount: failed, Records: out, EncryptionType: keyArn ? 'KMS' : 'NONE' };
       },
     },

@@ -98,6 +98,17 @@ export function functionLogGroupName(fn: LambdaFunction): string {
  * The OnFailure API reference allows an empty Destination (length 0): it is how an update takes the
  * destination off a mapping, so an empty one is kept as none.
  */
+/**
+ * The API reference, EventSourceMappingMetricsConfig: Metrics holds `EventCount`, `ErrorCount` or `KafkaMetrics`;
+ * the last two are for Amazon MSK and self-managed Kafka only, so a Kinesis mapping takes `EventCount` alone.
+ */
+function metricsOf(config: { Metrics?: string[] }): string[] {
+  const metrics = config.Metrics ?? [];
+  const other = metrics.find((m) => m !== 'EventCount');
+  if (other) throw err('InvalidParameterValueException', `Unsupported MetricsConfig metric for a Kinesis event source: ${other}. Valid values: EventCount.`);
+  return [...metrics];
+}
+
 function destinationConfigOf(input: { DestinationConfig?: { OnFailure?: { Destination?: string } } }): unknown {
   return input.DestinationConfig?.OnFailure?.Destination ? input.DestinationConfig : undefined;
 }
@@ -139,6 +150,7 @@ function esmView(ctx: CallContext, esm: EventSourceMapping) {
     MaximumRetryAttempts: esm.maximumRetryAttempts,
     TumblingWindowInSeconds: esm.tumblingWindowInSeconds,
     FunctionResponseTypes: esm.functionResponseTypes,
+    ...(esm.metrics && { MetricsConfig: { Metrics: esm.metrics } }),
     EventSourceMappingArn: `arn:aws:lambda:${ctx.region}:${ctx.accountId}:event-source-mapping:${esm.uuid}`,
   };
 }
@@ -429,6 +441,7 @@ export const lambdaModel: ServiceModel = {
           tumblingWindowInSeconds: input.TumblingWindowInSeconds ?? 0,
           functionResponseTypes: input.FunctionResponseTypes ?? [],
           ...(destinationConfigOf(input) ? { destinationConfig: destinationConfigOf(input) } : {}),
+          ...(input.MetricsConfig !== undefined && { metrics: metricsOf(input.MetricsConfig) }),
           tags: { ...(input.Tags ?? {}) },
           stateTransitionReason: 'User action',
           lastProcessingResult: 'No records processed',
@@ -470,6 +483,7 @@ export const lambdaModel: ServiceModel = {
         if (input.MaximumRecordAgeInSeconds !== undefined) esm.maximumRecordAgeInSeconds = int(input.MaximumRecordAgeInSeconds, -1, -1, 604_800, 'MaximumRecordAgeInSeconds');
         if (input.BisectBatchOnFunctionError !== undefined) esm.bisectBatchOnFunctionError = input.BisectBatchOnFunctionError;
         if (input.FunctionResponseTypes !== undefined) esm.functionResponseTypes = input.FunctionResponseTypes;
+        if (input.MetricsConfig !== undefined) esm.metrics = metricsOf(input.MetricsConfig);
         if (input.DestinationConfig !== undefined) {
           const destinationConfig = destinationConfigOf(input);
           if (destinationConfig) esm.destinationConfig = destinationConfig;

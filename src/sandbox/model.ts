@@ -216,6 +216,8 @@ export interface EventSourceMapping {
   tumblingWindowInSeconds: number;
   functionResponseTypes: string[];
   destinationConfig?: unknown;
+  /** MetricsConfig.Metrics: `EventCount` makes the mapping send its event-count metrics. */
+  metrics?: string[];
   tags: Record<string, string>;
   stateTransitionReason: string;
   lastProcessingResult: string;
@@ -313,6 +315,17 @@ export interface RegionState {
   /** Absent in a sandbox saved before topics and buckets were modelled. */
   topics?: Map<string, Topic>;
   buckets?: Map<string, Bucket>;
+  /** CloudWatch datapoints the services sent from this account and region (cloudwatch.ts); absent before any. */
+  metrics?: MetricDatum[];
+}
+
+/** One value a service sent to CloudWatch. */
+export interface MetricDatum {
+  namespace: string;
+  name: string;
+  dimensions: Record<string, string>;
+  at: number;
+  value: number;
 }
 
 export interface AccountState {
@@ -320,6 +333,8 @@ export interface AccountState {
   /** IAM is global: roles are per account, not per region. */
   roles: Map<string, Role>;
   regions: Map<string, RegionState>;
+  /** Actions the account's own caller (an admin otherwise) is not allowed, e.g. `cloudwatch:GetMetricData`. */
+  callerDenied?: string[];
 }
 
 export function newRegionState(): RegionState {

@@ -1,3 +1,4 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
@@ -140,5 +141,6 @@ export function attachedClients(handle: SdkCallHandler, config: { region: string
       sns: async () => attachClient(new SNSClient(common), handle),
       s3: async () => attachClient(new S3Client(common), handle),
     },
+    cloudwatch: async () => attachClient(new CloudWatchClient(common), handle),
   };
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { mockClient } from 'aws-sdk-client-mock';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { AwsClients } from '../../src/aws/session.js';
@@ -50,12 +51,12 @@ export function fakeSts(accountOf: (accessKeyId: string) => string = (key) => ke
   return sts;
 }
 
-type AnyClient = AwsClients[Exclude<keyof AwsClients, 'destinations'>] | SNSClient | S3Client;
+type AnyClient = AwsClients[Exclude<keyof AwsClients, 'destinations' | 'cloudwatch'>] | SNSClient | S3Client | CloudWatchClient;
 
-/** Every client of a session, the ones only a failure destination needs loaded too. */
+/** Every client of a session, the ones only a failure destination or status's metrics need loaded too. */
 export async function everyClient(clients: AwsClients): Promise<AnyClient[]> {
-  const { destinations, ...eager } = clients;
-  return [...Object.values(eager), await destinations.sns(), await destinations.s3()];
+  const { destinations, cloudwatch, ...eager } = clients;
+  return [...Object.values(eager), await destinations.sns(), await destinations.s3(), await cloudwatch()];
 }
 
 /** The endpoint a client would call, as a URL string, or undefined when it uses the SDK default. */

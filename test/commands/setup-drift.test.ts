@@ -109,9 +109,9 @@ describe("a re-run of setup, on the event source mapping", () => {
     const ours = await lambdaOf().send(new GetEventSourceMappingCommand({ UUID: mappingOf().uuid }));
     await lambdaOf().send(new DeleteEventSourceMappingCommand({ UUID: ours.UUID }));
     world.clock.advance(world.cloud.latency.esmDelete);
-    const { FunctionArn, EventSourceArn, BatchSize, BisectBatchOnFunctionError, MaximumRetryAttempts, MaximumRecordAgeInSeconds, FunctionResponseTypes, DestinationConfig } = ours;
+    const { FunctionArn, EventSourceArn, BatchSize, BisectBatchOnFunctionError, MaximumRetryAttempts, MaximumRecordAgeInSeconds, FunctionResponseTypes, DestinationConfig, MetricsConfig } = ours;
     const theirs = await lambdaOf().send(
-      new CreateEventSourceMappingCommand({ FunctionName: FunctionArn, EventSourceArn, StartingPosition: 'LATEST', BatchSize, BisectBatchOnFunctionError, MaximumRetryAttempts, MaximumRecordAgeInSeconds, FunctionResponseTypes, DestinationConfig, ...changes }),
+      new CreateEventSourceMappingCommand({ FunctionName: FunctionArn, EventSourceArn, StartingPosition: 'LATEST', BatchSize, BisectBatchOnFunctionError, MaximumRetryAttempts, MaximumRecordAgeInSeconds, FunctionResponseTypes, DestinationConfig, MetricsConfig, ...changes }),
     );
     world.clock.advance(world.cloud.latency.esmCreate);
     return theirs.UUID!;

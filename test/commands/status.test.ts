@@ -77,7 +77,7 @@ describe('status of a healthy deployment', () => {
     const code = await json.run('status', '--name', 'orders', '--json');
     expect(code).toBe(ExitCode.Success);
     const report = JSON.parse(json.stdout.text) as HealthReport;
-    expect(Object.keys(report).sort()).toEqual(['accounts', 'delivery', 'deployment', 'eventSourceMapping', 'exitCode', 'findings', 'healthy', 'resources', 'stream']);
+    expect(Object.keys(report).sort()).toEqual(['accounts', 'delivery', 'deployment', 'eventSourceMapping', 'exitCode', 'findings', 'flow', 'healthy', 'resources', 'stream']);
     expect(report).toMatchObject({ exitCode: ExitCode.Success });
     expect(report).toMatchObject({
       deployment: 'orders',

@@ -78,7 +78,7 @@ describe('a client attached to the fake cloud', () => {
   it('comes in sets from attachedClients, refusing the network even without the middleware', async () => {
     const cloud = newCloud();
     const clients = attachedClients((call) => cloud.handle(call), { region: REGION, credentials: cloud.credentialsFor(ACCOUNT) });
-    expect(Object.keys(clients).sort()).toEqual(['destinations', 'iam', 'kinesis', 'kms', 'lambda', 'logs', 'sqs', 'sts']);
+    expect(Object.keys(clients).sort()).toEqual(['cloudwatch', 'destinations', 'iam', 'kinesis', 'kms', 'lambda', 'logs', 'sqs', 'sts']);
     expect((await rejection((await clients.destinations.s3()).send(new GetBucketEncryptionCommand({ Bucket: 'none' })))).name).toBe('NoSuchBucket');
     expect((await clients.sts.send(new GetCallerIdentityCommand({}))).Arn).toBe(`arn:aws:iam::${ACCOUNT}:user/fake`);
     const unknown = attachedClients((call) => cloud.handle(call), { region: REGION, credentials: { accessKeyId: 'AKIAFAKE999999999999', secretAccessKey: 'x' } });

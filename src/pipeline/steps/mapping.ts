@@ -107,6 +107,8 @@ export function esmStep(ctx: PipelineContext): PipelineStep {
     MaximumRetryAttempts: config.esm.maxRetries,
     MaximumRecordAgeInSeconds: config.esm.maxRecordAgeSeconds,
     FunctionResponseTypes: ['ReportBatchItemFailures' as const],
+    // The per-record counts status and the alarms read (dropped, sent to the destination) exist only with these.
+    MetricsConfig: { Metrics: ['EventCount' as const] },
     ...(destination && { DestinationConfig: { OnFailure: { Destination: destination } } }),
   };
   // An empty destination is how AWS takes one off a mapping (OnFailure API reference: length 0 is allowed):
@@ -117,6 +119,7 @@ export function esmStep(ctx: PipelineContext): PipelineStep {
       .filter((key) => esm[key] !== settings[key])
       .map((key) => `${key} is ${String(esm[key])}, the config says ${String(settings[key])}`),
     ...(esm.FunctionResponseTypes?.includes('ReportBatchItemFailures') ? [] : ['ReportBatchItemFailures is off']),
+    ...(esm.MetricsConfig?.Metrics?.includes('EventCount') ? [] : ['its event-count metrics (MetricsConfig EventCount) are off']),
     ...((esm.DestinationConfig?.OnFailure?.Destination || undefined) !== destination ? [`its on-failure destination is ${esm.DestinationConfig?.OnFailure?.Destination || 'none'}, the config says ${destination ?? 'none'}`] : []),
     ...(esm.State === 'Disabled' ? [`it is Disabled (${esm.StateTransitionReason ?? 'no reason given'})`] : []),
   ];
