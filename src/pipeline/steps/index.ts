@@ -16,6 +16,8 @@ import { consumerPolicyStep, streamPolicyStep } from './resource-policy.js';
 import { grantStep } from './grant.js';
 import { esmStep } from './mapping.js';
 import { failureQueueStep } from './failure-queue.js';
+import { alarmTopicStep } from './alarm-topic.js';
+import { alarmsStep } from './alarms.js';
 
 /** Every setup step, as a dependency graph: both accounts progress at once. */
 export function setupSteps(ctx: PipelineContext): PipelineStep[] {
@@ -33,5 +35,7 @@ export function setupSteps(ctx: PipelineContext): PipelineStep[] {
     consumerPolicyStep(ctx),
     grantStep(ctx),
     esmStep(ctx),
+    alarmTopicStep(ctx),
+    alarmsStep(ctx),
   ];
 }
