@@ -18,6 +18,14 @@ export function lagThresholdMs(maxRecordAgeSeconds: number): number {
   return ((maxRecordAgeSeconds === -1 ? DEFAULT_RETENTION_SECONDS : maxRecordAgeSeconds) * 1000) / 2;
 }
 
+/** Every alarm setup may make, by the part of its name after the deployment's prefix. */
+const ALARMS = ['consumer-lag', 'records-dropped', 'records-to-failure-destination', 'destination-delivery-failures', 'failure-queue-not-empty'] as const;
+
+/** The names of every alarm a deployment may have, whichever of them its failure destination needs: discovery looks for all. */
+export function everyAlarmName(names: Pick<PipelineContext['names'], 'alarmPrefix'>): string[] {
+  return ALARMS.map((a) => `${names.alarmPrefix}${a}`);
+}
+
 /** An alarm's metric and threshold, as PutMetricAlarm takes them. */
 type AlarmDefinition = Pick<PutMetricAlarmCommandInput, 'Dimensions' | 'Statistic'> & { AlarmName: string; AlarmDescription: string; Namespace: string; MetricName: string; Threshold: number };
 
@@ -29,7 +37,7 @@ export function alarmDefinitions(ctx: Pick<PipelineContext, 'config' | 'names'>,
   const { config, names } = ctx;
   const byFunction = [{ Name: 'FunctionName', Value: config.functionName }];
   const byMapping = [{ Name: 'EventSourceMappingUUID', Value: mappingUuid }];
-  const lambda = (name: string, MetricName: string, Dimensions: typeof byFunction, AlarmDescription: string, Statistic: 'Sum' | 'Maximum' = 'Sum', Threshold = 0) => ({
+  const lambda = (name: (typeof ALARMS)[number], MetricName: string, Dimensions: typeof byFunction, AlarmDescription: string, Statistic: 'Sum' | 'Maximum' = 'Sum', Threshold = 0) => ({
     AlarmName: `${names.alarmPrefix}${name}`,
     AlarmDescription,
     Namespace: 'AWS/Lambda',
@@ -52,7 +60,7 @@ export function alarmDefinitions(ctx: Pick<PipelineContext, 'config' | 'names'>,
     ...(destination === 'queue'
       ? [
           {
-            AlarmName: `${names.alarmPrefix}failure-queue-not-empty`,
+            AlarmName: `${names.alarmPrefix}${ALARMS[4]}`,
             AlarmDescription: `${names.failureQueueName} holds reports of failed batches, whose records only the stream still has`,
             Namespace: 'AWS/SQS',
             MetricName: 'ApproximateNumberOfMessagesVisible',
