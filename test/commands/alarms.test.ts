@@ -19,6 +19,8 @@ describe('setup --alarms', () => {
   it('with --alarm-email makes a tagged topic with a pending email subscription and five alarms, all in the consumer account; a re-run changes nothing', async () => {
     world = twoAccounts();
     expect(await world.setup('--name', 'orders', '--alarms', '--alarm-email', 'oncall@example.com'), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(await world.harness.run('status', '--name', 'orders', '--json')).toBe(ExitCode.Success);
+    expect((world.harness.reporter.results.at(-1) as HealthReport).resources.find((r) => r.step === 'alarms')?.state).toBe('INSUFFICIENT_DATA consumer-lag, records-dropped, records-to-failure-destination, destination-delivery-failures, failure-queue-not-empty');
     expect(world.harness.reporter.text).toContain('SNS sends oncall@example.com a message to confirm the subscription');
 
     const [topic] = topicsIn(CONSUMER);
@@ -72,7 +74,7 @@ describe('setup --alarms', () => {
     await world.clock.sleep(120_000);
     expect(await world.harness.run('status', '--name', 'orders', '--json')).toBe(ExitCode.Success);
     let report = world.harness.reporter.results.at(-1) as HealthReport;
-    expect(report.resources.find((r) => r.step === 'alarms')?.state).toBe('consumer-lag OK, records-dropped OK, records-to-failure-destination OK, destination-delivery-failures OK, failure-queue-not-empty OK');
+    expect(report.resources.find((r) => r.step === 'alarms')?.state).toBe('5 OK');
 
     expect(report.resources.find((r) => r.step === 'alarm-topic')?.state).toBe('subscription pending confirmation');
 
@@ -81,7 +83,7 @@ describe('setup --alarms', () => {
     await world.clock.sleep(120_000);
     expect(await world.harness.run('status', '--name', 'orders', '--json')).toBe(ExitCode.Failed);
     report = world.harness.reporter.results.at(-1) as HealthReport;
-    expect(report.resources.find((r) => r.step === 'alarms')?.state).toContain('failure-queue-not-empty ALARM');
+    expect(report.resources.find((r) => r.step === 'alarms')?.state).toBe('ALARM failure-queue-not-empty; 4 OK');
     expect(report.findings).toContainEqual(expect.objectContaining({ step: 'alarms', severity: 'error', message: expect.stringContaining('kds-xacct-orders-failure-queue-not-empty is in ALARM') }));
   });
 });

@@ -96,7 +96,7 @@ export function alarmsStep(ctx: PipelineContext): PipelineStep {
     (await callAws(step.clock, async () => (await cloudwatch()).send(new DescribeAlarmsCommand({ AlarmNames: alarmNames })))).MetricAlarms ?? [];
   return {
     id: STEP.alarms,
-    title: 'alarms',
+    title: `alarms ${names.alarmPrefix}*`,
     idOutput: 'alarmNames',
     removal: ({ outputs }) => `delete alarms ${(outputs.alarmNames ?? '').split(',').join(', ')}`,
     health: (live) => alarmsHealth(live),
@@ -140,6 +140,18 @@ export function alarmsStep(ctx: PipelineContext): PipelineStep {
   };
 }
 
+/**
+ * The alarms' states in a few words, for the status line: those not OK by name ("ALARM records-dropped"), the
+ * OK ones counted, so that the line stays short while naming every alarm that needs a look.
+ */
+export function alarmStates(alarms: MetricAlarm[], prefix: string): string {
+  const byState = new Map<string, string[]>();
+  for (const a of alarms) byState.set(a.StateValue!, [...(byState.get(a.StateValue!) ?? []), a.AlarmName!.slice(prefix.length)]);
+  const ok = byState.get('OK')?.length;
+  byState.delete('OK');
+  return [...[...byState].map(([state, names]) => `${state} ${names.join(', ')}`), ...(ok ? [`${ok} OK`] : [])].join('; ');
+}
+
 /** Each alarm's state as CloudWatch reports it (OK, ALARM, INSUFFICIENT_DATA); one in ALARM is a finding. */
 async function alarmsHealth(live: HealthContext): Promise<HealthReading> {
   const { pipeline } = live;
@@ -148,9 +160,8 @@ async function alarmsHealth(live: HealthContext): Promise<HealthReading> {
   const read = await live.read('alarms', async () => (await pipeline.consumer.clients.cloudwatch()).send(new DescribeAlarmsCommand({ AlarmNames: alarmNames.split(',') })));
   if (!read.ok) return {};
   const alarms = read.value.MetricAlarms ?? [];
-  const short = (name: string) => name.slice(pipeline.names.alarmPrefix.length);
   return {
-    state: alarms.map((a) => `${short(a.AlarmName!)} ${a.StateValue}`).join(', '),
+    state: alarmStates(alarms, pipeline.names.alarmPrefix),
     findings: alarms
       .filter((a) => a.StateValue === 'ALARM')
       .map((a) => ({ severity: 'error' as const, step: STEP.alarms, account: 'consumer' as const, message: `alarm ${a.AlarmName} is in ALARM: ${a.AlarmDescription ?? a.StateReason}`, fix: `see what failed with \`${live.tailLogsCommand('1h')}\`` })),
