@@ -16,6 +16,7 @@ import {
   validateBatchSize,
   validateConsumerName,
   validateDeploymentName,
+  validateAlarmEmail,
   validateFailureDestinationArn,
   validateFunctionName,
   validateLogRetentionDays,
@@ -202,6 +203,8 @@ function customisation<K extends keyof SetupAnswers>(key: K, question: (p: Promp
 
 const newStream = (answers: SetupAnswers) => !answers.useExistingStream;
 const bundledFunction = (answers: SetupAnswers) => !answers.useExistingFunction;
+/** --alarm-topic or --alarm-email already says whom the alarms notify. */
+const noAlarmTarget = (answers: SetupAnswers) => answers.alarmTopic === undefined && answers.alarmEmail === undefined;
 
 function numberInput(message: string, fallback: number, validate: (value: string) => string | true) {
   return async (p: Prompter) => Number(await p.input({ message, default: String(fallback), validate }));
@@ -266,6 +269,12 @@ function customisations(defaults: DeploymentNames, deployment: string, clock: Cl
       if (choice === 'none') return false;
       return p.input({ message: 'ARN of the queue, topic or bucket:', validate: validateFailureDestinationArn });
     }),
+    customisation('alarms', (p) => p.confirm({ message: 'Add alarms that email someone when records are late, dropped or set aside?', default: false }), noAlarmTarget),
+    customisation(
+      'alarmEmail',
+      (p) => p.input({ message: 'Email address the alarms notify (SNS asks it to confirm the subscription):', validate: validateAlarmEmail }),
+      (a) => a.alarms === true && noAlarmTarget(a),
+    ),
   ];
 }
 
