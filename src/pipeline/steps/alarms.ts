@@ -14,7 +14,7 @@ const DEFAULT_RETENTION_SECONDS = 24 * 60 * 60;
  * The lag worth waking someone for: half the time the mapping keeps retrying a record before it gives up on
  * it, which leaves the other half to act before records are lost.
  */
-export function lagThresholdMs(maxRecordAgeSeconds: number): number {
+function lagThresholdMs(maxRecordAgeSeconds: number): number {
   return ((maxRecordAgeSeconds === -1 ? DEFAULT_RETENTION_SECONDS : maxRecordAgeSeconds) * 1000) / 2;
 }
 
@@ -144,7 +144,7 @@ export function alarmsStep(ctx: PipelineContext): PipelineStep {
  * The alarms' states in a few words, for the status line: those not OK by name ("ALARM records-dropped"), the
  * OK ones counted, so that the line stays short while naming every alarm that needs a look.
  */
-export function alarmStates(alarms: MetricAlarm[], prefix: string): string {
+function alarmStates(alarms: MetricAlarm[], prefix: string): string {
   const byState = new Map<string, string[]>();
   for (const a of alarms) byState.set(a.StateValue!, [...(byState.get(a.StateValue!) ?? []), a.AlarmName!.slice(prefix.length)]);
   const ok = byState.get('OK')?.length;
