@@ -39,6 +39,16 @@ describe('setup --alarms', () => {
     expect(mutations(from)).toEqual([]);
   });
 
+  it('a re-run with another --alarm-email subscribes that address to the same topic, and changes no alarm', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders', '--alarm-email', 'oncall@example.com')).toBe(ExitCode.Success);
+    const from = world.cloud.calls.length;
+    expect(await world.setup('--name', 'orders', '--alarm-email', 'team@example.com'), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(mutations(from)).toEqual(['CreateTopic', 'Subscribe']);
+    expect(topicsIn(CONSUMER)[0]!.subscriptions!.map((s) => s.endpoint)).toEqual(['oncall@example.com', 'team@example.com']);
+    expect((await world.store.load('orders'))!.inputs).toMatchObject({ alarmEmail: 'team@example.com' });
+  });
+
   it('with --alarm-topic notifies that topic, which teardown never deletes; teardown deletes the alarms', async () => {
     world = twoAccounts();
     world.cloud.seedTopic(CONSUMER, REGION, { name: 'oncall' });

@@ -264,6 +264,14 @@ describe('the setup wizard', () => {
     expect(world.cloud.mutatingCalls()).toEqual([]);
   });
 
+  it('with --alarms asks whom they email outright, before "Customise?"', async () => {
+    world = twoAccounts();
+    const { prompter, run } = wizard([...shortList.slice(0, 4), [/^Email address the alarms notify/, 'oncall@example.com'], [/^Customise/, undefined], [/Apply 15 change\(s\)/, true]], '--alarms');
+    expect(await run(), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(prompter.asked).toHaveLength(7);
+    expect((await world.store.load('orders'))!.inputs).toMatchObject({ alarmEmail: 'oncall@example.com' });
+  });
+
   it('does not ask "Customise?" when flags and --config answered everything it leads to', async () => {
     world = twoAccounts();
     const config = path.join(await mkdtemp(path.join(tmpdir(), 'kds-xacct-')), 'mapping.json');

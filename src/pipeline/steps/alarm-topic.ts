@@ -70,7 +70,9 @@ export function alarmTopicStep(ctx: PipelineContext): PipelineStep {
       return { status: 'done', origin, outputs };
     },
     async apply(step) {
-      const address = (config.alarms as { address: string }).address;
+      // Only --alarm-email's topic is ever missing or out of date: the check skips the others.
+      if (config.alarms.kind !== 'email') throw new Error(`the alarm topic step applies to --alarm-email only, not to ${config.alarms.kind}`);
+      const address = config.alarms.address;
       const client = await sns();
       const created = await callAws(step.clock, () => client.send(new CreateTopicCommand({ Name: topicName, Tags: Object.entries(names.tags).map(([Key, Value]) => ({ Key, Value })) })));
       const outputs = { topicName, topicArn: created.TopicArn! };
