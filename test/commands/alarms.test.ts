@@ -2,6 +2,7 @@ import { SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
 import type { HealthReport } from '../../src/pipeline/health-report.js';
+import type { MetricAlarm, Topic } from '../../src/sandbox/index.js';
 import { CONSUMER, PRODUCER, REGION, twoAccounts } from '../support/two-accounts.js';
 
 type World = ReturnType<typeof twoAccounts>;
@@ -9,8 +10,8 @@ let world: World;
 afterEach(() => world?.cloud.restore());
 
 const profiles = ['--producer-profile', 'prod', '--consumer-profile', 'analytics'];
-const alarmsIn = (account: string) => [...(world.cloud.regionState(account, REGION)!.alarms ?? new Map()).values()];
-const topicsIn = (account: string) => [...(world.cloud.regionState(account, REGION)!.topics ?? new Map()).values()];
+const alarmsIn = (account: string) => [...(world.cloud.regionState(account, REGION)!.alarms ?? new Map<string, MetricAlarm>()).values()];
+const topicsIn = (account: string) => [...(world.cloud.regionState(account, REGION)!.topics ?? new Map<string, Topic>()).values()];
 const mutations = (from: number) => world.cloud.calls.slice(from).filter((c) => c.mutating && !c.error).map((c) => c.command);
 const TOPIC = `arn:aws:sns:${REGION}:${CONSUMER}:oncall`;
 const ALARM_NAMES = ['consumer-lag', 'records-dropped', 'records-to-failure-destination', 'destination-delivery-failures', 'failure-queue-not-empty'].map((n) => `kds-xacct-orders-${n}`);
@@ -45,8 +46,21 @@ describe('setup --alarms', () => {
     const from = world.cloud.calls.length;
     expect(await world.setup('--name', 'orders', '--alarm-email', 'team@example.com'), world.harness.reporter.text).toBe(ExitCode.Success);
     expect(mutations(from)).toEqual(['CreateTopic', 'Subscribe']);
-    expect(topicsIn(CONSUMER)[0]!.subscriptions!.map((s) => s.endpoint)).toEqual(['oncall@example.com', 'team@example.com']);
+    expect(topicsIn(CONSUMER)[0]!.subscriptions!.map((sub) => sub.endpoint)).toEqual(['oncall@example.com', 'team@example.com']);
     expect((await world.store.load('orders'))!.inputs).toMatchObject({ alarmEmail: 'team@example.com' });
+  });
+
+  it('a re-run with --alarm-topic points the alarms at it, and keeps the topic --alarm-email made as ours until teardown deletes it', async () => {
+    world = twoAccounts();
+    world.cloud.seedTopic(CONSUMER, REGION, { name: 'oncall' });
+    expect(await world.setup('--name', 'orders', '--alarm-email', 'oncall@example.com')).toBe(ExitCode.Success);
+    expect(await world.setup('--name', 'orders', '--alarm-topic', TOPIC), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(world.harness.reporter.text).toContain('consumer-lag, records-dropped, records-to-failure-destination, destination-delivery-failures, failure-queue-not-empty do not notify');
+    expect(alarmsIn(CONSUMER).every((a) => a.actions[0] === TOPIC)).toBe(true);
+    expect((await world.store.load('orders'))!.steps['alarm-topic']).toMatchObject({ origin: 'created' });
+
+    expect(await world.harness.run('teardown', '--yes', '--name', 'orders')).toBe(ExitCode.Success);
+    expect(topicsIn(CONSUMER).map((t) => t.arn)).toEqual([TOPIC]);
   });
 
   it('with --alarm-topic notifies that topic, which teardown never deletes; teardown deletes the alarms', async () => {

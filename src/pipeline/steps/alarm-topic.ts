@@ -57,6 +57,11 @@ export function alarmTopicStep(ctx: PipelineContext): PipelineStep {
         if (!(await attributesOf(step, alarms.arn))) {
           throw new UserError(`--alarm-topic: the SNS topic ${alarms.arn} does not exist.`, `Create it first, or pass --alarm-email <address> for a topic setup makes.`);
         }
+        // The topic an earlier --alarm-email made stays recorded as ours, so that teardown still deletes it.
+        const made = step.previous?.origin === 'created' ? step.previous.outputs : undefined;
+        if (made && (await attributesOf(step, made.topicArn!))) {
+          return { status: 'done', origin: 'created', outputs: made, detail: `the alarms notify ${alarms.arn} now; teardown deletes this topic an earlier --alarm-email made` };
+        }
         return { status: 'skip', detail: `the alarms notify ${alarms.arn} (yours, kept)` };
       }
       const topicArn = alarmTopicArn(ctx)!;

@@ -76,14 +76,24 @@ export function alarmDefinitions(ctx: Pick<PipelineContext, 'config' | 'names'>,
 /** What setup sets on every alarm: one minute, above the threshold, and no data (nothing happened) counts as fine. */
 const EVALUATION = { Period: 60, EvaluationPeriods: 1, ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'notBreaching' } as const;
 
-/** How an existing alarm differs from its definition, in the user's words; empty when it matches. */
+/** What about an existing alarm differs from its definition, in the user's words; empty when it matches. */
 function differences(live: MetricAlarm, wanted: AlarmDefinition, topicArn: string): string[] {
   const out: string[] = [];
   const dims = (d: MetricAlarm['Dimensions']) => JSON.stringify((d ?? []).map((x) => [x.Name, x.Value]));
-  if (live.MetricName !== wanted.MetricName || live.Namespace !== wanted.Namespace || dims(live.Dimensions) !== dims(wanted.Dimensions)) out.push(`${wanted.AlarmName} watches another metric`);
-  if (live.Threshold !== wanted.Threshold || live.Statistic !== wanted.Statistic || live.ComparisonOperator !== EVALUATION.ComparisonOperator) out.push(`${wanted.AlarmName} has another threshold`);
-  if (!(live.AlarmActions ?? []).includes(topicArn)) out.push(`${wanted.AlarmName} does not notify ${topicArn}`);
+  if (live.MetricName !== wanted.MetricName || live.Namespace !== wanted.Namespace || dims(live.Dimensions) !== dims(wanted.Dimensions)) out.push('watch another metric');
+  if (live.Threshold !== wanted.Threshold || live.Statistic !== wanted.Statistic || live.ComparisonOperator !== EVALUATION.ComparisonOperator) out.push('have another threshold');
+  if (!(live.AlarmActions ?? []).includes(topicArn)) out.push(`do not notify ${topicArn}`);
   return out;
+}
+
+/** The differences of every alarm, each said once with the alarms it applies to ("records-dropped, consumer-lag do not notify …"). */
+function describeDifferences(defs: AlarmDefinition[], live: Map<string, MetricAlarm>, topicArn: string, prefix: string): string[] {
+  const byDifference = new Map<string, string[]>();
+  for (const d of defs) {
+    const found = live.get(d.AlarmName);
+    for (const difference of found ? differences(found, d, topicArn) : ['are missing']) byDifference.set(difference, [...(byDifference.get(difference) ?? []), d.AlarmName.slice(prefix.length)]);
+  }
+  return [...byDifference].map(([difference, alarms]) => `${alarms.join(', ')} ${difference}`);
 }
 
 const outputsOf = (defs: AlarmDefinition[]): Outputs => ({ alarmNames: defs.map((d) => d.AlarmName).join(',') });
@@ -114,7 +124,7 @@ export function alarmsStep(ctx: PipelineContext): PipelineStep {
       const tags = (await callAws(step.clock, async () => (await cloudwatch()).send(new ListTagsForResourceCommand({ ResourceARN: first.AlarmArn })))).Tags ?? [];
       const origin = originOf(ctx, STEP.alarms, `Alarm ${first.AlarmName}`, Object.fromEntries(tags.map((t) => [t.Key!, t.Value!])), '--name');
       const topicArn = alarmTopicArn(ctx)!;
-      const wrong = defs.flatMap((d) => (live.has(d.AlarmName) ? differences(live.get(d.AlarmName)!, d, topicArn) : [`${d.AlarmName} is missing`]));
+      const wrong = describeDifferences(defs, live, topicArn, names.alarmPrefix);
       if (origin === 'adopted' || wrong.length === 0) return { status: 'done', origin, outputs: outputsOf(defs) };
       return { status: 'update', origin, outputs: outputsOf(defs), detail: wrong.join('; ') };
     },
