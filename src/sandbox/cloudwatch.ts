@@ -62,10 +62,10 @@ export const cloudWatchModel: ServiceModel = {
       mutating: true,
       run(ctx, input) {
         const names: string[] = input.AlarmNames ?? [];
+        if (names.length > 100) throw err('ValidationError', 'The collection AlarmNames must not have more than 100 members.');
+        // The DeleteAlarms API reference: "If you specify any incorrect alarm names, the alarms you specify with correct
+        // names are still deleted"; an unknown name is no error (aws-cloudformation/cloudformation-cli#456).
         const alarms = alarmMap(ctx);
-        // The DeleteAlarms API reference: "If you specify an incorrect alarm name or make any other error in the operation, no alarms are deleted."
-        const unknown = names.filter((n) => !alarms.has(n));
-        if (unknown.length > 0) throw err('ResourceNotFound', `Alarms [${unknown.join(', ')}] do not exist`);
         for (const n of names) alarms.delete(n);
         return {};
       },

@@ -141,11 +141,9 @@ export function alarmsStep(ctx: PipelineContext): PipelineStep {
       return outputsOf(defs);
     },
     async undo(step, outputs) {
-      // DeleteAlarms deletes nothing when one name is wrong (DeleteAlarms API reference): only those that exist.
-      const existing = (await describe(step, outputs.alarmNames!.split(','))).map((a) => a.AlarmName!);
-      if (existing.length === 0) return;
       const client = await cloudwatch();
-      await ignoreMissing(() => callAws(step.clock, () => client.send(new DeleteAlarmsCommand({ AlarmNames: existing }))), 'ResourceNotFound');
+      // Names that are already gone are no error: DeleteAlarms still deletes the others (DeleteAlarms API reference).
+      await ignoreMissing(() => callAws(step.clock, () => client.send(new DeleteAlarmsCommand({ AlarmNames: outputs.alarmNames!.split(',') }))), 'ResourceNotFound');
     },
   };
 }
