@@ -40,6 +40,14 @@ describe('setup --alarms', () => {
     expect(mutations(from)).toEqual([]);
   });
 
+  it("a re-run with another --max-record-age moves the lag alarm's threshold to half of it, saying why in the plan", async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders', '--alarm-email', 'oncall@example.com')).toBe(ExitCode.Success);
+    expect(await world.setup('--name', 'orders', '--max-record-age', '600'), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(world.harness.reporter.text).toContain('another threshold: consumer-lag');
+    expect(alarmsIn(CONSUMER).find((a) => a.metricName === 'IteratorAge')).toMatchObject({ threshold: 300_000 });
+  });
+
   it('a re-run with another --alarm-email subscribes that address to the same topic, and changes no alarm', async () => {
     world = twoAccounts();
     expect(await world.setup('--name', 'orders', '--alarm-email', 'oncall@example.com')).toBe(ExitCode.Success);
@@ -55,7 +63,7 @@ describe('setup --alarms', () => {
     world.cloud.seedTopic(CONSUMER, REGION, { name: 'oncall' });
     expect(await world.setup('--name', 'orders', '--alarm-email', 'oncall@example.com')).toBe(ExitCode.Success);
     expect(await world.setup('--name', 'orders', '--alarm-topic', TOPIC), world.harness.reporter.text).toBe(ExitCode.Success);
-    expect(world.harness.reporter.text).toContain('consumer-lag, records-dropped, records-to-failure-destination, destination-delivery-failures, failure-queue-not-empty do not notify');
+    expect(world.harness.reporter.text).toContain(`not notifying ${TOPIC}: consumer-lag, records-dropped, records-to-failure-destination, destination-delivery-failures, failure-queue-not-empty`);
     expect(alarmsIn(CONSUMER).every((a) => a.actions[0] === TOPIC)).toBe(true);
     expect((await world.store.load('orders'))!.steps['alarm-topic']).toMatchObject({ origin: 'created' });
 

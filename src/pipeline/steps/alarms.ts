@@ -80,20 +80,20 @@ const EVALUATION = { Period: 60, EvaluationPeriods: 1, ComparisonOperator: 'Grea
 function differences(live: MetricAlarm, wanted: AlarmDefinition, topicArn: string): string[] {
   const out: string[] = [];
   const dims = (d: MetricAlarm['Dimensions']) => JSON.stringify((d ?? []).map((x) => [x.Name, x.Value]));
-  if (live.MetricName !== wanted.MetricName || live.Namespace !== wanted.Namespace || dims(live.Dimensions) !== dims(wanted.Dimensions)) out.push('watch another metric');
-  if (live.Threshold !== wanted.Threshold || live.Statistic !== wanted.Statistic || live.ComparisonOperator !== EVALUATION.ComparisonOperator) out.push('have another threshold');
-  if (!(live.AlarmActions ?? []).includes(topicArn)) out.push(`do not notify ${topicArn}`);
+  if (live.MetricName !== wanted.MetricName || live.Namespace !== wanted.Namespace || dims(live.Dimensions) !== dims(wanted.Dimensions)) out.push('another metric');
+  if (live.Threshold !== wanted.Threshold || live.Statistic !== wanted.Statistic || live.ComparisonOperator !== EVALUATION.ComparisonOperator) out.push('another threshold');
+  if (!(live.AlarmActions ?? []).includes(topicArn)) out.push(`not notifying ${topicArn}`);
   return out;
 }
 
-/** The differences of every alarm, each said once with the alarms it applies to ("records-dropped, consumer-lag do not notify …"). */
+/** The differences of every alarm, each said once with the alarms it applies to ("another threshold: consumer-lag"). */
 function describeDifferences(defs: AlarmDefinition[], live: Map<string, MetricAlarm>, topicArn: string, prefix: string): string[] {
   const byDifference = new Map<string, string[]>();
   for (const d of defs) {
     const found = live.get(d.AlarmName);
-    for (const difference of found ? differences(found, d, topicArn) : ['are missing']) byDifference.set(difference, [...(byDifference.get(difference) ?? []), d.AlarmName.slice(prefix.length)]);
+    for (const difference of found ? differences(found, d, topicArn) : ['missing']) byDifference.set(difference, [...(byDifference.get(difference) ?? []), d.AlarmName.slice(prefix.length)]);
   }
-  return [...byDifference].map(([difference, alarms]) => `${alarms.join(', ')} ${difference}`);
+  return [...byDifference].map(([difference, alarms]) => `${difference}: ${alarms.join(', ')}`);
 }
 
 const outputsOf = (defs: AlarmDefinition[]): Outputs => ({ alarmNames: defs.map((d) => d.AlarmName).join(',') });
