@@ -16,6 +16,7 @@ import {
   validateBatchSize,
   validateConsumerName,
   validateDeploymentName,
+  validateAlarmEmail,
   validateFailureDestinationArn,
   validateFunctionName,
   validateLogRetentionDays,
@@ -202,6 +203,10 @@ function customisation<K extends keyof SetupAnswers>(key: K, question: (p: Promp
 
 const newStream = (answers: SetupAnswers) => !answers.useExistingStream;
 const bundledFunction = (answers: SetupAnswers) => !answers.useExistingFunction;
+/** --alarm-topic or --alarm-email already says whom the alarms notify. */
+const noAlarmTarget = (answers: SetupAnswers) => answers.alarmTopic === undefined && answers.alarmEmail === undefined;
+
+const alarmEmailQuestion = (p: Prompter) => p.input({ message: 'Email address the alarms notify (SNS asks it to confirm the subscription):', validate: validateAlarmEmail });
 
 function numberInput(message: string, fallback: number, validate: (value: string) => string | true) {
   return async (p: Prompter) => Number(await p.input({ message, default: String(fallback), validate }));
@@ -266,6 +271,8 @@ function customisations(defaults: DeploymentNames, deployment: string, clock: Cl
       if (choice === 'none') return false;
       return p.input({ message: 'ARN of the queue, topic or bucket:', validate: validateFailureDestinationArn });
     }),
+    customisation('alarms', (p) => p.confirm({ message: 'Add alarms that email someone when records are late, dropped or set aside?', default: false }), noAlarmTarget),
+    customisation('alarmEmail', alarmEmailQuestion, (a) => a.alarms === true && noAlarmTarget(a)),
   ];
 }
 
@@ -313,6 +320,8 @@ export async function askTheRest(ctx: CommandContext, wizard: Wizard, producer: 
     onlyChoice: `bundled, ${defaults.functionName} (the consumer account has none yet)`,
     existing: async () => (await listFunctions(clock, consumer.clients.lambda)).map((f): ExistingResource => ({ name: f.FunctionName! })),
   });
+  // --alarms said yes already: whom they email has no default, so it is asked outright.
+  if (wizard.answers.alarms && noAlarmTarget(wizard.answers)) await wizard.ask('alarmEmail', alarmEmailQuestion);
   await wizard.customise(customisations(defaults, wizard.answers.name!, clock));
 }
 

@@ -5,6 +5,8 @@ import {
   ensureValid,
   isRuntime,
   isStartingPosition,
+  validateAlarmEmail,
+  validateAlarmTopicArn,
   validateBatchSize,
   validateConsumerName,
   validateDeploymentName,
@@ -49,6 +51,12 @@ export interface SetupAnswers {
   maxRecordAge?: number;
   /** An existing SQS queue, SNS topic or S3 bucket ARN; false for none (--no-failure-destination); absent for a queue setup makes. */
   failureDestination?: string | false;
+  /** Alarms that notify someone; they need --alarm-topic or --alarm-email, either of which implies them. */
+  alarms?: boolean;
+  /** An existing SNS topic in the consumer account that the alarms notify (never deleted). */
+  alarmTopic?: string;
+  /** An address subscribed to a topic setup makes for the alarms. */
+  alarmEmail?: string;
   adopt?: boolean;
 }
 
@@ -82,12 +90,17 @@ export interface SetupConfig {
   };
   /** Where the mapping sends the details of a batch it gives up on. */
   failureDestination: FailureDestination;
+  /** Who the alarms notify, or no alarms. */
+  alarms: AlarmsConfig;
   /** Take over same-named resources that are not ours instead of refusing. */
   adopt: boolean;
 }
 
 /** A queue setup makes and deletes, the user's own destination (adopted, never deleted), or none at all. */
 export type FailureDestination = { kind: 'queue' } | { kind: 'existing'; arn: string } | { kind: 'none' };
+
+/** No alarms, alarms notifying the user's own topic, or a topic setup makes with an email subscription. */
+export type AlarmsConfig = { kind: 'none' } | { kind: 'topic'; arn: string } | { kind: 'email'; address: string };
 
 /** The stated defaults of everything but the profiles and the deployment name. */
 export const DEFAULTS = {
@@ -125,6 +138,9 @@ const answerKeys: Record<keyof SetupAnswers, { flag: string; type: 'string' | 'n
   maxRetries: { flag: '--max-retries', type: 'number' },
   maxRecordAge: { flag: '--max-record-age', type: 'number' },
   failureDestination: { flag: '--failure-destination', type: 'string-or-false' },
+  alarms: { flag: '--alarms', type: 'boolean' },
+  alarmTopic: { flag: '--alarm-topic', type: 'string' },
+  alarmEmail: { flag: '--alarm-email', type: 'string' },
   adopt: { flag: '--adopt', type: 'boolean' },
 };
 
@@ -154,11 +170,15 @@ export async function loadAnswersFile(file: string): Promise<SetupAnswers> {
 
 /**
  * Flags win over the config file; commander leaves absent flags undefined. A starting position given
- * without a timestamp replaces the earlier answers' timestamp along with their position.
+ * without a timestamp replaces the earlier answers' timestamp along with their position, and an alarm topic
+ * or email replaces the other.
  */
 export function mergeAnswers(fromFile: SetupAnswers, fromFlags: SetupAnswers): SetupAnswers {
   const merged: SetupAnswers = { ...fromFile };
   if (fromFlags.startingPosition !== undefined) delete merged.startingPositionTimestamp;
+  // The alarms notify one topic: naming one replaces the other the earlier answers gave.
+  if (fromFlags.alarmTopic !== undefined) delete merged.alarmEmail;
+  if (fromFlags.alarmEmail !== undefined) delete merged.alarmTopic;
   for (const [key, value] of Object.entries(fromFlags)) if (value !== undefined) (merged as Record<string, unknown>)[key] = value;
   return merged;
 }
@@ -181,6 +201,18 @@ function startingPositionOf(answers: SetupAnswers, now: number | undefined): Pic
     );
   }
   return { startingPosition: 'AT_TIMESTAMP', startingPositionTimestamp };
+}
+
+/** Who the alarms notify: one of --alarm-topic and --alarm-email, which --alarms needs. */
+function alarmsOf(answers: SetupAnswers): AlarmsConfig {
+  const { alarms, alarmTopic, alarmEmail } = answers;
+  if (alarmTopic !== undefined && alarmEmail !== undefined) {
+    throw new UserError('--alarm-topic and --alarm-email cannot both be given: the alarms notify one topic.', 'Pass --alarm-topic <arn> to use your own SNS topic, or --alarm-email <address> for a topic setup makes.');
+  }
+  if (alarmTopic !== undefined) return { kind: 'topic', arn: ensureValid(validateAlarmTopicArn, alarmTopic, flagFor('alarmTopic')) };
+  if (alarmEmail !== undefined) return { kind: 'email', address: ensureValid(validateAlarmEmail, alarmEmail, flagFor('alarmEmail')) };
+  if (alarms) throw new UserError('--alarms needs someone to notify.', 'Add --alarm-email <address> (setup makes an SNS topic and subscribes it) or --alarm-topic <arn> (an existing SNS topic in the consumer account).');
+  return { kind: 'none' };
 }
 
 /**
@@ -221,6 +253,7 @@ export function completeConfig(answers: SetupAnswers & { name: string }, default
       maxRecordAgeSeconds: check(validateMaximumRecordAgeInSeconds, 'maxRecordAge', answers.maxRecordAge ?? DEFAULTS.maxRecordAgeSeconds) as number,
     },
     failureDestination: answers.failureDestination === false ? { kind: 'none' } : answers.failureDestination === undefined ? { kind: 'queue' } : { kind: 'existing', arn: check(validateFailureDestinationArn, 'failureDestination', answers.failureDestination) },
+    alarms: alarmsOf(answers),
     adopt: answers.adopt ?? false,
   };
 }
@@ -231,7 +264,7 @@ export function completeConfig(answers: SetupAnswers & { name: string }, default
  * each run decides it again.
  */
 export function recordedAnswers(config: SetupConfig): SetupAnswers {
-  const { esm, adopt: _adopt, shards, failureDestination, ...rest } = config;
+  const { esm, adopt: _adopt, shards, failureDestination, alarms, ...rest } = config;
   return {
     ...rest,
     ...(config.capacityMode === 'provisioned' && { shards }),
@@ -242,6 +275,8 @@ export function recordedAnswers(config: SetupConfig): SetupAnswers {
     maxRecordAge: esm.maxRecordAgeSeconds,
     ...(failureDestination.kind === 'none' && { failureDestination: false }),
     ...(failureDestination.kind === 'existing' && { failureDestination: failureDestination.arn }),
+    ...(alarms.kind === 'topic' && { alarmTopic: alarms.arn }),
+    ...(alarms.kind === 'email' && { alarmEmail: alarms.address }),
   };
 }
 

@@ -4,16 +4,19 @@ import { DescribeStreamConsumerCommand, GetResourcePolicyCommand } from '@aws-sd
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { GetFunctionCommand, ListEventSourceMappingsCommand, ListTagsCommand, type EventSourceMappingConfiguration } from '@aws-sdk/client-lambda';
 import { GetQueueUrlCommand, ListQueueTagsCommand } from '@aws-sdk/client-sqs';
+import { DescribeAlarmsCommand, ListTagsForResourceCommand as ListAlarmTagsCommand } from '@aws-sdk/client-cloudwatch';
+import { GetTopicAttributesCommand, ListTagsForResourceCommand as ListTopicTagsCommand } from '@aws-sdk/client-sns';
 import type { AccountRole, AccountSession } from '../aws/session.js';
 import type { Clock } from '../engine/clock.js';
 import { newState, type DeploymentState } from '../deployment/store.js';
 import type { Outputs } from '../engine/types.js';
-import { TAG_DEPLOYMENT, arns, defaultNames, type DeploymentNames } from './names.js';
+import { TAG_DEPLOYMENT, arns, defaultNames, partitionOf, type DeploymentNames } from './names.js';
 import { hasStatements, parsePolicy } from './policies.js';
 import { callAws, ifExists } from '../aws/retry.js';
 import { describeStream, functionLogGroupName, functionTags, kinesisTags, kmsKeyTags, listGrants, logGroupTags } from './lookups.js';
 import { STEP } from './steps/context.js';
 import { failureQueueArn } from './steps/failure-queue.js';
+import { everyAlarmName } from './steps/alarms.js';
 
 const isOursTagged = (tags: Record<string, string | undefined> | undefined, deployment: string) => tags?.[TAG_DEPLOYMENT] === deployment;
 
@@ -71,6 +74,26 @@ async function findStream(
     return { stream, ...(consumerOurs && { efo: { name: found!.ConsumerName!, arn: found!.ConsumerARN! } }) };
   }
   return {};
+}
+
+type RecordStep = (stepId: string, origin: 'created', outputs: Outputs) => void;
+
+/** The alarms of our mapping and the topic setup made for them, each ours only by its tag. */
+async function discoverAlarms(name: string, names: DeploymentNames, consumer: AccountSession, clock: Clock, record: RecordStep): Promise<void> {
+  const sns = await consumer.clients.destinations.sns();
+  const topicArn = `arn:${partitionOf(consumer.region)}:sns:${consumer.region}:${consumer.accountId}:${names.alarmTopicName}`;
+  if (await ifExists(clock, () => sns.send(new GetTopicAttributesCommand({ TopicArn: topicArn })))) {
+    const tags = (await callAws(clock, () => sns.send(new ListTopicTagsCommand({ ResourceArn: topicArn })))).Tags ?? [];
+    if (isOursTagged(Object.fromEntries(tags.map((t) => [t.Key!, t.Value])), name)) record(STEP.alarmTopic, 'created', { topicName: names.alarmTopicName, topicArn });
+  }
+  const cloudwatch = await consumer.clients.cloudwatch();
+  const found = (await callAws(clock, () => cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: everyAlarmName(names) })))).MetricAlarms ?? [];
+  const ours: string[] = [];
+  for (const alarm of found) {
+    const tags = (await callAws(clock, () => cloudwatch.send(new ListAlarmTagsCommand({ ResourceARN: alarm.AlarmArn })))).Tags ?? [];
+    if (isOursTagged(Object.fromEntries(tags.map((t) => [t.Key!, t.Value])), name)) ours.push(alarm.AlarmName!);
+  }
+  if (ours.length > 0) record(STEP.alarms, 'created', { alarmNames: ours.join(',') });
 }
 
 /**
@@ -158,6 +181,8 @@ export async function discoverDeployment(name: string, accounts: Record<AccountR
   if (queueUrl && isOursTagged((await callAws(clock, () => consumer.clients.sqs.send(new ListQueueTagsCommand({ QueueUrl: queueUrl })))).Tags, name)) {
     record(STEP.failureQueue, 'created', { queueName, queueUrl, queueArn: failureQueueArn({ consumer, names }) });
   }
+
+  await discoverAlarms(name, names, consumer, clock, record);
 
   // The key: ours by alias and tag, or the adopted key the stream is encrypted with (for our grant).
   const keyOf = async (keyId: string) => (await ifExists(clock, () => kms.send(new DescribeKeyCommand({ KeyId: keyId }))))?.KeyMetadata;

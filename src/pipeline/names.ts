@@ -42,6 +42,9 @@ export interface DeploymentNames {
   rolePolicyName: string;
   /** The queue setup makes in the consumer account for reports of failed batches. */
   failureQueueName: string;
+  /** The SNS topic setup makes for --alarm-email, and the prefix of every alarm's name. */
+  alarmTopicName: string;
+  alarmPrefix: string;
   /** Prefix of every Sid this deployment owns in a shared resource policy. */
   sidPrefix: string;
   sids: { streamRead: string; efoConsume: string };
@@ -69,6 +72,8 @@ export function defaultNames(deployment: string, consumerAccountId: string): Dep
     grantName: fitName(`kds-xacct-${deployment}-${consumerAccountId}`, NAME_LIMITS.grant),
     rolePolicyName: `kds-xacct-${deployment}`,
     failureQueueName: `${deployment}-failed-batches`,
+    alarmTopicName: `${deployment}-alarms`,
+    alarmPrefix: `kds-xacct-${deployment}-`,
     sidPrefix,
     sids: { streamRead: `${sidPrefix}StreamRead`, efoConsume: `${sidPrefix}EfoConsume` },
     tags: deploymentTags(deployment),

@@ -203,6 +203,18 @@ export function validateFailureDestinationArn(value: string): Validation {
   return `"${value}" is not an SQS queue, SNS topic or S3 bucket ARN. Use e.g. arn:aws:sqs:eu-west-1:123456789012:orders-failed, arn:aws:sns:eu-west-1:123456789012:alerts or arn:aws:s3:::my-bucket.`;
 }
 
+/** An SNS topic ARN for --alarm-topic: the topic's name is up to 256 letters, digits, hyphens and underscores (CreateTopic API reference). */
+export function validateAlarmTopicArn(value: string): Validation {
+  if (/^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/.test(value)) return true;
+  return `"${value}" is not an SNS topic ARN. Use e.g. arn:aws:sns:eu-west-1:123456789012:alerts.`;
+}
+
+/** An address for --alarm-email: SNS sends it a confirmation message, so it must at least look like one. */
+export function validateAlarmEmail(value: string): Validation {
+  if (/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(value)) return true;
+  return `"${value}" is not an email address. Use e.g. oncall@example.com.`;
+}
+
 // ---------------------------------------------------------------------------------------
 // Numbers and choices
 

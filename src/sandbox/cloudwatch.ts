@@ -1,15 +1,16 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { CallContext, Cloud, ServiceModel } from './context.js';
 import { awsError } from './errors.js';
-import type { MetricDatum, Queue, RegionState } from './model.js';
+import type { MetricAlarm, MetricDatum, Queue, RegionState } from './model.js';
 import { queueIsGone, queuesOf } from './sqs.js';
 
 /**
  * CloudWatch as far as reading a pipeline's metrics needs it: the modelled services send datapoints as they
  * work (`emitMetric`: Kinesis on PutRecord(s), Lambda's mapping in delivery.ts), each to the account and region
  * that owns the resource, and GetMetricData aggregates them. The SQS queue depth is a gauge SQS sends every
- * minute, so it is computed from the queue's messages when read. Metric math and every other CloudWatch call
- * fail loudly.
+ * minute, so it is computed from the queue's messages when read. Metric alarms (PutMetricAlarm, DescribeAlarms,
+ * DeleteAlarms, ListTagsForResource) evaluate those same datapoints when read; their actions are not run.
+ * Metric math and every other CloudWatch call fail loudly.
  */
 const err = (code: string, message: string): Error => awsError('CloudWatch', code, message);
 
@@ -46,6 +47,38 @@ export const cloudWatchModel: ServiceModel = {
   service: 'CloudWatch',
   client: CloudWatchClient,
   operations: {
+    PutMetricAlarm: { mutating: true, run: putMetricAlarm },
+    DescribeAlarms: {
+      mutating: false,
+      run(ctx, input) {
+        const names: string[] | undefined = input.AlarmNames;
+        if (names && names.length > 100) throw err('ValidationError', 'The collection AlarmNames must not have more than 100 members.');
+        if (input.AlarmNamePrefix !== undefined || input.StateValue !== undefined || input.ActionPrefix !== undefined) throw new Error('FakeCloud models DescribeAlarms by AlarmNames only');
+        const alarms = [...alarmsOf(ctx)].filter((a) => !names || names.includes(a.name));
+        return { MetricAlarms: alarms.map((a) => describeAlarm(ctx, a)), CompositeAlarms: [] };
+      },
+    },
+    DeleteAlarms: {
+      mutating: true,
+      run(ctx, input) {
+        const names: string[] = input.AlarmNames ?? [];
+        if (names.length > 100) throw err('ValidationError', 'The collection AlarmNames must not have more than 100 members.');
+        // The DeleteAlarms API reference: "If you specify any incorrect alarm names, the alarms you specify with correct
+        // names are still deleted"; an unknown name is no error (aws-cloudformation/cloudformation-cli#456).
+        const alarms = alarmMap(ctx);
+        for (const n of names) alarms.delete(n);
+        return {};
+      },
+    },
+    ListTagsForResource: {
+      mutating: false,
+      run(ctx, input) {
+        const arn: string = input.ResourceARN ?? '';
+        const alarm = [...alarmsOf(ctx)].find((a) => a.arn === arn);
+        if (!alarm) throw err('ResourceNotFoundException', `${arn} not found`);
+        return { Tags: Object.entries(alarm.tags).map(([Key, Value]) => ({ Key, Value })) };
+      },
+    },
     GetMetricData: {
       mutating: false,
       run(ctx, input) {
@@ -148,4 +181,110 @@ function queueDepths(ctx: CallContext, rs: RegionState, from: number, until: num
 function visibleAt(queue: Queue, at: number): number {
   const retentionMs = Number(queue.attributes.MessageRetentionPeriod ?? 345_600) * 1000;
   return queue.messages.filter((m) => m.sentAt <= at && m.sentAt + retentionMs > at && (m.availableAt ?? 0) <= at && (m.hiddenUntil ?? 0) <= at).length;
+}
+
+const COMPARISONS: Record<string, (value: number, threshold: number) => boolean> = {
+  GreaterThanThreshold: (v, t) => v > t,
+  GreaterThanOrEqualToThreshold: (v, t) => v >= t,
+  LessThanThreshold: (v, t) => v < t,
+  LessThanOrEqualToThreshold: (v, t) => v <= t,
+};
+const TREAT_MISSING = new Set(['missing', 'notBreaching', 'breaching']);
+
+function alarmMap(ctx: CallContext): Map<string, MetricAlarm> {
+  const rs = ctx.cloud.regionState(ctx.accountId, ctx.region)!;
+  return (rs.alarms ??= new Map());
+}
+
+function alarmsOf(ctx: CallContext): Iterable<MetricAlarm> {
+  return alarmMap(ctx).values();
+}
+
+/**
+ * The PutMetricAlarm API reference: it creates the alarm or overwrites the whole configuration of an existing
+ * one; "If you are using this operation to update an existing alarm, any tags you specify in this parameter are ignored."
+ */
+function putMetricAlarm(ctx: CallContext, input: any): unknown {
+  if (!input.AlarmName) throw err('ValidationError', 'The parameter AlarmName is required.');
+  if (input.Metrics !== undefined || input.ExtendedStatistic !== undefined || input.ThresholdMetricId !== undefined) throw new Error('FakeCloud models metric alarms on one metric and a statistic only');
+  if (!input.Namespace || !input.MetricName) throw err('ValidationError', 'Namespace and MetricName are required for an alarm on a single metric.');
+  if (!STATISTICS.has(input.Statistic)) throw err('ValidationError', `The parameter Statistic must be one of SampleCount, Average, Sum, Minimum, Maximum; got ${input.Statistic}.`);
+  if (!COMPARISONS[input.ComparisonOperator]) throw new Error(`FakeCloud does not model the ComparisonOperator ${input.ComparisonOperator}`);
+  const period = Number(input.Period);
+  if (!(period > 0 && ([10, 30].includes(period) || period % 60 === 0))) throw err('ValidationError', `The parameter Period must be 10, 30 or a multiple of 60; got ${input.Period}.`);
+  if (!(Number(input.EvaluationPeriods) >= 1)) throw err('ValidationError', 'The parameter EvaluationPeriods must be at least 1.');
+  if (typeof input.Threshold !== 'number') throw err('ValidationError', 'The parameter Threshold is required.');
+  const treatMissingData = input.TreatMissingData ?? 'missing';
+  if (!TREAT_MISSING.has(treatMissingData)) throw new Error(`FakeCloud does not model TreatMissingData ${treatMissingData}`);
+  const actions: string[] = input.AlarmActions ?? [];
+  if (actions.length > 5) throw err('LimitExceeded', 'The maximum number of alarm actions is 5.');
+  const alarms = alarmMap(ctx);
+  const existing = alarms.get(input.AlarmName);
+  alarms.set(input.AlarmName, {
+    name: input.AlarmName,
+    arn: `arn:aws:cloudwatch:${ctx.region}:${ctx.accountId}:alarm:${input.AlarmName}`,
+    namespace: input.Namespace,
+    metricName: input.MetricName,
+    dimensions: Object.fromEntries((input.Dimensions ?? []).map((d: { Name: string; Value: string }) => [d.Name, d.Value])),
+    statistic: input.Statistic,
+    period,
+    evaluationPeriods: Number(input.EvaluationPeriods),
+    threshold: input.Threshold,
+    comparison: input.ComparisonOperator,
+    treatMissingData,
+    actions,
+    ...(input.AlarmDescription !== undefined && { description: input.AlarmDescription }),
+    tags: existing?.tags ?? Object.fromEntries((input.Tags ?? []).map((t: { Key: string; Value: string }) => [t.Key, t.Value])),
+    updatedAt: ctx.now,
+  });
+  return {};
+}
+
+function describeAlarm(ctx: CallContext, a: MetricAlarm) {
+  const { state, reason } = alarmState(ctx, a);
+  return {
+    AlarmName: a.name,
+    AlarmArn: a.arn,
+    ...(a.description !== undefined && { AlarmDescription: a.description }),
+    ActionsEnabled: true,
+    AlarmActions: a.actions,
+    OKActions: [],
+    InsufficientDataActions: [],
+    StateValue: state,
+    StateReason: reason,
+    Namespace: a.namespace,
+    MetricName: a.metricName,
+    Dimensions: Object.entries(a.dimensions).map(([Name, Value]) => ({ Name, Value })),
+    Statistic: a.statistic,
+    Period: a.period,
+    EvaluationPeriods: a.evaluationPeriods,
+    Threshold: a.threshold,
+    ComparisonOperator: a.comparison,
+    TreatMissingData: a.treatMissingData,
+  };
+}
+
+/**
+ * The alarm's state now, from its last `evaluationPeriods` periods (all of them must breach: M of N with M = N).
+ * PutMetricAlarm API reference: a new alarm starts INSUFFICIENT_DATA and is then evaluated. CloudWatch user guide,
+ * "Configuring how CloudWatch alarms treat missing data": a missing period counts as good (notBreaching), bad
+ * (breaching), or, with `missing`, a range with no data at all makes the alarm INSUFFICIENT_DATA.
+ */
+function alarmState(ctx: CallContext, a: MetricAlarm): { state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA'; reason: string } {
+  const periodMs = a.period * 1000;
+  if (ctx.now - a.updatedAt < periodMs) return { state: 'INSUFFICIENT_DATA', reason: 'Unchecked: Initial alarm creation' };
+  const rs = ctx.cloud.regionState(ctx.accountId, ctx.region)!;
+  const end = Math.floor(ctx.now / MINUTE) * MINUTE;
+  const start = end - a.evaluationPeriods * periodMs;
+  const query: MetricStatQuery = {
+    Id: 'alarm',
+    MetricStat: { Metric: { Namespace: a.namespace, MetricName: a.metricName, Dimensions: Object.entries(a.dimensions).map(([Name, Value]) => ({ Name, Value })) }, Period: a.period, Stat: a.statistic },
+  };
+  const { Values: values } = series(ctx, rs, query, start, end, true);
+  if (values.length === 0 && a.treatMissingData === 'missing') return { state: 'INSUFFICIENT_DATA', reason: 'Insufficient Data: no datapoints were received for the evaluation range.' };
+  const missing = a.evaluationPeriods - values.length;
+  const breaching = values.filter((v) => COMPARISONS[a.comparison]!(v, a.threshold)).length + (a.treatMissingData === 'breaching' ? missing : 0);
+  return breaching >= a.evaluationPeriods
+    ? { state: 'ALARM', reason: `Threshold Crossed: ${breaching} out of the last ${a.evaluationPeriods} datapoints were breaching the threshold (${a.threshold}).` }
+    : { state: 'OK', reason: `Threshold Crossed: ${breaching} out of the last ${a.evaluationPeriods} datapoints were breaching the threshold (${a.threshold}).` };
 }

@@ -287,8 +287,32 @@ export interface Topic {
   arn: string;
   /** As seeded (KmsMasterKeyId, Policy); the computed ones are added when read. */
   attributes: Record<string, string>;
-  /** What was published to it, newest last: the model has no subscriptions. */
+  /** What was published to it, newest last. */
   published: Array<{ messageId: string; message: string; at: number }>;
+  /** Absent for a seeded topic and in a sandbox saved before CreateTopic was modelled. */
+  tags?: Record<string, string>;
+  /** Email subscriptions stay pending until the person confirms: the model never confirms them. */
+  subscriptions?: Array<{ protocol: string; endpoint: string }>;
+}
+
+/** A CloudWatch metric alarm (PutMetricAlarm); its state is computed from the metrics when read. */
+export interface MetricAlarm {
+  name: string;
+  arn: string;
+  namespace: string;
+  metricName: string;
+  dimensions: Record<string, string>;
+  statistic: string;
+  period: number;
+  evaluationPeriods: number;
+  threshold: number;
+  comparison: string;
+  treatMissingData: string;
+  actions: string[];
+  description?: string;
+  tags: Record<string, string>;
+  /** When PutMetricAlarm last created or overwrote it: it is INSUFFICIENT_DATA until a period has passed since. */
+  updatedAt: number;
 }
 
 export interface Bucket {
@@ -315,6 +339,8 @@ export interface RegionState {
   /** Absent in a sandbox saved before topics and buckets were modelled. */
   topics?: Map<string, Topic>;
   buckets?: Map<string, Bucket>;
+  /** Absent in a sandbox saved before alarms were modelled. */
+  alarms?: Map<string, MetricAlarm>;
   /** CloudWatch datapoints the services sent from this account and region (cloudwatch.ts); absent before any. */
   metrics?: MetricDatum[];
 }

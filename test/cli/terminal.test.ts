@@ -107,6 +107,7 @@ describe('the setup wizard in a terminal of 80 columns, answered at the keyboard
     ['Maximum retry attempts:', ENTER],
     ['Maximum record age', ENTER],
     ['Where should the mapping report', ENTER],
+    ['Add alarms that email someone', ENTER],
     ['Apply 13 change(s) in accounts 111111111111 and 222222222222?', `y${ENTER}`],
   ];
 

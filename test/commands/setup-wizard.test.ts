@@ -46,6 +46,8 @@ const customised: ScriptedAnswer[] = [
   [/^Maximum retry attempts:/, '5'],
   [/^Maximum record age/, '-1'],
   [/report batches it gives up on/, 'none'],
+  [/^Add alarms/, true],
+  [/^Email address the alarms notify/, 'oncall@example.com'],
 ];
 
 const call = (command: string) => world.cloud.calls.find((c) => c.command === command)?.input as Record<string, unknown> | undefined;
@@ -74,7 +76,7 @@ describe('the setup wizard', () => {
 
   it('reaches every detailed question after "Customise?" Yes, and uses each answer', async () => {
     world = twoAccounts();
-    const { prompter, run } = wizard([...customised, [/Apply 12 change\(s\)/, true]]);
+    const { prompter, run } = wizard([...customised, [/Apply 14 change\(s\)/, true]]);
     expect(await run(), world.harness.reporter.text).toBe(ExitCode.Success);
     expect(prompter.asked).toHaveLength(customised.length + 1);
     expect(call('CreateStream')).toMatchObject({ StreamName: 'orders-clicks', ShardCount: 2, StreamModeDetails: { StreamMode: 'PROVISIONED' } });
@@ -85,7 +87,8 @@ describe('the setup wizard', () => {
     const mapping = call('CreateEventSourceMapping')!;
     expect(mapping).toMatchObject({ BatchSize: 50, StartingPosition: 'LATEST', MaximumRetryAttempts: 5, MaximumRecordAgeInSeconds: -1 });
     expect(mapping.DestinationConfig).toBeUndefined();
-    expect((await world.store.load('orders'))!.inputs).toMatchObject({ streamName: 'orders-clicks', shards: 2, logRetentionDays: 14, failureDestination: false });
+    expect((await world.store.load('orders'))!.inputs).toMatchObject({ streamName: 'orders-clicks', shards: 2, logRetentionDays: 14, failureDestination: false, alarmEmail: 'oncall@example.com' });
+    expect(call('Subscribe')).toMatchObject({ Protocol: 'email', Endpoint: 'oncall@example.com' });
   });
 
   it('offers AT_TIMESTAMP as the starting position, then asks from when (empty: the start of setup)', async () => {
@@ -96,7 +99,7 @@ describe('the setup wizard', () => {
       const atTimestamp = customised.map(([question, answer]): ScriptedAnswer => [question, isPosition(question) ? 'AT_TIMESTAMP' : answer]);
       const at = atTimestamp.findIndex(([question]) => isPosition(question));
       atTimestamp.splice(at + 1, 0, [/^Start at \(ISO 8601, e\.g\. 2025-06-01T09:30:00Z; empty for the start of setup\):/, typed]);
-      const { run } = wizard([...atTimestamp, [/Apply 12 change\(s\)/, true]]);
+      const { run } = wizard([...atTimestamp, [/Apply 14 change\(s\)/, true]]);
       expect(await run(), world.harness.reporter.text).toBe(ExitCode.Success);
       const from = typed ?? (await world.store.load('orders'))!.createdAt;
       expect(call('CreateEventSourceMapping')).toMatchObject({ StartingPosition: 'AT_TIMESTAMP', StartingPositionTimestamp: new Date(from) });
@@ -123,10 +126,11 @@ describe('the setup wizard', () => {
       [/^Maximum retry/, undefined],
       [/^Maximum record age/, undefined],
       [/report batches it gives up on/, undefined],
+      [/^Add alarms/, undefined],
       [/Apply/, true],
     ]);
     expect(await run(), world.harness.reporter.text).toBe(ExitCode.Success);
-    expect(prompter.asked).toHaveLength(16);
+    expect(prompter.asked).toHaveLength(17);
     const state = (await world.store.load('orders'))!;
     expect([state.steps.stream!.origin, state.steps['kms-key']!.origin, state.steps.function!.origin]).toEqual(['adopted', 'adopted', 'adopted']);
     expect(state.inputs).toMatchObject({ streamName: 'clicks', useExistingStream: true, kmsKey: 'alias/team-key', functionName: 'clicks-reader', useExistingFunction: true });
@@ -249,21 +253,29 @@ describe('the setup wizard', () => {
   it('after "Customise?" Yes asks only what the flags left open', async () => {
     world = twoAccounts();
     const { prompter, run } = wizard(
-      [[/^Region/, undefined], [/^Customise/, true], [/^Days to keep/, undefined], [/^Batch size/, undefined], [/^Starting position/, 'LATEST'], [/^Maximum retry/, '5'], [/^Maximum record age/, '-1'], [/report batches it gives up on/, 'queue'], [/Apply/, true]],
+      [[/^Region/, undefined], [/^Customise/, true], [/^Days to keep/, undefined], [/^Batch size/, undefined], [/^Starting position/, 'LATEST'], [/^Maximum retry/, '5'], [/^Maximum record age/, '-1'], [/report batches it gives up on/, 'queue'], [/^Add alarms/, undefined], [/Apply/, true]],
       '--producer-profile', 'prod', '--consumer-profile', 'analytics', '--name', 'orders', '--stream-name', 'orders-stream',
       '--capacity-mode', 'on-demand', '--kms-key', 'alias/kds-xacct/none', '--function-name', 'orders-fn', '--runtime', 'nodejs22.x', '--consumer-name', 'orders-efo',
     );
     // The key named does not exist: planning stops with a clear error before the confirmation.
     expect(await run()).toBe(ExitCode.Usage);
-    expect(prompter.asked.length).toBe(8);
+    expect(prompter.asked.length).toBe(9);
     expect(world.harness.reporter.text).toContain('KMS key alias/kds-xacct/none was not found');
     expect(world.cloud.mutatingCalls()).toEqual([]);
+  });
+
+  it('with --alarms asks whom they email outright, before "Customise?"', async () => {
+    world = twoAccounts();
+    const { prompter, run } = wizard([...shortList.slice(0, 4), [/^Email address the alarms notify/, 'oncall@example.com'], [/^Customise/, undefined], [/Apply 15 change\(s\)/, true]], '--alarms');
+    expect(await run(), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(prompter.asked).toHaveLength(7);
+    expect((await world.store.load('orders'))!.inputs).toMatchObject({ alarmEmail: 'oncall@example.com' });
   });
 
   it('does not ask "Customise?" when flags and --config answered everything it leads to', async () => {
     world = twoAccounts();
     const config = path.join(await mkdtemp(path.join(tmpdir(), 'kds-xacct-')), 'mapping.json');
-    await writeFile(config, JSON.stringify({ batchSize: 25, startingPosition: 'LATEST', maxRetries: 2, maxRecordAge: 600, failureDestination: false }));
+    await writeFile(config, JSON.stringify({ batchSize: 25, startingPosition: 'LATEST', maxRetries: 2, maxRecordAge: 600, failureDestination: false, alarms: false }));
     const { prompter, run } = wizard(
       [[/Apply/, true]],
       '--config', config, '--producer-profile', 'prod', '--consumer-profile', 'analytics', '--region', 'eu-west-1', '--name', 'orders',

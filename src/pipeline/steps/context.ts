@@ -22,6 +22,8 @@ export const STEP = {
   consumerPolicy: 'consumer-policy',
   grant: 'kms-grant',
   esm: 'event-source-mapping',
+  alarmTopic: 'alarm-topic',
+  alarms: 'alarms',
 } as const;
 
 /** What the setup steps share. Each step closes over only what it uses. */

@@ -2,7 +2,7 @@
  * The setup steps, one file each, listed in dependency order. Each step has check, apply, wait and
  * undo phases (src/engine/types.ts); teardown runs the same steps' undo in reverse.
  */
-import type { PipelineContext } from './context.js';
+import { STEP, type PipelineContext } from './context.js';
 import type { PipelineStep } from './pipeline-step.js';
 import { kmsKeyStep } from './kms-key.js';
 import { streamStep } from './stream.js';
@@ -16,6 +16,16 @@ import { consumerPolicyStep, streamPolicyStep } from './resource-policy.js';
 import { grantStep } from './grant.js';
 import { esmStep } from './mapping.js';
 import { failureQueueStep } from './failure-queue.js';
+import { alarmTopicStep } from './alarm-topic.js';
+import { alarmsStep } from './alarms.js';
+
+/**
+ * Alarms are opt-in: their steps are part of a deployment that asks for them, or that has them from an earlier
+ * run (or teardown's discovery found them), and of no other, whose plan and status they would only lengthen.
+ */
+function hasAlarms(ctx: PipelineContext): boolean {
+  return ctx.config.alarms.kind !== 'none' || STEP.alarms in ctx.previous.steps || STEP.alarmTopic in ctx.previous.steps;
+}
 
 /** Every setup step, as a dependency graph: both accounts progress at once. */
 export function setupSteps(ctx: PipelineContext): PipelineStep[] {
@@ -33,5 +43,6 @@ export function setupSteps(ctx: PipelineContext): PipelineStep[] {
     consumerPolicyStep(ctx),
     grantStep(ctx),
     esmStep(ctx),
+    ...(hasAlarms(ctx) ? [alarmTopicStep(ctx), alarmsStep(ctx)] : []),
   ];
 }
