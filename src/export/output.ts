@@ -49,3 +49,8 @@ export const WHAT_YOU_TAKE_ON = [
 export function deploymentTitle(snapshot: DeploymentSnapshot): string {
   return `kds-xacct deployment "${snapshot.name}": stream ${snapshot.stream.name} in account ${snapshot.producer.accountId}, function ${snapshot.fn.name} in account ${snapshot.consumer.accountId}, region ${snapshot.region}`;
 }
+
+/** What kds-xacct changed on an adopted stream and neither tool can own without owning the stream. */
+export function adoptedEncryptionWarning(snapshot: DeploymentSnapshot): string {
+  return `Stream ${snapshot.stream.name} is adopted, so its encryption with key ${snapshot.key.arn}, which kds-xacct turned on, is not in this code: keep it on, or the consumer cannot read new records encrypted with another key.`;
+}

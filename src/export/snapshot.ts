@@ -71,12 +71,19 @@ export interface MappingSnapshot {
   onFailureDestination?: string;
 }
 
+/** An account of the deployment: its id, the profile that reached it, and whether it is a sandbox account. */
+export interface AccountOfSnapshot {
+  accountId: string;
+  profile: string;
+  simulated?: boolean;
+}
+
 /** A deployment as AWS holds it now, in both accounts: what `export` writes out. */
 export interface DeploymentSnapshot {
   name: string;
   region: string;
-  producer: { accountId: string; profile: string };
-  consumer: { accountId: string; profile: string };
+  producer: AccountOfSnapshot;
+  consumer: AccountOfSnapshot;
   key: Live<KeySnapshot>;
   stream: Live<StreamSnapshot>;
   /** Whether kds-xacct turned on the stream's encryption (on an adopted stream), rather than finding it on. */
@@ -100,6 +107,8 @@ export const REQUIRED_STEPS = [STEP.kmsKey, STEP.stream, STEP.consumer, STEP.str
 export function missingSteps(steps: Record<string, RecordedStep>): string[] {
   return REQUIRED_STEPS.filter((id) => !steps[id] || steps[id]!.origin === 'skipped');
 }
+
+const accountOf = (session: AccountSession): AccountOfSnapshot => ({ accountId: session.accountId, profile: session.profile, ...(session.simulated && { simulated: true }) });
 
 const tagMap = (tags: Array<{ Key?: string; Value?: string }> | undefined): Tags => Object.fromEntries((tags ?? []).map((t) => [t.Key!, t.Value ?? '']));
 
@@ -284,8 +293,8 @@ export async function readDeployment(input: ExportInput): Promise<DeploymentSnap
   return {
     name: input.name,
     region: producer.region,
-    producer: { accountId: producer.accountId, profile: producer.profile },
-    consumer: { accountId: consumer.accountId, profile: consumer.profile },
+    producer: accountOf(producer),
+    consumer: accountOf(consumer),
     key,
     stream,
     encryptionStartedByUs: encryption?.origin === 'created' && stream.origin === 'adopted',

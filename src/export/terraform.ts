@@ -1,6 +1,6 @@
 import { block, expr, jsonHeredoc, topBlock, type HclBody, type HclValue } from './hcl.js';
 import { TERRAFORM_IMPORT_ID, type TerraformType } from './import-ids.js';
-import { FUNCTION_ZIP, WHAT_YOU_TAKE_ON, codeWarning, deployedCode, deploymentTitle, policyWarning, type ExportFile, type ExportResult } from './output.js';
+import { FUNCTION_ZIP, WHAT_YOU_TAKE_ON, adoptedEncryptionWarning, codeWarning, deployedCode, deploymentTitle, policyWarning, type ExportFile, type ExportResult } from './output.js';
 import type { DeploymentSnapshot } from './snapshot.js';
 
 type Provider = 'producer' | 'consumer';
@@ -227,7 +227,7 @@ export async function renderTerraform(s: DeploymentSnapshot): Promise<ExportResu
   consumerSide(tf, s, producer, code !== undefined);
   const warnings = [policyWarning('stream policy', s.streamPolicy), policyWarning('consumer policy', s.consumerPolicy)];
   if (s.fn.origin === 'created' && !code) warnings.push(codeWarning(s));
-  if (s.encryptionStartedByUs) warnings.push(`Stream ${s.stream.name} is adopted, so its encryption with key ${s.key.arn}, which kds-xacct turned on, is not in this code: keep it on, or the consumer cannot read new records encrypted with another key.`);
+  if (s.encryptionStartedByUs) warnings.push(adoptedEncryptionWarning(s));
   const files: ExportFile[] = [
     { path: 'providers.tf', content: providersFile(s) },
     { path: 'producer.tf', content: resourcesFile(tf, 'producer') },
