@@ -35,9 +35,10 @@ export const TERRAFORM_IMPORT_ID = {
 export type TerraformType = keyof typeof TERRAFORM_IMPORT_ID;
 
 /**
- * Each CloudFormation type's primary identifier, the `ResourceIdentifier` keys a resource import takes
- * (CloudFormation User Guide, "Bringing existing resources into CloudFormation management": "the
- * resource's identifier property … primaryIdentifier in the resource type schema").
+ * Each CloudFormation type's primary identifier (`primaryIdentifier` of its resource type schema): the keys of
+ * the `ResourceIdentifier` a resource import takes (CloudFormation API reference, ResourceToImport: "The key is
+ * an identifier property (for example, BucketName for AWS::S3::Bucket resources) and the value is the actual
+ * property value").
  */
 export const CLOUDFORMATION_PRIMARY_ID = {
   'AWS::KMS::Key': ['KeyId'],

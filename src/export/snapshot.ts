@@ -1,5 +1,5 @@
 import { DescribeStreamConsumerCommand, DescribeStreamSummaryCommand, GetResourcePolicyCommand, ListTagsForResourceCommand } from '@aws-sdk/client-kinesis';
-import { DescribeKeyCommand, GetKeyPolicyCommand, ListAliasesCommand, ListResourceTagsCommand } from '@aws-sdk/client-kms';
+import { DescribeKeyCommand, GetKeyPolicyCommand, ListAliasesCommand, ListGrantsCommand, ListResourceTagsCommand } from '@aws-sdk/client-kms';
 import { GetRoleCommand, GetRolePolicyCommand, ListRoleTagsCommand } from '@aws-sdk/client-iam';
 import { ListTagsForResourceCommand as ListLogTagsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { GetEventSourceMappingCommand, GetFunctionConfigurationCommand, ListTagsCommand } from '@aws-sdk/client-lambda';
@@ -7,7 +7,7 @@ import { GetQueueAttributesCommand, ListQueueTagsCommand } from '@aws-sdk/client
 import type { AccountSession } from '../aws/session.js';
 import type { Clock } from '../engine/clock.js';
 import type { Origin, Outputs } from '../engine/types.js';
-import { describeLogGroup, listGrants } from '../pipeline/lookups.js';
+import { describeLogGroup } from '../pipeline/lookups.js';
 import { callAws } from '../pipeline/retry.js';
 import { STEP } from '../pipeline/steps/context.js';
 
@@ -180,7 +180,8 @@ export async function readDeployment(input: ExportInput): Promise<DeploymentSnap
 
   const readGrant = async (): Promise<GrantSnapshot> => {
     const { keyId, grantId } = out(STEP.grant);
-    const grant = (await listGrants(clock, kms, keyId!)).find((g) => g.GrantId === grantId);
+    // ListGrants takes a GrantId to return only that grant (KMS API reference, ListGrants).
+    const grant = (await aws(() => kms.send(new ListGrantsCommand({ KeyId: keyId, GrantId: grantId })))).Grants?.[0];
     if (!grant) throw new Error(`KMS grant ${grantId} on key ${keyId} is not listed by ListGrants.`);
     return {
       keyId: keyId!,
