@@ -57,9 +57,12 @@ class Template {
 const cfnTags = (tags: Record<string, string>): Json | undefined => (Object.keys(tags).length > 0 ? Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) : undefined);
 const getAtt = (logicalId: string, attribute: string): Json => ({ 'Fn::GetAtt': [logicalId, attribute] });
 const document = (json: string): Json => JSON.parse(json) as Json;
+/** An account of the deployment as `awsCommand` names it, so that a printed command reaches that account. */
+const accountOf = (s: DeploymentSnapshot, role: Role) => ({ role, profile: s[role].profile, region: s.region, simulated: s[role].simulated });
+const consumerAccount = (s: DeploymentSnapshot) => accountOf(s, 'consumer');
 
 /** The grant, as the key-policy statement CloudFormation can hold: the same principal, operations and encryption context. */
-export function grantStatement(grant: GrantSnapshot, principal: Json): Json {
+function grantStatement(grant: GrantSnapshot, principal: Json): Json {
   return {
     Sid: `KdsXacctGrant${grant.name.replace(/[^A-Za-z0-9]/g, '')}`,
     Effect: 'Allow',
@@ -107,7 +110,7 @@ function consumerTemplate(s: DeploymentSnapshot, codeWritten: boolean): Template
         Architectures: s.fn.architectures,
         Code: { S3Bucket: bucket, S3Key: key },
         Environment: Object.keys(s.fn.environment).length > 0 ? { Variables: s.fn.environment } : undefined,
-        LoggingConfig: s.fn.logGroup ? { LogGroup: s.fn.logGroup } : undefined,
+        LoggingConfig: s.fn.logging ? { LogGroup: s.fn.logging.logGroup, LogFormat: s.fn.logging.logFormat } : undefined,
         Tags: cfnTags(s.fn.tags),
       },
       { FunctionName: s.fn.name },
@@ -129,7 +132,7 @@ function producerTemplate(s: DeploymentSnapshot, warnings: string[]): Template {
   } else {
     keyRef = t.parameter('StreamKeyArn', 'The KMS key that encrypts the stream: adopted by kds-xacct, not made by it, so not in this stack.', s.key.arn);
     warnings.push(
-      `Key ${s.key.arn} was adopted, not made, by kds-xacct: its key policy is not kds-xacct's to rewrite, so the KMS grant ${s.grant.grantId} is left out of the templates and stays as it is. Should it ever be revoked, this puts it back: ${awsCommand({ role: 'producer', profile: s.producer.profile, region: s.region, simulated: s.producer.simulated }, `kms create-grant --key-id ${s.grant.keyId} --grantee-principal ${s.grant.granteePrincipal} --operations ${s.grant.operations.join(' ')} --constraints '${JSON.stringify({ EncryptionContextSubset: s.grant.encryptionContextSubset })}' --name ${s.grant.name}`)}`,
+      `Key ${s.key.arn} was adopted, not made, by kds-xacct: its key policy is not kds-xacct's to rewrite, so the KMS grant ${s.grant.grantId} is left out of the templates and stays as it is. Should it ever be revoked, this puts it back: ${awsCommand(accountOf(s, 'producer'), `kms create-grant --key-id ${s.grant.keyId} --grantee-principal ${s.grant.granteePrincipal} --operations ${s.grant.operations.join(' ')} --constraints '${JSON.stringify({ EncryptionContextSubset: s.grant.encryptionContextSubset })}' --name ${s.grant.name}`)}`,
     );
   }
   const streamArn: Json =
@@ -188,8 +191,8 @@ function stackName(s: DeploymentSnapshot, t: Template): string {
 }
 
 function importCommand(s: DeploymentSnapshot, t: Template): string {
-  const account = { role: t.role, profile: s[t.role].profile, region: s.region, simulated: s[t.role].simulated };
-  const parameters = t.parameters.CodeS3Bucket ? ' --parameters ParameterKey=CodeS3Bucket,ParameterValue=<bucket>' : '';
+  const account = accountOf(s, t.role);
+  const parameters = t.parameters.CodeS3Bucket ? ' --parameters ParameterKey=CodeS3Bucket,ParameterValue="$CODE_BUCKET"' : '';
   return awsCommand(account, `cloudformation create-change-set --stack-name ${stackName(s, t)} --change-set-name import --change-set-type IMPORT --template-body file://${t.file} --resources-to-import file://${t.file.replace(/\.json$/, '.import.json')}${parameters} --capabilities CAPABILITY_NAMED_IAM`);
 }
 
@@ -201,7 +204,8 @@ function readme(s: DeploymentSnapshot, templates: Template[], warnings: string[]
     'Written by `kds-xacct export --format cloudformation` from what AWS returned at export time. Each template belongs to one account; import them in this order, each into a new stack, with the `.import.json` beside it (CloudFormation User Guide, "Bringing existing resources into CloudFormation management"):',
     '',
     ...templates.flatMap((t, i) => [`${i + 1}. \`${t.file}\` (${t.role} account ${s[t.role].accountId}): ${Object.keys(t.resources).length} resources to import.`, '', '   ```sh', `   ${importCommand(s, t)}`, '   ```', '']),
-    `Every resource has \`DeletionPolicy: Retain\` and \`UpdateReplacePolicy: Retain\`. Parameters default to the live values.${s.fn.origin === 'created' ? ` Upload \`${FUNCTION_ZIP}\` to an S3 bucket of the consumer account first and pass it as CodeS3Bucket: a function's code comes from S3.` : ''}`,
+    `Every resource has \`DeletionPolicy: Retain\` and \`UpdateReplacePolicy: Retain\`. Parameters default to the live values.`,
+    ...(s.fn.origin === 'created' ? ['', `A function's code comes from S3: set \`CODE_BUCKET\` to a bucket of the consumer account in ${s.region}, and upload the code first:`, '', '```sh', awsCommand(consumerAccount(s), `s3 cp ${FUNCTION_ZIP} "s3://$CODE_BUCKET/${FUNCTION_ZIP}"`), '```'] : []),
     '',
     '## The KMS grant',
     '',

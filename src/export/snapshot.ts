@@ -52,7 +52,8 @@ export interface FunctionSnapshot {
   architectures: string[];
   codeSha256: string;
   environment: Record<string, string>;
-  logGroup?: string;
+  /** Where and how it logs (LoggingConfig), as Lambda reports it. */
+  logging?: { logGroup: string; logFormat: string };
   tags: Tags;
 }
 export interface MappingSnapshot {
@@ -251,7 +252,7 @@ export async function readDeployment(input: ExportInput): Promise<DeploymentSnap
       architectures: c.Architectures ?? ['x86_64'],
       codeSha256: c.CodeSha256!,
       environment: c.Environment?.Variables ?? {},
-      ...(c.LoggingConfig?.LogGroup && { logGroup: c.LoggingConfig.LogGroup }),
+      ...(c.LoggingConfig?.LogGroup && { logging: { logGroup: c.LoggingConfig.LogGroup, logFormat: c.LoggingConfig.LogFormat ?? 'Text' } }),
       tags: tags.Tags ?? {},
     };
   };

@@ -139,7 +139,7 @@ function consumerSide(tf: Configuration, s: DeploymentSnapshot, producer: { key:
             source_code_hash: codeWritten ? expr(`filebase64sha256("${FUNCTION_ZIP}")`) : s.fn.codeSha256,
             tags: withoutEmpty(s.fn.tags),
             environment: Object.keys(s.fn.environment).length > 0 ? block({ variables: s.fn.environment }) : undefined,
-            logging_config: s.fn.logGroup ? block({ log_format: 'Text', log_group: s.fn.logGroup }) : undefined,
+            logging_config: s.fn.logging ? block({ log_format: s.fn.logging.logFormat, log_group: s.fn.logging.logGroup }) : undefined,
           },
           TERRAFORM_IMPORT_ID.aws_lambda_function(s.fn.name),
         )
