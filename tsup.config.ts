@@ -1,4 +1,25 @@
-import { defineConfig } from 'tsup';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { defineConfig, type Options } from 'tsup';
+
+type EsbuildPlugin = NonNullable<Options['esbuildPlugins']>[number];
+
+const manifest = fileURLToPath(new URL('./package.json', import.meta.url));
+
+/**
+ * src/program.ts imports package.json to print `--version`: the bundle gets that field alone, read at build
+ * time, not the scripts and the dev dependencies a user has no use for.
+ */
+const versionOnlyManifest: EsbuildPlugin = {
+  name: 'version-only-manifest',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]package\.json$/ }, (args) => {
+      if (args.path !== manifest) return undefined;
+      const { version } = JSON.parse(readFileSync(manifest, 'utf8')) as { version: string };
+      return { contents: JSON.stringify({ version }), loader: 'json' };
+    });
+  },
+};
 
 // One entry; every command module is reached through a dynamic import() so that
 // `--help` never loads the AWS SDK. tsup splits those imports into their own chunks.
@@ -19,6 +40,7 @@ export default defineConfig({
   noExternal: [/./],
   // scripts/third-party-notice.mjs reads which packages went into the bundle from here.
   metafile: true,
+  esbuildPlugins: [versionOnlyManifest],
   banner: {
     // The SDK's CommonJS parts require() Node built-ins; an ESM bundle has no `require` of its own,
     // and esbuild's stand-in throws "Dynamic require of ... is not supported" without this one.

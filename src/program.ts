@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+// The bundle holds only its `version` (tsup.config.ts, versionOnlyManifest).
 import pkg from '../package.json' with { type: 'json' };
 import { examples, integer, type CommandAction } from './commands/definition.js';
 import { programLine } from './commands/hints.js';

@@ -4,7 +4,7 @@ import type { Clock } from '../engine/clock.js';
 import type { DeploymentState } from '../engine/state.js';
 import type { Outputs } from '../engine/types.js';
 import type { SetupConfig } from '../pipeline/config.js';
-import { ifExists } from '../pipeline/retry.js';
+import { ifExists } from '../aws/retry.js';
 import { STEP } from '../pipeline/steps/context.js';
 import { encryptedStreamOf, heldKeyOutputs, keyHold, keyHoldReason, type KeyHold } from '../pipeline/steps/kms-key.js';
 

@@ -1,6 +1,6 @@
 import { DescribeLogGroupsCommand, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { CommandFailedError, ExitCode, awsErrorCode, errorMessage } from '../errors.js';
-import { callAws, hasCode, isNotFound, isThrottling } from '../pipeline/retry.js';
+import { callAws, hasCode, isNotFound, isThrottling } from '../aws/retry.js';
 import { StoppedWhileRetrying, type TailContext } from './tail-context.js';
 
 /** Polling fallback: how often, and how far back each poll looks again for late-ingested events. */

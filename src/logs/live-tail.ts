@@ -1,6 +1,6 @@
 import { StartLiveTailCommand, type StartLiveTailResponseStream } from '@aws-sdk/client-cloudwatch-logs';
 import { awsErrorCode, errorMessage } from '../errors.js';
-import { isNotFound } from '../pipeline/retry.js';
+import { isNotFound } from '../aws/retry.js';
 import type { TailEvent } from './events.js';
 import { STOPPED } from '../engine/stop-signal.js';
 import type { TailContext } from './tail-context.js';

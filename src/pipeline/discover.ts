@@ -8,9 +8,9 @@ import type { AccountRole, AccountSession } from '../aws/session.js';
 import type { Clock } from '../engine/clock.js';
 import { newState, type DeploymentState } from '../engine/state.js';
 import type { Outputs } from '../engine/types.js';
-import { TAG_DEPLOYMENT, arns, defaultNames } from './names.js';
+import { TAG_DEPLOYMENT, arns, defaultNames, type DeploymentNames } from './names.js';
 import { hasStatements, parsePolicy } from './policies.js';
-import { callAws, ifExists } from './retry.js';
+import { callAws, ifExists } from '../aws/retry.js';
 import { describeStream, functionLogGroupName, functionTags, kinesisTags, kmsKeyTags, listGrants, logGroupTags } from './lookups.js';
 import { STEP } from './steps/context.js';
 import { failureQueueArn } from './steps/failure-queue.js';
@@ -22,6 +22,56 @@ const isOursTagged = (tags: Record<string, string | undefined> | undefined, depl
 function streamNameOf(arn: string | undefined, producer: AccountSession): string | undefined {
   const match = /^arn:[^:]+:kinesis:([^:]+):(\d{12}):stream\/([^/]+)/.exec(arn ?? '');
   return match && match[1] === producer.region && match[2] === producer.accountId ? match[3] : undefined;
+}
+
+/** Our mappings, found from either end: our function, or our consumer (by its deterministic name) on any stream. */
+async function findMappings(name: string, names: DeploymentNames, accounts: Record<AccountRole, AccountSession>, clock: Clock): Promise<Map<string, EventSourceMappingConfiguration>> {
+  const { producer, consumer } = accounts;
+  const { lambda } = consumer.clients;
+  const mappings = new Map<string, EventSourceMappingConfiguration>();
+  const ourConsumerSource = new RegExp(`^arn:[^:]+:kinesis:${producer.region}:${producer.accountId}:stream/[^/]+/consumer/${names.consumerName.replace(/[.]/g, '\\.')}:`);
+  let marker: string | undefined;
+  do {
+    const page = await callAws(clock, () => lambda.send(new ListEventSourceMappingsCommand({ ...(marker && { Marker: marker }) })));
+    for (const m of page.EventSourceMappings ?? []) {
+      const mine = m.FunctionArn?.endsWith(`:function:${names.functionName}`) || ourConsumerSource.test(m.EventSourceArn ?? '');
+      if (!mine || m.State === 'Deleting' || mappings.has(m.UUID!)) continue;
+      const arn = m.EventSourceMappingArn ?? arns.eventSourceMapping(consumer.region, consumer.accountId, m.UUID!);
+      const tags = (await ifExists(clock, () => lambda.send(new ListTagsCommand({ Resource: arn }))))?.Tags;
+      if (isOursTagged(tags, name)) mappings.set(m.UUID!, m);
+    }
+    marker = page.NextMarker;
+  } while (marker);
+  return mappings;
+}
+
+/**
+ * The first candidate stream that is ours by its tag or its consumer's, or that our mappings or inline policy
+ * name, with our consumer on it if that is ours.
+ */
+async function findStream(
+  name: string,
+  names: DeploymentNames,
+  producer: AccountSession,
+  clock: Clock,
+  candidates: string[],
+): Promise<{ stream?: { name: string; arn: string; ours: boolean; keyId?: string }; efo?: { name: string; arn: string } }> {
+  const { kinesis } = producer.clients;
+  for (const candidate of candidates) {
+    const summary = await describeStream(clock, producer, candidate);
+    if (!summary || summary.StreamStatus === 'DELETING') continue;
+    const ours = isOursTagged(await kinesisTags(clock, kinesis, summary.StreamARN!), name);
+    const found = (await ifExists(clock, () => kinesis.send(new DescribeStreamConsumerCommand({ StreamARN: summary.StreamARN, ConsumerName: names.consumerName }))))?.ConsumerDescription;
+    let consumerOurs = false;
+    if (found && found.ConsumerStatus !== 'DELETING') {
+      consumerOurs = isOursTagged(await kinesisTags(clock, kinesis, found.ConsumerARN!), name);
+    }
+    const named = candidate !== names.streamName;
+    if (!ours && !consumerOurs && !named) continue;
+    const stream = { name: candidate, arn: summary.StreamARN!, ours, ...(summary.EncryptionType === 'KMS' && summary.KeyId ? { keyId: summary.KeyId } : {}) };
+    return { stream, ...(consumerOurs && { efo: { name: found!.ConsumerName!, arn: found!.ConsumerARN! } }) };
+  }
+  return {};
 }
 
 /**
@@ -60,22 +110,8 @@ export async function discoverDeployment(name: string, accounts: Record<AccountR
   };
   const inline = state.steps[STEP.role] ? await inlinePolicyOn(names.roleName) : undefined;
 
-  // Mappings are found from either end: our function, or our consumer (by its deterministic name)
-  // on any stream, which also leads to an adopted stream and function with names of their own.
-  const mappings = new Map<string, EventSourceMappingConfiguration>();
-  const ourConsumerSource = new RegExp(`^arn:[^:]+:kinesis:${producer.region}:${producer.accountId}:stream/[^/]+/consumer/${names.consumerName.replace(/[.]/g, '\\.')}:`);
-  let marker: string | undefined;
-  do {
-    const page = await callAws(clock, () => lambda.send(new ListEventSourceMappingsCommand({ ...(marker && { Marker: marker }) })));
-    for (const m of page.EventSourceMappings ?? []) {
-      const mine = m.FunctionArn?.endsWith(`:function:${names.functionName}`) || ourConsumerSource.test(m.EventSourceArn ?? '');
-      if (!mine || m.State === 'Deleting' || mappings.has(m.UUID!)) continue;
-      const arn = m.EventSourceMappingArn ?? arns.eventSourceMapping(consumer.region, consumer.accountId, m.UUID!);
-      const tags = (await ifExists(clock, () => lambda.send(new ListTagsCommand({ Resource: arn }))))?.Tags;
-      if (isOursTagged(tags, name)) mappings.set(m.UUID!, m);
-    }
-    marker = page.NextMarker;
-  } while (marker);
+  // A mapping found by our consumer also leads to an adopted stream and function with names of their own.
+  const mappings = await findMappings(name, names, accounts, clock);
 
   // Producer account: the stream is the default one, or the one our mappings or inline policy name.
   const candidates = [
@@ -83,23 +119,7 @@ export async function discoverDeployment(name: string, accounts: Record<AccountR
     ...[...mappings.values()].map((m) => streamNameOf(m.EventSourceArn, producer)),
     ...(inline?.Statement ?? []).flatMap((s) => [s['Resource']].flat().map((r) => streamNameOf(typeof r === 'string' ? r : undefined, producer))),
   ].filter((n, i, all): n is string => n !== undefined && all.indexOf(n) === i);
-  let stream: { name: string; arn: string; ours: boolean; keyId?: string } | undefined;
-  let efo: { name: string; arn: string } | undefined;
-  for (const candidate of candidates) {
-    const summary = await describeStream(clock, producer, candidate);
-    if (!summary || summary.StreamStatus === 'DELETING') continue;
-    const ours = isOursTagged(await kinesisTags(clock, kinesis, summary.StreamARN!), name);
-    const found = (await ifExists(clock, () => kinesis.send(new DescribeStreamConsumerCommand({ StreamARN: summary.StreamARN, ConsumerName: names.consumerName }))))?.ConsumerDescription;
-    let consumerOurs = false;
-    if (found && found.ConsumerStatus !== 'DELETING') {
-      consumerOurs = isOursTagged(await kinesisTags(clock, kinesis, found.ConsumerARN!), name);
-    }
-    const named = candidate !== names.streamName;
-    if (!ours && !consumerOurs && !named) continue;
-    stream = { name: candidate, arn: summary.StreamARN!, ours, ...(summary.EncryptionType === 'KMS' && summary.KeyId ? { keyId: summary.KeyId } : {}) };
-    if (consumerOurs) efo = { name: found!.ConsumerName!, arn: found!.ConsumerARN! };
-    break;
-  }
+  const { stream, efo } = await findStream(name, names, producer, clock, candidates);
 
   if (stream) {
     record(STEP.stream, stream.ours ? 'created' : 'adopted', { streamName: stream.name, streamArn: stream.arn, origin: stream.ours ? 'created' : 'adopted' });

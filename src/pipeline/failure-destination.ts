@@ -6,7 +6,7 @@ import type { FailureDestination } from './config.js';
 import { ExitCode, UserError, awsErrorCode, errorMessage } from '../errors.js';
 import type { Finding } from './health-report.js';
 import type { DestinationKeyAccess } from './policies.js';
-import { callAws, hasCode, ifExists } from './retry.js';
+import { callAws, hasCode, ifExists } from '../aws/retry.js';
 import { STEP } from './steps/context.js';
 import { failureDestinationService } from './validate.js';
 

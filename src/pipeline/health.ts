@@ -9,7 +9,7 @@ import { UserError, awsErrorCode, errorMessage } from '../errors.js';
 import type { EsmHealth, Finding, HealthReport, ResourceHealth } from './health-report.js';
 import { readPipelineSignals } from './mapping-signals.js';
 import { arns } from './names.js';
-import { callAws, isNotFound } from './retry.js';
+import { callAws, isNotFound } from '../aws/retry.js';
 import { STEP, primaryId, type PipelineContext } from './steps/context.js';
 import { listGrants } from './lookups.js';
 import { failedBatchesFinding, failureQueueName } from './failure-destination.js';

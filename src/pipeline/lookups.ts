@@ -7,7 +7,7 @@ import type { Clock } from '../engine/clock.js';
 import type { StepContext } from '../engine/types.js';
 import { ExitCode, UserError, errorMessage } from '../errors.js';
 import { lambdaLogGroupName } from './names.js';
-import { callAws, hasCode, ifExists } from './retry.js';
+import { callAws, hasCode, ifExists } from '../aws/retry.js';
 import type { PipelineContext } from './steps/context.js';
 
 /** The stream's summary, or undefined when there is no such stream. */

@@ -6,7 +6,7 @@ import type { Outputs, Step, StepContext } from '../engine/types.js';
 import { waitFor } from '../engine/wait.js';
 import { UserError } from '../errors.js';
 import { describeStream } from './lookups.js';
-import { callAws, hasCode, ifExists, isNotFound } from './retry.js';
+import { callAws, hasCode, ifExists, isNotFound } from '../aws/retry.js';
 import { STEP } from './steps/context.js';
 
 /** What teardown can remove: a setup step, of which it runs the undo. */

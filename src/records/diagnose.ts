@@ -5,7 +5,7 @@ import type { Clock } from '../engine/clock.js';
 import { awsErrorCode, errorMessage } from '../errors.js';
 import { isErrorLine } from '../logs/record-lines.js';
 import { recordsRetried } from '../pipeline/mapping-signals.js';
-import { callAws, isNotFound } from '../pipeline/retry.js';
+import { callAws, isNotFound } from '../aws/retry.js';
 import type { Reporter } from '../render/types.js';
 import { formatAge, grantStatus } from './grant-wait.js';
 import type { SuggestCommand } from './stream.js';

@@ -2,7 +2,7 @@ import { PutRecordCommand, PutRecordsCommand, type KinesisClient, type PutRecord
 import type { Clock } from '../engine/clock.js';
 import { backoffDelays, withRetry } from '../engine/wait.js';
 import { CommandFailedError, ExitCode, awsErrorCode, errorMessage } from '../errors.js';
-import { hasCode, isServerError, isThrottling } from '../pipeline/retry.js';
+import { hasCode, isServerError, isThrottling } from '../aws/retry.js';
 import type { Reporter } from '../render/types.js';
 import { streamTarget, type StreamRef } from './stream.js';
 

@@ -1,15 +1,15 @@
 import type { AccountSession } from '../aws/session.js';
-import type { Clock } from '../engine/clock.js';
+import { type Clock, formatDuration } from '../engine/clock.js';
 import type { Interrupt } from '../engine/engine.js';
 import { ExitCode } from '../errors.js';
 import { functionLogGroup } from '../logs/events.js';
-import { formatDuration, type Reporter } from '../render/types.js';
-import { diagnose, type Watch } from './diagnose.js';
+import type { Reporter } from '../render/types.js';
+import { diagnose, type Diagnostics, type Watch } from './diagnose.js';
 import { formatAge, GrantWatch } from './grant-wait.js';
 import { putRecords, sendFailureHint } from './put-records.js';
 import { checkStreamWritable, type StreamRef, type SuggestCommand } from './stream.js';
 import { buildRecords } from './test-records.js';
-import { latencySpread, logSearchStart, verifyDelivery } from './verify.js';
+import { type Latency, latencySpread, logSearchStart, verifyDelivery } from './verify.js';
 
 /** Lines printed per list before "... and N more". */
 const MAX_LINES = 50;
@@ -51,6 +51,38 @@ function limitLines<T>(items: readonly T[], render: (item: T) => string): string
   const lines = items.slice(0, MAX_LINES).map(render);
   if (items.length > MAX_LINES) lines.push(`  … and ${items.length - MAX_LINES} more (--json lists them all)`);
   return lines;
+}
+
+function reportLatencies(reporter: Reporter, functionName: string, latencies: readonly Latency[]): void {
+  if (latencies.length === 0) return;
+  reporter.info(`Arrived in ${functionName} (end-to-end latency, send to log line):`);
+  for (const line of limitLines(latencies, (l) => `  #${l.index + 1} sequence ${l.sequenceNumber}: ${formatDuration(l.latencyMs)}`)) {
+    reporter.info(line);
+  }
+  if (latencies.length > 1) {
+    const { min, median, max } = latencySpread(latencies);
+    reporter.info(`  min ${formatDuration(min)}, median ${formatDuration(median)}, max ${formatDuration(max)}`);
+  }
+}
+
+/** What is known of records that did not arrive: how many, the mapping's state and the function's errors. */
+function undeliveredLines(diagnostics: Diagnostics, counts: { missing: number; sent: number; logGroupName: string; timeoutMs: number }): string[] {
+  const esm = diagnostics.eventSourceMapping;
+  const { grantPending } = diagnostics;
+  return [
+    `${counts.missing} of ${counts.sent} record(s) did not appear in ${counts.logGroupName} within ${formatDuration(counts.timeoutMs)}` +
+      (grantPending ? `: the KMS grant was created ${formatAge(grantPending.ageMs)} ago and is not in effect yet.` : '.'),
+    ...(esm
+      ? [
+          `  Event source mapping ${esm.uuid}: ${esm.error ?? `State ${esm.state ?? '?'}`}`,
+          ...(esm.stateTransitionReason ? [`  StateTransitionReason: ${esm.stateTransitionReason}`] : []),
+          ...(esm.lastProcessingResult ? [`  LastProcessingResult: ${esm.lastProcessingResult}`] : []),
+        ]
+      : []),
+    ...(diagnostics.functionErrors.length > 0
+      ? [`  Function errors in ${counts.logGroupName}:`, ...diagnostics.functionErrors.slice(0, 10).map((l) => `    ${l}`)]
+      : [`  No function errors were logged in ${counts.logGroupName}.`]),
+  ];
 }
 
 /**
@@ -115,16 +147,7 @@ export async function sendTestRecords(deps: RoundTripDeps, target: RoundTripTarg
   };
   output.verify = verifyOutput;
 
-  if (outcome.latencies.length > 0) {
-    reporter.info(`Arrived in ${functionName} (end-to-end latency, send to log line):`);
-    for (const line of limitLines(outcome.latencies, (l) => `  #${l.index + 1} sequence ${l.sequenceNumber}: ${formatDuration(l.latencyMs)}`)) {
-      reporter.info(line);
-    }
-    if (outcome.latencies.length > 1) {
-      const { min, median, max } = latencySpread(outcome.latencies);
-      reporter.info(`  min ${formatDuration(min)}, median ${formatDuration(median)}, max ${formatDuration(max)}`);
-    }
-  }
+  reportLatencies(reporter, functionName, outcome.latencies);
   if (outcome.ok) {
     reporter.info(`Verified: all ${result.sent.length} record(s) reached the consumer function.`);
     return { code: ExitCode.Success, output };
@@ -140,23 +163,8 @@ export async function sendTestRecords(deps: RoundTripDeps, target: RoundTripTarg
     outcome,
   );
   verifyOutput.diagnostics = diagnostics;
-  const esm = diagnostics.eventSourceMapping;
-  const { grantPending } = diagnostics;
-  const lines = [
-    `${outcome.missing.length} of ${result.sent.length} record(s) did not appear in ${group.name} within ${formatDuration(timeoutMs)}` +
-      (grantPending ? `: the KMS grant was created ${formatAge(grantPending.ageMs)} ago and is not in effect yet.` : '.'),
-    ...(esm
-      ? [
-          `  Event source mapping ${esm.uuid}: ${esm.error ?? `State ${esm.state ?? '?'}`}`,
-          ...(esm.stateTransitionReason ? [`  StateTransitionReason: ${esm.stateTransitionReason}`] : []),
-          ...(esm.lastProcessingResult ? [`  LastProcessingResult: ${esm.lastProcessingResult}`] : []),
-        ]
-      : []),
-    ...(diagnostics.functionErrors.length > 0
-      ? [`  Function errors in ${group.name}:`, ...diagnostics.functionErrors.slice(0, 10).map((l) => `    ${l}`)]
-      : [`  No function errors were logged in ${group.name}.`]),
-  ];
-  if (grantPending) {
+  const lines = undeliveredLines(diagnostics, { missing: outcome.missing.length, sent: result.sent.length, logGroupName: group.name, timeoutMs });
+  if (diagnostics.grantPending) {
     // Not a failure of the pipeline, only of this wait: worded as such, though the records remain unverified.
     reporter.error(`Not verified yet: ${lines.join('\n')}`, diagnostics.hints.join('\n'));
     return { code: ExitCode.Failed, output };

@@ -2,7 +2,7 @@ import { DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import type { AccountSession } from '../aws/session.js';
 import type { Clock } from '../engine/clock.js';
 import { CommandFailedError, ExitCode } from '../errors.js';
-import { ifExists } from '../pipeline/retry.js';
+import { ifExists } from '../aws/retry.js';
 
 /** The stream to write to: by ARN when the state file records it, else by name. */
 export interface StreamRef {

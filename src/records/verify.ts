@@ -5,7 +5,7 @@ import { STOPPED, StopSignal } from '../engine/stop-signal.js';
 import { backoffDelays } from '../engine/wait.js';
 import { awsErrorCode } from '../errors.js';
 import { isErrorLine, parseRecordLine } from '../logs/record-lines.js';
-import { isNotFound, isServerError, isThrottling } from '../pipeline/retry.js';
+import { isNotFound, isServerError, isThrottling } from '../aws/retry.js';
 import type { Reporter } from '../render/types.js';
 import type { SentRecord } from './put-records.js';
 

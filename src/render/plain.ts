@@ -1,6 +1,7 @@
 import { errorMessage } from '../errors.js';
+import { formatDuration } from '../engine/clock.js';
 import { StepState, type EngineEvent } from '../engine/types.js';
-import { formatDuration, type OutputOptions, type Reporter } from './types.js';
+import type { OutputOptions, Reporter } from './types.js';
 
 const doneWords: Partial<Record<StepState, string>> = {
   [StepState.Created]: 'created',

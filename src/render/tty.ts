@@ -1,8 +1,9 @@
 import { Chalk } from 'chalk';
 import { spinners } from 'ora';
+import { formatDuration } from '../engine/clock.js';
 import { StepState, type EngineEvent } from '../engine/types.js';
 import { describeEvent, eventMemory } from './plain.js';
-import { fitLine, formatDuration, wrapAt, wrapWords, type OutputOptions, type Reporter } from './types.js';
+import { fitLine, wrapAt, wrapWords, type OutputOptions, type Reporter } from './types.js';
 
 const frames = spinners.dots.frames;
 

@@ -63,12 +63,6 @@ export interface OutputOptions {
   now?: () => number;
 }
 
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${ms}ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
-  return `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}s`;
-}
-
 /** Cuts a line to `width` characters, marking the cut with '…'. For text that holds no identifier. */
 export function fitLine(text: string, width: number): string {
   const chars = [...text];

@@ -1,4 +1,5 @@
-import type { FakeCloud } from './fake-cloud.js';
+import type { Cloud } from './context.js';
+import type { FunctionRuntime, KinesisStreamEvent } from './function-runtime.js';
 import { consumerStatus, streamStatus } from './kinesis.js';
 import { effectiveIdentityPolicies, functionLogGroupName, recordReadProblem, resolveEventSource, roleOf } from './lambda.js';
 import { newLogGroup } from './logs.js';
@@ -8,27 +9,6 @@ import { findBucket } from './s3.js';
 import { keyStateOf, lookupKey } from './kms.js';
 import type { EventSourceMapping, KinesisRecord, LambdaFunction, Shard } from './model.js';
 import { parseArn, phaseNow } from './model.js';
-
-export interface KinesisEventRecord {
-  kinesis: { kinesisSchemaVersion: string; partitionKey: string; sequenceNumber: string; data: string; approximateArrivalTimestamp: number };
-  eventSource: 'aws:kinesis';
-  eventVersion: string;
-  eventID: string;
-  eventName: 'aws:kinesis:record';
-  invokeIdentityArn: string;
-  awsRegion: string;
-  eventSourceARN: string;
-}
-
-export interface KinesisStreamEvent {
-  Records: KinesisEventRecord[];
-}
-
-export type FunctionRuntime = (
-  event: KinesisStreamEvent,
-  log: (line: string) => void,
-  context: { functionName: string; accountId: string; region: string; requestId: string },
-) => Promise<{ batchItemFailures: Array<{ itemIdentifier: string }> } | void>;
 
 /** The stand-in for the bundled handler: one JSON line per record, no failures. */
 export const defaultRuntime: FunctionRuntime = async (event, log) => {
@@ -53,7 +33,7 @@ function initialPosition(esm: EventSourceMapping, shard: Shard): number {
  * function runtime and writes START/END/REPORT plus the runtime's lines to the function's log group,
  * timestamped when the invocation would have happened.
  */
-export async function deliverDue(cloud: FakeCloud): Promise<void> {
+export async function deliverDue(cloud: Cloud): Promise<void> {
   const now = cloud.clock.now();
   for (const [accountId, account] of cloud.accounts) {
     for (const [region, rs] of account.regions) {
@@ -105,7 +85,7 @@ export async function deliverDue(cloud: FakeCloud): Promise<void> {
  * meanwhile. Access is assumed to change at most once between two reads (a grant or policy taking effect), so
  * the first good attempt is found by bisection rather than by replaying every attempt.
  */
-async function firstReadableAt(cloud: FakeCloud, fn: LambdaFunction, esm: EventSourceMapping, shardId: string, batch: KinesisRecord[], from: number, until: number): Promise<number | undefined> {
+async function firstReadableAt(cloud: Cloud, fn: LambdaFunction, esm: EventSourceMapping, shardId: string, batch: KinesisRecord[], from: number, until: number): Promise<number | undefined> {
   if (from > until) return undefined;
   const keys = batch.flatMap((r) => (r.keyArn ? [r.keyArn] : []));
   const problemAt = (t: number) => recordReadProblem(cloud, fn, esm.eventSourceArn, t, keys);
@@ -129,7 +109,7 @@ async function firstReadableAt(cloud: FakeCloud, fn: LambdaFunction, esm: EventS
   return from + good * step;
 }
 
-async function invokeWithRetries(cloud: FakeCloud, accountId: string, region: string, fn: LambdaFunction, esm: EventSourceMapping, streamArn: string, records: KinesisRecord[], at: number): Promise<void> {
+async function invokeWithRetries(cloud: Cloud, accountId: string, region: string, fn: LambdaFunction, esm: EventSourceMapping, streamArn: string, records: KinesisRecord[], at: number): Promise<void> {
   const retries = esm.maximumRetryAttempts === -1 ? UNLIMITED_RETRIES_MODELLED_AS : esm.maximumRetryAttempts;
   let pending = records;
   for (let attempt = 0; attempt <= retries && pending.length > 0; attempt++) {
@@ -156,7 +136,7 @@ async function invokeWithRetries(cloud: FakeCloud, accountId: string, region: st
  * the reason goes to `cloud.diagnostics`.
  */
 async function reportDiscardedBatch(
-  cloud: FakeCloud,
+  cloud: Cloud,
   fn: LambdaFunction,
   esm: EventSourceMapping,
   streamArn: string,
@@ -229,7 +209,7 @@ interface DestinationKey {
 }
 
 /** The queue, topic or bucket a destination ARN names, or why there is none to send to. */
-function destinationTarget(cloud: FakeCloud, destination: string, uuid: string, shardId: string, at: number): DestinationTarget | string {
+function destinationTarget(cloud: Cloud, destination: string, uuid: string, shardId: string, at: number): DestinationTarget | string {
   const both = ['kms:GenerateDataKey', 'kms:Decrypt'];
   const arn = parseArn(destination);
   if (arn?.service === 'sqs') {
@@ -284,7 +264,7 @@ function destinationTarget(cloud: FakeCloud, destination: string, uuid: string, 
  * calls KMS for the sender, so the key policy sees kms:ViaService and the sender's account: an AWS managed key
  * (alias/aws/<service>) serves every principal of its own account and no other. Returns the key ARN, or why not.
  */
-async function destinationKeyUse(cloud: FakeCloud, roleArn: string, dk: DestinationKey, identityPolicies: Array<{ name: string; policy: unknown }>, at: number): Promise<{ keyArn: string } | string> {
+async function destinationKeyUse(cloud: Cloud, roleArn: string, dk: DestinationKey, identityPolicies: Array<{ name: string; policy: unknown }>, at: number): Promise<{ keyArn: string } | string> {
   const key = lookupKey(cloud, parseArn(dk.ref)?.account ?? dk.account, parseArn(dk.ref)?.region ?? dk.region, dk.ref, at);
   if (!key) return `KMS key ${dk.ref} of ${dk.what} does not exist`;
   if (keyStateOf(key) !== 'Enabled') return `KMS key ${key.arn} of ${dk.what} is ${keyStateOf(key)}`;
@@ -305,7 +285,7 @@ async function destinationKeyUse(cloud: FakeCloud, roleArn: string, dk: Destinat
 }
 
 /** Runs the function once; returns the index to retry from, or undefined on success. */
-async function invoke(cloud: FakeCloud, accountId: string, region: string, fn: LambdaFunction, esm: EventSourceMapping, streamArn: string, records: KinesisRecord[], at: number): Promise<number | undefined> {
+async function invoke(cloud: Cloud, accountId: string, region: string, fn: LambdaFunction, esm: EventSourceMapping, streamArn: string, records: KinesisRecord[], at: number): Promise<number | undefined> {
   const requestId = cloud.ids.uuid();
   const roleArn = fn.role;
   const event: KinesisStreamEvent = {
@@ -351,7 +331,7 @@ async function invoke(cloud: FakeCloud, accountId: string, region: string, fn: L
  * aws-solutions/instance-scheduler-on-aws#578), which is why the CloudWatch Logs API reference (LogGroup.arn)
  * says to name log groups with a trailing `:*` in IAM policies.
  */
-async function writeFunctionLogs(cloud: FakeCloud, accountId: string, region: string, fn: LambdaFunction, lines: string[], at: number): Promise<void> {
+async function writeFunctionLogs(cloud: Cloud, accountId: string, region: string, fn: LambdaFunction, lines: string[], at: number): Promise<void> {
   const rs = cloud.regionState(accountId, region)!;
   const groupName = functionLogGroupName(fn);
   const groupArn = `arn:aws:logs:${region}:${accountId}:log-group:${groupName}`;

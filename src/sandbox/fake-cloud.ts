@@ -7,8 +7,9 @@
 import { isPartitionRegion } from '../regions.js';
 import type { Clock } from '../engine/clock.js';
 import type { AccessDecision, AccessEvaluator, AccessRequest } from './access.js';
-import type { CallContext, ServiceModel } from './context.js';
-import { type FunctionRuntime, defaultRuntime, deliverDue } from './delivery.js';
+import type { CallContext, Cloud, ServiceModel } from './context.js';
+import { defaultRuntime, deliverDue } from './delivery.js';
+import type { FunctionRuntime } from './function-runtime.js';
 import { type ServiceName, accessDeniedCode, awsError, serverError, throttlingError } from './errors.js';
 import { iamModel, newRole } from './iam.js';
 import { appendRecord, createStreamState, encryptingKeyArn, kinesisModel, streamStatus } from './kinesis.js';
@@ -80,7 +81,7 @@ function bareCommand(name: string): string {
  * Everything asynchronous (CREATING -> ACTIVE, propagation, record delivery) is computed from the
  * injected clock when it is observed; nothing runs in the background.
  */
-export class FakeCloud {
+export class FakeCloud implements Cloud {
   readonly clock: Clock;
   readonly latency: LatencyModel;
   readonly ids = new IdSource();

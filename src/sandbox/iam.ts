@@ -1,7 +1,6 @@
 import { IAMClient } from '@aws-sdk/client-iam';
-import type { CallContext, ServiceModel } from './context.js';
+import type { CallContext, Cloud, ServiceModel } from './context.js';
 import { awsError } from './errors.js';
-import type { FakeCloud } from './fake-cloud.js';
 import { type Role, type Tag, Versioned } from './model.js';
 
 const err = (code: string, message: string): Error => awsError('IAM', code, message);
@@ -55,7 +54,7 @@ function roleView(r: Role) {
   };
 }
 
-export function newRole(cloud: FakeCloud, accountId: string, opts: { name: string; path?: string; assumeRolePolicy: string; description?: string; tags?: Tag[]; now: number; inline?: Record<string, string> }): Role {
+export function newRole(cloud: Cloud, accountId: string, opts: { name: string; path?: string; assumeRolePolicy: string; description?: string; tags?: Tag[]; now: number; inline?: Record<string, string> }): Role {
   const path = opts.path ?? '/';
   return {
     name: opts.name,

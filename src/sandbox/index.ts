@@ -1,6 +1,7 @@
 export { FakeCloud, type CloudState, type RecordedCall } from './fake-cloud.js';
 export { type LatencyModel, defaultLatency } from './latency.js';
-export { type FunctionRuntime, type KinesisStreamEvent, type KinesisEventRecord, defaultRuntime, UNLIMITED_RETRIES_MODELLED_AS } from './delivery.js';
+export { defaultRuntime, UNLIMITED_RETRIES_MODELLED_AS } from './delivery.js';
+export type { FunctionRuntime, KinesisStreamEvent, KinesisEventRecord } from './function-runtime.js';
 export { grantAllows, adminPolicy, type AccessRequest, type AccessDecision, type AccessEvaluator } from './access.js';
 export { evaluatePolicies, shippedAccessEvaluator } from './policy-evaluator.js';
 export { awsError, type ServiceName } from './errors.js';

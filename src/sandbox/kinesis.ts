@@ -7,9 +7,8 @@
 import { createHash } from 'node:crypto';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { adminPolicy } from './access.js';
-import type { CallContext, ServiceModel } from './context.js';
+import type { CallContext, Cloud, ServiceModel } from './context.js';
 import { awsError } from './errors.js';
-import type { FakeCloud } from './fake-cloud.js';
 import { lookupKey, recordKeyError, resolveKeyForUse } from './kms.js';
 import { type Consumer, type KinesisRecord, type Shard, type Stream, Versioned, parseArn, phaseNow } from './model.js';
 import { KINESIS_CONSUMER_NOT_ACTIVE } from './aws-error-texts.js';
@@ -169,7 +168,7 @@ export function createStreamState(opts: { accountId: string; region: string; nam
  * The key that encrypts a record written now: the stream's key while it is ACTIVE with KMS, as the ARN it
  * resolves to, since a record keeps its key whatever later happens to an alias or to the stream's encryption.
  */
-export function encryptingKeyArn(cloud: FakeCloud, stream: Stream, now: number): string | undefined {
+export function encryptingKeyArn(cloud: Cloud, stream: Stream, now: number): string | undefined {
   const ref = stream.encryption.keyId;
   if (stream.encryption.type !== 'KMS' || !ref || streamStatus(stream, now) !== 'ACTIVE') return undefined;
   const arn = parseArn(ref);

@@ -5,11 +5,10 @@
  */
 import { KMSClient } from '@aws-sdk/client-kms';
 import { adminPolicy, grantAllows } from './access.js';
-import type { CallContext, ServiceModel } from './context.js';
+import type { CallContext, Cloud, ServiceModel } from './context.js';
 import { KINESIS_KMS_ACCESS_DENIED, KMS_INVALID_PRINCIPAL } from './aws-error-texts.js';
 import { KINESIS_ENCRYPTION_CONTEXT, LAMBDA_KEY_ACTIONS, actionsOf } from './aws-requirements.js';
 import { awsError } from './errors.js';
-import type { FakeCloud } from './fake-cloud.js';
 import type { Grant, Key, RegionState, Stream } from './model.js';
 import { parseArn } from './model.js';
 
@@ -29,7 +28,7 @@ function state(k: Key): string {
   return k.deletionDate !== undefined ? 'PendingDeletion' : k.disabled ? 'Disabled' : 'Enabled';
 }
 
-export function newKey(cloud: FakeCloud, accountId: string, region: string, opts: { description?: string; policy?: string; tags?: Array<{ TagKey: string; TagValue: string }>; keyManager?: 'CUSTOMER' | 'AWS'; now: number }): Key {
+export function newKey(cloud: Cloud, accountId: string, region: string, opts: { description?: string; policy?: string; tags?: Array<{ TagKey: string; TagValue: string }>; keyManager?: 'CUSTOMER' | 'AWS'; now: number }): Key {
   const keyId = cloud.ids.uuid();
   return {
     keyId,
@@ -48,7 +47,7 @@ export function newKey(cloud: FakeCloud, accountId: string, region: string, opts
 }
 
 /** AWS managed keys (alias/aws/<service>) are created the first time something refers to them. */
-export function awsManagedKey(cloud: FakeCloud, rs: RegionState, accountId: string, region: string, alias: string, now: number): Key {
+export function awsManagedKey(cloud: Cloud, rs: RegionState, accountId: string, region: string, alias: string, now: number): Key {
   const existing = rs.aliases.get(alias);
   if (existing) return rs.keys.get(existing.keyId)!;
   const service = alias.slice('alias/aws/'.length);
@@ -77,7 +76,7 @@ export function awsManagedKey(cloud: FakeCloud, rs: RegionState, accountId: stri
 }
 
 /** Resolves a key id, key ARN, alias name or alias ARN in one account and region. */
-export function lookupKey(cloud: FakeCloud, accountId: string, region: string, id: string, now: number): Key | undefined {
+export function lookupKey(cloud: Cloud, accountId: string, region: string, id: string, now: number): Key | undefined {
   const rs = cloud.regionState(accountId, region);
   if (!rs) return undefined;
   let ref = id;
@@ -203,7 +202,7 @@ function validateJsonPolicy(doc: unknown): string {
  * quoted in spring-cloud-stream-binder-aws-kinesis#188), with the principal's ARN where Kinesis names the role session.
  */
 export async function recordKeyError(
-  cloud: FakeCloud,
+  cloud: Cloud,
   stream: Stream,
   keyRef: string,
   reader: { principal: string; identityPolicies: Array<{ name: string; policy: unknown }> },
@@ -227,7 +226,7 @@ export async function recordKeyError(
 
 /** A grant to the reader with the stream's encryption context is enough on its own; otherwise the policies decide. */
 async function keyActionAllowed(
-  cloud: FakeCloud,
+  cloud: Cloud,
   key: Key,
   stream: Stream,
   action: string,
@@ -257,7 +256,7 @@ async function keyActionAllowed(
 }
 
 /** The first error `recordKeyError` gives the role for the keys of the records it reads; undefined when it may read them all. */
-export async function kinesisDecryptError(cloud: FakeCloud, stream: Stream, keyArns: Iterable<string>, roleArn: string, identityPolicies: Array<{ name: string; policy: unknown }>, now: number): Promise<{ code: string; message: string } | undefined> {
+export async function kinesisDecryptError(cloud: Cloud, stream: Stream, keyArns: Iterable<string>, roleArn: string, identityPolicies: Array<{ name: string; policy: unknown }>, now: number): Promise<{ code: string; message: string } | undefined> {
   for (const keyArn of new Set(keyArns)) {
     const problem = await recordKeyError(cloud, stream, keyArn, { principal: roleArn, identityPolicies }, now);
     if (problem) return problem;

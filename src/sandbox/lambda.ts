@@ -6,9 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import type { CallContext, ServiceModel } from './context.js';
+import type { CallContext, Cloud, ServiceModel } from './context.js';
 import { awsError } from './errors.js';
-import type { FakeCloud } from './fake-cloud.js';
 import { LAMBDA_CANNOT_ACCESS_STREAM, LAMBDA_MAPPING_EXISTS, LAMBDA_ROLE_NOT_ASSUMABLE, LAMBDA_UPDATE_IN_PROGRESS, MAPPING_READ_DENIED } from './aws-error-texts.js';
 import { LAMBDA_CONSUMER_ACTIONS, LAMBDA_STREAM_ACTIONS, actionsOf } from './aws-requirements.js';
 import { trustsLambda } from './iam.js';
@@ -151,7 +150,7 @@ function findEsm(ctx: CallContext, uuid: string | undefined): EventSourceMapping
 }
 
 /** The stream (and, for EFO, the consumer) an event source ARN points to, looked up in the owner's account. */
-export function resolveEventSource(cloud: FakeCloud, arn: string): { stream?: Stream; consumer?: Consumer; streamArn: string } {
+export function resolveEventSource(cloud: Cloud, arn: string): { stream?: Stream; consumer?: Consumer; streamArn: string } {
   const c = parseConsumerArn(arn);
   const sArn = c?.streamArn ?? arn;
   const p = parseArn(sArn);
@@ -163,13 +162,13 @@ export function resolveEventSource(cloud: FakeCloud, arn: string): { stream?: St
 }
 
 /** The role's inline policies as IAM enforces them at `now` (new documents take `iamPropagation` to apply). */
-export function effectiveIdentityPolicies(cloud: FakeCloud, role: Role, now: number): Array<{ name: string; policy: unknown }> {
+export function effectiveIdentityPolicies(cloud: Cloud, role: Role, now: number): Array<{ name: string; policy: unknown }> {
   if (role.createdAt + cloud.latency.iamPropagation > now) return [];
   const docs = role.inline.effective(now, cloud.latency.iamPropagation) ?? {};
   return Object.entries(docs).map(([name, doc]) => ({ name, policy: JSON.parse(doc) }));
 }
 
-export function roleOf(cloud: FakeCloud, arn: string): Role | undefined {
+export function roleOf(cloud: Cloud, arn: string): Role | undefined {
   const p = parseArn(arn);
   const name = p?.resource.split('/').pop();
   return p && name ? cloud.accounts.get(p.account)?.roles.get(name) : undefined;
@@ -193,7 +192,7 @@ export function lambdaSessionArn(roleArn: string, at: number): string {
  * CreateEventSourceMapping words it, or, when `reading`, as IAM's denial of the role's session that
  * LastProcessingResult relays.
  */
-export async function eventSourceAccessProblem(cloud: FakeCloud, fn: LambdaFunction, eventSourceArn: string, now: number, reading = false): Promise<string | undefined> {
+export async function eventSourceAccessProblem(cloud: Cloud, fn: LambdaFunction, eventSourceArn: string, now: number, reading = false): Promise<string | undefined> {
   const { stream, consumer, streamArn } = resolveEventSource(cloud, eventSourceArn);
   const cannot = LAMBDA_CANNOT_ACCESS_STREAM.text(streamArn);
   const role = roleOf(cloud, fn.role);
@@ -236,7 +235,7 @@ export async function eventSourceAccessProblem(cloud: FakeCloud, fn: LambdaFunct
  * checks, then the KMS error Kinesis gives the role for those keys. Lambda has no grant token to pass, so a new
  * grant helps only once it is in effect (CreateGrant API reference: up to five minutes).
  */
-export async function recordReadProblem(cloud: FakeCloud, fn: LambdaFunction, eventSourceArn: string, now: number, keyArns: Iterable<string>): Promise<string | undefined> {
+export async function recordReadProblem(cloud: Cloud, fn: LambdaFunction, eventSourceArn: string, now: number, keyArns: Iterable<string>): Promise<string | undefined> {
   const access = await eventSourceAccessProblem(cloud, fn, eventSourceArn, now, true);
   if (access) return access;
   const { stream } = resolveEventSource(cloud, eventSourceArn);

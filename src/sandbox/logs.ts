@@ -1,7 +1,6 @@
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import type { CallContext, ServiceModel } from './context.js';
+import type { CallContext, Cloud, ServiceModel } from './context.js';
 import { awsError } from './errors.js';
-import type { FakeCloud } from './fake-cloud.js';
 import type { LogEvent, LogGroup } from './model.js';
 import { parseArn } from './model.js';
 
@@ -56,7 +55,7 @@ function eventView(e: LogEvent) {
  * ingested before the session started or after it ended are not in it: a client that reconnects must
  * backfill the gap itself (FilterLogEvents), as with the real service.
  */
-export function liveTail(cloud: FakeCloud, groups: LogGroup[], input: { logStreamNames?: string[]; logStreamNamePrefixes?: string[]; logEventFilterPattern?: string; logGroupIdentifiers?: string[] }, startedAt: number): AsyncIterable<unknown> {
+export function liveTail(cloud: Cloud, groups: LogGroup[], input: { logStreamNames?: string[]; logStreamNamePrefixes?: string[]; logEventFilterPattern?: string; logGroupIdentifiers?: string[] }, startedAt: number): AsyncIterable<unknown> {
   const deadline = startedAt + cloud.liveTailSessionMs;
   const yielded = new Set<number>();
   return {

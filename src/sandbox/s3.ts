@@ -1,7 +1,6 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import type { ServiceModel } from './context.js';
+import type { Cloud, ServiceModel } from './context.js';
 import { awsError } from './errors.js';
-import type { FakeCloud } from './fake-cloud.js';
 import type { Bucket, RegionState } from './model.js';
 
 /**
@@ -16,7 +15,7 @@ export function bucketsOf(rs: RegionState): Map<string, Bucket> {
 }
 
 /** Bucket names are global: the bucket of that name in whichever account and region holds it. */
-export function findBucket(cloud: FakeCloud, name: string): Bucket | undefined {
+export function findBucket(cloud: Cloud, name: string): Bucket | undefined {
   for (const account of cloud.accounts.values()) {
     for (const rs of account.regions.values()) {
       const bucket = rs.buckets?.get(name);

@@ -3,7 +3,7 @@ import { type Clock, systemClock } from '../engine/clock.js';
 import { UserError } from '../errors.js';
 import type { AccessEvaluator } from './access.js';
 import { CloudFile } from './cloud-file.js';
-import type { FunctionRuntime } from './delivery.js';
+import type { FunctionRuntime } from './function-runtime.js';
 import { FakeCloud } from './fake-cloud.js';
 import { type LatencyModel, shortenedLatency } from './latency.js';
 import { type CloudImage, cloudImage, restoreCloudImage } from './persistence.js';

@@ -1,8 +1,7 @@
 import { SNSClient } from '@aws-sdk/client-sns';
 import { adminPolicy } from './access.js';
-import type { CallContext, ServiceModel } from './context.js';
+import type { CallContext, Cloud, ServiceModel } from './context.js';
 import { awsError } from './errors.js';
-import type { FakeCloud } from './fake-cloud.js';
 import type { RegionState, Topic } from './model.js';
 import { parseArn } from './model.js';
 
@@ -18,7 +17,7 @@ export function topicsOf(rs: RegionState): Map<string, Topic> {
 }
 
 /** A topic by its ARN, in any account. */
-export function findTopic(cloud: FakeCloud, arn: string): Topic | undefined {
+export function findTopic(cloud: Cloud, arn: string): Topic | undefined {
   const parsed = parseArn(arn);
   if (parsed?.service !== 'sns' || !cloud.accounts.has(parsed.account)) return undefined;
   const rs = cloud.regionState(parsed.account, parsed.region);

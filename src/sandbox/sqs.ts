@@ -1,8 +1,7 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createHash } from 'node:crypto';
-import type { CallContext, ServiceModel } from './context.js';
+import type { CallContext, Cloud, ServiceModel } from './context.js';
 import { awsError } from './errors.js';
-import type { FakeCloud } from './fake-cloud.js';
 import type { Queue, QueueMessage, RegionState } from './model.js';
 import { parseArn } from './model.js';
 
@@ -25,17 +24,17 @@ export const queueUrl = (region: string, accountId: string, name: string) => `ht
  * DeleteQueue API reference: "the deletion process takes up to 60 seconds. Requests you send involving that
  * queue during the 60 seconds might succeed"); its name stays taken longer (CreateQueue, QueueDeletedRecently).
  */
-export function queueIsGone(cloud: FakeCloud, queue: Queue, now: number): boolean {
+export function queueIsGone(cloud: Cloud, queue: Queue, now: number): boolean {
   return queue.deletedAt !== undefined && now >= queue.deletedAt + cloud.latency.queueDelete;
 }
 
-function queueNamed(cloud: FakeCloud, rs: RegionState, name: string, now: number): Queue | undefined {
+function queueNamed(cloud: Cloud, rs: RegionState, name: string, now: number): Queue | undefined {
   const queue = queuesOf(rs).get(name);
   return queue && !queueIsGone(cloud, queue, now) ? queue : undefined;
 }
 
 /** A queue by its URL (`https://sqs.<region>.amazonaws.com/<account>/<name>`) or ARN, in any account. */
-export function findQueue(cloud: FakeCloud, ref: string): Queue | undefined {
+export function findQueue(cloud: Cloud, ref: string): Queue | undefined {
   const url = /^https:\/\/sqs\.([^.]+)\.amazonaws\.com\/(\d{12})\/([^/]+)$/.exec(ref);
   const arn = parseArn(ref);
   const [region, account, name] = url ? [url[1]!, url[2]!, url[3]!] : arn?.service === 'sqs' ? [arn.region, arn.account, arn.resource] : [];
@@ -71,7 +70,7 @@ const md5 = (text: string) => createHash('md5').update(text).digest('hex');
  * sender itself. The SendMessage API reference: the body is 1 byte to 256 KiB; a message is delayed by its
  * DelaySeconds, or else by the queue's.
  */
-export function enqueue(cloud: FakeCloud, queue: Queue, body: string, now: number, delaySeconds?: number): { MessageId: string; MD5OfMessageBody: string } {
+export function enqueue(cloud: Cloud, queue: Queue, body: string, now: number, delaySeconds?: number): { MessageId: string; MD5OfMessageBody: string } {
   if (body.length === 0 || Buffer.byteLength(body) > 262_144) throw err('InvalidParameterValue', 'The message body must be between 1 byte and 256 KiB.');
   const delayMs = (delaySeconds ?? Number(queue.attributes.DelaySeconds ?? 0)) * 1000;
   const messageId = cloud.ids.uuid();

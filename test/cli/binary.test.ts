@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -35,6 +35,25 @@ describe('the binary of a checkout that is not built yet', () => {
     expect(fresh.stderr).toBe(`kds-xacct is not built yet: run \`npm --prefix ${checkout} ci && npm --prefix ${checkout} run build\` first.\n`);
     mkdirSync(path.join(checkout, 'node_modules'));
     expect(run().stderr).toBe(`kds-xacct is not built yet: run \`npm --prefix ${checkout} run build\` first.\n`);
+  });
+});
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+/** Whether minified JavaScript holds the property `key: value`, as esbuild prints a JSON object (keys quoted only where they must be). */
+function holdsProperty(code: string, key: string, value: string): boolean {
+  return new RegExp(`(?:"${escapeRegExp(key)}"|\\b${escapeRegExp(key)}):${escapeRegExp(JSON.stringify(value))}`).test(code);
+}
+
+describe('the bundle', () => {
+  it("takes only the version from package.json: none of its dev dependencies or scripts", () => {
+    const code = readdirSync(dist)
+      .filter((file) => file.endsWith('.js'))
+      .map((file) => readFileSync(path.join(dist, file), 'utf8'))
+      .join('\n');
+    const entries = [...Object.entries(pkg.devDependencies), ...Object.entries(pkg.scripts)];
+    expect(entries.filter(([key, value]) => holdsProperty(code, key, value)).map(([key]) => key)).toEqual([]);
+    expect(holdsProperty(code, 'version', pkg.version)).toBe(true);
   });
 });
 

@@ -18,7 +18,7 @@ import type { AccountSession } from '../../src/aws/session.js';
 import { createSessionFactory } from '../../src/aws/sessions.js';
 import { systemClock } from '../../src/engine/clock.js';
 import { TAG_DEPLOYMENT, arns, defaultNames, lambdaLogGroupName } from '../../src/pipeline/names.js';
-import { hasCode, ifExists } from '../../src/pipeline/retry.js';
+import { hasCode, ifExists } from '../../src/aws/retry.js';
 import { STEP } from '../../src/pipeline/steps/context.js';
 import { integrationConfig, type IntegrationConfig } from './config.js';
 

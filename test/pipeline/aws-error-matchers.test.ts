@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { kmsRefusal, readPipelineSignals } from '../../src/pipeline/mapping-signals.js';
-import { isServerError, isThrottling } from '../../src/pipeline/retry.js';
+import { isServerError, isThrottling } from '../../src/aws/retry.js';
 import { roleNotYetAssumable, updateInProgress } from '../../src/pipeline/steps/function.js';
 import { accessNotYetVisible, existingMappingUuid } from '../../src/pipeline/steps/mapping.js';
 import { principalNotYetVisible } from '../../src/pipeline/steps/shared.js';

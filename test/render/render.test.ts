@@ -5,7 +5,8 @@ import { StepState, type EngineEvent } from '../../src/engine/types.js';
 import { ExitCode } from '../../src/errors.js';
 import { terminalKeyboard } from '../../src/render/keyboard.js';
 import { createReporter } from '../../src/render/reporter.js';
-import { formatDuration, wrapAt, wrapWords, type OutputOptions } from '../../src/render/types.js';
+import { formatDuration } from '../../src/engine/clock.js';
+import { wrapAt, wrapWords, type OutputOptions } from '../../src/render/types.js';
 import { Output } from '../support/command-harness.js';
 
 const events: EngineEvent[] = [

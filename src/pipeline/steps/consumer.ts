@@ -3,7 +3,7 @@ import type { Step, StepContext } from '../../engine/types.js';
 import { waitFor } from '../../engine/wait.js';
 import { UserError } from '../../errors.js';
 import { arns } from '../names.js';
-import { callAws, ifExists } from '../retry.js';
+import { callAws, ifExists } from '../../aws/retry.js';
 import { STEP, type PipelineContext, waitOptions } from './context.js';
 import { ignoreMissing, originOf } from './shared.js';
 import { kinesisTags } from '../lookups.js';

@@ -1,7 +1,7 @@
 import { StartStreamEncryptionCommand, StopStreamEncryptionCommand } from '@aws-sdk/client-kinesis';
 import type { Outputs, Step } from '../../engine/types.js';
 import { UserError } from '../../errors.js';
-import { callAws } from '../retry.js';
+import { callAws } from '../../aws/retry.js';
 import { STEP, type PipelineContext } from './context.js';
 import { describeStream } from '../lookups.js';
 import { waitForStream } from './stream.js';

@@ -1,10 +1,10 @@
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, ListQueueTagsCommand } from '@aws-sdk/client-sqs';
 import type { Step, StepContext } from '../../engine/types.js';
 import { waitFor, withRetry } from '../../engine/wait.js';
-import { formatDuration } from '../../render/types.js';
+import { formatDuration } from '../../engine/clock.js';
 import { failureQueueName } from '../failure-destination.js';
 import { partitionOf } from '../names.js';
-import { RETRY_BUDGET_MS, callAws, hasCode, ifExists } from '../retry.js';
+import { RETRY_BUDGET_MS, callAws, hasCode, ifExists } from '../../aws/retry.js';
 import { STEP, waitOptions, type PipelineContext } from './context.js';
 import { ignoreMissing, originOf } from './shared.js';
 

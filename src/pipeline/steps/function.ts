@@ -3,7 +3,7 @@ import type { Step, StepContext } from '../../engine/types.js';
 import { waitFor, withRetry } from '../../engine/wait.js';
 import { errorMessage } from '../../errors.js';
 import { buildHandlerZip, codeSha256, HANDLER_NAME } from '../bundle.js';
-import { RETRY_BUDGET_MS, callAws, hasCode } from '../retry.js';
+import { RETRY_BUDGET_MS, callAws, hasCode } from '../../aws/retry.js';
 import { STEP, type PipelineContext, waitOptions } from './context.js';
 import { ignoreMissing, originOf } from './shared.js';
 import { functionTags, getFunction } from '../lookups.js';

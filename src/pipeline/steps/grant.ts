@@ -1,7 +1,7 @@
 import { CreateGrantCommand, RevokeGrantCommand } from '@aws-sdk/client-kms';
 import type { Step, StepContext } from '../../engine/types.js';
 import { kmsGrantRequest, sameStatements } from '../policies.js';
-import { callAws } from '../retry.js';
+import { callAws } from '../../aws/retry.js';
 import { STEP, type PipelineContext } from './context.js';
 import { ignoreMissing, principalNotYetVisible } from './shared.js';
 import { listGrants } from '../lookups.js';

@@ -4,7 +4,7 @@ import type { Clock } from '../../engine/clock.js';
 import { KeptOnPurpose, type Outputs, type Step, type StepContext } from '../../engine/types.js';
 import { UserError } from '../../errors.js';
 import { TAG_DEPLOYMENT } from '../names.js';
-import { callAws, ifExists } from '../retry.js';
+import { callAws, ifExists } from '../../aws/retry.js';
 import { STEP, type PipelineContext } from './context.js';
 import { ignoreMissing, originOf } from './shared.js';
 import { describeStream, kmsKeyTags } from '../lookups.js';

@@ -2,7 +2,7 @@ import { CreateLogGroupCommand, DeleteLogGroupCommand, PutRetentionPolicyCommand
 import type { Origin, Step, StepContext } from '../../engine/types.js';
 import { describeLogGroup, functionLogGroupName, logGroupTags } from '../lookups.js';
 import { arns } from '../names.js';
-import { callAws } from '../retry.js';
+import { callAws } from '../../aws/retry.js';
 import { STEP, type PipelineContext } from './context.js';
 import { NotOursError, ignoreMissing, isOurs, originOf } from './shared.js';
 

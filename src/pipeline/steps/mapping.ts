@@ -11,7 +11,7 @@ import { awsCommand } from '../../aws/session.js';
 import type { Step, StepContext } from '../../engine/types.js';
 import { waitFor, withRetry } from '../../engine/wait.js';
 import { errorMessage } from '../../errors.js';
-import { RETRY_BUDGET_MS, callAws, hasCode, ifExists } from '../retry.js';
+import { RETRY_BUDGET_MS, callAws, hasCode, ifExists } from '../../aws/retry.js';
 import { STEP, type PipelineContext, waitOptions } from './context.js';
 import { failureDestinationArn } from './failure-queue.js';
 import { NotOursError, ignoreMissing, isOurs, originOf } from './shared.js';

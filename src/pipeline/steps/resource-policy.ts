@@ -3,7 +3,7 @@ import type { Step, StepContext } from '../../engine/types.js';
 import { waitFor } from '../../engine/wait.js';
 import { consumerPolicyStatement, mergeStatements, ownSids, parsePolicy, removeStatements, statementDrift, streamPolicyStatement, type PolicyStatement } from '../policies.js';
 import { isOwnSid } from '../names.js';
-import { callAws, hasCode, ifExists } from '../retry.js';
+import { callAws, hasCode, ifExists } from '../../aws/retry.js';
 import { STEP, type PipelineContext, waitOptions } from './context.js';
 import { principalNotYetVisible } from './shared.js';
 

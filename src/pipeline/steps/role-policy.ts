@@ -3,7 +3,7 @@ import type { Step, StepContext } from '../../engine/types.js';
 import { arns } from '../names.js';
 import { destinationKeyAccess } from '../failure-destination.js';
 import { consumerRoleInlinePolicy, parsePolicy, policyDrift, sameStatements } from '../policies.js';
-import { callAws, ifExists } from '../retry.js';
+import { callAws, ifExists } from '../../aws/retry.js';
 import { STEP, type PipelineContext } from './context.js';
 import { failureDestinationArn } from './failure-queue.js';
 import { deploymentLogGroupName } from './log-group.js';

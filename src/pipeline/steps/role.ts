@@ -2,7 +2,7 @@ import { CreateRoleCommand, DeleteRoleCommand, GetRoleCommand } from '@aws-sdk/c
 import type { Step } from '../../engine/types.js';
 import { UserError } from '../../errors.js';
 import { lambdaTrustPolicy } from '../policies.js';
-import { callAws, ifExists } from '../retry.js';
+import { callAws, ifExists } from '../../aws/retry.js';
 import { STEP, type PipelineContext } from './context.js';
 import { ignoreMissing, originOf } from './shared.js';
 import { getFunction } from '../lookups.js';

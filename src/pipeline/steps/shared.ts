@@ -1,7 +1,7 @@
 import type { Origin } from '../../engine/types.js';
 import { UserError, errorMessage } from '../../errors.js';
 import { TAG_DEPLOYMENT } from '../names.js';
-import { hasCode, isNotFound } from '../retry.js';
+import { hasCode, isNotFound } from '../../aws/retry.js';
 import type { PipelineContext } from './context.js';
 
 /** Treats "already gone" (and any other end state named by `codes`) as success: undo and teardown must be safe to repeat. */

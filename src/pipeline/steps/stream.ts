@@ -4,7 +4,7 @@ import type { Step, StepContext } from '../../engine/types.js';
 import { waitFor } from '../../engine/wait.js';
 import { UserError } from '../../errors.js';
 import { arns } from '../names.js';
-import { callAws } from '../retry.js';
+import { callAws } from '../../aws/retry.js';
 import { STEP, type PipelineContext, waitOptions } from './context.js';
 import { ignoreMissing, isOurs, originOf } from './shared.js';
 import { describeStream, kinesisTags } from '../lookups.js';

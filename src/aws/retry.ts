@@ -1,7 +1,6 @@
-import type { Clock } from '../engine/clock.js';
+import { type Clock, formatDuration } from '../engine/clock.js';
 import { withRetry, type BackoffOptions } from '../engine/wait.js';
 import { ExitCode, UserError, awsErrorCode, errorMessage } from '../errors.js';
-import { formatDuration } from '../render/types.js';
 
 /** Throttling as each service spells it. Always worth a retry with backoff. */
 const THROTTLING = new Set([
