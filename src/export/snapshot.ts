@@ -8,7 +8,7 @@ import type { AccountSession } from '../aws/session.js';
 import type { Clock } from '../engine/clock.js';
 import type { Origin, Outputs } from '../engine/types.js';
 import { describeLogGroup } from '../pipeline/lookups.js';
-import { callAws } from '../pipeline/retry.js';
+import { callAws } from '../aws/retry.js';
 import { STEP } from '../pipeline/steps/context.js';
 
 /** What the state file says about one step: how its resource came into the deployment, and its ids. */
