@@ -113,183 +113,205 @@ const accountOf = (session: AccountSession): AccountOfSnapshot => ({ accountId: 
 
 const tagMap = (tags: Array<{ Key?: string; Value?: string }> | undefined): Tags => Object.fromEntries((tags ?? []).map((t) => [t.Key!, t.Value ?? '']));
 
+/** What every reader shares: the deployment's recorded steps, both accounts' clients, and AWS calls with kds-xacct's retries. */
+class Reading {
+  readonly clock: Clock;
+  readonly steps: Record<string, RecordedStep>;
+  readonly producer: AccountSession['clients'];
+  readonly consumer: AccountSession['clients'];
+
+  constructor(input: ExportInput) {
+    this.clock = input.clock;
+    this.steps = input.steps;
+    this.producer = input.producer.clients;
+    this.consumer = input.consumer.clients;
+  }
+
+  out(step: string): Outputs {
+    return this.steps[step]!.outputs;
+  }
+
+  origin(step: string): Origin {
+    return this.steps[step]!.origin === 'created' ? 'created' : 'adopted';
+  }
+
+  aws<T>(call: () => Promise<T>): Promise<T> {
+    return callAws(this.clock, call);
+  }
+}
+
+async function readKey(r: Reading): Promise<Live<KeySnapshot>> {
+  const keyId = r.out(STEP.kmsKey).keyId!;
+  const [meta, policy, aliases, tags] = await Promise.all([
+    r.aws(() => r.producer.kms.send(new DescribeKeyCommand({ KeyId: keyId }))),
+    r.aws(() => r.producer.kms.send(new GetKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default' }))),
+    r.aws(() => r.producer.kms.send(new ListAliasesCommand({ KeyId: keyId }))),
+    r.aws(() => r.producer.kms.send(new ListResourceTagsCommand({ KeyId: keyId }))),
+  ]);
+  const m = meta.KeyMetadata!;
+  const recordedAlias = r.out(STEP.kmsKey).aliasName;
+  const alias = aliases.Aliases?.find((a) => a.AliasName === recordedAlias)?.AliasName;
+  return {
+    origin: r.origin(STEP.kmsKey),
+    keyId: m.KeyId!,
+    arn: m.Arn!,
+    description: m.Description ?? '',
+    keyUsage: m.KeyUsage ?? 'ENCRYPT_DECRYPT',
+    keySpec: m.KeySpec ?? 'SYMMETRIC_DEFAULT',
+    multiRegion: m.MultiRegion ?? false,
+    policy: policy.Policy!,
+    tags: Object.fromEntries((tags.Tags ?? []).map((t) => [t.TagKey!, t.TagValue ?? ''])),
+    ...(alias && { alias }),
+  };
+}
+
+async function readStream(r: Reading): Promise<Live<StreamSnapshot>> {
+  const name = r.out(STEP.stream).streamName!;
+  const summary = (await r.aws(() => r.producer.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name })))).StreamDescriptionSummary!;
+  const tags = await r.aws(() => r.producer.kinesis.send(new ListTagsForResourceCommand({ ResourceARN: summary.StreamARN })));
+  return {
+    origin: r.origin(STEP.stream),
+    name,
+    arn: summary.StreamARN!,
+    mode: summary.StreamModeDetails?.StreamMode === 'PROVISIONED' ? 'PROVISIONED' : 'ON_DEMAND',
+    shardCount: summary.OpenShardCount ?? 0,
+    retentionHours: summary.RetentionPeriodHours ?? 24,
+    encryptionType: summary.EncryptionType ?? 'NONE',
+    ...(summary.KeyId && { keyId: summary.KeyId }),
+    tags: tagMap(tags.Tags),
+  };
+}
+
+async function readConsumer(r: Reading): Promise<ConsumerSnapshot> {
+  const d = (await r.aws(() => r.producer.kinesis.send(new DescribeStreamConsumerCommand({ ConsumerARN: r.out(STEP.consumer).consumerArn })))).ConsumerDescription!;
+  return { name: d.ConsumerName!, arn: d.ConsumerARN!, streamArn: d.StreamARN! };
+}
+
+async function readPolicy(r: Reading, step: string): Promise<PolicySnapshot> {
+  const { resourceArn, sid } = r.out(step);
+  const document = (await r.aws(() => r.producer.kinesis.send(new GetResourcePolicyCommand({ ResourceARN: resourceArn })))).Policy ?? '';
+  const statements = document ? ((JSON.parse(document) as { Statement?: Array<{ Sid?: string }> }).Statement ?? []) : [];
+  return { resourceArn: resourceArn!, document, sid: sid!, otherSids: statements.map((s) => s.Sid ?? '(no Sid)').filter((s) => s !== sid) };
+}
+
+async function readGrant(r: Reading): Promise<GrantSnapshot> {
+  const { keyId, grantId } = r.out(STEP.grant);
+  // ListGrants takes a GrantId to return only that grant (KMS API reference, ListGrants).
+  const grant = (await r.aws(() => r.producer.kms.send(new ListGrantsCommand({ KeyId: keyId, GrantId: grantId })))).Grants?.[0];
+  if (!grant) throw new Error(`KMS grant ${grantId} on key ${keyId} is not listed by ListGrants.`);
+  return {
+    keyId: keyId!,
+    grantId: grantId!,
+    name: grant.Name ?? '',
+    granteePrincipal: grant.GranteePrincipal!,
+    operations: grant.Operations ?? [],
+    encryptionContextSubset: grant.Constraints?.EncryptionContextSubset ?? {},
+  };
+}
+
+async function readRole(r: Reading): Promise<RoleSnapshot> {
+  const roleName = r.out(STEP.role).roleName!;
+  const [role, tags] = await Promise.all([r.aws(() => r.consumer.iam.send(new GetRoleCommand({ RoleName: roleName }))), r.aws(() => r.consumer.iam.send(new ListRoleTagsCommand({ RoleName: roleName })))]);
+  const found = role.Role!;
+  return {
+    name: found.RoleName!,
+    arn: found.Arn!,
+    path: found.Path ?? '/',
+    ...(found.Description && { description: found.Description }),
+    maxSessionDuration: found.MaxSessionDuration ?? 3600,
+    // IAM returns policy documents URL-encoded (GetRole, GetRolePolicy API references).
+    assumeRolePolicy: decodeURIComponent(found.AssumeRolePolicyDocument!),
+    tags: tagMap(tags.Tags),
+  };
+}
+
+async function readRolePolicy(r: Reading): Promise<RolePolicySnapshot> {
+  const { roleName, policyName } = r.out(STEP.rolePolicy);
+  const p = await r.aws(() => r.consumer.iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: policyName })));
+  return { roleName: p.RoleName!, policyName: p.PolicyName!, document: decodeURIComponent(p.PolicyDocument!) };
+}
+
+async function readLogGroup(r: Reading): Promise<Live<LogGroupSnapshot> | undefined> {
+  if (!r.steps[STEP.logGroup] || r.steps[STEP.logGroup]!.origin === 'skipped') return undefined;
+  const name = r.out(STEP.logGroup).logGroupName!;
+  const group = await describeLogGroup(r.clock, r.consumer.logs, name);
+  if (!group) throw new Error(`Log group ${name} does not exist.`);
+  const arn = group.arn!.replace(/:\*$/, '');
+  const tags = await r.aws(() => r.consumer.logs.send(new ListLogTagsCommand({ resourceArn: arn })));
+  return { origin: r.origin(STEP.logGroup), name, arn, ...(group.retentionInDays !== undefined && { retentionInDays: group.retentionInDays }), tags: tags.tags ?? {} };
+}
+
+async function readQueue(r: Reading): Promise<Live<QueueSnapshot> | undefined> {
+  if (!r.steps[STEP.failureQueue] || r.steps[STEP.failureQueue]!.origin === 'skipped') return undefined;
+  const { queueName, queueUrl, queueArn } = r.out(STEP.failureQueue);
+  const [attrs, tags] = await Promise.all([
+    r.aws(() => r.consumer.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['All'] }))),
+    r.aws(() => r.consumer.sqs.send(new ListQueueTagsCommand({ QueueUrl: queueUrl }))),
+  ]);
+  return { origin: r.origin(STEP.failureQueue), name: queueName!, url: queueUrl!, arn: queueArn!, attributes: attrs.Attributes ?? {}, tags: tags.Tags ?? {} };
+}
+
+async function readFunction(r: Reading): Promise<Live<FunctionSnapshot>> {
+  const name = r.out(STEP.function).functionName!;
+  const c = await r.aws(() => r.consumer.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name })));
+  const tags = await r.aws(() => r.consumer.lambda.send(new ListTagsCommand({ Resource: c.FunctionArn })));
+  return {
+    origin: r.origin(STEP.function),
+    name: c.FunctionName!,
+    arn: c.FunctionArn!,
+    runtime: c.Runtime ?? '',
+    handler: c.Handler ?? '',
+    roleArn: c.Role!,
+    memorySize: c.MemorySize ?? 128,
+    timeout: c.Timeout ?? 3,
+    architectures: c.Architectures ?? ['x86_64'],
+    codeSha256: c.CodeSha256!,
+    environment: c.Environment?.Variables ?? {},
+    ...(c.LoggingConfig?.LogGroup && { logging: { logGroup: c.LoggingConfig.LogGroup, logFormat: c.LoggingConfig.LogFormat ?? 'Text' } }),
+    tags: tags.Tags ?? {},
+  };
+}
+
+async function readMapping(r: Reading): Promise<MappingSnapshot> {
+  const m = await r.aws(() => r.consumer.lambda.send(new GetEventSourceMappingCommand({ UUID: r.out(STEP.esm).uuid })));
+  const destination = m.DestinationConfig?.OnFailure?.Destination;
+  return {
+    uuid: m.UUID!,
+    eventSourceArn: m.EventSourceArn!,
+    functionArn: m.FunctionArn!,
+    batchSize: m.BatchSize ?? 100,
+    startingPosition: m.StartingPosition ?? 'LATEST',
+    maximumRetryAttempts: m.MaximumRetryAttempts ?? -1,
+    maximumRecordAgeInSeconds: m.MaximumRecordAgeInSeconds ?? -1,
+    bisectBatchOnFunctionError: m.BisectBatchOnFunctionError ?? false,
+    functionResponseTypes: m.FunctionResponseTypes ?? [],
+    parallelizationFactor: m.ParallelizationFactor ?? 1,
+    maximumBatchingWindowInSeconds: m.MaximumBatchingWindowInSeconds ?? 0,
+    enabled: m.State !== 'Disabled' && m.State !== 'Disabling',
+    ...(destination && { onFailureDestination: destination }),
+  };
+}
+
 /**
  * Reads every resource of a deployment as AWS returns it now, in both accounts at once. Only reads:
  * export changes nothing. A resource that is gone fails the read with AWS's own error.
  */
 export async function readDeployment(input: ExportInput): Promise<DeploymentSnapshot> {
-  const { clock, producer, consumer, steps } = input;
-  const out = (id: string): Outputs => steps[id]!.outputs;
-  const origin = (id: string): Origin => (steps[id]!.origin === 'created' ? 'created' : 'adopted');
-  const aws = <T>(call: () => Promise<T>) => callAws(clock, call);
-  const { kinesis, kms } = producer.clients;
-  const { iam, lambda, logs, sqs } = consumer.clients;
-
-  const readKey = async (): Promise<Live<KeySnapshot>> => {
-    const keyId = out(STEP.kmsKey).keyId!;
-    const [meta, policy, aliases, tags] = await Promise.all([
-      aws(() => kms.send(new DescribeKeyCommand({ KeyId: keyId }))),
-      aws(() => kms.send(new GetKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default' }))),
-      aws(() => kms.send(new ListAliasesCommand({ KeyId: keyId }))),
-      aws(() => kms.send(new ListResourceTagsCommand({ KeyId: keyId }))),
-    ]);
-    const m = meta.KeyMetadata!;
-    const recordedAlias = out(STEP.kmsKey).aliasName;
-    const alias = aliases.Aliases?.find((a) => a.AliasName === recordedAlias)?.AliasName;
-    return {
-      origin: origin(STEP.kmsKey),
-      keyId: m.KeyId!,
-      arn: m.Arn!,
-      description: m.Description ?? '',
-      keyUsage: m.KeyUsage ?? 'ENCRYPT_DECRYPT',
-      keySpec: m.KeySpec ?? 'SYMMETRIC_DEFAULT',
-      multiRegion: m.MultiRegion ?? false,
-      policy: policy.Policy!,
-      tags: Object.fromEntries((tags.Tags ?? []).map((t) => [t.TagKey!, t.TagValue ?? ''])),
-      ...(alias && { alias }),
-    };
-  };
-
-  const readStream = async (): Promise<Live<StreamSnapshot>> => {
-    const name = out(STEP.stream).streamName!;
-    const summary = (await aws(() => kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name })))).StreamDescriptionSummary!;
-    const tags = await aws(() => kinesis.send(new ListTagsForResourceCommand({ ResourceARN: summary.StreamARN })));
-    return {
-      origin: origin(STEP.stream),
-      name,
-      arn: summary.StreamARN!,
-      mode: summary.StreamModeDetails?.StreamMode === 'PROVISIONED' ? 'PROVISIONED' : 'ON_DEMAND',
-      shardCount: summary.OpenShardCount ?? 0,
-      retentionHours: summary.RetentionPeriodHours ?? 24,
-      encryptionType: summary.EncryptionType ?? 'NONE',
-      ...(summary.KeyId && { keyId: summary.KeyId }),
-      tags: tagMap(tags.Tags),
-    };
-  };
-
-  const readConsumer = async (): Promise<ConsumerSnapshot> => {
-    const d = (await aws(() => kinesis.send(new DescribeStreamConsumerCommand({ ConsumerARN: out(STEP.consumer).consumerArn })))).ConsumerDescription!;
-    return { name: d.ConsumerName!, arn: d.ConsumerARN!, streamArn: d.StreamARN! };
-  };
-
-  const readPolicy = async (step: string): Promise<PolicySnapshot> => {
-    const { resourceArn, sid } = out(step);
-    const document = (await aws(() => kinesis.send(new GetResourcePolicyCommand({ ResourceARN: resourceArn })))).Policy ?? '';
-    const statements = document ? ((JSON.parse(document) as { Statement?: Array<{ Sid?: string }> }).Statement ?? []) : [];
-    return { resourceArn: resourceArn!, document, sid: sid!, otherSids: statements.map((s) => s.Sid ?? '(no Sid)').filter((s) => s !== sid) };
-  };
-
-  const readGrant = async (): Promise<GrantSnapshot> => {
-    const { keyId, grantId } = out(STEP.grant);
-    // ListGrants takes a GrantId to return only that grant (KMS API reference, ListGrants).
-    const grant = (await aws(() => kms.send(new ListGrantsCommand({ KeyId: keyId, GrantId: grantId })))).Grants?.[0];
-    if (!grant) throw new Error(`KMS grant ${grantId} on key ${keyId} is not listed by ListGrants.`);
-    return {
-      keyId: keyId!,
-      grantId: grantId!,
-      name: grant.Name ?? '',
-      granteePrincipal: grant.GranteePrincipal!,
-      operations: grant.Operations ?? [],
-      encryptionContextSubset: grant.Constraints?.EncryptionContextSubset ?? {},
-    };
-  };
-
-  const readRole = async (): Promise<RoleSnapshot> => {
-    const roleName = out(STEP.role).roleName!;
-    const [role, tags] = await Promise.all([aws(() => iam.send(new GetRoleCommand({ RoleName: roleName }))), aws(() => iam.send(new ListRoleTagsCommand({ RoleName: roleName })))]);
-    const r = role.Role!;
-    return {
-      name: r.RoleName!,
-      arn: r.Arn!,
-      path: r.Path ?? '/',
-      ...(r.Description && { description: r.Description }),
-      maxSessionDuration: r.MaxSessionDuration ?? 3600,
-      // IAM returns policy documents URL-encoded (GetRole, GetRolePolicy API references).
-      assumeRolePolicy: decodeURIComponent(r.AssumeRolePolicyDocument!),
-      tags: tagMap(tags.Tags),
-    };
-  };
-
-  const readRolePolicy = async (): Promise<RolePolicySnapshot> => {
-    const { roleName, policyName } = out(STEP.rolePolicy);
-    const p = await aws(() => iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: policyName })));
-    return { roleName: p.RoleName!, policyName: p.PolicyName!, document: decodeURIComponent(p.PolicyDocument!) };
-  };
-
-  const readLogGroup = async (): Promise<Live<LogGroupSnapshot> | undefined> => {
-    if (!steps[STEP.logGroup] || steps[STEP.logGroup]!.origin === 'skipped') return undefined;
-    const name = out(STEP.logGroup).logGroupName!;
-    const group = await describeLogGroup(clock, logs, name);
-    if (!group) throw new Error(`Log group ${name} does not exist.`);
-    const arn = group.arn!.replace(/:\*$/, '');
-    const tags = await aws(() => logs.send(new ListLogTagsCommand({ resourceArn: arn })));
-    return { origin: origin(STEP.logGroup), name, arn, ...(group.retentionInDays !== undefined && { retentionInDays: group.retentionInDays }), tags: tags.tags ?? {} };
-  };
-
-  const readQueue = async (): Promise<Live<QueueSnapshot> | undefined> => {
-    if (!steps[STEP.failureQueue] || steps[STEP.failureQueue]!.origin === 'skipped') return undefined;
-    const { queueName, queueUrl, queueArn } = out(STEP.failureQueue);
-    const [attrs, tags] = await Promise.all([
-      aws(() => sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['All'] }))),
-      aws(() => sqs.send(new ListQueueTagsCommand({ QueueUrl: queueUrl }))),
-    ]);
-    return { origin: origin(STEP.failureQueue), name: queueName!, url: queueUrl!, arn: queueArn!, attributes: attrs.Attributes ?? {}, tags: tags.Tags ?? {} };
-  };
-
-  const readFunction = async (): Promise<Live<FunctionSnapshot>> => {
-    const name = out(STEP.function).functionName!;
-    const c = await aws(() => lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name })));
-    const tags = await aws(() => lambda.send(new ListTagsCommand({ Resource: c.FunctionArn })));
-    return {
-      origin: origin(STEP.function),
-      name: c.FunctionName!,
-      arn: c.FunctionArn!,
-      runtime: c.Runtime ?? '',
-      handler: c.Handler ?? '',
-      roleArn: c.Role!,
-      memorySize: c.MemorySize ?? 128,
-      timeout: c.Timeout ?? 3,
-      architectures: c.Architectures ?? ['x86_64'],
-      codeSha256: c.CodeSha256!,
-      environment: c.Environment?.Variables ?? {},
-      ...(c.LoggingConfig?.LogGroup && { logging: { logGroup: c.LoggingConfig.LogGroup, logFormat: c.LoggingConfig.LogFormat ?? 'Text' } }),
-      tags: tags.Tags ?? {},
-    };
-  };
-
-  const readMapping = async (): Promise<MappingSnapshot> => {
-    const m = await aws(() => lambda.send(new GetEventSourceMappingCommand({ UUID: out(STEP.esm).uuid })));
-    const destination = m.DestinationConfig?.OnFailure?.Destination;
-    return {
-      uuid: m.UUID!,
-      eventSourceArn: m.EventSourceArn!,
-      functionArn: m.FunctionArn!,
-      batchSize: m.BatchSize ?? 100,
-      startingPosition: m.StartingPosition ?? 'LATEST',
-      maximumRetryAttempts: m.MaximumRetryAttempts ?? -1,
-      maximumRecordAgeInSeconds: m.MaximumRecordAgeInSeconds ?? -1,
-      bisectBatchOnFunctionError: m.BisectBatchOnFunctionError ?? false,
-      functionResponseTypes: m.FunctionResponseTypes ?? [],
-      parallelizationFactor: m.ParallelizationFactor ?? 1,
-      maximumBatchingWindowInSeconds: m.MaximumBatchingWindowInSeconds ?? 0,
-      enabled: m.State !== 'Disabled' && m.State !== 'Disabling',
-      ...(destination && { onFailureDestination: destination }),
-    };
-  };
-
+  const { producer, consumer, steps } = input;
+  const r = new Reading(input);
   const [key, stream, consumerOfStream, streamPolicy, consumerPolicy, grant, role, rolePolicy, logGroup, queue, fn, mapping] = await Promise.all([
-    readKey(),
-    readStream(),
-    readConsumer(),
-    readPolicy(STEP.streamPolicy),
-    readPolicy(STEP.consumerPolicy),
-    readGrant(),
-    readRole(),
-    readRolePolicy(),
-    readLogGroup(),
-    readQueue(),
-    readFunction(),
-    readMapping(),
+    readKey(r),
+    readStream(r),
+    readConsumer(r),
+    readPolicy(r, STEP.streamPolicy),
+    readPolicy(r, STEP.consumerPolicy),
+    readGrant(r),
+    readRole(r),
+    readRolePolicy(r),
+    readLogGroup(r),
+    readQueue(r),
+    readFunction(r),
+    readMapping(r),
   ]);
   const encryption = steps[STEP.encryption];
   return {
