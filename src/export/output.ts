@@ -1,3 +1,4 @@
+import { awsCommand } from '../aws/session.js';
 import { buildHandlerZip, codeSha256 } from '../pipeline/bundle.js';
 import type { DeploymentSnapshot, PolicySnapshot } from './snapshot.js';
 
@@ -29,7 +30,8 @@ export async function deployedCode(snapshot: DeploymentSnapshot): Promise<Uint8A
 }
 
 export function codeWarning(snapshot: DeploymentSnapshot): string {
-  return `The code of function ${snapshot.fn.name} (CodeSha256 ${snapshot.fn.codeSha256}) is not kds-xacct's bundled handler, so ${FUNCTION_ZIP} was not written: put the deployed code there (the Code.Location URL of \`aws lambda get-function --function-name ${snapshot.fn.name}\`) before planning.`;
+  const consumer = { role: 'consumer' as const, profile: snapshot.consumer.profile, region: snapshot.region, simulated: snapshot.consumer.simulated };
+  return `The code of function ${snapshot.fn.name} (CodeSha256 ${snapshot.fn.codeSha256}) is not kds-xacct's bundled handler, so ${FUNCTION_ZIP} was not written: put the deployed code there (Code.Location of \`${awsCommand(consumer, `lambda get-function --function-name ${snapshot.fn.name}`)}\`) before planning.`;
 }
 
 /** The warning for a resource policy the export writes whole: IaC owns the document, not a statement of it. */

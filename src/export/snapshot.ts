@@ -131,6 +131,11 @@ class Reading {
     return this.steps[step]!.outputs;
   }
 
+  /** Whether the deployment has this step's resource: a step can be skipped (no failure queue with --failure-destination). */
+  has(step: string): boolean {
+    return this.steps[step] !== undefined && this.steps[step]!.origin !== 'skipped';
+  }
+
   origin(step: string): Origin {
     return this.steps[step]!.origin === 'created' ? 'created' : 'adopted';
   }
@@ -232,7 +237,7 @@ async function readRolePolicy(r: Reading): Promise<RolePolicySnapshot> {
 }
 
 async function readLogGroup(r: Reading): Promise<Live<LogGroupSnapshot> | undefined> {
-  if (!r.steps[STEP.logGroup] || r.steps[STEP.logGroup]!.origin === 'skipped') return undefined;
+  if (!r.has(STEP.logGroup)) return undefined;
   const name = r.out(STEP.logGroup).logGroupName!;
   const group = await describeLogGroup(r.clock, r.consumer.logs, name);
   if (!group) throw new Error(`Log group ${name} does not exist.`);
@@ -242,7 +247,7 @@ async function readLogGroup(r: Reading): Promise<Live<LogGroupSnapshot> | undefi
 }
 
 async function readQueue(r: Reading): Promise<Live<QueueSnapshot> | undefined> {
-  if (!r.steps[STEP.failureQueue] || r.steps[STEP.failureQueue]!.origin === 'skipped') return undefined;
+  if (!r.has(STEP.failureQueue)) return undefined;
   const { queueName, queueUrl, queueArn } = r.out(STEP.failureQueue);
   const [attrs, tags] = await Promise.all([
     r.aws(() => r.consumer.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['All'] }))),

@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { LambdaClient, UpdateFunctionCodeCommand } from '@aws-sdk/client-lambda';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import '../../src/commands/export.js';
@@ -68,6 +69,22 @@ async function terraformOf(out: string) {
 }
 
 const sorted = <T>(list: T[]) => [...list].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+
+describe('export of a function whose code changed since setup', () => {
+  it('writes no zip it cannot vouch for: the live hash, and a warning that says where the deployed code is', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    const lambda = new LambdaClient({ region: REGION, credentials: world.cloud.credentialsFor(CONSUMER) });
+    await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'orders-consumer', ZipFile: new TextEncoder().encode('other code') }));
+    const live = world.cloud.regionState(CONSUMER, REGION)!.functions.get('orders-consumer')!.codeSha256;
+
+    const tf = await runExport('orders', 'terraform', '--json');
+    const parsed = await terraformOf(tf.out);
+    expect(readdirSync(tf.out)).not.toContain('function.zip');
+    expect(parsed.resources.find((r) => r.type === 'aws_lambda_function')!.body.source_code_hash).toBe(live);
+    expect(tf.report!.warnings.find((w) => w.includes('function.zip was not written'))).toContain('`aws lambda get-function --function-name orders-consumer --profile analytics --region eu-west-1`');
+  });
+});
 
 describe('export: both formats adopt the live deployment, each live id imported exactly once, and change nothing', () => {
   it('greenfield, CloudFormation: three ordered templates that pass the validator, the grant as a key-policy statement for the role', async () => {
@@ -159,6 +176,17 @@ describe('export: both formats adopt the live deployment, each live id imported 
 });
 
 describe('export: refusals write nothing and exit 2', () => {
+  it('refuses a deployment that setup has not finished, and names the steps and the command that finishes it', async () => {
+    world = twoAccounts();
+    world.cloud.failOn({ command: 'CreateEventSourceMapping' }, { code: 'AccessDeniedException', message: 'boom' });
+    expect(await world.setup('--name', 'orders', '--no-rollback')).toBe(ExitCode.Failed);
+    const partial = await runExport('orders', 'terraform');
+    expect(partial.code).toBe(ExitCode.Usage);
+    expect(world.harness.reporter.text).toContain('Deployment "orders" is not complete: event-source-mapping has not run');
+    expect(world.harness.reporter.text).toMatch(/Run `kds-xacct setup --name orders` to finish it/);
+    expect(() => readdirSync(partial.out)).toThrow(/ENOENT/);
+  });
+
   it('refuses an unknown format, a folder that holds other files, and a torn-down deployment', async () => {
     world = twoAccounts();
     expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
