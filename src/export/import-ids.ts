@@ -4,17 +4,17 @@
  *
  * | type | documented import id | example in the provider docs |
  * |---|---|---|
- * | aws_kms_key | the key id | `1234abcd-12ab-34cd-56ef-1234567890ab` |
- * | aws_kms_alias | the alias name | `alias/my-key-alias` |
+ * | aws_kms_key | "KMS Keys using the `id`" | `1234abcd-12ab-34cd-56ef-1234567890ab` |
+ * | aws_kms_alias | "KMS aliases using the `name`" | `alias/my-key-alias` |
  * | aws_kms_grant | "the Key ID and Grant ID separated by a colon (`:`)" | `1234abcd-…:abcde1237f76e4ba…` |
  * | aws_kinesis_stream | "Kinesis Streams using the `name`" | `terraform-kinesis-test` |
  * | aws_kinesis_stream_consumer | "using the Amazon Resource Name (ARN)" | `arn:aws:kinesis:us-west-2:123456789012:stream/example/consumer/example:1616044553` |
  * | aws_kinesis_resource_policy | "using the `resource_arn`" | `arn:aws:kinesis:us-west-2:123456789012:stream/example` |
- * | aws_iam_role | the role name | `developer_name` |
+ * | aws_iam_role | "IAM Roles using the `name`" | `developer_name` |
  * | aws_iam_role_policy | "using the `role_name:role_policy_name`" | `role_of_mypolicy_name:mypolicy_name` |
- * | aws_cloudwatch_log_group | the log group name | `yada` |
+ * | aws_cloudwatch_log_group | "Cloudwatch Log Groups using the `name`" | `yada` |
  * | aws_sqs_queue | "using the queue `url`" | `https://queue.amazonaws.com/80398EXAMPLE/MyQueue` |
- * | aws_lambda_function | the function name | `my_test_lambda_function` |
+ * | aws_lambda_function | "Lambda Functions using the `function_name`" | `my_test_lambda_function` |
  * | aws_lambda_event_source_mapping | "using the `UUID` (event source mapping identifier)" | `12345kxodurf3443` |
  */
 export const TERRAFORM_IMPORT_ID = {
