@@ -18,7 +18,7 @@ import { pathToFileURL } from 'node:url';
 import { runSteps } from '../src/engine/engine.js';
 import { backoffDelays } from '../src/engine/wait.js';
 import { planSteps } from '../src/engine/plan.js';
-import { newState } from '../src/engine/state.js';
+import { newState } from '../src/deployment/store.js';
 import type { Step } from '../src/engine/types.js';
 import { ExitCode } from '../src/errors.js';
 import { completeConfig } from '../src/pipeline/config.js';

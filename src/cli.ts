@@ -1,6 +1,6 @@
 import { systemClock } from './engine/clock.js';
 import { Interrupt } from './engine/engine.js';
-import { FileStateStore } from './engine/state.js';
+import { FileStateStore } from './deployment/store.js';
 import { startCli } from './program.js';
 import { createInquirerPrompter } from './prompts.js';
 import { terminalKeyboard } from './render/keyboard.js';

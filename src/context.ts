@@ -3,7 +3,7 @@ import type { SessionFactory } from './aws/session.js';
 import { commandLine } from './commands/hints.js';
 import type { Clock } from './engine/clock.js';
 import type { Interrupt } from './engine/engine.js';
-import type { StateHints, StateStore } from './engine/state.js';
+import type { StateHints, StateStore } from './deployment/store.js';
 import type { Prompter } from './prompts.js';
 import type { Keyboard, Reporter, Writer } from './render/types.js';
 

@@ -40,7 +40,7 @@ export function createProgram(environment: Environment, run: ProgramRun): Comman
   const program = new Command('kds-xacct');
   const started = programWords({ script: environment.script, env: environment.env, cwd: environment.cwd });
 
-  const action: CommandAction = (load) => async (options, command) => {
+  const action: CommandAction = (load) => async (flags, command) => {
     const raw = command.optsWithGlobals() as Partial<GlobalOptions> & { stateDir: string };
     const color = raw.color !== false && !environment.env.NO_COLOR;
     // `sandbox reset` is about the sandbox whether or not --sandbox is given.
@@ -61,7 +61,7 @@ export function createProgram(environment: Environment, run: ProgramRun): Comman
     const reporter = await run.reporter();
     if (env.sandbox) reporter.info(await env.sandbox.banner());
     const runner = await load();
-    run.exitCode = await runner(createContext(globals, env, reporter), options);
+    run.exitCode = await runner(createContext(globals, env, reporter), flags);
   };
 
   program

@@ -6,11 +6,11 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { CommandContext } from '../context.js';
 import type { ExitCode } from '../errors.js';
 
-/** A command's run function. */
-export type Runner = (ctx: CommandContext, options: Record<string, unknown>) => Promise<ExitCode>;
+/** A command's run function, given its own flags (`F`, declared with the command's definition) as commander parsed them. */
+export type Runner<F> = (ctx: CommandContext, flags: F) => Promise<ExitCode>;
 
 /** The program's action wrapper: normalises the global flags, then loads and awaits the runner. */
-export type CommandAction = (load: () => Promise<Runner>) => (options: Record<string, unknown>, command: Command) => Promise<void>;
+export type CommandAction = <F>(load: () => Promise<Runner<F>>) => (flags: F, command: Command) => Promise<void>;
 
 /** A flag parser for a whole number in [min, max]; commander reports the error as a usage error. */
 export function integer(min: number, max: number) {

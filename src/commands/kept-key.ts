@@ -1,10 +1,9 @@
-import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import type { AccountSession } from '../aws/session.js';
 import type { Clock } from '../engine/clock.js';
-import type { DeploymentState } from '../engine/state.js';
+import type { DeploymentState } from '../deployment/store.js';
 import type { Outputs } from '../engine/types.js';
 import type { SetupConfig } from '../pipeline/config.js';
-import { ifExists } from '../aws/retry.js';
+import { describeKey } from '../pipeline/lookups.js';
 import { STEP } from '../pipeline/steps/context.js';
 import { encryptedStreamOf, heldKeyOutputs, keyHold, keyHoldReason, type KeyHold } from '../pipeline/steps/kms-key.js';
 
@@ -28,7 +27,7 @@ export async function restoreKeptKey(clock: Clock, producer: AccountSession, sta
   const found = state.steps[STEP.kmsKey];
   if (found && found.outputs.keyId !== recorded.keyId) return;
   if (!found) {
-    const meta = (await ifExists(clock, () => producer.clients.kms.send(new DescribeKeyCommand({ KeyId: recorded.keyId }))))?.KeyMetadata;
+    const meta = await describeKey(clock, producer.clients.kms, recorded.keyId);
     if (!meta || meta.KeyState === 'PendingDeletion') return;
   }
   const { keyId, keyArn, aliasName, encryptedStream, encryptionStoppedAt } = { ...found?.outputs, ...recorded };

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { SendTestRecordFlags } from './flags.js';
 import { examples, integer, type CommandAction } from './definition.js';
 
 export function defineSendTestRecordCommand(program: Command, action: CommandAction): Command {
@@ -24,5 +25,5 @@ export function defineSendTestRecordCommand(program: Command, action: CommandAct
         'kds-xacct send-test-record --producer-profile prod --region eu-west-1 --stream-name clickstream',
       ),
     )
-    .action(action(async () => (await import('./send-test-record.js')).runSendTestRecord));
+    .action(action<SendTestRecordFlags>(async () => (await import('./send-test-record.js')).runSendTestRecord));
 }

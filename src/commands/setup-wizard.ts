@@ -2,18 +2,15 @@
  * setup's wizard: asks for what flags, --config and a deployment's recorded answers did not say. Only
  * what has no good default is asked outright; the rest waits behind one "Customise …?" question.
  */
-import { paginateListStreams } from '@aws-sdk/client-kinesis';
-import { paginateListAliases } from '@aws-sdk/client-kms';
-import { paginateListFunctions } from '@aws-sdk/client-lambda';
-import { connectBoth } from '../aws/sessions.js';
 import type { AccountSession } from '../aws/session.js';
 import { sessionFactory, type CommandContext } from '../context.js';
+import { connectAccounts } from '../deployment/open.js';
 import type { Clock } from '../engine/clock.js';
-import type { DeploymentState } from '../engine/state.js';
+import type { DeploymentState } from '../deployment/store.js';
 import { InterruptedError, UserError } from '../errors.js';
 import type { Prompter } from '../prompts.js';
 import { DEFAULTS, flagFor, mergeAnswers, type SetupAnswers } from '../pipeline/config.js';
-import { describeStream, kinesisTags } from '../pipeline/lookups.js';
+import { describeStream, kinesisTags, listAliases, listFunctions, listStreams } from '../pipeline/lookups.js';
 import { defaultNames, KMS_ALIAS_PREFIX, TAG_DEPLOYMENT, type DeploymentNames } from '../pipeline/names.js';
 import {
   validateBatchSize,
@@ -153,18 +150,21 @@ export async function chooseProfiles(ctx: CommandContext, wizard: Wizard): Promi
 }
 
 export async function connect(ctx: CommandContext, wizard: Wizard) {
-  const factory = await sessionFactory(ctx);
-  const { producerProfile, consumerProfile } = wizard.answers as Required<Pick<SetupAnswers, 'producerProfile' | 'consumerProfile'>>;
+  const { producerProfile, consumerProfile } = wizard.answers;
   if (wizard.answers.region !== undefined && validateRegion(wizard.answers.region) !== true) {
     throw new UserError(`--region: ${validateRegion(wizard.answers.region) as string}`);
   }
-  const connected = await connectBoth(factory, { producerProfile, consumerProfile, region: wizard.answers.region, mfaCodeProvider: wizard.mfaCodeProvider() });
+  const connected = await connectAccounts(ctx, {
+    accounts: { producer: { profile: producerProfile }, consumer: { profile: consumerProfile } },
+    region: wizard.answers.region,
+    mfaCodeProvider: wizard.mfaCodeProvider(),
+  });
   for (const role of ['producer', 'consumer'] as const) {
     const { accountId, profile, callerArn } = connected[role];
     // The caller's ARN on a line of its own: an SSO role's is as wide as a terminal.
     ctx.reporter.info(`${role === 'producer' ? 'Producer' : 'Consumer'} account ${accountId} (profile ${profile}), signed in as\n  ${callerArn}`);
   }
-  if (connected.sameAccount) ctx.reporter.warn('Both profiles reach the same account. That works; the policies then grant access within one account.');
+  if (connected.producer.accountId === connected.consumer.accountId) ctx.reporter.warn('Both profiles reach the same account. That works; the policies then grant access within one account.');
   return connected;
 }
 
@@ -172,13 +172,9 @@ export async function connect(ctx: CommandContext, wizard: Wizard) {
  * The producer account's customer managed keys, by alias, that a deployment may use. Keys kds-xacct made
  * belong to their deployment, whose teardown deletes them: never a choice for another one.
  */
-async function customerKeyAliases(producer: AccountSession): Promise<string[]> {
-  const aliases: string[] = [];
-  for await (const page of paginateListAliases({ client: producer.clients.kms }, {})) {
-    const names = (page.Aliases ?? []).filter((a) => a.TargetKeyId).map((a) => a.AliasName!);
-    aliases.push(...names.filter((name) => !name.startsWith('alias/aws/') && !name.startsWith(KMS_ALIAS_PREFIX)));
-  }
-  return aliases;
+async function customerKeyAliases(clock: Clock, producer: AccountSession): Promise<string[]> {
+  const names = (await listAliases(clock, producer.clients.kms)).filter((a) => a.TargetKeyId).map((a) => a.AliasName!);
+  return names.filter((name) => !name.startsWith('alias/aws/') && !name.startsWith(KMS_ALIAS_PREFIX));
 }
 
 /**
@@ -191,7 +187,7 @@ async function chooseKmsKey(wizard: Wizard, clock: Clock, producer: AccountSessi
   await wizard.ask('kmsKey', async (p) => {
     const { useExistingStream, streamName } = wizard.answers;
     if (useExistingStream && streamName && (await describeStream(clock, producer, streamName))?.EncryptionType === 'KMS') return undefined;
-    const aliases = await customerKeyAliases(producer);
+    const aliases = await customerKeyAliases(clock, producer);
     if (aliases.length === 0) return undefined;
     return p.select<string | undefined>({
       message: 'KMS key for the stream:',
@@ -275,7 +271,7 @@ function customisations(defaults: DeploymentNames, deployment: string, clock: Cl
 
 /** What a deployment's state file recorded, in its region: a re-run starts from it. */
 export function answersRecordedIn(state: DeploymentState): SetupAnswers {
-  return { region: state.accounts.producer?.region, ...(state.inputs as SetupAnswers) };
+  return { region: state.accounts.producer?.region, ...state.inputs };
 }
 
 /** A typed name of a deployment that exists starts from its recorded answers, exactly as `--name` does. */
@@ -304,9 +300,8 @@ export async function askTheRest(ctx: CommandContext, wizard: Wizard, producer: 
     create: `Create a new stream (${defaults.streamName})`,
     onlyChoice: `new, ${defaults.streamName} (the producer account has none yet)`,
     existing: async () => {
-      const arns: Array<{ name: string; arn: string }> = [];
-      for await (const page of paginateListStreams({ client: producer.clients.kinesis }, {})) arns.push(...(page.StreamSummaries ?? []).map((s) => ({ name: s.StreamName!, arn: s.StreamARN! })));
-      return Promise.all(arns.map(async ({ name, arn }) => ({ name, note: otherDeploymentNote(await kinesisTags(clock, producer.clients.kinesis, arn), wizard.answers.name!) })));
+      const streams = await listStreams(clock, producer.clients.kinesis);
+      return Promise.all(streams.map(async (s) => ({ name: s.StreamName!, note: otherDeploymentNote(await kinesisTags(clock, producer.clients.kinesis, s.StreamARN!), wizard.answers.name!) })));
     },
   });
   await chooseKmsKey(wizard, clock, producer, defaults.kmsAlias);
@@ -314,11 +309,7 @@ export async function askTheRest(ctx: CommandContext, wizard: Wizard, producer: 
     message: 'Consumer function:',
     create: `Deploy the bundled consumer (${defaults.functionName})`,
     onlyChoice: `bundled, ${defaults.functionName} (the consumer account has none yet)`,
-    existing: async () => {
-      const names: ExistingResource[] = [];
-      for await (const page of paginateListFunctions({ client: consumer.clients.lambda }, {})) names.push(...(page.Functions ?? []).map((f) => ({ name: f.FunctionName! })));
-      return names;
-    },
+    existing: async () => (await listFunctions(clock, consumer.clients.lambda)).map((f): ExistingResource => ({ name: f.FunctionName! })),
   });
   await wizard.customise(customisations(defaults, wizard.answers.name!, clock));
 }

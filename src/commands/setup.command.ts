@@ -1,6 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { DEFAULTS } from '../pipeline/config.js';
 import { validateLogRetentionDays } from '../pipeline/validate.js';
+import type { SetupFlags } from './flags.js';
 import { examples, integer, type CommandAction } from './definition.js';
 
 function logRetentionDays(value: string): number {
@@ -50,5 +51,5 @@ export function defineSetupCommand(program: Command, action: CommandAction): Com
         'kds-xacct setup --config pipeline.json --yes --json',
       ),
     )
-    .action(action(async () => (await import('./setup.js')).runSetup));
+    .action(action<SetupFlags>(async () => (await import('./setup.js')).runSetup));
 }

@@ -4,9 +4,10 @@ import type { AccountSession } from '../aws/session.js';
 import type { CommandContext } from '../context.js';
 import { StepError, exitCodeFor, runSteps } from '../engine/engine.js';
 import { planSteps, type PlannedStep } from '../engine/plan.js';
-import { newState, type DeploymentState } from '../engine/state.js';
+import { checkDeploymentAccounts, deploymentMapping, functionAdopted, grantCreatedAt, requireFunction, requireStream } from '../deployment/open.js';
+import { newState, type DeploymentState } from '../deployment/store.js';
 import { ExitCode, InterruptedError, UserError } from '../errors.js';
-import { completeConfig, loadAnswersFile, mergeAnswers, recordedAnswers, type SetupAnswers, type SetupConfig } from '../pipeline/config.js';
+import { completeConfig, loadAnswersFile, mergeAnswers, recordedAnswers, type SetupConfig } from '../pipeline/config.js';
 import { failureDestinationWarning } from '../pipeline/failure-destination.js';
 import { recordsRetried } from '../pipeline/mapping-signals.js';
 import { failureDestinationArn } from '../pipeline/steps/failure-queue.js';
@@ -15,22 +16,14 @@ import { NotOursError } from '../pipeline/steps/shared.js';
 import { STEP, pipelineContext, primaryId, type PipelineContext } from '../pipeline/steps/context.js';
 import { setupSteps } from '../pipeline/steps/index.js';
 import { sendTestRecords } from '../records/round-trip.js';
-import { grantCreatedAt, requireStepOutput, stepOutput } from './deployment.js';
 import { parseDuration } from './durations.js';
+import type { SetupFlags } from './flags.js';
 import { accountFlags, commandLine, suggestCommand } from './hints.js';
 import { Wizard, answersRecordedIn, askTheRest, chooseProfiles, connect } from './setup-wizard.js';
 import { restoreKeptKey } from './kept-key.js';
 import { customisedSettings } from './plan-settings.js';
 import { describeRunFailure, leftoverLines } from './report.js';
 import { arnsFit, distinctArns, formatArns, formatResourceGroups } from './resource-list.js';
-
-interface SetupFlags extends SetupAnswers {
-  config?: string;
-  rollback: boolean;
-  dryRun?: boolean;
-  verify?: boolean;
-  verifyTimeout: string;
-}
 
 const planWords: Record<PlannedStep['action'], string> = { create: 'create', update: 'update', done: 'already done', adopt: 'adopt (kept on teardown)', skip: 'skip' };
 
@@ -67,28 +60,15 @@ async function afterTeardown(ctx: CommandContext, name: string, producer: Accoun
   return state;
 }
 
-/** A state file belongs to one pair of accounts; another pair is another deployment. */
-function checkSameAccounts(state: DeploymentState, producer: AccountSession, consumer: AccountSession): void {
-  for (const [role, session] of [['producer', producer], ['consumer', consumer]] as const) {
-    const recorded = state.accounts[role];
-    if (recorded && (recorded.accountId !== session.accountId || recorded.region !== session.region)) {
-      throw new UserError(
-        `Deployment "${state.name}" was set up with ${role} account ${recorded.accountId} in ${recorded.region}, but profile ${session.profile} reaches ${session.accountId} in ${session.region}.`,
-        `Use the profile of account ${recorded.accountId} (--${role}-profile), or choose another --name for a new deployment.`,
-      );
-    }
-  }
-}
-
 /**
  * `setup --verify`: one test record through the pipeline just set up, the same way
  * `send-test-record --verify` sends and awaits it.
  */
 async function verifyRoundTrip(ctx: CommandContext, state: DeploymentState, accounts: { producer: AccountSession; consumer: AccountSession }, timeoutMs: number) {
   const { clock, interrupt } = ctx.environment;
-  const functionName = requireStepOutput(ctx, state, STEP.function, 'functionName');
+  const functionName = requireFunction(ctx, state);
   ctx.reporter.info('\nVerifying the round trip with one test record…');
-  if (state.steps[STEP.function]?.origin === 'adopted') {
+  if (functionAdopted(state)) {
     ctx.reporter.warn(`Function ${functionName} was adopted: the record is recognised by the line the bundled handler logs for it, so a function that does not log its records' sequence numbers cannot be verified.`);
   }
   return sendTestRecords(
@@ -97,8 +77,8 @@ async function verifyRoundTrip(ctx: CommandContext, state: DeploymentState, acco
       deployment: state.name,
       suggest: suggestCommand(ctx.options, state.name),
       producer: accounts.producer,
-      stream: { name: requireStepOutput(ctx, state, STEP.stream, 'streamName'), arn: stepOutput(state, STEP.stream, 'streamArn') },
-      watch: { consumer: accounts.consumer, functionName, mappingUuid: stepOutput(state, STEP.esm, 'uuid'), grantCreatedAt: grantCreatedAt(state) },
+      stream: requireStream(ctx, state),
+      watch: { consumer: accounts.consumer, functionName, mappingUuid: deploymentMapping(state), grantCreatedAt: grantCreatedAt(state) },
     },
     { count: 1, timeoutMs, timeoutFlag: '--verify-timeout' },
   );
@@ -110,9 +90,8 @@ function configuredRetries(pipeline: PipelineContext) {
   return { MaximumRecordAgeInSeconds: pipeline.config.esm.maxRecordAgeSeconds, DestinationConfig: { OnFailure: destination ? { Destination: destination } : {} } };
 }
 
-export async function runSetup(ctx: CommandContext, rawFlags: Record<string, unknown>): Promise<ExitCode> {
+export async function runSetup(ctx: CommandContext, flags: SetupFlags): Promise<ExitCode> {
   const { options, reporter, environment, store } = ctx;
-  const flags = rawFlags as unknown as SetupFlags;
   const fromFile = flags.config ? await loadAnswersFile(path.resolve(environment.cwd, flags.config)) : {};
   const { config: _config, rollback, dryRun, verify, verifyTimeout, ...answerFlags } = flags;
   const verifyTimeoutMs = parseDuration(verifyTimeout, '--verify-timeout');
@@ -142,7 +121,7 @@ export async function runSetup(ctx: CommandContext, rawFlags: Record<string, unk
   const release = await store.lock(config.name, 'setup');
   try {
     const previous = (await store.load(config.name)) ?? (await afterTeardown(ctx, config.name, producer));
-    checkSameAccounts(previous, producer, consumer);
+    checkDeploymentAccounts(ctx, previous, { producer, consumer });
     const pipeline = pipelineContext({ config, producer, consumer, previous });
     let plan: PlannedStep[] | undefined;
     while (!plan) {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { StatusFlags } from './flags.js';
 import { examples, type CommandAction } from './definition.js';
 
 export function defineStatusCommand(program: Command, action: CommandAction): Command {
@@ -19,5 +20,5 @@ A KMS access problem within 5 minutes of the grant is a warning: a new grant
 usually works within 5 minutes, and Lambda retries meanwhile.
 `,
     )
-    .action(action(async () => (await import('./status.js')).runStatus));
+    .action(action<StatusFlags>(async () => (await import('./status.js')).runStatus));
 }

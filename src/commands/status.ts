@@ -1,14 +1,15 @@
 import type { CommandContext } from '../context.js';
-import { newState } from '../engine/state.js';
+import { newState } from '../deployment/store.js';
 import { ExitCode, UserError } from '../errors.js';
 import { configFromState } from '../pipeline/config.js';
 import type { HealthReport } from '../pipeline/health-report.js';
 import type { PipelineVerdict } from '../pipeline/mapping-signals.js';
 import { assessHealth } from '../pipeline/health.js';
 import { STEP, pipelineContext } from '../pipeline/steps/context.js';
-import { resolveDeployment } from './deployment.js';
+import { openDeployment } from '../deployment/open.js';
 import { accountFlags, commandLine, suggestCommand } from './hints.js';
 import { keptKeyOutcome, recordedKeptKey } from './kept-key.js';
+import type { StatusFlags } from './flags.js';
 import { arnsFit, distinctArns, formatArns, formatResourceGroups } from './resource-list.js';
 
 /**
@@ -16,9 +17,9 @@ import { arnsFit, distinctArns, formatArns, formatResourceGroups } from './resou
  * healthy, 1 when any problem was found, 2 (a usage error, like any unknown name) when there is no
  * such deployment; `--json` prints the whole report as one document.
  */
-export async function runStatus(ctx: CommandContext, options: Record<string, unknown>): Promise<ExitCode> {
+export async function runStatus(ctx: CommandContext, flags: StatusFlags): Promise<ExitCode> {
   const { reporter, environment } = ctx;
-  const deployment = await resolveDeployment(ctx, ['producer', 'consumer'], { allowMissingState: true });
+  const deployment = await openDeployment(ctx, ['producer', 'consumer'], { allowMissingState: true });
   const { producer, consumer, name } = deployment;
   const state = deployment.state ?? newState(name, 'setup', new Date(environment.clock.now()));
   const config = configFromState(state, consumer.accountId);
@@ -45,7 +46,7 @@ export async function runStatus(ctx: CommandContext, options: Record<string, unk
     reporter.warn(`No state file for deployment "${name}" (${deployment.stateFile}); these are the resources found by that deployment's default names.`);
   }
   reporter.result(report);
-  const arnListing = { show: options.arns === true, command: commandLine(ctx.options, 'status', { name, args: ['--arns'] }) };
+  const arnListing = { show: flags.arns === true, command: commandLine(ctx.options, 'status', { name, args: ['--arns'] }) };
   reporter.info(formatReport(report, arnListing, ctx.tableWidth));
   if (report.healthy) return ExitCode.Success;
   // The report lists each problem with its fix; the error only says that there are some.

@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import type { TailLogsFlags } from './flags.js';
 import { examples, type CommandAction } from './definition.js';
 
 export function defineTailLogsCommand(program: Command, action: CommandAction): Command {
@@ -15,5 +16,5 @@ export function defineTailLogsCommand(program: Command, action: CommandAction): 
     // The name this flag had first; --function-name is the name setup and send-test-record use.
     .addOption(new Option('--function <name>').hideHelp())
     .addHelpText('after', examples('kds-xacct tail-logs --name orders', 'kds-xacct tail-logs --name orders --since 10m --no-follow'))
-    .action(action(async () => (await import('./tail-logs.js')).runTailLogs));
+    .action(action<TailLogsFlags>(async () => (await import('./tail-logs.js')).runTailLogs));
 }

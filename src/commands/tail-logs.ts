@@ -7,10 +7,10 @@ import { followLogGroup } from '../logs/follow.js';
 import { groupExists, printHistory, waitForGroup } from '../logs/history.js';
 import { StopSignal } from '../engine/stop-signal.js';
 import type { TailContext } from '../logs/tail-context.js';
-import { STEP } from '../pipeline/steps/context.js';
-import { connectAccount, requireStepOutput, resolveDeployment, resolveDeploymentName, stepOutput } from './deployment.js';
+import { connectAccounts, openDeployment, requireMappedFunction, resolveDeploymentName } from '../deployment/open.js';
 import { parseDuration } from './durations.js';
 import { commandLine } from './hints.js';
+import type { TailLogsFlags } from './flags.js';
 
 /** Without --since, --no-follow prints this much history (as `aws logs tail` does). */
 const DEFAULT_HISTORY_MS = 10 * 60_000;
@@ -20,7 +20,8 @@ async function resolveTarget(ctx: CommandContext, functionFlag: string | undefin
   if (functionFlag) {
     if (ctx.options.consumerProfile) {
       // Any function: no deployment needed, only the consumer profile (and its region or --region).
-      return { consumer: await connectAccount(ctx, 'consumer'), functionName: functionFlag };
+      const { consumer } = await connectAccounts(ctx, { accounts: { consumer: {} } });
+      return { consumer, functionName: functionFlag };
     }
     try {
       await resolveDeploymentName(ctx);
@@ -31,28 +32,28 @@ async function resolveTarget(ctx: CommandContext, functionFlag: string | undefin
         'Pass --consumer-profile <profile> (and --region if the profile names none), or --name of a deployment whose consumer profile to use.',
       );
     }
-    const { consumer } = await resolveDeployment(ctx, ['consumer']);
+    const { consumer } = await openDeployment(ctx, ['consumer']);
     return { consumer, functionName: functionFlag };
   }
-  const { consumer, state, name } = await resolveDeployment(ctx, ['consumer']);
-  const functionName = stepOutput(state, STEP.esm, 'functionName') ?? requireStepOutput(ctx, state, STEP.function, 'functionName');
+  const { consumer, state, name } = await openDeployment(ctx, ['consumer']);
+  const functionName = requireMappedFunction(ctx, state);
   return { consumer, functionName, deployment: name };
 }
 
 /** --function-name, or --function, its older name; both at once must agree. */
-function functionNameFlag(options: Record<string, unknown>): string | undefined {
-  const [named, alias] = [options.functionName, options.function].map((v) => (typeof v === 'string' ? v : undefined));
+function functionNameFlag(flags: TailLogsFlags): string | undefined {
+  const { functionName: named, function: alias } = flags;
   if (named !== undefined && alias !== undefined && named !== alias) {
     throw new UserError(`--function-name ${named} and --function ${alias} name two functions.`, 'Give --function-name only; --function is its older name.');
   }
   return named ?? alias;
 }
 
-export async function runTailLogs(ctx: CommandContext, options: Record<string, unknown>): Promise<ExitCode> {
-  const since = typeof options.since === 'string' ? parseDuration(options.since, '--since') : undefined;
-  const follow = options.follow !== false;
-  const filter = typeof options.filter === 'string' && options.filter !== '' ? options.filter : undefined;
-  const functionFlag = functionNameFlag(options);
+export async function runTailLogs(ctx: CommandContext, flags: TailLogsFlags): Promise<ExitCode> {
+  const since = flags.since === undefined ? undefined : parseDuration(flags.since, '--since');
+  const follow = flags.follow !== false;
+  const filter = flags.filter === '' ? undefined : flags.filter;
+  const functionFlag = functionNameFlag(flags);
 
   const { consumer, functionName, deployment } = await resolveTarget(ctx, functionFlag);
   const group = await functionLogGroup(ctx.environment.clock, consumer, functionName);

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { TeardownFlags } from './flags.js';
 import { examples, integer, type CommandAction } from './definition.js';
 
 export function defineTeardownCommand(program: Command, action: CommandAction): Command {
@@ -14,5 +15,5 @@ export function defineTeardownCommand(program: Command, action: CommandAction): 
     .option('--keep-logs', "keep the function's CloudWatch log group that setup made (one it did not make is never deleted)")
     .option('--delete-stream-with-consumers', 'delete our stream even if other consumers are registered on it')
     .addHelpText('after', examples('kds-xacct teardown --name orders', 'kds-xacct teardown --name orders --yes --key-pending-days 7'))
-    .action(action(async () => (await import('./teardown.js')).runTeardown));
+    .action(action<TeardownFlags>(async () => (await import('./teardown.js')).runTeardown));
 }

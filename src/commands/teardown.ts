@@ -2,8 +2,9 @@ import type { Consumer } from '@aws-sdk/client-kinesis';
 import { randomUUID } from 'node:crypto';
 import { awsCommand, type AccountSession } from '../aws/session.js';
 import type { CommandContext } from '../context.js';
+import type { TeardownFlags } from './flags.js';
 import { exitCodeFor, runSteps, type Leftover } from '../engine/engine.js';
-import { newState, type DeploymentState } from '../engine/state.js';
+import { newState, type DeploymentState } from '../deployment/store.js';
 import { StepState, type EngineEvent } from '../engine/types.js';
 import { CommandFailedError, ExitCode, UserError } from '../errors.js';
 import { configFromState } from '../pipeline/config.js';
@@ -22,19 +23,11 @@ import {
   type Removable,
   type RemovalPlan,
 } from '../pipeline/teardown.js';
-import { resolveDeployment } from './deployment.js';
+import { openDeployment } from '../deployment/open.js';
 import { commandLine } from './hints.js';
 import { keptKey, keptKeyOutcome, keptKeyPlanLine, keptKeyPlanNote, restoreKeptKey, settleKeptKey, withoutKey, type KeptKey } from './kept-key.js';
 import { describeStepError, leftoverLines } from './report.js';
 import { formatResourceGroups } from './resource-list.js';
-
-interface TeardownFlags {
-  keyPendingDays?: number;
-  keepKey?: boolean;
-  keepLogs?: boolean;
-  deleteStreamWithConsumers?: boolean;
-  deleteFailureQueue?: boolean;
-}
 
 type Accounts = { producer: AccountSession; consumer: AccountSession };
 
@@ -90,16 +83,15 @@ function leftoverOf(p: PlannedRemoval): Leftover {
   return { stepId: p.stepId, title: p.resource, account: p.account, outputs: p.outputs };
 }
 
-export async function runTeardown(ctx: CommandContext, options: Record<string, unknown>): Promise<ExitCode> {
+export async function runTeardown(ctx: CommandContext, flags: TeardownFlags): Promise<ExitCode> {
   const { reporter, environment, store } = ctx;
-  const flags = options as TeardownFlags;
   const keyPendingDays = flags.keyPendingDays ?? 30;
   if (!ctx.interactive && !ctx.options.yes) {
     const why = ctx.options.json ? 'and --json asks no questions' : 'and there is no terminal to ask';
     throw new UserError(`teardown deletes resources and needs a confirmation, ${why}.`, 'Pass --yes to delete unattended.');
   }
 
-  const deployment = await resolveDeployment(ctx, ['producer', 'consumer'], { allowMissingState: true, unknownAccounts: (name) => noStateError(ctx, name) });
+  const deployment = await openDeployment(ctx, ['producer', 'consumer'], { allowMissingState: true, unknownAccounts: (name) => noStateError(ctx, name) });
   const { name, tornDownAt } = deployment;
   const accounts: Accounts = { producer: deployment.producer, consumer: deployment.consumer };
   const { producer, consumer } = accounts;

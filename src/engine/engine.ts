@@ -1,6 +1,6 @@
 import { ExitCode } from '../errors.js';
 import type { Clock } from './clock.js';
-import type { DeploymentState, StepRecord } from './state.js';
+import type { StepLedger, StepRecord } from './state.js';
 import {
   KeptOnPurpose,
   StepState,
@@ -71,11 +71,11 @@ export class Interrupt {
   }
 }
 
-export interface RunOptions {
+export interface RunOptions<L extends StepLedger = StepLedger> {
   steps: Step[];
   /** Mutated as steps progress; persisted through `save` after every transition. */
-  state: DeploymentState;
-  save: (state: DeploymentState) => Promise<void>;
+  state: L;
+  save: (state: L) => Promise<void>;
   clock: Clock;
   runId: string;
   emit: EventListener;
@@ -130,7 +130,7 @@ export function validateGraph(steps: Step[]): void {
 }
 
 /** What an earlier run recorded for a step, as a step's context presents it. */
-export function previousRecord(state: DeploymentState, stepId: string): StepContext['previous'] {
+export function previousRecord(state: StepLedger, stepId: string): StepContext['previous'] {
   const record = state.steps[stepId];
   return record && record.origin !== 'skipped' ? { outputs: record.outputs, origin: record.origin } : undefined;
 }
@@ -143,7 +143,7 @@ const finished = new Set([StepState.AlreadyDone, StepState.Created, StepState.Up
  * interruption nothing new starts, the steps in flight finish, and (with `rollback`) what this run
  * created is undone in reverse order of creation.
  */
-export async function runSteps(options: RunOptions): Promise<RunResult> {
+export async function runSteps<L extends StepLedger>(options: RunOptions<L>): Promise<RunResult> {
   const { steps, state, clock, emit, runId } = options;
   validateGraph(steps);
   const concurrency = options.concurrency ?? 6;

@@ -1,6 +1,6 @@
 import type { Clock } from './clock.js';
 import { StepError, previousRecord, validateGraph } from './engine.js';
-import type { DeploymentState } from './state.js';
+import type { StepLedger } from './state.js';
 import type { CheckResult, Outputs, Step, StepContext } from './types.js';
 
 /** What a step will do, decided before anything changes. */
@@ -36,7 +36,7 @@ export function checkNeeds(step: Step): string[] {
  * whose check needs a dependency that is still to be created cannot exist yet, so it is planned
  * as `create` without a check of its own; it is checked for real when the run reaches it.
  */
-export async function planSteps(steps: Step[], state: DeploymentState, clock: Clock): Promise<PlannedStep[]> {
+export async function planSteps(steps: Step[], state: StepLedger, clock: Clock): Promise<PlannedStep[]> {
   validateGraph(steps);
   const planned = new Map<string, PlannedStep>();
   const outputs = new Map<string, Outputs>();
@@ -65,7 +65,7 @@ export async function planSteps(steps: Step[], state: DeploymentState, clock: Cl
   return steps.map((s) => planned.get(s.id)!);
 }
 
-function planningContext(step: Step, state: DeploymentState, outputs: Map<string, Outputs>, clock: Clock): StepContext {
+function planningContext(step: Step, state: StepLedger, outputs: Map<string, Outputs>, clock: Clock): StepContext {
   return {
     clock,
     previous: previousRecord(state, step.id),

@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import type { DeploymentState } from '../engine/state.js';
 import { UserError } from '../errors.js';
 import { defaultNames } from './names.js';
 import {
@@ -247,7 +246,7 @@ export function recordedAnswers(config: SetupConfig): SetupAnswers {
 }
 
 /** The config a state file recorded, completed with the defaults of its deployment name. */
-export function configFromState(state: DeploymentState, consumerAccountId: string): SetupConfig {
-  const { producerProfile: _p, consumerProfile: _c, region: _r, ...answers } = state.inputs as SetupAnswers;
-  return completeConfig({ ...answers, name: state.name }, defaultNames(state.name, consumerAccountId));
+export function configFromState(deployment: { name: string; inputs: SetupAnswers }, consumerAccountId: string): SetupConfig {
+  const { producerProfile: _p, consumerProfile: _c, region: _r, ...answers } = deployment.inputs;
+  return completeConfig({ ...answers, name: deployment.name }, defaultNames(deployment.name, consumerAccountId));
 }

@@ -6,7 +6,7 @@ import { GetFunctionCommand, ListEventSourceMappingsCommand, ListTagsCommand, ty
 import { GetQueueUrlCommand, ListQueueTagsCommand } from '@aws-sdk/client-sqs';
 import type { AccountRole, AccountSession } from '../aws/session.js';
 import type { Clock } from '../engine/clock.js';
-import { newState, type DeploymentState } from '../engine/state.js';
+import { newState, type DeploymentState } from '../deployment/store.js';
 import type { Outputs } from '../engine/types.js';
 import { TAG_DEPLOYMENT, arns, defaultNames, type DeploymentNames } from './names.js';
 import { hasStatements, parsePolicy } from './policies.js';

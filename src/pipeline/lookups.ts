@@ -1,7 +1,7 @@
 import { DescribeLogGroupsCommand, ListTagsForResourceCommand as ListLogTagsCommand, type CloudWatchLogsClient, type LogGroup } from '@aws-sdk/client-cloudwatch-logs';
-import { DescribeStreamSummaryCommand, ListTagsForResourceCommand, type KinesisClient, type StreamDescriptionSummary } from '@aws-sdk/client-kinesis';
-import { ListGrantsCommand, ListResourceTagsCommand, type GrantListEntry, type KMSClient } from '@aws-sdk/client-kms';
-import { GetFunctionCommand, GetFunctionConfigurationCommand, ListTagsCommand } from '@aws-sdk/client-lambda';
+import { DescribeStreamSummaryCommand, ListStreamsCommand, ListTagsForResourceCommand, type KinesisClient, type StreamDescriptionSummary, type StreamSummary } from '@aws-sdk/client-kinesis';
+import { DescribeKeyCommand, ListAliasesCommand, ListGrantsCommand, ListResourceTagsCommand, type AliasListEntry, type GrantListEntry, type KeyMetadata, type KMSClient } from '@aws-sdk/client-kms';
+import { GetFunctionCommand, GetFunctionConfigurationCommand, ListFunctionsCommand, ListTagsCommand, type FunctionConfiguration, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { AccountSession } from '../aws/session.js';
 import type { Clock } from '../engine/clock.js';
 import type { StepContext } from '../engine/types.js';
@@ -54,6 +54,47 @@ export async function listGrants(clock: Clock, kms: KMSClient, keyId: string, gr
     marker = page.Truncated ? page.NextMarker : undefined;
   } while (marker);
   return grants;
+}
+
+/** Every stream in the account and region, page by page, each page retried like any other call. */
+export async function listStreams(clock: Clock, kinesis: KinesisClient): Promise<StreamSummary[]> {
+  const streams: StreamSummary[] = [];
+  let token: string | undefined;
+  do {
+    const page = await callAws(clock, () => kinesis.send(new ListStreamsCommand(token ? { NextToken: token } : {})));
+    streams.push(...(page.StreamSummaries ?? []));
+    token = page.HasMoreStreams ? page.NextToken : undefined;
+  } while (token);
+  return streams;
+}
+
+/** Every KMS alias in the account and region, page by page. */
+export async function listAliases(clock: Clock, kms: KMSClient): Promise<AliasListEntry[]> {
+  const aliases: AliasListEntry[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await callAws(clock, () => kms.send(new ListAliasesCommand(marker ? { Marker: marker } : {})));
+    aliases.push(...(page.Aliases ?? []));
+    marker = page.Truncated ? page.NextMarker : undefined;
+  } while (marker);
+  return aliases;
+}
+
+/** Every Lambda function in the account and region, page by page. */
+export async function listFunctions(clock: Clock, lambda: LambdaClient): Promise<FunctionConfiguration[]> {
+  const functions: FunctionConfiguration[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await callAws(clock, () => lambda.send(new ListFunctionsCommand(marker ? { Marker: marker } : {})));
+    functions.push(...(page.Functions ?? []));
+    marker = page.NextMarker;
+  } while (marker);
+  return functions;
+}
+
+/** The key's metadata, or undefined when there is no such key. */
+export async function describeKey(clock: Clock, kms: KMSClient, keyId: string): Promise<KeyMetadata | undefined> {
+  return (await ifExists(clock, () => kms.send(new DescribeKeyCommand({ KeyId: keyId }))))?.KeyMetadata;
 }
 
 /**

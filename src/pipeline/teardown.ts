@@ -1,7 +1,8 @@
 import { DeregisterStreamConsumerCommand, ListStreamConsumersCommand, type Consumer } from '@aws-sdk/client-kinesis';
 import type { AccountSession } from '../aws/session.js';
 import type { Clock } from '../engine/clock.js';
-import type { DeploymentState, StepRecord } from '../engine/state.js';
+import type { DeploymentState } from '../deployment/store.js';
+import type { StepRecord } from '../engine/state.js';
 import type { Outputs, Step, StepContext } from '../engine/types.js';
 import { waitFor } from '../engine/wait.js';
 import { UserError } from '../errors.js';

@@ -1,6 +1,6 @@
 import { promises as nodeFs } from 'node:fs';
 import path from 'node:path';
-import { type StateFs, takeLockFile, writeFileAtomically } from '../engine/state.js';
+import { type StateFs, takeLockFile, writeFileAtomically } from '../files/atomic.js';
 import { UserError } from '../errors.js';
 
 export interface CloudFileOptions {
@@ -15,7 +15,7 @@ export interface CloudFileOptions {
 /**
  * One JSON document in a file, changed only by load-modify-save under a lock, so that commands in
  * several processes can share it without losing each other's changes. It keeps the state file's
- * discipline (src/engine/state.ts): an exclusive lock file whose dead holder is broken, and an atomic
+ * discipline (src/files/atomic.ts): an exclusive lock file whose dead holder is broken, and an atomic
  * write with mode 0600. Unlike a deployment's lock, which refuses a second run, this one waits: each
  * hold lasts one API call of the sandbox, not a whole command.
  */

@@ -1,7 +1,7 @@
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Environment, GlobalOptions } from '../context.js';
-import { TORN_DOWN_SUFFIX } from '../engine/state.js';
+import { TORN_DOWN_SUFFIX } from '../deployment/store.js';
 import { UserError } from '../errors.js';
 import { bundledHandlerRuntime } from './bundled-handler.js';
 import { Sandbox } from './sandbox.js';

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { AWS_ORDER, REFUSED_WHILE_UPDATING } from '../../bench/aws-order.js';
 import { awsCriticalPath, criticalPath, setupCosts } from '../../bench/run.js';
-import { newState } from '../../src/engine/state.js';
+import { newState } from '../../src/deployment/store.js';
 import { completeConfig } from '../../src/pipeline/config.js';
 import { defaultNames } from '../../src/pipeline/names.js';
 import { STEP, pipelineContext } from '../../src/pipeline/steps/context.js';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { setupCosts, teardownCosts } from '../../bench/run.js';
-import { newState } from '../../src/engine/state.js';
+import { newState } from '../../src/deployment/store.js';
 import { completeConfig } from '../../src/pipeline/config.js';
 import { defaultNames } from '../../src/pipeline/names.js';
 import { pipelineContext } from '../../src/pipeline/steps/context.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import xterm from '@xterm/headless';
 import { describe, expect, it } from 'vitest';
-import type { DeploymentState } from '../../src/engine/state.js';
+import type { DeploymentState } from '../../src/deployment/store.js';
 import { ExitCode } from '../../src/errors.js';
 import { SANDBOX_PROFILES } from '../../src/sandbox/environment.js';
 import { Sandbox } from '../../src/sandbox/sandbox.js';

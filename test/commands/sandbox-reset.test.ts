@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runSandboxReset } from '../../src/commands/sandbox.js';
 import { createContext, type GlobalOptions } from '../../src/context.js';
-import { MemoryStateStore, newState } from '../../src/engine/state.js';
+import { MemoryStateStore, newState } from '../../src/deployment/store.js';
 import { ExitCode, UserError } from '../../src/errors.js';
 import { RecordingReporter } from '../../src/render/recording.js';
 import { createHarness, stubSessionFactory } from '../support/command-harness.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { KMSClient, RevokeGrantCommand } from '@aws-sdk/client-kms';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryStateStore } from '../../src/engine/state.js';
+import { MemoryStateStore } from '../../src/deployment/store.js';
 import { ExitCode } from '../../src/errors.js';
 import { MAX_BATCH_BYTES } from '../../src/records/put-records.js';
 import { createHarness } from '../support/command-harness.js';

@@ -132,6 +132,25 @@ describe('the setup wizard', () => {
     expect(state.inputs).toMatchObject({ streamName: 'clicks', useExistingStream: true, kmsKey: 'alias/team-key', functionName: 'clicks-reader', useExistingFunction: true });
   });
 
+  it('retries the listings it offers when AWS throttles them, as every other call is retried', async () => {
+    world = twoAccounts();
+    world.cloud.seedStream('111111111111', 'eu-west-1', { name: 'clicks' });
+    world.cloud.seedKey('111111111111', 'eu-west-1', { alias: 'alias/team-key' });
+    world.cloud.seedFunction('222222222222', 'eu-west-1', { name: 'clicks-reader' });
+    const listings = ['ListStreams', 'ListAliases', 'ListFunctions'];
+    for (const command of listings) world.cloud.throttle(command, 2);
+    const { prompter, run } = wizard(
+      [...shortList.slice(0, 4), [/^Stream:/, 'clicks'], [/^KMS key for the stream:/, 'alias/team-key'], [/^Consumer function:/, 'clicks-reader'], [/^Customise/, undefined]],
+      '--dry-run',
+    );
+    expect(await run(), world.harness.reporter.text).toBe(ExitCode.Success);
+    expect(prompter.asked.length).toBe(8);
+    for (const command of listings) {
+      const outcomes = world.cloud.calls.filter((c) => c.command === command).map((c) => c.error ?? 'answered');
+      expect(outcomes, command).toEqual([expect.stringMatching(/Throttling|LimitExceeded|TooManyRequests/), expect.stringMatching(/Throttling|LimitExceeded|TooManyRequests/), 'answered']);
+    }
+  });
+
   it('offers the customer managed keys for a new stream', async () => {
     world = twoAccounts();
     world.cloud.seedKey('111111111111', 'eu-west-1', { alias: 'alias/team-key' });

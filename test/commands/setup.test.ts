@@ -647,6 +647,24 @@ describe('Ctrl-C during setup', () => {
 });
 
 describe('re-running a deployment', () => {
+  it('refuses a profile of another account, as every command does, before changing anything', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    const before = world.cloud.calls.length;
+    expect(await world.harness.run('setup', '--name', 'orders', '--consumer-profile', 'marketing', '--yes')).toBe(ExitCode.Usage);
+    expect(world.harness.reporter.text).toContain(`The consumer profile "marketing" reaches account ${CONSUMER_2}, but deployment "orders" has its consumer resources in account ${CONSUMER}.`);
+    expect(world.cloud.calls.slice(before).filter((c) => c.mutating)).toEqual([]);
+  });
+
+  it('refuses another region: a state file belongs to the accounts and the region it was set up in', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    const before = world.cloud.calls.length;
+    expect(await world.setup('--name', 'orders', '--region', 'us-east-2')).toBe(ExitCode.Usage);
+    expect(world.harness.reporter.text).toContain(`Deployment "orders" has its producer resources in ${REGION}, but profile prod reaches us-east-2.`);
+    expect(world.cloud.calls.slice(before).filter((c) => c.mutating)).toEqual([]);
+  });
+
   it('starts from the answers the state file recorded', async () => {
     world = twoAccounts();
     world.cloud.seedStream(PRODUCER, REGION, { name: 'clicks' });

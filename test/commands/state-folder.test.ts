@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FileStateStore } from '../../src/engine/state.js';
+import { FileStateStore } from '../../src/deployment/store.js';
 import { ExitCode } from '../../src/errors.js';
 import { createHarness } from '../support/command-harness.js';
 import { PRODUCER, REGION, twoAccounts } from '../support/two-accounts.js';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryStateStore } from '../../src/engine/state.js';
+import { MemoryStateStore } from '../../src/deployment/store.js';
 import { ExitCode } from '../../src/errors.js';
 import { createHarness } from '../support/command-harness.js';
 import { CONSUMER, createPipeline, LOG_GROUP, REGION, type Pipeline } from '../support/pipeline-fixture.js';

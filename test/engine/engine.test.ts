@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/engine/clock.js';
 import { Interrupt, exitCodeFor, runSteps, validateGraph, type RunOptions } from '../../src/engine/engine.js';
 import { planSteps } from '../../src/engine/plan.js';
-import { MemoryStateStore, newState, type DeploymentState } from '../../src/engine/state.js';
+import { MemoryStateStore, newState, type DeploymentState } from '../../src/deployment/store.js';
 import { StepState, type EngineEvent, type StepContext } from '../../src/engine/types.js';
 import { ExitCode } from '../../src/errors.js';
 import { World, syntheticSteps, type SyntheticStep } from './synthetic.js';
@@ -22,7 +22,7 @@ function harness(specs: SyntheticStep[] = diamond, state?: DeploymentState) {
   const store = new MemoryStateStore();
   const events: EngineEvent[] = [];
   const deployment = state ?? newState('test', 'setup', new Date(clock.now()));
-  const run = (overrides: Partial<RunOptions> = {}) =>
+  const run = (overrides: Partial<RunOptions<DeploymentState>> = {}) =>
     runSteps({
       steps: syntheticSteps(world, clock, specs),
       state: deployment,

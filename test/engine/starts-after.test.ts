@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/engine/clock.js';
 import { Interrupt, runSteps, validateGraph, type RunOptions } from '../../src/engine/engine.js';
 import { planSteps } from '../../src/engine/plan.js';
-import { newState } from '../../src/engine/state.js';
+import { newState } from '../../src/deployment/store.js';
 import { StepState, type Step } from '../../src/engine/types.js';
 import { World, syntheticSteps, type SyntheticStep } from './synthetic.js';
 

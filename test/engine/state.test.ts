@@ -3,7 +3,8 @@ import { promises as fs } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { FileStateStore, STATE_VERSION, newState, type StateFs } from '../../src/engine/state.js';
+import { FileStateStore, STATE_VERSION, newState } from '../../src/deployment/store.js';
+import type { StateFs } from '../../src/files/atomic.js';
 import { UserError } from '../../src/errors.js';
 
 let dir: string;
@@ -14,6 +15,7 @@ beforeEach(async () => {
 const sample = () => {
   const state = newState('orders', 'setup', new Date('2026-01-01T00:00:00Z'));
   state.accounts.producer = { profile: 'prod', accountId: '111111111111', region: 'eu-west-1' };
+  state.inputs.producerProfile = 'prod';
   state.steps.stream = { origin: 'created', phase: 'ready', outputs: { streamArn: 'arn:x' }, runId: 'r1', updatedAt: state.createdAt };
   return state;
 };
@@ -77,6 +79,27 @@ describe('FileStateStore', () => {
   it('refuses a file from a newer version', async () => {
     await fs.writeFile(path.join(dir, 'orders.json'), JSON.stringify({ ...sample(), version: STATE_VERSION + 1 }));
     await expect(new FileStateStore(dir).load('orders')).rejects.toThrow(/newer kds-xacct/);
+  });
+
+  it('reads a file version 1 wrote, which kept each profile twice, and writes it back with each profile once', async () => {
+    const file = path.join(dir, 'orders.json');
+    await fs.copyFile(new URL('./fixtures/orders-v1.json', import.meta.url), file);
+    const store = new FileStateStore(dir);
+    const state = (await store.load('orders'))!;
+    expect(state.accounts).toEqual({
+      producer: { profile: 'prod', accountId: '111111111111', region: 'eu-west-1' },
+      consumer: { profile: 'analytics', accountId: '222222222222', region: 'eu-west-1' },
+    });
+    expect(state.inputs).toMatchObject({ streamName: 'orders-stream', batchSize: 100, producerProfile: 'prod', consumerProfile: 'analytics' });
+    expect(state.steps['event-source-mapping']?.outputs.uuid).toBe('00000000-0000-4000-a000-000000000000');
+
+    await store.save(state);
+    const written = JSON.parse(await fs.readFile(file, 'utf8')) as { version: number; inputs: Record<string, unknown>; accounts: Record<string, { profile: string }> };
+    expect(written.version).toBe(STATE_VERSION);
+    expect(written.inputs).not.toHaveProperty('producerProfile');
+    expect(written.inputs).not.toHaveProperty('consumerProfile');
+    expect(written.accounts.producer?.profile).toBe('prod');
+    expect(await store.load('orders')).toEqual(state);
   });
 
   it('removes a deployment file', async () => {

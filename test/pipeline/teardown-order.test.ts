@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { newState } from '../../src/engine/state.js';
+import { newState } from '../../src/deployment/store.js';
 import { completeConfig } from '../../src/pipeline/config.js';
 import { defaultNames } from '../../src/pipeline/names.js';
 import { STEP, pipelineContext } from '../../src/pipeline/steps/context.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { newState, type DeploymentState } from '../../src/engine/state.js';
+import { newState, type DeploymentState } from '../../src/deployment/store.js';
 import type { Origin } from '../../src/engine/types.js';
 import { STEP } from '../../src/pipeline/steps/context.js';
 import { planRemoval, removalId, removalSteps, removalTitle, type Removable } from '../../src/pipeline/teardown.js';

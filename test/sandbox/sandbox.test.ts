@@ -5,7 +5,7 @@ import { CreateLogGroupCommand, DescribeLogGroupsCommand } from '@aws-sdk/client
 import { CreateStreamCommand, DescribeStreamSummaryCommand, GetRecordsCommand, GetShardIteratorCommand, PutResourcePolicyCommand } from '@aws-sdk/client-kinesis';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { describe, expect, it } from 'vitest';
-import { MemoryStateStore } from '../../src/engine/state.js';
+import { MemoryStateStore } from '../../src/deployment/store.js';
 import { ExitCode } from '../../src/errors.js';
 import { Sandbox, type SandboxOptions } from '../../src/sandbox/sandbox.js';
 import { sandboxSessionFactory } from '../../src/sandbox/sandbox-sessions.js';

@@ -4,7 +4,7 @@ import type { AccountRole, AccountSession, AwsClients, SessionFactory } from '..
 import type { Environment } from '../../src/context.js';
 import { type Clock, VirtualClock } from '../../src/engine/clock.js';
 import { Interrupt } from '../../src/engine/engine.js';
-import { MemoryStateStore, newState, type DeploymentState, type StateStore } from '../../src/engine/state.js';
+import { MemoryStateStore, newState, type DeploymentState, type StateStore } from '../../src/deployment/store.js';
 import type { ExitCode } from '../../src/errors.js';
 import { runCli } from '../../src/program.js';
 import { RecordingReporter } from '../../src/render/recording.js';

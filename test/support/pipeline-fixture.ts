@@ -1,7 +1,7 @@
 import { KinesisClient, PutRecordCommand, PutResourcePolicyCommand } from '@aws-sdk/client-kinesis';
 import { CreateEventSourceMappingCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { VirtualClock } from '../../src/engine/clock.js';
-import { MemoryStateStore } from '../../src/engine/state.js';
+import { MemoryStateStore } from '../../src/deployment/store.js';
 import { FakeCloud } from '../../src/sandbox/index.js';
 import { bundledHandlerRuntime } from '../../src/sandbox/bundled-handler.js';
 import { createHarness, seedDeploymentState, sessionFactoryFor } from './command-harness.js';

@@ -1,5 +1,5 @@
 import { VirtualClock } from '../../src/engine/clock.js';
-import { MemoryStateStore } from '../../src/engine/state.js';
+import { MemoryStateStore } from '../../src/deployment/store.js';
 import { FakeCloud, type LatencyModel } from '../../src/sandbox/index.js';
 import { bundledHandlerRuntime } from '../../src/sandbox/bundled-handler.js';
 import { createHarness, sessionFactoryFor } from './command-harness.js';

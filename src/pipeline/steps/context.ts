@@ -1,5 +1,5 @@
 import type { AccountSession } from '../../aws/session.js';
-import type { DeploymentState } from '../../engine/state.js';
+import type { DeploymentState } from '../../deployment/store.js';
 import type { Outputs, StepContext } from '../../engine/types.js';
 import type { SetupConfig } from '../config.js';
 import { defaultNames, lambdaLogGroupName, type DeploymentNames } from '../names.js';
