@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { examples, type CommandAction } from './definition.js';
+import type { ExportFlags } from './flags.js';
 
 export function defineExportCommand(program: Command, action: CommandAction): Command {
   return program
@@ -15,5 +16,5 @@ export function defineExportCommand(program: Command, action: CommandAction): Co
       'after',
       examples('kds-xacct export --name orders --format terraform --out infra/orders', 'kds-xacct export --name orders --format cloudformation --out infra/orders-cfn', 'kds-xacct export --sandbox --name demo --format terraform --out /tmp/demo-tf'),
     )
-    .action(action(async () => (await import('./export.js')).runExport));
+    .action(action<ExportFlags>(async () => (await import('./export.js')).runExport));
 }

@@ -5,8 +5,9 @@ import { renderCloudFormation } from '../export/cloudformation.js';
 import type { ExportResult } from '../export/output.js';
 import { missingSteps, readDeployment, type DeploymentSnapshot } from '../export/snapshot.js';
 import { renderTerraform } from '../export/terraform.js';
+import { openDeployment } from '../deployment/open.js';
 import { ExitCode, UserError } from '../errors.js';
-import { resolveDeployment } from './deployment.js';
+import type { ExportFlags } from './flags.js';
 import { commandLine } from './hints.js';
 
 const RENDERERS: Record<string, (snapshot: DeploymentSnapshot) => Promise<ExportResult>> = {
@@ -28,14 +29,14 @@ export interface ExportReport {
  * `kds-xacct export`: the deployment as Terraform or CloudFormation that adopts it. Reads both accounts and
  * writes only into `--out`; every check that can refuse runs before anything is written.
  */
-export async function runExport(ctx: CommandContext, options: Record<string, unknown>): Promise<ExitCode> {
-  const format = String(options.format);
+export async function runExport(ctx: CommandContext, flags: ExportFlags): Promise<ExitCode> {
+  const { format } = flags;
   const render = RENDERERS[format];
   if (!render) throw new UserError(`Unknown export format "${format}".`, `Pass --format ${Object.keys(RENDERERS).join(' or --format ')}.`);
-  const out = path.resolve(ctx.environment.cwd, String(options.out));
-  await refuseOccupiedFolder(out, options.force === true);
+  const out = path.resolve(ctx.environment.cwd, flags.out);
+  await refuseOccupiedFolder(out, flags.force === true);
 
-  const deployment = await resolveDeployment(ctx, ['producer', 'consumer']);
+  const deployment = await openDeployment(ctx, ['producer', 'consumer']);
   const { name, producer, consumer, state } = deployment;
   const missing = missingSteps(state.steps);
   if (missing.length > 0) {
