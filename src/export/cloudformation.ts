@@ -186,14 +186,26 @@ function mappingTemplate(s: DeploymentSnapshot): Template {
   return t;
 }
 
+function resourceCount(t: Template): string {
+  const n = Object.keys(t.resources).length;
+  return `${n} resource${n === 1 ? '' : 's'}`;
+}
+
 function stackName(s: DeploymentSnapshot, t: Template): string {
   return `kds-xacct-${s.name}-${t.file.replace(/^\d-|\.json$/g, '')}`;
 }
 
-function importCommand(s: DeploymentSnapshot, t: Template): string {
+/** The two calls that import a template's resources into a new stack: create the IMPORT change set, then execute it. */
+function importCommands(s: DeploymentSnapshot, t: Template): string[] {
   const account = accountOf(s, t.role);
   const parameters = t.parameters.CodeS3Bucket ? ' --parameters ParameterKey=CodeS3Bucket,ParameterValue="$CODE_BUCKET"' : '';
-  return awsCommand(account, `cloudformation create-change-set --stack-name ${stackName(s, t)} --change-set-name import --change-set-type IMPORT --template-body file://${t.file} --resources-to-import file://${t.file.replace(/\.json$/, '.import.json')}${parameters} --capabilities CAPABILITY_NAMED_IAM`);
+  // A stack that holds a named IAM role must be acknowledged as such (CAPABILITY_NAMED_IAM).
+  const capabilities = Object.values(t.resources).some((r) => (r as { Type: string }).Type.startsWith('AWS::IAM::')) ? ' --capabilities CAPABILITY_NAMED_IAM' : '';
+  const stack = stackName(s, t);
+  return [
+    awsCommand(account, `cloudformation create-change-set --stack-name ${stack} --change-set-name import --change-set-type IMPORT --template-body file://${t.file} --resources-to-import file://${t.file.replace(/\.json$/, '.import.json')}${parameters}${capabilities}`),
+    awsCommand(account, `cloudformation execute-change-set --stack-name ${stack} --change-set-name import`),
+  ];
 }
 
 function readme(s: DeploymentSnapshot, templates: Template[], warnings: string[]): string {
@@ -203,7 +215,7 @@ function readme(s: DeploymentSnapshot, templates: Template[], warnings: string[]
     '',
     'Written by `kds-xacct export --format cloudformation` from what AWS returned at export time. Each template belongs to one account; import them in this order, each into a new stack, with the `.import.json` beside it (CloudFormation User Guide, "Bringing existing resources into CloudFormation management"):',
     '',
-    ...templates.flatMap((t, i) => [`${i + 1}. \`${t.file}\` (${t.role} account ${s[t.role].accountId}): ${Object.keys(t.resources).length} resources to import.`, '', '   ```sh', `   ${importCommand(s, t)}`, '   ```', '']),
+    ...templates.flatMap((t, i) => [`${i + 1}. \`${t.file}\` (${t.role} account ${s[t.role].accountId}): ${resourceCount(t)} to import.`, '', '   ```sh', ...importCommands(s, t).map((c) => `   ${c}`), '   ```', '']),
     `Every resource has \`DeletionPolicy: Retain\` and \`UpdateReplacePolicy: Retain\`. Parameters default to the live values.`,
     ...(s.fn.origin === 'created' ? ['', `A function's code comes from S3: set \`CODE_BUCKET\` to a bucket of the consumer account in ${s.region}, and upload the code first:`, '', '```sh', awsCommand(consumerAccount(s), `s3 cp ${FUNCTION_ZIP} "s3://$CODE_BUCKET/${FUNCTION_ZIP}"`), '```'] : []),
     '',

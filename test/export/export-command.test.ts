@@ -110,6 +110,9 @@ describe('export: both formats adopt the live deployment, each live id imported 
     expect(report).toMatchObject({ name: 'orders', format: 'cloudformation', imports: importEntries(out).length });
     expect(report!.files.sort()).toEqual(readdirSync(out).sort());
     expect(read('README.md')).toContain('--resources-to-import file://2-producer.import.json');
+    expect(read('README.md')).toContain('`2-producer.json` (producer account 111111111111): 6 resources to import.');
+    expect(read('README.md')).toContain('aws cloudformation execute-change-set --stack-name kds-xacct-orders-producer --change-set-name import --profile prod --region eu-west-1');
+    expect(read('README.md')).toContain('--capabilities CAPABILITY_NAMED_IAM --profile analytics');
     expect(readdirSync(out).map(read).join('\n')).not.toMatch(/AKIA|fake-secret/);
   });
 
