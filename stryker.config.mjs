@@ -11,7 +11,7 @@ export default {
   vitest: { configFile: 'vitest.mutation.config.ts', related: false },
   coverageAnalysis: 'perTest',
   concurrency: 1,
-  mutate: ['src/pipeline/policies.ts', 'src/pipeline/steps/*.ts', 'src/pipeline/teardown.ts', 'src/engine/*.ts'],
+  mutate: ['src/pipeline/policies.ts', 'src/pipeline/steps/*.ts', 'src/pipeline/teardown.ts', 'src/pipeline/teardown-plan.ts', 'src/engine/*.ts'],
   // Committed: each session starts from a fresh work tree, and with this file a run re-tests only the
   // mutants of code or tests that changed since the last one (README, Mutation testing).
   incremental: true,

@@ -7,8 +7,7 @@
  *
  *   node scripts/check-function-length.mjs [--root <checkout>]
  *
- * Exit 0: none too long beyond KNOWN_LONG_FUNCTIONS; 1: a function too long, or a known one that no longer is
- * (take it off the list).
+ * Exit 0: none too long; 1: a function too long, named with what to do.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -16,13 +15,6 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
 export const MAX_OWN_LINES = 100;
-
-/**
- * Too long today, in files other developers are reshaping (issue 20, items 1 to 3): each leaves this list when
- * its file is done. Keys are `file › function`, as `longFunctions` names them.
- */
-/** @type {Set<string>} */
-export const KNOWN_LONG_FUNCTIONS = new Set(['src/commands/setup.ts › runSetup', 'src/commands/teardown.ts › runTeardown', 'src/pipeline/health.ts › assessHealth']);
 
 /** @typedef {{ file: string, name: string, line: number, ownLines: number }} LongFunction */
 
@@ -114,18 +106,12 @@ export function longFunctions(root) {
   return sourceFiles(root, 'src').flatMap((file) => longFunctionsIn(file, readFileSync(path.join(root, file), 'utf8')));
 }
 
-/** @param {LongFunction} fn */
-export const keyOf = (fn) => `${fn.file} › ${fn.name}`;
-
 function main() {
   const at = process.argv.indexOf('--root');
   const root = at > 0 ? path.resolve(process.argv[at + 1] ?? '') : path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
   const long = longFunctions(root);
-  const unknown = long.filter((fn) => !KNOWN_LONG_FUNCTIONS.has(keyOf(fn)));
-  const shortened = [...KNOWN_LONG_FUNCTIONS].filter((key) => !long.some((fn) => keyOf(fn) === key));
-  for (const fn of unknown) console.error(`${fn.file}:${fn.line} ${fn.name} has ${fn.ownLines} lines of its own, more than ${MAX_OWN_LINES}: split it into named functions.`);
-  for (const key of shortened) console.error(`${key} is no longer over ${MAX_OWN_LINES} lines: take it off KNOWN_LONG_FUNCTIONS in scripts/check-function-length.mjs.`);
-  process.exitCode = unknown.length > 0 || shortened.length > 0 ? 1 : 0;
+  for (const fn of long) console.error(`${fn.file}:${fn.line} ${fn.name} has ${fn.ownLines} lines of its own, more than ${MAX_OWN_LINES}: split it into named functions.`);
+  process.exitCode = long.length > 0 ? 1 : 0;
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();

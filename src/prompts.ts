@@ -16,13 +16,24 @@ export interface Prompter {
   confirm(options: { message: string; default: boolean }): Promise<boolean>;
 }
 
-/** Ctrl-C at an inquirer prompt throws ExitPromptError; it becomes our InterruptedError (exit 130). */
-async function mapCancel<T>(answer: Promise<T>): Promise<T> {
+/**
+ * Ctrl-C at an inquirer prompt throws ExitPromptError, and Escape (which inquirer itself ignores, where a
+ * person expects it to back out) aborts the prompt: either becomes our CancelledError (exit 130).
+ */
+async function cancellable<T>(ask: (context: { signal: AbortSignal }) => Promise<T>): Promise<T> {
+  const escape = new AbortController();
+  const onKey = (_: unknown, key?: { name?: string }) => {
+    if (key?.name === 'escape') escape.abort();
+  };
+  // Inquirer's readline emits the terminal's keys as keypress events on stdin.
+  process.stdin.on('keypress', onKey);
   try {
-    return await answer;
+    return await ask({ signal: escape.signal });
   } catch (error) {
-    if (error instanceof Error && error.name === 'ExitPromptError') throw new CancelledError();
+    if (error instanceof Error && (error.name === 'ExitPromptError' || error.name === 'AbortPromptError')) throw new CancelledError();
     throw error;
+  } finally {
+    process.stdin.off('keypress', onKey);
   }
 }
 
@@ -33,9 +44,9 @@ export async function createInquirerPrompter(): Promise<Prompter> {
   // Inquirer breaks a long message itself, and can start a line with the space it broke at: it gets lines that already fit.
   const theme = { style: { error: (text: string) => red(wrapWords(`> ${text}`, (process.stdout.columns || 80) - 1)) } };
   return {
-    input: (o) => mapCancel(inquirer.input({ ...o, theme })),
-    password: (o) => mapCancel(inquirer.password({ ...o, mask: '*' })),
-    select: (o) => mapCancel(inquirer.select(o)),
-    confirm: (o) => mapCancel(inquirer.confirm(o)),
+    input: (o) => cancellable((context) => inquirer.input({ ...o, theme }, context)),
+    password: (o) => cancellable((context) => inquirer.password({ ...o, mask: '*' }, context)),
+    select: (o) => cancellable((context) => inquirer.select(o, context)),
+    confirm: (o) => cancellable((context) => inquirer.confirm(o, context)),
   };
 }

@@ -5,18 +5,8 @@ import type { Outputs } from '../engine/types.js';
 import type { SetupConfig } from '../pipeline/config.js';
 import { describeKey } from '../pipeline/lookups.js';
 import { STEP } from '../pipeline/steps/context.js';
-import { encryptedStreamOf, heldKeyOutputs, keyHold, keyHoldReason, type KeyHold } from '../pipeline/steps/kms-key.js';
-
-/**
- * Our KMS key when teardown keeps it: records it encrypted in an adopted stream can still be read (`hold`),
- * or --keep-key. It stays out of the removals, in the state file until the teardown is complete, and then in
- * the record of the teardown, so that a later teardown deletes it once it may.
- */
-export interface KeptKey {
-  outputs: Outputs;
-  hold?: KeyHold;
-  byFlag: boolean;
-}
+import { encryptedStreamOf, heldKeyOutputs, keyHold, keyHoldReason } from '../pipeline/steps/kms-key.js';
+import type { KeptKey } from '../pipeline/teardown-plan.js';
 
 /**
  * The key an earlier teardown kept, back in the state a re-run works on, with when its encryption stopped:
@@ -41,20 +31,6 @@ export async function restoreKeptKey(clock: Clock, producer: AccountSession, sta
   };
 }
 
-/**
- * Whether teardown keeps our key, decided before anything changes. The plan's own encryption removal of an
- * adopted stream stops the encryption in this run, so the key is held from now.
- */
-export async function keptKey(clock: Clock, producer: AccountSession, state: DeploymentState, config: SetupConfig, keepKey: boolean): Promise<KeptKey | undefined> {
-  const key = state.steps[STEP.kmsKey];
-  if (key?.origin !== 'created') return undefined;
-  const encryption = state.steps[STEP.encryption];
-  const stopsNow = encryption?.origin === 'created' && encryption.outputs.streamOrigin === 'adopted' ? clock.now() : undefined;
-  const hold = await keyHold(clock, producer, encryptedStreamOf(key.outputs, config), key.outputs, stopsNow);
-  if (!hold && !keepKey) return undefined;
-  return { outputs: key.outputs, byFlag: keepKey, ...(hold && { hold }) };
-}
-
 /** The key a teardown kept, as its record says, with whether it must stay Enabled still: for status. */
 export async function recordedKeptKey(clock: Clock, producer: AccountSession, outputs: Outputs): Promise<KeptKey> {
   const hold = await keyHold(clock, producer, outputs.encryptedStream, outputs);
@@ -65,12 +41,6 @@ export async function recordedKeptKey(clock: Clock, producer: AccountSession, ou
 export async function settleKeptKey(clock: Clock, producer: AccountSession, kept: KeptKey, config: SetupConfig, stoppedAt: number | undefined): Promise<KeptKey> {
   const hold = await keyHold(clock, producer, encryptedStreamOf(kept.outputs, config), kept.outputs, stoppedAt);
   return hold ? { ...kept, outputs: heldKeyOutputs(kept.outputs, hold), hold } : { outputs: kept.outputs, byFlag: kept.byFlag };
-}
-
-/** The state without our key's record: what the removals work on while the key is kept. */
-export function withoutKey(state: DeploymentState): DeploymentState {
-  const { [STEP.kmsKey]: _key, ...steps } = state.steps;
-  return { ...state, steps };
 }
 
 function keyName(outputs: Outputs): string {

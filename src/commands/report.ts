@@ -2,7 +2,7 @@ import type { AccountSession } from '../aws/session.js';
 import type { Leftover, RunResult, StepError } from '../engine/engine.js';
 import { WaitTimeoutError } from '../engine/wait.js';
 import { UserError, awsErrorCode, errorMessage } from '../errors.js';
-import { primaryId } from '../pipeline/steps/context.js';
+import { primaryId, type PipelineStep } from '../pipeline/steps/pipeline-step.js';
 
 /** What to do about an AWS error code, when there is something specific to say. */
 function hintFor(code: string | undefined, session: AccountSession | undefined): string | undefined {
@@ -67,12 +67,12 @@ export function describeStepError(error: StepError, accounts: Partial<Record<'pr
 }
 
 /** A line per resource still there after a failure, so nothing is orphaned silently. */
-export function leftoverLines(leftovers: Leftover[]): string[] {
+export function leftoverLines(leftovers: Leftover[], steps: PipelineStep[]): string[] {
   if (leftovers.length === 0) return [];
   return [
     'Still there:',
     ...leftovers.map(
-      (l) => `  [${l.account}] ${l.title}: ${primaryId(l.outputs) ?? JSON.stringify(l.outputs)}${l.error ? ` (could not remove: ${errorMessage(l.error)})` : ''}${l.kept ? ` (kept: ${l.kept})` : ''}`,
+      (l) => `  [${l.account}] ${l.title}: ${primaryId(steps.find((s) => s.id === l.stepId), l.outputs) ?? JSON.stringify(l.outputs)}${l.error ? ` (could not remove: ${errorMessage(l.error)})` : ''}${l.kept ? ` (kept: ${l.kept})` : ''}`,
     ),
   ];
 }

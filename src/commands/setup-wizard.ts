@@ -90,8 +90,8 @@ export class Wizard {
   async chooseNewOrExisting(
     nameKey: 'streamName' | 'functionName',
     existingKey: 'useExistingStream' | 'useExistingFunction',
-    /** `onlyChoice` is what a line says was taken when there is no existing one to offer. */
-    question: { message: string; create: string; onlyChoice: string; existing: () => Promise<ExistingResource[]> },
+    /** `created` is the answer a new one echoes; `onlyChoice` what a line says was taken when there is no existing one to offer. */
+    question: { message: string; create: string; created: string; onlyChoice: string; existing: () => Promise<ExistingResource[]> },
   ): Promise<void> {
     if (this.answers[nameKey] !== undefined) return;
     await this.ask(existingKey, async (p) => {
@@ -103,7 +103,7 @@ export class Wizard {
       }
       const chosen = await p.select<string | undefined>({
         message: question.message,
-        choices: [{ name: question.create, value: undefined }, ...existing.map(({ name, note }) => ({ name: `Use existing: ${name}${note ? ` (${note})` : ''}`, value: name, short: name }))],
+        choices: [{ name: question.create, value: undefined, short: question.created }, ...existing.map(({ name, note }) => ({ name: `Use existing: ${name}${note ? ` (${note})` : ''}`, value: name, short: name }))],
       });
       if (chosen !== undefined) this.answers[nameKey] = chosen;
       return chosen !== undefined;
@@ -298,6 +298,7 @@ export async function askTheRest(ctx: CommandContext, wizard: Wizard, producer: 
   await wizard.chooseNewOrExisting('streamName', 'useExistingStream', {
     message: 'Stream:',
     create: `Create a new stream (${defaults.streamName})`,
+    created: `new, ${defaults.streamName}`,
     onlyChoice: `new, ${defaults.streamName} (the producer account has none yet)`,
     existing: async () => {
       const streams = await listStreams(clock, producer.clients.kinesis);
@@ -308,6 +309,7 @@ export async function askTheRest(ctx: CommandContext, wizard: Wizard, producer: 
   await wizard.chooseNewOrExisting('functionName', 'useExistingFunction', {
     message: 'Consumer function:',
     create: `Deploy the bundled consumer (${defaults.functionName})`,
+    created: `bundled, ${defaults.functionName}`,
     onlyChoice: `bundled, ${defaults.functionName} (the consumer account has none yet)`,
     existing: async () => (await listFunctions(clock, consumer.clients.lambda)).map((f): ExistingResource => ({ name: f.FunctionName! })),
   });

@@ -13,7 +13,8 @@ import { recordsRetried } from '../pipeline/mapping-signals.js';
 import { failureDestinationArn } from '../pipeline/steps/failure-queue.js';
 import { defaultNames } from '../pipeline/names.js';
 import { NotOursError } from '../pipeline/steps/shared.js';
-import { STEP, pipelineContext, primaryId, type PipelineContext } from '../pipeline/steps/context.js';
+import { STEP, pipelineContext, type PipelineContext } from '../pipeline/steps/context.js';
+import { primaryId } from '../pipeline/steps/pipeline-step.js';
 import { setupSteps } from '../pipeline/steps/index.js';
 import { sendTestRecords } from '../records/round-trip.js';
 import { parseDuration } from './durations.js';
@@ -90,6 +91,21 @@ function configuredRetries(pipeline: PipelineContext) {
   return { MaximumRecordAgeInSeconds: pipeline.config.esm.maxRecordAgeSeconds, DestinationConfig: { OnFailure: destination ? { Destination: destination } : {} } };
 }
 
+/** The plan of setup's steps; a same-named resource that is not ours is asked about, one at a time, and the plan made again. */
+async function planAdopting(ctx: CommandContext, wizard: Wizard, pipeline: PipelineContext, previous: DeploymentState): Promise<PlannedStep[]> {
+  for (;;) {
+    try {
+      return await planSteps(setupSteps(pipeline), previous, ctx.environment.clock);
+    } catch (error) {
+      const conflict = error instanceof StepError && error.cause instanceof NotOursError ? error.cause : undefined;
+      if (!conflict || !ctx.interactive) throw error;
+      ctx.reporter.warn(conflict.message);
+      if (!(await wizard.confirm('Adopt it? kds-xacct will use it as it is and never delete it.'))) throw new InterruptedError('Not adopted. Nothing was changed.');
+      pipeline.adopted.add(conflict.stepId);
+    }
+  }
+}
+
 export async function runSetup(ctx: CommandContext, flags: SetupFlags): Promise<ExitCode> {
   const { options, reporter, environment, store } = ctx;
   const fromFile = flags.config ? await loadAnswersFile(path.resolve(environment.cwd, flags.config)) : {};
@@ -123,19 +139,7 @@ export async function runSetup(ctx: CommandContext, flags: SetupFlags): Promise<
     const previous = (await store.load(config.name)) ?? (await afterTeardown(ctx, config.name, producer));
     checkDeploymentAccounts(ctx, previous, { producer, consumer });
     const pipeline = pipelineContext({ config, producer, consumer, previous });
-    let plan: PlannedStep[] | undefined;
-    while (!plan) {
-      try {
-        plan = await planSteps(setupSteps(pipeline), previous, environment.clock);
-      } catch (error) {
-        // A same-named resource that is not ours: ask about each one, then plan again.
-        const conflict = error instanceof StepError && error.cause instanceof NotOursError ? error.cause : undefined;
-        if (!conflict || !ctx.interactive) throw error;
-        reporter.warn(conflict.message);
-        if (!(await wizard.confirm('Adopt it? kds-xacct will use it as it is and never delete it.'))) throw new InterruptedError('Not adopted. Nothing was changed.');
-        pipeline.adopted.add(conflict.stepId);
-      }
-    }
+    const plan = await planAdopting(ctx, wizard, pipeline, previous);
     reporter.info(`\nPlan for deployment "${config.name}":\n${planLines(plan, accounts, customisedSettings(config))}`);
     const toApply = plan.filter((p) => p.action === 'create' || p.action === 'update').length;
     if (dryRun) {
@@ -183,7 +187,7 @@ export async function runSetup(ctx: CommandContext, flags: SetupFlags): Promise<
       const rerun = commandLine(options, 'setup', { name: config.name, ...(!stateKept && { accounts: accountFlags(producer, consumer) }) });
       const failure = describeRunFailure(result, { producer, consumer }, rollback, rerun);
       reporter.error(failure.message, failure.hint);
-      for (const line of leftoverLines(result.leftovers)) reporter.info(line);
+      for (const line of leftoverLines(result.leftovers, setupSteps(pipeline))) reporter.info(line);
       if (result.leftovers.some((l) => l.kept)) reporter.info(`The state file keeps what is kept: once its date has passed, \`${commandLine(options, 'teardown', { name: config.name })}\` removes it.`);
       return exitCodeFor(result);
     }
@@ -197,7 +201,8 @@ export async function runSetup(ctx: CommandContext, flags: SetupFlags): Promise<
     const titles = new Map(plan.map((p) => [p.step.id, p.step.title]));
     const listed = resources.map((r) => ({ account: r.account, title: titles.get(r.step)!, cells: [r.origin] }));
     reporter.info(formatResourceGroups(['origin'], listed, { producer, consumer }, ctx.tableWidth));
-    const arns = distinctArns(resources.map((r) => primaryId(r.outputs)));
+    const steps = setupSteps(pipeline);
+    const arns = distinctArns(resources.map((r) => primaryId(steps.find((s) => s.id === r.step), r.outputs)));
     reporter.info(arnsFit(arns, ctx.tableWidth) ? formatArns(arns) : `Full ARNs: \`${commandLine(options, 'status', { name: config.name, args: ['--arns'] })}\`, or --json.`);
     const roundTrip = verify ? await verifyRoundTrip(ctx, state, { producer, consumer }, verifyTimeoutMs) : undefined;
     reporter.result({ ...summary, ...(roundTrip && { verify: roundTrip.output }) });

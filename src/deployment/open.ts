@@ -9,6 +9,7 @@ import { sessionFactory, type CommandContext } from '../context.js';
 import type { Outputs } from '../engine/types.js';
 import { UserError } from '../errors.js';
 import { STEP } from '../pipeline/steps/context.js';
+import { validateRegion } from '../pipeline/validate.js';
 import type { AccountRecord, DeploymentState } from './store.js';
 
 const FLAG: Record<AccountRole, string> = { producer: '--producer-profile', consumer: '--consumer-profile' };
@@ -121,6 +122,9 @@ export async function resolveDeploymentName(ctx: CommandContext): Promise<string
  * recorded for it, so that a wrong profile is refused before anything is read or written in the wrong account.
  */
 export async function connectAccounts<R extends AccountRole>(ctx: CommandContext, request: ConnectRequest<R>): Promise<{ [K in R]: AccountSession }> {
+  // A region no partition has is refused before any call, which would only fail at name resolution.
+  const regionFlag = ctx.options.region === undefined ? true : validateRegion(ctx.options.region);
+  if (regionFlag !== true) throw new UserError(`--region: ${regionFlag}`);
   const roles = Object.keys(request.accounts) as R[];
   const known = (role: R): KnownAccount => request.accounts[role];
   const profiles = roles.map((role) => profileOf(ctx, role, known(role), request.deployment));

@@ -14,7 +14,6 @@ import { callAws, ifExists } from '../aws/retry.js';
 import { describeStream, functionLogGroupName, functionTags, kinesisTags, kmsKeyTags, listGrants, logGroupTags } from './lookups.js';
 import { STEP } from './steps/context.js';
 import { failureQueueArn } from './steps/failure-queue.js';
-import { failureQueueName } from './failure-destination.js';
 
 const isOursTagged = (tags: Record<string, string | undefined> | undefined, deployment: string) => tags?.[TAG_DEPLOYMENT] === deployment;
 
@@ -83,7 +82,7 @@ async function findStream(
 export async function discoverDeployment(name: string, accounts: Record<AccountRole, AccountSession>, clock: Clock, now: Date): Promise<DeploymentState> {
   const { producer, consumer } = accounts;
   const names = defaultNames(name, consumer.accountId);
-  const policyName = `kds-xacct-${name}`;
+  const policyName = names.rolePolicyName;
   const state = newState(name, 'teardown', now);
   state.accounts = {
     producer: { profile: producer.profile, accountId: producer.accountId, region: producer.region },
@@ -154,7 +153,7 @@ export async function discoverDeployment(name: string, accounts: Record<AccountR
   const logGroupName = await functionLogGroupName(clock, consumer, state.steps[STEP.function]?.outputs.functionName ?? names.functionName);
   const logGroupArn = arns.logGroup(consumer.region, consumer.accountId, logGroupName);
   if (isOursTagged(await logGroupTags(clock, consumer.clients.logs, logGroupArn), name)) record(STEP.logGroup, 'created', { logGroupName, logGroupArn });
-  const queueName = failureQueueName(name);
+  const queueName = names.failureQueueName;
   const queueUrl = (await ifExists(clock, () => consumer.clients.sqs.send(new GetQueueUrlCommand({ QueueName: queueName }))))?.QueueUrl;
   if (queueUrl && isOursTagged((await callAws(clock, () => consumer.clients.sqs.send(new ListQueueTagsCommand({ QueueUrl: queueUrl })))).Tags, name)) {
     record(STEP.failureQueue, 'created', { queueName, queueUrl, queueArn: failureQueueArn({ consumer, names }) });

@@ -155,11 +155,6 @@ async function bucketKeyId(clock: Clock, consumer: AccountSession, arn: string):
   return rule.KMSMasterKeyID ?? 'alias/aws/s3';
 }
 
-/** The queue setup makes in the consumer account. */
-export function failureQueueName(deployment: string): string {
-  return `${deployment}-failed-batches`;
-}
-
 export interface FailedBatches {
   /** Every report in the queue: available, in flight (received by someone, not deleted) and delayed. */
   count: number;

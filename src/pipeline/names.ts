@@ -38,6 +38,10 @@ export interface DeploymentNames {
   functionName: string;
   logGroupName: string;
   grantName: string;
+  /** The consumer role's inline policy: ours by this name alone, so setup, discovery and teardown must agree on it. */
+  rolePolicyName: string;
+  /** The queue setup makes in the consumer account for reports of failed batches. */
+  failureQueueName: string;
   /** Prefix of every Sid this deployment owns in a shared resource policy. */
   sidPrefix: string;
   sids: { streamRead: string; efoConsume: string };
@@ -63,6 +67,8 @@ export function defaultNames(deployment: string, consumerAccountId: string): Dep
     functionName,
     logGroupName: lambdaLogGroupName(functionName),
     grantName: fitName(`kds-xacct-${deployment}-${consumerAccountId}`, NAME_LIMITS.grant),
+    rolePolicyName: `kds-xacct-${deployment}`,
+    failureQueueName: `${deployment}-failed-batches`,
     sidPrefix,
     sids: { streamRead: `${sidPrefix}StreamRead`, efoConsume: `${sidPrefix}EfoConsume` },
     tags: deploymentTags(deployment),

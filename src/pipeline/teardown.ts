@@ -4,6 +4,7 @@ import type { Clock } from '../engine/clock.js';
 import type { DeploymentState } from '../deployment/store.js';
 import type { StepRecord } from '../engine/state.js';
 import type { Outputs, Step, StepContext } from '../engine/types.js';
+import type { PipelineStep } from './steps/pipeline-step.js';
 import { waitFor } from '../engine/wait.js';
 import { UserError } from '../errors.js';
 import { describeStream } from './lookups.js';
@@ -11,7 +12,7 @@ import { callAws, hasCode, ifExists, isNotFound } from '../aws/retry.js';
 import { STEP } from './steps/context.js';
 
 /** What teardown can remove: a setup step, of which it runs the undo. */
-export type Removable = Pick<Step, 'id' | 'title' | 'account' | 'dependsOn' | 'undo'>;
+export type Removable = Pick<PipelineStep, 'id' | 'title' | 'account' | 'dependsOn' | 'undo' | 'removal' | 'removesNothing' | 'removedAfter' | 'goesWithStream'>;
 
 /** One line of the teardown plan: a resource of the deployment, deleted or kept. */
 export interface PlannedRemoval {
@@ -40,40 +41,9 @@ export function removalId(stepId: string): string {
   return `remove:${stepId}`;
 }
 
-/**
- * What the removal of a record does, in the user's words. The KMS key's line states the waiting
- * period, because after it the key and everything encrypted with it are gone for good.
- */
-export function removalTitle(removable: Pick<Removable, 'id' | 'title'>, outputs: Outputs, keyPendingDays: number): string {
-  switch (removable.id) {
-    case STEP.kmsKey:
-      return `schedule deletion of KMS key ${outputs.keyArn ?? outputs.keyId ?? ''}${outputs.aliasName ? ` and delete alias ${outputs.aliasName}` : ''} (deleted after ${keyPendingDays} days)`;
-    case STEP.stream:
-      return `delete stream ${outputs.streamName ?? ''}`;
-    case STEP.encryption:
-      return outputs.streamOrigin === 'adopted'
-        ? `stop SSE-KMS encryption of the adopted stream (kds-xacct enabled it)`
-        : `SSE-KMS encryption (goes with the stream)`;
-    case STEP.consumer:
-      return `deregister EFO consumer ${outputs.consumerName ?? outputs.consumerArn ?? ''}`;
-    case STEP.role:
-      return `delete role ${outputs.roleName ?? ''}`;
-    case STEP.rolePolicy:
-      return `delete inline policy ${outputs.policyName ?? ''} of role ${outputs.roleName ?? ''}`;
-    case STEP.function:
-      return `delete function ${outputs.functionName ?? ''}`;
-    case STEP.grant:
-      return `revoke ${removable.title}`;
-    case STEP.esm:
-      return `delete ${removable.title} (${outputs.uuid ?? ''})`;
-    case STEP.logGroup:
-      return `delete log group ${outputs.logGroupName ?? ''}`;
-    case STEP.failureQueue:
-      return `delete failure queue ${outputs.queueName ?? ''}`;
-    // The policy statements among them: named as setup names them ("stream policy: read access for role …"), not by their Sid.
-    default:
-      return `remove ${removable.title}`;
-  }
+/** What the removal of a record does, in the user's words: as its step says, or "remove <title>". */
+export function removalTitle(removable: Pick<Removable, 'title' | 'removal'>, outputs: Outputs, keyPendingDays: number): string {
+  return removable.removal?.({ title: removable.title, outputs }, keyPendingDays) ?? `remove ${removable.title}`;
 }
 
 const isCreated = (record: StepRecord | undefined): record is StepRecord => record?.origin === 'created';
@@ -91,7 +61,7 @@ export function planRemoval(removables: Removable[], state: DeploymentState, key
     if (record.origin === 'adopted') plan.keep.push({ stepId: r.id, account: r.account, title: r.title, resource: r.title, outputs: record.outputs });
     else {
       plan.remove.push({ stepId: r.id, account: r.account, title: removalTitle(r, record.outputs, keyPendingDays), resource: r.title, outputs: record.outputs });
-      if (r.id === STEP.encryption && record.outputs.streamOrigin !== 'adopted') plan.silent.add(r.id);
+      if (r.removesNothing?.(record.outputs)) plan.silent.add(r.id);
     }
   }
   for (const [id, record] of Object.entries(state.steps)) {
@@ -116,16 +86,6 @@ function dependentsOf(removables: Removable[], id: string): Set<string> {
   return found;
 }
 
-/**
- * Orders the reversed setup graph does not give: the key outlives the stream it encrypts (a stream
- * that fails to delete must stay readable), and the log group outlives the function that writes to
- * it (the mapping that invokes it is already gone first).
- */
-const REMOVE_AFTER: Record<string, string[]> = {
-  [STEP.kmsKey]: [STEP.stream],
-  [STEP.logGroup]: [STEP.function],
-};
-
 export interface RemovalStepOptions {
   /** Called after a record's resource is gone: the caller drops the record from the state and saves it. */
   onRemoved(stepId: string): Promise<void>;
@@ -139,7 +99,8 @@ export interface RemovalStepOptions {
  * whose apply runs that setup step's own `undo` with the recorded outputs. Dependencies are
  * reversed, and transitive, so that the removal of X waits for the removal of everything that
  * was built on X even when a step in between was adopted or skipped: the mapping goes first,
- * the stream and consumer last, and independent removals in both accounts run at once. Setup's
+ * the stream and consumer last, and independent removals in both accounts run at once. A step's
+ * `removedAfter` adds what the reversed graph does not give (the key outlives the stream). Setup's
  * `startsAfter` (the consumer registered before StartStreamEncryption) is not reversed: no removal
  * needs it, as DeregisterStreamConsumer is not refused while StopStreamEncryption keeps the stream
  * UPDATING (its API reference lists no ResourceInUseException), so the two run at once.
@@ -153,7 +114,7 @@ export function removalSteps(removables: Removable[], state: DeploymentState, op
       id: removalId(r.id),
       title: removalTitle(r, outputs, options.keyPendingDays),
       account: r.account,
-      dependsOn: [...dependentsOf(removables, r.id), ...(REMOVE_AFTER[r.id] ?? [])].filter((id) => removing.has(id)).map(removalId),
+      dependsOn: [...dependentsOf(removables, r.id), ...(r.removedAfter ?? [])].filter((id) => removing.has(id)).map(removalId),
       // Undo tolerates "already gone", so there is nothing worth reading first.
       check: async () => ({ status: 'missing' }),
       async apply(ctx) {
@@ -166,18 +127,13 @@ export function removalSteps(removables: Removable[], state: DeploymentState, op
   });
 }
 
-/** What goes with a deleted stream: its encryption, its EFO consumers and the resource policies on both. */
-const GONE_WITH_STREAM = [STEP.stream, STEP.encryption, STEP.consumer, STEP.streamPolicy, STEP.consumerPolicy];
-
 /**
- * The records of a stream that was deleted outside kds-xacct, with those of what went with it: nothing
- * is left to delete, keep or put back (not even an adopted stream's encryption), so teardown says they
- * are already gone instead.
+ * Whether the deployment's stream was deleted outside kds-xacct: then nothing is left to delete, keep or put
+ * back of it or of what went with it, and teardown says they are already gone instead.
  */
-export async function goneWithStream(clock: Clock, producer: AccountSession, state: DeploymentState): Promise<{ streamName: string; stepIds: string[] } | undefined> {
+export async function streamGone(clock: Clock, producer: AccountSession, state: DeploymentState): Promise<boolean> {
   const streamName = state.steps[STEP.stream]?.outputs.streamName;
-  if (streamName === undefined || (await describeStream(clock, producer, streamName)) !== undefined) return undefined;
-  return { streamName, stepIds: GONE_WITH_STREAM.filter((id) => state.steps[id] !== undefined && state.steps[id].origin !== 'skipped') };
+  return streamName !== undefined && (await describeStream(clock, producer, streamName)) === undefined;
 }
 
 /** Consumers on the stream that are not ours and not already on their way out. */

@@ -99,34 +99,68 @@ const PROGRAM_START = /^(?:npx (?:--package=\S+ )*|node \S*)?\S*kds-xacct(?:\.js
 /**
  * Breaks lines at spaces so that none exceeds `width`. A continuation lines up under the line's second
  * column, which starts after a run of two spaces or more (a plan's titles, after actions of one or more
- * words), or else two columns in from its indent; a command to copy ends each broken line with a shell
- * continuation, so that it still runs when pasted. A single word, or a `backtick span`, longer than the
- * width is left to the terminal.
+ * words), or else two columns in from its indent. A command to copy (an indented line that starts
+ * kds-xacct, or a `backtick span` too wide for a line, set on lines of its own) ends each broken line
+ * with a shell continuation, so that it still runs when pasted; the terminal would break it mid-word.
+ * Only a single word longer than the width is left to the terminal.
  */
 export function wrapWords(text: string, width: number): string {
   return text
     .split('\n')
-    .map((line) => {
-      if ([...line].length <= width) return line;
-      const indent = /^\s*/.exec(line)![0];
-      const command = indent !== '' && PROGRAM_START.test(line.slice(indent.length));
-      const column = /^\s*\S+(?: \S+)*\s{2,}/.exec(line)?.[0].length;
-      const hanging = ' '.repeat(column !== undefined && column < width / 2 ? column : indent === '' ? 0 : indent.length + 2);
-      const room = command ? width - 2 : width;
-      const [first = '', ...words] = splitWords(line.slice(indent.length).trimEnd());
-      const out: string[] = [];
-      let current = indent + first;
-      for (const word of words) {
-        // An empty word is a run of spaces that aligns columns: never a place to break.
-        if (word !== '' && [...`${current} ${word}`].length > room) {
-          out.push(command ? `${current} \\` : current);
-          current = hanging + word;
-        } else current = `${current} ${word}`;
-      }
-      out.push(current);
-      return out.join('\n');
-    })
+    .flatMap((line) => wrapLine(line, width))
     .join('\n');
+}
+
+function wrapLine(line: string, width: number): string[] {
+  if ([...line].length <= width) return [line];
+  const indent = /^\s*/.exec(line)![0];
+  const body = line.slice(indent.length).trimEnd();
+  if (indent !== '' && PROGRAM_START.test(body)) return wrapCommand(body, indent, width);
+  const column = /^\s*\S+(?: \S+)*\s{2,}/.exec(line)?.[0].length;
+  const hanging = ' '.repeat(column !== undefined && column < width / 2 ? column : indent === '' ? 0 : indent.length + 2);
+  const out: string[] = [];
+  // Undefined at the start of a line that follows a command set apart.
+  let current: string | undefined = indent;
+  for (const word of splitWords(body)) {
+    const command = [...word].length > width - hanging.length ? quotedCommand(word) : undefined;
+    if (command !== undefined) {
+      if (current?.trim()) out.push(current);
+      out.push(...wrapCommand(command, `${hanging}  `, width));
+      current = undefined;
+    } else if (current === undefined) current = hanging + word;
+    else if (current.trim() === '') current += word;
+    // An empty word is a run of spaces that aligns columns: never a place to break.
+    else if (word !== '' && [...`${current} ${word}`].length > width) {
+      out.push(current);
+      current = hanging + word;
+    } else current = `${current} ${word}`;
+  }
+  if (current?.trim()) out.push(current);
+  return out;
+}
+
+/**
+ * A command on lines of its own, broken at spaces with a shell continuation. A `# comment` stays on one
+ * line: a backslash inside a comment continues nothing, and the words after it would run as a command.
+ */
+function wrapCommand(command: string, indent: string, width: number): string[] {
+  const words = command.split(' ');
+  const comment = words.findIndex((word) => word.startsWith('#'));
+  const [first = '', ...rest] = comment < 0 ? words : [...words.slice(0, comment), words.slice(comment).join(' ')];
+  const out: string[] = [];
+  let current = indent + first;
+  for (const word of rest) {
+    if (word !== '' && [...`${current} ${word}`].length > width - 2) {
+      out.push(`${current} \\`);
+      current = `${indent}  ${word}`;
+    } else current = `${current} ${word}`;
+  }
+  return [...out, current];
+}
+
+/** The command a word quotes in backticks; punctuation after it ends the sentence, which a line of its own does not need. */
+function quotedCommand(word: string): string | undefined {
+  return /^`([^`]+)`[.,;:]?$/.exec(word)?.[1];
 }
 
 /** Splits at spaces, but not inside a `backtick span`: a command quoted in a sentence is copied whole. */

@@ -61,6 +61,8 @@ describe('kds-xacct --sandbox, as a new user runs it', () => {
     expect(setup.out.split('\n')[0]).toBe("SANDBOX: simulated accounts, nothing reaches AWS; AWS's waits 200x shorter");
     expect(setup.code, setup.out).toBe(ExitCode.Success);
     expect(setup.out).toContain(`node ${bin} send-test-record --name demo --sandbox --verify`);
+    // Off a terminal nothing is wrapped: a paragraph stays one line, for grep and for a log viewer that wraps it itself.
+    expect(setup.out).toMatch(/^Deployment "demo" is set up\. Its KMS grant is new: .* reports them to arn:aws:sqs:\S+\.$/m);
 
     const sent = run('send-test-record', '--sandbox', '--name', 'demo', '--verify');
     expect(sent.code, sent.out).toBe(ExitCode.Success);

@@ -3,8 +3,12 @@ import { newState, type DeploymentState } from '../../src/deployment/store.js';
 import type { Origin } from '../../src/engine/types.js';
 import { STEP } from '../../src/pipeline/steps/context.js';
 import { planRemoval, removalId, removalSteps, removalTitle, type Removable } from '../../src/pipeline/teardown.js';
+import { pipelineSteps } from '../support/pipeline-steps.js';
 
 const undone: string[] = [];
+
+/** The step `id` as teardown names it, titled `title`; a step no one knows has only its title. */
+const removableTitled = (id: string, title: string) => ({ ...pipelineSteps().find((s) => s.id === id), title });
 const removable = (id: string, dependsOn: string[], account = 'producer'): Removable => ({
   id,
   title: `thing ${id}`,
@@ -63,7 +67,7 @@ describe('the removal plan', () => {
   });
 
   it('states the key waiting period', () => {
-    expect(removalTitle({ id: STEP.kmsKey, title: 'KMS key' }, { keyArn: 'arn:aws:kms:eu-west-1:1:key/k', aliasName: 'alias/kds-xacct/orders' }, 7)).toMatch(/alias\/kds-xacct\/orders.*7 days/);
+    expect(removalTitle(removableTitled(STEP.kmsKey, 'KMS key'), { keyArn: 'arn:aws:kms:eu-west-1:1:key/k', aliasName: 'alias/kds-xacct/orders' }, 7)).toMatch(/alias\/kds-xacct\/orders.*7 days/);
   });
 
   // What the plan says it will do to each resource, as the user reads it before confirming.
@@ -86,6 +90,6 @@ describe('the removal plan', () => {
     [STEP.failureQueue, { queueName: 'orders-failures' }, 'delete failure queue orders-failures'],
     ['from-a-plugin', {}, 'remove the resource'],
   ])('says what removing %s does: %j', (id, outputs, title) => {
-    expect(removalTitle({ id, title: 'the resource' }, outputs, 30)).toBe(title);
+    expect(removalTitle(removableTitled(id, 'the resource'), outputs, 30)).toBe(title);
   });
 });

@@ -194,9 +194,17 @@ describe('renderers', () => {
     expect(wrapWords('  kds-xacct tail-logs --name demo --sandbox', 30)).toBe('  kds-xacct tail-logs --name \\\n    demo --sandbox');
   });
 
-  it('never breaks inside a backtick span, and leaves a span wider than the line whole', () => {
-    expect(wrapWords('Run `kds-xacct status --name orders` to see it.', 30)).toBe('Run\n`kds-xacct status --name orders`\nto see it.');
-    expect(wrapWords('Run `kds-xacct status` now, then `kds-xacct teardown --yes`.', 24)).toBe('Run `kds-xacct status`\nnow, then\n`kds-xacct teardown --yes`.');
+  it('never breaks inside a backtick span, and sets a span wider than the line apart as a command that runs when pasted', () => {
+    expect(wrapWords('Run `kds-xacct status --name orders` to see it.', 30)).toBe('Run\n  kds-xacct status --name \\\n    orders\nto see it.');
+    // The sentence's comma goes with the backticks; the rest of it carries on under the command.
+    expect(wrapWords('Full ARNs: `node bin/kds-xacct.js status --name demo --arns`, or --json.', 40)).toBe(
+      'Full ARNs:\n  node bin/kds-xacct.js status --name \\\n    demo --arns\nor --json.',
+    );
+    // A backslash inside a comment continues nothing: the comment stays whole, on a line of its own if need be.
+    expect(wrapWords('restored with `aws kms cancel-key-deletion --key-id k1 --region eu-west-1 # on AWS, not the sandbox`;', 44)).toBe(
+      'restored with\n  aws kms cancel-key-deletion --key-id k1 \\\n    --region eu-west-1 \\\n    # on AWS, not the sandbox',
+    );
+    expect(wrapWords('Run `kds-xacct status` now, then `kds-xacct teardown --yes`.', 24)).toBe('Run `kds-xacct status`\nnow, then\n  kds-xacct teardown \\\n    --yes');
   });
 
   it('tty: an error and its hint are wrapped to the terminal, the words in one colour after a red "Error:"', async () => {

@@ -1,15 +1,17 @@
 import { DeregisterStreamConsumerCommand, DescribeStreamConsumerCommand, RegisterStreamConsumerCommand } from '@aws-sdk/client-kinesis';
-import type { Step, StepContext } from '../../engine/types.js';
+import type { StepContext } from '../../engine/types.js';
+import type { PipelineStep } from './pipeline-step.js';
 import { waitFor } from '../../engine/wait.js';
 import { UserError } from '../../errors.js';
 import { arns } from '../names.js';
 import { callAws, ifExists } from '../../aws/retry.js';
 import { STEP, type PipelineContext, waitOptions } from './context.js';
+import { repairFix, unreadable, type HealthContext, type HealthReading } from '../health-reading.js';
 import { ignoreMissing, originOf } from './shared.js';
 import { kinesisTags } from '../lookups.js';
 
 /** The enhanced fan-out consumer the mapping reads through; it must be ACTIVE before its policy can be written. */
-export function consumerStep(ctx: PipelineContext): Step {
+export function consumerStep(ctx: PipelineContext): PipelineStep {
   const { producer, names, config } = ctx;
   const kinesis = producer.clients.kinesis;
   const describe = async (step: StepContext, input: { ConsumerARN: string } | { StreamARN: string; ConsumerName: string }) =>
@@ -17,6 +19,10 @@ export function consumerStep(ctx: PipelineContext): Step {
   return {
     id: STEP.consumer,
     title: `EFO consumer ${config.consumerName}`,
+    idOutput: 'consumerArn',
+    goesWithStream: true,
+    health: (live) => consumerHealth(live),
+    removal: ({ outputs }) => `deregister EFO consumer ${outputs.consumerName ?? outputs.consumerArn ?? ''}`,
     account: 'producer',
     // Not after the encryption: RegisterStreamConsumer needs the stream ACTIVE, so the encryption starts after this call instead.
     dependsOn: [STEP.stream],
@@ -51,4 +57,21 @@ export function consumerStep(ctx: PipelineContext): Step {
       }, waitOptions(step, `EFO consumer ${outputs.consumerName} to be deregistered`));
     },
   };
+}
+
+/** The consumer's status: one still CREATING delivers nothing yet, one being deregistered never will. */
+async function consumerHealth(live: HealthContext): Promise<HealthReading> {
+  const { producer, config } = live.pipeline;
+  const kinesis = producer.clients.kinesis;
+  const consumerArn = live.outputsOf(STEP.consumer).consumerArn;
+  const streamArn = live.outputsOf(STEP.stream).streamArn ?? arns.stream(producer.region, producer.accountId, config.streamName);
+  const read = await live.read('consumer', () =>
+    kinesis.send(new DescribeStreamConsumerCommand(consumerArn ? { ConsumerARN: consumerArn } : { StreamARN: streamArn, ConsumerName: config.consumerName })),
+  );
+  const findings = unreadable(live, read, STEP.consumer, 'producer', `EFO consumer ${config.consumerName}`);
+  if (!read.ok) return { findings };
+  const status = read.value.ConsumerDescription?.ConsumerStatus;
+  if (status === 'CREATING') findings.push({ severity: 'warning', step: STEP.consumer, account: 'producer', message: `EFO consumer ${config.consumerName} is CREATING`, fix: 'wait a minute and run status again' });
+  if (status === 'DELETING') findings.push({ severity: 'error', step: STEP.consumer, account: 'producer', message: `EFO consumer ${config.consumerName} is being deregistered`, fix: `once it is gone, ${repairFix(live)}` });
+  return { ...(status && { state: status }), findings };
 }

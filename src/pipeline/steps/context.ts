@@ -1,6 +1,6 @@
 import type { AccountSession } from '../../aws/session.js';
 import type { DeploymentState } from '../../deployment/store.js';
-import type { Outputs, StepContext } from '../../engine/types.js';
+import type { StepContext } from '../../engine/types.js';
 import type { SetupConfig } from '../config.js';
 import { defaultNames, lambdaLogGroupName, type DeploymentNames } from '../names.js';
 
@@ -38,11 +38,6 @@ export interface PipelineContext {
   adopted: Set<string>;
   /** When this run turned off our encryption of an adopted stream (epoch ms): from then on our key encrypts nothing new there. */
   encryptionStoppedAt?: number;
-}
-
-/** The one identifier worth showing for a step's outputs: its ARN, or its id where it has no ARN. */
-export function primaryId(outputs: Outputs): string | undefined {
-  return outputs.streamArn ?? outputs.consumerArn ?? outputs.keyArn ?? outputs.roleArn ?? outputs.functionArn ?? outputs.logGroupArn ?? outputs.queueArn ?? outputs.resourceArn ?? outputs.uuid ?? outputs.grantId ?? outputs.policyName;
 }
 
 /** A deployment's step context: names default from the deployment name and are overridden by the config. */

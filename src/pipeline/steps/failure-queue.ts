@@ -1,11 +1,13 @@
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, ListQueueTagsCommand } from '@aws-sdk/client-sqs';
-import type { Step, StepContext } from '../../engine/types.js';
+import type { StepContext } from '../../engine/types.js';
+import type { PipelineStep } from './pipeline-step.js';
 import { waitFor, withRetry } from '../../engine/wait.js';
 import { formatDuration } from '../../engine/clock.js';
-import { failureQueueName } from '../failure-destination.js';
+import { failedBatchesFinding } from '../failure-destination.js';
 import { partitionOf } from '../names.js';
 import { RETRY_BUDGET_MS, callAws, hasCode, ifExists } from '../../aws/retry.js';
 import { STEP, waitOptions, type PipelineContext } from './context.js';
+import type { HealthContext, HealthReading } from '../health-reading.js';
 import { ignoreMissing, originOf } from './shared.js';
 
 /**
@@ -36,7 +38,7 @@ async function createOnceNameIsFree<T>(step: StepContext, queueName: string, cre
 /** The queue's ARN, known before it exists: the role policy and the mapping name it. */
 export function failureQueueArn(ctx: Pick<PipelineContext, 'consumer' | 'names'>): string {
   const { region, accountId } = ctx.consumer;
-  return `arn:${partitionOf(region)}:sqs:${region}:${accountId}:${failureQueueName(ctx.names.deployment)}`;
+  return `arn:${partitionOf(region)}:sqs:${region}:${accountId}:${ctx.names.failureQueueName}`;
 }
 
 /** The mapping's on-failure destination: the queue setup makes, the user's own, or none. */
@@ -47,15 +49,18 @@ export function failureDestinationArn(ctx: Pick<PipelineContext, 'consumer' | 'n
 }
 
 /** The mapping's on-failure destination, when it is one setup makes: an SQS queue in the consumer account. */
-export function failureQueueStep(ctx: PipelineContext): Step {
+export function failureQueueStep(ctx: PipelineContext): PipelineStep {
   const { consumer, names, config } = ctx;
   const sqs = consumer.clients.sqs;
-  const queueName = failureQueueName(names.deployment);
+  const queueName = names.failureQueueName;
   const queueArn = failureQueueArn(ctx);
   const urlOf = async (step: StepContext) => (await ifExists(step.clock, () => sqs.send(new GetQueueUrlCommand({ QueueName: queueName }))))?.QueueUrl;
   return {
     id: STEP.failureQueue,
     title: `failure queue ${queueName}`,
+    idOutput: 'queueArn',
+    removal: ({ outputs }) => `delete failure queue ${outputs.queueName ?? ''}`,
+    health: (live) => failureQueueHealth(live),
     account: 'consumer',
     dependsOn: [],
     async check(step) {
@@ -88,4 +93,12 @@ export function failureQueueStep(ctx: PipelineContext): Step {
       );
     },
   };
+}
+
+/** Reports of failed batches in the queue setup made: records the function gave up on, which only the stream still holds. */
+async function failureQueueHealth(live: HealthContext): Promise<HealthReading> {
+  const { config, consumer, names } = live.pipeline;
+  if (config.failureDestination.kind !== 'queue') return {};
+  const failed = await failedBatchesFinding(live.clock, consumer, { queueName: names.failureQueueName, streamName: config.streamName }, live.tailLogsCommand);
+  return { findings: failed ? [failed] : [] };
 }

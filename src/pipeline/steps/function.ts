@@ -1,10 +1,12 @@
 import { CreateFunctionCommand, DeleteFunctionCommand, GetFunctionConfigurationCommand, UpdateFunctionCodeCommand, UpdateFunctionConfigurationCommand, type FunctionConfiguration } from '@aws-sdk/client-lambda';
-import type { Step, StepContext } from '../../engine/types.js';
+import type { StepContext } from '../../engine/types.js';
+import type { PipelineStep } from './pipeline-step.js';
 import { waitFor, withRetry } from '../../engine/wait.js';
 import { errorMessage } from '../../errors.js';
 import { buildHandlerZip, codeSha256, HANDLER_NAME } from '../bundle.js';
 import { RETRY_BUDGET_MS, callAws, hasCode } from '../../aws/retry.js';
 import { STEP, type PipelineContext, waitOptions } from './context.js';
+import { unreadable, type HealthContext, type HealthReading } from '../health-reading.js';
 import { ignoreMissing, originOf } from './shared.js';
 import { functionTags, getFunction } from '../lookups.js';
 
@@ -15,7 +17,7 @@ export const updateInProgress = (error: unknown) => hasCode(error, 'ResourceConf
 export const roleNotYetAssumable = (error: unknown) => hasCode(error, 'InvalidParameterValueException') && /cannot be assumed by Lambda/i.test(errorMessage(error));
 
 /** The consumer function: the bundled handler, kept in line with the config, or an existing function adopted. */
-export function functionStep(ctx: PipelineContext): Step {
+export function functionStep(ctx: PipelineContext): PipelineStep {
   const { consumer, names, config } = ctx;
   const lambda = consumer.clients.lambda;
   const functionDifferences = async (conf: FunctionConfiguration): Promise<string[]> => [
@@ -61,6 +63,9 @@ export function functionStep(ctx: PipelineContext): Step {
   return {
     id: STEP.function,
     title: `function ${config.functionName}`,
+    idOutput: 'functionArn',
+    removal: ({ outputs }) => `delete function ${outputs.functionName ?? ''}`,
+    health: (live) => functionHealth(live),
     account: 'consumer',
     dependsOn: [STEP.role],
     // Looked up by its name: it can be there while its role is missing (and is then checked all the same).
@@ -120,4 +125,15 @@ export function functionStep(ctx: PipelineContext): Step {
       await ignoreMissing(() => callAws(step.clock, () => lambda.send(new DeleteFunctionCommand({ FunctionName: outputs.functionName }))));
     },
   };
+}
+
+/** The function's configuration, read once for its own health and for the mapping's signals. */
+export const readFunctionConfiguration = ({ read, pipeline }: HealthContext) =>
+  read('function configuration', () => pipeline.consumer.clients.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: pipeline.config.functionName })));
+
+/** The function's state; what it says about delivery, the mapping's signals say with the mapping's. */
+async function functionHealth(live: HealthContext): Promise<HealthReading> {
+  const read = await readFunctionConfiguration(live);
+  const findings = unreadable(live, read, STEP.function, 'consumer', `function ${live.pipeline.config.functionName}`);
+  return { ...(read.ok && read.value.State && { state: read.value.State }), findings };
 }

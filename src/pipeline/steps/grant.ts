@@ -1,5 +1,6 @@
 import { CreateGrantCommand, RevokeGrantCommand } from '@aws-sdk/client-kms';
-import type { Step, StepContext } from '../../engine/types.js';
+import type { StepContext } from '../../engine/types.js';
+import type { PipelineStep } from './pipeline-step.js';
 import { kmsGrantRequest, sameStatements } from '../policies.js';
 import { callAws } from '../../aws/retry.js';
 import { STEP, type PipelineContext } from './context.js';
@@ -14,7 +15,7 @@ import { listGrants } from '../lookups.js';
 const grantCreatedAt = (at: Date | undefined): { createdAt?: string } => (at ? { createdAt: at.toISOString() } : {});
 
 /** The KMS grant that lets the consumer role decrypt this stream's records, and nothing else. */
-export function grantStep(ctx: PipelineContext): Step {
+export function grantStep(ctx: PipelineContext): PipelineStep {
   const { names } = ctx;
   const kms = ctx.producer.clients.kms;
   const request = (step: StepContext) =>
@@ -27,6 +28,8 @@ export function grantStep(ctx: PipelineContext): Step {
   return {
     id: STEP.grant,
     title: `KMS grant ${names.grantName}`,
+    idOutput: 'grantId',
+    removal: ({ title }) => `revoke ${title}`,
     account: 'producer',
     dependsOn: [STEP.kmsKey, STEP.role, STEP.stream],
     async check(step) {

@@ -2,8 +2,8 @@
  * The setup steps, one file each, listed in dependency order. Each step has check, apply, wait and
  * undo phases (src/engine/types.ts); teardown runs the same steps' undo in reverse.
  */
-import type { Step } from '../../engine/types.js';
 import type { PipelineContext } from './context.js';
+import type { PipelineStep } from './pipeline-step.js';
 import { kmsKeyStep } from './kms-key.js';
 import { streamStep } from './stream.js';
 import { encryptionStep } from './encryption.js';
@@ -18,7 +18,7 @@ import { esmStep } from './mapping.js';
 import { failureQueueStep } from './failure-queue.js';
 
 /** Every setup step, as a dependency graph: both accounts progress at once. */
-export function setupSteps(ctx: PipelineContext): Step[] {
+export function setupSteps(ctx: PipelineContext): PipelineStep[] {
   return [
     kmsKeyStep(ctx),
     streamStep(ctx),

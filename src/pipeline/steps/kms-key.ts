@@ -1,11 +1,13 @@
 import { CreateAliasCommand, CreateKeyCommand, DeleteAliasCommand, DescribeKeyCommand, ListAliasesCommand, ScheduleKeyDeletionCommand, type KeyMetadata } from '@aws-sdk/client-kms';
-import type { AccountSession } from '../../aws/session.js';
+import { awsCommand, type AccountSession } from '../../aws/session.js';
 import type { Clock } from '../../engine/clock.js';
-import { KeptOnPurpose, type Outputs, type Step, type StepContext } from '../../engine/types.js';
+import { KeptOnPurpose, type Outputs, type StepContext } from '../../engine/types.js';
+import type { PipelineStep } from './pipeline-step.js';
 import { UserError } from '../../errors.js';
 import { TAG_DEPLOYMENT } from '../names.js';
 import { callAws, ifExists } from '../../aws/retry.js';
 import { STEP, type PipelineContext } from './context.js';
+import { unreadable, type HealthContext, type HealthReading } from '../health-reading.js';
 import { ignoreMissing, originOf } from './shared.js';
 import { describeStream, kmsKeyTags } from '../lookups.js';
 
@@ -98,7 +100,7 @@ function keyTitle(ctx: PipelineContext): string {
 }
 
 /** The customer managed key that encrypts the stream: created with its alias, or an existing one adopted. */
-export function kmsKeyStep(ctx: PipelineContext): Step {
+export function kmsKeyStep(ctx: PipelineContext): PipelineStep {
   const { producer, names, config } = ctx;
   const kms = producer.clients.kms;
   const found = (meta: KeyMetadata) => ({ keyId: meta.KeyId!, keyArn: meta.Arn! });
@@ -130,6 +132,13 @@ export function kmsKeyStep(ctx: PipelineContext): Step {
   return {
     id: STEP.kmsKey,
     title: keyTitle(ctx),
+    idOutput: 'keyArn',
+    // The waiting period is said, because after it the key and everything encrypted with it are gone for good.
+    removal: ({ outputs }, keyPendingDays) =>
+      `schedule deletion of KMS key ${outputs.keyArn ?? outputs.keyId ?? ''}${outputs.aliasName ? ` and delete alias ${outputs.aliasName}` : ''} (deleted after ${keyPendingDays} days)`,
+    // A stream that fails to delete must stay readable.
+    removedAfter: [STEP.stream],
+    health: (live) => keyHealth(live),
     account: 'producer',
     dependsOn: [],
     async check(step) {
@@ -186,4 +195,31 @@ export function kmsKeyStep(ctx: PipelineContext): Step {
       return `scheduled for deletion in ${ctx.keyPendingDays} days`;
     },
   };
+}
+
+/** The deployment's key as status reads it: by the id it found, else as the config or our alias names it. */
+export function keyReference(live: HealthContext): string {
+  return live.outputsOf(STEP.kmsKey).keyId ?? live.pipeline.config.kmsKey ?? live.pipeline.names.kmsAlias;
+}
+
+/** The key's state: one that is not Enabled decrypts nothing, and one pending deletion takes the stream's records with it. */
+async function keyHealth(live: HealthContext): Promise<HealthReading> {
+  const { producer } = live.pipeline;
+  const keyRef = keyReference(live);
+  const read = await live.read('key', () => producer.clients.kms.send(new DescribeKeyCommand({ KeyId: keyRef })));
+  const findings = unreadable(live, read, STEP.kmsKey, 'producer', `KMS key ${keyRef}`);
+  if (!read.ok) return { findings };
+  const meta = read.value.KeyMetadata;
+  if (meta?.KeyState === 'PendingDeletion') {
+    findings.push({
+      severity: 'error',
+      step: STEP.kmsKey,
+      account: 'producer',
+      message: `KMS key ${meta.KeyId} is scheduled for deletion: the stream's records become unreadable when it is deleted`,
+      fix: `\`${awsCommand(producer, `kms cancel-key-deletion --key-id ${meta.KeyId}`)} && ${awsCommand(producer, `kms enable-key --key-id ${meta.KeyId}`)}\``,
+    });
+  } else if (meta?.KeyState && meta.KeyState !== 'Enabled') {
+    findings.push({ severity: 'error', step: STEP.kmsKey, account: 'producer', message: `KMS key ${meta.KeyId} is ${meta.KeyState}, not Enabled`, fix: `\`${awsCommand(producer, `kms enable-key --key-id ${meta.KeyId}`)}\`` });
+  }
+  return { ...(meta?.KeyState && { state: meta.KeyState }), findings };
 }

@@ -1,5 +1,6 @@
 import { CreateLogGroupCommand, DeleteLogGroupCommand, PutRetentionPolicyCommand } from '@aws-sdk/client-cloudwatch-logs';
-import type { Origin, Step, StepContext } from '../../engine/types.js';
+import type { Origin, StepContext } from '../../engine/types.js';
+import type { PipelineStep } from './pipeline-step.js';
 import { describeLogGroup, functionLogGroupName, logGroupTags } from '../lookups.js';
 import { arns } from '../names.js';
 import { callAws } from '../../aws/retry.js';
@@ -30,7 +31,7 @@ export async function deploymentLogGroupName(ctx: Pick<PipelineContext, 'config'
   return ctx.config.useExistingFunction ? functionLogGroupName(step.clock, ctx.consumer, ctx.config.functionName) : ctx.names.logGroupName;
 }
 
-export function logGroupStep(ctx: PipelineContext): Step {
+export function logGroupStep(ctx: PipelineContext): PipelineStep {
   const { consumer, names, config } = ctx;
   const logs = consumer.clients.logs;
   /** An adopted function's, or one an earlier kds-xacct deployed before it made log groups itself. */
@@ -44,6 +45,10 @@ export function logGroupStep(ctx: PipelineContext): Step {
   return {
     id: STEP.logGroup,
     title,
+    idOutput: 'logGroupArn',
+    removal: ({ outputs }) => `delete log group ${outputs.logGroupName ?? ''}`,
+    // The function writes to it until it is gone (the mapping that invokes it is gone first).
+    removedAfter: [STEP.function],
     account: 'consumer',
     dependsOn: [],
     async check(step) {

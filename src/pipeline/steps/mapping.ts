@@ -8,12 +8,20 @@ import {
   type EventSourceMappingConfiguration,
 } from '@aws-sdk/client-lambda';
 import { awsCommand } from '../../aws/session.js';
-import type { Step, StepContext } from '../../engine/types.js';
+import type { StepContext } from '../../engine/types.js';
+import type { PipelineStep } from './pipeline-step.js';
 import { waitFor, withRetry } from '../../engine/wait.js';
 import { errorMessage } from '../../errors.js';
 import { RETRY_BUDGET_MS, callAws, hasCode, ifExists } from '../../aws/retry.js';
 import { STEP, type PipelineContext, waitOptions } from './context.js';
 import { failureDestinationArn } from './failure-queue.js';
+import { readFunctionConfiguration } from './function.js';
+import { keyReference } from './kms-key.js';
+import { unreadable, type HealthContext, type HealthReading } from '../health-reading.js';
+import type { Finding } from '../health-report.js';
+import { listGrants } from '../lookups.js';
+import { readPipelineSignals } from '../mapping-signals.js';
+import { arns } from '../names.js';
 import { NotOursError, ignoreMissing, isOurs, originOf } from './shared.js';
 
 /** Lambda validates the role's access to the stream when the mapping is created; fresh policies and grants take a while. */
@@ -25,7 +33,7 @@ export const existingMappingUuid = (error: unknown): string | undefined =>
   hasCode(error, 'ResourceConflictException') ? /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/.exec(errorMessage(error))?.[0] : undefined;
 
 /** The event source mapping on the EFO consumer's ARN, which is what makes Lambda read with enhanced fan-out. */
-export function esmStep(ctx: PipelineContext): Step {
+export function esmStep(ctx: PipelineContext): PipelineStep {
   const { consumer, names, config } = ctx;
   const lambda = consumer.clients.lambda;
   /** The UUID of the mapping the state file recorded: the record speaks for that mapping only. */
@@ -115,6 +123,9 @@ export function esmStep(ctx: PipelineContext): Step {
   return {
     id: STEP.esm,
     title: `event source mapping ${config.functionName} ← ${config.consumerName}`,
+    idOutput: 'uuid',
+    removal: ({ title, outputs }) => `delete ${title} (${outputs.uuid ?? ''})`,
+    health: (live) => mappingHealth(live),
     account: 'consumer',
     // The log group too: the role may not create it, so records delivered before it exists lose their log lines.
     // The failure queue too: a batch given up on before it exists would leave no trace.
@@ -194,4 +205,82 @@ export function esmStep(ctx: PipelineContext): Step {
       await untilGone(step, outputs.uuid!);
     },
   };
+}
+
+/** Our mapping as status reads it: by the UUID it found or recorded, else as the one on our consumer. */
+function readMapping(live: HealthContext) {
+  const lambda = live.pipeline.consumer.clients.lambda;
+  const uuid = live.outputsOf(STEP.esm).uuid;
+  const consumerArn = live.outputsOf(STEP.consumer).consumerArn;
+  if (uuid) return live.read('mapping', () => lambda.send(new GetEventSourceMappingCommand({ UUID: uuid })));
+  if (!consumerArn) return Promise.resolve(undefined);
+  return live.read('mapping', async () => {
+    const list = await lambda.send(new ListEventSourceMappingsCommand({ FunctionName: live.pipeline.config.functionName, EventSourceArn: consumerArn }));
+    const found = list.EventSourceMappings?.[0];
+    if (!found) throw Object.assign(new Error('no mapping'), { name: 'ResourceNotFoundException', $metadata: {} });
+    return found;
+  });
+}
+
+/** When our grant was made: a decryption failure younger than a grant's usual delay is not yet a problem. */
+async function grantCreatedAt(live: HealthContext): Promise<Date | undefined> {
+  const { producer, consumer, config, names } = live.pipeline;
+  const role = live.outputsOf(STEP.role);
+  const roleArn = role.roleArn ?? arns.role(consumer.region, consumer.accountId, role.roleName ?? config.roleName);
+  const grants = await live.read('grants', () => listGrants(live.clock, producer.clients.kms, keyReference(live), roleArn));
+  const grantId = live.outputsOf(STEP.grant).grantId;
+  return grants.ok ? grants.value.find((g) => (grantId ? g.GrantId === grantId : g.Name === names.grantName))?.CreationDate : undefined;
+}
+
+/**
+ * AWS's own verdict on the pipeline: the mapping's state and last processing result and the function's
+ * state say whether Lambda can actually read, decrypt and deliver.
+ */
+async function mappingHealth(live: HealthContext): Promise<HealthReading> {
+  const { consumer } = live.pipeline;
+  const [read, functionRead, grantAt] = await Promise.all([readMapping(live), readFunctionConfiguration(live), grantCreatedAt(live)]);
+  const mapping = read?.ok ? read.value : undefined;
+  const findings = unreadable(live, read, STEP.esm, 'consumer', `event source mapping ${live.outputsOf(STEP.esm).uuid ?? ''}`.trim());
+  const delivery = readPipelineSignals({
+    mapping,
+    function: functionRead.ok ? functionRead.value : undefined,
+    grantCreatedAt: grantAt,
+    mappingAdopted: live.origin(STEP.esm) === 'adopted',
+    now: live.clock.now(),
+    commands: { repair: live.repairCommand, tailLogs: live.tailLogsCommand('1h'), enableMapping: (uuid) => awsCommand(consumer, `lambda update-event-source-mapping --uuid ${uuid} --enabled`) },
+  });
+  // The mapping's own check already reports a mapping that is disabled or being deleted, as drift.
+  const checked = live.reported(STEP.esm);
+  for (const signal of delivery.signals) {
+    if (signal.source === 'mapping' && checked && signal.cause.startsWith('mapping-')) continue;
+    findings.push({ severity: signal.severity === 'problem' ? 'error' : 'warning', step: signal.source === 'mapping' ? STEP.esm : STEP.function, account: 'consumer', message: signal.diagnosis, fix: signal.fix });
+  }
+  if (!mapping) return { findings };
+  if (!checked) findings.push(...unusableDestination(live, mapping));
+  const eventSourceMapping = {
+    uuid: mapping.UUID ?? live.outputsOf(STEP.esm).uuid ?? '',
+    ...(mapping.State && { state: mapping.State }),
+    ...(mapping.StateTransitionReason && { stateTransitionReason: mapping.StateTransitionReason }),
+    ...(mapping.LastProcessingResult && { lastProcessingResult: mapping.LastProcessingResult }),
+    ...(mapping.EventSourceArn && { eventSourceArn: mapping.EventSourceArn }),
+  };
+  return { ...(mapping.State && { state: mapping.State }), findings, report: { eventSourceMapping, delivery } };
+}
+
+/** The role's policy names only the configured destination: Lambda reports a failed batch as the role, and a report it may not send is lost. */
+function unusableDestination(live: HealthContext, mapping: EventSourceMappingConfiguration): Finding[] {
+  const { consumer, config } = live.pipeline;
+  const reportedTo = mapping.DestinationConfig?.OnFailure?.Destination;
+  if (!reportedTo || reportedTo === failureDestinationArn(live.pipeline)) return [];
+  const roleName = live.outputsOf(STEP.role).roleName ?? config.roleName;
+  const uuid = mapping.UUID;
+  return [
+    {
+      severity: 'error',
+      step: STEP.esm,
+      account: 'consumer',
+      message: `event source mapping ${uuid} reports failed batches to ${reportedTo}, which role ${roleName} is not allowed to use: those reports are lost`,
+      fix: `take the destination off the mapping (\`${awsCommand(consumer, `lambda update-event-source-mapping --uuid ${uuid} --destination-config '{"OnFailure":{"Destination":""}}'`)}\`), or let the role use it (\`${live.repairCommand} --failure-destination ${reportedTo}\`)`,
+    },
+  ];
 }

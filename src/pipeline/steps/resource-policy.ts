@@ -1,5 +1,6 @@
 import { DeleteResourcePolicyCommand, DescribeStreamConsumerCommand, DescribeStreamSummaryCommand, GetResourcePolicyCommand, PutResourcePolicyCommand } from '@aws-sdk/client-kinesis';
-import type { Step, StepContext } from '../../engine/types.js';
+import type { StepContext } from '../../engine/types.js';
+import type { PipelineStep } from './pipeline-step.js';
 import { waitFor } from '../../engine/wait.js';
 import { consumerPolicyStatement, mergeStatements, ownSids, parsePolicy, removeStatements, statementDrift, streamPolicyStatement, type PolicyStatement } from '../policies.js';
 import { isOwnSid } from '../names.js';
@@ -36,7 +37,7 @@ function resourcePolicyStep(
     /** Other deployments write to this policy too (the stream's): read back after writing, in case one of them just replaced it. */
     shared: boolean;
   },
-): Step {
+): PipelineStep {
   const kinesis = ctx.producer.clients.kinesis;
   const read = async (step: StepContext, arn: string) => (await ifExists(step.clock, () => kinesis.send(new GetResourcePolicyCommand({ ResourceARN: arn }))))?.Policy;
   const outputsFor = (arn: string) => ({ resourceArn: arn, sid: spec.sid });
@@ -65,6 +66,10 @@ function resourcePolicyStep(
   return {
     id: spec.id,
     title: spec.title,
+    idOutput: 'resourceArn',
+    // No removal wording of its own: "remove <title>" names the statement as setup does ("stream policy: read access for role …"), not by its Sid.
+    // Both policies are on the stream or its consumer.
+    goesWithStream: true,
     account: 'producer',
     dependsOn: spec.dependsOn,
     // The policy can be read as soon as its resource exists; the role only decides what our statement says.
@@ -140,7 +145,7 @@ function roleInWords({ config }: PipelineContext): string {
 }
 
 /** The stream's policy: DescribeStream, GetRecords and the other read actions for the consumer role. */
-export function streamPolicyStep(ctx: PipelineContext): Step {
+export function streamPolicyStep(ctx: PipelineContext): PipelineStep {
   const { names } = ctx;
   const kinesis = ctx.producer.clients.kinesis;
   return resourcePolicyStep(ctx, {
@@ -160,7 +165,7 @@ export function streamPolicyStep(ctx: PipelineContext): Step {
 }
 
 /** The EFO consumer's policy: DescribeStreamConsumer and SubscribeToShard for the consumer role. */
-export function consumerPolicyStep(ctx: PipelineContext): Step {
+export function consumerPolicyStep(ctx: PipelineContext): PipelineStep {
   const { names } = ctx;
   const kinesis = ctx.producer.clients.kinesis;
   return resourcePolicyStep(ctx, {

@@ -1,5 +1,6 @@
 import { DeleteRolePolicyCommand, GetRolePolicyCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
-import type { Step, StepContext } from '../../engine/types.js';
+import type { StepContext } from '../../engine/types.js';
+import type { PipelineStep } from './pipeline-step.js';
 import { arns } from '../names.js';
 import { destinationKeyAccess } from '../failure-destination.js';
 import { consumerRoleInlinePolicy, parsePolicy, policyDrift, sameStatements } from '../policies.js';
@@ -10,10 +11,10 @@ import { deploymentLogGroupName } from './log-group.js';
 import { ignoreMissing } from './shared.js';
 
 /** The role's scoped inline policy: read the stream and consumer, decrypt with the key, write the function's logs, report failed batches. */
-export function rolePolicyStep(ctx: PipelineContext): Step {
+export function rolePolicyStep(ctx: PipelineContext): PipelineStep {
   const { consumer, producer, names, config } = ctx;
   const iam = consumer.clients.iam;
-  const policyName = `kds-xacct-${names.deployment}`;
+  const policyName = names.rolePolicyName;
   // The consumer ARN ends in its creation time, which is unknown until it exists; the identity
   // policy names every incarnation of our consumer so that this step need not wait for it.
   // The log group and the destination's key are read from AWS: an adopted function may log elsewhere,
@@ -35,6 +36,8 @@ export function rolePolicyStep(ctx: PipelineContext): Step {
   return {
     id: STEP.rolePolicy,
     title: `inline policy ${policyName}`,
+    idOutput: 'policyName',
+    removal: ({ outputs }) => `delete inline policy ${outputs.policyName ?? ''} of role ${outputs.roleName ?? ''}`,
     account: 'consumer',
     dependsOn: [STEP.role, STEP.kmsKey],
     async check(step) {

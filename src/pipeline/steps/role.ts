@@ -1,5 +1,5 @@
 import { CreateRoleCommand, DeleteRoleCommand, GetRoleCommand } from '@aws-sdk/client-iam';
-import type { Step } from '../../engine/types.js';
+import type { PipelineStep } from './pipeline-step.js';
 import { UserError } from '../../errors.js';
 import { lambdaTrustPolicy } from '../policies.js';
 import { callAws, ifExists } from '../../aws/retry.js';
@@ -8,12 +8,14 @@ import { ignoreMissing, originOf } from './shared.js';
 import { getFunction } from '../lookups.js';
 
 /** The consumer function's execution role in the consumer account (an adopted function keeps its own). */
-export function roleStep(ctx: PipelineContext): Step {
+export function roleStep(ctx: PipelineContext): PipelineStep {
   const { consumer, names, config } = ctx;
   const iam = consumer.clients.iam;
   return {
     id: STEP.role,
     title: config.useExistingFunction ? `execution role of ${config.functionName}` : `role ${config.roleName}`,
+    idOutput: 'roleArn',
+    removal: ({ outputs }) => `delete role ${outputs.roleName ?? ''}`,
     account: 'consumer',
     dependsOn: [],
     async check(step) {

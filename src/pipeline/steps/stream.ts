@@ -1,11 +1,13 @@
-import { CreateStreamCommand, DeleteStreamCommand, type StreamDescriptionSummary } from '@aws-sdk/client-kinesis';
+import { CreateStreamCommand, DeleteStreamCommand, DescribeStreamSummaryCommand, type StreamDescriptionSummary } from '@aws-sdk/client-kinesis';
 import type { AccountSession } from '../../aws/session.js';
-import type { Step, StepContext } from '../../engine/types.js';
+import type { StepContext } from '../../engine/types.js';
+import type { PipelineStep } from './pipeline-step.js';
 import { waitFor } from '../../engine/wait.js';
 import { UserError } from '../../errors.js';
 import { arns } from '../names.js';
 import { callAws } from '../../aws/retry.js';
 import { STEP, type PipelineContext, waitOptions } from './context.js';
+import { repairFix, unreadable, type HealthContext, type HealthReading } from '../health-reading.js';
 import { ignoreMissing, isOurs, originOf } from './shared.js';
 import { describeStream, kinesisTags } from '../lookups.js';
 import { awsManagedKeyError } from './kms-key.js';
@@ -38,12 +40,16 @@ function encryptionWarning(streamName: string, key: string): string {
 }
 
 /** The Kinesis data stream: created on demand or provisioned, or an existing one adopted. */
-export function streamStep(ctx: PipelineContext): Step {
+export function streamStep(ctx: PipelineContext): PipelineStep {
   const { producer, names, config } = ctx;
   const streamArn = arns.stream(producer.region, producer.accountId, config.streamName);
   return {
     id: STEP.stream,
     title: `stream ${config.streamName}`,
+    idOutput: 'streamArn',
+    goesWithStream: true,
+    health: (live) => streamHealth(live),
+    removal: ({ outputs }) => `delete stream ${outputs.streamName ?? ''}`,
     account: 'producer',
     dependsOn: [],
     async check(step) {
@@ -105,4 +111,33 @@ export function streamStep(ctx: PipelineContext): Step {
       await waitForStreamGone(step, producer, outputs.streamName!);
     },
   };
+}
+
+/** The stream's summary, read once for the health of the stream and of its encryption. */
+export const readStreamSummary = ({ read, pipeline }: HealthContext) =>
+  read('stream summary', () => pipeline.producer.clients.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: pipeline.config.streamName })));
+
+/** Whether the stream is encrypted with the deployment's key, named in any of the ways Kinesis reports it. */
+export function encryptedWithOurKey(summary: StreamDescriptionSummary | undefined, live: HealthContext): boolean {
+  const key = live.outputsOf(STEP.kmsKey);
+  const keyId = summary?.KeyId;
+  return summary?.EncryptionType === 'KMS' && keyId !== undefined && [key.keyId, key.keyArn, key.aliasName, live.pipeline.config.kmsKey].includes(keyId);
+}
+
+/** The stream's status (a stream CREATING or being deleted), and its encryption as the report's stream line shows it. */
+async function streamHealth(live: HealthContext): Promise<HealthReading> {
+  const { streamName } = live.pipeline.config;
+  const read = await readStreamSummary(live);
+  const findings = unreadable(live, read, STEP.stream, 'producer', `stream ${streamName}`);
+  if (!read.ok) return { findings };
+  const summary = read.value.StreamDescriptionSummary;
+  const status = summary?.StreamStatus;
+  const keyId = summary?.KeyId;
+  if (status === 'CREATING' || status === 'UPDATING') {
+    findings.push({ severity: 'warning', step: STEP.stream, account: 'producer', message: `stream ${streamName} is ${status}`, fix: 'wait a minute and run status again' });
+  } else if (status === 'DELETING') {
+    findings.push({ severity: 'error', step: STEP.stream, account: 'producer', message: `stream ${streamName} is being deleted`, fix: `once it is gone, ${repairFix(live)} (a new stream is created; its data is lost)` });
+  }
+  const encryption = { type: summary?.EncryptionType ?? 'NONE', ...(keyId && { keyId }), ours: encryptedWithOurKey(summary, live) };
+  return { ...(status && { state: status }), findings, report: { stream: { ...(status && { status }), encryption } } };
 }
