@@ -4,6 +4,7 @@ import pkg from '../package.json' with { type: 'json' };
 import { examples, integer, type CommandAction } from './commands/definition.js';
 import { programLine } from './commands/hints.js';
 import { programWords } from './commands/invocation.js';
+import { defineExportCommand } from './commands/export.command.js';
 import { defineSandboxCommand } from './commands/sandbox.command.js';
 import { defineSendTestRecordCommand } from './commands/send-test-record.command.js';
 import { defineSetupCommand } from './commands/setup.command.js';
@@ -106,6 +107,7 @@ export function createProgram(environment: Environment, run: ProgramRun): Comman
   defineSendTestRecordCommand(program, action);
   defineTailLogsCommand(program, action);
   defineStatusCommand(program, action);
+  defineExportCommand(program, action);
   defineSandboxCommand(program, action);
 
   // Commander's own errors (an unknown option, a bad value) are usage errors, reported like ours.

@@ -31,6 +31,14 @@ export interface StatusFlags {
   watch?: boolean;
 }
 
+/** export's own flags. */
+export interface ExportFlags {
+  /** `terraform` or `cloudformation`; anything else is refused before any call. */
+  format: string;
+  out: string;
+  force?: boolean;
+}
+
 /** send-test-record's own flags. */
 export interface SendTestRecordFlags {
   data?: string;

@@ -196,6 +196,18 @@ describe('kds-xacct --sandbox, as a new user runs it', () => {
     await expectNextLinesRun(setup.out, 'node bin/kds-xacct.js', sh);
   }, 120_000);
 
+  it('exports a sandbox deployment as Terraform and CloudFormation, so a new user sees the output without an AWS account', () => {
+    const { home, run } = freshMachine();
+    expect(run('setup', '--sandbox', '--name', 'demo', '--yes').code).toBe(ExitCode.Success);
+    const tf = run('export', '--sandbox', '--name', 'demo', '--format', 'terraform', '--out', 'demo-tf', '--json');
+    expect(tf.code, tf.out).toBe(ExitCode.Success);
+    expect(readdirSync(path.join(home, 'demo-tf')).sort()).toEqual(['README.md', 'consumer.tf', 'function.zip', 'imports.tf', 'producer.tf', 'providers.tf']);
+    const cfn = run('export', '--sandbox', '--name', 'demo', '--format', 'cloudformation', '--out', 'demo-cfn');
+    expect(cfn.code, cfn.out).toBe(ExitCode.Success);
+    // A command for the AWS CLI is what would be run on AWS, with the profile to fill in.
+    expect(readFileSync(path.join(home, 'demo-cfn', 'README.md'), 'utf8')).toContain('--profile <producer-profile> --region eu-west-1 # on AWS, not the sandbox');
+  }, 120_000);
+
   it('refuses options that would reach AWS, before anything is written', () => {
     const { run } = freshMachine();
     const profile = run('setup', '--sandbox', '--producer-profile', 'prod', '--name', 'demo', '--yes');

@@ -7,7 +7,7 @@ import {
   PutRetentionPolicyCommand,
   StartLiveTailCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
-import { CreateRoleCommand, DeleteRoleCommand, DeleteRolePolicyCommand, GetRolePolicyCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { CreateRoleCommand, DeleteRoleCommand, DeleteRolePolicyCommand, GetRoleCommand, GetRolePolicyCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import {
   CreateStreamCommand,
   DeleteResourcePolicyCommand,
@@ -265,6 +265,7 @@ describe('FakeCloud', () => {
     const { iam } = clients(CONSUMER);
     await iam.send(new CreateRoleCommand({ RoleName: 'r', AssumeRolePolicyDocument: trustLambda }));
     expect((await rejection(iam.send(new CreateRoleCommand({ RoleName: 'r', AssumeRolePolicyDocument: trustLambda })))).name).toBe('EntityAlreadyExistsException');
+    expect((await iam.send(new GetRoleCommand({ RoleName: 'r' }))).Role!.AssumeRolePolicyDocument).toBe(encodeURIComponent(trustLambda));
     const doc = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'logs:PutLogEvents', Resource: '*' }] });
     await iam.send(new PutRolePolicyCommand({ RoleName: 'r', PolicyName: 'p', PolicyDocument: doc }));
     expect((await iam.send(new GetRolePolicyCommand({ RoleName: 'r', PolicyName: 'p' }))).PolicyDocument).toBe(encodeURIComponent(doc));
