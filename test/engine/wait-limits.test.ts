@@ -44,7 +44,7 @@ describe('waitFor', () => {
   it('polls once and gives up at once when it has no time', async () => {
     const clock = new VirtualClock(start);
     let polled = 0;
-    const error = await waitFor(async () => (polled++, { done: false as const }), { clock, what: 'x', timeoutMs: 0 }).catch((e: Error) => e);
+    const error = await waitFor<never>(async () => (polled++, { done: false }), { clock, what: 'x', timeoutMs: 0 }).catch((e: Error) => e);
     expect(error.name).toBe('WaitTimeoutError');
     expect(polled).toBe(1);
     expect(clock.now()).toBe(start);
