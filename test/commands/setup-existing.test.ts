@@ -76,3 +76,60 @@ describe('setup on an existing EFO consumer', () => {
     expect(errorOf()).toEqual([{ text: `EFO consumer orders-${'222222222222'}-efo is being deregistered.`, hint: 'Wait a minute, then run setup again.' }]);
   });
 });
+
+describe('setup with an existing KMS key', () => {
+  const keys = () => world.cloud.regionState(PRODUCER, REGION)!.keys;
+
+  it('refuses a --kms-key that is not there or not Enabled, before any change', async () => {
+    world = twoAccounts();
+    expect(await world.setup('--name', 'orders', '--kms-key', 'alias/nope')).toBe(ExitCode.Usage);
+    expect(errorOf()).toEqual([{ text: `KMS key alias/nope was not found in account ${PRODUCER} (${REGION}).`, hint: 'Check --kms-key, or leave it out to let kds-xacct create a key.' }]);
+
+    const keyId = world.cloud.seedKey(PRODUCER, REGION);
+    keys().get(keyId)!.disabled = true;
+    world.harness.reporter.lines.length = 0;
+    expect(await world.setup('--name', 'orders', '--kms-key', keyId)).toBe(ExitCode.Usage);
+    expect(errorOf()).toEqual([{ text: `KMS key ${keyId} is Disabled, not Enabled.`, hint: 'Enable the key or choose another with --kms-key.' }]);
+    expect(world.cloud.mutatingCalls()).toEqual([]);
+  });
+
+  it('uses a --kms-key as it is, and knows it by its own alias rather than an AWS one', async () => {
+    world = twoAccounts();
+    const keyId = world.cloud.seedKey(PRODUCER, REGION, { alias: 'alias/aws/not-ours-to-name' });
+    world.cloud.regionState(PRODUCER, REGION)!.aliases.set('alias/orders-key', { name: 'alias/orders-key', keyId, createdAt: 0 });
+    expect(await world.setup('--name', 'orders', '--kms-key', keyId, '--dry-run', '--json')).toBe(ExitCode.Success);
+    expect(planOf()['kms-key']).toMatchObject({ action: 'adopt', detail: 'existing customer managed key' });
+    expect(await world.setup('--name', 'orders', '--kms-key', keyId)).toBe(ExitCode.Success);
+    expect((await world.store.load('orders'))!.steps['kms-key']).toMatchObject({ origin: 'adopted', outputs: { keyId, keyRef: keyId, keyAlias: 'alias/orders-key' } });
+    expect(world.cloud.mutatingCalls().map((c) => c.command)).not.toContain('CreateKey');
+  });
+
+  it("refuses to re-encrypt an adopted stream encrypted with another key, and names the stream's key", async () => {
+    world = twoAccounts();
+    const theirs = world.cloud.seedKey(PRODUCER, REGION);
+    const ours = world.cloud.seedKey(PRODUCER, REGION);
+    world.cloud.seedStream(PRODUCER, REGION, { name: 'clicks', encryption: { keyId: theirs } });
+    expect(await world.setup(...adoptClicks, '--kms-key', ours)).toBe(ExitCode.Usage);
+    expect(errorOf()).toEqual([
+      {
+        text: `Stream clicks is encrypted with KMS key ${theirs}, not arn:aws:kms:${REGION}:${PRODUCER}:key/${ours}.`,
+        hint: `Pass --kms-key ${theirs} to use the stream's own key; kds-xacct does not re-encrypt a stream in use.`,
+      },
+    ]);
+    expect(world.cloud.mutatingCalls()).toEqual([]);
+  });
+
+  it("plans the encryption of a stream already encrypted with the key as adopted, and of its own stream as done", async () => {
+    world = twoAccounts();
+    const keyId = world.cloud.seedKey(PRODUCER, REGION, { alias: 'alias/clickstream' });
+    world.cloud.seedStream(PRODUCER, REGION, { name: 'clicks', encryption: { keyId: 'alias/clickstream' } });
+    expect(await world.setup(...adoptClicks, '--dry-run', '--json')).toBe(ExitCode.Success);
+    expect(planOf()['stream-encryption']).toMatchObject({ action: 'adopt', detail: 'already encrypted with the key' });
+    expect(planOf()['kms-key']).toMatchObject({ action: 'adopt', detail: "the stream's own key alias/clickstream" });
+    expect(keys().get(keyId)).toBeDefined();
+
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
+    expect(await world.setup('--name', 'orders', '--dry-run', '--json')).toBe(ExitCode.Success);
+    expect(planOf()['stream-encryption']).toMatchObject({ action: 'done', detail: 'already encrypted with the key' });
+  });
+});
