@@ -67,6 +67,14 @@ describe('withRetry', () => {
     expect(at).toEqual([0, 250, 625, 1_000]);
   });
 
+  it('rethrows an error it is not told to retry at once, without spending the budget', async () => {
+    const clock = new VirtualClock(start);
+    let calls = 0;
+    await expect(withRetry(async () => (calls++, Promise.reject(new Error('AccessDenied'))), { clock, timeoutMs: 60_000, retryable: () => undefined })).rejects.toThrow('AccessDenied');
+    expect(calls).toBe(1);
+    expect(clock.now()).toBe(start);
+  });
+
   it('makes one attempt with no budget', async () => {
     const clock = new VirtualClock(start);
     let calls = 0;
