@@ -133,3 +133,16 @@ describe('setup with an existing KMS key', () => {
     expect(planOf()['stream-encryption']).toMatchObject({ action: 'done', detail: 'already encrypted with the key' });
   });
 });
+
+describe('the waits of the stream and the consumer', () => {
+  const waiting = (stepId: string) => world.harness.reporter.events.flatMap((e) => (e.type === 'step:waiting' && e.stepId === stepId ? [e.detail] : []));
+
+  it('show the state they wait out, while created and while removed by a rollback', async () => {
+    world = twoAccounts();
+    world.cloud.failOn({ command: 'CreateEventSourceMapping' }, { code: 'AccessDeniedException', message: 'not allowed' });
+    expect(await world.setup('--name', 'orders')).toBe(ExitCode.Failed);
+    expect(waiting('stream')).toEqual(['stream is CREATING', 'stream is DELETING']);
+    expect(waiting('efo-consumer')).toEqual(['consumer is CREATING', 'consumer is DELETING']);
+    expect(world.cloud.regionState(PRODUCER, REGION)!.streams.size).toBe(0);
+  });
+});
