@@ -140,6 +140,15 @@ describe('a step found but not ready', () => {
   });
 });
 
+describe('a step found as it was', () => {
+  it('is recorded again when it is found to be someone else\'s now, so that teardown leaves it', async () => {
+    const h = harness();
+    h.state.steps.role = { origin: 'created', phase: 'ready', outputs: { id: 'role' }, runId: 'run-0', updatedAt: 'then' };
+    await h.run([step('role', { check: async () => ({ status: 'done', origin: 'adopted', outputs: { id: 'role' } }) })]);
+    expect(h.state.steps.role).toMatchObject({ origin: 'adopted', runId: 'run-0' });
+  });
+});
+
 describe('planning', () => {
   it('hands a check the outputs of a dependency found to exist', async () => {
     const seen: unknown[] = [];

@@ -38,4 +38,18 @@ describe('VirtualClock', () => {
     expect(seen).toBe(start);
     expect(clock.now()).toBe(start + 10_000);
   });
+
+  it('wakes what a move by hand passes in order of time, not of sleeping, and keeps going once nothing is left', async () => {
+    const clock = new VirtualClock(start);
+    const woke: number[] = [];
+    const done = Promise.all([clock.sleep(500).then(() => woke.push(500)), clock.sleep(300).then(() => woke.push(300))]);
+    clock.advance(1_000);
+    await done;
+    expect(woke).toEqual([300, 500]);
+    expect(clock.pending).toBe(0);
+    // The advance the sleeps scheduled finds nothing left to wake, and the clock goes on working.
+    for (let turn = 0; turn < 10; turn++) await new Promise<void>((resolve) => setImmediate(resolve));
+    await clock.sleep(10);
+    expect(clock.now()).toBe(start + 1_010);
+  });
 });
