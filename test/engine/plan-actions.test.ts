@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/engine/clock.js';
 import { StepError } from '../../src/engine/engine.js';
 import { planSteps } from '../../src/engine/plan.js';
-import { newState } from '../../src/engine/state.js';
+import { newState } from '../../src/deployment/store.js';
 import type { CheckResult, Step, StepContext } from '../../src/engine/types.js';
 
 /**

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/engine/clock.js';
 import { runSteps, type RunOptions } from '../../src/engine/engine.js';
 import { planSteps } from '../../src/engine/plan.js';
-import { newState, type DeploymentState } from '../../src/engine/state.js';
+import { newState, type DeploymentState } from '../../src/deployment/store.js';
 import { StepState, type CheckResult, type EngineEvent, type Step } from '../../src/engine/types.js';
 
 /**
@@ -21,7 +21,7 @@ function harness() {
   const events: EngineEvent[] = [];
   const saved: DeploymentState[] = [];
   const state = newState('test', 'setup', new Date(start));
-  const run = (steps: Step[], overrides: Partial<RunOptions> = {}) =>
+  const run = (steps: Step[], overrides: Partial<RunOptions<DeploymentState>> = {}) =>
     runSteps({ steps, state, save: async (s) => void saved.push(structuredClone(s)), clock, runId: 'run-1', emit: (e) => events.push(e), rollback: true, ...overrides });
   return { clock, events, saved, state, run };
 }

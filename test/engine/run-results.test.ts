@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/engine/clock.js';
 import { Interrupt, StepError, exitCodeFor, runSteps, validateGraph, type RunOptions } from '../../src/engine/engine.js';
-import { newState, type DeploymentState } from '../../src/engine/state.js';
+import { newState, type DeploymentState } from '../../src/deployment/store.js';
 import { KeptOnPurpose, StepState, type EngineEvent, type Step } from '../../src/engine/types.js';
 import { ExitCode } from '../../src/errors.js';
 
@@ -29,7 +29,7 @@ function harness(state: DeploymentState = newState('test', 'setup', new Date(sta
   const clock = new VirtualClock(start);
   const events: EngineEvent[] = [];
   const saved: string[] = [];
-  const run = (steps: Step[], overrides: Partial<RunOptions> = {}) =>
+  const run = (steps: Step[], overrides: Partial<RunOptions<DeploymentState>> = {}) =>
     runSteps({ steps, state, save: async (s) => void saved.push(JSON.stringify(s)), clock, runId: 'run-2', emit: (e) => events.push(e), rollback: true, ...overrides });
   return { clock, events, saved, state, run };
 }
