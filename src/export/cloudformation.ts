@@ -1,6 +1,6 @@
 import { awsCommand } from '../aws/session.js';
 import { CLOUDFORMATION_PRIMARY_ID, type CloudFormationType } from './import-ids.js';
-import { FUNCTION_ZIP, WHAT_YOU_TAKE_ON, adoptedEncryptionWarning, codeWarning, deployedCode, deploymentTitle, policyWarning, type ExportFile, type ExportResult } from './output.js';
+import { FUNCTION_ZIP, adoptedEncryptionWarning, codeWarning, deployedCode, deploymentTitle, policyWarning, readmeClosing, type ExportFile, type ExportResult } from './output.js';
 import type { DeploymentSnapshot, GrantSnapshot } from './snapshot.js';
 
 type Json = string | number | boolean | Json[] | { [key: string]: Json };
@@ -225,18 +225,7 @@ function readme(s: DeploymentSnapshot, templates: Template[], warnings: string[]
       ? `CloudFormation has no resource for a KMS grant, so 2-producer.json holds it as a statement of the key policy: the same principal, operations and encryption context. An import changes no property, so the statement is written by the first update of that stack; once it is, the grant ${s.grant.grantId} may be revoked.`
       : 'The key was adopted: see the warning below.',
     '',
-    '## Kept out, and why',
-    '',
-    ...(adopted.length > 0 ? adopted : ['- Nothing was adopted: every resource is in a template.']),
-    '',
-    '## Warnings',
-    '',
-    ...warnings.map((w) => `- ${w}`),
-    '',
-    '## What you take on from kds-xacct',
-    '',
-    ...WHAT_YOU_TAKE_ON.map((w) => `- ${w}`),
-    '',
+    ...readmeClosing(adopted.length > 0 ? adopted : ['- Nothing was adopted: every resource is in a template.'], warnings),
   ].join('\n');
 }
 

@@ -41,12 +41,17 @@ export function policyWarning(what: string, policy: PolicySnapshot): string {
 }
 
 /** What the user takes on from kds-xacct once the code owns the deployment. */
-export const WHAT_YOU_TAKE_ON = [
+const WHAT_YOU_TAKE_ON = [
   "A new KMS grant can take up to five minutes to work everywhere (CreateGrant API reference): kds-xacct waits for it before it calls a pipeline ready; a plan or stack that recreates the grant does not.",
   "Teardown order: the event source mapping first, the stream and its consumer last (DeleteStream fails while consumers exist).",
   "Keys: a key that encrypted a stream's records must stay Enabled until the last of those records has expired (the stream's retention period), because a disabled key or one pending deletion decrypts nothing.",
   "Adopted resources are referred to, never owned: the code cannot delete them.",
 ];
+
+/** The end of an export's README, the same for both formats: what is kept out, the warnings, what the user takes on. */
+export function readmeClosing(keptOut: string[], warnings: string[]): string[] {
+  return ['## Kept out, and why', '', ...keptOut, '', '## Warnings', '', ...warnings.map((w) => `- ${w}`), '', '## What you take on from kds-xacct', '', ...WHAT_YOU_TAKE_ON.map((w) => `- ${w}`), ''];
+}
 
 export function deploymentTitle(snapshot: DeploymentSnapshot): string {
   return `kds-xacct deployment "${snapshot.name}": stream ${snapshot.stream.name} in account ${snapshot.producer.accountId}, function ${snapshot.fn.name} in account ${snapshot.consumer.accountId}, region ${snapshot.region}`;

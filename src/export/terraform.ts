@@ -1,6 +1,6 @@
 import { block, expr, jsonHeredoc, topBlock, type HclBody, type HclValue } from './hcl.js';
 import { TERRAFORM_IMPORT_ID, type TerraformType } from './import-ids.js';
-import { FUNCTION_ZIP, WHAT_YOU_TAKE_ON, adoptedEncryptionWarning, codeWarning, deployedCode, deploymentTitle, policyWarning, type ExportFile, type ExportResult } from './output.js';
+import { FUNCTION_ZIP, adoptedEncryptionWarning, codeWarning, deployedCode, deploymentTitle, policyWarning, readmeClosing, type ExportFile, type ExportResult } from './output.js';
 import type { DeploymentSnapshot } from './snapshot.js';
 
 type Provider = 'producer' | 'consumer';
@@ -203,19 +203,13 @@ function readme(s: DeploymentSnapshot, tf: Configuration, warnings: string[]): s
     '',
     `Expect \`Plan: ${tf.owned.length} to import, 0 to add, 0 to change, 0 to destroy.\` A change in the plan is drift: something changed in AWS since the export, or a default differs. Then \`terraform apply\` records the imports in your state. The profiles are variables (\`producer_profile\`, \`consumer_profile\`); each provider may only reach its own account (\`allowed_account_ids\`).`,
     '',
-    '## Kept out, and why',
-    '',
-    ...(adopted.length > 0 ? adopted : ['- Nothing was adopted: every resource is owned by this code.']),
-    ...(s.encryptionStartedByUs ? [`- The encryption kds-xacct turned on for the adopted stream ${s.stream.name}: the stream is not this code's, so neither is its encryption setting.`] : []),
-    '',
-    '## Warnings',
-    '',
-    ...warnings.map((w) => `- ${w}`),
-    '',
-    '## What you take on from kds-xacct',
-    '',
-    ...WHAT_YOU_TAKE_ON.map((w) => `- ${w}`),
-    '',
+    ...readmeClosing(
+      [
+        ...(adopted.length > 0 ? adopted : ['- Nothing was adopted: every resource is owned by this code.']),
+        ...(s.encryptionStartedByUs ? [`- The encryption kds-xacct turned on for the adopted stream ${s.stream.name}: the stream is not this code's, so neither is its encryption setting.`] : []),
+      ],
+      warnings,
+    ),
   ].join('\n');
 }
 
