@@ -44,52 +44,48 @@ export async function logGroupTags(clock: Clock, logs: CloudWatchLogsClient, log
   return (await ifExists(clock, () => logs.send(new ListLogTagsCommand({ resourceArn: logGroupArn }))))?.tags ?? {};
 }
 
+/** Every item of a paginated listing: each page is retried like any other call, and the next is asked for while there is one. */
+async function everyPage<T>(clock: Clock, page: (token: string | undefined) => Promise<{ items: T[] | undefined; next: string | undefined }>): Promise<T[]> {
+  const items: T[] = [];
+  let token: string | undefined;
+  do {
+    const result = await callAws(clock, () => page(token));
+    items.push(...(result.items ?? []));
+    token = result.next;
+  } while (token);
+  return items;
+}
+
 /** Every grant on a key, optionally only those of one grantee: ListGrants returns 50 a page. */
 export async function listGrants(clock: Clock, kms: KMSClient, keyId: string, granteePrincipal?: string): Promise<GrantListEntry[]> {
-  const grants: GrantListEntry[] = [];
-  let marker: string | undefined;
-  do {
-    const page = await callAws(clock, () => kms.send(new ListGrantsCommand({ KeyId: keyId, ...(granteePrincipal && { GranteePrincipal: granteePrincipal }), ...(marker && { Marker: marker }) })));
-    grants.push(...(page.Grants ?? []));
-    marker = page.Truncated ? page.NextMarker : undefined;
-  } while (marker);
-  return grants;
+  return everyPage(clock, async (marker) => {
+    const page = await kms.send(new ListGrantsCommand({ KeyId: keyId, ...(granteePrincipal && { GranteePrincipal: granteePrincipal }), ...(marker && { Marker: marker }) }));
+    return { items: page.Grants, next: page.Truncated ? page.NextMarker : undefined };
+  });
 }
 
 /** Every stream in the account and region, page by page, each page retried like any other call. */
 export async function listStreams(clock: Clock, kinesis: KinesisClient): Promise<StreamSummary[]> {
-  const streams: StreamSummary[] = [];
-  let token: string | undefined;
-  do {
-    const page = await callAws(clock, () => kinesis.send(new ListStreamsCommand(token ? { NextToken: token } : {})));
-    streams.push(...(page.StreamSummaries ?? []));
-    token = page.HasMoreStreams ? page.NextToken : undefined;
-  } while (token);
-  return streams;
+  return everyPage(clock, async (token) => {
+    const page = await kinesis.send(new ListStreamsCommand(token ? { NextToken: token } : {}));
+    return { items: page.StreamSummaries, next: page.HasMoreStreams ? page.NextToken : undefined };
+  });
 }
 
 /** Every KMS alias in the account and region, page by page. */
 export async function listAliases(clock: Clock, kms: KMSClient): Promise<AliasListEntry[]> {
-  const aliases: AliasListEntry[] = [];
-  let marker: string | undefined;
-  do {
-    const page = await callAws(clock, () => kms.send(new ListAliasesCommand(marker ? { Marker: marker } : {})));
-    aliases.push(...(page.Aliases ?? []));
-    marker = page.Truncated ? page.NextMarker : undefined;
-  } while (marker);
-  return aliases;
+  return everyPage(clock, async (marker) => {
+    const page = await kms.send(new ListAliasesCommand(marker ? { Marker: marker } : {}));
+    return { items: page.Aliases, next: page.Truncated ? page.NextMarker : undefined };
+  });
 }
 
 /** Every Lambda function in the account and region, page by page. */
 export async function listFunctions(clock: Clock, lambda: LambdaClient): Promise<FunctionConfiguration[]> {
-  const functions: FunctionConfiguration[] = [];
-  let marker: string | undefined;
-  do {
-    const page = await callAws(clock, () => lambda.send(new ListFunctionsCommand(marker ? { Marker: marker } : {})));
-    functions.push(...(page.Functions ?? []));
-    marker = page.NextMarker;
-  } while (marker);
-  return functions;
+  return everyPage(clock, async (marker) => {
+    const page = await lambda.send(new ListFunctionsCommand(marker ? { Marker: marker } : {}));
+    return { items: page.Functions, next: page.NextMarker };
+  });
 }
 
 /** The key's metadata, or undefined when there is no such key. */
