@@ -1,25 +1,14 @@
-import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
 import type { FlowReport } from '../../src/monitoring/read.js';
 import { denyToCaller } from '../../src/sandbox/cloudwatch.js';
 import { CONSUMER, PRODUCER, REGION, twoAccounts } from '../support/two-accounts.js';
+import { deployedOrders, putOrders } from '../support/orders-flow.js';
 
 let world: ReturnType<typeof twoAccounts>;
 afterEach(() => world?.cloud.restore());
 
 const MINUTE = 60_000;
-
-async function deployed(): Promise<void> {
-  world = twoAccounts();
-  expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
-}
-
-async function putRecords(count: number): Promise<void> {
-  const kinesis = new KinesisClient({ region: REGION, credentials: world.cloud.credentialsFor(PRODUCER) });
-  const records = Array.from({ length: count }, (_, i) => ({ PartitionKey: `k${i}`, Data: new TextEncoder().encode(`{"n":${i}}`) }));
-  await kinesis.send(new PutRecordsCommand({ StreamName: 'orders-stream', Records: records }));
-}
 
 /** Runs status; returns its exit code, the flow of its JSON result, its text and its calls. */
 async function status(...args: string[]) {
@@ -39,7 +28,7 @@ const figure = (flow: FlowReport, key: string) => flow.figures.find((f) => f.key
 
 describe('status shows the flow', () => {
   it('says "no data yet" for a new deployment, not zero, with every figure, unit and period in --json', async () => {
-    await deployed();
+    world = await deployedOrders();
     const { code, flow, text } = await status('--json');
     expect(code).toBe(ExitCode.Success);
     expect(flow.figures.map((f) => [f.key, f.account, f.unit, f.periodSeconds, f.windowSeconds, f.verdict])).toEqual([
@@ -59,8 +48,8 @@ describe('status shows the flow', () => {
   });
 
   it('reads each metric in the account that owns it, both accounts at once, and counts what flowed', async () => {
-    await deployed();
-    await putRecords(120);
+    world = await deployedOrders();
+    await putOrders(world, 120);
     world.clock.advance(2 * MINUTE);
     const { flow, text, calls } = await status();
     const reads = calls.filter((c) => c.command === 'GetMetricData');
@@ -72,11 +61,11 @@ describe('status shows the flow', () => {
   });
 
   it('calls records sent to the failure destination a problem, and function errors a warning', async () => {
-    await deployed();
+    world = await deployedOrders();
     world.cloud.setFunctionRuntime(async () => {
       throw new Error('boom');
     });
-    await putRecords(10);
+    await putOrders(world, 10);
     world.clock.advance(3 * MINUTE);
     const { flow, text } = await status();
     expect(figure(flow, 'sentToDestination')).toMatchObject({ value: 10, verdict: 'problem' });
@@ -86,17 +75,17 @@ describe('status shows the flow', () => {
   });
 
   it('counts over the window --since gives', async () => {
-    await deployed();
-    await putRecords(10);
+    world = await deployedOrders();
+    await putOrders(world, 10);
     world.clock.advance(20 * MINUTE);
     expect(figure((await status()).flow, 'incomingRecords').verdict).toBe('no-data');
     expect(figure((await status('--since', '30m')).flow, 'incomingRecords')).toMatchObject({ value: 10, windowSeconds: 1800 });
   });
 
   it('reports a profile without cloudwatch:GetMetricData once, with the statement that would allow it, and runs the rest of status', async () => {
-    await deployed();
+    world = await deployedOrders();
     denyToCaller(world.cloud, CONSUMER, 'cloudwatch:GetMetricData');
-    await putRecords(5);
+    await putOrders(world, 5);
     world.clock.advance(2 * MINUTE);
     const { code, flow, text } = await status();
     expect(code).toBe(ExitCode.Success);
@@ -109,7 +98,7 @@ describe('status shows the flow', () => {
   });
 
   it("says when the mapping's event-count metrics are off, with the command that turns them on", async () => {
-    await deployed();
+    world = await deployedOrders();
     delete [...world.cloud.regionState(CONSUMER, REGION)!.esms.values()][0]!.metrics;
     const { flow, text } = await status();
     expect(flow.eventCountsOff).toBe(true);

@@ -1,9 +1,9 @@
-import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
 import { WATCH_INTERVAL_MS } from '../../src/commands/status-watch.js';
 import { createHarness } from '../support/command-harness.js';
-import { PRODUCER, REGION, twoAccounts } from '../support/two-accounts.js';
+import type { twoAccounts } from '../support/two-accounts.js';
+import { deployedOrders, putOrders } from '../support/orders-flow.js';
 
 let world: ReturnType<typeof twoAccounts>;
 afterEach(() => world?.cloud.restore());
@@ -20,20 +20,9 @@ async function until(done: () => boolean): Promise<void> {
   expect(done()).toBe(true);
 }
 
-async function deployed(): Promise<void> {
-  world = twoAccounts();
-  expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
-}
-
-async function putRecords(count: number): Promise<void> {
-  const kinesis = new KinesisClient({ region: REGION, credentials: world.cloud.credentialsFor(PRODUCER) });
-  const records = Array.from({ length: count }, (_, i) => ({ PartitionKey: `k${i}`, Data: new TextEncoder().encode(`{"n":${i}}`) }));
-  await kinesis.send(new PutRecordsCommand({ StreamName: 'orders-stream', Records: records }));
-}
-
 describe('status --watch', () => {
   it('without a terminal, prints one line per refresh, every few seconds, until Ctrl-C, and exits 0', async () => {
-    await deployed();
+    world = await deployedOrders();
     const lines = world.harness.reporter.lines.length;
     const refreshes = () =>
       world.harness.reporter.lines
@@ -42,7 +31,7 @@ describe('status --watch', () => {
         .filter((t) => /^\d{4}-\d\d-\d\dT/.test(t));
     const running = world.harness.run('status', '--name', 'orders', '--watch');
     await until(() => refreshes().length >= 2);
-    await putRecords(7);
+    await putOrders(world, 7);
     await until(() => refreshes().at(-1)!.includes('incomingRecords=7'));
     world.harness.interrupt.trigger();
     expect(await running).toBe(ExitCode.Success);
@@ -52,9 +41,9 @@ describe('status --watch', () => {
   });
 
   it('in a terminal, redraws the figures with a sparkline of the last hour and the time of the refresh', async () => {
-    await deployed();
+    world = await deployedOrders();
     const tty = createHarness({ sessions: world.sessions, clock: world.clock, store: world.store, stdoutIsTTY: true, stdoutColumns: 130, realReporter: true });
-    await putRecords(20);
+    await putOrders(world, 20);
     await world.clock.sleep(3 * 60_000);
     const running = tty.run('status', '--name', 'orders', '--watch');
     await until(() => tty.stdout.text.split('\x1b[2J\x1b[H').length > 2);

@@ -1,31 +1,20 @@
 import { CloudWatchClient, GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
-import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { LambdaClient, UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ExitCode } from '../../src/errors.js';
 import { denyToCaller } from '../../src/sandbox/cloudwatch.js';
 import { queuesOf } from '../../src/sandbox/sqs.js';
 import { CONSUMER, PRODUCER, REGION, twoAccounts } from '../support/two-accounts.js';
+import { deployedOrders, putOrders } from '../support/orders-flow.js';
 
 let world: ReturnType<typeof twoAccounts>;
 afterEach(() => world?.cloud.restore());
 
 const MINUTE = 60_000;
 
-async function deployed(): Promise<void> {
-  world = twoAccounts();
-  expect(await world.setup('--name', 'orders')).toBe(ExitCode.Success);
-}
-
 const client = <C>(Cls: new (config: any) => C, account: string): C => new Cls({ region: REGION, credentials: world.cloud.credentialsFor(account) });
 const esm = () => [...world.cloud.regionState(CONSUMER, REGION)!.esms.values()][0]!;
 const consumerName = () => [...world.cloud.regionState(PRODUCER, REGION)!.streams.get('orders-stream')!.consumers.keys()][0]!;
 const queueName = () => [...queuesOf(world.cloud.regionState(CONSUMER, REGION)!).keys()][0]!;
-
-async function putRecords(count: number): Promise<void> {
-  const records = Array.from({ length: count }, (_, i) => ({ PartitionKey: `k${i}`, Data: new TextEncoder().encode(`{"n":${i}}`) }));
-  await client(KinesisClient, PRODUCER).send(new PutRecordsCommand({ StreamName: 'orders-stream', Records: records }));
-}
 
 async function withEventCounts(): Promise<void> {
   await client(LambdaClient, CONSUMER).send(new UpdateEventSourceMappingCommand({ UUID: esm().uuid, MetricsConfig: { Metrics: ['EventCount'] } }));
@@ -48,14 +37,14 @@ const mapping = (name: string) => query(name.charAt(0).toLowerCase() + name.slic
 
 describe('CloudWatch metrics of what the sandbox delivers', () => {
   it('has no datapoints for a new deployment, not zeros', async () => {
-    await deployed();
+    world = await deployedOrders();
     expect(await totals(CONSUMER, [lambda('Invocations'), lambda('IteratorAge', 'Maximum')])).toEqual({ invocations: undefined, iteratorAge: undefined });
     expect(await totals(PRODUCER, [query('incoming', 'AWS/Kinesis', 'IncomingRecords', { StreamName: 'orders-stream' })])).toEqual({ incoming: undefined });
   });
 
   it('counts records into the stream in the producer account, and invocations and iterator age in the consumer account only', async () => {
-    await deployed();
-    await putRecords(250);
+    world = await deployedOrders();
+    await putOrders(world, 250);
     world.clock.advance(2 * MINUTE);
     const incoming = query('incoming', 'AWS/Kinesis', 'IncomingRecords', { StreamName: 'orders-stream' });
     expect(await totals(PRODUCER, [incoming])).toEqual({ incoming: 250 });
@@ -69,8 +58,8 @@ describe('CloudWatch metrics of what the sandbox delivers', () => {
   });
 
   it("reports the EFO consumer's distance from the tip in the producer account, by stream and consumer name", async () => {
-    await deployed();
-    await putRecords(250);
+    world = await deployedOrders();
+    await putOrders(world, 250);
     world.clock.advance(2 * MINUTE);
     const behind = query('behind', 'AWS/Kinesis', 'SubscribeToShardEvent.MillisBehindLatest', { StreamName: 'orders-stream', ConsumerName: consumerName() }, 'Maximum');
     const result = await totals(PRODUCER, [behind]);
@@ -80,24 +69,24 @@ describe('CloudWatch metrics of what the sandbox delivers', () => {
   });
 
   it("sends the mapping's event counts only once its MetricsConfig asks for EventCount", async () => {
-    await deployed();
+    world = await deployedOrders();
     delete esm().metrics;
-    await putRecords(50);
+    await putOrders(world, 50);
     world.clock.advance(2 * MINUTE);
     expect(await totals(CONSUMER, [mapping('PolledEventCount')])).toEqual({ polledEventCount: undefined });
     await withEventCounts();
-    await putRecords(30);
+    await putOrders(world, 30);
     world.clock.advance(2 * MINUTE);
     expect(await totals(CONSUMER, [mapping('PolledEventCount'), mapping('InvokedEventCount'), mapping('DroppedEventCount')])).toEqual({ polledEventCount: 30, invokedEventCount: 30, droppedEventCount: undefined });
   });
 
   it('counts function errors, records sent to the failure destination, and the queue depth minute by minute', async () => {
-    await deployed();
+    world = await deployedOrders();
     await withEventCounts();
     world.cloud.setFunctionRuntime(async () => {
       throw new Error('boom');
     });
-    await putRecords(10);
+    await putOrders(world, 10);
     world.clock.advance(3 * MINUTE);
     const failures = await totals(CONSUMER, [lambda('Errors'), mapping('OnFailureDestinationDeliveredEventCount'), mapping('DroppedEventCount'), lambda('DestinationDeliveryFailures')]);
     expect(failures.errors).toBeGreaterThan(0);
@@ -114,13 +103,13 @@ describe('CloudWatch metrics of what the sandbox delivers', () => {
   });
 
   it('counts records dropped when the failure destination cannot take them, with a failed delivery', async () => {
-    await deployed();
+    world = await deployedOrders();
     await withEventCounts();
     world.cloud.regionState(CONSUMER, REGION)!.queues!.get(queueName())!.deletedAt = world.clock.now() - 10 * MINUTE;
     world.cloud.setFunctionRuntime(async () => {
       throw new Error('boom');
     });
-    await putRecords(4);
+    await putOrders(world, 4);
     world.clock.advance(3 * MINUTE);
     const result = await totals(CONSUMER, [mapping('DroppedEventCount'), lambda('DestinationDeliveryFailures'), mapping('OnFailureDestinationDeliveredEventCount')]);
     // One failed delivery per discarded batch: one per shard the four records went to.
@@ -130,7 +119,7 @@ describe('CloudWatch metrics of what the sandbox delivers', () => {
   });
 
   it('takes MetricsConfig EventCount on a Kinesis mapping, shows it, and refuses the Kafka-only metric groups', async () => {
-    await deployed();
+    world = await deployedOrders();
     const lambdaClient = client(LambdaClient, CONSUMER);
     const refused = await lambdaClient.send(new UpdateEventSourceMappingCommand({ UUID: esm().uuid, MetricsConfig: { Metrics: ['ErrorCount'] } })).catch((e: Error) => e.name);
     expect(refused).toBe('InvalidParameterValueException');
@@ -139,7 +128,7 @@ describe('CloudWatch metrics of what the sandbox delivers', () => {
   });
 
   it('refuses GetMetricData with AccessDenied to a caller without cloudwatch:GetMetricData', async () => {
-    await deployed();
+    world = await deployedOrders();
     denyToCaller(world.cloud, CONSUMER, 'cloudwatch:GetMetricData');
     const error = await totals(CONSUMER, [lambda('Invocations')]).catch((e: Error) => e);
     expect(error).toMatchObject({ name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
@@ -148,7 +137,7 @@ describe('CloudWatch metrics of what the sandbox delivers', () => {
   });
 
   it('validates query ids, periods and the time range as the API reference states', async () => {
-    await deployed();
+    world = await deployedOrders();
     const cw = client(CloudWatchClient, CONSUMER);
     const now = world.clock.now();
     const send = (queries: MetricDataQuery[], start = now - MINUTE) => cw.send(new GetMetricDataCommand({ MetricDataQueries: queries, StartTime: new Date(start), EndTime: new Date(now) })).catch((e: Error) => e.name);
