@@ -76,16 +76,8 @@ export const FIGURES: readonly FigureSpec[] = [
 export type Verdict = 'ok' | 'warning' | 'problem' | 'no-data' | 'off' | 'denied';
 
 /** One figure as status shows it: `value` is absent when there is no datapoint in the window. */
-export interface Figure {
-  key: FigureKey;
-  group: FigureGroup;
-  label: string;
-  account: AccountRole;
-  namespace: string;
-  metric: string;
+export interface Figure extends Pick<FigureSpec, 'key' | 'group' | 'label' | 'account' | 'namespace' | 'metric' | 'stat' | 'unit'> {
   dimensions: Record<string, string>;
-  stat: FigureSpec['stat'];
-  unit: FigureSpec['unit'];
   periodSeconds: number;
   windowSeconds: number;
   value?: number;
